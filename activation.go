@@ -1,0 +1,470 @@
+package quark
+
+import (
+	"context"
+	"log/slog"
+	"runtime/debug"
+	"sync"
+
+	"github.com/quarkgo/quark/quarkerr"
+)
+
+// Activation is one live instance of an actor: the runtime's record of it
+// and the handle an actor keeps to reach the runtime. The factory given to
+// Register receives it; keep it to call other actors (it is a Caller), to
+// read the actor's ID, or to ask for deactivation.
+//
+// An idle activation holds no goroutine and no timer: its mailbox is a list
+// head, and a goroutine drains it only while messages wait.
+type Activation struct {
+	id   ID
+	typ  *actorType
+	impl any
+	set  *workerSet // the stateless worker set this activation serves in, or nil
+
+	mu        sync.Mutex
+	status    uint8
+	writer    bool               // an exclusive turn is held
+	drainer   bool               // a goroutine is draining the mailbox
+	deact     DeactivationReason // requested deactivation, applied when idle
+	readers   int32              // shared turns held
+	suspended int32              // reentrant turns released while waiting on a call
+	inlineRun int32              // consecutive turns run on callers' goroutines
+	qlen      int32
+	qhead     *Envelope
+	qtail     *Envelope
+	rhead     *Envelope // suspended turns waiting to be handed back, FIFO
+	rtail     *Envelope
+	lastUsed  int64 // the silo's coarse clock at the last admitted call
+}
+
+// Activation status.
+const (
+	statusActivating uint8 = iota
+	statusValid
+	statusDeactivating
+	statusDead
+)
+
+// DeactivationReason says why an activation was deactivated.
+type DeactivationReason uint8
+
+// The reasons passed to OnDeactivate.
+const (
+	ReasonNone DeactivationReason = iota
+	// ReasonIdle: the activation was idle longer than the collection age.
+	ReasonIdle
+	// ReasonRequested: the actor called DeactivateOnIdle.
+	ReasonRequested
+	// ReasonShutdown: the silo is stopping.
+	ReasonShutdown
+	// reasonPanic: a method panicked; the activation is discarded without
+	// OnDeactivate.
+	reasonPanic
+)
+
+func (r DeactivationReason) String() string {
+	switch r {
+	case ReasonIdle:
+		return "idle"
+	case ReasonRequested:
+		return "requested"
+	case ReasonShutdown:
+		return "shutdown"
+	case reasonPanic:
+		return "panic"
+	}
+	return "none"
+}
+
+// Activator is implemented by actors that need to run code when activated.
+// OnActivate runs in the activation's first turn, before any call; an error
+// fails that call (and calls queued behind it) and leaves no activation.
+type Activator interface {
+	OnActivate(ctx context.Context) error
+}
+
+// Deactivator is implemented by actors that need to run code when
+// deactivated. OnDeactivate runs in the activation's last turn; it is not
+// called for an activation discarded after a panic.
+type Deactivator interface {
+	OnDeactivate(ctx context.Context, reason DeactivationReason)
+}
+
+// ID returns the actor's identity.
+func (a *Activation) ID() ID { return a.id }
+
+// Logger returns the silo's logger with the actor's type and key as
+// attributes.
+func (a *Activation) Logger() *slog.Logger {
+	return a.typ.silo.log.With(slog.String("actor", a.id.String()))
+}
+
+// DeactivateOnIdle asks the runtime to deactivate the activation once its
+// current turn (and any turn waiting behind it) is done. Calls arriving after
+// that go to a new activation. It may be called from any goroutine.
+func (a *Activation) DeactivateOnIdle() {
+	a.mu.Lock()
+	if a.deact == ReasonNone {
+		a.deact = ReasonRequested
+	}
+	idle := a.idleLocked()
+	if idle {
+		a.writer = true
+		a.status = statusDeactivating
+	}
+	a.mu.Unlock()
+	if idle {
+		a.deactivate(ReasonRequested)
+	}
+}
+
+func (a *Activation) callerSilo() *Silo { return a.typ.silo }
+
+// idleLocked reports whether nothing runs, waits or is suspended, so the
+// activation can be deactivated now.
+func (a *Activation) idleLocked() bool {
+	return a.status == statusValid && !a.writer && !a.drainer && a.readers == 0 &&
+		a.suspended == 0 && a.qhead == nil && a.rhead == nil
+}
+
+// turnFreeLocked reports whether a turn of the given kind could start now.
+func (a *Activation) turnFreeLocked(shared bool) bool {
+	if a.writer {
+		return false
+	}
+	return shared || a.readers == 0
+}
+
+func (a *Activation) takeTurnLocked(shared bool) {
+	if shared {
+		a.readers++
+	} else {
+		a.writer = true
+	}
+}
+
+func (a *Activation) dropTurnLocked(shared bool) {
+	if shared {
+		a.readers--
+	} else {
+		a.writer = false
+	}
+}
+
+func (a *Activation) pushLocked(e *Envelope) {
+	e.next = nil
+	if a.qtail == nil {
+		a.qhead = e
+	} else {
+		a.qtail.next = e
+	}
+	a.qtail = e
+	a.qlen++
+}
+
+func (a *Activation) popLocked() *Envelope {
+	e := a.qhead
+	a.qhead = e.next
+	if a.qhead == nil {
+		a.qtail = nil
+	}
+	e.next = nil
+	a.qlen--
+	return e
+}
+
+// takeQueueLocked empties the mailbox and returns its messages as a list.
+func (a *Activation) takeQueueLocked() *Envelope {
+	h := a.qhead
+	a.qhead, a.qtail, a.qlen = nil, nil, 0
+	return h
+}
+
+// admit is the outcome of submitting a message to an activation.
+type admit uint8
+
+const (
+	admitQueued   admit = iota // in the mailbox; a drainer will run it
+	admitInline                // the caller holds the turn and runs it now
+	admitActivate              // the caller holds the writer turn and must activate first
+	admitRetry                 // the activation is dead: look the actor up again
+	admitOverload              // the mailbox is full
+	admitBusy                  // submitIfIdle: the activation is not idle
+)
+
+// submit offers e to the activation: run it on the caller's goroutine when
+// inline is allowed and nothing else is running or waiting, else queue it.
+func (a *Activation) submit(e *Envelope, inline bool) admit { return a.offer(e, inline, false) }
+
+// submitIfIdle is submit for an activation that has nothing running or
+// waiting; otherwise it takes nothing and returns admitBusy.
+func (a *Activation) submitIfIdle(e *Envelope, inline bool) admit { return a.offer(e, inline, true) }
+
+func (a *Activation) offer(e *Envelope, inline, idleOnly bool) admit {
+	s := a.typ.silo
+	a.mu.Lock()
+	if a.status == statusDead {
+		a.mu.Unlock()
+		return admitRetry
+	}
+	free := a.status <= statusValid && a.qhead == nil && !a.drainer && a.rhead == nil
+	if idleOnly && !(free && a.turnFreeLocked(false)) {
+		a.mu.Unlock()
+		return admitBusy
+	}
+	a.lastUsed = s.coarse.Load()
+	if inline && free && a.inlineRun < s.cfg.maxInline {
+		if a.status == statusActivating && a.turnFreeLocked(false) {
+			a.writer = true
+			a.inlineRun++
+			a.mu.Unlock()
+			return admitActivate
+		}
+		if a.status == statusValid && a.turnFreeLocked(e.shared) {
+			a.takeTurnLocked(e.shared)
+			a.inlineRun++
+			a.mu.Unlock()
+			return admitInline
+		}
+	}
+	if e.shared && a.status == statusValid && !a.writer && a.readers > 0 && a.qhead == nil && a.rhead == nil {
+		// Readers are running and no writer waits: join them at once.
+		a.readers++
+		a.mu.Unlock()
+		go func() {
+			a.runQueued(e)
+			a.release(true)
+		}()
+		return admitQueued
+	}
+	if int(a.qlen) >= a.typ.mailbox {
+		a.mu.Unlock()
+		return admitOverload
+	}
+	a.pushLocked(e)
+	start := a.canDrainLocked()
+	if start {
+		a.drainer = true
+	}
+	a.mu.Unlock()
+	if start {
+		go a.drain()
+	}
+	return admitQueued
+}
+
+// canDrainLocked reports whether a new drainer could make progress now.
+func (a *Activation) canDrainLocked() bool {
+	if a.drainer || a.qhead == nil || a.rhead != nil || a.status == statusDeactivating {
+		return false
+	}
+	return a.turnFreeLocked(a.qhead.shared)
+}
+
+// drain runs queued messages until the mailbox is empty or the head cannot
+// start, then exits. It is the only goroutine an activation ever owns, and
+// only while messages wait.
+func (a *Activation) drain() {
+	for {
+		a.mu.Lock()
+		a.handBackLocked()
+		if a.status == statusActivating && a.qhead != nil && a.turnFreeLocked(false) {
+			a.writer = true
+			head := a.qhead
+			a.mu.Unlock()
+			if a.activate(head) != nil {
+				return
+			}
+			a.mu.Lock()
+			a.writer = false
+		}
+		e := a.qhead
+		if e == nil || a.rhead != nil || a.status != statusValid || !a.turnFreeLocked(e.shared) {
+			a.drainer = false
+			if e == nil {
+				a.inlineRun = 0
+			}
+			a.mu.Unlock()
+			return
+		}
+		a.popLocked()
+		shared := e.shared
+		a.takeTurnLocked(shared)
+		a.inlineRun = 0
+		concurrent := shared && a.qhead != nil && a.qhead.shared
+		a.mu.Unlock()
+
+		if concurrent {
+			// Several shared turns in a row: run this one beside the drainer
+			// so readers overlap.
+			go func() {
+				a.runQueued(e)
+				a.release(true)
+			}()
+			continue
+		}
+		e.drainer = true
+		if !a.runQueued(e) {
+			// A reentrant suspension passed the drainer role on.
+			a.release(shared)
+			return
+		}
+		a.mu.Lock()
+		a.dropTurnLocked(shared)
+		if a.deact != ReasonNone && a.idleForDeactLocked() {
+			reason := a.deact
+			a.writer = true
+			a.status = statusDeactivating
+			a.drainer = false
+			a.mu.Unlock()
+			a.deactivate(reason)
+			return
+		}
+		a.mu.Unlock()
+	}
+}
+
+// idleForDeactLocked reports whether a requested deactivation can start: no
+// turn held or suspended. Queued messages do not block it: they are
+// forwarded to the next activation.
+func (a *Activation) idleForDeactLocked() bool {
+	if a.status != statusValid || a.writer || a.readers != 0 {
+		return false
+	}
+	return a.deact == reasonPanic || (a.suspended == 0 && a.rhead == nil)
+}
+
+// release ends a turn run outside the drainer loop (inline, or a concurrent
+// shared turn) and makes sure queued work has a drainer.
+func (a *Activation) release(shared bool) {
+	a.mu.Lock()
+	a.dropTurnLocked(shared)
+	if a.deact != ReasonNone && !a.drainer && a.idleForDeactLocked() {
+		reason := a.deact
+		a.writer = true
+		a.status = statusDeactivating
+		a.mu.Unlock()
+		a.deactivate(reason)
+		return
+	}
+	a.handBackLocked()
+	start := a.canDrainLocked()
+	if start {
+		a.drainer = true
+	}
+	a.mu.Unlock()
+	if start {
+		go a.drain()
+	}
+}
+
+// handBackLocked gives free turns to suspended reentrant turns waiting to
+// resume, in order.
+func (a *Activation) handBackLocked() {
+	for e := a.rhead; e != nil && a.turnFreeLocked(e.shared); e = a.rhead {
+		a.rhead = e.next
+		if a.rhead == nil {
+			a.rtail = nil
+		}
+		e.next = nil
+		a.takeTurnLocked(e.shared)
+		a.suspended--
+		e.wake <- struct{}{}
+	}
+}
+
+// suspend releases the turn held by the running message e while its method
+// waits on an outgoing call (reentrant types only).
+func (a *Activation) suspend(e *Envelope) {
+	a.mu.Lock()
+	a.dropTurnLocked(e.shared)
+	a.suspended++
+	if e.drainer {
+		e.drainer = false
+		a.drainer = false
+	}
+	a.handBackLocked()
+	start := a.canDrainLocked()
+	if start {
+		a.drainer = true
+	}
+	a.mu.Unlock()
+	if start {
+		go a.drain()
+	}
+}
+
+// resume takes a turn back for e after its outgoing call returned, waiting
+// for the turn when another message holds it. Resuming turns go before
+// queued messages.
+func (a *Activation) resume(e *Envelope) {
+	a.mu.Lock()
+	if a.rhead == nil && a.turnFreeLocked(e.shared) {
+		a.takeTurnLocked(e.shared)
+		a.suspended--
+		a.mu.Unlock()
+		return
+	}
+	e.wake = make(chan struct{}, 1)
+	e.next = nil
+	if a.rtail == nil {
+		a.rhead = e
+	} else {
+		a.rtail.next = e
+	}
+	a.rtail = e
+	a.mu.Unlock()
+	<-e.wake
+}
+
+// activate runs the factory and OnActivate in the first turn, triggered by
+// message e, with the writer turn held. On failure it fails every queued
+// message, removes the activation and returns the error, with which the
+// caller fails e if e was not queued.
+func (a *Activation) activate(e *Envelope) error {
+	s := a.typ.silo
+	err := func() (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = Errorf(CodePanic, "activate %s: panic: %v", a.id, r)
+				s.log.Error("actor activation panicked", slog.String("actor", a.id.String()),
+					slog.Any("panic", r), slog.String("stack", string(debug.Stack())))
+			}
+		}()
+		a.impl = a.typ.factory(a)
+		if h, ok := a.impl.(Activator); ok {
+			e.ctx.act = a
+			if err := h.OnActivate(e.ctx); err != nil {
+				return wrapActivateErr(a.id, err)
+			}
+		}
+		return nil
+	}()
+	if err == nil {
+		a.mu.Lock()
+		a.status = statusValid
+		a.mu.Unlock()
+		return nil
+	}
+	s.log.Warn("actor activation failed", slog.String("actor", a.id.String()), slog.Any("err", err))
+	a.mu.Lock()
+	a.status = statusDead
+	a.writer = false
+	a.drainer = false
+	q := a.takeQueueLocked()
+	a.mu.Unlock()
+	a.typ.remove(a)
+	for q != nil {
+		next := q.next
+		q.next = nil
+		s.complete(q, err)
+		q = next
+	}
+	s.activationGone()
+	return err
+}
+
+func wrapActivateErr(id ID, err error) error {
+	return quarkerr.Errorf(CodeOf(err), "activate %s: %w", id, err)
+}

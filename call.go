@@ -1,0 +1,377 @@
+package quark
+
+import (
+	"context"
+	"log/slog"
+	"runtime/debug"
+	"time"
+)
+
+// Call sends m to the referenced actor and waits for its result. Generated
+// proxies call it; afterwards they read results only if m.Reclaim() allows.
+func (r Ref) Call(ctx context.Context, m Message) error {
+	e := m.envelope()
+	e.msg = m
+	e.target = r.id
+	e.typ = r.typ
+	e.shared = m.Method().ReadOnly
+	if r.s.out == nil {
+		return r.s.dispatch(ctx, m)
+	}
+	return r.s.out(ctx, m)
+}
+
+// Send queues the one-way message m for the referenced actor and returns
+// without waiting for it to run; the runtime releases m afterwards. A message
+// that cannot be queued is counted in Stats.DroppedOneWay, logged, and
+// reported by the returned error.
+func (r Ref) Send(ctx context.Context, m Message) error {
+	e := m.envelope()
+	e.msg = m
+	e.target = r.id
+	e.typ = r.typ
+	e.oneWay = true
+	e.shared = m.Method().ReadOnly
+	if r.s.out == nil {
+		return r.s.dispatch(ctx, m)
+	}
+	return r.s.out(ctx, m)
+}
+
+// dispatch is the innermost outgoing invoker: it delivers a message to a
+// local activation.
+func (s *Silo) dispatch(ctx context.Context, m Message) error {
+	e := m.envelope()
+	if e.oneWay {
+		return s.send(e)
+	}
+	return s.call(ctx, e)
+}
+
+// admissible checks what every call needs before delivery.
+func (s *Silo) admissible(e *Envelope, chained bool) error {
+	if e.typ == nil {
+		return Errorf(CodeNotFound, "call %s.%s: unknown actor type %q", e.target, e.msg.Method().Name, e.target.Type)
+	}
+	if e.target.Key.IsZero() {
+		return Errorf(CodeInvalidArgument, "call %s.%s: zero key", e.target, e.msg.Method().Name)
+	}
+	switch st := s.state.Load(); {
+	case st == siloRunning:
+	case st == siloStopping && chained:
+	case st == siloCreated:
+		return Errorf(CodeUnavailable, "call %s.%s: silo %s not started", e.target, e.msg.Method().Name, s.cfg.name)
+	default:
+		return Errorf(CodeUnavailable, "call %s.%s: silo %s is stopping", e.target, e.msg.Method().Name, s.cfg.name)
+	}
+	return nil
+}
+
+// call delivers a request and waits for its response.
+func (s *Silo) call(ctx context.Context, e *Envelope) error {
+	caller := chainOf(ctx)
+	if err := s.admissible(e, caller != nil); err != nil {
+		e.state.Store(envIdle)
+		return err
+	}
+	if !e.typ.desc.Reentrant && !e.typ.desc.Stateless && caller.inChain(&e.target) {
+		return Errorf(CodeDeadlock, "call %s.%s: %s is already waiting in this call chain and is not reentrant",
+			e.target, e.msg.Method().Name, e.target)
+	}
+	e.ctx = newCallCtx(s, ctx, e, caller)
+	e.state.Store(envPending)
+	// A reentrant caller gives up its turn while it waits.
+	var suspended *Envelope
+	if caller != nil && caller.act != nil && caller.act.typ.desc.Reentrant {
+		suspended = caller.env
+		caller.act.suspend(suspended)
+	}
+	err := s.deliver(ctx, e)
+	if suspended != nil {
+		caller.act.resume(suspended)
+	}
+	return err
+}
+
+// deliver finds or creates the target activation and runs or queues e.
+func (s *Silo) deliver(ctx context.Context, e *Envelope) error {
+	t := e.typ
+	// The reply channel is made per call rather than kept in the pooled
+	// message: a channel outlives nothing it should not, and a message
+	// reused across testing/synctest bubbles never blocks on another
+	// bubble's channel.
+	done := make(chan struct{}, 1)
+	e.done = done
+	for {
+		var a *Activation
+		var r admit
+		if t.desc.Stateless {
+			a, r = t.deliverStateless(e, s.cfg.inline)
+		} else {
+			a = t.get(e.target.Key)
+			r = a.submit(e, s.cfg.inline)
+		}
+		switch r {
+		case admitRetry:
+			continue
+		case admitOverload:
+			e.ctx.finish()
+			e.state.Store(envDone)
+			return Errorf(CodeOverloaded, "call %s.%s: mailbox full (%d messages)", e.target, e.msg.Method().Name, t.mailbox)
+		case admitQueued:
+			return s.wait(ctx, e, done)
+		case admitActivate:
+			if err := a.activate(e); err != nil {
+				e.ctx.finish()
+				e.state.Store(envDone)
+				return err
+			}
+			if e.shared {
+				a.mu.Lock()
+				a.writer = false
+				a.readers++
+				a.mu.Unlock()
+			}
+		}
+		err := a.run(e)
+		e.ctx.finish()
+		e.state.Store(envDone)
+		a.release(e.shared)
+		return err
+	}
+}
+
+// wait blocks until the queued call e completes, ctx ends, or the default
+// deadline passes. A call given up on is marked abandoned: if it is still
+// queued it will not run, and if it is running its result is dropped.
+func (s *Silo) wait(ctx context.Context, e *Envelope, done chan struct{}) error {
+	var timeout <-chan time.Time
+	if !e.ctx.governedByParent() {
+		timer := time.NewTimer(time.Until(e.ctx.deadline))
+		defer timer.Stop()
+		timeout = timer.C
+	}
+	select {
+	case <-done:
+		return e.err
+	case <-ctx.Done():
+	case <-timeout:
+	}
+	if !e.state.CompareAndSwap(envPending, envAbandoned) {
+		<-done // finished meanwhile
+		return e.err
+	}
+	if err := ctx.Err(); err != nil && CodeOf(err) == CodeCanceled {
+		return Errorf(CodeCanceled, "call %s.%s: %w", e.target, e.msg.Method().Name, err)
+	}
+	return Errorf(CodeTimeout, "call %s.%s: no result by the deadline", e.target, e.msg.Method().Name)
+}
+
+// send queues a one-way message.
+func (s *Silo) send(e *Envelope) error {
+	if err := s.admissible(e, true); err != nil {
+		return s.drop(e, err)
+	}
+	e.ctx = newCallCtx(s, context.Background(), e, nil)
+	e.state.Store(envPending)
+	t := e.typ
+	for {
+		var r admit
+		if t.desc.Stateless {
+			_, r = t.deliverStateless(e, false)
+		} else {
+			r = t.get(e.target.Key).submit(e, false)
+		}
+		switch r {
+		case admitRetry:
+			continue
+		case admitOverload:
+			return s.drop(e, Errorf(CodeOverloaded, "send %s.%s: mailbox full (%d messages)",
+				e.target, e.msg.Method().Name, t.mailbox))
+		}
+		return nil
+	}
+}
+
+// drop counts, logs and releases a one-way message that will not run.
+func (s *Silo) drop(e *Envelope, err error) error {
+	s.dropped.Add(1)
+	s.log.Warn("one-way message dropped", slog.String("actor", e.target.String()),
+		slog.String("method", e.msg.Method().Name), slog.Any("err", err))
+	m := e.msg
+	if e.ctx != nil {
+		e.ctx.finish()
+	}
+	e.reset()
+	m.Release()
+	return err
+}
+
+// forward re-delivers a message that was queued on an activation that has
+// since gone; it gets a new activation.
+func (s *Silo) forward(e *Envelope) {
+	if e.state.Load() == envAbandoned {
+		s.expired.Add(1)
+		return
+	}
+	for {
+		var r admit
+		if e.typ.desc.Stateless {
+			_, r = e.typ.deliverStateless(e, false)
+		} else {
+			r = e.typ.get(e.target.Key).submit(e, false)
+		}
+		switch r {
+		case admitRetry:
+			continue
+		case admitOverload:
+			s.complete(e, Errorf(CodeOverloaded, "call %s.%s: mailbox full (%d messages)",
+				e.target, e.msg.Method().Name, e.typ.mailbox))
+		}
+		return
+	}
+}
+
+// complete finishes a queued message: it signals a waiting caller, or drops
+// the result of one that gave up, or releases a one-way message.
+func (s *Silo) complete(e *Envelope, err error) {
+	e.ctx.finish()
+	if e.oneWay {
+		if err != nil {
+			s.dropped.Add(1)
+			s.log.Warn("one-way message failed", slog.String("actor", e.target.String()),
+				slog.String("method", e.msg.Method().Name), slog.Any("err", err))
+		}
+		m := e.msg
+		e.reset()
+		m.Release()
+		return
+	}
+	e.err = err
+	if e.state.CompareAndSwap(envPending, envDone) {
+		e.done <- struct{}{}
+		return
+	}
+	s.late.Add(1)
+}
+
+// runQueued runs a message taken from the mailbox, unless its caller has gone
+// or its deadline has passed, and completes it. It reports whether the
+// goroutine still holds the drainer role it had when it started (a reentrant
+// suspension passes the role on). It must not touch e after completion: the
+// caller may reuse it at once.
+func (a *Activation) runQueued(e *Envelope) (kept bool) {
+	s := a.typ.silo
+	var err error
+	switch {
+	case e.state.Load() == envAbandoned:
+		s.expired.Add(1)
+		kept, e.drainer = e.drainer, false
+		e.ctx.finish()
+		return kept
+	case time.Now().After(e.ctx.deadline):
+		s.expired.Add(1)
+		err = Errorf(CodeTimeout, "call %s.%s: deadline passed while queued", e.target, e.msg.Method().Name)
+	default:
+		err = a.run(e)
+	}
+	kept, e.drainer = e.drainer, false
+	s.complete(e, err)
+	return kept
+}
+
+// run calls the message's method with the turn held, turning a panic into an
+// error and marking the activation for discard.
+func (a *Activation) run(e *Envelope) (err error) {
+	e.act = a
+	defer func() {
+		if r := recover(); r != nil {
+			err = a.panicked(e, r)
+		}
+	}()
+	e.ctx.act = a
+	return a.typ.silo.in(e.ctx, e.msg)
+}
+
+// invokeActor is the innermost incoming invoker.
+func invokeActor(ctx context.Context, m Message) error {
+	e := m.envelope()
+	return m.Invoke(ctx, e.act.impl)
+}
+
+func (a *Activation) panicked(e *Envelope, r any) error {
+	s := a.typ.silo
+	s.log.Error("actor method panicked; activation discarded",
+		slog.String("actor", a.id.String()), slog.String("method", e.msg.Method().Name),
+		slog.Any("panic", r), slog.String("stack", string(debug.Stack())))
+	a.mu.Lock()
+	a.deact = reasonPanic
+	a.mu.Unlock()
+	return Errorf(CodePanic, "actor %s method %s panicked: %v", a.id, e.msg.Method().Name, r)
+}
+
+// requestDeactivation deactivates the activation now if it is idle, or
+// marks it to deactivate when its current turns end.
+func (a *Activation) requestDeactivation(reason DeactivationReason) {
+	a.mu.Lock()
+	if a.deact == ReasonNone || a.deact == ReasonRequested && reason == ReasonShutdown {
+		a.deact = reason
+	}
+	idle := a.idleLocked()
+	if idle {
+		a.writer = true
+		a.status = statusDeactivating
+	}
+	a.mu.Unlock()
+	if idle {
+		a.deactivate(a.deact)
+	}
+}
+
+// collectIfIdle deactivates the activation if it has been idle since before
+// cutoff, reporting whether it did.
+func (a *Activation) collectIfIdle(cutoff int64) bool {
+	a.mu.Lock()
+	if !a.idleLocked() || a.lastUsed >= cutoff {
+		a.mu.Unlock()
+		return false
+	}
+	a.writer = true
+	a.status = statusDeactivating
+	a.mu.Unlock()
+	a.deactivate(ReasonIdle)
+	return true
+}
+
+// deactivate runs OnDeactivate in the activation's last turn (held by the
+// caller, with status deactivating), removes it from the catalog and
+// forwards messages that arrived meanwhile to a new activation.
+func (a *Activation) deactivate(reason DeactivationReason) {
+	s := a.typ.silo
+	if d, ok := a.impl.(Deactivator); ok && reason != reasonPanic {
+		ctx, cancel := context.WithTimeout(context.Background(), s.cfg.callTimeout)
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					s.log.Error("OnDeactivate panicked", slog.String("actor", a.id.String()),
+						slog.Any("panic", r), slog.String("stack", string(debug.Stack())))
+				}
+			}()
+			d.OnDeactivate(ctx, reason)
+		}()
+		cancel()
+	}
+	a.typ.remove(a)
+	a.mu.Lock()
+	a.status = statusDead
+	a.writer = false
+	q := a.takeQueueLocked()
+	a.mu.Unlock()
+	s.activationGone()
+	for q != nil {
+		next := q.next
+		q.next = nil
+		s.forward(q)
+		q = next
+	}
+}

@@ -1,0 +1,192 @@
+package quark
+
+import (
+	"hash/maphash"
+	"slices"
+	"sync"
+	"time"
+)
+
+const numShards = 64
+
+// actorType is a registered actor type and its catalog: the activations of
+// its keys on this silo.
+type actorType struct {
+	desc       *TypeDesc
+	silo       *Silo
+	factory    func(*Activation) any
+	mailbox    int
+	maxWorkers int
+	collectAge time.Duration
+	shards     [numShards]shard
+}
+
+type shard struct {
+	mu   sync.RWMutex
+	acts map[Key]*Activation
+	sets map[Key]*workerSet // stateless worker types
+	_    [32]byte           // keep neighbouring shards' locks off one cache line
+}
+
+// workerSet holds the activations of one stateless worker key.
+type workerSet struct {
+	mu      sync.Mutex
+	workers []*Activation
+	next    uint32
+	dead    bool
+}
+
+var shardSeed = maphash.MakeSeed()
+
+func (t *actorType) shard(k Key) *shard {
+	h := uint64(k.n) * 0x9e3779b97f4a7c15
+	if k.s != "" {
+		h ^= maphash.String(shardSeed, k.s)
+	}
+	if k.ext != "" {
+		h ^= maphash.String(shardSeed, k.ext) >> 1
+	}
+	return &t.shards[(h>>32)%numShards]
+}
+
+func (t *actorType) newActivation(key Key) *Activation {
+	a := &Activation{id: ID{Type: t.desc.Name, Key: key}, typ: t}
+	s := t.silo
+	a.lastUsed = s.coarse.Load()
+	s.live.Add(1)
+	if s.state.Load() >= siloStopping {
+		a.deact = ReasonShutdown
+	}
+	return a
+}
+
+// get returns the activation of key, creating one (not yet activated) when
+// there is none.
+func (t *actorType) get(key Key) *Activation {
+	sh := t.shard(key)
+	sh.mu.RLock()
+	a := sh.acts[key]
+	sh.mu.RUnlock()
+	if a != nil {
+		return a
+	}
+	sh.mu.Lock()
+	if a = sh.acts[key]; a == nil {
+		if sh.acts == nil {
+			sh.acts = make(map[Key]*Activation)
+		}
+		a = t.newActivation(key)
+		sh.acts[key] = a
+	}
+	sh.mu.Unlock()
+	return a
+}
+
+// workers returns the worker set of a stateless key, creating it when absent.
+func (t *actorType) workers(key Key) *workerSet {
+	sh := t.shard(key)
+	sh.mu.RLock()
+	ws := sh.sets[key]
+	sh.mu.RUnlock()
+	if ws != nil {
+		return ws
+	}
+	sh.mu.Lock()
+	if ws = sh.sets[key]; ws == nil {
+		if sh.sets == nil {
+			sh.sets = make(map[Key]*workerSet)
+		}
+		ws = &workerSet{}
+		sh.sets[key] = ws
+	}
+	sh.mu.Unlock()
+	return ws
+}
+
+// remove takes a from the catalog if it is still there.
+func (t *actorType) remove(a *Activation) {
+	sh := t.shard(a.id.Key)
+	sh.mu.Lock()
+	if ws := a.set; ws != nil {
+		ws.mu.Lock()
+		if i := slices.Index(ws.workers, a); i >= 0 {
+			ws.workers = slices.Delete(ws.workers, i, i+1)
+		}
+		if len(ws.workers) == 0 && sh.sets[a.id.Key] == ws {
+			ws.dead = true
+			delete(sh.sets, a.id.Key)
+		}
+		ws.mu.Unlock()
+	} else if sh.acts[a.id.Key] == a {
+		delete(sh.acts, a.id.Key)
+	}
+	sh.mu.Unlock()
+}
+
+// all appends every activation of the type to dst.
+func (t *actorType) all(dst []*Activation) []*Activation {
+	for i := range t.shards {
+		sh := &t.shards[i]
+		sh.mu.RLock()
+		for _, a := range sh.acts {
+			dst = append(dst, a)
+		}
+		for _, ws := range sh.sets {
+			ws.mu.Lock()
+			dst = append(dst, ws.workers...)
+			ws.mu.Unlock()
+		}
+		sh.mu.RUnlock()
+	}
+	return dst
+}
+
+// deliverStateless offers e to the workers of its key: the first that can
+// take it at once, else a new worker while under the limit, else the next in
+// turn.
+func (t *actorType) deliverStateless(e *Envelope, inline bool) (*Activation, admit) {
+	for {
+		ws := t.workers(e.target.Key)
+		ws.mu.Lock()
+		if ws.dead {
+			ws.mu.Unlock()
+			continue
+		}
+		n := len(ws.workers)
+		start := ws.next
+		ws.mu.Unlock()
+		for i := range n {
+			ws.mu.Lock()
+			if i >= len(ws.workers) {
+				ws.mu.Unlock()
+				break
+			}
+			w := ws.workers[(int(start)+i)%len(ws.workers)]
+			ws.mu.Unlock()
+			if r := w.submitIfIdle(e, inline); r != admitBusy {
+				if r == admitRetry {
+					continue
+				}
+				return w, r
+			}
+		}
+		ws.mu.Lock()
+		if ws.dead {
+			ws.mu.Unlock()
+			continue
+		}
+		var w *Activation
+		if len(ws.workers) < t.maxWorkers {
+			w = t.newActivation(e.target.Key)
+			w.set = ws
+			ws.workers = append(ws.workers, w)
+		} else {
+			w = ws.workers[int(ws.next)%len(ws.workers)]
+			ws.next++
+		}
+		ws.mu.Unlock()
+		if r := w.submit(e, inline); r != admitRetry {
+			return w, r
+		}
+	}
+}

@@ -1,0 +1,156 @@
+package quark
+
+import (
+	"context"
+	"sync/atomic"
+	"time"
+)
+
+// callCtx is the context an actor method receives. It is fresh: it carries the
+// caller's deadline (or the silo's default call timeout) and cancellation,
+// the call chain, and the values of keys the silo was told to propagate —
+// never the caller's other values.
+//
+// A callCtx is made per call and never reused, so user code may hand it to
+// context.WithCancel, errgroup and the like without racing the runtime. Once
+// the call has ended the runtime stops treating it as a link in a call chain.
+type callCtx struct {
+	parent   context.Context // the caller's context
+	env      *Envelope       // the message being run; read only while the call lasts
+	act      *Activation     // the callee, once the turn starts
+	prev     *callCtx        // the caller's link in the chain; nil for an outside caller
+	silo     *Silo
+	deadline time.Time
+	// own is a timer-backed context made on first use of Done or Err when
+	// the deadline is the silo's default rather than the caller's.
+	own   atomic.Pointer[ownCtx]
+	ended atomic.Bool
+}
+
+type ownCtx struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+// endedCtx stands in for a finished call's own context.
+var endedCtx = func() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}()
+
+// chainKey is the context key under which a callCtx answers Value with
+// itself, so a chain survives a user's context.WithValue or WithTimeout.
+type chainKey struct{}
+
+// newCallCtx returns the context for a call from parent (whose chain link is
+// prev) carrying e, with the silo's default timeout when parent has no
+// deadline.
+func newCallCtx(s *Silo, parent context.Context, e *Envelope, prev *callCtx) *callCtx {
+	c := &callCtx{parent: parent, env: e, prev: prev, silo: s}
+	if d, ok := parent.Deadline(); ok {
+		c.deadline = d
+	} else {
+		c.deadline = time.Now().Add(s.cfg.callTimeout)
+	}
+	return c
+}
+
+// governedByParent reports whether the caller's context alone signals the
+// deadline: it has one, and it is ours.
+func (c *callCtx) governedByParent() bool {
+	d, ok := c.parent.Deadline()
+	return ok && !d.After(c.deadline)
+}
+
+func (c *callCtx) doneCtx() context.Context {
+	if c.governedByParent() {
+		return c.parent
+	}
+	if o := c.own.Load(); o != nil {
+		return o.ctx
+	}
+	if c.ended.Load() {
+		return endedCtx
+	}
+	ctx, cancel := context.WithDeadline(c.parent, c.deadline)
+	o := &ownCtx{ctx: ctx, cancel: cancel}
+	if !c.own.CompareAndSwap(nil, o) {
+		cancel()
+		return c.own.Load().ctx
+	}
+	return ctx
+}
+
+// finish marks the call ended and releases the timer of a lazily made
+// context.
+func (c *callCtx) finish() {
+	c.ended.Store(true)
+	if o := c.own.Load(); o != nil {
+		o.cancel()
+	}
+}
+
+func (c *callCtx) Deadline() (time.Time, bool) { return c.deadline, true }
+func (c *callCtx) Done() <-chan struct{}       { return c.doneCtx().Done() }
+func (c *callCtx) Err() error                  { return c.doneCtx().Err() }
+
+// AfterFunc lets context.WithCancel and friends, given this context as
+// parent, register with the underlying context instead of starting a
+// goroutine.
+func (c *callCtx) AfterFunc(f func()) (stop func() bool) {
+	return context.AfterFunc(c.doneCtx(), f)
+}
+
+func (c *callCtx) Value(key any) any {
+	if _, ok := key.(chainKey); ok {
+		return c
+	}
+	for _, k := range c.silo.cfg.propagate {
+		if k == key {
+			return c.parent.Value(key)
+		}
+	}
+	return nil
+}
+
+func (c *callCtx) String() string { return "quark.callContext" }
+
+// chainOf returns the live call-chain link carried by ctx, or nil when the
+// caller is not an actor method in progress.
+func chainOf(ctx context.Context) *callCtx {
+	c, ok := ctx.(*callCtx)
+	if !ok {
+		if ctx == nil {
+			return nil
+		}
+		c, _ = ctx.Value(chainKey{}).(*callCtx)
+	}
+	if c == nil || c.ended.Load() {
+		return nil
+	}
+	return c
+}
+
+// inChain reports whether id is the callee of c or of any live call before
+// it.
+func (c *callCtx) inChain(id *ID) bool {
+	for ; c != nil; c = c.prev {
+		if c.ended.Load() || c.act == nil {
+			continue
+		}
+		if t := &c.act.id; t.Type == id.Type && t.Key == id.Key {
+			return true
+		}
+	}
+	return false
+}
+
+// ActivationFrom returns the activation whose method ctx was passed to, or
+// nil when ctx does not come from an actor method in progress.
+func ActivationFrom(ctx context.Context) *Activation {
+	if c := chainOf(ctx); c != nil {
+		return c.act
+	}
+	return nil
+}

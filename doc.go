@@ -1,0 +1,55 @@
+// Package quark is a virtual-actor framework for Go in the style of
+// Microsoft Orleans.
+//
+// An actor is addressed by its type and key and always exists logically: the
+// runtime activates it on first call, runs its calls one turn at a time,
+// collects it when idle, and activates it again on the next call. Users write
+// a Go interface marked //quark:actor and a struct implementing it; `quark
+// gen` (run by go generate) writes the typed reference and dispatcher.
+//
+//	//quark:actor
+//	type Account interface {
+//		Deposit(ctx context.Context, amount int64) (balance int64, err error)
+//		//quark:readonly
+//		Balance(ctx context.Context) (int64, error)
+//	}
+//
+//	silo, _ := quark.NewSilo()
+//	bank.RegisterAccount(silo, func(a *quark.Activation) bank.Account { return &account{} })
+//	silo.Start(ctx)
+//	balance, err := bank.NewAccountRef(silo, quark.StringKey("alice")).Deposit(ctx, 100)
+//
+// # Turns
+//
+// An activation runs one call at a time. Methods marked //quark:readonly
+// share a turn with each other, never with other methods, and a waiting
+// writer is not starved. An interface marked //quark:reentrant releases its
+// turn while a method waits on an outgoing actor call and takes it back
+// before the method resumes: calls interleave, but never two goroutines run
+// the actor's code at once. A call that would wait on a non-reentrant actor
+// already waiting in its own call chain fails at once with CodeDeadlock.
+//
+// # Contexts
+//
+// A method's ctx is fresh: it carries the caller's deadline (or the silo's
+// default call timeout, 30s), its cancellation, the call chain and the values
+// of keys named by WithPropagatedContextKeys — not the caller's other values.
+// Pass it to the calls the method makes; that is how deadlines and the chain
+// travel.
+//
+// # The fast path
+//
+// A call to an idle local activation with an empty mailbox runs its turn on
+// the caller's goroutine: no queue, no goroutine switch. Deadlines there are
+// cooperative: a method that ignores ctx holds its caller. Other calls go
+// through the activation's bounded mailbox, drained by a goroutine that exists
+// only while messages wait; an idle activation holds no goroutine. See
+// WithInlineCalls and WithMaxInlineTurns.
+//
+// # Errors
+//
+// Every error the runtime returns is an *Error whose Code CodeOf reads:
+// CodeTimeout, CodeDeadlock, CodePanic, CodeOverloaded, CodeUnavailable,
+// CodeNotFound and so on. An actor method's own error reaches a local caller
+// unchanged.
+package quark

@@ -1,0 +1,19 @@
+package testactors
+
+import "context"
+
+// Counter keeps a running total.
+//
+//quark:actor
+type Counter interface {
+	// Add adds n and returns the new total.
+	Add(ctx context.Context, n int64) (total int64, err error)
+	// Get returns the total.
+	//
+	//quark:readonly
+	Get(ctx context.Context) (int64, error)
+	// Inc adds n without waiting for the turn.
+	//
+	//quark:oneway
+	Inc(ctx context.Context, n int64) error
+}

@@ -1,0 +1,130 @@
+package quark
+
+import (
+	"context"
+	"sync/atomic"
+)
+
+// SupportPackageIsVersion1 is referenced by generated code. A build that pairs
+// generated code with a runtime that lacks the constant its generator named
+// fails to compile, instead of misbehaving at run time.
+const SupportPackageIsVersion1 = true
+
+// MethodDesc describes one actor method. Generated code declares one per
+// method; the runtime and interceptors read it and never change it.
+type MethodDesc struct {
+	// ID is a stable 32-bit hash of the actor type name and the method name
+	// (FNV-1a over "Type.Method"); it names the method on the wire and does
+	// not change when methods are reordered.
+	ID uint32
+	// Name is the Go method name.
+	Name string
+	// ReadOnly methods take a shared turn: several may run at once on one
+	// activation, never together with another method (//quark:readonly).
+	ReadOnly bool
+	// OneWay methods return to the caller once the message is queued
+	// (//quark:oneway).
+	OneWay bool
+}
+
+// TypeDesc describes an actor type. Generated code declares one per actor
+// interface (for example AccountType); pass it to Silo.Register through the
+// generated RegisterX function.
+type TypeDesc struct {
+	// Name identifies the type in actor IDs, logs and on the wire:
+	// "package.Interface" unless the interface overrides it.
+	Name string
+	// Reentrant types release their turn while a method waits on an outgoing
+	// actor call (//quark:reentrant).
+	Reentrant bool
+	// Stateless worker types may have several activations per key on a silo,
+	// any of which serves a call (//quark:stateless).
+	Stateless bool
+	// Methods lists the type's methods.
+	Methods []*MethodDesc
+}
+
+// Message is one call of one actor method: its arguments, its results and the
+// runtime's bookkeeping (an embedded Envelope). Generated code declares a
+// message type per method and pools its values; user code never sees one,
+// except interceptors, which may read Target and Method.
+type Message interface {
+	// Method describes the called method.
+	Method() *MethodDesc
+	// Invoke calls the method on actor, which is the activation's
+	// implementation, storing results in the message.
+	Invoke(ctx context.Context, actor any) error
+	// Release resets the message and returns it to its pool. The runtime
+	// calls it for one-way messages once they have run; proxies call it
+	// after reading results, when Reclaim allows.
+	Release()
+	// Target is the called actor.
+	Target() ID
+
+	envelope() *Envelope
+}
+
+// Envelope is the runtime's part of a Message: target, deadline, call chain,
+// mailbox link and reply signal. Generated message types embed it; its fields
+// are private to the runtime.
+type Envelope struct {
+	next   *Envelope // mailbox or resumer-list link
+	msg    Message   // the message that embeds this envelope
+	target ID
+	typ    *actorType
+	act    *Activation
+	ctx    *callCtx // the callee's context, made per call
+	err    error   // the call's outcome
+	state  atomic.Uint32
+	oneWay bool
+	shared bool // runs in a shared (readonly) turn
+	// drainer is set while the activation's drainer goroutine runs the
+	// message; a reentrant suspension clears it (the role passes on).
+	drainer bool
+
+	done chan struct{} // signalled once when a queued call completes
+	wake chan struct{} // signalled when a suspended turn is handed back
+}
+
+// Envelope states.
+const (
+	envIdle      uint32 = iota // not in flight: the caller owns it
+	envPending                 // submitted, not finished
+	envDone                    // finished; results valid
+	envAbandoned               // the caller gave up (timeout or cancel)
+)
+
+func (e *Envelope) envelope() *Envelope { return e }
+
+// Target returns the called actor's ID.
+func (e *Envelope) Target() ID { return e.target }
+
+// Reclaim reports whether the runtime has let go of the message, so that its
+// results may be read and it may be released to its pool. It is false after a
+// call that timed out or was cancelled while the message was still queued or
+// running: such a message is left to the garbage collector. Generated proxies
+// call it; user code does not.
+func (e *Envelope) Reclaim() bool {
+	if e.state.Load() == envAbandoned {
+		return false
+	}
+	e.reset()
+	return true
+}
+
+// reset clears the runtime's per-call fields.
+func (e *Envelope) reset() {
+	e.next = nil
+	e.msg = nil
+	e.target = ID{}
+	e.typ = nil
+	e.act = nil
+	e.ctx = nil
+	e.err = nil
+	e.state.Store(envIdle)
+	e.oneWay = false
+	e.shared = false
+	e.drainer = false
+	e.done = nil
+	e.wake = nil
+}

@@ -1,0 +1,191 @@
+package quark
+
+import (
+	"log/slog"
+	"runtime"
+	"time"
+)
+
+// Option configures a Silo. Each option documents its default.
+type Option interface {
+	applyToSilo(*siloConfig)
+}
+
+type siloOption func(*siloConfig)
+
+func (f siloOption) applyToSilo(c *siloConfig) { f(c) }
+
+type siloConfig struct {
+	name           string
+	log            *slog.Logger
+	clock          Clock
+	callTimeout    time.Duration
+	collectAge     time.Duration
+	collectQuantum time.Duration
+	mailbox        int
+	inline         bool
+	maxInline      int32
+	incoming       []Interceptor
+	outgoing       []Interceptor
+	propagate      []any
+}
+
+func defaultSiloConfig() siloConfig {
+	return siloConfig{
+		name:           "silo",
+		log:            slog.Default(),
+		clock:          systemClock{},
+		callTimeout:    30 * time.Second,
+		collectAge:     15 * time.Minute,
+		collectQuantum: time.Minute,
+		mailbox:        100_000,
+		inline:         true,
+		maxInline:      64,
+	}
+}
+
+func (c *siloConfig) validate() error {
+	switch {
+	case c.log == nil:
+		return Errorf(CodeInvalidArgument, "silo option: nil logger")
+	case c.clock == nil:
+		return Errorf(CodeInvalidArgument, "silo option: nil clock")
+	case c.callTimeout <= 0:
+		return Errorf(CodeInvalidArgument, "silo option: call timeout %v must be positive", c.callTimeout)
+	case c.collectAge <= 0:
+		return Errorf(CodeInvalidArgument, "silo option: collection age %v must be positive", c.collectAge)
+	case c.collectQuantum <= 0:
+		return Errorf(CodeInvalidArgument, "silo option: collection quantum %v must be positive", c.collectQuantum)
+	case c.mailbox <= 0:
+		return Errorf(CodeInvalidArgument, "silo option: mailbox size %d must be positive", c.mailbox)
+	case c.maxInline <= 0:
+		return Errorf(CodeInvalidArgument, "silo option: max inline turns %d must be positive", c.maxInline)
+	}
+	for i, k := range c.propagate {
+		if k == nil {
+			return Errorf(CodeInvalidArgument, "silo option: propagated context key %d is nil", i)
+		}
+	}
+	return nil
+}
+
+// WithName names the silo in logs. Default "silo".
+func WithName(name string) Option { return siloOption(func(c *siloConfig) { c.name = name }) }
+
+// WithLogger sets the logger; the silo adds its name, and actor IDs where
+// they apply. Default slog.Default().
+func WithLogger(l *slog.Logger) Option { return siloOption(func(c *siloConfig) { c.log = l }) }
+
+// WithClock sets the clock behind scheduling decisions (idle collection,
+// timers, reminders). Default: the system clock. Tests pass a
+// quarktest.Clock.
+func WithClock(clk Clock) Option { return siloOption(func(c *siloConfig) { c.clock = clk }) }
+
+// WithCallTimeout sets the deadline of calls whose context has none.
+// Default 30s.
+func WithCallTimeout(d time.Duration) Option {
+	return siloOption(func(c *siloConfig) { c.callTimeout = d })
+}
+
+// WithCollectionAge sets how long an activation may stay idle before the
+// collector deactivates it. Default 15 minutes; a type may override it with
+// CollectionAge.
+func WithCollectionAge(d time.Duration) Option {
+	return siloOption(func(c *siloConfig) { c.collectAge = d })
+}
+
+// WithCollectionQuantum sets how often the collector looks for idle
+// activations; it is also the resolution of idle times. Default 1 minute.
+func WithCollectionQuantum(d time.Duration) Option {
+	return siloOption(func(c *siloConfig) { c.collectQuantum = d })
+}
+
+// WithMailboxSize bounds each activation's queue of waiting messages; a call
+// to a full mailbox fails with CodeOverloaded, and a one-way message to one is
+// dropped and counted. Default 100,000; a type may override it with
+// MailboxSize.
+func WithMailboxSize(n int) Option { return siloOption(func(c *siloConfig) { c.mailbox = n }) }
+
+// WithInlineCalls turns the fast path on or off. On, a call to an idle local
+// activation with an empty mailbox runs its turn on the caller's goroutine:
+// no queueing, no goroutine switch, no allocation. Deadlines are then
+// cooperative: the caller returns when the method does, so a method that
+// ignores ctx holds its caller past the deadline. Off, every call goes
+// through the mailbox and a timed-out caller returns at its deadline.
+// Default on.
+func WithInlineCalls(on bool) Option { return siloOption(func(c *siloConfig) { c.inline = on }) }
+
+// WithMaxInlineTurns bounds how many turns in a row an activation runs on
+// callers' goroutines before it serves the next call from its mailbox, so a
+// caller in a tight loop cannot keep others out. Default 64.
+func WithMaxInlineTurns(n int) Option {
+	return siloOption(func(c *siloConfig) { c.maxInline = int32(min(n, 1<<30)) })
+}
+
+// WithIncomingInterceptors adds interceptors around every call the silo's
+// actors receive, the first outermost. Default none.
+func WithIncomingInterceptors(i ...Interceptor) Option {
+	return siloOption(func(c *siloConfig) { c.incoming = append(c.incoming, i...) })
+}
+
+// WithOutgoingInterceptors adds interceptors around every call made through
+// the silo, the first outermost. Default none.
+func WithOutgoingInterceptors(i ...Interceptor) Option {
+	return siloOption(func(c *siloConfig) { c.outgoing = append(c.outgoing, i...) })
+}
+
+// WithPropagatedContextKeys names context keys whose values an actor method's
+// context passes through from its caller (a trace span, a tenant). All other
+// caller values are dropped: the callee's context is fresh. Keys are compared
+// with ==. One-way messages carry none. Default none.
+func WithPropagatedContextKeys(keys ...any) Option {
+	return siloOption(func(c *siloConfig) { c.propagate = append(c.propagate, keys...) })
+}
+
+// TypeOption configures one actor type at registration.
+type TypeOption interface {
+	applyToType(*typeConfig)
+}
+
+type typeOption func(*typeConfig)
+
+func (f typeOption) applyToType(c *typeConfig) { f(c) }
+
+type typeConfig struct {
+	maxWorkers int
+	mailbox    int
+	collectAge time.Duration
+}
+
+func (c *typeConfig) validate(name string) error {
+	switch {
+	case c.maxWorkers <= 0:
+		return Errorf(CodeInvalidArgument, "register %s: max workers %d must be positive", name, c.maxWorkers)
+	case c.mailbox <= 0:
+		return Errorf(CodeInvalidArgument, "register %s: mailbox size %d must be positive", name, c.mailbox)
+	case c.collectAge <= 0:
+		return Errorf(CodeInvalidArgument, "register %s: collection age %v must be positive", name, c.collectAge)
+	}
+	return nil
+}
+
+// MaxWorkers bounds the activations per key of a stateless worker type on one
+// silo. Default runtime.GOMAXPROCS(0) at registration. Ignored for other
+// types.
+func MaxWorkers(n int) TypeOption { return typeOption(func(c *typeConfig) { c.maxWorkers = n }) }
+
+// MailboxSize overrides WithMailboxSize for one type.
+func MailboxSize(n int) TypeOption { return typeOption(func(c *typeConfig) { c.mailbox = n }) }
+
+// CollectionAge overrides WithCollectionAge for one type.
+func CollectionAge(d time.Duration) TypeOption {
+	return typeOption(func(c *typeConfig) { c.collectAge = d })
+}
+
+func (s *Silo) typeConfig(opts []TypeOption) typeConfig {
+	c := typeConfig{maxWorkers: runtime.GOMAXPROCS(0), mailbox: s.cfg.mailbox, collectAge: s.cfg.collectAge}
+	for _, o := range opts {
+		o.applyToType(&c)
+	}
+	return c
+}

@@ -1,0 +1,26 @@
+package quark
+
+// Caller is what generated proxies send calls through: a *Silo, or the
+// *Activation an actor method runs in. Its methods are private to Quark.
+type Caller interface {
+	callerSilo() *Silo
+}
+
+// Ref is an untyped reference to one actor: the runtime half of a generated
+// typed reference (for example AccountRef). It is a small value; copy it
+// freely. Generated code calls its methods; user code uses the typed proxy.
+type Ref struct {
+	s   *Silo
+	typ *actorType // nil when the type is not registered on s
+	id  ID
+}
+
+// NewRef returns a reference to the actor of type d with key. Generated
+// NewXRef functions call it.
+func NewRef(c Caller, d *TypeDesc, key Key) Ref {
+	s := c.callerSilo()
+	return Ref{s: s, typ: s.lookupType(d), id: ID{Type: d.Name, Key: key}}
+}
+
+// ID returns the referenced actor's identity.
+func (r Ref) ID() ID { return r.id }

@@ -1,0 +1,342 @@
+package quark_test
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/quarkgo/quark"
+	"github.com/quarkgo/quark/internal/testactors"
+)
+
+// inside tracks goroutines in user code of one activation.
+type inside struct {
+	now, max atomic.Int64
+}
+
+func (in *inside) enter() {
+	n := in.now.Add(1)
+	for {
+		m := in.max.Load()
+		if n <= m || in.max.CompareAndSwap(m, n) {
+			return
+		}
+	}
+}
+
+func (in *inside) leave() { in.now.Add(-1) }
+
+func TestTurnsNeverOverlap(t *testing.T) {
+	modes(t, func(t *testing.T, inline bool) {
+		var in inside
+		h := &hooks{
+			run: func(_ context.Context, p *probe, step string) (string, error) {
+				in.enter()
+				defer in.leave()
+				for range 3 {
+					runtime.Gosched()
+				}
+				return step, nil
+			},
+			tell: func(_ context.Context, p *probe, _ string) error {
+				in.enter()
+				defer in.leave()
+				runtime.Gosched()
+				return nil
+			},
+			peek: func(_ context.Context, p *probe, step string) (string, error) {
+				in.enter()
+				defer in.leave()
+				runtime.Gosched()
+				return step, nil
+			},
+		}
+		s := newSilo(t, registerProbes(h), quark.WithInlineCalls(inline))
+		ref := testactors.NewProbeRef(s, quark.StringKey("turns"))
+		var wg sync.WaitGroup
+		for g := range 32 {
+			wg.Go(func() {
+				for i := range 100 {
+					var err error
+					switch (g + i) % 3 {
+					case 0:
+						_, err = ref.Run(context.Background(), "w")
+					case 1:
+						err = ref.Tell(context.Background(), "t")
+					default:
+						// A readonly call may share its turn with other
+						// readonly calls only, so it counts as exclusive
+						// here when no other reader runs.
+						_, err = ref.Run(context.Background(), "w")
+					}
+					if err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		if m := in.max.Load(); m != 1 {
+			t.Fatalf("%d goroutines were inside the actor at once, want 1", m)
+		}
+	})
+}
+
+func TestReadonlyTurnsShare(t *testing.T) {
+	modes(t, func(t *testing.T, inline bool) {
+		// Two readers meet at a barrier: they can pass only if both run at
+		// once.
+		var arrived sync.WaitGroup
+		arrived.Add(2)
+		h := &hooks{peek: func(ctx context.Context, _ *probe, step string) (string, error) {
+			arrived.Done()
+			done := make(chan struct{})
+			go func() { arrived.Wait(); close(done) }()
+			select {
+			case <-done:
+				return step, nil
+			case <-ctx.Done():
+				return "", ctx.Err()
+			}
+		}}
+		s := newSilo(t, registerProbes(h), quark.WithInlineCalls(inline))
+		ref := testactors.NewProbeRef(s, quark.StringKey("r"))
+		if _, err := ref.Run(context.Background(), "activate"); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		var wg sync.WaitGroup
+		for range 2 {
+			wg.Go(func() {
+				if _, err := ref.Peek(ctx, "r"); err != nil {
+					t.Errorf("readers did not share a turn: %v", err)
+				}
+			})
+		}
+		wg.Wait()
+	})
+}
+
+func TestReadonlyExcludesWriterAndDoesNotStarveIt(t *testing.T) {
+	modes(t, func(t *testing.T, inline bool) {
+		var readers, writers atomic.Int64
+		var bad atomic.Bool
+		h := &hooks{
+			peek: func(_ context.Context, _ *probe, step string) (string, error) {
+				readers.Add(1)
+				if writers.Load() != 0 {
+					bad.Store(true)
+				}
+				runtime.Gosched()
+				readers.Add(-1)
+				return step, nil
+			},
+			run: func(_ context.Context, _ *probe, step string) (string, error) {
+				writers.Add(1)
+				if readers.Load() != 0 || writers.Load() != 1 {
+					bad.Store(true)
+				}
+				runtime.Gosched()
+				writers.Add(-1)
+				return step, nil
+			},
+		}
+		s := newSilo(t, registerProbes(h), quark.WithInlineCalls(inline))
+		ref := testactors.NewProbeRef(s, quark.StringKey("rw"))
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Go(func() {
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					if _, err := ref.Peek(context.Background(), "r"); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			})
+		}
+		// Writers get through while readers never stop coming.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		for range 50 {
+			if _, err := ref.Run(ctx, "w"); err != nil {
+				t.Fatalf("writer starved: %v", err)
+			}
+		}
+		close(stop)
+		wg.Wait()
+		if bad.Load() {
+			t.Fatal("a writer overlapped another turn")
+		}
+	})
+}
+
+func TestReentrantReleasesTurnWhileWaiting(t *testing.T) {
+	modes(t, func(t *testing.T, inline bool) {
+		var s *quark.Silo
+		h := &hooks{run: func(ctx context.Context, p *probe, step string) (string, error) {
+			switch step {
+			case "a->b":
+				// A calls B, which calls back into A: the callback can run
+				// only if A released its turn while waiting on B.
+				got, err := testactors.NewProbeRef(s, quark.StringKey("b")).Run(ctx, "b->a")
+				return "a(" + got + ")", err
+			case "b->a":
+				got, err := testactors.NewReentrantProbeRef(s, quark.StringKey("a")).Run(ctx, "leaf")
+				return "b(" + got + ")", err
+			}
+			return step, nil
+		}}
+		s = newSilo(t, registerProbes(h), quark.WithInlineCalls(inline))
+		a := testactors.NewReentrantProbeRef(s, quark.StringKey("a"))
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Go(func() {
+				for range 20 {
+					got, err := a.Run(ctx, "a->b")
+					if err != nil || got != "a(b(leaf))" {
+						t.Errorf("got %q, %v", got, err)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+	})
+}
+
+func TestReentrantNeverRunsTwoGoroutinesInOneActivation(t *testing.T) {
+	modes(t, func(t *testing.T, inline bool) {
+		var in inside
+		var s *quark.Silo
+		h := &hooks{run: func(ctx context.Context, p *probe, step string) (string, error) {
+			if p.a.ID().Type != testactors.ReentrantProbeType.Name {
+				return step, nil
+			}
+			in.enter()
+			defer in.leave()
+			p.n++ // unsynchronised: the race detector objects if turns overlap
+			if step == "out" {
+				in.leave()
+				_, err := testactors.NewProbeRef(s, quark.StringKey("leaf")).Run(ctx, "x")
+				in.enter()
+				p.n++
+				return step, err
+			}
+			return step, nil
+		}}
+		s = newSilo(t, registerProbes(h), quark.WithInlineCalls(inline))
+		a := testactors.NewReentrantProbeRef(s, quark.StringKey("solo"))
+		var wg sync.WaitGroup
+		for g := range 16 {
+			wg.Go(func() {
+				for i := range 50 {
+					step := "in"
+					if (g+i)%2 == 0 {
+						step = "out"
+					}
+					if _, err := a.Run(context.Background(), step); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		if m := in.max.Load(); m != 1 {
+			t.Fatalf("%d goroutines inside one reentrant activation at once", m)
+		}
+	})
+}
+
+func TestCycleDetection(t *testing.T) {
+	modes(t, func(t *testing.T, inline bool) {
+		var s *quark.Silo
+		h := &hooks{run: func(ctx context.Context, p *probe, step string) (string, error) {
+			switch step {
+			case "self":
+				return testactors.NewProbeRef(s, p.a.ID().Key).Run(ctx, "x")
+			case "wrapped":
+				// The chain survives the caller wrapping its context.
+				ctx, cancel := context.WithCancel(context.WithValue(ctx, ctxKey{}, "v"))
+				defer cancel()
+				return testactors.NewProbeRef(s, p.a.ID().Key).Run(ctx, "x")
+			case "a->b":
+				return testactors.NewProbeRef(s, quark.StringKey("b")).Run(ctx, "b->a")
+			case "b->a":
+				return testactors.NewProbeRef(s, quark.StringKey("a")).Run(ctx, "x")
+			}
+			return step, nil
+		}}
+		s = newSilo(t, registerProbes(h), quark.WithInlineCalls(inline))
+		// No deadline on the context: a cycle must fail at once, not hang.
+		for _, tc := range []struct{ key, step string }{{"a", "a->b"}, {"s", "self"}, {"w", "wrapped"}} {
+			_, err := testactors.NewProbeRef(s, quark.StringKey(tc.key)).Run(context.Background(), tc.step)
+			if quark.CodeOf(err) != quark.CodeDeadlock {
+				t.Fatalf("%s: err = %v, want CodeDeadlock", tc.step, err)
+			}
+		}
+	})
+}
+
+func TestStatelessWorkersServeConcurrently(t *testing.T) {
+	modes(t, func(t *testing.T, inline bool) {
+		const workers = 4
+		var in inside
+		var arrived sync.WaitGroup
+		arrived.Add(workers)
+		h := &hooks{run: func(ctx context.Context, p *probe, step string) (string, error) {
+			in.enter()
+			defer in.leave()
+			if step == "meet" {
+				arrived.Done()
+				arrived.Wait()
+			}
+			return step, nil
+		}}
+		s := newSilo(t, registerProbes(h, quark.MaxWorkers(workers)), quark.WithInlineCalls(inline))
+		ref := testactors.NewStatelessProbeRef(s, quark.IntKey(0))
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		var wg sync.WaitGroup
+		for range workers {
+			wg.Go(func() {
+				if _, err := ref.Run(ctx, "meet"); err != nil {
+					t.Errorf("workers did not run at once: %v", err)
+				}
+			})
+		}
+		wg.Wait()
+		for range 8 {
+			wg.Go(func() {
+				for range 100 {
+					if _, err := ref.Run(ctx, "x"); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		if n := s.Stats().Activations; n > workers {
+			t.Fatalf("%d activations, want at most %d", n, workers)
+		}
+		if m := in.max.Load(); m > workers || m < workers {
+			t.Fatalf("%d calls ran at once, want %d", m, workers)
+		}
+	})
+}
+
+type ctxKey struct{}
