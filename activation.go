@@ -29,7 +29,7 @@ type Activation struct {
 	deact     DeactivationReason // requested deactivation, applied when idle
 	readers   int32              // shared turns held
 	suspended int32              // reentrant turns released while waiting on a call
-	inlineRun int32              // consecutive turns run on callers' goroutines
+	admits    int32              // calls admitted since a caller last yielded
 	qlen      int32
 	qhead     *Envelope
 	qtail     *Envelope
@@ -191,6 +191,7 @@ const (
 	admitRetry                 // the activation is dead: look the actor up again
 	admitOverload              // the mailbox is full
 	admitBusy                  // submitIfIdle: the activation is not idle
+	admitYield                 // yield the processor, then offer again
 )
 
 // submit offers e to the activation: run it on the caller's goroutine when
@@ -214,16 +215,26 @@ func (a *Activation) offer(e *Envelope, inline, idleOnly bool) admit {
 		return admitBusy
 	}
 	a.lastUsed = s.coarse.Load()
-	if inline && free && a.inlineRun < s.cfg.maxInline {
+	if !e.oneWay {
+		if a.admits++; a.admits > s.cfg.maxInline {
+			// Enough calls in a row: make this caller yield its processor
+			// before it goes on, so that goroutines queued behind it in the
+			// Go scheduler run. Without it a caller in a tight loop, whose
+			// turns run inline or hand off to a drainer and back within its
+			// time slice, keeps others waiting for whole slices.
+			a.admits = 0
+			a.mu.Unlock()
+			return admitYield
+		}
+	}
+	if inline && free {
 		if a.status == statusActivating && a.turnFreeLocked(false) {
 			a.writer = true
-			a.inlineRun++
 			a.mu.Unlock()
 			return admitActivate
 		}
 		if a.status == statusValid && a.turnFreeLocked(e.shared) {
 			a.takeTurnLocked(e.shared)
-			a.inlineRun++
 			a.mu.Unlock()
 			return admitInline
 		}
@@ -231,6 +242,9 @@ func (a *Activation) offer(e *Envelope, inline, idleOnly bool) admit {
 	if e.shared && a.status == statusValid && !a.writer && a.readers > 0 && a.qhead == nil && a.rhead == nil {
 		// Readers are running and no writer waits: join them at once.
 		a.readers++
+		if e.done == nil {
+			e.done = make(chan struct{}, 1)
+		}
 		a.mu.Unlock()
 		go func() {
 			a.runQueued(e)
@@ -241,6 +255,12 @@ func (a *Activation) offer(e *Envelope, inline, idleOnly bool) admit {
 	if int(a.qlen) >= a.typ.mailbox {
 		a.mu.Unlock()
 		return admitOverload
+	}
+	if !e.oneWay && e.done == nil {
+		// The reply channel is made per queued call rather than kept in the
+		// pooled message, so a message reused across testing/synctest
+		// bubbles never blocks on another bubble's channel.
+		e.done = make(chan struct{}, 1)
 	}
 	a.pushLocked(e)
 	start := a.canDrainLocked()
@@ -282,16 +302,12 @@ func (a *Activation) drain() {
 		e := a.qhead
 		if e == nil || a.rhead != nil || a.status != statusValid || !a.turnFreeLocked(e.shared) {
 			a.drainer = false
-			if e == nil {
-				a.inlineRun = 0
-			}
 			a.mu.Unlock()
 			return
 		}
 		a.popLocked()
 		shared := e.shared
 		a.takeTurnLocked(shared)
-		a.inlineRun = 0
 		concurrent := shared && a.qhead != nil && a.qhead.shared
 		a.mu.Unlock()
 
@@ -434,6 +450,9 @@ func (a *Activation) activate(e *Envelope) error {
 		}()
 		a.impl = a.typ.factory(a)
 		if h, ok := a.impl.(Activator); ok {
+			if e.ctx == nil {
+				e.ctx = newCallCtx(s, context.Background(), e, nil)
+			}
 			e.ctx.act = a
 			if err := h.OnActivate(e.ctx); err != nil {
 				return wrapActivateErr(a.id, err)

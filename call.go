@@ -3,6 +3,7 @@ package quark
 import (
 	"context"
 	"log/slog"
+	"runtime"
 	"runtime/debug"
 	"time"
 )
@@ -96,12 +97,6 @@ func (s *Silo) call(ctx context.Context, e *Envelope) error {
 // deliver finds or creates the target activation and runs or queues e.
 func (s *Silo) deliver(ctx context.Context, e *Envelope) error {
 	t := e.typ
-	// The reply channel is made per call rather than kept in the pooled
-	// message: a channel outlives nothing it should not, and a message
-	// reused across testing/synctest bubbles never blocks on another
-	// bubble's channel.
-	done := make(chan struct{}, 1)
-	e.done = done
 	for {
 		var a *Activation
 		var r admit
@@ -114,12 +109,15 @@ func (s *Silo) deliver(ctx context.Context, e *Envelope) error {
 		switch r {
 		case admitRetry:
 			continue
+		case admitYield:
+			runtime.Gosched()
+			continue
 		case admitOverload:
 			e.ctx.finish()
 			e.state.Store(envDone)
 			return Errorf(CodeOverloaded, "call %s.%s: mailbox full (%d messages)", e.target, e.msg.Method().Name, t.mailbox)
 		case admitQueued:
-			return s.wait(ctx, e, done)
+			return s.wait(ctx, e)
 		case admitActivate:
 			if err := a.activate(e); err != nil {
 				e.ctx.finish()
@@ -144,10 +142,11 @@ func (s *Silo) deliver(ctx context.Context, e *Envelope) error {
 // wait blocks until the queued call e completes, ctx ends, or the default
 // deadline passes. A call given up on is marked abandoned: if it is still
 // queued it will not run, and if it is running its result is dropped.
-func (s *Silo) wait(ctx context.Context, e *Envelope, done chan struct{}) error {
+func (s *Silo) wait(ctx context.Context, e *Envelope) error {
+	done := e.done
 	var timeout <-chan time.Time
 	if !e.ctx.governedByParent() {
-		timer := time.NewTimer(time.Until(e.ctx.deadline))
+		timer := time.NewTimer(time.Duration(e.ctx.deadlineMono() - mono()))
 		defer timer.Stop()
 		timeout = timer.C
 	}
@@ -172,7 +171,6 @@ func (s *Silo) send(e *Envelope) error {
 	if err := s.admissible(e, true); err != nil {
 		return s.drop(e, err)
 	}
-	e.ctx = newCallCtx(s, context.Background(), e, nil)
 	e.state.Store(envPending)
 	t := e.typ
 	for {
@@ -199,9 +197,7 @@ func (s *Silo) drop(e *Envelope, err error) error {
 	s.log.Warn("one-way message dropped", slog.String("actor", e.target.String()),
 		slog.String("method", e.msg.Method().Name), slog.Any("err", err))
 	m := e.msg
-	if e.ctx != nil {
-		e.ctx.finish()
-	}
+	e.ctx.finish()
 	e.reset()
 	m.Release()
 	return err
@@ -222,7 +218,7 @@ func (s *Silo) forward(e *Envelope) {
 			r = e.typ.get(e.target.Key).submit(e, false)
 		}
 		switch r {
-		case admitRetry:
+		case admitRetry, admitYield:
 			continue
 		case admitOverload:
 			s.complete(e, Errorf(CodeOverloaded, "call %s.%s: mailbox full (%d messages)",
@@ -262,6 +258,11 @@ func (s *Silo) complete(e *Envelope, err error) {
 // caller may reuse it at once.
 func (a *Activation) runQueued(e *Envelope) (kept bool) {
 	s := a.typ.silo
+	if e.ctx == nil {
+		// One-way messages get their context when they run: they carry no
+		// deadline or values from the sender.
+		e.ctx = newCallCtx(s, context.Background(), e, nil)
+	}
 	var err error
 	switch {
 	case e.state.Load() == envAbandoned:
@@ -269,7 +270,7 @@ func (a *Activation) runQueued(e *Envelope) (kept bool) {
 		kept, e.drainer = e.drainer, false
 		e.ctx.finish()
 		return kept
-	case time.Now().After(e.ctx.deadline):
+	case expired(e.ctx):
 		s.expired.Add(1)
 		err = Errorf(CodeTimeout, "call %s.%s: deadline passed while queued", e.target, e.msg.Method().Name)
 	default:
@@ -278,6 +279,13 @@ func (a *Activation) runQueued(e *Envelope) (kept bool) {
 	kept, e.drainer = e.drainer, false
 	s.complete(e, err)
 	return kept
+}
+
+// expired reports whether c's deadline is fixed and has passed. A default
+// deadline not yet consulted (a one-way message) has not started.
+func expired(c *callCtx) bool {
+	d := c.deadline.Load()
+	return d != 0 && mono() > d
 }
 
 // run calls the message's method with the turn held, turning a panic into an

@@ -15,12 +15,17 @@ import (
 // context.WithCancel, errgroup and the like without racing the runtime. Once
 // the call has ended the runtime stops treating it as a link in a call chain.
 type callCtx struct {
-	parent   context.Context // the caller's context
-	env      *Envelope       // the message being run; read only while the call lasts
-	act      *Activation     // the callee, once the turn starts
-	prev     *callCtx        // the caller's link in the chain; nil for an outside caller
-	silo     *Silo
-	deadline time.Time
+	parent context.Context // the caller's context
+	env    *Envelope       // the message being run; read only while the call lasts
+	act    *Activation     // the callee, once the turn starts
+	prev   *callCtx        // the caller's link in the chain; nil for an outside caller
+	silo   *Silo
+	// deadline on the monotonic clock (see mono); 0 until fixed. With a
+	// caller's deadline it is set at once (inherited); otherwise it is the
+	// silo's default timeout, fixed when first consulted: at once for a
+	// queued call, when the method first looks for one on the fast path.
+	deadline  atomic.Int64
+	inherited bool
 	// own is a timer-backed context made on first use of Done or Err when
 	// the deadline is the silo's default rather than the caller's.
 	own   atomic.Pointer[ownCtx]
@@ -39,6 +44,19 @@ var endedCtx = func() context.Context {
 	return ctx
 }()
 
+// monoBase anchors the runtime's clock readings: time.Since on a value with a
+// monotonic reading costs one clock read, time.Now two.
+var monoBase = time.Now()
+
+// mono returns monotonic nanoseconds since monoBase, never 0.
+func mono() int64 { return int64(time.Since(monoBase)) + 1 }
+
+// monoOf converts a time to the mono scale.
+func monoOf(t time.Time) int64 { return int64(t.Sub(monoBase)) + 1 }
+
+// timeOfMono converts back.
+func timeOfMono(m int64) time.Time { return monoBase.Add(time.Duration(m - 1)) }
+
 // chainKey is the context key under which a callCtx answers Value with
 // itself, so a chain survives a user's context.WithValue or WithTimeout.
 type chainKey struct{}
@@ -49,19 +67,27 @@ type chainKey struct{}
 func newCallCtx(s *Silo, parent context.Context, e *Envelope, prev *callCtx) *callCtx {
 	c := &callCtx{parent: parent, env: e, prev: prev, silo: s}
 	if d, ok := parent.Deadline(); ok {
-		c.deadline = d
-	} else {
-		c.deadline = time.Now().Add(s.cfg.callTimeout)
+		c.deadline.Store(monoOf(d))
+		c.inherited = true
 	}
 	return c
 }
 
-// governedByParent reports whether the caller's context alone signals the
-// deadline: it has one, and it is ours.
-func (c *callCtx) governedByParent() bool {
-	d, ok := c.parent.Deadline()
-	return ok && !d.After(c.deadline)
+// deadlineMono returns the deadline, fixing the default one on first use.
+func (c *callCtx) deadlineMono() int64 {
+	if d := c.deadline.Load(); d != 0 {
+		return d
+	}
+	d := mono() + int64(c.silo.cfg.callTimeout)
+	if c.deadline.CompareAndSwap(0, d) {
+		return d
+	}
+	return c.deadline.Load()
 }
+
+// governedByParent reports whether the caller's context alone signals the
+// deadline.
+func (c *callCtx) governedByParent() bool { return c.inherited }
 
 func (c *callCtx) doneCtx() context.Context {
 	if c.governedByParent() {
@@ -73,7 +99,7 @@ func (c *callCtx) doneCtx() context.Context {
 	if c.ended.Load() {
 		return endedCtx
 	}
-	ctx, cancel := context.WithDeadline(c.parent, c.deadline)
+	ctx, cancel := context.WithDeadline(c.parent, timeOfMono(c.deadlineMono()))
 	o := &ownCtx{ctx: ctx, cancel: cancel}
 	if !c.own.CompareAndSwap(nil, o) {
 		cancel()
@@ -85,13 +111,16 @@ func (c *callCtx) doneCtx() context.Context {
 // finish marks the call ended and releases the timer of a lazily made
 // context.
 func (c *callCtx) finish() {
+	if c == nil {
+		return
+	}
 	c.ended.Store(true)
 	if o := c.own.Load(); o != nil {
 		o.cancel()
 	}
 }
 
-func (c *callCtx) Deadline() (time.Time, bool) { return c.deadline, true }
+func (c *callCtx) Deadline() (time.Time, bool) { return timeOfMono(c.deadlineMono()), true }
 func (c *callCtx) Done() <-chan struct{}       { return c.doneCtx().Done() }
 func (c *callCtx) Err() error                  { return c.doneCtx().Err() }
 

@@ -74,7 +74,7 @@ type Envelope struct {
 	typ    *actorType
 	act    *Activation
 	ctx    *callCtx // the callee's context, made per call
-	err    error   // the call's outcome
+	err    error    // the call's outcome
 	state  atomic.Uint32
 	oneWay bool
 	shared bool // runs in a shared (readonly) turn

@@ -108,16 +108,18 @@ func WithMailboxSize(n int) Option { return siloOption(func(c *siloConfig) { c.m
 
 // WithInlineCalls turns the fast path on or off. On, a call to an idle local
 // activation with an empty mailbox runs its turn on the caller's goroutine:
-// no queueing, no goroutine switch, no allocation. Deadlines are then
-// cooperative: the caller returns when the method does, so a method that
-// ignores ctx holds its caller past the deadline. Off, every call goes
-// through the mailbox and a timed-out caller returns at its deadline.
-// Default on.
+// no queueing, no goroutine switch; the only allocation is the callee's
+// context. Deadlines are then cooperative: the caller returns when the method
+// does, so a method that ignores ctx holds its caller past the deadline. Off,
+// every call goes through the mailbox and a timed-out caller returns at its
+// deadline. Default on.
 func WithInlineCalls(on bool) Option { return siloOption(func(c *siloConfig) { c.inline = on }) }
 
-// WithMaxInlineTurns bounds how many turns in a row an activation runs on
-// callers' goroutines before it serves the next call from its mailbox, so a
-// caller in a tight loop cannot keep others out. Default 64.
+// WithMaxInlineTurns bounds how many calls in a row an activation admits
+// before the next caller first yields its processor (runtime.Gosched). On the
+// fast path a caller in a tight loop would otherwise run turn after turn on
+// its own goroutine (or hand off to a drainer and back) for a whole scheduler
+// time slice while other goroutines wait. Default 64.
 func WithMaxInlineTurns(n int) Option {
 	return siloOption(func(c *siloConfig) { c.maxInline = int32(min(n, 1<<30)) })
 }

@@ -1,0 +1,35 @@
+# Quark's everyday tasks. `make help` lists them.
+GO ?= go
+RUNTIME_PKGS := . ./quarktest/... ./quarkerr/... ./internal/testactors/... ./examples/...
+
+.PHONY: help test race bench fuzz generate checkgenerate lint ci
+
+help: ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+test: ## run every test (the README's command)
+	$(GO) test ./...
+
+race: ## run the runtime packages' tests under the race detector
+	$(GO) test -race -count=1 $(RUNTIME_PKGS)
+
+bench: ## print the benchmark table and run the Go benchmarks
+	$(GO) run ./bench
+	$(GO) test -run XXX -bench . -benchmem .
+
+fuzz: ## run each fuzz target briefly (FUZZTIME=10s to change)
+	@echo "no fuzz targets yet: decoders arrive with the codec"
+
+generate: ## regenerate actor code (quark gen via go generate)
+	$(GO) generate ./...
+
+checkgenerate: ## fail if committed generated code is stale
+	$(GO) test -run TestCommittedGeneratedCode ./internal/gen/
+
+lint: ## gofmt check and go vet (golangci-lint too, when installed)
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+	@if command -v golangci-lint >/dev/null; then golangci-lint run ./...; fi
+
+ci: ## what CI runs
+	bash .ci/run

@@ -1,0 +1,213 @@
+// Command bench measures the Quark runtime on one machine and prints a table.
+//
+// It runs these scenarios, each on a fresh silo hosting the testactors
+// Counter actor with a trivial implementation:
+//
+//	a-call/{inline,queued}        request/response, 1 caller, 1 actor
+//	b-call64/{inline,queued}      64 callers, each calling its own actor
+//	c-oneway/{1actor,1000actors}  one-way messages from 2 senders
+//	d-activate                    first calls to -n distinct actors
+//	e-goroutines                  goroutines before and after -n idle activations
+//
+// Timed scenarios run a throughput pass and a separate latency pass of -d
+// each; the latency pass times every call. Select scenarios with -run, a
+// regular expression matched against the names above.
+//
+//	go run ./bench -d 1s -run 'a-|b-'
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"regexp"
+	"runtime"
+	"runtime/pprof"
+	"sync/atomic"
+	"text/tabwriter"
+	"time"
+
+	"github.com/quarkgo/quark"
+	"github.com/quarkgo/quark/internal/testactors"
+)
+
+// config holds the command-line settings.
+type config struct {
+	d time.Duration // duration of each timed pass
+	n int           // actors for the activation scenarios
+}
+
+// unit is one selectable scenario run producing table rows.
+type unit struct {
+	name string
+	run  func(cfg config) ([]row, error)
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg config
+	fs.DurationVar(&cfg.d, "d", 2*time.Second, "duration of each timed pass")
+	fs.IntVar(&cfg.n, "n", 100_000, "actors for the activation scenarios (d, e)")
+	pattern := fs.String("run", "", "regular expression selecting scenarios by name")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to `file`")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "bench: unexpected arguments %q\n", fs.Args())
+		return 2
+	}
+	if cfg.d <= 0 || cfg.n <= 0 {
+		fmt.Fprintln(stderr, "bench: -d and -n must be positive")
+		return 2
+	}
+	sel, err := regexp.Compile(*pattern)
+	if err != nil {
+		fmt.Fprintf(stderr, "bench: -run: %v\n", err)
+		return 2
+	}
+
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fmt.Fprintf(stderr, "bench: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(stderr, "bench: %v\n", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
+	}
+
+	var act activationRun
+	units := []unit{
+		{"a-call/inline", func(c config) ([]row, error) { return calls(c, "(a) call, 1 caller", 1, true) }},
+		{"a-call/queued", func(c config) ([]row, error) { return calls(c, "(a) call, 1 caller", 1, false) }},
+		{"b-call64/inline", func(c config) ([]row, error) { return calls(c, "(b) call, 64 callers", 64, true) }},
+		{"b-call64/queued", func(c config) ([]row, error) { return calls(c, "(b) call, 64 callers", 64, false) }},
+		{"c-oneway/1actor", func(c config) ([]row, error) { return oneWay(c, 1) }},
+		{"c-oneway/1000actors", func(c config) ([]row, error) { return oneWay(c, 1000) }},
+		{"d-activate", act.activateRows},
+		{"e-goroutines", act.goroutineRows},
+	}
+
+	selected := units[:0]
+	for _, u := range units {
+		if sel.MatchString(u.name) {
+			selected = append(selected, u)
+		}
+	}
+	if len(selected) == 0 {
+		fmt.Fprintf(stderr, "bench: no scenario matches %q\n", *pattern)
+		return 1
+	}
+
+	fmt.Fprintf(stdout, "quark bench  %s %s/%s  GOMAXPROCS=%d  CPUs=%d  %s  (-d %v, -n %d)\n\n",
+		runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), runtime.NumCPU(),
+		time.Now().Format("2006-01-02 15:04:05 MST"), cfg.d, cfg.n)
+
+	var rows []row
+	for _, u := range selected {
+		fmt.Fprintf(stderr, "running %s\n", u.name)
+		rs, err := u.run(cfg)
+		if err != nil {
+			fmt.Fprintf(stderr, "bench: %s: %v\n", u.name, err)
+			return 1
+		}
+		rows = append(rows, rs...)
+	}
+	if err := printTable(stdout, rows); err != nil {
+		fmt.Fprintf(stderr, "bench: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// counter is the Counter implementation every scenario uses: it does as
+// little as possible so the table measures the runtime.
+type counter struct {
+	total     int64
+	processed *atomic.Int64 // one-way messages run, shared by the silo's counters
+}
+
+func (c *counter) Add(_ context.Context, n int64) (int64, error) {
+	c.total += n
+	return c.total, nil
+}
+
+func (c *counter) Get(context.Context) (int64, error) { return c.total, nil }
+
+func (c *counter) Inc(_ context.Context, n int64) error {
+	c.total += n
+	c.processed.Add(1)
+	return nil
+}
+
+// startSilo returns a started silo hosting Counter; Inc calls on any of its
+// activations count into processed.
+func startSilo(inline bool, processed *atomic.Int64) (*quark.Silo, error) {
+	s, err := quark.NewSilo(
+		quark.WithLogger(slog.New(slog.DiscardHandler)),
+		quark.WithInlineCalls(inline),
+	)
+	if err != nil {
+		return nil, err
+	}
+	err = testactors.RegisterCounter(s, func(*quark.Activation) testactors.Counter {
+		return &counter{processed: processed}
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Start(context.Background()); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// stopSilo stops s, joining its error to *errp.
+func stopSilo(s *quark.Silo, errp *error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := s.Stop(ctx); err != nil {
+		*errp = errors.Join(*errp, fmt.Errorf("stop silo: %w", err))
+	}
+}
+
+// printTable writes rows as one aligned table.
+func printTable(w io.Writer, rows []row) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "scenario\tmode\tthroughput\tp50\tp99\tp99.9\tp99.99\tmax\tallocs/op\tnotes")
+	for _, r := range rows {
+		p50, p99, p999, p9999, maxLat := "-", "-", "-", "-", "-"
+		if r.lat != nil {
+			p50 = fmtDur(r.lat.p50)
+			p99 = fmtDur(r.lat.p99)
+			p999 = fmtDur(r.lat.p999)
+			p9999 = fmtDur(r.lat.p9999)
+			maxLat = fmtDur(r.lat.max)
+		}
+		rate := "-"
+		if r.unit != "" {
+			rate = fmtRate(r.rate) + " " + r.unit
+		}
+		allocs := "-"
+		if r.hasAllocs {
+			allocs = fmt.Sprintf("%.2f", r.allocs)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+			r.scenario, r.mode, rate, p50, p99, p999, p9999, maxLat, allocs, r.notes)
+	}
+	return tw.Flush()
+}

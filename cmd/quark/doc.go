@@ -1,0 +1,23 @@
+// Command quark is Quark's code generator. Run it from a go:generate line
+// in each package that declares actor interfaces:
+//
+//	//go:generate go run github.com/quarkgo/quark/cmd/quark gen .
+//
+// quark gen [packages] writes quark_gen.go, holding the actor type
+// descriptions, typed references and message types, into each listed
+// package that declares actors, and removes a previously generated file
+// from packages that no longer do. Packages are given as for the go command
+// and default to ".". Problems are reported one per line as
+// "file.go:LINE: reason"; when there are any, nothing is written and the
+// command exits with status 1.
+//
+// Flags of quark gen:
+//
+//	-tags list   build tags to load the packages with, as for go build
+//	-v           report each file written or removed
+//
+// quark version prints the command's version.
+//
+// See package github.com/quarkgo/quark/internal/gen for the markers that
+// declare actors.
+package main

@@ -1,0 +1,78 @@
+package quark_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/quarkgo/quark"
+	"github.com/quarkgo/quark/internal/testactors"
+)
+
+// total is an implementation of the generated Counter interface.
+type total struct{ n int64 }
+
+func (c *total) Add(_ context.Context, n int64) (int64, error) { c.n += n; return c.n, nil }
+func (c *total) Get(context.Context) (int64, error)            { return c.n, nil }
+func (c *total) Inc(_ context.Context, n int64) error          { c.n += n; return nil }
+
+func Example() {
+	ctx := context.Background()
+	silo, err := quark.NewSilo(quark.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		panic(err)
+	}
+	testactors.RegisterCounter(silo, func(*quark.Activation) testactors.Counter { return &total{} })
+	if err := silo.Start(ctx); err != nil {
+		panic(err)
+	}
+	defer silo.Stop(ctx)
+
+	// The first call activates the actor; every key is its own actor.
+	visits := testactors.NewCounterRef(silo, quark.StringKey("visits"))
+	visits.Add(ctx, 2)
+	n, _ := visits.Add(ctx, 3)
+	other, _ := testactors.NewCounterRef(silo, quark.StringKey("other")).Get(ctx)
+	fmt.Println(n, other)
+	// Output: 5 0
+}
+
+func ExampleCodeOf() {
+	ctx := context.Background()
+	silo, _ := quark.NewSilo(quark.WithLogger(slog.New(slog.DiscardHandler)))
+	silo.Start(ctx)
+	defer silo.Stop(ctx)
+
+	// Counter is not registered on this silo.
+	_, err := testactors.NewCounterRef(silo, quark.IntKey(1)).Get(ctx)
+	fmt.Println(quark.CodeOf(err) == quark.CodeNotFound)
+	fmt.Println(err)
+	// Output:
+	// true
+	// quark not found: call testactors.Counter/1.Get: unknown actor type "testactors.Counter"
+}
+
+func ExampleWithIncomingInterceptors() {
+	ctx := context.Background()
+	logCalls := func(next quark.Invoker) quark.Invoker {
+		return func(ctx context.Context, m quark.Message) error {
+			fmt.Println("call", m.Target(), m.Method().Name)
+			return next(ctx, m)
+		}
+	}
+	silo, _ := quark.NewSilo(quark.WithLogger(slog.New(slog.DiscardHandler)),
+		quark.WithIncomingInterceptors(logCalls))
+	testactors.RegisterCounter(silo, func(*quark.Activation) testactors.Counter { return &total{} })
+	silo.Start(ctx)
+	defer silo.Stop(ctx)
+
+	testactors.NewCounterRef(silo, quark.IntKey(7)).Add(ctx, 1)
+	// Output: call testactors.Counter/7 Add
+}
+
+func ExampleCompoundKey() {
+	k := quark.CompoundKey(quark.IntKey(42), "eu-west")
+	ext, _ := k.Extension()
+	fmt.Println(k, k.Kind(), k.Int(), ext)
+	// Output: 42+eu-west int 42 eu-west
+}

@@ -1,0 +1,111 @@
+// Command bank is Quark's quick-start example: accounts, a teller and a
+// ledger as actors on one in-process silo. It opens accounts, runs transfers
+// from many goroutines at once through actor-to-actor calls, and prints the
+// balances and the ledger's summary; money is never created or lost.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/quarkgo/quark"
+)
+
+var customers = []string{"alice", "bob", "carol", "dave", "erin"}
+
+func main() {
+	if err := run(context.Background(), os.Stdout, 2000); err != nil {
+		fmt.Fprintln(os.Stderr, "bank:", err)
+		os.Exit(1)
+	}
+}
+
+// run opens the accounts, makes transfers random transfers and prints the
+// outcome to w.
+func run(ctx context.Context, w io.Writer, transfers int) error {
+	silo, err := quark.NewSilo(quark.WithName("bank"),
+		quark.WithLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))))
+	if err != nil {
+		return err
+	}
+	if err := register(silo); err != nil {
+		return err
+	}
+	if err := silo.Start(ctx); err != nil {
+		return err
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		silo.Stop(ctx)
+	}()
+
+	var opening int64
+	for i, name := range customers {
+		amount := int64(100_00 * (i + 1))
+		if _, err := NewAccountRef(silo, quark.StringKey(name)).Deposit(ctx, amount); err != nil {
+			return fmt.Errorf("open %s: %w", name, err)
+		}
+		opening += amount
+	}
+	fmt.Fprintf(w, "opened %d accounts holding $%s\n", len(customers), dollars(opening))
+
+	start := time.Now()
+	teller := NewTellerRef(silo, quark.IntKey(0))
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for g := range 8 {
+		wg.Go(func() {
+			r := rand.New(rand.NewPCG(uint64(g), 42))
+			for range transfers / 8 {
+				from, to := customers[r.IntN(len(customers))], customers[r.IntN(len(customers))]
+				if from == to {
+					continue
+				}
+				err := teller.Transfer(ctx, from, to, 1+r.Int64N(50_00))
+				if err != nil && !errors.Is(err, ErrInsufficientFunds) {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return err
+	}
+	elapsed := time.Since(start)
+
+	var total int64
+	for _, name := range customers {
+		b, err := NewAccountRef(silo, quark.StringKey(name)).Balance(ctx)
+		if err != nil {
+			return err
+		}
+		total += b
+		fmt.Fprintf(w, "  %-6s $%10s\n", name, dollars(b))
+	}
+	// Ledger records are one-way messages; the readonly Summary call queues
+	// behind any still in the ledger's mailbox.
+	sum, err := NewLedgerRef(silo, quark.StringKey("books")).Summary(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "transfers: %d completed ($%s moved), %d refused for insufficient funds, in %v\n",
+		sum.Transfers, dollars(sum.Moved), sum.Refused, elapsed.Round(time.Millisecond))
+	fmt.Fprintf(w, "total held: $%s (opening $%s)\n", dollars(total), dollars(opening))
+	if total != opening {
+		return fmt.Errorf("books do not balance: %d cents held, %d opened", total, opening)
+	}
+	return nil
+}
+
+func dollars(cents int64) string { return fmt.Sprintf("%d.%02d", cents/100, cents%100) }

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/quarkgo/quark"
+)
+
+func TestRunKeepsTheBooksBalanced(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), &out, 800); err != nil {
+		t.Fatalf("run: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "total held: $1500.00 (opening $1500.00)") {
+		t.Fatalf("unexpected output:\n%s", out.String())
+	}
+}
+
+func TestTransfers(t *testing.T) {
+	for _, inline := range []bool{true, false} {
+		s, err := quark.NewSilo(quark.WithLogger(slog.New(slog.DiscardHandler)), quark.WithInlineCalls(inline))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := register(s); err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		if err := s.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		alice := NewAccountRef(s, quark.StringKey("alice"))
+		bob := NewAccountRef(s, quark.StringKey("bob"))
+		teller := NewTellerRef(s, quark.IntKey(0))
+		if _, err := alice.Deposit(ctx, 100); err != nil {
+			t.Fatal(err)
+		}
+		if err := teller.Transfer(ctx, "alice", "bob", 60); err != nil {
+			t.Fatal(err)
+		}
+		if err := teller.Transfer(ctx, "alice", "bob", 60); !errors.Is(err, ErrInsufficientFunds) {
+			t.Fatalf("overdraft: %v, want ErrInsufficientFunds", err)
+		}
+		if _, err := bob.Deposit(ctx, -5); quark.CodeOf(err) != quark.CodeInvalidArgument {
+			t.Fatalf("negative deposit: %v", err)
+		}
+		a, _ := alice.Balance(ctx)
+		b, _ := bob.Balance(ctx)
+		if a != 40 || b != 60 {
+			t.Fatalf("balances %d, %d; want 40, 60", a, b)
+		}
+		sum, err := NewLedgerRef(s, quark.StringKey("books")).Summary(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum != (Summary{Transfers: 1, Refused: 1, Moved: 60}) {
+			t.Fatalf("summary %+v", sum)
+		}
+		if err := s.Stop(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,4 @@
+package multi
+
+// Nothing here is an actor.
+func useless() {}

@@ -1,0 +1,39 @@
+// Package refs has actors whose methods pass references to actors, types
+// the generated file itself declares.
+package refs
+
+import (
+	"context"
+
+	"github.com/quarkgo/quark"
+)
+
+// Bank hands out accounts.
+//
+//quark:actor
+type Bank interface {
+	// Open returns a reference to a new account.
+	Open(ctx context.Context, owner string) (AccountRef, error)
+	// All lists the accounts.
+	//
+	//quark:readonly
+	All(ctx context.Context) ([]AccountRef, error)
+}
+
+// Account holds money.
+//
+//quark:actor
+type Account interface {
+	Deposit(ctx context.Context, amount int64) error
+	// Bank returns the account's bank.
+	Bank(ctx context.Context) (BankRef, error)
+}
+
+// openFor uses generated names from ordinary code.
+func openFor(ctx context.Context, c quark.Caller, owner string) (int64, error) {
+	acc, err := NewBankRef(c, quark.StringKey("main")).Open(ctx, owner)
+	if err != nil {
+		return 0, err
+	}
+	return 0, acc.Deposit(ctx, 10)
+}
