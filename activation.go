@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 
 	"github.com/quarkgo/quark/quarkerr"
 )
@@ -22,15 +23,23 @@ type Activation struct {
 	impl any
 	set  *workerSet // the stateless worker set this activation serves in, or nil
 
+	// inbox takes one-way messages without the lock: a stack, newest
+	// first, moved to the queue by whoever next holds the lock; closedInbox
+	// once the activation is dead. pending counts the inbox and the queue
+	// together, for the mailbox bound. drainer is true while a goroutine
+	// drains the mailbox; it is written under mu and read without it by
+	// senders, which take mu to start a drainer only when it is false.
+	inbox   atomic.Pointer[Envelope]
+	pending atomic.Int32
+	drainer atomic.Bool
+
 	mu        sync.Mutex
 	status    uint8
 	writer    bool               // an exclusive turn is held
-	drainer   bool               // a goroutine is draining the mailbox
 	deact     DeactivationReason // requested deactivation, applied when idle
 	readers   int32              // shared turns held
 	suspended int32              // reentrant turns released while waiting on a call
 	admits    int32              // calls admitted since a caller last yielded
-	qlen      int32
 	qhead     *Envelope
 	qtail     *Envelope
 	rhead     *Envelope // suspended turns waiting to be handed back, FIFO
@@ -124,8 +133,8 @@ func (a *Activation) callerSilo() *Silo { return a.typ.silo }
 // idleLocked reports whether nothing runs, waits or is suspended, so the
 // activation can be deactivated now.
 func (a *Activation) idleLocked() bool {
-	return a.status == statusValid && !a.writer && !a.drainer && a.readers == 0 &&
-		a.suspended == 0 && a.qhead == nil && a.rhead == nil
+	return a.status == statusValid && !a.writer && !a.drainer.Load() && a.readers == 0 &&
+		a.suspended == 0 && a.qhead == nil && a.inbox.Load() == nil && a.rhead == nil
 }
 
 // turnFreeLocked reports whether a turn of the given kind could start now.
@@ -160,7 +169,6 @@ func (a *Activation) pushLocked(e *Envelope) {
 		a.qtail.next = e
 	}
 	a.qtail = e
-	a.qlen++
 }
 
 func (a *Activation) popLocked() *Envelope {
@@ -170,15 +178,99 @@ func (a *Activation) popLocked() *Envelope {
 		a.qtail = nil
 	}
 	e.next = nil
-	a.qlen--
+	a.pending.Add(-1)
 	return e
 }
 
 // takeQueueLocked empties the mailbox and returns its messages as a list.
 func (a *Activation) takeQueueLocked() *Envelope {
+	a.absorbLocked()
 	h := a.qhead
-	a.qhead, a.qtail, a.qlen = nil, nil, 0
+	n := int32(0)
+	for e := h; e != nil; e = e.next {
+		n++
+	}
+	a.qhead, a.qtail = nil, nil
+	a.pending.Add(-n)
 	return h
+}
+
+// closedInbox marks the inbox of a dead activation.
+var closedInbox = new(Envelope)
+
+// post queues a one-way message without taking the lock unless a drainer has
+// to be started.
+func (a *Activation) post(e *Envelope) admit {
+	if a.pending.Add(1) > int32(a.typ.mailbox) {
+		a.pending.Add(-1)
+		return admitOverload
+	}
+	for {
+		h := a.inbox.Load()
+		if h == closedInbox {
+			a.pending.Add(-1)
+			return admitRetry
+		}
+		e.next = h
+		if a.inbox.CompareAndSwap(h, e) {
+			break
+		}
+	}
+	// A drainer that sees the inbox empty clears drainer before looking
+	// again, so either it finds e or this sees drainer false.
+	if !a.drainer.Load() {
+		a.mu.Lock()
+		start := a.canDrainLocked()
+		if start {
+			a.drainer.Store(true)
+		}
+		a.mu.Unlock()
+		if start {
+			go a.drain()
+		}
+	}
+	return admitQueued
+}
+
+// absorbLocked moves the inbox's messages, oldest first, to the end of the
+// queue. Only holders of mu take from the inbox or close it.
+func (a *Activation) absorbLocked() {
+	if h := a.inbox.Load(); h == nil || h == closedInbox {
+		return
+	}
+	a.appendReversedLocked(a.inbox.Swap(nil))
+}
+
+// appendReversedLocked appends an inbox list (newest first) to the queue in
+// arrival order.
+func (a *Activation) appendReversedLocked(h *Envelope) {
+	if h == nil {
+		return
+	}
+	last := h
+	var first *Envelope
+	for h != nil {
+		next := h.next
+		h.next = first
+		first = h
+		h = next
+	}
+	if a.qtail == nil {
+		a.qhead = first
+	} else {
+		a.qtail.next = first
+	}
+	a.qtail = last
+}
+
+// closeLocked marks the activation dead and returns every message waiting
+// in its mailbox; later posts fail and look the actor up again.
+func (a *Activation) closeLocked() *Envelope {
+	a.status = statusDead
+	if h := a.inbox.Swap(closedInbox); h != closedInbox {
+		a.appendReversedLocked(h)
+	}
+	return a.takeQueueLocked()
 }
 
 // admit is the outcome of submitting a message to an activation.
@@ -203,13 +295,19 @@ func (a *Activation) submit(e *Envelope, inline bool) admit { return a.offer(e, 
 func (a *Activation) submitIfIdle(e *Envelope, inline bool) admit { return a.offer(e, inline, true) }
 
 func (a *Activation) offer(e *Envelope, inline, idleOnly bool) admit {
+	if e.oneWay && !idleOnly {
+		return a.post(e)
+	}
 	s := a.typ.silo
 	a.mu.Lock()
 	if a.status == statusDead {
 		a.mu.Unlock()
 		return admitRetry
 	}
-	free := a.status <= statusValid && a.qhead == nil && !a.drainer && a.rhead == nil
+	// Messages posted earlier go first: a caller that posts and then calls
+	// finds its one-way message ahead of its call.
+	a.absorbLocked()
+	free := a.status <= statusValid && a.qhead == nil && !a.drainer.Load() && a.rhead == nil
 	if idleOnly && !(free && a.turnFreeLocked(false)) {
 		a.mu.Unlock()
 		return admitBusy
@@ -252,7 +350,8 @@ func (a *Activation) offer(e *Envelope, inline, idleOnly bool) admit {
 		}()
 		return admitQueued
 	}
-	if int(a.qlen) >= a.typ.mailbox {
+	if a.pending.Add(1) > int32(a.typ.mailbox) {
+		a.pending.Add(-1)
 		a.mu.Unlock()
 		return admitOverload
 	}
@@ -265,7 +364,7 @@ func (a *Activation) offer(e *Envelope, inline, idleOnly bool) admit {
 	a.pushLocked(e)
 	start := a.canDrainLocked()
 	if start {
-		a.drainer = true
+		a.drainer.Store(true)
 	}
 	a.mu.Unlock()
 	if start {
@@ -276,19 +375,22 @@ func (a *Activation) offer(e *Envelope, inline, idleOnly bool) admit {
 
 // canDrainLocked reports whether a new drainer could make progress now.
 func (a *Activation) canDrainLocked() bool {
-	if a.drainer || a.qhead == nil || a.rhead != nil || a.status == statusDeactivating {
+	if a.drainer.Load() || a.rhead != nil || a.status >= statusDeactivating {
 		return false
 	}
-	return a.turnFreeLocked(a.qhead.shared)
+	a.absorbLocked()
+	return a.qhead != nil && a.turnFreeLocked(a.qhead.shared)
 }
 
 // drain runs queued messages until the mailbox is empty or the head cannot
 // start, then exits. It is the only goroutine an activation ever owns, and
 // only while messages wait.
 func (a *Activation) drain() {
+	s := a.typ.silo
+	a.mu.Lock()
 	for {
-		a.mu.Lock()
 		a.handBackLocked()
+		a.absorbLocked()
 		if a.status == statusActivating && a.qhead != nil && a.turnFreeLocked(false) {
 			a.writer = true
 			head := a.qhead
@@ -298,14 +400,21 @@ func (a *Activation) drain() {
 			}
 			a.mu.Lock()
 			a.writer = false
+			continue
 		}
 		e := a.qhead
 		if e == nil || a.rhead != nil || a.status != statusValid || !a.turnFreeLocked(e.shared) {
-			a.drainer = false
+			a.drainer.Store(false)
+			// A post that saw drainer still set left its message to us.
+			if e == nil && a.status == statusValid && a.inbox.Load() != nil {
+				a.drainer.Store(true)
+				continue
+			}
 			a.mu.Unlock()
 			return
 		}
 		a.popLocked()
+		a.lastUsed = s.coarse.Load()
 		shared := e.shared
 		a.takeTurnLocked(shared)
 		concurrent := shared && a.qhead != nil && a.qhead.shared
@@ -318,6 +427,7 @@ func (a *Activation) drain() {
 				a.runQueued(e)
 				a.release(true)
 			}()
+			a.mu.Lock()
 			continue
 		}
 		e.drainer = true
@@ -332,12 +442,11 @@ func (a *Activation) drain() {
 			reason := a.deact
 			a.writer = true
 			a.status = statusDeactivating
-			a.drainer = false
+			a.drainer.Store(false)
 			a.mu.Unlock()
 			a.deactivate(reason)
 			return
 		}
-		a.mu.Unlock()
 	}
 }
 
@@ -356,7 +465,7 @@ func (a *Activation) idleForDeactLocked() bool {
 func (a *Activation) release(shared bool) {
 	a.mu.Lock()
 	a.dropTurnLocked(shared)
-	if a.deact != ReasonNone && !a.drainer && a.idleForDeactLocked() {
+	if a.deact != ReasonNone && !a.drainer.Load() && a.idleForDeactLocked() {
 		reason := a.deact
 		a.writer = true
 		a.status = statusDeactivating
@@ -367,7 +476,7 @@ func (a *Activation) release(shared bool) {
 	a.handBackLocked()
 	start := a.canDrainLocked()
 	if start {
-		a.drainer = true
+		a.drainer.Store(true)
 	}
 	a.mu.Unlock()
 	if start {
@@ -398,12 +507,12 @@ func (a *Activation) suspend(e *Envelope) {
 	a.suspended++
 	if e.drainer {
 		e.drainer = false
-		a.drainer = false
+		a.drainer.Store(false)
 	}
 	a.handBackLocked()
 	start := a.canDrainLocked()
 	if start {
-		a.drainer = true
+		a.drainer.Store(true)
 	}
 	a.mu.Unlock()
 	if start {
@@ -467,13 +576,12 @@ func (a *Activation) activate(e *Envelope) error {
 		return nil
 	}
 	s.log.Warn("actor activation failed", slog.String("actor", a.id.String()), slog.Any("err", err))
-	a.mu.Lock()
-	a.status = statusDead
-	a.writer = false
-	a.drainer = false
-	q := a.takeQueueLocked()
-	a.mu.Unlock()
 	a.typ.remove(a)
+	a.mu.Lock()
+	a.writer = false
+	a.drainer.Store(false)
+	q := a.closeLocked()
+	a.mu.Unlock()
 	for q != nil {
 		next := q.next
 		q.next = nil

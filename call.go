@@ -371,9 +371,8 @@ func (a *Activation) deactivate(reason DeactivationReason) {
 	}
 	a.typ.remove(a)
 	a.mu.Lock()
-	a.status = statusDead
 	a.writer = false
-	q := a.takeQueueLocked()
+	q := a.closeLocked()
 	a.mu.Unlock()
 	s.activationGone()
 	for q != nil {
