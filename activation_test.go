@@ -17,27 +17,36 @@ func TestSingleActivationUnderConcurrentFirstCalls(t *testing.T) {
 		var activated atomic.Int64
 		h := &hooks{activate: func(context.Context, *probe) error { activated.Add(1); return nil }}
 		s := newSilo(t, registerProbes(h), quark.WithInlineCalls(inline))
-		ref := testactors.NewProbeRef(s, quark.StringKey("one"))
+		// 1,000 concurrent first calls to one key, and to widen the window
+		// for a race between lookup and creation, 50 more keys with 100
+		// concurrent first calls each.
+		const keys, callersPerKey = 51, 100
 		var wg sync.WaitGroup
 		start := make(chan struct{})
+		call := func(key int64) {
+			<-start
+			if _, err := testactors.NewProbeRef(s, quark.IntKey(key)).Run(context.Background(), "x"); err != nil {
+				t.Error(err)
+			}
+		}
 		for range 1000 {
-			wg.Go(func() {
-				<-start
-				if _, err := ref.Run(context.Background(), "x"); err != nil {
-					t.Error(err)
-				}
-			})
+			wg.Go(func() { call(0) })
+		}
+		for k := int64(1); k < keys; k++ {
+			for range callersPerKey {
+				wg.Go(func() { call(k) })
+			}
 		}
 		close(start)
 		wg.Wait()
-		if n := h.created.Load(); n != 1 {
-			t.Fatalf("factory called %d times, want 1", n)
+		if n := h.created.Load(); n != keys {
+			t.Fatalf("factory called %d times for %d keys", n, keys)
 		}
-		if n := activated.Load(); n != 1 {
-			t.Fatalf("OnActivate ran %d times, want 1", n)
+		if n := activated.Load(); n != keys {
+			t.Fatalf("OnActivate ran %d times for %d keys", n, keys)
 		}
-		if n := s.Stats().Activations; n != 1 {
-			t.Fatalf("%d activations, want 1", n)
+		if n := s.Stats().Activations; n != keys {
+			t.Fatalf("%d activations for %d keys", n, keys)
 		}
 	})
 }

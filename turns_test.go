@@ -283,6 +283,13 @@ func TestCycleDetection(t *testing.T) {
 		s = newSilo(t, registerProbes(h), quark.WithInlineCalls(inline))
 		// No deadline on the context: a cycle must fail at once, not hang.
 		for _, tc := range []struct{ key, step string }{{"a", "a->b"}, {"s", "self"}, {"w", "wrapped"}} {
+			// Activate first: detection must not depend on the call that
+			// activates the actor.
+			for _, k := range []string{tc.key, "b"} {
+				if _, err := testactors.NewProbeRef(s, quark.StringKey(k)).Run(context.Background(), "warm"); err != nil {
+					t.Fatal(err)
+				}
+			}
 			_, err := testactors.NewProbeRef(s, quark.StringKey(tc.key)).Run(context.Background(), tc.step)
 			if quark.CodeOf(err) != quark.CodeDeadlock {
 				t.Fatalf("%s: err = %v, want CodeDeadlock", tc.step, err)
