@@ -279,7 +279,6 @@ type admit uint8
 const (
 	admitQueued   admit = iota // in the mailbox; a drainer will run it
 	admitInline                // the caller holds the turn and runs it now
-	admitActivate              // the caller holds the writer turn and must activate first
 	admitRetry                 // the activation is dead: look the actor up again
 	admitOverload              // the mailbox is full
 	admitBusy                  // submitIfIdle: the activation is not idle
@@ -325,12 +324,10 @@ func (a *Activation) offer(e *Envelope, inline, idleOnly bool) admit {
 			return admitYield
 		}
 	}
+	// A new activation is always activated by a drainer, never on a
+	// caller's goroutine: OnActivate serves every call waiting for it, and
+	// none of them should wait on another caller's goroutine to do it.
 	if inline && free {
-		if a.status == statusActivating && a.turnFreeLocked(false) {
-			a.writer = true
-			a.mu.Unlock()
-			return admitActivate
-		}
 		if a.status == statusValid && a.turnFreeLocked(e.shared) {
 			a.takeTurnLocked(e.shared)
 			a.mu.Unlock()
@@ -438,7 +435,7 @@ func (a *Activation) drain() {
 		}
 		a.mu.Lock()
 		a.dropTurnLocked(shared)
-		if a.deact != ReasonNone && a.idleForDeactLocked() {
+		if a.finalizableLocked() {
 			reason := a.deact
 			a.writer = true
 			a.status = statusDeactivating
@@ -450,14 +447,28 @@ func (a *Activation) drain() {
 	}
 }
 
-// idleForDeactLocked reports whether a requested deactivation can start: no
-// turn held or suspended. Queued messages do not block it: they are
-// forwarded to the next activation.
-func (a *Activation) idleForDeactLocked() bool {
-	if a.status != statusValid || a.writer || a.readers != 0 {
+// finalizableLocked reports whether a requested deactivation can start now:
+// no turn held, suspended or waiting to resume. Queued messages do not block
+// it: they are forwarded to the next activation. A panic has already moved
+// the activation to deactivating, so nothing new starts while the turns in
+// flight finish.
+func (a *Activation) finalizableLocked() bool {
+	if a.writer || a.readers != 0 || a.suspended != 0 || a.rhead != nil {
 		return false
 	}
-	return a.deact == reasonPanic || (a.suspended == 0 && a.rhead == nil)
+	switch a.deact {
+	case ReasonNone:
+		return false
+	case reasonPanic:
+		return a.status == statusDeactivating
+	case ReasonShutdown:
+		// Messages admitted before the silo stopped run here first.
+		a.absorbLocked()
+		if a.qhead != nil {
+			return false
+		}
+	}
+	return a.status == statusValid
 }
 
 // release ends a turn run outside the drainer loop (inline, or a concurrent
@@ -465,7 +476,7 @@ func (a *Activation) idleForDeactLocked() bool {
 func (a *Activation) release(shared bool) {
 	a.mu.Lock()
 	a.dropTurnLocked(shared)
-	if a.deact != ReasonNone && !a.drainer.Load() && a.idleForDeactLocked() {
+	if a.finalizableLocked() {
 		reason := a.deact
 		a.writer = true
 		a.status = statusDeactivating
@@ -543,10 +554,10 @@ func (a *Activation) resume(e *Envelope) {
 	<-e.wake
 }
 
-// activate runs the factory and OnActivate in the first turn, triggered by
-// message e, with the writer turn held. On failure it fails every queued
-// message, removes the activation and returns the error, with which the
-// caller fails e if e was not queued.
+// activate runs the factory and OnActivate in the first turn, on the drainer,
+// triggered by the queued message e, with the writer turn held. On failure it
+// fails every queued message (e included), removes the activation and
+// returns the error.
 func (a *Activation) activate(e *Envelope) error {
 	s := a.typ.silo
 	err := func() (err error) {
@@ -559,11 +570,18 @@ func (a *Activation) activate(e *Envelope) error {
 		}()
 		a.impl = a.typ.factory(a)
 		if h, ok := a.impl.(Activator); ok {
-			if e.ctx == nil {
-				e.ctx = newCallCtx(s, context.Background(), e, nil)
+			// OnActivate serves every call waiting for the activation, so
+			// it runs under the silo's default timeout, not the deadline or
+			// cancellation of the call that happened to trigger it; the
+			// chain link keeps cycle detection.
+			var prev *callCtx
+			if e.ctx != nil {
+				prev = chainOf(e.ctx.parent)
 			}
-			e.ctx.act = a
-			if err := h.OnActivate(e.ctx); err != nil {
+			ctx := a.hookContext(prev)
+			err := h.OnActivate(ctx)
+			ctx.finish()
+			if err != nil {
 				return wrapActivateErr(a.id, err)
 			}
 		}
@@ -580,6 +598,7 @@ func (a *Activation) activate(e *Envelope) error {
 	a.mu.Lock()
 	a.writer = false
 	a.drainer.Store(false)
+	a.impl = nil
 	q := a.closeLocked()
 	a.mu.Unlock()
 	for q != nil {
@@ -590,6 +609,16 @@ func (a *Activation) activate(e *Envelope) error {
 	}
 	s.activationGone()
 	return err
+}
+
+// hookContext returns the context for OnActivate or OnDeactivate: the
+// default call timeout, a pinned chain link for a (prev may be nil).
+func (a *Activation) hookContext(prev *callCtx) *callCtx {
+	c := newCallCtx(a.typ.silo, context.Background(), nil, prev)
+	c.act = a
+	c.pinned.Store(true)
+	c.deadlineMono()
+	return c
 }
 
 func wrapActivateErr(id ID, err error) error {

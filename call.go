@@ -15,6 +15,7 @@ func (r Ref) Call(ctx context.Context, m Message) error {
 	e.msg = m
 	e.target = r.id
 	e.typ = r.typ
+	e.hint = r.act
 	e.shared = m.Method().ReadOnly
 	if r.s.out == nil {
 		return r.s.dispatch(ctx, m)
@@ -23,20 +24,39 @@ func (r Ref) Call(ctx context.Context, m Message) error {
 }
 
 // Send queues the one-way message m for the referenced actor and returns
-// without waiting for it to run; the runtime releases m afterwards. A message
-// that cannot be queued is counted in Stats.DroppedOneWay, logged, and
-// reported by the returned error.
+// without waiting for it to run. m belongs to the runtime from then on,
+// whatever Send returns; it is released once it has run and the outgoing
+// interceptors have returned. A message that cannot be queued (or that an
+// interceptor stops) is counted in Stats.DroppedOneWay, logged, and reported
+// by the returned error.
 func (r Ref) Send(ctx context.Context, m Message) error {
 	e := m.envelope()
 	e.msg = m
 	e.target = r.id
 	e.typ = r.typ
+	e.hint = r.act
 	e.oneWay = true
 	e.shared = m.Method().ReadOnly
-	if r.s.out == nil {
-		return r.s.dispatch(ctx, m)
+	s := r.s
+	if s.out == nil {
+		e.refs.Store(1)
+		return s.dispatch(ctx, m)
 	}
-	return r.s.out(ctx, m)
+	// Interceptors may read m after next returns, while the message may
+	// already have run: it is released by whichever side finishes last.
+	e.refs.Store(2)
+	err := s.out(ctx, m)
+	if e.state.Load() == envIdle {
+		// An interceptor stopped it before it reached the runtime.
+		if err == nil {
+			err = Errorf(CodeInternal, "send %s.%s: an outgoing interceptor returned without passing the message on",
+				e.target, m.Method().Name)
+		}
+		e.refs.Store(1)
+		return s.drop(e, err)
+	}
+	s.unref(e)
+	return err
 }
 
 // dispatch is the innermost outgoing invoker: it delivers a message to a
@@ -44,7 +64,7 @@ func (r Ref) Send(ctx context.Context, m Message) error {
 func (s *Silo) dispatch(ctx context.Context, m Message) error {
 	e := m.envelope()
 	if e.oneWay {
-		return s.send(e)
+		return s.send(ctx, e)
 	}
 	return s.call(ctx, e)
 }
@@ -75,7 +95,7 @@ func (s *Silo) call(ctx context.Context, e *Envelope) error {
 		e.state.Store(envIdle)
 		return err
 	}
-	if !e.typ.desc.Reentrant && !e.typ.desc.Stateless && caller.inChain(&e.target) {
+	if l := caller.find(&e.target); l != nil && !e.typ.desc.Stateless && (!e.typ.desc.Reentrant || l.pinned.Load()) {
 		return Errorf(CodeDeadlock, "call %s.%s: %s is already waiting in this call chain and is not reentrant",
 			e.target, e.msg.Method().Name, e.target)
 	}
@@ -83,7 +103,7 @@ func (s *Silo) call(ctx context.Context, e *Envelope) error {
 	e.state.Store(envPending)
 	// A reentrant caller gives up its turn while it waits.
 	var suspended *Envelope
-	if caller != nil && caller.act != nil && caller.act.typ.desc.Reentrant {
+	if caller != nil && caller.act != nil && caller.act.typ.desc.Reentrant && !caller.pinned.Load() {
 		suspended = caller.env
 		caller.act.suspend(suspended)
 	}
@@ -103,7 +123,9 @@ func (s *Silo) deliver(ctx context.Context, e *Envelope) error {
 		if t.desc.Stateless {
 			a, r = t.deliverStateless(e, s.cfg.inline)
 		} else {
-			a = t.get(e.target.Key)
+			if a, e.hint = e.hint, nil; a == nil {
+				a = t.get(e.target.Key)
+			}
 			r = a.submit(e, s.cfg.inline)
 		}
 		switch r {
@@ -118,18 +140,6 @@ func (s *Silo) deliver(ctx context.Context, e *Envelope) error {
 			return Errorf(CodeOverloaded, "call %s.%s: mailbox full (%d messages)", e.target, e.msg.Method().Name, t.mailbox)
 		case admitQueued:
 			return s.wait(ctx, e)
-		case admitActivate:
-			if err := a.activate(e); err != nil {
-				e.ctx.finish()
-				e.state.Store(envDone)
-				return err
-			}
-			if e.shared {
-				a.mu.Lock()
-				a.writer = false
-				a.readers++
-				a.mu.Unlock()
-			}
 		}
 		err := a.run(e)
 		e.ctx.finish()
@@ -167,8 +177,8 @@ func (s *Silo) wait(ctx context.Context, e *Envelope) error {
 }
 
 // send queues a one-way message.
-func (s *Silo) send(e *Envelope) error {
-	if err := s.admissible(e, true); err != nil {
+func (s *Silo) send(ctx context.Context, e *Envelope) error {
+	if err := s.admissible(e, chainOf(ctx) != nil); err != nil {
 		return s.drop(e, err)
 	}
 	e.state.Store(envPending)
@@ -178,7 +188,11 @@ func (s *Silo) send(e *Envelope) error {
 		if t.desc.Stateless {
 			_, r = t.deliverStateless(e, false)
 		} else {
-			r = t.get(e.target.Key).submit(e, false)
+			a := e.hint
+			if e.hint = nil; a == nil {
+				a = t.get(e.target.Key)
+			}
+			r = a.submit(e, false)
 		}
 		switch r {
 		case admitRetry:
@@ -196,11 +210,20 @@ func (s *Silo) drop(e *Envelope, err error) error {
 	s.dropped.Add(1)
 	s.log.Warn("one-way message dropped", slog.String("actor", e.target.String()),
 		slog.String("method", e.msg.Method().Name), slog.Any("err", err))
-	m := e.msg
+	e.state.Store(envDone)
 	e.ctx.finish()
-	e.reset()
-	m.Release()
+	s.unref(e)
 	return err
+}
+
+// unref drops one reference to a one-way message, releasing it with the
+// last.
+func (s *Silo) unref(e *Envelope) {
+	if e.refs.Add(-1) == 0 {
+		m := e.msg
+		e.reset()
+		m.Release()
+	}
 }
 
 // forward re-delivers a message that was queued on an activation that has
@@ -238,9 +261,7 @@ func (s *Silo) complete(e *Envelope, err error) {
 			s.log.Warn("one-way message failed", slog.String("actor", e.target.String()),
 				slog.String("method", e.msg.Method().Name), slog.Any("err", err))
 		}
-		m := e.msg
-		e.reset()
-		m.Release()
+		s.unref(e)
 		return
 	}
 	e.err = err
@@ -314,6 +335,11 @@ func (a *Activation) panicked(e *Envelope, r any) error {
 		slog.Any("panic", r), slog.String("stack", string(debug.Stack())))
 	a.mu.Lock()
 	a.deact = reasonPanic
+	if a.status == statusValid {
+		// Start nothing more on this activation; it is discarded once the
+		// turns in flight (including suspended reentrant ones) are done.
+		a.status = statusDeactivating
+	}
 	a.mu.Unlock()
 	return Errorf(CodePanic, "actor %s method %s panicked: %v", a.id, e.msg.Method().Name, r)
 }
@@ -357,7 +383,7 @@ func (a *Activation) collectIfIdle(cutoff int64) bool {
 func (a *Activation) deactivate(reason DeactivationReason) {
 	s := a.typ.silo
 	if d, ok := a.impl.(Deactivator); ok && reason != reasonPanic {
-		ctx, cancel := context.WithTimeout(context.Background(), s.cfg.callTimeout)
+		ctx := a.hookContext(nil)
 		func() {
 			defer func() {
 				if r := recover(); r != nil {
@@ -367,18 +393,21 @@ func (a *Activation) deactivate(reason DeactivationReason) {
 			}()
 			d.OnDeactivate(ctx, reason)
 		}()
-		cancel()
+		ctx.finish()
 	}
 	a.typ.remove(a)
 	a.mu.Lock()
 	a.writer = false
+	a.impl = nil // References may keep the activation; not the actor's state.
 	q := a.closeLocked()
 	a.mu.Unlock()
-	s.activationGone()
 	for q != nil {
 		next := q.next
 		q.next = nil
 		s.forward(q)
 		q = next
 	}
+	// Counted out only now: Stop must not see zero activations while
+	// forwarded messages are on their way to a successor.
+	s.activationGone()
 }

@@ -60,6 +60,15 @@ func (t *actorType) newActivation(key Key) *Activation {
 	return a
 }
 
+// peek returns the activation of key, or nil.
+func (t *actorType) peek(key Key) *Activation {
+	sh := t.shard(key)
+	sh.mu.RLock()
+	a := sh.acts[key]
+	sh.mu.RUnlock()
+	return a
+}
+
 // get returns the activation of key, creating one (not yet activated) when
 // there is none.
 func (t *actorType) get(key Key) *Activation {

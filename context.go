@@ -30,6 +30,10 @@ type callCtx struct {
 	// the deadline is the silo's default rather than the caller's.
 	own   atomic.Pointer[ownCtx]
 	ended atomic.Bool
+	// pinned: the callee's turn is not released during its outgoing calls
+	// (OnActivate, OnDeactivate), even for a reentrant type, and a call back
+	// into it is a deadlock.
+	pinned atomic.Bool
 }
 
 type ownCtx struct {
@@ -161,18 +165,17 @@ func chainOf(ctx context.Context) *callCtx {
 	return c
 }
 
-// inChain reports whether id is the callee of c or of any live call before
-// it.
-func (c *callCtx) inChain(id *ID) bool {
+// find returns the live link of c's chain whose callee is id, or nil.
+func (c *callCtx) find(id *ID) *callCtx {
 	for ; c != nil; c = c.prev {
 		if c.ended.Load() || c.act == nil {
 			continue
 		}
 		if t := &c.act.id; t.Type == id.Type && t.Key == id.Key {
-			return true
+			return c
 		}
 	}
-	return false
+	return nil
 }
 
 // ActivationFrom returns the activation whose method ctx was passed to, or

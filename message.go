@@ -72,10 +72,12 @@ type Envelope struct {
 	msg    Message   // the message that embeds this envelope
 	target ID
 	typ    *actorType
+	hint   *Activation // where the caller's Ref last saw the actor
 	act    *Activation
 	ctx    *callCtx // the callee's context, made per call
 	err    error    // the call's outcome
 	state  atomic.Uint32
+	refs   atomic.Int32 // holders of a one-way message: the runtime, and Send while interceptors run
 	oneWay bool
 	shared bool // runs in a shared (readonly) turn
 	// drainer is set while the activation's drainer goroutine runs the
@@ -118,6 +120,7 @@ func (e *Envelope) reset() {
 	e.msg = nil
 	e.target = ID{}
 	e.typ = nil
+	e.hint = nil
 	e.act = nil
 	e.ctx = nil
 	e.err = nil

@@ -11,7 +11,8 @@ type Caller interface {
 // freely. Generated code calls its methods; user code uses the typed proxy.
 type Ref struct {
 	s   *Silo
-	typ *actorType // nil when the type is not registered on s
+	typ *actorType  // nil when the type is not registered on s
+	act *Activation // the activation when the Ref was made, if any: a hint
 	id  ID
 }
 
@@ -19,7 +20,14 @@ type Ref struct {
 // NewXRef functions call it.
 func NewRef(c Caller, d *TypeDesc, key Key) Ref {
 	s := c.callerSilo()
-	return Ref{s: s, typ: s.lookupType(d), id: ID{Type: d.Name, Key: key}}
+	r := Ref{s: s, typ: s.lookupType(d), id: ID{Type: d.Name, Key: key}}
+	if r.typ != nil && !d.Stateless {
+		// Calls through this Ref skip the catalog while the activation
+		// lives; a dead one sends them back to it. A dead activation keeps
+		// no actor state alive (see deactivate).
+		r.act = r.typ.peek(key)
+	}
+	return r
 }
 
 // ID returns the referenced actor's identity.
