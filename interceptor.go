@@ -13,9 +13,12 @@ type Invoker func(ctx context.Context, m Message) error
 //
 // Outgoing interceptors run on the caller's side for every call a silo's
 // proxies make; incoming interceptors run inside the callee's turn, with the
-// callee's fresh context. An interceptor must be safe for concurrent use, must
-// not keep m after returning, and must not read results of a one-way message.
-// With no interceptors configured a call pays nothing for them.
+// callee's fresh context. An interceptor must be safe for concurrent use and
+// must not keep m after returning. For a one-way message, next returns once
+// the message is queued; m stays readable until the interceptor returns. An
+// outgoing interceptor that returns without calling next stops the call:
+// a one-way message stopped so is counted as dropped. With no interceptors
+// configured a call pays nothing for them.
 type Interceptor func(next Invoker) Invoker
 
 // chain wraps base in interceptors, the first outermost.
