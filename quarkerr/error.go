@@ -95,6 +95,12 @@ func Errorf(code Code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: err.Error(), cause: errors.Unwrap(err)}
 }
 
+// WithCause returns an *Error with code and message that unwraps to cause
+// (which may be nil), so errors.Is(result, cause) holds.
+func WithCause(code Code, message string, cause error) *Error {
+	return &Error{Code: code, Message: message, cause: cause}
+}
+
 // Wrap returns an *Error with code whose message is err's and which unwraps
 // to err. It returns nil for a nil err.
 func Wrap(code Code, err error) *Error {
