@@ -17,8 +17,14 @@ bench: ## print the benchmark table and run the Go benchmarks
 	$(GO) run ./bench
 	$(GO) test -run XXX -bench . -benchmem .
 
-fuzz: ## run each fuzz target briefly (FUZZTIME=10s to change)
-	@echo "no fuzz targets yet: decoders arrive with the codec"
+FUZZTIME ?= 10s
+fuzz: ## run every fuzz target for FUZZTIME (default 10s)
+	@for pkg in $$($(GO) list ./...); do \
+		for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+			echo "-- $$pkg $$t"; \
+			$(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; \
+	done
 
 generate: ## regenerate actor code (quark gen via go generate)
 	$(GO) generate ./...
