@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"runtime/debug"
 	"time"
+
+	"github.com/quarkgo/quark/codec"
 )
 
 // Call sends m to the referenced actor and waits for its result. Generated
@@ -17,6 +19,7 @@ func (r Ref) Call(ctx context.Context, m Message) error {
 	e.typ = r.typ
 	e.hint = r.act
 	e.shared = m.Method().ReadOnly
+	r.s.isolateArgs(e)
 	if r.s.out == nil {
 		return r.s.dispatch(ctx, m)
 	}
@@ -38,6 +41,7 @@ func (r Ref) Send(ctx context.Context, m Message) error {
 	e.oneWay = true
 	e.shared = m.Method().ReadOnly
 	s := r.s
+	s.isolateArgs(e)
 	if s.out == nil {
 		e.refs.Store(1)
 		return s.dispatch(ctx, m)
@@ -322,10 +326,67 @@ func (a *Activation) run(e *Envelope) (err error) {
 	return a.typ.silo.in(e.ctx, e.msg)
 }
 
+// isolateArgs makes sure the callee will share no mutable memory with the
+// caller through the arguments: it deep-copies them now, while the caller
+// waits, or encodes them when calls are routed through the codec.
+func (s *Silo) isolateArgs(e *Envelope) {
+	if s.cfg.codecRouting {
+		e.wire = e.msg.AppendArgs(nil)
+		return
+	}
+	e.msg.CopyArgs()
+}
+
 // invokeActor is the innermost incoming invoker.
 func invokeActor(ctx context.Context, m Message) error {
 	e := m.envelope()
-	return m.Invoke(ctx, e.act.impl)
+	if e.wire != nil {
+		return invokeThroughCodec(ctx, e)
+	}
+	err := m.Invoke(ctx, e.act.impl)
+	if !e.oneWay {
+		m.CopyResults()
+	}
+	return err
+}
+
+// invokeThroughCodec runs e as if it had come from another silo: the callee
+// gets a fresh message decoded from the arguments' bytes, and the results and
+// error come back through their encodings.
+func invokeThroughCodec(ctx context.Context, e *Envelope) error {
+	m := e.msg
+	d := e.typ.desc
+	if d.NewMessage == nil {
+		return Errorf(CodeInternal, "call %s.%s: type %s has no message constructor", e.target, m.Method().Name, d.Name)
+	}
+	in := d.NewMessage(m.Method().ID)
+	if in == nil {
+		return Errorf(CodeNotFound, "call %s.%s: unknown method ID %#x", e.target, m.Method().Name, m.Method().ID)
+	}
+	defer in.Release()
+	max := e.act.typ.silo.cfg.maxMessage
+	if err := codec.CheckSize(e.wire, max); err != nil {
+		return err
+	}
+	if err := in.ReadArgs(e.wire); err != nil {
+		return err
+	}
+	err := in.Invoke(ctx, e.act.impl)
+	if e.oneWay {
+		return err
+	}
+	res := in.AppendResults(nil)
+	if rerr := codec.CheckSize(res, max); rerr != nil {
+		return rerr
+	}
+	if rerr := m.ReadResults(res); rerr != nil {
+		return rerr
+	}
+	out, _, derr := codec.ReadError(codec.AppendError(nil, err))
+	if derr != nil {
+		return derr
+	}
+	return out
 }
 
 func (a *Activation) panicked(e *Envelope, r any) error {

@@ -1,8 +1,11 @@
 package quark
 
 import (
+	"encoding/binary"
 	"encoding/hex"
 	"strconv"
+
+	"github.com/quarkgo/quark/quarkerr"
 )
 
 // KeyKind says which kind of value a Key holds.
@@ -119,6 +122,91 @@ func formatUUID(raw string) string {
 	b[23] = '-'
 	hex.Encode(b[24:], []byte(raw[10:16]))
 	return string(b[:])
+}
+
+// MarshalBinary encodes the key: a byte of kind (with bit 7 set for a
+// compound key), then the value (8 bytes big-endian for an int, 16 for a
+// UUID, a uvarint length and the bytes for a string), then for a compound
+// key the extension as a uvarint length and bytes. It lets keys and IDs be
+// actor arguments, results and state.
+func (k Key) MarshalBinary() ([]byte, error) {
+	if k.IsZero() {
+		return []byte{}, nil // the zero Key encodes as no bytes
+	}
+	b := make([]byte, 0, 1+binary.MaxVarintLen64+len(k.s)+len(k.ext)+binary.MaxVarintLen64)
+	kind := byte(k.kind)
+	if k.compound {
+		kind |= 0x80
+	}
+	b = append(b, kind)
+	switch k.kind {
+	case KeyInt:
+		b = binary.BigEndian.AppendUint64(b, uint64(k.n))
+	case KeyUUID:
+		b = append(b, k.s...)
+	case KeyString:
+		b = binary.AppendUvarint(b, uint64(len(k.s)))
+		b = append(b, k.s...)
+	}
+	if k.compound {
+		b = binary.AppendUvarint(b, uint64(len(k.ext)))
+		b = append(b, k.ext...)
+	}
+	return b, nil
+}
+
+// UnmarshalBinary decodes a key written by MarshalBinary; malformed input
+// is an *Error with CodeCorrupt.
+func (k *Key) UnmarshalBinary(b []byte) error {
+	bad := func(why string) error { return quarkerr.Errorf(quarkerr.Corrupt, "decode key: %s", why) }
+	if len(b) == 0 {
+		*k = Key{}
+		return nil
+	}
+	var out Key
+	out.kind = KeyKind(b[0] &^ 0x80)
+	out.compound = b[0]&0x80 != 0
+	b = b[1:]
+	str := func() (string, bool) {
+		n, w := binary.Uvarint(b)
+		if w <= 0 || n > uint64(len(b)-w) {
+			return "", false
+		}
+		s := string(b[w : w+int(n)])
+		b = b[w+int(n):]
+		return s, true
+	}
+	var ok bool
+	switch out.kind {
+	case KeyInt:
+		if len(b) < 8 {
+			return bad("short int")
+		}
+		out.n = int64(binary.BigEndian.Uint64(b))
+		b = b[8:]
+	case KeyUUID:
+		if len(b) < 16 {
+			return bad("short UUID")
+		}
+		out.s = string(b[:16])
+		b = b[16:]
+	case KeyString:
+		if out.s, ok = str(); !ok {
+			return bad("bad string length")
+		}
+	default:
+		return bad("unknown kind")
+	}
+	if out.compound {
+		if out.ext, ok = str(); !ok {
+			return bad("bad extension length")
+		}
+	}
+	if len(b) != 0 {
+		return bad("trailing bytes")
+	}
+	*k = out
+	return nil
 }
 
 // ID is an actor's identity: its type name and key. Every ID names an actor

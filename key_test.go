@@ -64,3 +64,44 @@ func TestKeyKinds(t *testing.T) {
 		t.Fatal("IsZero")
 	}
 }
+
+func TestKeyBinaryRoundTrip(t *testing.T) {
+	u := [16]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}
+	for _, k := range []quark.Key{
+		{}, quark.StringKey(""), quark.StringKey("alice"), quark.IntKey(-1), quark.IntKey(1 << 62),
+		quark.UUIDKey(u), quark.CompoundKey(quark.IntKey(7), "eu"), quark.CompoundKey(quark.StringKey("a"), ""),
+	} {
+		b, err := k.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got quark.Key
+		if err := got.UnmarshalBinary(b); err != nil || got != k {
+			t.Fatalf("%v: round trip gave %v, %v", k, got, err)
+		}
+	}
+	for _, bad := range [][]byte{{9}, {byte(quark.KeyInt), 1}, {byte(quark.KeyString), 5, 'a'}, {byte(quark.KeyUUID), 1, 2}, {byte(quark.KeyInt), 0, 0, 0, 0, 0, 0, 0, 1, 9}} {
+		var k quark.Key
+		if err := k.UnmarshalBinary(bad); quark.CodeOf(err) != quark.CodeCorrupt {
+			t.Errorf("%x: err = %v, want CodeCorrupt", bad, err)
+		}
+	}
+}
+
+func FuzzKeyUnmarshalBinary(f *testing.F) {
+	for _, k := range []quark.Key{quark.StringKey("alice"), quark.IntKey(42), quark.CompoundKey(quark.IntKey(1), "x")} {
+		b, _ := k.MarshalBinary()
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var k quark.Key
+		if err := k.UnmarshalBinary(b); err != nil {
+			return
+		}
+		again, _ := k.MarshalBinary()
+		var k2 quark.Key
+		if err := k2.UnmarshalBinary(again); err != nil || k2 != k {
+			t.Fatalf("re-decode of %x: %v, %v", again, k2, err)
+		}
+	})
+}

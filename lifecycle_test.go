@@ -236,6 +236,7 @@ func TestConfigurationErrors(t *testing.T) {
 		"logger":             quark.WithLogger(nil),
 		"clock":              quark.WithClock(nil),
 		"propagated key":     quark.WithPropagatedContextKeys(nil),
+		"max message size":   quark.WithMaxMessageSize(0),
 	} {
 		if _, err := quark.NewSilo(opt); quark.CodeOf(err) != quark.CodeInvalidArgument {
 			t.Errorf("%s: err = %v, want CodeInvalidArgument", name, err)

@@ -5,10 +5,11 @@ import (
 	"sync/atomic"
 )
 
-// SupportPackageIsVersion1 is referenced by generated code. A build that pairs
+// SupportPackageIsVersion2 is referenced by generated code. A build that pairs
 // generated code with a runtime that lacks the constant its generator named
-// fails to compile, instead of misbehaving at run time.
-const SupportPackageIsVersion1 = true
+// fails to compile, instead of misbehaving at run time. Version 2 added the
+// serializers and copies of the Message interface.
+const SupportPackageIsVersion2 = true
 
 // MethodDesc describes one actor method. Generated code declares one per
 // method; the runtime and interceptors read it and never change it.
@@ -42,6 +43,10 @@ type TypeDesc struct {
 	Stateless bool
 	// Methods lists the type's methods.
 	Methods []*MethodDesc
+	// NewMessage returns an empty message for the method with the given ID,
+	// or nil for an unknown ID: how a call decoded from bytes gets its
+	// message.
+	NewMessage func(methodID uint32) Message
 }
 
 // Message is one call of one actor method: its arguments, its results and the
@@ -61,6 +66,22 @@ type Message interface {
 	// Target is the called actor.
 	Target() ID
 
+	// AppendArgs appends the encoded arguments to b.
+	AppendArgs(b []byte) []byte
+	// ReadArgs decodes the arguments from b, which holds exactly one
+	// encoded value; it fails with CodeCorrupt and never panics.
+	ReadArgs(b []byte) error
+	// AppendResults appends the encoded results (not the error) to b.
+	AppendResults(b []byte) []byte
+	// ReadResults decodes the results from b, as ReadArgs does.
+	ReadResults(b []byte) error
+	// CopyArgs replaces the arguments that hold mutable memory with deep
+	// copies, so that caller and callee share none; it does nothing for
+	// immutable ones.
+	CopyArgs()
+	// CopyResults does the same for the results.
+	CopyResults()
+
 	envelope() *Envelope
 }
 
@@ -76,6 +97,7 @@ type Envelope struct {
 	act    *Activation
 	ctx    *callCtx // the callee's context, made per call
 	err    error    // the call's outcome
+	wire   []byte   // the encoded arguments, when the silo routes local calls through the codec
 	state  atomic.Uint32
 	refs   atomic.Int32 // holders of a one-way message: the runtime, and Send while interceptors run
 	oneWay bool
@@ -124,6 +146,7 @@ func (e *Envelope) reset() {
 	e.act = nil
 	e.ctx = nil
 	e.err = nil
+	e.wire = nil
 	e.state.Store(envIdle)
 	e.oneWay = false
 	e.shared = false

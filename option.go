@@ -2,6 +2,8 @@ package quark
 
 import (
 	"log/slog"
+
+	"github.com/quarkgo/quark/codec"
 	"runtime"
 	"time"
 )
@@ -28,6 +30,8 @@ type siloConfig struct {
 	incoming       []Interceptor
 	outgoing       []Interceptor
 	propagate      []any
+	codecRouting   bool
+	maxMessage     int
 }
 
 func defaultSiloConfig() siloConfig {
@@ -41,6 +45,7 @@ func defaultSiloConfig() siloConfig {
 		mailbox:        100_000,
 		inline:         true,
 		maxInline:      64,
+		maxMessage:     codec.DefaultMaxMessageSize,
 	}
 }
 
@@ -58,6 +63,8 @@ func (c *siloConfig) validate() error {
 		return Errorf(CodeInvalidArgument, "silo option: collection quantum %v must be positive", c.collectQuantum)
 	case c.mailbox <= 0:
 		return Errorf(CodeInvalidArgument, "silo option: mailbox size %d must be positive", c.mailbox)
+	case c.maxMessage <= 0:
+		return Errorf(CodeInvalidArgument, "silo option: max message size %d must be positive", c.maxMessage)
 	case c.maxInline <= 0:
 		return Errorf(CodeInvalidArgument, "silo option: max inline turns %d must be positive", c.maxInline)
 	}
@@ -143,6 +150,23 @@ func WithOutgoingInterceptors(i ...Interceptor) Option {
 func WithPropagatedContextKeys(keys ...any) Option {
 	return siloOption(func(c *siloConfig) { c.propagate = append(c.propagate, keys...) })
 }
+
+// WithCodecRouting makes local calls travel as they would between silos:
+// arguments are encoded when the call is made and decoded into a fresh
+// message for the callee, and results and errors come back encoded. Use it in
+// tests to prove that every argument, result and error survives the wire (an
+// error keeps its code, message and registered sentinel identity, not its
+// type). It costs an encode and a decode each way; without it a local call
+// deep-copies mutable arguments and results instead (see docs/codec.md).
+// Default off.
+func WithCodecRouting(on bool) Option {
+	return siloOption(func(c *siloConfig) { c.codecRouting = on })
+}
+
+// WithMaxMessageSize bounds the encoded size of one message's arguments or
+// results; decoding larger input fails with CodeCorrupt before anything is
+// allocated. Default 16 MiB (codec.DefaultMaxMessageSize).
+func WithMaxMessageSize(n int) Option { return siloOption(func(c *siloConfig) { c.maxMessage = n }) }
 
 // TypeOption configures one actor type at registration.
 type TypeOption interface {

@@ -68,8 +68,7 @@ func Corrupt(what string, err error) error {
 	if err == nil {
 		return nil
 	}
-	var qe *quarkerr.Error
-	if errors.As(err, &qe) && qe.Code == quarkerr.Corrupt {
+	if qe, ok := err.(*quarkerr.Error); ok && qe.Code == quarkerr.Corrupt {
 		return err
 	}
 	return quarkerr.Errorf(quarkerr.Corrupt, "decode %s: %w", what, err)
@@ -131,6 +130,37 @@ func ReadMapLen(b []byte) (int, []byte, error) {
 	return int(n), rest, nil
 }
 
-// Skip skips one value of any type (an unknown struct field), bounded in
-// depth by msgp.
-func Skip(b []byte) ([]byte, error) { return msgp.Skip(b) }
+// Skip skips one value of any type (an unknown struct field). Nesting is
+// bounded by MaxDepth from the skipped value down, so a skipped field costs
+// at most that much stack on top of the decoder's own bound.
+func Skip(b []byte) ([]byte, error) { return skip(b, 0) }
+
+func skip(b []byte, depth int) ([]byte, error) {
+	if depth > MaxDepth {
+		return b, ErrTooDeep
+	}
+	if len(b) == 0 {
+		return b, msgp.ErrShortBytes
+	}
+	var n int
+	var err error
+	switch msgp.NextType(b) {
+	case msgp.ArrayType:
+		if n, b, err = ReadArrayLen(b); err != nil {
+			return b, err
+		}
+	case msgp.MapType:
+		if n, b, err = ReadMapLen(b); err != nil {
+			return b, err
+		}
+		n *= 2
+	default:
+		return msgp.Skip(b)
+	}
+	for range n {
+		if b, err = skip(b, depth+1); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}

@@ -1,6 +1,7 @@
 package codec
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -14,6 +15,12 @@ import (
 // matches the sentinel on the caller's side. Nothing else survives: wrapped
 // causes other than a registered sentinel, and an error's concrete type,
 // arrive as an *quarkerr.Error with the original code and message.
+
+func init() {
+	// The context errors keep matching errors.Is across the wire.
+	RegisterError("context.Canceled", context.Canceled)
+	RegisterError("context.DeadlineExceeded", context.DeadlineExceeded)
+}
 
 var sentinels struct {
 	sync.RWMutex

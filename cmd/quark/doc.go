@@ -4,9 +4,10 @@
 //	//go:generate go run github.com/quarkgo/quark/cmd/quark gen .
 //
 // quark gen [packages] writes quark_gen.go, holding the actor type
-// descriptions, typed references and message types, into each listed
-// package that declares actors, and removes a previously generated file
-// from packages that no longer do. Packages are given as for the go command
+// descriptions, typed references, message types and the serializers and
+// deep copies of the types they carry, into each listed package that
+// declares actors or types marked //quark:codec, and removes a previously
+// generated file from packages that no longer do. Packages are given as for the go command
 // and default to ".". Problems are reported one per line as
 // "file.go:LINE: reason"; when there are any, nothing is written and the
 // command exits with status 1.
@@ -19,5 +20,5 @@
 // quark version prints the command's version.
 //
 // See package github.com/quarkgo/quark/internal/gen for the markers that
-// declare actors.
+// declare actors, and docs/codec.md for the encoding.
 package main

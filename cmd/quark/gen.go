@@ -20,9 +20,10 @@ func newGenCmd() *cobra.Command {
 		Use:   "gen [packages]",
 		Short: "Generate quark_gen.go for the actor interfaces of packages",
 		Long: `Gen writes quark_gen.go into each listed package that declares actor
-interfaces (interface types marked //quark:actor), and removes a previously
-generated quark_gen.go from packages that no longer declare any. Packages are
-given as for the go command; the default is the current directory.
+interfaces (interface types marked //quark:actor) or types marked
+//quark:codec, and removes a previously generated quark_gen.go from packages
+that no longer declare any. Packages are given as for the go command; the
+default is the current directory.
 
 If any package has problems, they are listed one per line as
 "file.go:LINE: reason", nothing is written, and gen exits with status 1.`,

@@ -66,3 +66,61 @@ func TestTransfers(t *testing.T) {
 		}
 	}
 }
+
+// TestTransfersThroughTheCodec runs the transfers with every local call
+// encoded and decoded as if it crossed the wire: arguments, results and
+// errors, whose codes and registered sentinels must survive.
+func TestTransfersThroughTheCodec(t *testing.T) {
+	for _, inline := range []bool{true, false} {
+		s, err := quark.NewSilo(quark.WithLogger(slog.New(slog.DiscardHandler)), quark.WithInlineCalls(inline), quark.WithCodecRouting(true))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := register(s); err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		if err := s.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		alice := NewAccountRef(s, quark.StringKey("alice"))
+		bob := NewAccountRef(s, quark.StringKey("bob"))
+		teller := NewTellerRef(s, quark.IntKey(0))
+		if b, err := alice.Deposit(ctx, 100); err != nil || b != 100 {
+			t.Fatalf("deposit: %d, %v", b, err)
+		}
+		if err := teller.Transfer(ctx, "alice", "bob", 60); err != nil {
+			t.Fatal(err)
+		}
+		// The account's error crosses the codec twice (account → teller →
+		// caller) and still matches the sentinel.
+		err = teller.Transfer(ctx, "alice", "bob", 60)
+		if !errors.Is(err, ErrInsufficientFunds) {
+			t.Fatalf("overdraft: %v, want ErrInsufficientFunds", err)
+		}
+		if !strings.Contains(err.Error(), "withdraw 60 from 40") {
+			t.Fatalf("overdraft message lost its detail: %q", err)
+		}
+		if _, err := alice.Withdraw(ctx, 1000); !errors.Is(err, ErrInsufficientFunds) || quark.CodeOf(err) != quark.CodeUnknown {
+			t.Fatalf("direct overdraft: %v (code %v)", err, quark.CodeOf(err))
+		}
+		if _, err := bob.Deposit(ctx, -5); quark.CodeOf(err) != quark.CodeInvalidArgument {
+			t.Fatalf("negative deposit: %v", err)
+		}
+		a, _ := alice.Balance(ctx)
+		b, _ := bob.Balance(ctx)
+		if a != 40 || b != 60 {
+			t.Fatalf("balances %d, %d; want 40, 60", a, b)
+		}
+		sum, err := NewLedgerRef(s, quark.StringKey("books")).Summary(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum != (Summary{Transfers: 1, Refused: 1, Moved: 60}) {
+			t.Fatalf("summary %+v", sum)
+		}
+		if err := s.Stop(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

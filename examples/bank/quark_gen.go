@@ -7,10 +7,12 @@ import (
 	"sync"
 
 	"github.com/quarkgo/quark"
+	"github.com/quarkgo/quark/codec"
+	"github.com/tinylib/msgp/msgp"
 )
 
 // This file needs a quark runtime that supports this generator's output.
-const _ = quark.SupportPackageIsVersion1
+const _ = quark.SupportPackageIsVersion2
 
 // AccountType describes the Account actor type.
 var AccountType = &quark.TypeDesc{
@@ -19,6 +21,17 @@ var AccountType = &quark.TypeDesc{
 		&accountDepositMethod,
 		&accountWithdrawMethod,
 		&accountBalanceMethod,
+	},
+	NewMessage: func(methodID uint32) quark.Message {
+		switch methodID {
+		case 0x4298da41: // Deposit
+			return accountDepositPool.Get().(*accountDepositMessage)
+		case 0x89e6722b: // Withdraw
+			return accountWithdrawPool.Get().(*accountWithdrawMessage)
+		case 0xd188884f: // Balance
+			return accountBalancePool.Get().(*accountBalanceMessage)
+		}
+		return nil
 	},
 }
 
@@ -108,6 +121,100 @@ func (m *accountDepositMessage) Release() {
 	accountDepositPool.Put(m)
 }
 
+func (m *accountDepositMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *accountDepositMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("main.Account.Deposit arguments", err)
+	}
+	return codec.CheckTrailing("main.Account.Deposit arguments", rest)
+}
+
+func (m *accountDepositMessage) CopyArgs() {}
+
+func (m *accountDepositMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *accountDepositMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("main.Account.Deposit results", err)
+	}
+	return codec.CheckTrailing("main.Account.Deposit results", rest)
+}
+
+func (m *accountDepositMessage) CopyResults() {}
+
+func (v *accountDepositArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "Amount")
+	b = msgp.AppendInt64(b, v.Amount)
+	return b
+}
+
+func (v *accountDepositArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "Amount":
+			if v.Amount, b, err = msgp.ReadInt64Bytes(b); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+func (v *accountDepositResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "Balance")
+	b = msgp.AppendInt64(b, v.Balance)
+	return b
+}
+
+func (v *accountDepositResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "Balance":
+			if v.Balance, b, err = msgp.ReadInt64Bytes(b); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
 type accountWithdrawArgs struct {
 	Amount int64
 }
@@ -136,6 +243,100 @@ func (m *accountWithdrawMessage) Release() {
 	accountWithdrawPool.Put(m)
 }
 
+func (m *accountWithdrawMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *accountWithdrawMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("main.Account.Withdraw arguments", err)
+	}
+	return codec.CheckTrailing("main.Account.Withdraw arguments", rest)
+}
+
+func (m *accountWithdrawMessage) CopyArgs() {}
+
+func (m *accountWithdrawMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *accountWithdrawMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("main.Account.Withdraw results", err)
+	}
+	return codec.CheckTrailing("main.Account.Withdraw results", rest)
+}
+
+func (m *accountWithdrawMessage) CopyResults() {}
+
+func (v *accountWithdrawArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "Amount")
+	b = msgp.AppendInt64(b, v.Amount)
+	return b
+}
+
+func (v *accountWithdrawArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "Amount":
+			if v.Amount, b, err = msgp.ReadInt64Bytes(b); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+func (v *accountWithdrawResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "Balance")
+	b = msgp.AppendInt64(b, v.Balance)
+	return b
+}
+
+func (v *accountWithdrawResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "Balance":
+			if v.Balance, b, err = msgp.ReadInt64Bytes(b); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
 type accountBalanceArgs struct{}
 
 type accountBalanceResults struct {
@@ -162,12 +363,103 @@ func (m *accountBalanceMessage) Release() {
 	accountBalancePool.Put(m)
 }
 
+func (m *accountBalanceMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *accountBalanceMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("main.Account.Balance arguments", err)
+	}
+	return codec.CheckTrailing("main.Account.Balance arguments", rest)
+}
+
+func (m *accountBalanceMessage) CopyArgs() {}
+
+func (m *accountBalanceMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *accountBalanceMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("main.Account.Balance results", err)
+	}
+	return codec.CheckTrailing("main.Account.Balance results", rest)
+}
+
+func (m *accountBalanceMessage) CopyResults() {}
+
+func (v *accountBalanceArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 0)
+	return b
+}
+
+func (v *accountBalanceArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
+func (v *accountBalanceResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "R0")
+	b = msgp.AppendInt64(b, v.R0)
+	return b
+}
+
+func (v *accountBalanceResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "R0":
+			if v.R0, b, err = msgp.ReadInt64Bytes(b); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
 // TellerType describes the Teller actor type.
 var TellerType = &quark.TypeDesc{
 	Name:      "main.Teller",
 	Stateless: true,
 	Methods: []*quark.MethodDesc{
 		&tellerTransferMethod,
+	},
+	NewMessage: func(methodID uint32) quark.Message {
+		switch methodID {
+		case 0x37b9526b: // Transfer
+			return tellerTransferPool.Get().(*tellerTransferMessage)
+		}
+		return nil
 	},
 }
 
@@ -233,12 +525,117 @@ func (m *tellerTransferMessage) Release() {
 	tellerTransferPool.Put(m)
 }
 
+func (m *tellerTransferMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *tellerTransferMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("main.Teller.Transfer arguments", err)
+	}
+	return codec.CheckTrailing("main.Teller.Transfer arguments", rest)
+}
+
+func (m *tellerTransferMessage) CopyArgs() {}
+
+func (m *tellerTransferMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *tellerTransferMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("main.Teller.Transfer results", err)
+	}
+	return codec.CheckTrailing("main.Teller.Transfer results", rest)
+}
+
+func (m *tellerTransferMessage) CopyResults() {}
+
+func (v *tellerTransferArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 3)
+	b = msgp.AppendString(b, "From")
+	b = msgp.AppendString(b, v.From)
+	b = msgp.AppendString(b, "To")
+	b = msgp.AppendString(b, v.To)
+	b = msgp.AppendString(b, "Amount")
+	b = msgp.AppendInt64(b, v.Amount)
+	return b
+}
+
+func (v *tellerTransferArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "From":
+			if v.From, b, err = msgp.ReadStringBytes(b); err != nil {
+				return b, err
+			}
+		case "To":
+			if v.To, b, err = msgp.ReadStringBytes(b); err != nil {
+				return b, err
+			}
+		case "Amount":
+			if v.Amount, b, err = msgp.ReadInt64Bytes(b); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+func (v *tellerTransferResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 0)
+	return b
+}
+
+func (v *tellerTransferResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
 // LedgerType describes the Ledger actor type.
 var LedgerType = &quark.TypeDesc{
 	Name: "main.Ledger",
 	Methods: []*quark.MethodDesc{
 		&ledgerRecordMethod,
 		&ledgerSummaryMethod,
+	},
+	NewMessage: func(methodID uint32) quark.Message {
+		switch methodID {
+		case 0x5da712ae: // Record
+			return ledgerRecordPool.Get().(*ledgerRecordMessage)
+		case 0xf7644fa1: // Summary
+			return ledgerSummaryPool.Get().(*ledgerSummaryMessage)
+		}
+		return nil
 	},
 }
 
@@ -311,6 +708,96 @@ func (m *ledgerRecordMessage) Release() {
 	ledgerRecordPool.Put(m)
 }
 
+func (m *ledgerRecordMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *ledgerRecordMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("main.Ledger.Record arguments", err)
+	}
+	return codec.CheckTrailing("main.Ledger.Record arguments", rest)
+}
+
+func (m *ledgerRecordMessage) CopyArgs() {}
+
+func (m *ledgerRecordMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *ledgerRecordMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("main.Ledger.Record results", err)
+	}
+	return codec.CheckTrailing("main.Ledger.Record results", rest)
+}
+
+func (m *ledgerRecordMessage) CopyResults() {}
+
+func (v *ledgerRecordArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 2)
+	b = msgp.AppendString(b, "Amount")
+	b = msgp.AppendInt64(b, v.Amount)
+	b = msgp.AppendString(b, "Ok")
+	b = msgp.AppendBool(b, v.Ok)
+	return b
+}
+
+func (v *ledgerRecordArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "Amount":
+			if v.Amount, b, err = msgp.ReadInt64Bytes(b); err != nil {
+				return b, err
+			}
+		case "Ok":
+			if v.Ok, b, err = msgp.ReadBoolBytes(b); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+func (v *ledgerRecordResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 0)
+	return b
+}
+
+func (v *ledgerRecordResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
 type ledgerSummaryArgs struct{}
 
 type ledgerSummaryResults struct {
@@ -335,4 +822,142 @@ func (m *ledgerSummaryMessage) Invoke(ctx context.Context, actor any) (err error
 func (m *ledgerSummaryMessage) Release() {
 	m.args, m.res = ledgerSummaryArgs{}, ledgerSummaryResults{}
 	ledgerSummaryPool.Put(m)
+}
+
+func (m *ledgerSummaryMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *ledgerSummaryMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("main.Ledger.Summary arguments", err)
+	}
+	return codec.CheckTrailing("main.Ledger.Summary arguments", rest)
+}
+
+func (m *ledgerSummaryMessage) CopyArgs() {}
+
+func (m *ledgerSummaryMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *ledgerSummaryMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("main.Ledger.Summary results", err)
+	}
+	return codec.CheckTrailing("main.Ledger.Summary results", rest)
+}
+
+func (m *ledgerSummaryMessage) CopyResults() {}
+
+func (v *ledgerSummaryArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 0)
+	return b
+}
+
+func (v *ledgerSummaryArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
+func (v *ledgerSummaryResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "R0")
+	b = quarkEncodeSummary(b, &v.R0)
+	return b
+}
+
+func (v *ledgerSummaryResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "R0":
+			if b, err = quarkDecodeSummary(b, &v.R0, depth+1); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+func init() {
+	codec.RegisterError("github.com/quarkgo/quark/examples/bank.ErrInsufficientFunds", ErrInsufficientFunds)
+}
+
+// quarkEncodeSummary appends the encoding of *v to b.
+func quarkEncodeSummary(b []byte, v *Summary) []byte {
+	b = msgp.AppendMapHeader(b, 3)
+	b = msgp.AppendString(b, "Transfers")
+	b = msgp.AppendInt64(b, v.Transfers)
+	b = msgp.AppendString(b, "Refused")
+	b = msgp.AppendInt64(b, v.Refused)
+	b = msgp.AppendString(b, "Moved")
+	b = msgp.AppendInt64(b, v.Moved)
+	return b
+}
+
+// quarkDecodeSummary decodes one main.Summary from b into *v; depth counts the
+// containers around it.
+func quarkDecodeSummary(b []byte, v *Summary, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "Transfers":
+			if v.Transfers, b, err = msgp.ReadInt64Bytes(b); err != nil {
+				return b, err
+			}
+		case "Refused":
+			if v.Refused, b, err = msgp.ReadInt64Bytes(b); err != nil {
+				return b, err
+			}
+		case "Moved":
+			if v.Moved, b, err = msgp.ReadInt64Bytes(b); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
 }

@@ -33,8 +33,12 @@ type method struct {
 	ID       uint32
 	ReadOnly bool
 	OneWay   bool
-	fn       *types.Func
-	sig      *types.Signature
+	// Immutable methods share their arguments and results with the callee
+	// and caller instead of copying them (//quark:immutable).
+	Immutable bool
+	fn        *types.Func
+	sig       *types.Signature
+	valid     bool // checkMethod found nothing wrong
 
 	// Filled in by assignNames once the method is known to be valid.
 	ctx     *param   // the context parameter
@@ -81,6 +85,10 @@ type analysis struct {
 	errs     ErrorList
 	invalid  ErrorList // signatures with invalid types, reported apart
 	consumed map[*ast.Comment]bool
+
+	codecTypes []*types.Named // the types marked //quark:codec, in source order
+	codecs     *codecs        // what the generated file encodes
+	errVars    []string       // the package-level error variables, sorted
 }
 
 func analyze(pkg *packages.Package, fset *token.FileSet) *analysis {
@@ -101,17 +109,16 @@ func analyze(pkg *packages.Package, fset *token.FileSet) *analysis {
 			}
 			for _, spec := range gd.Specs {
 				ts := spec.(*ast.TypeSpec)
-				doc := ts.Doc
-				if doc == nil && !gd.Lparen.IsValid() {
-					doc = gd.Doc
-				}
-				dirs := directivesIn(doc)
+				dirs := directivesIn(specDoc(gd, ts))
+				isActor := false
 				for _, d := range dirs {
 					if d.name == "actor" {
 						a.actor(ts, dirs)
+						isActor = true
 						break
 					}
 				}
+				a.typeMarkers(ts, dirs, isActor)
 			}
 		}
 	}
@@ -119,10 +126,38 @@ func analyze(pkg *packages.Package, fset *token.FileSet) *analysis {
 		a.errorf(a.actors[0].pos, "actors cannot be declared in the quark runtime package itself")
 	}
 	a.checkNames()
+	a.checkBuiltins()
+	a.checkCodecs()
+	if len(a.actors) > 0 {
+		a.errVars = a.sentinels()
+	}
 	a.strayDirectives()
 	a.errs = sortErrors(a.errs)
 	a.invalid = sortErrors(a.invalid)
 	return a
+}
+
+// generatedBuiltins are the predeclared identifiers generated code uses by
+// name; a package-level declaration of one hides it from quark_gen.go.
+var generatedBuiltins = []string{
+	"any", "append", "bool", "byte", "cap", "clear", "copy", "error", "false",
+	"float32", "float64", "int", "int64", "len", "make", "max", "min", "new",
+	"nil", "panic", "string", "true", "uint32", "uint64",
+}
+
+// checkBuiltins rejects package-level declarations that shadow a builtin the
+// generated file calls (a min written before Go 1.21, say): the generated
+// code would not compile, so say why at the declaration.
+func (a *analysis) checkBuiltins() {
+	if len(a.actors) == 0 && len(a.codecTypes) == 0 {
+		return
+	}
+	scope := a.pkg.Types.Scope()
+	for _, name := range generatedBuiltins {
+		if obj := scope.Lookup(name); obj != nil {
+			a.errorf(obj.Pos(), "package-level %s hides the builtin %s, which the generated code uses; rename it", name, name)
+		}
+	}
 }
 
 func (a *analysis) errorf(pos token.Pos, format string, args ...any) {
@@ -135,7 +170,12 @@ func (a *analysis) errorAt(fset *token.FileSet, pos token.Pos, format string, ar
 
 // typeString formats t for messages, qualified by package name.
 func (a *analysis) typeString(t types.Type) string {
-	return types.TypeString(t, types.RelativeTo(a.pkg.Types))
+	return types.TypeString(t, func(p *types.Package) string {
+		if p == a.pkg.Types {
+			return ""
+		}
+		return p.Name()
+	})
 }
 
 // actor reads the interface declared by ts, whose doc comment holds the
@@ -223,7 +263,8 @@ func (a *analysis) actor(ts *ast.TypeSpec, dirs []directive) {
 	ids := make(map[uint32]*method)
 	valid := true
 	for _, m := range act.Methods {
-		if !a.checkMethod(act, m) {
+		m.valid = a.checkMethod(act, m)
+		if !m.valid {
 			valid = false
 		}
 		if prev := ids[m.ID]; prev != nil {
@@ -244,14 +285,14 @@ func (a *analysis) actor(ts *ast.TypeSpec, dirs []directive) {
 // methodMarkers reads the directives in the doc comment of m's declaration.
 func (a *analysis) methodMarkers(m *method) {
 	doc, fset := a.syn.methodDoc(m.fn)
-	m.ReadOnly, m.OneWay = a.methodDirectives(doc, fset)
+	m.ReadOnly, m.OneWay, m.Immutable = a.methodDirectives(doc, fset)
 }
 
 // methodDirectives reads the method markers in doc, a method's doc comment
 // whose positions belong to fset. Method markers are in place on the
 // methods of any interface, since an interface need not be an actor to be
 // embedded in one.
-func (a *analysis) methodDirectives(doc *ast.CommentGroup, fset *token.FileSet) (readOnly, oneWay bool) {
+func (a *analysis) methodDirectives(doc *ast.CommentGroup, fset *token.FileSet) (readOnly, oneWay, immutable bool) {
 	for _, d := range directivesIn(doc) {
 		var set *bool
 		switch d.name {
@@ -259,6 +300,8 @@ func (a *analysis) methodDirectives(doc *ast.CommentGroup, fset *token.FileSet) 
 			set = &readOnly
 		case "oneway":
 			set = &oneWay
+		case "immutable":
+			set = &immutable
 		default:
 			continue
 		}
@@ -270,7 +313,7 @@ func (a *analysis) methodDirectives(doc *ast.CommentGroup, fset *token.FileSet) 
 		*set = true
 		a.consumed[d.c] = true
 	}
-	return readOnly, oneWay
+	return readOnly, oneWay, immutable
 }
 
 // checkMethod reports why m cannot be an actor method, if it cannot.

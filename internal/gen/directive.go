@@ -49,4 +49,6 @@ var placement = map[string]string{
 	"stateless": "it belongs in the doc comment of an interface marked //quark:actor",
 	"readonly":  "it belongs in the doc comment of an interface method",
 	"oneway":    "it belongs in the doc comment of an interface method",
+	"codec":     "it belongs in the doc comment of a package-level type declaration",
+	"immutable": "it belongs in the doc comment of a package-level type declaration or of an interface method",
 }

@@ -13,31 +13,46 @@ import (
 type emitter struct {
 	buf bytes.Buffer
 	im  *importer
-	// Local names of the packages every generated file uses.
-	quark, context, sync string
+	cs  *codecs
+	// Local names of the packages the generated file uses.
+	quark, context, sync, msgp, codec, proto string
+	// Names of the parameters and locals of the generated functions.
+	b, v, depth, err, m, rest string
+	repl                      *strings.Replacer
+	ntmp                      int // the last temporary of the function being written
 }
 
-// emit returns the formatted quark_gen.go for the actors of pkg, which must
-// all be valid.
-func emit(pkg *types.Package, actors []*actor) ([]byte, error) {
+// emit returns the formatted quark_gen.go of the package analyzed by a,
+// which must have no errors.
+func emit(a *analysis) ([]byte, error) {
+	pkg, actors := a.pkg.Types, a.actors
 	var reserved []string
-	for _, a := range actors {
-		reserved = append(reserved, a.names()...)
+	for _, act := range actors {
+		reserved = append(reserved, act.names()...)
 	}
-	e := &emitter{im: newImporter(pkg, reserved)}
-	e.context = e.im.name("context", "context")
-	e.sync = e.im.name("sync", "sync")
+	e := &emitter{im: newImporter(pkg, reserved), cs: a.codecs}
+	if len(actors) > 0 {
+		e.context = e.im.name("context", "context")
+		e.sync = e.im.name("sync", "sync")
+	}
 	e.quark = e.im.name(quarkPath, "quark")
+	e.codecNames()
 
-	for _, a := range actors {
-		e.actor(a)
+	for _, act := range actors {
+		e.actor(act)
+	}
+	if len(a.errVars) > 0 {
+		e.errorRegistry(a.errVars)
+	}
+	for _, nc := range e.cs.named {
+		e.helpers(nc)
 	}
 	body := e.buf.Bytes()
 
 	var out bytes.Buffer
 	fmt.Fprintf(&out, "%s\n\npackage %s\n\n%s\n", Header, pkg.Name(), e.im.decl())
 	out.WriteString("// This file needs a quark runtime that supports this generator's output.\n")
-	fmt.Fprintf(&out, "const _ = %s.SupportPackageIsVersion1\n", e.quark)
+	fmt.Fprintf(&out, "const _ = %s.SupportPackageIsVersion2\n", e.quark)
 	out.Write(body)
 	src, err := format.Source(out.Bytes())
 	if err != nil {
@@ -79,7 +94,9 @@ func (e *emitter) actor(a *actor) {
 	for _, m := range a.Methods {
 		e.p("&%sMethod,\n", a.prefix(m))
 	}
-	e.p("},\n}\n\n")
+	e.p("},\n")
+	e.newMessage(a)
+	e.p("}\n\n")
 
 	e.p("var (\n")
 	for _, m := range a.Methods {
@@ -176,16 +193,17 @@ func (e *emitter) message(a *actor, m *method) {
 	e.p("\n")
 	e.p("type %sMessage struct {\n%s.Envelope\nargs %sArgs\nres %sResults\n}\n\n", pre, e.quark, pre, pre)
 	e.p("var %sPool = %s.Pool{New: func() any { return new(%sMessage) }}\n\n", pre, e.sync, pre)
-	e.p("func (m *%sMessage) Method() *%s.MethodDesc { return &%sMethod }\n\n", pre, e.quark, pre)
+	r := e.m
+	e.p("func (%s *%sMessage) Method() *%s.MethodDesc { return &%sMethod }\n\n", r, pre, e.quark, pre)
 
-	e.p("func (m *%sMessage) Invoke(ctx %s.Context, actor any) (err error) {\n", pre, e.context)
+	e.p("func (%s *%sMessage) Invoke(ctx %s.Context, actor any) (err error) {\n", r, pre, e.context)
 	var lhs []string
 	for _, p := range m.results {
-		lhs = append(lhs, "m.res."+p.field)
+		lhs = append(lhs, r+".res."+p.field)
 	}
 	args := []string{"ctx"}
 	for _, p := range m.params {
-		args = append(args, "m.args."+p.field)
+		args = append(args, r+".args."+p.field)
 	}
 	if m.sig.Variadic() {
 		args[len(args)-1] += "..."
@@ -193,9 +211,11 @@ func (e *emitter) message(a *actor, m *method) {
 	e.p("%s = actor.(%s).%s(%s)\n", strings.Join(append(lhs, "err"), ", "), a.Iface, m.Name, strings.Join(args, ", "))
 	e.p("return err\n}\n\n")
 
-	e.p("func (m *%sMessage) Release() {\n", pre)
-	e.p("m.args, m.res = %sArgs{}, %sResults{}\n", pre, pre)
-	e.p("%sPool.Put(m)\n}\n", pre)
+	e.p("func (%s *%sMessage) Release() {\n", r, pre)
+	e.p("%s.args, %s.res = %sArgs{}, %sResults{}\n", r, r, pre, pre)
+	e.p("%sPool.Put(%s)\n}\n", pre, r)
+
+	e.messageCodec(a, m)
 }
 
 // fields writes the args or results struct called name, with a field per

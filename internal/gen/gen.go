@@ -49,7 +49,8 @@ type Package struct {
 	// order.
 	Actors []string
 	// Output is the content of the package's quark_gen.go, or nil when the
-	// package has no actors or has errors.
+	// package has neither actors nor types marked //quark:codec, or has
+	// errors.
 	Output []byte
 	// Errors lists the package's problems; when there are any, Output is
 	// nil and nothing should be written.
@@ -61,9 +62,10 @@ func (p *Package) File() string { return filepath.Join(p.Dir, FileName) }
 
 // Write brings the package's generated file up to date: it writes Output
 // if it differs from what is on disk, or removes a previously generated
-// file when the package no longer has actors. It reports whether it changed
-// anything. It never touches a FileName file that was not generated (and
-// fails if Output should replace one), and fails for a package with errors.
+// file when the package no longer has actors or //quark:codec types. It
+// reports whether it changed anything. It never touches a FileName file
+// that was not generated (and fails if Output should replace one), and
+// fails for a package with errors.
 func (p *Package) Write() (changed bool, err error) {
 	if len(p.Errors) > 0 {
 		return false, p.Errors

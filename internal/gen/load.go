@@ -140,7 +140,7 @@ func (l *loader) generate(pkg *packages.Package) *Package {
 		}
 	}
 	var loadErrs []packages.Error
-	refsGenerated := false
+	refsGenerated, codecMethodsUsed := false, false
 	for _, e := range pkg.Errors {
 		if e.Kind == packages.ListError && strings.HasPrefix(e.Msg, "# ") {
 			// The compiler's report, from building export data; the type
@@ -149,6 +149,13 @@ func (l *loader) generate(pkg *packages.Package) *Package {
 		}
 		if name, ok := strings.CutPrefix(e.Msg, "undefined: "); ok && e.Kind == packages.TypeError && generated[name] {
 			refsGenerated = true
+			continue
+		}
+		if e.Kind == packages.TypeError && len(a.codecTypes) > 0 &&
+			(strings.Contains(e.Msg, "MarshalQuark") || strings.Contains(e.Msg, "UnmarshalQuark")) {
+			// A use of the methods the generated file gives the types
+			// marked //quark:codec.
+			codecMethodsUsed = true
 			continue
 		}
 		loadErrs = append(loadErrs, e)
@@ -163,28 +170,29 @@ func (l *loader) generate(pkg *packages.Package) *Package {
 		res.Errors = ErrorList{{Msg: fmt.Sprintf("package %s is not in the main module; quark gen writes only there", pkg.PkgPath)}}
 		return res
 	}
-	if len(a.actors) > 0 && l.foreign[res.Dir] {
+	if (len(a.actors) > 0 || len(a.codecTypes) > 0) && l.foreign[res.Dir] {
 		a.errs = append(a.errs, &Error{Pos: token.Position{Filename: res.File()},
 			Msg: "this file was not written by quark gen; rename it so that the generated code can take its place"})
 	}
-	if len(a.invalid) > 0 && refsGenerated {
+	if len(a.invalid) > 0 && refsGenerated || codecMethodsUsed {
 		// An actor's methods use the generated reference types (a method
-		// returning an AccountRef, say): load the package again with those
-		// types declared, then check the complete result.
+		// returning an AccountRef, say), or the package uses the codec
+		// methods of its //quark:codec types: load the package again with
+		// those declared, then check the complete result.
 		return l.generateAgain(pkg, res, a)
 	}
 	if errs := append(a.errs, a.invalid...); len(errs) > 0 {
 		res.Errors = sortErrors(errs)
 		return res
 	}
-	return l.emit(pkg, res, a)
+	return l.emit(res, a)
 }
 
-func (l *loader) emit(pkg *packages.Package, res *Package, a *analysis) *Package {
-	if len(a.actors) == 0 {
+func (l *loader) emit(res *Package, a *analysis) *Package {
+	if len(a.actors) == 0 && len(a.codecTypes) == 0 {
 		return res
 	}
-	out, err := emit(pkg.Types, a.actors)
+	out, err := emit(a)
 	if err != nil {
 		res.Errors = ErrorList{{Pos: token.Position{Filename: res.File()}, Msg: err.Error()}}
 		return res
@@ -193,13 +201,19 @@ func (l *loader) emit(pkg *packages.Package, res *Package, a *analysis) *Package
 	return res
 }
 
-// generateAgain generates pkg with its reference types declared by a stub
-// file, and checks the output by loading the package with it.
+// generateAgain generates pkg with its reference types and codec methods
+// declared by a stub file, and checks the output by loading the package
+// with it.
 func (l *loader) generateAgain(pkg *packages.Package, res *Package, a *analysis) *Package {
 	var stub strings.Builder
 	fmt.Fprintf(&stub, "%s\n\npackage %s\n\n", Header, pkg.Types.Name())
 	for _, act := range a.actors {
 		fmt.Fprintf(&stub, "type %sRef struct{}\n\n", act.Iface)
+	}
+	for _, t := range a.codecTypes {
+		name := t.Obj().Name()
+		fmt.Fprintf(&stub, "func (*%s) MarshalQuark(b []byte) []byte { return b }\n\n", name)
+		fmt.Fprintf(&stub, "func (*%s) UnmarshalQuark([]byte) error { return nil }\n\n", name)
 	}
 	file := res.File()
 	pkg2, err := l.reload(res.Dir, map[string][]byte{file: []byte(stub.String())})
@@ -212,7 +226,7 @@ func (l *loader) generateAgain(pkg *packages.Package, res *Package, a *analysis)
 		res.Errors = sortErrors(errs)
 		return res
 	}
-	if l.emit(pkg2, res, a2); res.Output == nil {
+	if l.emit(res, a2); res.Output == nil {
 		return res
 	}
 	pkg3, err := l.reload(res.Dir, map[string][]byte{file: res.Output})

@@ -26,6 +26,9 @@ type fileIndex struct {
 	fset   *token.FileSet // the set the file's positions belong to
 	specs  map[int][]decl[*ast.TypeSpec]
 	fields map[int][]decl[*ast.Field] // interface methods
+	// docs holds the doc comment of each type spec: its own, or that of
+	// its declaration when the declaration has no parentheses.
+	docs map[*ast.TypeSpec]*ast.CommentGroup
 }
 
 type decl[N any] struct {
@@ -90,9 +93,16 @@ func (s *syntaxIndex) lookup(pos token.Pos) (*fileIndex, lineCol) {
 }
 
 func indexFile(fset *token.FileSet, f *ast.File) *fileIndex {
-	fi := &fileIndex{fset: fset, specs: make(map[int][]decl[*ast.TypeSpec]), fields: make(map[int][]decl[*ast.Field])}
+	fi := &fileIndex{fset: fset, specs: make(map[int][]decl[*ast.TypeSpec]), fields: make(map[int][]decl[*ast.Field]),
+		docs: make(map[*ast.TypeSpec]*ast.CommentGroup)}
 	ast.Inspect(f, func(n ast.Node) bool {
 		switch n := n.(type) {
+		case *ast.GenDecl:
+			for _, spec := range n.Specs {
+				if ts, ok := spec.(*ast.TypeSpec); ok {
+					fi.docs[ts] = specDoc(n, ts)
+				}
+			}
 		case *ast.TypeSpec:
 			p := fset.PositionFor(n.Name.Pos(), false)
 			fi.specs[p.Line] = append(fi.specs[p.Line], decl[*ast.TypeSpec]{n.Name.Name, p.Column, n})
@@ -119,6 +129,27 @@ func (s *syntaxIndex) interfaceNode(obj *types.TypeName) *ast.InterfaceType {
 	if ts := find(fi.specs, lc, obj.Name()); ts != nil {
 		it, _ := ts.Type.(*ast.InterfaceType)
 		return it
+	}
+	return nil
+}
+
+// specDoc returns the doc comment of the type spec ts of gd.
+func specDoc(gd *ast.GenDecl, ts *ast.TypeSpec) *ast.CommentGroup {
+	if ts.Doc == nil && !gd.Lparen.IsValid() {
+		return gd.Doc
+	}
+	return ts.Doc
+}
+
+// typeDoc returns the doc comment of the declaration of the type obj, if
+// it is at hand.
+func (s *syntaxIndex) typeDoc(obj *types.TypeName) *ast.CommentGroup {
+	fi, lc := s.lookup(obj.Pos())
+	if fi == nil {
+		return nil
+	}
+	if ts := find(fi.specs, lc, obj.Name()); ts != nil {
+		return fi.docs[ts]
 	}
 	return nil
 }

@@ -176,3 +176,60 @@ func TestWrite(t *testing.T) {
 		t.Error("a package with errors was written")
 	}
 }
+
+func TestPlaces(t *testing.T) {
+	v := place{expr: "v", ptr: true}
+	f := place{expr: "m.args.X"}
+	for got, want := range map[string]string{
+		v.val():                          "*v",
+		v.addr():                         "v",
+		v.index("i").expr:                "(*v)[i]",
+		v.field("F").expr:                "v.F",
+		f.addr():                         "&m.args.X",
+		f.index("i").addr():              "&m.args.X[i]",
+		pointee(v.val()).field("N").expr: "(*v).N",
+		pointee(f.val()).expr:            "m.args.X",
+	} {
+		if got != want {
+			t.Errorf("got %s, want %s", got, want)
+		}
+	}
+}
+
+func TestDepth(t *testing.T) {
+	for d, want := range map[depth]string{
+		{}:                      "0",
+		{off: 2}:                "2",
+		{base: "depth"}:         "depth",
+		{base: "depth", off: 1}: "depth+1",
+	} {
+		if got := d.String(); got != want {
+			t.Errorf("%+v: got %s, want %s", d, got, want)
+		}
+	}
+	if got := (depth{base: "d"}).next().next().String(); got != "d+2" {
+		t.Errorf("next twice: %s", got)
+	}
+}
+
+func TestLoops(t *testing.T) {
+	body := "b = enc(b, &zs[zi1])\n"
+	if got := rangeClause(loopVar(body, "zi1"), "_", "zs"); got != "zi1 := range zs" {
+		t.Errorf("used index: %s", got)
+	}
+	if got := rangeClause(loopVar(body, "zi12"), "_", "zs"); got != "range zs" {
+		t.Errorf("unused index: %s", got)
+	}
+	if got := rangeClause("zk", loopVar("f(zk)", "zv"), "m"); got != "zk := range m" {
+		t.Errorf("unused value: %s", got)
+	}
+	if got := rangeClause("zk", "zv", "m"); got != "zk, zv := range m" {
+		t.Errorf("both: %s", got)
+	}
+	if got := capFor("n", 16); got != "min(n, 65536)" {
+		t.Errorf("capFor = %s", got)
+	}
+	if got := capFor("n", 0); got != "n" {
+		t.Errorf("capFor of zero-size elements = %s", got)
+	}
+}

@@ -4,13 +4,19 @@ package testactors
 
 import (
 	"context"
+	"maps"
+	"math/big"
+	"net/url"
+	"slices"
 	"sync"
 
 	"github.com/quarkgo/quark"
+	"github.com/quarkgo/quark/codec"
+	"github.com/tinylib/msgp/msgp"
 )
 
 // This file needs a quark runtime that supports this generator's output.
-const _ = quark.SupportPackageIsVersion1
+const _ = quark.SupportPackageIsVersion2
 
 // CounterType describes the Counter actor type.
 var CounterType = &quark.TypeDesc{
@@ -19,6 +25,17 @@ var CounterType = &quark.TypeDesc{
 		&counterAddMethod,
 		&counterGetMethod,
 		&counterIncMethod,
+	},
+	NewMessage: func(methodID uint32) quark.Message {
+		switch methodID {
+		case 0xe812f98c: // Add
+			return counterAddPool.Get().(*counterAddMessage)
+		case 0x1f0a288f: // Get
+			return counterGetPool.Get().(*counterGetMessage)
+		case 0x85f2aa1f: // Inc
+			return counterIncPool.Get().(*counterIncMessage)
+		}
+		return nil
 	},
 }
 
@@ -103,6 +120,100 @@ func (m *counterAddMessage) Release() {
 	counterAddPool.Put(m)
 }
 
+func (m *counterAddMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *counterAddMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("testactors.Counter.Add arguments", err)
+	}
+	return codec.CheckTrailing("testactors.Counter.Add arguments", rest)
+}
+
+func (m *counterAddMessage) CopyArgs() {}
+
+func (m *counterAddMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *counterAddMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("testactors.Counter.Add results", err)
+	}
+	return codec.CheckTrailing("testactors.Counter.Add results", rest)
+}
+
+func (m *counterAddMessage) CopyResults() {}
+
+func (v *counterAddArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "N")
+	b = msgp.AppendInt64(b, v.N)
+	return b
+}
+
+func (v *counterAddArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "N":
+			if v.N, b, err = msgp.ReadInt64Bytes(b); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+func (v *counterAddResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "Total")
+	b = msgp.AppendInt64(b, v.Total)
+	return b
+}
+
+func (v *counterAddResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "Total":
+			if v.Total, b, err = msgp.ReadInt64Bytes(b); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
 type counterGetArgs struct{}
 
 type counterGetResults struct {
@@ -127,6 +238,90 @@ func (m *counterGetMessage) Invoke(ctx context.Context, actor any) (err error) {
 func (m *counterGetMessage) Release() {
 	m.args, m.res = counterGetArgs{}, counterGetResults{}
 	counterGetPool.Put(m)
+}
+
+func (m *counterGetMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *counterGetMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("testactors.Counter.Get arguments", err)
+	}
+	return codec.CheckTrailing("testactors.Counter.Get arguments", rest)
+}
+
+func (m *counterGetMessage) CopyArgs() {}
+
+func (m *counterGetMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *counterGetMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("testactors.Counter.Get results", err)
+	}
+	return codec.CheckTrailing("testactors.Counter.Get results", rest)
+}
+
+func (m *counterGetMessage) CopyResults() {}
+
+func (v *counterGetArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 0)
+	return b
+}
+
+func (v *counterGetArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
+func (v *counterGetResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "R0")
+	b = msgp.AppendInt64(b, v.R0)
+	return b
+}
+
+func (v *counterGetResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "R0":
+			if v.R0, b, err = msgp.ReadInt64Bytes(b); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
 }
 
 type counterIncArgs struct {
@@ -155,6 +350,1904 @@ func (m *counterIncMessage) Release() {
 	counterIncPool.Put(m)
 }
 
+func (m *counterIncMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *counterIncMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("testactors.Counter.Inc arguments", err)
+	}
+	return codec.CheckTrailing("testactors.Counter.Inc arguments", rest)
+}
+
+func (m *counterIncMessage) CopyArgs() {}
+
+func (m *counterIncMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *counterIncMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("testactors.Counter.Inc results", err)
+	}
+	return codec.CheckTrailing("testactors.Counter.Inc results", rest)
+}
+
+func (m *counterIncMessage) CopyResults() {}
+
+func (v *counterIncArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "N")
+	b = msgp.AppendInt64(b, v.N)
+	return b
+}
+
+func (v *counterIncArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "N":
+			if v.N, b, err = msgp.ReadInt64Bytes(b); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+func (v *counterIncResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 0)
+	return b
+}
+
+func (v *counterIncResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
+// MutatorType describes the Mutator actor type.
+var MutatorType = &quark.TypeDesc{
+	Name: "testactors.Mutator",
+	Methods: []*quark.MethodDesc{
+		&mutatorFillMethod,
+		&mutatorBumpMethod,
+		&mutatorSnapshotMethod,
+		&mutatorEditMethod,
+		&mutatorMergeMethod,
+		&mutatorRecordMethod,
+		&mutatorKeepMethod,
+		&mutatorFreezeMethod,
+		&mutatorScrambleMethod,
+		&mutatorScrambleAgainMethod,
+		&mutatorCurrentMethod,
+	},
+	NewMessage: func(methodID uint32) quark.Message {
+		switch methodID {
+		case 0x967d2f52: // Fill
+			return mutatorFillPool.Get().(*mutatorFillMessage)
+		case 0x878e6ec7: // Bump
+			return mutatorBumpPool.Get().(*mutatorBumpMessage)
+		case 0x8b71a323: // Snapshot
+			return mutatorSnapshotPool.Get().(*mutatorSnapshotMessage)
+		case 0x8ac1501f: // Edit
+			return mutatorEditPool.Get().(*mutatorEditMessage)
+		case 0x52c63b51: // Merge
+			return mutatorMergePool.Get().(*mutatorMergeMessage)
+		case 0x699ec392: // Record
+			return mutatorRecordPool.Get().(*mutatorRecordMessage)
+		case 0x37928ee2: // Keep
+			return mutatorKeepPool.Get().(*mutatorKeepMessage)
+		case 0xe5483ec4: // Freeze
+			return mutatorFreezePool.Get().(*mutatorFreezeMessage)
+		case 0xf0fb6914: // Scramble
+			return mutatorScramblePool.Get().(*mutatorScrambleMessage)
+		case 0xbb6b4508: // ScrambleAgain
+			return mutatorScrambleAgainPool.Get().(*mutatorScrambleAgainMessage)
+		case 0xb3d0738c: // Current
+			return mutatorCurrentPool.Get().(*mutatorCurrentMessage)
+		}
+		return nil
+	},
+}
+
+var (
+	mutatorFillMethod          = quark.MethodDesc{ID: 0x967d2f52, Name: "Fill"}
+	mutatorBumpMethod          = quark.MethodDesc{ID: 0x878e6ec7, Name: "Bump"}
+	mutatorSnapshotMethod      = quark.MethodDesc{ID: 0x8b71a323, Name: "Snapshot", ReadOnly: true}
+	mutatorEditMethod          = quark.MethodDesc{ID: 0x8ac1501f, Name: "Edit"}
+	mutatorMergeMethod         = quark.MethodDesc{ID: 0x52c63b51, Name: "Merge"}
+	mutatorRecordMethod        = quark.MethodDesc{ID: 0x699ec392, Name: "Record", OneWay: true}
+	mutatorKeepMethod          = quark.MethodDesc{ID: 0x37928ee2, Name: "Keep"}
+	mutatorFreezeMethod        = quark.MethodDesc{ID: 0xe5483ec4, Name: "Freeze"}
+	mutatorScrambleMethod      = quark.MethodDesc{ID: 0xf0fb6914, Name: "Scramble"}
+	mutatorScrambleAgainMethod = quark.MethodDesc{ID: 0xbb6b4508, Name: "ScrambleAgain"}
+	mutatorCurrentMethod       = quark.MethodDesc{ID: 0xb3d0738c, Name: "Current", ReadOnly: true}
+)
+
+// RegisterMutator registers the Mutator actor type on s. newActor is called
+// once per activation and returns the implementation.
+func RegisterMutator(s *quark.Silo, newActor func(*quark.Activation) Mutator, opts ...quark.TypeOption) error {
+	return s.Register(MutatorType, func(a *quark.Activation) any { return newActor(a) }, opts...)
+}
+
+// MutatorRef is a typed reference to one Mutator actor.
+type MutatorRef struct{ ref quark.Ref }
+
+// NewMutatorRef returns a reference to the Mutator actor with key.
+func NewMutatorRef(c quark.Caller, key quark.Key) MutatorRef {
+	return MutatorRef{ref: quark.NewRef(c, MutatorType, key)}
+}
+
+// ID returns the referenced actor's identity.
+func (r MutatorRef) ID() quark.ID { return r.ref.ID() }
+
+// Fill calls Mutator.Fill on the referenced actor.
+func (r MutatorRef) Fill(ctx context.Context, xs []int) (r0 []int, err error) {
+	m := mutatorFillPool.Get().(*mutatorFillMessage)
+	m.args.Xs = xs
+	err = r.ref.Call(ctx, m)
+	if m.Reclaim() {
+		r0 = m.res.R0
+		m.Release()
+	}
+	return r0, err
+}
+
+// Bump calls Mutator.Bump on the referenced actor.
+func (r MutatorRef) Bump(ctx context.Context) (err error) {
+	m := mutatorBumpPool.Get().(*mutatorBumpMessage)
+	err = r.ref.Call(ctx, m)
+	if m.Reclaim() {
+		m.Release()
+	}
+	return err
+}
+
+// Snapshot calls Mutator.Snapshot on the referenced actor.
+func (r MutatorRef) Snapshot(ctx context.Context) (r0 []int, err error) {
+	m := mutatorSnapshotPool.Get().(*mutatorSnapshotMessage)
+	err = r.ref.Call(ctx, m)
+	if m.Reclaim() {
+		r0 = m.res.R0
+		m.Release()
+	}
+	return r0, err
+}
+
+// Edit calls Mutator.Edit on the referenced actor.
+func (r MutatorRef) Edit(ctx context.Context, doc *Doc) (r0 *Doc, err error) {
+	m := mutatorEditPool.Get().(*mutatorEditMessage)
+	m.args.Doc = doc
+	err = r.ref.Call(ctx, m)
+	if m.Reclaim() {
+		r0 = m.res.R0
+		m.Release()
+	}
+	return r0, err
+}
+
+// Merge calls Mutator.Merge on the referenced actor.
+func (r MutatorRef) Merge(ctx context.Context, index map[string][]int) (r0 map[string][]int, err error) {
+	m := mutatorMergePool.Get().(*mutatorMergeMessage)
+	m.args.Index = index
+	err = r.ref.Call(ctx, m)
+	if m.Reclaim() {
+		r0 = m.res.R0
+		m.Release()
+	}
+	return r0, err
+}
+
+// Record sends Mutator.Record to the referenced actor without waiting for it to
+// run.
+func (r MutatorRef) Record(ctx context.Context, xs []int) error {
+	m := mutatorRecordPool.Get().(*mutatorRecordMessage)
+	m.args.Xs = xs
+	return r.ref.Send(ctx, m)
+}
+
+// Keep calls Mutator.Keep on the referenced actor.
+func (r MutatorRef) Keep(ctx context.Context, xs []int) (r0 []int, err error) {
+	m := mutatorKeepPool.Get().(*mutatorKeepMessage)
+	m.args.Xs = xs
+	err = r.ref.Call(ctx, m)
+	if m.Reclaim() {
+		r0 = m.res.R0
+		m.Release()
+	}
+	return r0, err
+}
+
+// Freeze calls Mutator.Freeze on the referenced actor.
+func (r MutatorRef) Freeze(ctx context.Context, f Frozen) (r0 Frozen, err error) {
+	m := mutatorFreezePool.Get().(*mutatorFreezeMessage)
+	m.args.F = f
+	err = r.ref.Call(ctx, m)
+	if m.Reclaim() {
+		r0 = m.res.R0
+		m.Release()
+	}
+	return r0, err
+}
+
+// Scramble calls Mutator.Scramble on the referenced actor.
+func (r MutatorRef) Scramble(ctx context.Context, e Everything) (r0 Everything, err error) {
+	m := mutatorScramblePool.Get().(*mutatorScrambleMessage)
+	m.args.E = e
+	err = r.ref.Call(ctx, m)
+	if m.Reclaim() {
+		r0 = m.res.R0
+		m.Release()
+	}
+	return r0, err
+}
+
+// ScrambleAgain calls Mutator.ScrambleAgain on the referenced actor.
+func (r MutatorRef) ScrambleAgain(ctx context.Context) (err error) {
+	m := mutatorScrambleAgainPool.Get().(*mutatorScrambleAgainMessage)
+	err = r.ref.Call(ctx, m)
+	if m.Reclaim() {
+		m.Release()
+	}
+	return err
+}
+
+// Current calls Mutator.Current on the referenced actor.
+func (r MutatorRef) Current(ctx context.Context) (r0 Everything, err error) {
+	m := mutatorCurrentPool.Get().(*mutatorCurrentMessage)
+	err = r.ref.Call(ctx, m)
+	if m.Reclaim() {
+		r0 = m.res.R0
+		m.Release()
+	}
+	return r0, err
+}
+
+type mutatorFillArgs struct {
+	Xs []int
+}
+
+type mutatorFillResults struct {
+	R0 []int
+}
+
+type mutatorFillMessage struct {
+	quark.Envelope
+	args mutatorFillArgs
+	res  mutatorFillResults
+}
+
+var mutatorFillPool = sync.Pool{New: func() any { return new(mutatorFillMessage) }}
+
+func (m *mutatorFillMessage) Method() *quark.MethodDesc { return &mutatorFillMethod }
+
+func (m *mutatorFillMessage) Invoke(ctx context.Context, actor any) (err error) {
+	m.res.R0, err = actor.(Mutator).Fill(ctx, m.args.Xs)
+	return err
+}
+
+func (m *mutatorFillMessage) Release() {
+	m.args, m.res = mutatorFillArgs{}, mutatorFillResults{}
+	mutatorFillPool.Put(m)
+}
+
+func (m *mutatorFillMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *mutatorFillMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("testactors.Mutator.Fill arguments", err)
+	}
+	return codec.CheckTrailing("testactors.Mutator.Fill arguments", rest)
+}
+
+func (m *mutatorFillMessage) CopyArgs() {
+	m.args.Xs = slices.Clone(m.args.Xs)
+}
+
+func (m *mutatorFillMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *mutatorFillMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("testactors.Mutator.Fill results", err)
+	}
+	return codec.CheckTrailing("testactors.Mutator.Fill results", rest)
+}
+
+func (m *mutatorFillMessage) CopyResults() {
+	m.res.R0 = slices.Clone(m.res.R0)
+}
+
+func (v *mutatorFillArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "Xs")
+	if v.Xs == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = msgp.AppendArrayHeader(b, uint32(len(v.Xs)))
+		for zi1 := range v.Xs {
+			b = msgp.AppendInt(b, v.Xs[zi1])
+		}
+	}
+	return b
+}
+
+func (v *mutatorFillArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "Xs":
+			if msgp.IsNil(b) {
+				if b, err = msgp.ReadNilBytes(b); err != nil {
+					return b, err
+				}
+				v.Xs = nil
+			} else {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b, err
+				}
+				var zn3 int
+				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+					return b, err
+				}
+				zs4 := make([]int, 0, min(zn3, 131072))
+				var zz6 int
+				for zi5 := range zn3 {
+					zs4 = append(zs4, zz6)
+					if zs4[zi5], b, err = msgp.ReadIntBytes(b); err != nil {
+						return b, err
+					}
+				}
+				v.Xs = zs4
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+func (v *mutatorFillResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "R0")
+	if v.R0 == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = msgp.AppendArrayHeader(b, uint32(len(v.R0)))
+		for zi1 := range v.R0 {
+			b = msgp.AppendInt(b, v.R0[zi1])
+		}
+	}
+	return b
+}
+
+func (v *mutatorFillResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "R0":
+			if msgp.IsNil(b) {
+				if b, err = msgp.ReadNilBytes(b); err != nil {
+					return b, err
+				}
+				v.R0 = nil
+			} else {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b, err
+				}
+				var zn3 int
+				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+					return b, err
+				}
+				zs4 := make([]int, 0, min(zn3, 131072))
+				var zz6 int
+				for zi5 := range zn3 {
+					zs4 = append(zs4, zz6)
+					if zs4[zi5], b, err = msgp.ReadIntBytes(b); err != nil {
+						return b, err
+					}
+				}
+				v.R0 = zs4
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+type mutatorBumpArgs struct{}
+
+type mutatorBumpResults struct{}
+
+type mutatorBumpMessage struct {
+	quark.Envelope
+	args mutatorBumpArgs
+	res  mutatorBumpResults
+}
+
+var mutatorBumpPool = sync.Pool{New: func() any { return new(mutatorBumpMessage) }}
+
+func (m *mutatorBumpMessage) Method() *quark.MethodDesc { return &mutatorBumpMethod }
+
+func (m *mutatorBumpMessage) Invoke(ctx context.Context, actor any) (err error) {
+	err = actor.(Mutator).Bump(ctx)
+	return err
+}
+
+func (m *mutatorBumpMessage) Release() {
+	m.args, m.res = mutatorBumpArgs{}, mutatorBumpResults{}
+	mutatorBumpPool.Put(m)
+}
+
+func (m *mutatorBumpMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *mutatorBumpMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("testactors.Mutator.Bump arguments", err)
+	}
+	return codec.CheckTrailing("testactors.Mutator.Bump arguments", rest)
+}
+
+func (m *mutatorBumpMessage) CopyArgs() {}
+
+func (m *mutatorBumpMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *mutatorBumpMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("testactors.Mutator.Bump results", err)
+	}
+	return codec.CheckTrailing("testactors.Mutator.Bump results", rest)
+}
+
+func (m *mutatorBumpMessage) CopyResults() {}
+
+func (v *mutatorBumpArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 0)
+	return b
+}
+
+func (v *mutatorBumpArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
+func (v *mutatorBumpResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 0)
+	return b
+}
+
+func (v *mutatorBumpResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
+type mutatorSnapshotArgs struct{}
+
+type mutatorSnapshotResults struct {
+	R0 []int
+}
+
+type mutatorSnapshotMessage struct {
+	quark.Envelope
+	args mutatorSnapshotArgs
+	res  mutatorSnapshotResults
+}
+
+var mutatorSnapshotPool = sync.Pool{New: func() any { return new(mutatorSnapshotMessage) }}
+
+func (m *mutatorSnapshotMessage) Method() *quark.MethodDesc { return &mutatorSnapshotMethod }
+
+func (m *mutatorSnapshotMessage) Invoke(ctx context.Context, actor any) (err error) {
+	m.res.R0, err = actor.(Mutator).Snapshot(ctx)
+	return err
+}
+
+func (m *mutatorSnapshotMessage) Release() {
+	m.args, m.res = mutatorSnapshotArgs{}, mutatorSnapshotResults{}
+	mutatorSnapshotPool.Put(m)
+}
+
+func (m *mutatorSnapshotMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *mutatorSnapshotMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("testactors.Mutator.Snapshot arguments", err)
+	}
+	return codec.CheckTrailing("testactors.Mutator.Snapshot arguments", rest)
+}
+
+func (m *mutatorSnapshotMessage) CopyArgs() {}
+
+func (m *mutatorSnapshotMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *mutatorSnapshotMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("testactors.Mutator.Snapshot results", err)
+	}
+	return codec.CheckTrailing("testactors.Mutator.Snapshot results", rest)
+}
+
+func (m *mutatorSnapshotMessage) CopyResults() {
+	m.res.R0 = slices.Clone(m.res.R0)
+}
+
+func (v *mutatorSnapshotArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 0)
+	return b
+}
+
+func (v *mutatorSnapshotArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
+func (v *mutatorSnapshotResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "R0")
+	if v.R0 == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = msgp.AppendArrayHeader(b, uint32(len(v.R0)))
+		for zi1 := range v.R0 {
+			b = msgp.AppendInt(b, v.R0[zi1])
+		}
+	}
+	return b
+}
+
+func (v *mutatorSnapshotResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "R0":
+			if msgp.IsNil(b) {
+				if b, err = msgp.ReadNilBytes(b); err != nil {
+					return b, err
+				}
+				v.R0 = nil
+			} else {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b, err
+				}
+				var zn3 int
+				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+					return b, err
+				}
+				zs4 := make([]int, 0, min(zn3, 131072))
+				var zz6 int
+				for zi5 := range zn3 {
+					zs4 = append(zs4, zz6)
+					if zs4[zi5], b, err = msgp.ReadIntBytes(b); err != nil {
+						return b, err
+					}
+				}
+				v.R0 = zs4
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+type mutatorEditArgs struct {
+	Doc *Doc
+}
+
+type mutatorEditResults struct {
+	R0 *Doc
+}
+
+type mutatorEditMessage struct {
+	quark.Envelope
+	args mutatorEditArgs
+	res  mutatorEditResults
+}
+
+var mutatorEditPool = sync.Pool{New: func() any { return new(mutatorEditMessage) }}
+
+func (m *mutatorEditMessage) Method() *quark.MethodDesc { return &mutatorEditMethod }
+
+func (m *mutatorEditMessage) Invoke(ctx context.Context, actor any) (err error) {
+	m.res.R0, err = actor.(Mutator).Edit(ctx, m.args.Doc)
+	return err
+}
+
+func (m *mutatorEditMessage) Release() {
+	m.args, m.res = mutatorEditArgs{}, mutatorEditResults{}
+	mutatorEditPool.Put(m)
+}
+
+func (m *mutatorEditMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *mutatorEditMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("testactors.Mutator.Edit arguments", err)
+	}
+	return codec.CheckTrailing("testactors.Mutator.Edit arguments", rest)
+}
+
+func (m *mutatorEditMessage) CopyArgs() {
+	if m.args.Doc != nil {
+		zp1 := new(Doc)
+		*zp1 = *m.args.Doc
+		quarkCopyDoc(zp1)
+		m.args.Doc = zp1
+	}
+}
+
+func (m *mutatorEditMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *mutatorEditMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("testactors.Mutator.Edit results", err)
+	}
+	return codec.CheckTrailing("testactors.Mutator.Edit results", rest)
+}
+
+func (m *mutatorEditMessage) CopyResults() {
+	if m.res.R0 != nil {
+		zp1 := new(Doc)
+		*zp1 = *m.res.R0
+		quarkCopyDoc(zp1)
+		m.res.R0 = zp1
+	}
+}
+
+func (v *mutatorEditArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "Doc")
+	if v.Doc == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = quarkEncodeDoc(b, v.Doc)
+	}
+	return b
+}
+
+func (v *mutatorEditArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "Doc":
+			if msgp.IsNil(b) {
+				if b, err = msgp.ReadNilBytes(b); err != nil {
+					return b, err
+				}
+				v.Doc = nil
+			} else {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b, err
+				}
+				zp3 := new(Doc)
+				if b, err = quarkDecodeDoc(b, zp3, depth+2); err != nil {
+					return b, err
+				}
+				v.Doc = zp3
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+func (v *mutatorEditResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "R0")
+	if v.R0 == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = quarkEncodeDoc(b, v.R0)
+	}
+	return b
+}
+
+func (v *mutatorEditResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "R0":
+			if msgp.IsNil(b) {
+				if b, err = msgp.ReadNilBytes(b); err != nil {
+					return b, err
+				}
+				v.R0 = nil
+			} else {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b, err
+				}
+				zp3 := new(Doc)
+				if b, err = quarkDecodeDoc(b, zp3, depth+2); err != nil {
+					return b, err
+				}
+				v.R0 = zp3
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+type mutatorMergeArgs struct {
+	Index map[string][]int
+}
+
+type mutatorMergeResults struct {
+	R0 map[string][]int
+}
+
+type mutatorMergeMessage struct {
+	quark.Envelope
+	args mutatorMergeArgs
+	res  mutatorMergeResults
+}
+
+var mutatorMergePool = sync.Pool{New: func() any { return new(mutatorMergeMessage) }}
+
+func (m *mutatorMergeMessage) Method() *quark.MethodDesc { return &mutatorMergeMethod }
+
+func (m *mutatorMergeMessage) Invoke(ctx context.Context, actor any) (err error) {
+	m.res.R0, err = actor.(Mutator).Merge(ctx, m.args.Index)
+	return err
+}
+
+func (m *mutatorMergeMessage) Release() {
+	m.args, m.res = mutatorMergeArgs{}, mutatorMergeResults{}
+	mutatorMergePool.Put(m)
+}
+
+func (m *mutatorMergeMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *mutatorMergeMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("testactors.Mutator.Merge arguments", err)
+	}
+	return codec.CheckTrailing("testactors.Mutator.Merge arguments", rest)
+}
+
+func (m *mutatorMergeMessage) CopyArgs() {
+	if m.args.Index != nil {
+		zm1 := make(map[string][]int, len(m.args.Index))
+		for zk2, zv3 := range m.args.Index {
+			zv3 = slices.Clone(zv3)
+			zm1[zk2] = zv3
+		}
+		m.args.Index = zm1
+	}
+}
+
+func (m *mutatorMergeMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *mutatorMergeMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("testactors.Mutator.Merge results", err)
+	}
+	return codec.CheckTrailing("testactors.Mutator.Merge results", rest)
+}
+
+func (m *mutatorMergeMessage) CopyResults() {
+	if m.res.R0 != nil {
+		zm1 := make(map[string][]int, len(m.res.R0))
+		for zk2, zv3 := range m.res.R0 {
+			zv3 = slices.Clone(zv3)
+			zm1[zk2] = zv3
+		}
+		m.res.R0 = zm1
+	}
+}
+
+func (v *mutatorMergeArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "Index")
+	if v.Index == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = msgp.AppendMapHeader(b, uint32(len(v.Index)))
+		for zk1, zv2 := range v.Index {
+			b = msgp.AppendString(b, zk1)
+			if zv2 == nil {
+				b = msgp.AppendNil(b)
+			} else {
+				b = msgp.AppendArrayHeader(b, uint32(len(zv2)))
+				for zi3 := range zv2 {
+					b = msgp.AppendInt(b, zv2[zi3])
+				}
+			}
+		}
+	}
+	return b
+}
+
+func (v *mutatorMergeArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "Index":
+			if msgp.IsNil(b) {
+				if b, err = msgp.ReadNilBytes(b); err != nil {
+					return b, err
+				}
+				v.Index = nil
+			} else {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b, err
+				}
+				var zn3 int
+				if zn3, b, err = codec.ReadMapLen(b); err != nil {
+					return b, err
+				}
+				zm4 := make(map[string][]int, min(zn3, 26214))
+				for range zn3 {
+					var zk5 string
+					if zk5, b, err = msgp.ReadStringBytes(b); err != nil {
+						return b, err
+					}
+					var zv6 []int
+					if msgp.IsNil(b) {
+						if b, err = msgp.ReadNilBytes(b); err != nil {
+							return b, err
+						}
+						zv6 = nil
+					} else {
+						if err = codec.CheckDepth(depth + 2); err != nil {
+							return b, err
+						}
+						var zn7 int
+						if zn7, b, err = codec.ReadArrayLen(b); err != nil {
+							return b, err
+						}
+						zs8 := make([]int, 0, min(zn7, 131072))
+						var zz10 int
+						for zi9 := range zn7 {
+							zs8 = append(zs8, zz10)
+							if zs8[zi9], b, err = msgp.ReadIntBytes(b); err != nil {
+								return b, err
+							}
+						}
+						zv6 = zs8
+					}
+					zm4[zk5] = zv6
+				}
+				v.Index = zm4
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+func (v *mutatorMergeResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "R0")
+	if v.R0 == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = msgp.AppendMapHeader(b, uint32(len(v.R0)))
+		for zk1, zv2 := range v.R0 {
+			b = msgp.AppendString(b, zk1)
+			if zv2 == nil {
+				b = msgp.AppendNil(b)
+			} else {
+				b = msgp.AppendArrayHeader(b, uint32(len(zv2)))
+				for zi3 := range zv2 {
+					b = msgp.AppendInt(b, zv2[zi3])
+				}
+			}
+		}
+	}
+	return b
+}
+
+func (v *mutatorMergeResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "R0":
+			if msgp.IsNil(b) {
+				if b, err = msgp.ReadNilBytes(b); err != nil {
+					return b, err
+				}
+				v.R0 = nil
+			} else {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b, err
+				}
+				var zn3 int
+				if zn3, b, err = codec.ReadMapLen(b); err != nil {
+					return b, err
+				}
+				zm4 := make(map[string][]int, min(zn3, 26214))
+				for range zn3 {
+					var zk5 string
+					if zk5, b, err = msgp.ReadStringBytes(b); err != nil {
+						return b, err
+					}
+					var zv6 []int
+					if msgp.IsNil(b) {
+						if b, err = msgp.ReadNilBytes(b); err != nil {
+							return b, err
+						}
+						zv6 = nil
+					} else {
+						if err = codec.CheckDepth(depth + 2); err != nil {
+							return b, err
+						}
+						var zn7 int
+						if zn7, b, err = codec.ReadArrayLen(b); err != nil {
+							return b, err
+						}
+						zs8 := make([]int, 0, min(zn7, 131072))
+						var zz10 int
+						for zi9 := range zn7 {
+							zs8 = append(zs8, zz10)
+							if zs8[zi9], b, err = msgp.ReadIntBytes(b); err != nil {
+								return b, err
+							}
+						}
+						zv6 = zs8
+					}
+					zm4[zk5] = zv6
+				}
+				v.R0 = zm4
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+type mutatorRecordArgs struct {
+	Xs []int
+}
+
+type mutatorRecordResults struct{}
+
+type mutatorRecordMessage struct {
+	quark.Envelope
+	args mutatorRecordArgs
+	res  mutatorRecordResults
+}
+
+var mutatorRecordPool = sync.Pool{New: func() any { return new(mutatorRecordMessage) }}
+
+func (m *mutatorRecordMessage) Method() *quark.MethodDesc { return &mutatorRecordMethod }
+
+func (m *mutatorRecordMessage) Invoke(ctx context.Context, actor any) (err error) {
+	err = actor.(Mutator).Record(ctx, m.args.Xs)
+	return err
+}
+
+func (m *mutatorRecordMessage) Release() {
+	m.args, m.res = mutatorRecordArgs{}, mutatorRecordResults{}
+	mutatorRecordPool.Put(m)
+}
+
+func (m *mutatorRecordMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *mutatorRecordMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("testactors.Mutator.Record arguments", err)
+	}
+	return codec.CheckTrailing("testactors.Mutator.Record arguments", rest)
+}
+
+func (m *mutatorRecordMessage) CopyArgs() {
+	m.args.Xs = slices.Clone(m.args.Xs)
+}
+
+func (m *mutatorRecordMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *mutatorRecordMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("testactors.Mutator.Record results", err)
+	}
+	return codec.CheckTrailing("testactors.Mutator.Record results", rest)
+}
+
+func (m *mutatorRecordMessage) CopyResults() {}
+
+func (v *mutatorRecordArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "Xs")
+	if v.Xs == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = msgp.AppendArrayHeader(b, uint32(len(v.Xs)))
+		for zi1 := range v.Xs {
+			b = msgp.AppendInt(b, v.Xs[zi1])
+		}
+	}
+	return b
+}
+
+func (v *mutatorRecordArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "Xs":
+			if msgp.IsNil(b) {
+				if b, err = msgp.ReadNilBytes(b); err != nil {
+					return b, err
+				}
+				v.Xs = nil
+			} else {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b, err
+				}
+				var zn3 int
+				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+					return b, err
+				}
+				zs4 := make([]int, 0, min(zn3, 131072))
+				var zz6 int
+				for zi5 := range zn3 {
+					zs4 = append(zs4, zz6)
+					if zs4[zi5], b, err = msgp.ReadIntBytes(b); err != nil {
+						return b, err
+					}
+				}
+				v.Xs = zs4
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+func (v *mutatorRecordResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 0)
+	return b
+}
+
+func (v *mutatorRecordResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
+type mutatorKeepArgs struct {
+	Xs []int
+}
+
+type mutatorKeepResults struct {
+	R0 []int
+}
+
+type mutatorKeepMessage struct {
+	quark.Envelope
+	args mutatorKeepArgs
+	res  mutatorKeepResults
+}
+
+var mutatorKeepPool = sync.Pool{New: func() any { return new(mutatorKeepMessage) }}
+
+func (m *mutatorKeepMessage) Method() *quark.MethodDesc { return &mutatorKeepMethod }
+
+func (m *mutatorKeepMessage) Invoke(ctx context.Context, actor any) (err error) {
+	m.res.R0, err = actor.(Mutator).Keep(ctx, m.args.Xs)
+	return err
+}
+
+func (m *mutatorKeepMessage) Release() {
+	m.args, m.res = mutatorKeepArgs{}, mutatorKeepResults{}
+	mutatorKeepPool.Put(m)
+}
+
+func (m *mutatorKeepMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *mutatorKeepMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("testactors.Mutator.Keep arguments", err)
+	}
+	return codec.CheckTrailing("testactors.Mutator.Keep arguments", rest)
+}
+
+func (m *mutatorKeepMessage) CopyArgs() {}
+
+func (m *mutatorKeepMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *mutatorKeepMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("testactors.Mutator.Keep results", err)
+	}
+	return codec.CheckTrailing("testactors.Mutator.Keep results", rest)
+}
+
+func (m *mutatorKeepMessage) CopyResults() {}
+
+func (v *mutatorKeepArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "Xs")
+	if v.Xs == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = msgp.AppendArrayHeader(b, uint32(len(v.Xs)))
+		for zi1 := range v.Xs {
+			b = msgp.AppendInt(b, v.Xs[zi1])
+		}
+	}
+	return b
+}
+
+func (v *mutatorKeepArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "Xs":
+			if msgp.IsNil(b) {
+				if b, err = msgp.ReadNilBytes(b); err != nil {
+					return b, err
+				}
+				v.Xs = nil
+			} else {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b, err
+				}
+				var zn3 int
+				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+					return b, err
+				}
+				zs4 := make([]int, 0, min(zn3, 131072))
+				var zz6 int
+				for zi5 := range zn3 {
+					zs4 = append(zs4, zz6)
+					if zs4[zi5], b, err = msgp.ReadIntBytes(b); err != nil {
+						return b, err
+					}
+				}
+				v.Xs = zs4
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+func (v *mutatorKeepResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "R0")
+	if v.R0 == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = msgp.AppendArrayHeader(b, uint32(len(v.R0)))
+		for zi1 := range v.R0 {
+			b = msgp.AppendInt(b, v.R0[zi1])
+		}
+	}
+	return b
+}
+
+func (v *mutatorKeepResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "R0":
+			if msgp.IsNil(b) {
+				if b, err = msgp.ReadNilBytes(b); err != nil {
+					return b, err
+				}
+				v.R0 = nil
+			} else {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b, err
+				}
+				var zn3 int
+				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+					return b, err
+				}
+				zs4 := make([]int, 0, min(zn3, 131072))
+				var zz6 int
+				for zi5 := range zn3 {
+					zs4 = append(zs4, zz6)
+					if zs4[zi5], b, err = msgp.ReadIntBytes(b); err != nil {
+						return b, err
+					}
+				}
+				v.R0 = zs4
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+type mutatorFreezeArgs struct {
+	F Frozen
+}
+
+type mutatorFreezeResults struct {
+	R0 Frozen
+}
+
+type mutatorFreezeMessage struct {
+	quark.Envelope
+	args mutatorFreezeArgs
+	res  mutatorFreezeResults
+}
+
+var mutatorFreezePool = sync.Pool{New: func() any { return new(mutatorFreezeMessage) }}
+
+func (m *mutatorFreezeMessage) Method() *quark.MethodDesc { return &mutatorFreezeMethod }
+
+func (m *mutatorFreezeMessage) Invoke(ctx context.Context, actor any) (err error) {
+	m.res.R0, err = actor.(Mutator).Freeze(ctx, m.args.F)
+	return err
+}
+
+func (m *mutatorFreezeMessage) Release() {
+	m.args, m.res = mutatorFreezeArgs{}, mutatorFreezeResults{}
+	mutatorFreezePool.Put(m)
+}
+
+func (m *mutatorFreezeMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *mutatorFreezeMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("testactors.Mutator.Freeze arguments", err)
+	}
+	return codec.CheckTrailing("testactors.Mutator.Freeze arguments", rest)
+}
+
+func (m *mutatorFreezeMessage) CopyArgs() {}
+
+func (m *mutatorFreezeMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *mutatorFreezeMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("testactors.Mutator.Freeze results", err)
+	}
+	return codec.CheckTrailing("testactors.Mutator.Freeze results", rest)
+}
+
+func (m *mutatorFreezeMessage) CopyResults() {}
+
+func (v *mutatorFreezeArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "F")
+	b = quarkEncodeFrozen(b, &v.F)
+	return b
+}
+
+func (v *mutatorFreezeArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "F":
+			if b, err = quarkDecodeFrozen(b, &v.F, depth+1); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+func (v *mutatorFreezeResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "R0")
+	b = quarkEncodeFrozen(b, &v.R0)
+	return b
+}
+
+func (v *mutatorFreezeResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "R0":
+			if b, err = quarkDecodeFrozen(b, &v.R0, depth+1); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+type mutatorScrambleArgs struct {
+	E Everything
+}
+
+type mutatorScrambleResults struct {
+	R0 Everything
+}
+
+type mutatorScrambleMessage struct {
+	quark.Envelope
+	args mutatorScrambleArgs
+	res  mutatorScrambleResults
+}
+
+var mutatorScramblePool = sync.Pool{New: func() any { return new(mutatorScrambleMessage) }}
+
+func (m *mutatorScrambleMessage) Method() *quark.MethodDesc { return &mutatorScrambleMethod }
+
+func (m *mutatorScrambleMessage) Invoke(ctx context.Context, actor any) (err error) {
+	m.res.R0, err = actor.(Mutator).Scramble(ctx, m.args.E)
+	return err
+}
+
+func (m *mutatorScrambleMessage) Release() {
+	m.args, m.res = mutatorScrambleArgs{}, mutatorScrambleResults{}
+	mutatorScramblePool.Put(m)
+}
+
+func (m *mutatorScrambleMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *mutatorScrambleMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("testactors.Mutator.Scramble arguments", err)
+	}
+	return codec.CheckTrailing("testactors.Mutator.Scramble arguments", rest)
+}
+
+func (m *mutatorScrambleMessage) CopyArgs() {
+	quarkCopyEverything(&m.args.E)
+}
+
+func (m *mutatorScrambleMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *mutatorScrambleMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("testactors.Mutator.Scramble results", err)
+	}
+	return codec.CheckTrailing("testactors.Mutator.Scramble results", rest)
+}
+
+func (m *mutatorScrambleMessage) CopyResults() {
+	quarkCopyEverything(&m.res.R0)
+}
+
+func (v *mutatorScrambleArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "E")
+	b = quarkEncodeEverything(b, &v.E)
+	return b
+}
+
+func (v *mutatorScrambleArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "E":
+			if b, err = quarkDecodeEverything(b, &v.E, depth+1); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+func (v *mutatorScrambleResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "R0")
+	b = quarkEncodeEverything(b, &v.R0)
+	return b
+}
+
+func (v *mutatorScrambleResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "R0":
+			if b, err = quarkDecodeEverything(b, &v.R0, depth+1); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+type mutatorScrambleAgainArgs struct{}
+
+type mutatorScrambleAgainResults struct{}
+
+type mutatorScrambleAgainMessage struct {
+	quark.Envelope
+	args mutatorScrambleAgainArgs
+	res  mutatorScrambleAgainResults
+}
+
+var mutatorScrambleAgainPool = sync.Pool{New: func() any { return new(mutatorScrambleAgainMessage) }}
+
+func (m *mutatorScrambleAgainMessage) Method() *quark.MethodDesc { return &mutatorScrambleAgainMethod }
+
+func (m *mutatorScrambleAgainMessage) Invoke(ctx context.Context, actor any) (err error) {
+	err = actor.(Mutator).ScrambleAgain(ctx)
+	return err
+}
+
+func (m *mutatorScrambleAgainMessage) Release() {
+	m.args, m.res = mutatorScrambleAgainArgs{}, mutatorScrambleAgainResults{}
+	mutatorScrambleAgainPool.Put(m)
+}
+
+func (m *mutatorScrambleAgainMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *mutatorScrambleAgainMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("testactors.Mutator.ScrambleAgain arguments", err)
+	}
+	return codec.CheckTrailing("testactors.Mutator.ScrambleAgain arguments", rest)
+}
+
+func (m *mutatorScrambleAgainMessage) CopyArgs() {}
+
+func (m *mutatorScrambleAgainMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *mutatorScrambleAgainMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("testactors.Mutator.ScrambleAgain results", err)
+	}
+	return codec.CheckTrailing("testactors.Mutator.ScrambleAgain results", rest)
+}
+
+func (m *mutatorScrambleAgainMessage) CopyResults() {}
+
+func (v *mutatorScrambleAgainArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 0)
+	return b
+}
+
+func (v *mutatorScrambleAgainArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
+func (v *mutatorScrambleAgainResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 0)
+	return b
+}
+
+func (v *mutatorScrambleAgainResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
+type mutatorCurrentArgs struct{}
+
+type mutatorCurrentResults struct {
+	R0 Everything
+}
+
+type mutatorCurrentMessage struct {
+	quark.Envelope
+	args mutatorCurrentArgs
+	res  mutatorCurrentResults
+}
+
+var mutatorCurrentPool = sync.Pool{New: func() any { return new(mutatorCurrentMessage) }}
+
+func (m *mutatorCurrentMessage) Method() *quark.MethodDesc { return &mutatorCurrentMethod }
+
+func (m *mutatorCurrentMessage) Invoke(ctx context.Context, actor any) (err error) {
+	m.res.R0, err = actor.(Mutator).Current(ctx)
+	return err
+}
+
+func (m *mutatorCurrentMessage) Release() {
+	m.args, m.res = mutatorCurrentArgs{}, mutatorCurrentResults{}
+	mutatorCurrentPool.Put(m)
+}
+
+func (m *mutatorCurrentMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *mutatorCurrentMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("testactors.Mutator.Current arguments", err)
+	}
+	return codec.CheckTrailing("testactors.Mutator.Current arguments", rest)
+}
+
+func (m *mutatorCurrentMessage) CopyArgs() {}
+
+func (m *mutatorCurrentMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *mutatorCurrentMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("testactors.Mutator.Current results", err)
+	}
+	return codec.CheckTrailing("testactors.Mutator.Current results", rest)
+}
+
+func (m *mutatorCurrentMessage) CopyResults() {
+	quarkCopyEverything(&m.res.R0)
+}
+
+func (v *mutatorCurrentArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 0)
+	return b
+}
+
+func (v *mutatorCurrentArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
+func (v *mutatorCurrentResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "R0")
+	b = quarkEncodeEverything(b, &v.R0)
+	return b
+}
+
+func (v *mutatorCurrentResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "R0":
+			if b, err = quarkDecodeEverything(b, &v.R0, depth+1); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
 // ProbeType describes the Probe actor type.
 var ProbeType = &quark.TypeDesc{
 	Name: "testactors.Probe",
@@ -163,6 +2256,19 @@ var ProbeType = &quark.TypeDesc{
 		&probePeekMethod,
 		&probeTellMethod,
 		&probeSplitMethod,
+	},
+	NewMessage: func(methodID uint32) quark.Message {
+		switch methodID {
+		case 0xa6873f48: // Run
+			return probeRunPool.Get().(*probeRunMessage)
+		case 0xbecfbd84: // Peek
+			return probePeekPool.Get().(*probePeekMessage)
+		case 0xc2cf71e4: // Tell
+			return probeTellPool.Get().(*probeTellMessage)
+		case 0xa5e7c60d: // Split
+			return probeSplitPool.Get().(*probeSplitMessage)
+		}
+		return nil
 	},
 }
 
@@ -263,6 +2369,100 @@ func (m *probeRunMessage) Release() {
 	probeRunPool.Put(m)
 }
 
+func (m *probeRunMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *probeRunMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("testactors.Probe.Run arguments", err)
+	}
+	return codec.CheckTrailing("testactors.Probe.Run arguments", rest)
+}
+
+func (m *probeRunMessage) CopyArgs() {}
+
+func (m *probeRunMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *probeRunMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("testactors.Probe.Run results", err)
+	}
+	return codec.CheckTrailing("testactors.Probe.Run results", rest)
+}
+
+func (m *probeRunMessage) CopyResults() {}
+
+func (v *probeRunArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "Step")
+	b = msgp.AppendString(b, v.Step)
+	return b
+}
+
+func (v *probeRunArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "Step":
+			if v.Step, b, err = msgp.ReadStringBytes(b); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+func (v *probeRunResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "R0")
+	b = msgp.AppendString(b, v.R0)
+	return b
+}
+
+func (v *probeRunResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "R0":
+			if v.R0, b, err = msgp.ReadStringBytes(b); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
 type probePeekArgs struct {
 	Step string
 }
@@ -291,6 +2491,100 @@ func (m *probePeekMessage) Release() {
 	probePeekPool.Put(m)
 }
 
+func (m *probePeekMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *probePeekMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("testactors.Probe.Peek arguments", err)
+	}
+	return codec.CheckTrailing("testactors.Probe.Peek arguments", rest)
+}
+
+func (m *probePeekMessage) CopyArgs() {}
+
+func (m *probePeekMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *probePeekMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("testactors.Probe.Peek results", err)
+	}
+	return codec.CheckTrailing("testactors.Probe.Peek results", rest)
+}
+
+func (m *probePeekMessage) CopyResults() {}
+
+func (v *probePeekArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "Step")
+	b = msgp.AppendString(b, v.Step)
+	return b
+}
+
+func (v *probePeekArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "Step":
+			if v.Step, b, err = msgp.ReadStringBytes(b); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+func (v *probePeekResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "R0")
+	b = msgp.AppendString(b, v.R0)
+	return b
+}
+
+func (v *probePeekResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "R0":
+			if v.R0, b, err = msgp.ReadStringBytes(b); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
 type probeTellArgs struct {
 	Step string
 }
@@ -315,6 +2609,90 @@ func (m *probeTellMessage) Invoke(ctx context.Context, actor any) (err error) {
 func (m *probeTellMessage) Release() {
 	m.args, m.res = probeTellArgs{}, probeTellResults{}
 	probeTellPool.Put(m)
+}
+
+func (m *probeTellMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *probeTellMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("testactors.Probe.Tell arguments", err)
+	}
+	return codec.CheckTrailing("testactors.Probe.Tell arguments", rest)
+}
+
+func (m *probeTellMessage) CopyArgs() {}
+
+func (m *probeTellMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *probeTellMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("testactors.Probe.Tell results", err)
+	}
+	return codec.CheckTrailing("testactors.Probe.Tell results", rest)
+}
+
+func (m *probeTellMessage) CopyResults() {}
+
+func (v *probeTellArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "Step")
+	b = msgp.AppendString(b, v.Step)
+	return b
+}
+
+func (v *probeTellArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "Step":
+			if v.Step, b, err = msgp.ReadStringBytes(b); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+func (v *probeTellResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 0)
+	return b
+}
+
+func (v *probeTellResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
 }
 
 type probeSplitArgs struct {
@@ -347,6 +2725,112 @@ func (m *probeSplitMessage) Release() {
 	probeSplitPool.Put(m)
 }
 
+func (m *probeSplitMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *probeSplitMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("testactors.Probe.Split arguments", err)
+	}
+	return codec.CheckTrailing("testactors.Probe.Split arguments", rest)
+}
+
+func (m *probeSplitMessage) CopyArgs() {}
+
+func (m *probeSplitMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *probeSplitMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("testactors.Probe.Split results", err)
+	}
+	return codec.CheckTrailing("testactors.Probe.Split results", rest)
+}
+
+func (m *probeSplitMessage) CopyResults() {}
+
+func (v *probeSplitArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 2)
+	b = msgp.AppendString(b, "S")
+	b = msgp.AppendString(b, v.S)
+	b = msgp.AppendString(b, "At")
+	b = msgp.AppendInt(b, v.At)
+	return b
+}
+
+func (v *probeSplitArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "S":
+			if v.S, b, err = msgp.ReadStringBytes(b); err != nil {
+				return b, err
+			}
+		case "At":
+			if v.At, b, err = msgp.ReadIntBytes(b); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+func (v *probeSplitResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 2)
+	b = msgp.AppendString(b, "Head")
+	b = msgp.AppendString(b, v.Head)
+	b = msgp.AppendString(b, "Tail")
+	b = msgp.AppendString(b, v.Tail)
+	return b
+}
+
+func (v *probeSplitResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "Head":
+			if v.Head, b, err = msgp.ReadStringBytes(b); err != nil {
+				return b, err
+			}
+		case "Tail":
+			if v.Tail, b, err = msgp.ReadStringBytes(b); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
 // ReentrantProbeType describes the ReentrantProbe actor type.
 var ReentrantProbeType = &quark.TypeDesc{
 	Name:      "testactors.ReentrantProbe",
@@ -354,6 +2838,15 @@ var ReentrantProbeType = &quark.TypeDesc{
 	Methods: []*quark.MethodDesc{
 		&reentrantProbeRunMethod,
 		&reentrantProbePeekMethod,
+	},
+	NewMessage: func(methodID uint32) quark.Message {
+		switch methodID {
+		case 0x7663794d: // Run
+			return reentrantProbeRunPool.Get().(*reentrantProbeRunMessage)
+		case 0x99e75f77: // Peek
+			return reentrantProbePeekPool.Get().(*reentrantProbePeekMessage)
+		}
+		return nil
 	},
 }
 
@@ -432,6 +2925,100 @@ func (m *reentrantProbeRunMessage) Release() {
 	reentrantProbeRunPool.Put(m)
 }
 
+func (m *reentrantProbeRunMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *reentrantProbeRunMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("testactors.ReentrantProbe.Run arguments", err)
+	}
+	return codec.CheckTrailing("testactors.ReentrantProbe.Run arguments", rest)
+}
+
+func (m *reentrantProbeRunMessage) CopyArgs() {}
+
+func (m *reentrantProbeRunMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *reentrantProbeRunMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("testactors.ReentrantProbe.Run results", err)
+	}
+	return codec.CheckTrailing("testactors.ReentrantProbe.Run results", rest)
+}
+
+func (m *reentrantProbeRunMessage) CopyResults() {}
+
+func (v *reentrantProbeRunArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "Step")
+	b = msgp.AppendString(b, v.Step)
+	return b
+}
+
+func (v *reentrantProbeRunArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "Step":
+			if v.Step, b, err = msgp.ReadStringBytes(b); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+func (v *reentrantProbeRunResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "R0")
+	b = msgp.AppendString(b, v.R0)
+	return b
+}
+
+func (v *reentrantProbeRunResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "R0":
+			if v.R0, b, err = msgp.ReadStringBytes(b); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
 type reentrantProbePeekArgs struct {
 	Step string
 }
@@ -460,12 +3047,113 @@ func (m *reentrantProbePeekMessage) Release() {
 	reentrantProbePeekPool.Put(m)
 }
 
+func (m *reentrantProbePeekMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *reentrantProbePeekMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("testactors.ReentrantProbe.Peek arguments", err)
+	}
+	return codec.CheckTrailing("testactors.ReentrantProbe.Peek arguments", rest)
+}
+
+func (m *reentrantProbePeekMessage) CopyArgs() {}
+
+func (m *reentrantProbePeekMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *reentrantProbePeekMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("testactors.ReentrantProbe.Peek results", err)
+	}
+	return codec.CheckTrailing("testactors.ReentrantProbe.Peek results", rest)
+}
+
+func (m *reentrantProbePeekMessage) CopyResults() {}
+
+func (v *reentrantProbePeekArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "Step")
+	b = msgp.AppendString(b, v.Step)
+	return b
+}
+
+func (v *reentrantProbePeekArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "Step":
+			if v.Step, b, err = msgp.ReadStringBytes(b); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+func (v *reentrantProbePeekResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "R0")
+	b = msgp.AppendString(b, v.R0)
+	return b
+}
+
+func (v *reentrantProbePeekResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "R0":
+			if v.R0, b, err = msgp.ReadStringBytes(b); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
 // StatelessProbeType describes the StatelessProbe actor type.
 var StatelessProbeType = &quark.TypeDesc{
 	Name:      "testactors.StatelessProbe",
 	Stateless: true,
 	Methods: []*quark.MethodDesc{
 		&statelessProbeRunMethod,
+	},
+	NewMessage: func(methodID uint32) quark.Message {
+		switch methodID {
+		case 0xadecb7e6: // Run
+			return statelessProbeRunPool.Get().(*statelessProbeRunMessage)
+		}
+		return nil
 	},
 }
 
@@ -529,4 +3217,1030 @@ func (m *statelessProbeRunMessage) Invoke(ctx context.Context, actor any) (err e
 func (m *statelessProbeRunMessage) Release() {
 	m.args, m.res = statelessProbeRunArgs{}, statelessProbeRunResults{}
 	statelessProbeRunPool.Put(m)
+}
+
+func (m *statelessProbeRunMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *statelessProbeRunMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("testactors.StatelessProbe.Run arguments", err)
+	}
+	return codec.CheckTrailing("testactors.StatelessProbe.Run arguments", rest)
+}
+
+func (m *statelessProbeRunMessage) CopyArgs() {}
+
+func (m *statelessProbeRunMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *statelessProbeRunMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("testactors.StatelessProbe.Run results", err)
+	}
+	return codec.CheckTrailing("testactors.StatelessProbe.Run results", rest)
+}
+
+func (m *statelessProbeRunMessage) CopyResults() {}
+
+func (v *statelessProbeRunArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "Step")
+	b = msgp.AppendString(b, v.Step)
+	return b
+}
+
+func (v *statelessProbeRunArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "Step":
+			if v.Step, b, err = msgp.ReadStringBytes(b); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+func (v *statelessProbeRunResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "R0")
+	b = msgp.AppendString(b, v.R0)
+	return b
+}
+
+func (v *statelessProbeRunResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "R0":
+			if v.R0, b, err = msgp.ReadStringBytes(b); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+// quarkEncodeDoc appends the encoding of *v to b.
+func quarkEncodeDoc(b []byte, v *Doc) []byte {
+	b = msgp.AppendMapHeader(b, 4)
+	b = msgp.AppendString(b, "Title")
+	b = msgp.AppendString(b, v.Title)
+	b = msgp.AppendString(b, "Tags")
+	if v.Tags == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = msgp.AppendArrayHeader(b, uint32(len(v.Tags)))
+		for zi1 := range v.Tags {
+			b = msgp.AppendString(b, v.Tags[zi1])
+		}
+	}
+	b = msgp.AppendString(b, "Meta")
+	if v.Meta == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = msgp.AppendMapHeader(b, uint32(len(v.Meta)))
+		for zk2, zv3 := range v.Meta {
+			b = msgp.AppendString(b, zk2)
+			b = msgp.AppendString(b, zv3)
+		}
+	}
+	b = msgp.AppendString(b, "Next")
+	if v.Next == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = quarkEncodeDoc(b, v.Next)
+	}
+	return b
+}
+
+// quarkDecodeDoc decodes one testactors.Doc from b into *v; depth counts the
+// containers around it.
+func quarkDecodeDoc(b []byte, v *Doc, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "Title":
+			if v.Title, b, err = msgp.ReadStringBytes(b); err != nil {
+				return b, err
+			}
+		case "Tags":
+			if msgp.IsNil(b) {
+				if b, err = msgp.ReadNilBytes(b); err != nil {
+					return b, err
+				}
+				v.Tags = nil
+			} else {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b, err
+				}
+				var zn3 int
+				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+					return b, err
+				}
+				zs4 := make([]string, 0, min(zn3, 65536))
+				var zz6 string
+				for zi5 := range zn3 {
+					zs4 = append(zs4, zz6)
+					if zs4[zi5], b, err = msgp.ReadStringBytes(b); err != nil {
+						return b, err
+					}
+				}
+				v.Tags = zs4
+			}
+		case "Meta":
+			if msgp.IsNil(b) {
+				if b, err = msgp.ReadNilBytes(b); err != nil {
+					return b, err
+				}
+				v.Meta = nil
+			} else {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b, err
+				}
+				var zn7 int
+				if zn7, b, err = codec.ReadMapLen(b); err != nil {
+					return b, err
+				}
+				zm8 := make(map[string]string, min(zn7, 32768))
+				for range zn7 {
+					var zk9 string
+					if zk9, b, err = msgp.ReadStringBytes(b); err != nil {
+						return b, err
+					}
+					var zv10 string
+					if zv10, b, err = msgp.ReadStringBytes(b); err != nil {
+						return b, err
+					}
+					zm8[zk9] = zv10
+				}
+				v.Meta = zm8
+			}
+		case "Next":
+			if msgp.IsNil(b) {
+				if b, err = msgp.ReadNilBytes(b); err != nil {
+					return b, err
+				}
+				v.Next = nil
+			} else {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b, err
+				}
+				zp11 := new(Doc)
+				if b, err = quarkDecodeDoc(b, zp11, depth+2); err != nil {
+					return b, err
+				}
+				v.Next = zp11
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+// quarkCopyDoc replaces the parts of *v that hold memory with copies.
+func quarkCopyDoc(v *Doc) {
+	v.Tags = slices.Clone(v.Tags)
+	v.Meta = maps.Clone(v.Meta)
+	if v.Next != nil {
+		zp1 := new(Doc)
+		*zp1 = *v.Next
+		quarkCopyDoc(zp1)
+		v.Next = zp1
+	}
+}
+
+// quarkEncodeFrozen appends the encoding of *v to b.
+func quarkEncodeFrozen(b []byte, v *Frozen) []byte {
+	if *v == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = msgp.AppendArrayHeader(b, uint32(len(*v)))
+		for zi1 := range *v {
+			b = msgp.AppendInt(b, (*v)[zi1])
+		}
+	}
+	return b
+}
+
+// quarkDecodeFrozen decodes one testactors.Frozen from b into *v; depth counts
+// the containers around it.
+func quarkDecodeFrozen(b []byte, v *Frozen, depth int) ([]byte, error) {
+	var err error
+	if msgp.IsNil(b) {
+		if b, err = msgp.ReadNilBytes(b); err != nil {
+			return b, err
+		}
+		*v = nil
+	} else {
+		if err = codec.CheckDepth(depth); err != nil {
+			return b, err
+		}
+		var zn1 int
+		if zn1, b, err = codec.ReadArrayLen(b); err != nil {
+			return b, err
+		}
+		zs2 := make(Frozen, 0, min(zn1, 131072))
+		var zz4 int
+		for zi3 := range zn1 {
+			zs2 = append(zs2, zz4)
+			if zs2[zi3], b, err = msgp.ReadIntBytes(b); err != nil {
+				return b, err
+			}
+		}
+		*v = zs2
+	}
+	return b, nil
+}
+
+// quarkEncodeEverything appends the encoding of *v to b.
+func quarkEncodeEverything(b []byte, v *Everything) []byte {
+	b = msgp.AppendMapHeader(b, 13)
+	b = msgp.AppendString(b, "Ints")
+	if v.Ints == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = msgp.AppendArrayHeader(b, uint32(len(v.Ints)))
+		for zi1 := range v.Ints {
+			b = msgp.AppendInt(b, v.Ints[zi1])
+		}
+	}
+	b = msgp.AppendString(b, "Bytes")
+	if v.Bytes == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = msgp.AppendBytes(b, v.Bytes)
+	}
+	b = msgp.AppendString(b, "Rows")
+	b = msgp.AppendArrayHeader(b, 2)
+	for zi2 := range v.Rows {
+		if v.Rows[zi2] == nil {
+			b = msgp.AppendNil(b)
+		} else {
+			b = msgp.AppendArrayHeader(b, uint32(len(v.Rows[zi2])))
+			for zi3 := range v.Rows[zi2] {
+				b = msgp.AppendInt(b, v.Rows[zi2][zi3])
+			}
+		}
+	}
+	b = msgp.AppendString(b, "Ptr")
+	if v.Ptr == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = msgp.AppendInt(b, *v.Ptr)
+	}
+	b = msgp.AppendString(b, "PtrArr")
+	if v.PtrArr == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = msgp.AppendArrayHeader(b, 2)
+		for zi4 := range *v.PtrArr {
+			b = msgp.AppendInt(b, (*v.PtrArr)[zi4])
+		}
+	}
+	b = msgp.AppendString(b, "Nested")
+	if v.Nested == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = msgp.AppendArrayHeader(b, uint32(len(v.Nested)))
+		for zi5 := range v.Nested {
+			if v.Nested[zi5] == nil {
+				b = msgp.AppendNil(b)
+			} else {
+				b = msgp.AppendArrayHeader(b, uint32(len(v.Nested[zi5])))
+				for zi6 := range v.Nested[zi5] {
+					b = msgp.AppendString(b, v.Nested[zi5][zi6])
+				}
+			}
+		}
+	}
+	b = msgp.AppendString(b, "Map")
+	if v.Map == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = msgp.AppendMapHeader(b, uint32(len(v.Map)))
+		for zk7, zv8 := range v.Map {
+			b = msgp.AppendString(b, zk7)
+			if zv8 == nil {
+				b = msgp.AppendNil(b)
+			} else {
+				b = msgp.AppendArrayHeader(b, uint32(len(zv8)))
+				for zi9 := range zv8 {
+					b = msgp.AppendInt(b, zv8[zi9])
+				}
+			}
+		}
+	}
+	b = msgp.AppendString(b, "DocMap")
+	if v.DocMap == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = msgp.AppendMapHeader(b, uint32(len(v.DocMap)))
+		for zk10, zv11 := range v.DocMap {
+			b = msgp.AppendString(b, zk10)
+			if zv11 == nil {
+				b = msgp.AppendNil(b)
+			} else {
+				b = quarkEncodeDoc(b, zv11)
+			}
+		}
+	}
+	b = msgp.AppendString(b, "Docs")
+	if v.Docs == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = msgp.AppendArrayHeader(b, uint32(len(v.Docs)))
+		for zi12 := range v.Docs {
+			b = quarkEncodeDoc(b, &v.Docs[zi12])
+		}
+	}
+	b = msgp.AppendString(b, "DocPtrs")
+	if v.DocPtrs == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = msgp.AppendArrayHeader(b, uint32(len(v.DocPtrs)))
+		for zi13 := range v.DocPtrs {
+			if v.DocPtrs[zi13] == nil {
+				b = msgp.AppendNil(b)
+			} else {
+				b = quarkEncodeDoc(b, v.DocPtrs[zi13])
+			}
+		}
+	}
+	b = msgp.AppendString(b, "Num")
+	if v.Num == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = quarkEncode_big_Int(b, v.Num)
+	}
+	b = msgp.AppendString(b, "Link")
+	if v.Link == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = quarkEncode_url_URL(b, v.Link)
+	}
+	b = msgp.AppendString(b, "Inner")
+	b = msgp.AppendMapHeader(b, 2)
+	b = msgp.AppendString(b, "Tags")
+	if v.Inner.Tags == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = msgp.AppendArrayHeader(b, uint32(len(v.Inner.Tags)))
+		for zi14 := range v.Inner.Tags {
+			b = msgp.AppendString(b, v.Inner.Tags[zi14])
+		}
+	}
+	b = msgp.AppendString(b, "Doc")
+	if v.Inner.Doc == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = quarkEncodeDoc(b, v.Inner.Doc)
+	}
+	return b
+}
+
+// quarkDecodeEverything decodes one testactors.Everything from b into *v; depth
+// counts the containers around it.
+func quarkDecodeEverything(b []byte, v *Everything, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "Ints":
+			if msgp.IsNil(b) {
+				if b, err = msgp.ReadNilBytes(b); err != nil {
+					return b, err
+				}
+				v.Ints = nil
+			} else {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b, err
+				}
+				var zn3 int
+				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+					return b, err
+				}
+				zs4 := make([]int, 0, min(zn3, 131072))
+				var zz6 int
+				for zi5 := range zn3 {
+					zs4 = append(zs4, zz6)
+					if zs4[zi5], b, err = msgp.ReadIntBytes(b); err != nil {
+						return b, err
+					}
+				}
+				v.Ints = zs4
+			}
+		case "Bytes":
+			if msgp.IsNil(b) {
+				if b, err = msgp.ReadNilBytes(b); err != nil {
+					return b, err
+				}
+				v.Bytes = nil
+			} else {
+				var zd7 []byte
+				if zd7, b, err = msgp.ReadBytesZC(b); err != nil {
+					return b, err
+				}
+				v.Bytes = make([]byte, len(zd7))
+				copy(v.Bytes, zd7)
+			}
+		case "Rows":
+			if err = codec.CheckDepth(depth + 1); err != nil {
+				return b, err
+			}
+			var zn8 int
+			if zn8, b, err = codec.ReadArrayLen(b); err != nil {
+				return b, err
+			}
+			for zi9 := range zn8 {
+				if zi9 >= 2 {
+					if b, err = codec.Skip(b); err != nil {
+						return b, err
+					}
+					continue
+				}
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Rows[zi9] = nil
+				} else {
+					if err = codec.CheckDepth(depth + 2); err != nil {
+						return b, err
+					}
+					var zn10 int
+					if zn10, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					zs11 := make([]int, 0, min(zn10, 131072))
+					var zz13 int
+					for zi12 := range zn10 {
+						zs11 = append(zs11, zz13)
+						if zs11[zi12], b, err = msgp.ReadIntBytes(b); err != nil {
+							return b, err
+						}
+					}
+					v.Rows[zi9] = zs11
+				}
+			}
+			clear(v.Rows[min(zn8, 2):])
+		case "Ptr":
+			if msgp.IsNil(b) {
+				if b, err = msgp.ReadNilBytes(b); err != nil {
+					return b, err
+				}
+				v.Ptr = nil
+			} else {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b, err
+				}
+				zp14 := new(int)
+				if *zp14, b, err = msgp.ReadIntBytes(b); err != nil {
+					return b, err
+				}
+				v.Ptr = zp14
+			}
+		case "PtrArr":
+			if msgp.IsNil(b) {
+				if b, err = msgp.ReadNilBytes(b); err != nil {
+					return b, err
+				}
+				v.PtrArr = nil
+			} else {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b, err
+				}
+				zp15 := new([2]int)
+				if err = codec.CheckDepth(depth + 2); err != nil {
+					return b, err
+				}
+				var zn16 int
+				if zn16, b, err = codec.ReadArrayLen(b); err != nil {
+					return b, err
+				}
+				for zi17 := range zn16 {
+					if zi17 >= 2 {
+						if b, err = codec.Skip(b); err != nil {
+							return b, err
+						}
+						continue
+					}
+					if (*zp15)[zi17], b, err = msgp.ReadIntBytes(b); err != nil {
+						return b, err
+					}
+				}
+				clear((*zp15)[min(zn16, 2):])
+				v.PtrArr = zp15
+			}
+		case "Nested":
+			if msgp.IsNil(b) {
+				if b, err = msgp.ReadNilBytes(b); err != nil {
+					return b, err
+				}
+				v.Nested = nil
+			} else {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b, err
+				}
+				var zn18 int
+				if zn18, b, err = codec.ReadArrayLen(b); err != nil {
+					return b, err
+				}
+				zs19 := make([][]string, 0, min(zn18, 43690))
+				var zz21 []string
+				for zi20 := range zn18 {
+					zs19 = append(zs19, zz21)
+					if msgp.IsNil(b) {
+						if b, err = msgp.ReadNilBytes(b); err != nil {
+							return b, err
+						}
+						zs19[zi20] = nil
+					} else {
+						if err = codec.CheckDepth(depth + 2); err != nil {
+							return b, err
+						}
+						var zn22 int
+						if zn22, b, err = codec.ReadArrayLen(b); err != nil {
+							return b, err
+						}
+						zs23 := make([]string, 0, min(zn22, 65536))
+						var zz25 string
+						for zi24 := range zn22 {
+							zs23 = append(zs23, zz25)
+							if zs23[zi24], b, err = msgp.ReadStringBytes(b); err != nil {
+								return b, err
+							}
+						}
+						zs19[zi20] = zs23
+					}
+				}
+				v.Nested = zs19
+			}
+		case "Map":
+			if msgp.IsNil(b) {
+				if b, err = msgp.ReadNilBytes(b); err != nil {
+					return b, err
+				}
+				v.Map = nil
+			} else {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b, err
+				}
+				var zn26 int
+				if zn26, b, err = codec.ReadMapLen(b); err != nil {
+					return b, err
+				}
+				zm27 := make(map[string][]int, min(zn26, 26214))
+				for range zn26 {
+					var zk28 string
+					if zk28, b, err = msgp.ReadStringBytes(b); err != nil {
+						return b, err
+					}
+					var zv29 []int
+					if msgp.IsNil(b) {
+						if b, err = msgp.ReadNilBytes(b); err != nil {
+							return b, err
+						}
+						zv29 = nil
+					} else {
+						if err = codec.CheckDepth(depth + 2); err != nil {
+							return b, err
+						}
+						var zn30 int
+						if zn30, b, err = codec.ReadArrayLen(b); err != nil {
+							return b, err
+						}
+						zs31 := make([]int, 0, min(zn30, 131072))
+						var zz33 int
+						for zi32 := range zn30 {
+							zs31 = append(zs31, zz33)
+							if zs31[zi32], b, err = msgp.ReadIntBytes(b); err != nil {
+								return b, err
+							}
+						}
+						zv29 = zs31
+					}
+					zm27[zk28] = zv29
+				}
+				v.Map = zm27
+			}
+		case "DocMap":
+			if msgp.IsNil(b) {
+				if b, err = msgp.ReadNilBytes(b); err != nil {
+					return b, err
+				}
+				v.DocMap = nil
+			} else {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b, err
+				}
+				var zn34 int
+				if zn34, b, err = codec.ReadMapLen(b); err != nil {
+					return b, err
+				}
+				zm35 := make(map[string]*Doc, min(zn34, 43690))
+				for range zn34 {
+					var zk36 string
+					if zk36, b, err = msgp.ReadStringBytes(b); err != nil {
+						return b, err
+					}
+					var zv37 *Doc
+					if msgp.IsNil(b) {
+						if b, err = msgp.ReadNilBytes(b); err != nil {
+							return b, err
+						}
+						zv37 = nil
+					} else {
+						if err = codec.CheckDepth(depth + 2); err != nil {
+							return b, err
+						}
+						zp38 := new(Doc)
+						if b, err = quarkDecodeDoc(b, zp38, depth+3); err != nil {
+							return b, err
+						}
+						zv37 = zp38
+					}
+					zm35[zk36] = zv37
+				}
+				v.DocMap = zm35
+			}
+		case "Docs":
+			if msgp.IsNil(b) {
+				if b, err = msgp.ReadNilBytes(b); err != nil {
+					return b, err
+				}
+				v.Docs = nil
+			} else {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b, err
+				}
+				var zn39 int
+				if zn39, b, err = codec.ReadArrayLen(b); err != nil {
+					return b, err
+				}
+				zs40 := make([]Doc, 0, min(zn39, 18724))
+				var zz42 Doc
+				for zi41 := range zn39 {
+					zs40 = append(zs40, zz42)
+					if b, err = quarkDecodeDoc(b, &zs40[zi41], depth+2); err != nil {
+						return b, err
+					}
+				}
+				v.Docs = zs40
+			}
+		case "DocPtrs":
+			if msgp.IsNil(b) {
+				if b, err = msgp.ReadNilBytes(b); err != nil {
+					return b, err
+				}
+				v.DocPtrs = nil
+			} else {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b, err
+				}
+				var zn43 int
+				if zn43, b, err = codec.ReadArrayLen(b); err != nil {
+					return b, err
+				}
+				zs44 := make([]*Doc, 0, min(zn43, 131072))
+				var zz46 *Doc
+				for zi45 := range zn43 {
+					zs44 = append(zs44, zz46)
+					if msgp.IsNil(b) {
+						if b, err = msgp.ReadNilBytes(b); err != nil {
+							return b, err
+						}
+						zs44[zi45] = nil
+					} else {
+						if err = codec.CheckDepth(depth + 2); err != nil {
+							return b, err
+						}
+						zp47 := new(Doc)
+						if b, err = quarkDecodeDoc(b, zp47, depth+3); err != nil {
+							return b, err
+						}
+						zs44[zi45] = zp47
+					}
+				}
+				v.DocPtrs = zs44
+			}
+		case "Num":
+			if msgp.IsNil(b) {
+				if b, err = msgp.ReadNilBytes(b); err != nil {
+					return b, err
+				}
+				v.Num = nil
+			} else {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b, err
+				}
+				zp48 := new(big.Int)
+				if b, err = quarkDecode_big_Int(b, zp48, depth+2); err != nil {
+					return b, err
+				}
+				v.Num = zp48
+			}
+		case "Link":
+			if msgp.IsNil(b) {
+				if b, err = msgp.ReadNilBytes(b); err != nil {
+					return b, err
+				}
+				v.Link = nil
+			} else {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b, err
+				}
+				zp49 := new(url.URL)
+				if b, err = quarkDecode_url_URL(b, zp49, depth+2); err != nil {
+					return b, err
+				}
+				v.Link = zp49
+			}
+		case "Inner":
+			if err = codec.CheckDepth(depth + 1); err != nil {
+				return b, err
+			}
+			var zn50 int
+			if zn50, b, err = codec.ReadMapLen(b); err != nil {
+				return b, err
+			}
+			for range zn50 {
+				var zk51 []byte
+				if zk51, b, err = msgp.ReadMapKeyZC(b); err != nil {
+					return b, err
+				}
+				switch string(zk51) {
+				case "Tags":
+					if msgp.IsNil(b) {
+						if b, err = msgp.ReadNilBytes(b); err != nil {
+							return b, err
+						}
+						v.Inner.Tags = nil
+					} else {
+						if err = codec.CheckDepth(depth + 2); err != nil {
+							return b, err
+						}
+						var zn52 int
+						if zn52, b, err = codec.ReadArrayLen(b); err != nil {
+							return b, err
+						}
+						zs53 := make([]string, 0, min(zn52, 65536))
+						var zz55 string
+						for zi54 := range zn52 {
+							zs53 = append(zs53, zz55)
+							if zs53[zi54], b, err = msgp.ReadStringBytes(b); err != nil {
+								return b, err
+							}
+						}
+						v.Inner.Tags = zs53
+					}
+				case "Doc":
+					if msgp.IsNil(b) {
+						if b, err = msgp.ReadNilBytes(b); err != nil {
+							return b, err
+						}
+						v.Inner.Doc = nil
+					} else {
+						if err = codec.CheckDepth(depth + 2); err != nil {
+							return b, err
+						}
+						zp56 := new(Doc)
+						if b, err = quarkDecodeDoc(b, zp56, depth+3); err != nil {
+							return b, err
+						}
+						v.Inner.Doc = zp56
+					}
+				default:
+					if b, err = codec.Skip(b); err != nil {
+						return b, err
+					}
+				}
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+// quarkCopyEverything replaces the parts of *v that hold memory with copies.
+func quarkCopyEverything(v *Everything) {
+	v.Ints = slices.Clone(v.Ints)
+	v.Bytes = slices.Clone(v.Bytes)
+	for zi1 := range v.Rows {
+		v.Rows[zi1] = slices.Clone(v.Rows[zi1])
+	}
+	if v.Ptr != nil {
+		zp2 := new(int)
+		*zp2 = *v.Ptr
+		v.Ptr = zp2
+	}
+	if v.PtrArr != nil {
+		zp3 := new([2]int)
+		*zp3 = *v.PtrArr
+		v.PtrArr = zp3
+	}
+	if v.Nested != nil {
+		zs4 := make([][]string, len(v.Nested))
+		copy(zs4, v.Nested)
+		for zi5 := range zs4 {
+			zs4[zi5] = slices.Clone(zs4[zi5])
+		}
+		v.Nested = zs4
+	}
+	if v.Map != nil {
+		zm6 := make(map[string][]int, len(v.Map))
+		for zk7, zv8 := range v.Map {
+			zv8 = slices.Clone(zv8)
+			zm6[zk7] = zv8
+		}
+		v.Map = zm6
+	}
+	if v.DocMap != nil {
+		zm9 := make(map[string]*Doc, len(v.DocMap))
+		for zk10, zv11 := range v.DocMap {
+			if zv11 != nil {
+				zp12 := new(Doc)
+				*zp12 = *zv11
+				quarkCopyDoc(zp12)
+				zv11 = zp12
+			}
+			zm9[zk10] = zv11
+		}
+		v.DocMap = zm9
+	}
+	if v.Docs != nil {
+		zs13 := make([]Doc, len(v.Docs))
+		copy(zs13, v.Docs)
+		for zi14 := range zs13 {
+			quarkCopyDoc(&zs13[zi14])
+		}
+		v.Docs = zs13
+	}
+	if v.DocPtrs != nil {
+		zs15 := make([]*Doc, len(v.DocPtrs))
+		copy(zs15, v.DocPtrs)
+		for zi16 := range zs15 {
+			if zs15[zi16] != nil {
+				zp17 := new(Doc)
+				*zp17 = *zs15[zi16]
+				quarkCopyDoc(zp17)
+				zs15[zi16] = zp17
+			}
+		}
+		v.DocPtrs = zs15
+	}
+	if v.Num != nil {
+		zp18 := new(big.Int)
+		*zp18 = *v.Num
+		quarkCopy_big_Int(zp18)
+		v.Num = zp18
+	}
+	if v.Link != nil {
+		zp19 := new(url.URL)
+		*zp19 = *v.Link
+		quarkCopy_url_URL(zp19)
+		v.Link = zp19
+	}
+	v.Inner.Tags = slices.Clone(v.Inner.Tags)
+	if v.Inner.Doc != nil {
+		zp20 := new(Doc)
+		*zp20 = *v.Inner.Doc
+		quarkCopyDoc(zp20)
+		v.Inner.Doc = zp20
+	}
+}
+
+// quarkEncode_big_Int appends the encoding of *v to b.
+func quarkEncode_big_Int(b []byte, v *big.Int) []byte {
+	zd1, err := v.MarshalText()
+	if err != nil {
+		panic("quark: encode big.Int: " + err.Error())
+	}
+	return msgp.AppendStringFromBytes(b, zd1)
+}
+
+// quarkDecode_big_Int decodes one big.Int from b into *v; depth counts the
+// containers around it.
+func quarkDecode_big_Int(b []byte, v *big.Int, depth int) ([]byte, error) {
+	var err error
+	var zd1 []byte
+	if zd1, b, err = msgp.ReadStringZC(b); err != nil {
+		return b, err
+	}
+	var zc2 big.Int
+	if err = zc2.UnmarshalText(zd1); err != nil {
+		return b, err
+	}
+	*v = zc2
+	return b, nil
+}
+
+// quarkCopy_big_Int replaces the parts of *v that hold memory with copies.
+func quarkCopy_big_Int(v *big.Int) {
+	zd1, err := v.MarshalText()
+	if err != nil {
+		panic("quark: copy big.Int: " + err.Error())
+	}
+	var zc2 big.Int
+	if err := zc2.UnmarshalText(zd1); err != nil {
+		panic("quark: copy big.Int: " + err.Error())
+	}
+	*v = zc2
+}
+
+// quarkEncode_url_URL appends the encoding of *v to b.
+func quarkEncode_url_URL(b []byte, v *url.URL) []byte {
+	zd1, err := v.MarshalBinary()
+	if err != nil {
+		panic("quark: encode url.URL: " + err.Error())
+	}
+	return msgp.AppendBytes(b, zd1)
+}
+
+// quarkDecode_url_URL decodes one url.URL from b into *v; depth counts the
+// containers around it.
+func quarkDecode_url_URL(b []byte, v *url.URL, depth int) ([]byte, error) {
+	var err error
+	var zd1 []byte
+	if zd1, b, err = msgp.ReadBytesZC(b); err != nil {
+		return b, err
+	}
+	var zc2 url.URL
+	if err = zc2.UnmarshalBinary(zd1); err != nil {
+		return b, err
+	}
+	*v = zc2
+	return b, nil
+}
+
+// quarkCopy_url_URL replaces the parts of *v that hold memory with copies.
+func quarkCopy_url_URL(v *url.URL) {
+	zd1, err := v.MarshalBinary()
+	if err != nil {
+		panic("quark: copy url.URL: " + err.Error())
+	}
+	var zc2 url.URL
+	if err := zc2.UnmarshalBinary(zd1); err != nil {
+		panic("quark: copy url.URL: " + err.Error())
+	}
+	*v = zc2
 }

@@ -7,10 +7,12 @@ import (
 	"sync"
 
 	"github.com/quarkgo/quark"
+	"github.com/quarkgo/quark/codec"
+	"github.com/tinylib/msgp/msgp"
 )
 
 // This file needs a quark runtime that supports this generator's output.
-const _ = quark.SupportPackageIsVersion1
+const _ = quark.SupportPackageIsVersion2
 
 // CounterType describes the Counter actor type.
 var CounterType = &quark.TypeDesc{
@@ -20,6 +22,19 @@ var CounterType = &quark.TypeDesc{
 		&counterGetMethod,
 		&counterIncMethod,
 		&counterResetMethod,
+	},
+	NewMessage: func(methodID uint32) quark.Message {
+		switch methodID {
+		case 0xaa496684: // Add
+			return counterAddPool.Get().(*counterAddMessage)
+		case 0xe31d2dc7: // Get
+			return counterGetPool.Get().(*counterGetMessage)
+		case 0x17f85d57: // Inc
+			return counterIncPool.Get().(*counterIncMessage)
+		case 0xa5da58b0: // Reset
+			return counterResetPool.Get().(*counterResetMessage)
+		}
+		return nil
 	},
 }
 
@@ -115,6 +130,100 @@ func (m *counterAddMessage) Release() {
 	counterAddPool.Put(m)
 }
 
+func (m *counterAddMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *counterAddMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("counter.Counter.Add arguments", err)
+	}
+	return codec.CheckTrailing("counter.Counter.Add arguments", rest)
+}
+
+func (m *counterAddMessage) CopyArgs() {}
+
+func (m *counterAddMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *counterAddMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("counter.Counter.Add results", err)
+	}
+	return codec.CheckTrailing("counter.Counter.Add results", rest)
+}
+
+func (m *counterAddMessage) CopyResults() {}
+
+func (v *counterAddArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "N")
+	b = msgp.AppendInt64(b, v.N)
+	return b
+}
+
+func (v *counterAddArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "N":
+			if v.N, b, err = msgp.ReadInt64Bytes(b); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+func (v *counterAddResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "Total")
+	b = msgp.AppendInt64(b, v.Total)
+	return b
+}
+
+func (v *counterAddResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "Total":
+			if v.Total, b, err = msgp.ReadInt64Bytes(b); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
 type counterGetArgs struct{}
 
 type counterGetResults struct {
@@ -139,6 +248,90 @@ func (m *counterGetMessage) Invoke(ctx context.Context, actor any) (err error) {
 func (m *counterGetMessage) Release() {
 	m.args, m.res = counterGetArgs{}, counterGetResults{}
 	counterGetPool.Put(m)
+}
+
+func (m *counterGetMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *counterGetMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("counter.Counter.Get arguments", err)
+	}
+	return codec.CheckTrailing("counter.Counter.Get arguments", rest)
+}
+
+func (m *counterGetMessage) CopyArgs() {}
+
+func (m *counterGetMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *counterGetMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("counter.Counter.Get results", err)
+	}
+	return codec.CheckTrailing("counter.Counter.Get results", rest)
+}
+
+func (m *counterGetMessage) CopyResults() {}
+
+func (v *counterGetArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 0)
+	return b
+}
+
+func (v *counterGetArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
+func (v *counterGetResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "R0")
+	b = msgp.AppendInt64(b, v.R0)
+	return b
+}
+
+func (v *counterGetResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "R0":
+			if v.R0, b, err = msgp.ReadInt64Bytes(b); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
 }
 
 type counterIncArgs struct {
@@ -167,6 +360,90 @@ func (m *counterIncMessage) Release() {
 	counterIncPool.Put(m)
 }
 
+func (m *counterIncMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *counterIncMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("counter.Counter.Inc arguments", err)
+	}
+	return codec.CheckTrailing("counter.Counter.Inc arguments", rest)
+}
+
+func (m *counterIncMessage) CopyArgs() {}
+
+func (m *counterIncMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *counterIncMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("counter.Counter.Inc results", err)
+	}
+	return codec.CheckTrailing("counter.Counter.Inc results", rest)
+}
+
+func (m *counterIncMessage) CopyResults() {}
+
+func (v *counterIncArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "N")
+	b = msgp.AppendInt64(b, v.N)
+	return b
+}
+
+func (v *counterIncArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "N":
+			if v.N, b, err = msgp.ReadInt64Bytes(b); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+func (v *counterIncResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 0)
+	return b
+}
+
+func (v *counterIncResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
 type counterResetArgs struct{}
 
 type counterResetResults struct{}
@@ -189,4 +466,78 @@ func (m *counterResetMessage) Invoke(ctx context.Context, actor any) (err error)
 func (m *counterResetMessage) Release() {
 	m.args, m.res = counterResetArgs{}, counterResetResults{}
 	counterResetPool.Put(m)
+}
+
+func (m *counterResetMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *counterResetMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("counter.Counter.Reset arguments", err)
+	}
+	return codec.CheckTrailing("counter.Counter.Reset arguments", rest)
+}
+
+func (m *counterResetMessage) CopyArgs() {}
+
+func (m *counterResetMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *counterResetMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("counter.Counter.Reset results", err)
+	}
+	return codec.CheckTrailing("counter.Counter.Reset results", rest)
+}
+
+func (m *counterResetMessage) CopyResults() {}
+
+func (v *counterResetArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 0)
+	return b
+}
+
+func (v *counterResetArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
+func (v *counterResetResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 0)
+	return b
+}
+
+func (v *counterResetResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
 }

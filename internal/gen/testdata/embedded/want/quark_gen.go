@@ -7,10 +7,12 @@ import (
 	"sync"
 
 	"github.com/quarkgo/quark"
+	"github.com/quarkgo/quark/codec"
+	"github.com/tinylib/msgp/msgp"
 )
 
 // This file needs a quark runtime that supports this generator's output.
-const _ = quark.SupportPackageIsVersion1
+const _ = quark.SupportPackageIsVersion2
 
 // PersonType describes the Person actor type.
 var PersonType = &quark.TypeDesc{
@@ -22,6 +24,23 @@ var PersonType = &quark.TypeDesc{
 		&personResetMethod,
 		&personGetMethod,
 		&personAgeMethod,
+	},
+	NewMessage: func(methodID uint32) quark.Message {
+		switch methodID {
+		case 0xa2d53e91: // Greet
+			return personGreetPool.Get().(*personGreetMessage)
+		case 0x95eefc72: // Rename
+			return personRenamePool.Get().(*personRenameMessage)
+		case 0xd9f99f53: // Name
+			return personNamePool.Get().(*personNameMessage)
+		case 0x137cddcf: // Reset
+			return personResetPool.Get().(*personResetMessage)
+		case 0x9aab34ac: // Get
+			return personGetPool.Get().(*personGetMessage)
+		case 0x0db41ccb: // Age
+			return personAgePool.Get().(*personAgeMessage)
+		}
+		return nil
 	},
 }
 
@@ -142,6 +161,100 @@ func (m *personGreetMessage) Release() {
 	personGreetPool.Put(m)
 }
 
+func (m *personGreetMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *personGreetMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("embedded.Person.Greet arguments", err)
+	}
+	return codec.CheckTrailing("embedded.Person.Greet arguments", rest)
+}
+
+func (m *personGreetMessage) CopyArgs() {}
+
+func (m *personGreetMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *personGreetMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("embedded.Person.Greet results", err)
+	}
+	return codec.CheckTrailing("embedded.Person.Greet results", rest)
+}
+
+func (m *personGreetMessage) CopyResults() {}
+
+func (v *personGreetArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "Greeting")
+	b = msgp.AppendString(b, v.Greeting)
+	return b
+}
+
+func (v *personGreetArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "Greeting":
+			if v.Greeting, b, err = msgp.ReadStringBytes(b); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+func (v *personGreetResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "R0")
+	b = msgp.AppendString(b, v.R0)
+	return b
+}
+
+func (v *personGreetResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "R0":
+			if v.R0, b, err = msgp.ReadStringBytes(b); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
 type personRenameArgs struct {
 	Name string
 }
@@ -166,6 +279,90 @@ func (m *personRenameMessage) Invoke(ctx context.Context, actor any) (err error)
 func (m *personRenameMessage) Release() {
 	m.args, m.res = personRenameArgs{}, personRenameResults{}
 	personRenamePool.Put(m)
+}
+
+func (m *personRenameMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *personRenameMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("embedded.Person.Rename arguments", err)
+	}
+	return codec.CheckTrailing("embedded.Person.Rename arguments", rest)
+}
+
+func (m *personRenameMessage) CopyArgs() {}
+
+func (m *personRenameMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *personRenameMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("embedded.Person.Rename results", err)
+	}
+	return codec.CheckTrailing("embedded.Person.Rename results", rest)
+}
+
+func (m *personRenameMessage) CopyResults() {}
+
+func (v *personRenameArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "Name")
+	b = msgp.AppendString(b, v.Name)
+	return b
+}
+
+func (v *personRenameArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "Name":
+			if v.Name, b, err = msgp.ReadStringBytes(b); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+func (v *personRenameResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 0)
+	return b
+}
+
+func (v *personRenameResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
 }
 
 type personNameArgs struct{}
@@ -194,6 +391,90 @@ func (m *personNameMessage) Release() {
 	personNamePool.Put(m)
 }
 
+func (m *personNameMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *personNameMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("embedded.Person.Name arguments", err)
+	}
+	return codec.CheckTrailing("embedded.Person.Name arguments", rest)
+}
+
+func (m *personNameMessage) CopyArgs() {}
+
+func (m *personNameMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *personNameMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("embedded.Person.Name results", err)
+	}
+	return codec.CheckTrailing("embedded.Person.Name results", rest)
+}
+
+func (m *personNameMessage) CopyResults() {}
+
+func (v *personNameArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 0)
+	return b
+}
+
+func (v *personNameArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
+func (v *personNameResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "R0")
+	b = msgp.AppendString(b, v.R0)
+	return b
+}
+
+func (v *personNameResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "R0":
+			if v.R0, b, err = msgp.ReadStringBytes(b); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
 type personResetArgs struct{}
 
 type personResetResults struct{}
@@ -216,6 +497,80 @@ func (m *personResetMessage) Invoke(ctx context.Context, actor any) (err error) 
 func (m *personResetMessage) Release() {
 	m.args, m.res = personResetArgs{}, personResetResults{}
 	personResetPool.Put(m)
+}
+
+func (m *personResetMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *personResetMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("embedded.Person.Reset arguments", err)
+	}
+	return codec.CheckTrailing("embedded.Person.Reset arguments", rest)
+}
+
+func (m *personResetMessage) CopyArgs() {}
+
+func (m *personResetMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *personResetMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("embedded.Person.Reset results", err)
+	}
+	return codec.CheckTrailing("embedded.Person.Reset results", rest)
+}
+
+func (m *personResetMessage) CopyResults() {}
+
+func (v *personResetArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 0)
+	return b
+}
+
+func (v *personResetArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
+func (v *personResetResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 0)
+	return b
+}
+
+func (v *personResetResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
 }
 
 type personGetArgs struct{}
@@ -244,6 +599,90 @@ func (m *personGetMessage) Release() {
 	personGetPool.Put(m)
 }
 
+func (m *personGetMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *personGetMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("embedded.Person.Get arguments", err)
+	}
+	return codec.CheckTrailing("embedded.Person.Get arguments", rest)
+}
+
+func (m *personGetMessage) CopyArgs() {}
+
+func (m *personGetMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *personGetMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("embedded.Person.Get results", err)
+	}
+	return codec.CheckTrailing("embedded.Person.Get results", rest)
+}
+
+func (m *personGetMessage) CopyResults() {}
+
+func (v *personGetArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 0)
+	return b
+}
+
+func (v *personGetArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
+func (v *personGetResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "R0")
+	b = msgp.AppendInt(b, v.R0)
+	return b
+}
+
+func (v *personGetResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "R0":
+			if v.R0, b, err = msgp.ReadIntBytes(b); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
 type personAgeArgs struct{}
 
 type personAgeResults struct {
@@ -268,4 +707,88 @@ func (m *personAgeMessage) Invoke(ctx context.Context, actor any) (err error) {
 func (m *personAgeMessage) Release() {
 	m.args, m.res = personAgeArgs{}, personAgeResults{}
 	personAgePool.Put(m)
+}
+
+func (m *personAgeMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *personAgeMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("embedded.Person.Age arguments", err)
+	}
+	return codec.CheckTrailing("embedded.Person.Age arguments", rest)
+}
+
+func (m *personAgeMessage) CopyArgs() {}
+
+func (m *personAgeMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *personAgeMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("embedded.Person.Age results", err)
+	}
+	return codec.CheckTrailing("embedded.Person.Age results", rest)
+}
+
+func (m *personAgeMessage) CopyResults() {}
+
+func (v *personAgeArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 0)
+	return b
+}
+
+func (v *personAgeArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
+func (v *personAgeResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "R0")
+	b = msgp.AppendInt(b, v.R0)
+	return b
+}
+
+func (v *personAgeResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "R0":
+			if v.R0, b, err = msgp.ReadIntBytes(b); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
 }

@@ -4,18 +4,20 @@ package imports
 
 import (
 	"context"
-	htmltemplate "html/template"
 	"math/rand/v2"
 	"net/netip"
-	"text/template"
 	"time"
 
-	"github.com/quarkgo/quark"
+	"github.com/quarkgo/quark/internal/gen/testdata/imports/in/geo"
+	othergeo "github.com/quarkgo/quark/internal/gen/testdata/imports/in/other/geo"
 )
 
-// sync clashes with the sync import of the generated file, so it is
-// imported under another name.
-var sync = "not the package"
+// sync and codec clash with imports of the generated file, so those are
+// imported under other names.
+var (
+	sync  = "not the package"
+	codec = 1
+)
 
 // Local is a type of this package, unqualified in the generated code.
 type Local struct{ N int }
@@ -24,15 +26,14 @@ type Local struct{ N int }
 //
 //quark:actor
 type Renderer interface {
-	// Render renders a text template and an HTML one.
-	Render(ctx context.Context, text *template.Template, html *htmltemplate.Template) (string, error)
+	// Plot takes types of two packages with the same name: their helpers
+	// are told apart by the packages' names in the generated file.
+	Plot(ctx context.Context, p geo.Point, q othergeo.Point) (*othergeo.Point, error)
 	// Schedule takes standard library types.
 	Schedule(ctx context.Context, at time.Time, every time.Duration, from netip.Addr) error
 	// Seed takes a type from a package whose name is not its path's last
 	// element.
 	Seed(ctx context.Context, src *rand.PCG) error
-	// Peer takes quark types.
-	Peer(ctx context.Context, id quark.ID, key quark.Key) (Local, error)
 	// Locals takes types of this package.
 	Locals(ctx context.Context, l Local, ls []*Local) (map[string]Local, error)
 }

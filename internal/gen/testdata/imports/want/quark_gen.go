@@ -4,36 +4,50 @@ package imports
 
 import (
 	"context"
-	template2 "html/template"
+	"maps"
 	rand "math/rand/v2"
 	"net/netip"
 	sync2 "sync"
-	"text/template"
 	"time"
 
 	"github.com/quarkgo/quark"
+	codec2 "github.com/quarkgo/quark/codec"
+	"github.com/quarkgo/quark/internal/gen/testdata/imports/in/geo"
+	geo2 "github.com/quarkgo/quark/internal/gen/testdata/imports/in/other/geo"
+	"github.com/tinylib/msgp/msgp"
 )
 
 // This file needs a quark runtime that supports this generator's output.
-const _ = quark.SupportPackageIsVersion1
+const _ = quark.SupportPackageIsVersion2
 
 // RendererType describes the Renderer actor type.
 var RendererType = &quark.TypeDesc{
 	Name: "imports.Renderer",
 	Methods: []*quark.MethodDesc{
-		&rendererRenderMethod,
+		&rendererPlotMethod,
 		&rendererScheduleMethod,
 		&rendererSeedMethod,
-		&rendererPeerMethod,
 		&rendererLocalsMethod,
+	},
+	NewMessage: func(methodID uint32) quark.Message {
+		switch methodID {
+		case 0xe5b3245b: // Plot
+			return rendererPlotPool.Get().(*rendererPlotMessage)
+		case 0x02598529: // Schedule
+			return rendererSchedulePool.Get().(*rendererScheduleMessage)
+		case 0x748a5851: // Seed
+			return rendererSeedPool.Get().(*rendererSeedMessage)
+		case 0xdfba2674: // Locals
+			return rendererLocalsPool.Get().(*rendererLocalsMessage)
+		}
+		return nil
 	},
 }
 
 var (
-	rendererRenderMethod   = quark.MethodDesc{ID: 0x4763f464, Name: "Render"}
+	rendererPlotMethod     = quark.MethodDesc{ID: 0xe5b3245b, Name: "Plot"}
 	rendererScheduleMethod = quark.MethodDesc{ID: 0x02598529, Name: "Schedule"}
 	rendererSeedMethod     = quark.MethodDesc{ID: 0x748a5851, Name: "Seed"}
-	rendererPeerMethod     = quark.MethodDesc{ID: 0xb512eb98, Name: "Peer"}
 	rendererLocalsMethod   = quark.MethodDesc{ID: 0xdfba2674, Name: "Locals"}
 )
 
@@ -54,11 +68,11 @@ func NewRendererRef(c quark.Caller, key quark.Key) RendererRef {
 // ID returns the referenced actor's identity.
 func (r RendererRef) ID() quark.ID { return r.ref.ID() }
 
-// Render calls Renderer.Render on the referenced actor.
-func (r RendererRef) Render(ctx context.Context, text *template.Template, html *template2.Template) (r0 string, err error) {
-	m := rendererRenderPool.Get().(*rendererRenderMessage)
-	m.args.Text = text
-	m.args.Html = html
+// Plot calls Renderer.Plot on the referenced actor.
+func (r RendererRef) Plot(ctx context.Context, p geo.Point, q geo2.Point) (r0 *geo2.Point, err error) {
+	m := rendererPlotPool.Get().(*rendererPlotMessage)
+	m.args.P = p
+	m.args.Q = q
 	err = r.ref.Call(ctx, m)
 	if m.Reclaim() {
 		r0 = m.res.R0
@@ -91,19 +105,6 @@ func (r RendererRef) Seed(ctx context.Context, src *rand.PCG) (err error) {
 	return err
 }
 
-// Peer calls Renderer.Peer on the referenced actor.
-func (r RendererRef) Peer(ctx context.Context, id quark.ID, key quark.Key) (r0 Local, err error) {
-	m := rendererPeerPool.Get().(*rendererPeerMessage)
-	m.args.Id = id
-	m.args.Key = key
-	err = r.ref.Call(ctx, m)
-	if m.Reclaim() {
-		r0 = m.res.R0
-		m.Release()
-	}
-	return r0, err
-}
-
 // Locals calls Renderer.Locals on the referenced actor.
 func (r RendererRef) Locals(ctx context.Context, l Local, ls []*Local) (r0 map[string]Local, err error) {
 	m := rendererLocalsPool.Get().(*rendererLocalsMessage)
@@ -117,33 +118,155 @@ func (r RendererRef) Locals(ctx context.Context, l Local, ls []*Local) (r0 map[s
 	return r0, err
 }
 
-type rendererRenderArgs struct {
-	Text *template.Template
-	Html *template2.Template
+type rendererPlotArgs struct {
+	P geo.Point
+	Q geo2.Point
 }
 
-type rendererRenderResults struct {
-	R0 string
+type rendererPlotResults struct {
+	R0 *geo2.Point
 }
 
-type rendererRenderMessage struct {
+type rendererPlotMessage struct {
 	quark.Envelope
-	args rendererRenderArgs
-	res  rendererRenderResults
+	args rendererPlotArgs
+	res  rendererPlotResults
 }
 
-var rendererRenderPool = sync2.Pool{New: func() any { return new(rendererRenderMessage) }}
+var rendererPlotPool = sync2.Pool{New: func() any { return new(rendererPlotMessage) }}
 
-func (m *rendererRenderMessage) Method() *quark.MethodDesc { return &rendererRenderMethod }
+func (m *rendererPlotMessage) Method() *quark.MethodDesc { return &rendererPlotMethod }
 
-func (m *rendererRenderMessage) Invoke(ctx context.Context, actor any) (err error) {
-	m.res.R0, err = actor.(Renderer).Render(ctx, m.args.Text, m.args.Html)
+func (m *rendererPlotMessage) Invoke(ctx context.Context, actor any) (err error) {
+	m.res.R0, err = actor.(Renderer).Plot(ctx, m.args.P, m.args.Q)
 	return err
 }
 
-func (m *rendererRenderMessage) Release() {
-	m.args, m.res = rendererRenderArgs{}, rendererRenderResults{}
-	rendererRenderPool.Put(m)
+func (m *rendererPlotMessage) Release() {
+	m.args, m.res = rendererPlotArgs{}, rendererPlotResults{}
+	rendererPlotPool.Put(m)
+}
+
+func (m *rendererPlotMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *rendererPlotMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec2.Corrupt("imports.Renderer.Plot arguments", err)
+	}
+	return codec2.CheckTrailing("imports.Renderer.Plot arguments", rest)
+}
+
+func (m *rendererPlotMessage) CopyArgs() {}
+
+func (m *rendererPlotMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *rendererPlotMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec2.Corrupt("imports.Renderer.Plot results", err)
+	}
+	return codec2.CheckTrailing("imports.Renderer.Plot results", rest)
+}
+
+func (m *rendererPlotMessage) CopyResults() {
+	if m.res.R0 != nil {
+		zp1 := new(geo2.Point)
+		*zp1 = *m.res.R0
+		m.res.R0 = zp1
+	}
+}
+
+func (v *rendererPlotArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 2)
+	b = msgp.AppendString(b, "P")
+	b = quarkEncode_geo_Point(b, &v.P)
+	b = msgp.AppendString(b, "Q")
+	b = quarkEncode_geo2_Point(b, &v.Q)
+	return b
+}
+
+func (v *rendererPlotArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec2.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec2.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "P":
+			if b, err = quarkDecode_geo_Point(b, &v.P, depth+1); err != nil {
+				return b, err
+			}
+		case "Q":
+			if b, err = quarkDecode_geo2_Point(b, &v.Q, depth+1); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec2.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+func (v *rendererPlotResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "R0")
+	if v.R0 == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = quarkEncode_geo2_Point(b, v.R0)
+	}
+	return b
+}
+
+func (v *rendererPlotResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec2.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec2.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "R0":
+			if msgp.IsNil(b) {
+				if b, err = msgp.ReadNilBytes(b); err != nil {
+					return b, err
+				}
+				v.R0 = nil
+			} else {
+				if err = codec2.CheckDepth(depth + 1); err != nil {
+					return b, err
+				}
+				zp3 := new(geo2.Point)
+				if b, err = quarkDecode_geo2_Point(b, zp3, depth+2); err != nil {
+					return b, err
+				}
+				v.R0 = zp3
+			}
+		default:
+			if b, err = codec2.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
 }
 
 type rendererScheduleArgs struct {
@@ -174,6 +297,102 @@ func (m *rendererScheduleMessage) Release() {
 	rendererSchedulePool.Put(m)
 }
 
+func (m *rendererScheduleMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *rendererScheduleMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec2.Corrupt("imports.Renderer.Schedule arguments", err)
+	}
+	return codec2.CheckTrailing("imports.Renderer.Schedule arguments", rest)
+}
+
+func (m *rendererScheduleMessage) CopyArgs() {}
+
+func (m *rendererScheduleMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *rendererScheduleMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec2.Corrupt("imports.Renderer.Schedule results", err)
+	}
+	return codec2.CheckTrailing("imports.Renderer.Schedule results", rest)
+}
+
+func (m *rendererScheduleMessage) CopyResults() {}
+
+func (v *rendererScheduleArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 3)
+	b = msgp.AppendString(b, "At")
+	b = quarkEncode_time_Time(b, &v.At)
+	b = msgp.AppendString(b, "Every")
+	b = quarkEncode_time_Duration(b, &v.Every)
+	b = msgp.AppendString(b, "From")
+	b = quarkEncode_netip_Addr(b, &v.From)
+	return b
+}
+
+func (v *rendererScheduleArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec2.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec2.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "At":
+			if b, err = quarkDecode_time_Time(b, &v.At, depth+1); err != nil {
+				return b, err
+			}
+		case "Every":
+			if b, err = quarkDecode_time_Duration(b, &v.Every, depth+1); err != nil {
+				return b, err
+			}
+		case "From":
+			if b, err = quarkDecode_netip_Addr(b, &v.From, depth+1); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec2.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+func (v *rendererScheduleResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 0)
+	return b
+}
+
+func (v *rendererScheduleResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec2.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec2.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		if b, err = codec2.Skip(b); err != nil {
+			return b, err
+		}
+		if b, err = codec2.Skip(b); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
 type rendererSeedArgs struct {
 	Src *rand.PCG
 }
@@ -200,33 +419,110 @@ func (m *rendererSeedMessage) Release() {
 	rendererSeedPool.Put(m)
 }
 
-type rendererPeerArgs struct {
-	Id  quark.ID
-	Key quark.Key
+func (m *rendererSeedMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *rendererSeedMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec2.Corrupt("imports.Renderer.Seed arguments", err)
+	}
+	return codec2.CheckTrailing("imports.Renderer.Seed arguments", rest)
 }
 
-type rendererPeerResults struct {
-	R0 Local
+func (m *rendererSeedMessage) CopyArgs() {
+	if m.args.Src != nil {
+		zp1 := new(rand.PCG)
+		*zp1 = *m.args.Src
+		m.args.Src = zp1
+	}
 }
 
-type rendererPeerMessage struct {
-	quark.Envelope
-	args rendererPeerArgs
-	res  rendererPeerResults
+func (m *rendererSeedMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *rendererSeedMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec2.Corrupt("imports.Renderer.Seed results", err)
+	}
+	return codec2.CheckTrailing("imports.Renderer.Seed results", rest)
 }
 
-var rendererPeerPool = sync2.Pool{New: func() any { return new(rendererPeerMessage) }}
+func (m *rendererSeedMessage) CopyResults() {}
 
-func (m *rendererPeerMessage) Method() *quark.MethodDesc { return &rendererPeerMethod }
-
-func (m *rendererPeerMessage) Invoke(ctx context.Context, actor any) (err error) {
-	m.res.R0, err = actor.(Renderer).Peer(ctx, m.args.Id, m.args.Key)
-	return err
+func (v *rendererSeedArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "Src")
+	if v.Src == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = quarkEncode_rand_PCG(b, v.Src)
+	}
+	return b
 }
 
-func (m *rendererPeerMessage) Release() {
-	m.args, m.res = rendererPeerArgs{}, rendererPeerResults{}
-	rendererPeerPool.Put(m)
+func (v *rendererSeedArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec2.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec2.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "Src":
+			if msgp.IsNil(b) {
+				if b, err = msgp.ReadNilBytes(b); err != nil {
+					return b, err
+				}
+				v.Src = nil
+			} else {
+				if err = codec2.CheckDepth(depth + 1); err != nil {
+					return b, err
+				}
+				zp3 := new(rand.PCG)
+				if b, err = quarkDecode_rand_PCG(b, zp3, depth+2); err != nil {
+					return b, err
+				}
+				v.Src = zp3
+			}
+		default:
+			if b, err = codec2.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+func (v *rendererSeedResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 0)
+	return b
+}
+
+func (v *rendererSeedResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec2.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec2.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		if b, err = codec2.Skip(b); err != nil {
+			return b, err
+		}
+		if b, err = codec2.Skip(b); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
 }
 
 type rendererLocalsArgs struct {
@@ -256,4 +552,403 @@ func (m *rendererLocalsMessage) Invoke(ctx context.Context, actor any) (err erro
 func (m *rendererLocalsMessage) Release() {
 	m.args, m.res = rendererLocalsArgs{}, rendererLocalsResults{}
 	rendererLocalsPool.Put(m)
+}
+
+func (m *rendererLocalsMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *rendererLocalsMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec2.Corrupt("imports.Renderer.Locals arguments", err)
+	}
+	return codec2.CheckTrailing("imports.Renderer.Locals arguments", rest)
+}
+
+func (m *rendererLocalsMessage) CopyArgs() {
+	if m.args.Ls != nil {
+		zs1 := make([]*Local, len(m.args.Ls))
+		copy(zs1, m.args.Ls)
+		for zi2 := range zs1 {
+			if zs1[zi2] != nil {
+				zp3 := new(Local)
+				*zp3 = *zs1[zi2]
+				zs1[zi2] = zp3
+			}
+		}
+		m.args.Ls = zs1
+	}
+}
+
+func (m *rendererLocalsMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *rendererLocalsMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec2.Corrupt("imports.Renderer.Locals results", err)
+	}
+	return codec2.CheckTrailing("imports.Renderer.Locals results", rest)
+}
+
+func (m *rendererLocalsMessage) CopyResults() {
+	m.res.R0 = maps.Clone(m.res.R0)
+}
+
+func (v *rendererLocalsArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 2)
+	b = msgp.AppendString(b, "L")
+	b = quarkEncodeLocal(b, &v.L)
+	b = msgp.AppendString(b, "Ls")
+	if v.Ls == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = msgp.AppendArrayHeader(b, uint32(len(v.Ls)))
+		for zi1 := range v.Ls {
+			if v.Ls[zi1] == nil {
+				b = msgp.AppendNil(b)
+			} else {
+				b = quarkEncodeLocal(b, v.Ls[zi1])
+			}
+		}
+	}
+	return b
+}
+
+func (v *rendererLocalsArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec2.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec2.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "L":
+			if b, err = quarkDecodeLocal(b, &v.L, depth+1); err != nil {
+				return b, err
+			}
+		case "Ls":
+			if msgp.IsNil(b) {
+				if b, err = msgp.ReadNilBytes(b); err != nil {
+					return b, err
+				}
+				v.Ls = nil
+			} else {
+				if err = codec2.CheckDepth(depth + 1); err != nil {
+					return b, err
+				}
+				var zn3 int
+				if zn3, b, err = codec2.ReadArrayLen(b); err != nil {
+					return b, err
+				}
+				zs4 := make([]*Local, 0, min(zn3, 131072))
+				var zz6 *Local
+				for zi5 := range zn3 {
+					zs4 = append(zs4, zz6)
+					if msgp.IsNil(b) {
+						if b, err = msgp.ReadNilBytes(b); err != nil {
+							return b, err
+						}
+						zs4[zi5] = nil
+					} else {
+						if err = codec2.CheckDepth(depth + 2); err != nil {
+							return b, err
+						}
+						zp7 := new(Local)
+						if b, err = quarkDecodeLocal(b, zp7, depth+3); err != nil {
+							return b, err
+						}
+						zs4[zi5] = zp7
+					}
+				}
+				v.Ls = zs4
+			}
+		default:
+			if b, err = codec2.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+func (v *rendererLocalsResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "R0")
+	if v.R0 == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = msgp.AppendMapHeader(b, uint32(len(v.R0)))
+		for zk1, zv2 := range v.R0 {
+			b = msgp.AppendString(b, zk1)
+			b = quarkEncodeLocal(b, &zv2)
+		}
+	}
+	return b
+}
+
+func (v *rendererLocalsResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec2.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec2.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "R0":
+			if msgp.IsNil(b) {
+				if b, err = msgp.ReadNilBytes(b); err != nil {
+					return b, err
+				}
+				v.R0 = nil
+			} else {
+				if err = codec2.CheckDepth(depth + 1); err != nil {
+					return b, err
+				}
+				var zn3 int
+				if zn3, b, err = codec2.ReadMapLen(b); err != nil {
+					return b, err
+				}
+				zm4 := make(map[string]Local, min(zn3, 43690))
+				for range zn3 {
+					var zk5 string
+					if zk5, b, err = msgp.ReadStringBytes(b); err != nil {
+						return b, err
+					}
+					var zv6 Local
+					if b, err = quarkDecodeLocal(b, &zv6, depth+2); err != nil {
+						return b, err
+					}
+					zm4[zk5] = zv6
+				}
+				v.R0 = zm4
+			}
+		default:
+			if b, err = codec2.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+// quarkEncode_geo_Point appends the encoding of *v to b.
+func quarkEncode_geo_Point(b []byte, v *geo.Point) []byte {
+	b = msgp.AppendMapHeader(b, 2)
+	b = msgp.AppendString(b, "X")
+	b = msgp.AppendFloat64(b, v.X)
+	b = msgp.AppendString(b, "Y")
+	b = msgp.AppendFloat64(b, v.Y)
+	return b
+}
+
+// quarkDecode_geo_Point decodes one geo.Point from b into *v; depth counts the
+// containers around it.
+func quarkDecode_geo_Point(b []byte, v *geo.Point, depth int) ([]byte, error) {
+	var err error
+	if err = codec2.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec2.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "X":
+			if v.X, b, err = msgp.ReadFloat64Bytes(b); err != nil {
+				return b, err
+			}
+		case "Y":
+			if v.Y, b, err = msgp.ReadFloat64Bytes(b); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec2.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+// quarkEncode_geo2_Point appends the encoding of *v to b.
+func quarkEncode_geo2_Point(b []byte, v *geo2.Point) []byte {
+	b = msgp.AppendMapHeader(b, 2)
+	b = msgp.AppendString(b, "Lat")
+	b = msgp.AppendFloat64(b, v.Lat)
+	b = msgp.AppendString(b, "Long")
+	b = msgp.AppendFloat64(b, v.Long)
+	return b
+}
+
+// quarkDecode_geo2_Point decodes one geo.Point from b into *v; depth counts the
+// containers around it.
+func quarkDecode_geo2_Point(b []byte, v *geo2.Point, depth int) ([]byte, error) {
+	var err error
+	if err = codec2.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec2.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "Lat":
+			if v.Lat, b, err = msgp.ReadFloat64Bytes(b); err != nil {
+				return b, err
+			}
+		case "Long":
+			if v.Long, b, err = msgp.ReadFloat64Bytes(b); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec2.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+// quarkEncode_time_Time appends the encoding of *v to b.
+func quarkEncode_time_Time(b []byte, v *time.Time) []byte {
+	return msgp.AppendTime(b, *v)
+}
+
+// quarkDecode_time_Time decodes one time.Time from b into *v; depth counts the
+// containers around it.
+func quarkDecode_time_Time(b []byte, v *time.Time, depth int) ([]byte, error) {
+	var err error
+	if *v, b, err = msgp.ReadTimeBytes(b); err != nil {
+		return b, err
+	}
+	return b, nil
+}
+
+// quarkEncode_time_Duration appends the encoding of *v to b.
+func quarkEncode_time_Duration(b []byte, v *time.Duration) []byte {
+	b = msgp.AppendInt64(b, int64(*v))
+	return b
+}
+
+// quarkDecode_time_Duration decodes one time.Duration from b into *v; depth
+// counts the containers around it.
+func quarkDecode_time_Duration(b []byte, v *time.Duration, depth int) ([]byte, error) {
+	var err error
+	var zx1 int64
+	if zx1, b, err = msgp.ReadInt64Bytes(b); err != nil {
+		return b, err
+	}
+	*v = time.Duration(zx1)
+	return b, nil
+}
+
+// quarkEncode_netip_Addr appends the encoding of *v to b.
+func quarkEncode_netip_Addr(b []byte, v *netip.Addr) []byte {
+	zd1, err := v.MarshalBinary()
+	if err != nil {
+		panic("quark: encode netip.Addr: " + err.Error())
+	}
+	return msgp.AppendBytes(b, zd1)
+}
+
+// quarkDecode_netip_Addr decodes one netip.Addr from b into *v; depth counts
+// the containers around it.
+func quarkDecode_netip_Addr(b []byte, v *netip.Addr, depth int) ([]byte, error) {
+	var err error
+	var zd1 []byte
+	if zd1, b, err = msgp.ReadBytesZC(b); err != nil {
+		return b, err
+	}
+	var zc2 netip.Addr
+	if err = zc2.UnmarshalBinary(zd1); err != nil {
+		return b, err
+	}
+	*v = zc2
+	return b, nil
+}
+
+// quarkEncode_rand_PCG appends the encoding of *v to b.
+func quarkEncode_rand_PCG(b []byte, v *rand.PCG) []byte {
+	zd1, err := v.MarshalBinary()
+	if err != nil {
+		panic("quark: encode rand.PCG: " + err.Error())
+	}
+	return msgp.AppendBytes(b, zd1)
+}
+
+// quarkDecode_rand_PCG decodes one rand.PCG from b into *v; depth counts the
+// containers around it.
+func quarkDecode_rand_PCG(b []byte, v *rand.PCG, depth int) ([]byte, error) {
+	var err error
+	var zd1 []byte
+	if zd1, b, err = msgp.ReadBytesZC(b); err != nil {
+		return b, err
+	}
+	var zc2 rand.PCG
+	if err = zc2.UnmarshalBinary(zd1); err != nil {
+		return b, err
+	}
+	*v = zc2
+	return b, nil
+}
+
+// quarkEncodeLocal appends the encoding of *v to b.
+func quarkEncodeLocal(b []byte, v *Local) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "N")
+	b = msgp.AppendInt(b, v.N)
+	return b
+}
+
+// quarkDecodeLocal decodes one imports.Local from b into *v; depth counts the
+// containers around it.
+func quarkDecodeLocal(b []byte, v *Local, depth int) ([]byte, error) {
+	var err error
+	if err = codec2.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec2.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "N":
+			if v.N, b, err = msgp.ReadIntBytes(b); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec2.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
 }

@@ -4,13 +4,16 @@ package markers
 
 import (
 	"context"
+	"slices"
 	"sync"
 
 	"github.com/quarkgo/quark"
+	"github.com/quarkgo/quark/codec"
+	"github.com/tinylib/msgp/msgp"
 )
 
 // This file needs a quark runtime that supports this generator's output.
-const _ = quark.SupportPackageIsVersion1
+const _ = quark.SupportPackageIsVersion2
 
 // CacheType describes the Cache actor type.
 var CacheType = &quark.TypeDesc{
@@ -21,6 +24,17 @@ var CacheType = &quark.TypeDesc{
 		&cacheLookupMethod,
 		&cacheStoreMethod,
 		&cacheTouchMethod,
+	},
+	NewMessage: func(methodID uint32) quark.Message {
+		switch methodID {
+		case 0x14ed06f5: // Lookup
+			return cacheLookupPool.Get().(*cacheLookupMessage)
+		case 0x6adfb214: // Store
+			return cacheStorePool.Get().(*cacheStoreMessage)
+		case 0x2dc56af2: // Touch
+			return cacheTouchPool.Get().(*cacheTouchMessage)
+		}
+		return nil
 	},
 }
 
@@ -106,6 +120,122 @@ func (m *cacheLookupMessage) Release() {
 	cacheLookupPool.Put(m)
 }
 
+func (m *cacheLookupMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *cacheLookupMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("example.com/cache.Cache.Lookup arguments", err)
+	}
+	return codec.CheckTrailing("example.com/cache.Cache.Lookup arguments", rest)
+}
+
+func (m *cacheLookupMessage) CopyArgs() {}
+
+func (m *cacheLookupMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *cacheLookupMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("example.com/cache.Cache.Lookup results", err)
+	}
+	return codec.CheckTrailing("example.com/cache.Cache.Lookup results", rest)
+}
+
+func (m *cacheLookupMessage) CopyResults() {
+	m.res.Value = slices.Clone(m.res.Value)
+}
+
+func (v *cacheLookupArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "Key")
+	b = msgp.AppendString(b, v.Key)
+	return b
+}
+
+func (v *cacheLookupArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "Key":
+			if v.Key, b, err = msgp.ReadStringBytes(b); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+func (v *cacheLookupResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 2)
+	b = msgp.AppendString(b, "Value")
+	if v.Value == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = msgp.AppendBytes(b, v.Value)
+	}
+	b = msgp.AppendString(b, "Ok")
+	b = msgp.AppendBool(b, v.Ok)
+	return b
+}
+
+func (v *cacheLookupResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "Value":
+			if msgp.IsNil(b) {
+				if b, err = msgp.ReadNilBytes(b); err != nil {
+					return b, err
+				}
+				v.Value = nil
+			} else {
+				var zd3 []byte
+				if zd3, b, err = msgp.ReadBytesZC(b); err != nil {
+					return b, err
+				}
+				v.Value = make([]byte, len(zd3))
+				copy(v.Value, zd3)
+			}
+		case "Ok":
+			if v.Ok, b, err = msgp.ReadBoolBytes(b); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
 type cacheStoreArgs struct {
 	Key   string
 	Value []byte
@@ -131,6 +261,112 @@ func (m *cacheStoreMessage) Invoke(ctx context.Context, actor any) (err error) {
 func (m *cacheStoreMessage) Release() {
 	m.args, m.res = cacheStoreArgs{}, cacheStoreResults{}
 	cacheStorePool.Put(m)
+}
+
+func (m *cacheStoreMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *cacheStoreMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("example.com/cache.Cache.Store arguments", err)
+	}
+	return codec.CheckTrailing("example.com/cache.Cache.Store arguments", rest)
+}
+
+func (m *cacheStoreMessage) CopyArgs() {
+	m.args.Value = slices.Clone(m.args.Value)
+}
+
+func (m *cacheStoreMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *cacheStoreMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("example.com/cache.Cache.Store results", err)
+	}
+	return codec.CheckTrailing("example.com/cache.Cache.Store results", rest)
+}
+
+func (m *cacheStoreMessage) CopyResults() {}
+
+func (v *cacheStoreArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 2)
+	b = msgp.AppendString(b, "Key")
+	b = msgp.AppendString(b, v.Key)
+	b = msgp.AppendString(b, "Value")
+	if v.Value == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = msgp.AppendBytes(b, v.Value)
+	}
+	return b
+}
+
+func (v *cacheStoreArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "Key":
+			if v.Key, b, err = msgp.ReadStringBytes(b); err != nil {
+				return b, err
+			}
+		case "Value":
+			if msgp.IsNil(b) {
+				if b, err = msgp.ReadNilBytes(b); err != nil {
+					return b, err
+				}
+				v.Value = nil
+			} else {
+				var zd3 []byte
+				if zd3, b, err = msgp.ReadBytesZC(b); err != nil {
+					return b, err
+				}
+				v.Value = make([]byte, len(zd3))
+				copy(v.Value, zd3)
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+func (v *cacheStoreResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 0)
+	return b
+}
+
+func (v *cacheStoreResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
 }
 
 type cacheTouchArgs struct {
@@ -159,11 +395,102 @@ func (m *cacheTouchMessage) Release() {
 	cacheTouchPool.Put(m)
 }
 
+func (m *cacheTouchMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *cacheTouchMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("example.com/cache.Cache.Touch arguments", err)
+	}
+	return codec.CheckTrailing("example.com/cache.Cache.Touch arguments", rest)
+}
+
+func (m *cacheTouchMessage) CopyArgs() {}
+
+func (m *cacheTouchMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *cacheTouchMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("example.com/cache.Cache.Touch results", err)
+	}
+	return codec.CheckTrailing("example.com/cache.Cache.Touch results", rest)
+}
+
+func (m *cacheTouchMessage) CopyResults() {}
+
+func (v *cacheTouchArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "Key")
+	b = msgp.AppendString(b, v.Key)
+	return b
+}
+
+func (v *cacheTouchArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "Key":
+			if v.Key, b, err = msgp.ReadStringBytes(b); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+func (v *cacheTouchResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 0)
+	return b
+}
+
+func (v *cacheTouchResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
 // PlainType describes the Plain actor type.
 var PlainType = &quark.TypeDesc{
 	Name: "markers.Plain",
 	Methods: []*quark.MethodDesc{
 		&plainDoMethod,
+	},
+	NewMessage: func(methodID uint32) quark.Message {
+		switch methodID {
+		case 0x65deb68d: // Do
+			return plainDoPool.Get().(*plainDoMessage)
+		}
+		return nil
 	},
 }
 
@@ -222,12 +549,93 @@ func (m *plainDoMessage) Release() {
 	plainDoPool.Put(m)
 }
 
+func (m *plainDoMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *plainDoMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("markers.Plain.Do arguments", err)
+	}
+	return codec.CheckTrailing("markers.Plain.Do arguments", rest)
+}
+
+func (m *plainDoMessage) CopyArgs() {}
+
+func (m *plainDoMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *plainDoMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("markers.Plain.Do results", err)
+	}
+	return codec.CheckTrailing("markers.Plain.Do results", rest)
+}
+
+func (m *plainDoMessage) CopyResults() {}
+
+func (v *plainDoArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 0)
+	return b
+}
+
+func (v *plainDoArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
+func (v *plainDoResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 0)
+	return b
+}
+
+func (v *plainDoResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
 // ReentrantType describes the Reentrant actor type.
 var ReentrantType = &quark.TypeDesc{
 	Name:      "markers.Reentrant",
 	Reentrant: true,
 	Methods: []*quark.MethodDesc{
 		&reentrantDoMethod,
+	},
+	NewMessage: func(methodID uint32) quark.Message {
+		switch methodID {
+		case 0x08b14446: // Do
+			return reentrantDoPool.Get().(*reentrantDoMessage)
+		}
+		return nil
 	},
 }
 
@@ -284,4 +692,78 @@ func (m *reentrantDoMessage) Invoke(ctx context.Context, actor any) (err error) 
 func (m *reentrantDoMessage) Release() {
 	m.args, m.res = reentrantDoArgs{}, reentrantDoResults{}
 	reentrantDoPool.Put(m)
+}
+
+func (m *reentrantDoMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *reentrantDoMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("markers.Reentrant.Do arguments", err)
+	}
+	return codec.CheckTrailing("markers.Reentrant.Do arguments", rest)
+}
+
+func (m *reentrantDoMessage) CopyArgs() {}
+
+func (m *reentrantDoMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *reentrantDoMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("markers.Reentrant.Do results", err)
+	}
+	return codec.CheckTrailing("markers.Reentrant.Do results", rest)
+}
+
+func (m *reentrantDoMessage) CopyResults() {}
+
+func (v *reentrantDoArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 0)
+	return b
+}
+
+func (v *reentrantDoArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
+func (v *reentrantDoResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 0)
+	return b
+}
+
+func (v *reentrantDoResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
 }

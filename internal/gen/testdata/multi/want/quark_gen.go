@@ -7,10 +7,12 @@ import (
 	"sync"
 
 	"github.com/quarkgo/quark"
+	"github.com/quarkgo/quark/codec"
+	"github.com/tinylib/msgp/msgp"
 )
 
 // This file needs a quark runtime that supports this generator's output.
-const _ = quark.SupportPackageIsVersion1
+const _ = quark.SupportPackageIsVersion2
 
 // ZerothType describes the Zeroth actor type.
 var ZerothType = &quark.TypeDesc{
@@ -18,6 +20,15 @@ var ZerothType = &quark.TypeDesc{
 	Methods: []*quark.MethodDesc{
 		&zerothZedMethod,
 		&zerothAlphaMethod,
+	},
+	NewMessage: func(methodID uint32) quark.Message {
+		switch methodID {
+		case 0x9c3cd0d3: // Zed
+			return zerothZedPool.Get().(*zerothZedMessage)
+		case 0x275ffa70: // Alpha
+			return zerothAlphaPool.Get().(*zerothAlphaMessage)
+		}
+		return nil
 	},
 }
 
@@ -87,6 +98,80 @@ func (m *zerothZedMessage) Release() {
 	zerothZedPool.Put(m)
 }
 
+func (m *zerothZedMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *zerothZedMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("multi.Zeroth.Zed arguments", err)
+	}
+	return codec.CheckTrailing("multi.Zeroth.Zed arguments", rest)
+}
+
+func (m *zerothZedMessage) CopyArgs() {}
+
+func (m *zerothZedMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *zerothZedMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("multi.Zeroth.Zed results", err)
+	}
+	return codec.CheckTrailing("multi.Zeroth.Zed results", rest)
+}
+
+func (m *zerothZedMessage) CopyResults() {}
+
+func (v *zerothZedArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 0)
+	return b
+}
+
+func (v *zerothZedArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
+func (v *zerothZedResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 0)
+	return b
+}
+
+func (v *zerothZedResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
 type zerothAlphaArgs struct{}
 
 type zerothAlphaResults struct{}
@@ -111,11 +196,92 @@ func (m *zerothAlphaMessage) Release() {
 	zerothAlphaPool.Put(m)
 }
 
+func (m *zerothAlphaMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *zerothAlphaMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("multi.Zeroth.Alpha arguments", err)
+	}
+	return codec.CheckTrailing("multi.Zeroth.Alpha arguments", rest)
+}
+
+func (m *zerothAlphaMessage) CopyArgs() {}
+
+func (m *zerothAlphaMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *zerothAlphaMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("multi.Zeroth.Alpha results", err)
+	}
+	return codec.CheckTrailing("multi.Zeroth.Alpha results", rest)
+}
+
+func (m *zerothAlphaMessage) CopyResults() {}
+
+func (v *zerothAlphaArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 0)
+	return b
+}
+
+func (v *zerothAlphaArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
+func (v *zerothAlphaResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 0)
+	return b
+}
+
+func (v *zerothAlphaResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
 // SecondType describes the Second actor type.
 var SecondType = &quark.TypeDesc{
 	Name: "multi.Second",
 	Methods: []*quark.MethodDesc{
 		&secondTwoMethod,
+	},
+	NewMessage: func(methodID uint32) quark.Message {
+		switch methodID {
+		case 0xe45d9be8: // Two
+			return secondTwoPool.Get().(*secondTwoMessage)
+		}
+		return nil
 	},
 }
 
@@ -174,11 +340,92 @@ func (m *secondTwoMessage) Release() {
 	secondTwoPool.Put(m)
 }
 
+func (m *secondTwoMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *secondTwoMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("multi.Second.Two arguments", err)
+	}
+	return codec.CheckTrailing("multi.Second.Two arguments", rest)
+}
+
+func (m *secondTwoMessage) CopyArgs() {}
+
+func (m *secondTwoMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *secondTwoMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("multi.Second.Two results", err)
+	}
+	return codec.CheckTrailing("multi.Second.Two results", rest)
+}
+
+func (m *secondTwoMessage) CopyResults() {}
+
+func (v *secondTwoArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 0)
+	return b
+}
+
+func (v *secondTwoArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
+func (v *secondTwoResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 0)
+	return b
+}
+
+func (v *secondTwoResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
 // FirstType describes the First actor type.
 var FirstType = &quark.TypeDesc{
 	Name: "multi.First",
 	Methods: []*quark.MethodDesc{
 		&firstOneMethod,
+	},
+	NewMessage: func(methodID uint32) quark.Message {
+		switch methodID {
+		case 0x7519be30: // One
+			return firstOnePool.Get().(*firstOneMessage)
+		}
+		return nil
 	},
 }
 
@@ -235,4 +482,78 @@ func (m *firstOneMessage) Invoke(ctx context.Context, actor any) (err error) {
 func (m *firstOneMessage) Release() {
 	m.args, m.res = firstOneArgs{}, firstOneResults{}
 	firstOnePool.Put(m)
+}
+
+func (m *firstOneMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *firstOneMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("multi.First.One arguments", err)
+	}
+	return codec.CheckTrailing("multi.First.One arguments", rest)
+}
+
+func (m *firstOneMessage) CopyArgs() {}
+
+func (m *firstOneMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *firstOneMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("multi.First.One results", err)
+	}
+	return codec.CheckTrailing("multi.First.One results", rest)
+}
+
+func (m *firstOneMessage) CopyResults() {}
+
+func (v *firstOneArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 0)
+	return b
+}
+
+func (v *firstOneArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
+func (v *firstOneResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 0)
+	return b
+}
+
+func (v *firstOneResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
 }

@@ -32,3 +32,23 @@ type Clash interface {
 type lower interface {
 	ping(ctx context.Context) error
 }
+
+// b and v are named like the parameters of the generated helpers, which
+// therefore use other names.
+type b struct {
+	Next *b
+	Vs   []v
+}
+
+type v int
+
+// Shadow passes them.
+//
+//quark:actor
+type Shadow interface {
+	Pass(ctx context.Context, x b, y map[v]b) (b, error)
+}
+
+// quarkDecodev is the package's own: the generated decoder of v takes
+// another name.
+func quarkDecodev() {}

@@ -4,13 +4,16 @@ package names
 
 import (
 	"context"
+	"slices"
 	"sync"
 
 	"github.com/quarkgo/quark"
+	"github.com/quarkgo/quark/codec"
+	"github.com/tinylib/msgp/msgp"
 )
 
 // This file needs a quark runtime that supports this generator's output.
-const _ = quark.SupportPackageIsVersion1
+const _ = quark.SupportPackageIsVersion2
 
 // ClashType describes the Clash actor type.
 var ClashType = &quark.TypeDesc{
@@ -23,6 +26,25 @@ var ClashType = &quark.TypeDesc{
 		&clashErrNameMethod,
 		&clashReceiversMethod,
 		&clashOneWayNamedMethod,
+	},
+	NewMessage: func(methodID uint32) quark.Message {
+		switch methodID {
+		case 0x1c823c32: // Locals
+			return clashLocalsPool.Get().(*clashLocalsMessage)
+		case 0x65a26bae: // Unnamed
+			return clashUnnamedPool.Get().(*clashUnnamedMessage)
+		case 0x359a7f6c: // Blank
+			return clashBlankPool.Get().(*clashBlankMessage)
+		case 0x050c20ab: // Fields
+			return clashFieldsPool.Get().(*clashFieldsMessage)
+		case 0xc8edd50a: // ErrName
+			return clashErrNamePool.Get().(*clashErrNameMessage)
+		case 0xac48d6a8: // Receivers
+			return clashReceiversPool.Get().(*clashReceiversMessage)
+		case 0x3c4925de: // OneWayNamed
+			return clashOneWayNamedPool.Get().(*clashOneWayNamedMessage)
+		}
+		return nil
 	},
 }
 
@@ -174,6 +196,112 @@ func (m *clashLocalsMessage) Release() {
 	clashLocalsPool.Put(m)
 }
 
+func (m *clashLocalsMessage) AppendArgs(b_ []byte) []byte { return m.args.encode(b_) }
+
+func (m *clashLocalsMessage) ReadArgs(b_ []byte) error {
+	rest, err := m.args.decode(b_, 0)
+	if err != nil {
+		return codec.Corrupt("names.Clash.Locals arguments", err)
+	}
+	return codec.CheckTrailing("names.Clash.Locals arguments", rest)
+}
+
+func (m *clashLocalsMessage) CopyArgs() {}
+
+func (m *clashLocalsMessage) AppendResults(b_ []byte) []byte { return m.res.encode(b_) }
+
+func (m *clashLocalsMessage) ReadResults(b_ []byte) error {
+	rest, err := m.res.decode(b_, 0)
+	if err != nil {
+		return codec.Corrupt("names.Clash.Locals results", err)
+	}
+	return codec.CheckTrailing("names.Clash.Locals results", rest)
+}
+
+func (m *clashLocalsMessage) CopyResults() {}
+
+func (v_ *clashLocalsArgs) encode(b_ []byte) []byte {
+	b_ = msgp.AppendMapHeader(b_, 3)
+	b_ = msgp.AppendString(b_, "R")
+	b_ = msgp.AppendInt(b_, v_.R)
+	b_ = msgp.AppendString(b_, "M")
+	b_ = msgp.AppendString(b_, v_.M)
+	b_ = msgp.AppendString(b_, "Err")
+	b_ = msgp.AppendBool(b_, v_.Err)
+	return b_
+}
+
+func (v_ *clashLocalsArgs) decode(b_ []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b_, err
+	}
+	var zn1 int
+	if zn1, b_, err = codec.ReadMapLen(b_); err != nil {
+		return b_, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b_, err = msgp.ReadMapKeyZC(b_); err != nil {
+			return b_, err
+		}
+		switch string(zk2) {
+		case "R":
+			if v_.R, b_, err = msgp.ReadIntBytes(b_); err != nil {
+				return b_, err
+			}
+		case "M":
+			if v_.M, b_, err = msgp.ReadStringBytes(b_); err != nil {
+				return b_, err
+			}
+		case "Err":
+			if v_.Err, b_, err = msgp.ReadBoolBytes(b_); err != nil {
+				return b_, err
+			}
+		default:
+			if b_, err = codec.Skip(b_); err != nil {
+				return b_, err
+			}
+		}
+	}
+	return b_, nil
+}
+
+func (v_ *clashLocalsResults) encode(b_ []byte) []byte {
+	b_ = msgp.AppendMapHeader(b_, 1)
+	b_ = msgp.AppendString(b_, "R0")
+	b_ = msgp.AppendInt64(b_, v_.R0)
+	return b_
+}
+
+func (v_ *clashLocalsResults) decode(b_ []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b_, err
+	}
+	var zn1 int
+	if zn1, b_, err = codec.ReadMapLen(b_); err != nil {
+		return b_, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b_, err = msgp.ReadMapKeyZC(b_); err != nil {
+			return b_, err
+		}
+		switch string(zk2) {
+		case "R0":
+			if v_.R0, b_, err = msgp.ReadInt64Bytes(b_); err != nil {
+				return b_, err
+			}
+		default:
+			if b_, err = codec.Skip(b_); err != nil {
+				return b_, err
+			}
+		}
+	}
+	return b_, nil
+}
+
 type clashUnnamedArgs struct {
 	A0 int
 	A1 string
@@ -202,6 +330,112 @@ func (m *clashUnnamedMessage) Invoke(ctx context.Context, actor any) (err error)
 func (m *clashUnnamedMessage) Release() {
 	m.args, m.res = clashUnnamedArgs{}, clashUnnamedResults{}
 	clashUnnamedPool.Put(m)
+}
+
+func (m *clashUnnamedMessage) AppendArgs(b_ []byte) []byte { return m.args.encode(b_) }
+
+func (m *clashUnnamedMessage) ReadArgs(b_ []byte) error {
+	rest, err := m.args.decode(b_, 0)
+	if err != nil {
+		return codec.Corrupt("names.Clash.Unnamed arguments", err)
+	}
+	return codec.CheckTrailing("names.Clash.Unnamed arguments", rest)
+}
+
+func (m *clashUnnamedMessage) CopyArgs() {}
+
+func (m *clashUnnamedMessage) AppendResults(b_ []byte) []byte { return m.res.encode(b_) }
+
+func (m *clashUnnamedMessage) ReadResults(b_ []byte) error {
+	rest, err := m.res.decode(b_, 0)
+	if err != nil {
+		return codec.Corrupt("names.Clash.Unnamed results", err)
+	}
+	return codec.CheckTrailing("names.Clash.Unnamed results", rest)
+}
+
+func (m *clashUnnamedMessage) CopyResults() {}
+
+func (v_ *clashUnnamedArgs) encode(b_ []byte) []byte {
+	b_ = msgp.AppendMapHeader(b_, 2)
+	b_ = msgp.AppendString(b_, "A0")
+	b_ = msgp.AppendInt(b_, v_.A0)
+	b_ = msgp.AppendString(b_, "A1")
+	b_ = msgp.AppendString(b_, v_.A1)
+	return b_
+}
+
+func (v_ *clashUnnamedArgs) decode(b_ []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b_, err
+	}
+	var zn1 int
+	if zn1, b_, err = codec.ReadMapLen(b_); err != nil {
+		return b_, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b_, err = msgp.ReadMapKeyZC(b_); err != nil {
+			return b_, err
+		}
+		switch string(zk2) {
+		case "A0":
+			if v_.A0, b_, err = msgp.ReadIntBytes(b_); err != nil {
+				return b_, err
+			}
+		case "A1":
+			if v_.A1, b_, err = msgp.ReadStringBytes(b_); err != nil {
+				return b_, err
+			}
+		default:
+			if b_, err = codec.Skip(b_); err != nil {
+				return b_, err
+			}
+		}
+	}
+	return b_, nil
+}
+
+func (v_ *clashUnnamedResults) encode(b_ []byte) []byte {
+	b_ = msgp.AppendMapHeader(b_, 2)
+	b_ = msgp.AppendString(b_, "R0")
+	b_ = msgp.AppendInt(b_, v_.R0)
+	b_ = msgp.AppendString(b_, "R1")
+	b_ = msgp.AppendString(b_, v_.R1)
+	return b_
+}
+
+func (v_ *clashUnnamedResults) decode(b_ []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b_, err
+	}
+	var zn1 int
+	if zn1, b_, err = codec.ReadMapLen(b_); err != nil {
+		return b_, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b_, err = msgp.ReadMapKeyZC(b_); err != nil {
+			return b_, err
+		}
+		switch string(zk2) {
+		case "R0":
+			if v_.R0, b_, err = msgp.ReadIntBytes(b_); err != nil {
+				return b_, err
+			}
+		case "R1":
+			if v_.R1, b_, err = msgp.ReadStringBytes(b_); err != nil {
+				return b_, err
+			}
+		default:
+			if b_, err = codec.Skip(b_); err != nil {
+				return b_, err
+			}
+		}
+	}
+	return b_, nil
 }
 
 type clashBlankArgs struct {
@@ -235,6 +469,118 @@ func (m *clashBlankMessage) Release() {
 	clashBlankPool.Put(m)
 }
 
+func (m *clashBlankMessage) AppendArgs(b_ []byte) []byte { return m.args.encode(b_) }
+
+func (m *clashBlankMessage) ReadArgs(b_ []byte) error {
+	rest, err := m.args.decode(b_, 0)
+	if err != nil {
+		return codec.Corrupt("names.Clash.Blank arguments", err)
+	}
+	return codec.CheckTrailing("names.Clash.Blank arguments", rest)
+}
+
+func (m *clashBlankMessage) CopyArgs() {}
+
+func (m *clashBlankMessage) AppendResults(b_ []byte) []byte { return m.res.encode(b_) }
+
+func (m *clashBlankMessage) ReadResults(b_ []byte) error {
+	rest, err := m.res.decode(b_, 0)
+	if err != nil {
+		return codec.Corrupt("names.Clash.Blank results", err)
+	}
+	return codec.CheckTrailing("names.Clash.Blank results", rest)
+}
+
+func (m *clashBlankMessage) CopyResults() {}
+
+func (v_ *clashBlankArgs) encode(b_ []byte) []byte {
+	b_ = msgp.AppendMapHeader(b_, 3)
+	b_ = msgp.AppendString(b_, "A")
+	b_ = msgp.AppendInt(b_, v_.A)
+	b_ = msgp.AppendString(b_, "A1")
+	b_ = msgp.AppendString(b_, v_.A1)
+	b_ = msgp.AppendString(b_, "C")
+	b_ = msgp.AppendBool(b_, v_.C)
+	return b_
+}
+
+func (v_ *clashBlankArgs) decode(b_ []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b_, err
+	}
+	var zn1 int
+	if zn1, b_, err = codec.ReadMapLen(b_); err != nil {
+		return b_, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b_, err = msgp.ReadMapKeyZC(b_); err != nil {
+			return b_, err
+		}
+		switch string(zk2) {
+		case "A":
+			if v_.A, b_, err = msgp.ReadIntBytes(b_); err != nil {
+				return b_, err
+			}
+		case "A1":
+			if v_.A1, b_, err = msgp.ReadStringBytes(b_); err != nil {
+				return b_, err
+			}
+		case "C":
+			if v_.C, b_, err = msgp.ReadBoolBytes(b_); err != nil {
+				return b_, err
+			}
+		default:
+			if b_, err = codec.Skip(b_); err != nil {
+				return b_, err
+			}
+		}
+	}
+	return b_, nil
+}
+
+func (v_ *clashBlankResults) encode(b_ []byte) []byte {
+	b_ = msgp.AppendMapHeader(b_, 2)
+	b_ = msgp.AppendString(b_, "R0")
+	b_ = msgp.AppendInt(b_, v_.R0)
+	b_ = msgp.AppendString(b_, "Total")
+	b_ = msgp.AppendInt(b_, v_.Total)
+	return b_
+}
+
+func (v_ *clashBlankResults) decode(b_ []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b_, err
+	}
+	var zn1 int
+	if zn1, b_, err = codec.ReadMapLen(b_); err != nil {
+		return b_, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b_, err = msgp.ReadMapKeyZC(b_); err != nil {
+			return b_, err
+		}
+		switch string(zk2) {
+		case "R0":
+			if v_.R0, b_, err = msgp.ReadIntBytes(b_); err != nil {
+				return b_, err
+			}
+		case "Total":
+			if v_.Total, b_, err = msgp.ReadIntBytes(b_); err != nil {
+				return b_, err
+			}
+		default:
+			if b_, err = codec.Skip(b_); err != nil {
+				return b_, err
+			}
+		}
+	}
+	return b_, nil
+}
+
 type clashFieldsArgs struct {
 	N  int
 	N_ int
@@ -264,6 +610,108 @@ func (m *clashFieldsMessage) Release() {
 	clashFieldsPool.Put(m)
 }
 
+func (m *clashFieldsMessage) AppendArgs(b_ []byte) []byte { return m.args.encode(b_) }
+
+func (m *clashFieldsMessage) ReadArgs(b_ []byte) error {
+	rest, err := m.args.decode(b_, 0)
+	if err != nil {
+		return codec.Corrupt("names.Clash.Fields arguments", err)
+	}
+	return codec.CheckTrailing("names.Clash.Fields arguments", rest)
+}
+
+func (m *clashFieldsMessage) CopyArgs() {}
+
+func (m *clashFieldsMessage) AppendResults(b_ []byte) []byte { return m.res.encode(b_) }
+
+func (m *clashFieldsMessage) ReadResults(b_ []byte) error {
+	rest, err := m.res.decode(b_, 0)
+	if err != nil {
+		return codec.Corrupt("names.Clash.Fields results", err)
+	}
+	return codec.CheckTrailing("names.Clash.Fields results", rest)
+}
+
+func (m *clashFieldsMessage) CopyResults() {}
+
+func (v_ *clashFieldsArgs) encode(b_ []byte) []byte {
+	b_ = msgp.AppendMapHeader(b_, 4)
+	b_ = msgp.AppendString(b_, "N")
+	b_ = msgp.AppendInt(b_, v_.N)
+	b_ = msgp.AppendString(b_, "N_")
+	b_ = msgp.AppendInt(b_, v_.N_)
+	b_ = msgp.AppendString(b_, "A1")
+	b_ = msgp.AppendString(b_, v_.A1)
+	b_ = msgp.AppendString(b_, "A3")
+	b_ = msgp.AppendString(b_, v_.A3)
+	return b_
+}
+
+func (v_ *clashFieldsArgs) decode(b_ []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b_, err
+	}
+	var zn1 int
+	if zn1, b_, err = codec.ReadMapLen(b_); err != nil {
+		return b_, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b_, err = msgp.ReadMapKeyZC(b_); err != nil {
+			return b_, err
+		}
+		switch string(zk2) {
+		case "N":
+			if v_.N, b_, err = msgp.ReadIntBytes(b_); err != nil {
+				return b_, err
+			}
+		case "N_":
+			if v_.N_, b_, err = msgp.ReadIntBytes(b_); err != nil {
+				return b_, err
+			}
+		case "A1":
+			if v_.A1, b_, err = msgp.ReadStringBytes(b_); err != nil {
+				return b_, err
+			}
+		case "A3":
+			if v_.A3, b_, err = msgp.ReadStringBytes(b_); err != nil {
+				return b_, err
+			}
+		default:
+			if b_, err = codec.Skip(b_); err != nil {
+				return b_, err
+			}
+		}
+	}
+	return b_, nil
+}
+
+func (v_ *clashFieldsResults) encode(b_ []byte) []byte {
+	b_ = msgp.AppendMapHeader(b_, 0)
+	return b_
+}
+
+func (v_ *clashFieldsResults) decode(b_ []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b_, err
+	}
+	var zn1 int
+	if zn1, b_, err = codec.ReadMapLen(b_); err != nil {
+		return b_, err
+	}
+	for range zn1 {
+		if b_, err = codec.Skip(b_); err != nil {
+			return b_, err
+		}
+		if b_, err = codec.Skip(b_); err != nil {
+			return b_, err
+		}
+	}
+	return b_, nil
+}
+
 type clashErrNameArgs struct {
 	R0 int
 }
@@ -290,6 +738,100 @@ func (m *clashErrNameMessage) Invoke(ctx context.Context, actor any) (err error)
 func (m *clashErrNameMessage) Release() {
 	m.args, m.res = clashErrNameArgs{}, clashErrNameResults{}
 	clashErrNamePool.Put(m)
+}
+
+func (m *clashErrNameMessage) AppendArgs(b_ []byte) []byte { return m.args.encode(b_) }
+
+func (m *clashErrNameMessage) ReadArgs(b_ []byte) error {
+	rest, err := m.args.decode(b_, 0)
+	if err != nil {
+		return codec.Corrupt("names.Clash.ErrName arguments", err)
+	}
+	return codec.CheckTrailing("names.Clash.ErrName arguments", rest)
+}
+
+func (m *clashErrNameMessage) CopyArgs() {}
+
+func (m *clashErrNameMessage) AppendResults(b_ []byte) []byte { return m.res.encode(b_) }
+
+func (m *clashErrNameMessage) ReadResults(b_ []byte) error {
+	rest, err := m.res.decode(b_, 0)
+	if err != nil {
+		return codec.Corrupt("names.Clash.ErrName results", err)
+	}
+	return codec.CheckTrailing("names.Clash.ErrName results", rest)
+}
+
+func (m *clashErrNameMessage) CopyResults() {}
+
+func (v_ *clashErrNameArgs) encode(b_ []byte) []byte {
+	b_ = msgp.AppendMapHeader(b_, 1)
+	b_ = msgp.AppendString(b_, "R0")
+	b_ = msgp.AppendInt(b_, v_.R0)
+	return b_
+}
+
+func (v_ *clashErrNameArgs) decode(b_ []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b_, err
+	}
+	var zn1 int
+	if zn1, b_, err = codec.ReadMapLen(b_); err != nil {
+		return b_, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b_, err = msgp.ReadMapKeyZC(b_); err != nil {
+			return b_, err
+		}
+		switch string(zk2) {
+		case "R0":
+			if v_.R0, b_, err = msgp.ReadIntBytes(b_); err != nil {
+				return b_, err
+			}
+		default:
+			if b_, err = codec.Skip(b_); err != nil {
+				return b_, err
+			}
+		}
+	}
+	return b_, nil
+}
+
+func (v_ *clashErrNameResults) encode(b_ []byte) []byte {
+	b_ = msgp.AppendMapHeader(b_, 1)
+	b_ = msgp.AppendString(b_, "R1")
+	b_ = msgp.AppendInt(b_, v_.R1)
+	return b_
+}
+
+func (v_ *clashErrNameResults) decode(b_ []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b_, err
+	}
+	var zn1 int
+	if zn1, b_, err = codec.ReadMapLen(b_); err != nil {
+		return b_, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b_, err = msgp.ReadMapKeyZC(b_); err != nil {
+			return b_, err
+		}
+		switch string(zk2) {
+		case "R1":
+			if v_.R1, b_, err = msgp.ReadIntBytes(b_); err != nil {
+				return b_, err
+			}
+		default:
+			if b_, err = codec.Skip(b_); err != nil {
+				return b_, err
+			}
+		}
+	}
+	return b_, nil
 }
 
 type clashReceiversArgs struct {
@@ -321,6 +863,108 @@ func (m *clashReceiversMessage) Release() {
 	clashReceiversPool.Put(m)
 }
 
+func (m *clashReceiversMessage) AppendArgs(b_ []byte) []byte { return m.args.encode(b_) }
+
+func (m *clashReceiversMessage) ReadArgs(b_ []byte) error {
+	rest, err := m.args.decode(b_, 0)
+	if err != nil {
+		return codec.Corrupt("names.Clash.Receivers arguments", err)
+	}
+	return codec.CheckTrailing("names.Clash.Receivers arguments", rest)
+}
+
+func (m *clashReceiversMessage) CopyArgs() {}
+
+func (m *clashReceiversMessage) AppendResults(b_ []byte) []byte { return m.res.encode(b_) }
+
+func (m *clashReceiversMessage) ReadResults(b_ []byte) error {
+	rest, err := m.res.decode(b_, 0)
+	if err != nil {
+		return codec.Corrupt("names.Clash.Receivers results", err)
+	}
+	return codec.CheckTrailing("names.Clash.Receivers results", rest)
+}
+
+func (m *clashReceiversMessage) CopyResults() {}
+
+func (v_ *clashReceiversArgs) encode(b_ []byte) []byte {
+	b_ = msgp.AppendMapHeader(b_, 4)
+	b_ = msgp.AppendString(b_, "R")
+	b_ = msgp.AppendInt(b_, v_.R)
+	b_ = msgp.AppendString(b_, "R_")
+	b_ = msgp.AppendInt(b_, v_.R_)
+	b_ = msgp.AppendString(b_, "M")
+	b_ = msgp.AppendInt(b_, v_.M)
+	b_ = msgp.AppendString(b_, "M_")
+	b_ = msgp.AppendInt(b_, v_.M_)
+	return b_
+}
+
+func (v_ *clashReceiversArgs) decode(b_ []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b_, err
+	}
+	var zn1 int
+	if zn1, b_, err = codec.ReadMapLen(b_); err != nil {
+		return b_, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b_, err = msgp.ReadMapKeyZC(b_); err != nil {
+			return b_, err
+		}
+		switch string(zk2) {
+		case "R":
+			if v_.R, b_, err = msgp.ReadIntBytes(b_); err != nil {
+				return b_, err
+			}
+		case "R_":
+			if v_.R_, b_, err = msgp.ReadIntBytes(b_); err != nil {
+				return b_, err
+			}
+		case "M":
+			if v_.M, b_, err = msgp.ReadIntBytes(b_); err != nil {
+				return b_, err
+			}
+		case "M_":
+			if v_.M_, b_, err = msgp.ReadIntBytes(b_); err != nil {
+				return b_, err
+			}
+		default:
+			if b_, err = codec.Skip(b_); err != nil {
+				return b_, err
+			}
+		}
+	}
+	return b_, nil
+}
+
+func (v_ *clashReceiversResults) encode(b_ []byte) []byte {
+	b_ = msgp.AppendMapHeader(b_, 0)
+	return b_
+}
+
+func (v_ *clashReceiversResults) decode(b_ []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b_, err
+	}
+	var zn1 int
+	if zn1, b_, err = codec.ReadMapLen(b_); err != nil {
+		return b_, err
+	}
+	for range zn1 {
+		if b_, err = codec.Skip(b_); err != nil {
+			return b_, err
+		}
+		if b_, err = codec.Skip(b_); err != nil {
+			return b_, err
+		}
+	}
+	return b_, nil
+}
+
 type clashOneWayNamedArgs struct {
 	Ctx int
 }
@@ -347,11 +991,102 @@ func (m *clashOneWayNamedMessage) Release() {
 	clashOneWayNamedPool.Put(m)
 }
 
+func (m *clashOneWayNamedMessage) AppendArgs(b_ []byte) []byte { return m.args.encode(b_) }
+
+func (m *clashOneWayNamedMessage) ReadArgs(b_ []byte) error {
+	rest, err := m.args.decode(b_, 0)
+	if err != nil {
+		return codec.Corrupt("names.Clash.OneWayNamed arguments", err)
+	}
+	return codec.CheckTrailing("names.Clash.OneWayNamed arguments", rest)
+}
+
+func (m *clashOneWayNamedMessage) CopyArgs() {}
+
+func (m *clashOneWayNamedMessage) AppendResults(b_ []byte) []byte { return m.res.encode(b_) }
+
+func (m *clashOneWayNamedMessage) ReadResults(b_ []byte) error {
+	rest, err := m.res.decode(b_, 0)
+	if err != nil {
+		return codec.Corrupt("names.Clash.OneWayNamed results", err)
+	}
+	return codec.CheckTrailing("names.Clash.OneWayNamed results", rest)
+}
+
+func (m *clashOneWayNamedMessage) CopyResults() {}
+
+func (v_ *clashOneWayNamedArgs) encode(b_ []byte) []byte {
+	b_ = msgp.AppendMapHeader(b_, 1)
+	b_ = msgp.AppendString(b_, "Ctx")
+	b_ = msgp.AppendInt(b_, v_.Ctx)
+	return b_
+}
+
+func (v_ *clashOneWayNamedArgs) decode(b_ []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b_, err
+	}
+	var zn1 int
+	if zn1, b_, err = codec.ReadMapLen(b_); err != nil {
+		return b_, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b_, err = msgp.ReadMapKeyZC(b_); err != nil {
+			return b_, err
+		}
+		switch string(zk2) {
+		case "Ctx":
+			if v_.Ctx, b_, err = msgp.ReadIntBytes(b_); err != nil {
+				return b_, err
+			}
+		default:
+			if b_, err = codec.Skip(b_); err != nil {
+				return b_, err
+			}
+		}
+	}
+	return b_, nil
+}
+
+func (v_ *clashOneWayNamedResults) encode(b_ []byte) []byte {
+	b_ = msgp.AppendMapHeader(b_, 0)
+	return b_
+}
+
+func (v_ *clashOneWayNamedResults) decode(b_ []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b_, err
+	}
+	var zn1 int
+	if zn1, b_, err = codec.ReadMapLen(b_); err != nil {
+		return b_, err
+	}
+	for range zn1 {
+		if b_, err = codec.Skip(b_); err != nil {
+			return b_, err
+		}
+		if b_, err = codec.Skip(b_); err != nil {
+			return b_, err
+		}
+	}
+	return b_, nil
+}
+
 // lowerType describes the lower actor type.
 var lowerType = &quark.TypeDesc{
 	Name: "names.lower",
 	Methods: []*quark.MethodDesc{
 		&lowerpingMethod,
+	},
+	NewMessage: func(methodID uint32) quark.Message {
+		switch methodID {
+		case 0x21f55ba2: // ping
+			return lowerpingPool.Get().(*lowerpingMessage)
+		}
+		return nil
 	},
 }
 
@@ -408,4 +1143,416 @@ func (m *lowerpingMessage) Invoke(ctx context.Context, actor any) (err error) {
 func (m *lowerpingMessage) Release() {
 	m.args, m.res = lowerpingArgs{}, lowerpingResults{}
 	lowerpingPool.Put(m)
+}
+
+func (m *lowerpingMessage) AppendArgs(b_ []byte) []byte { return m.args.encode(b_) }
+
+func (m *lowerpingMessage) ReadArgs(b_ []byte) error {
+	rest, err := m.args.decode(b_, 0)
+	if err != nil {
+		return codec.Corrupt("names.lower.ping arguments", err)
+	}
+	return codec.CheckTrailing("names.lower.ping arguments", rest)
+}
+
+func (m *lowerpingMessage) CopyArgs() {}
+
+func (m *lowerpingMessage) AppendResults(b_ []byte) []byte { return m.res.encode(b_) }
+
+func (m *lowerpingMessage) ReadResults(b_ []byte) error {
+	rest, err := m.res.decode(b_, 0)
+	if err != nil {
+		return codec.Corrupt("names.lower.ping results", err)
+	}
+	return codec.CheckTrailing("names.lower.ping results", rest)
+}
+
+func (m *lowerpingMessage) CopyResults() {}
+
+func (v_ *lowerpingArgs) encode(b_ []byte) []byte {
+	b_ = msgp.AppendMapHeader(b_, 0)
+	return b_
+}
+
+func (v_ *lowerpingArgs) decode(b_ []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b_, err
+	}
+	var zn1 int
+	if zn1, b_, err = codec.ReadMapLen(b_); err != nil {
+		return b_, err
+	}
+	for range zn1 {
+		if b_, err = codec.Skip(b_); err != nil {
+			return b_, err
+		}
+		if b_, err = codec.Skip(b_); err != nil {
+			return b_, err
+		}
+	}
+	return b_, nil
+}
+
+func (v_ *lowerpingResults) encode(b_ []byte) []byte {
+	b_ = msgp.AppendMapHeader(b_, 0)
+	return b_
+}
+
+func (v_ *lowerpingResults) decode(b_ []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b_, err
+	}
+	var zn1 int
+	if zn1, b_, err = codec.ReadMapLen(b_); err != nil {
+		return b_, err
+	}
+	for range zn1 {
+		if b_, err = codec.Skip(b_); err != nil {
+			return b_, err
+		}
+		if b_, err = codec.Skip(b_); err != nil {
+			return b_, err
+		}
+	}
+	return b_, nil
+}
+
+// ShadowType describes the Shadow actor type.
+var ShadowType = &quark.TypeDesc{
+	Name: "names.Shadow",
+	Methods: []*quark.MethodDesc{
+		&shadowPassMethod,
+	},
+	NewMessage: func(methodID uint32) quark.Message {
+		switch methodID {
+		case 0x43c828ba: // Pass
+			return shadowPassPool.Get().(*shadowPassMessage)
+		}
+		return nil
+	},
+}
+
+var (
+	shadowPassMethod = quark.MethodDesc{ID: 0x43c828ba, Name: "Pass"}
+)
+
+// RegisterShadow registers the Shadow actor type on s. newActor is called once
+// per activation and returns the implementation.
+func RegisterShadow(s *quark.Silo, newActor func(*quark.Activation) Shadow, opts ...quark.TypeOption) error {
+	return s.Register(ShadowType, func(a *quark.Activation) any { return newActor(a) }, opts...)
+}
+
+// ShadowRef is a typed reference to one Shadow actor.
+type ShadowRef struct{ ref quark.Ref }
+
+// NewShadowRef returns a reference to the Shadow actor with key.
+func NewShadowRef(c quark.Caller, key quark.Key) ShadowRef {
+	return ShadowRef{ref: quark.NewRef(c, ShadowType, key)}
+}
+
+// ID returns the referenced actor's identity.
+func (r ShadowRef) ID() quark.ID { return r.ref.ID() }
+
+// Pass calls Shadow.Pass on the referenced actor.
+func (r ShadowRef) Pass(ctx context.Context, x b, y map[v]b) (r0 b, err error) {
+	m := shadowPassPool.Get().(*shadowPassMessage)
+	m.args.X = x
+	m.args.Y = y
+	err = r.ref.Call(ctx, m)
+	if m.Reclaim() {
+		r0 = m.res.R0
+		m.Release()
+	}
+	return r0, err
+}
+
+type shadowPassArgs struct {
+	X b
+	Y map[v]b
+}
+
+type shadowPassResults struct {
+	R0 b
+}
+
+type shadowPassMessage struct {
+	quark.Envelope
+	args shadowPassArgs
+	res  shadowPassResults
+}
+
+var shadowPassPool = sync.Pool{New: func() any { return new(shadowPassMessage) }}
+
+func (m *shadowPassMessage) Method() *quark.MethodDesc { return &shadowPassMethod }
+
+func (m *shadowPassMessage) Invoke(ctx context.Context, actor any) (err error) {
+	m.res.R0, err = actor.(Shadow).Pass(ctx, m.args.X, m.args.Y)
+	return err
+}
+
+func (m *shadowPassMessage) Release() {
+	m.args, m.res = shadowPassArgs{}, shadowPassResults{}
+	shadowPassPool.Put(m)
+}
+
+func (m *shadowPassMessage) AppendArgs(b_ []byte) []byte { return m.args.encode(b_) }
+
+func (m *shadowPassMessage) ReadArgs(b_ []byte) error {
+	rest, err := m.args.decode(b_, 0)
+	if err != nil {
+		return codec.Corrupt("names.Shadow.Pass arguments", err)
+	}
+	return codec.CheckTrailing("names.Shadow.Pass arguments", rest)
+}
+
+func (m *shadowPassMessage) CopyArgs() {
+	quarkCopyb(&m.args.X)
+	if m.args.Y != nil {
+		zm1 := make(map[v]b, len(m.args.Y))
+		for zk2, zv3 := range m.args.Y {
+			quarkCopyb(&zv3)
+			zm1[zk2] = zv3
+		}
+		m.args.Y = zm1
+	}
+}
+
+func (m *shadowPassMessage) AppendResults(b_ []byte) []byte { return m.res.encode(b_) }
+
+func (m *shadowPassMessage) ReadResults(b_ []byte) error {
+	rest, err := m.res.decode(b_, 0)
+	if err != nil {
+		return codec.Corrupt("names.Shadow.Pass results", err)
+	}
+	return codec.CheckTrailing("names.Shadow.Pass results", rest)
+}
+
+func (m *shadowPassMessage) CopyResults() {
+	quarkCopyb(&m.res.R0)
+}
+
+func (v_ *shadowPassArgs) encode(b_ []byte) []byte {
+	b_ = msgp.AppendMapHeader(b_, 2)
+	b_ = msgp.AppendString(b_, "X")
+	b_ = quarkEncodeb(b_, &v_.X)
+	b_ = msgp.AppendString(b_, "Y")
+	if v_.Y == nil {
+		b_ = msgp.AppendNil(b_)
+	} else {
+		b_ = msgp.AppendMapHeader(b_, uint32(len(v_.Y)))
+		for zk1, zv2 := range v_.Y {
+			b_ = quarkEncodev(b_, &zk1)
+			b_ = quarkEncodeb(b_, &zv2)
+		}
+	}
+	return b_
+}
+
+func (v_ *shadowPassArgs) decode(b_ []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b_, err
+	}
+	var zn1 int
+	if zn1, b_, err = codec.ReadMapLen(b_); err != nil {
+		return b_, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b_, err = msgp.ReadMapKeyZC(b_); err != nil {
+			return b_, err
+		}
+		switch string(zk2) {
+		case "X":
+			if b_, err = quarkDecodeb(b_, &v_.X, depth+1); err != nil {
+				return b_, err
+			}
+		case "Y":
+			if msgp.IsNil(b_) {
+				if b_, err = msgp.ReadNilBytes(b_); err != nil {
+					return b_, err
+				}
+				v_.Y = nil
+			} else {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b_, err
+				}
+				var zn3 int
+				if zn3, b_, err = codec.ReadMapLen(b_); err != nil {
+					return b_, err
+				}
+				zm4 := make(map[v]b, min(zn3, 26214))
+				for range zn3 {
+					var zk5 v
+					if b_, err = quarkDecodev_(b_, &zk5, depth+2); err != nil {
+						return b_, err
+					}
+					var zv6 b
+					if b_, err = quarkDecodeb(b_, &zv6, depth+2); err != nil {
+						return b_, err
+					}
+					zm4[zk5] = zv6
+				}
+				v_.Y = zm4
+			}
+		default:
+			if b_, err = codec.Skip(b_); err != nil {
+				return b_, err
+			}
+		}
+	}
+	return b_, nil
+}
+
+func (v_ *shadowPassResults) encode(b_ []byte) []byte {
+	b_ = msgp.AppendMapHeader(b_, 1)
+	b_ = msgp.AppendString(b_, "R0")
+	b_ = quarkEncodeb(b_, &v_.R0)
+	return b_
+}
+
+func (v_ *shadowPassResults) decode(b_ []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b_, err
+	}
+	var zn1 int
+	if zn1, b_, err = codec.ReadMapLen(b_); err != nil {
+		return b_, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b_, err = msgp.ReadMapKeyZC(b_); err != nil {
+			return b_, err
+		}
+		switch string(zk2) {
+		case "R0":
+			if b_, err = quarkDecodeb(b_, &v_.R0, depth+1); err != nil {
+				return b_, err
+			}
+		default:
+			if b_, err = codec.Skip(b_); err != nil {
+				return b_, err
+			}
+		}
+	}
+	return b_, nil
+}
+
+// quarkEncodeb appends the encoding of *v_ to b_.
+func quarkEncodeb(b_ []byte, v_ *b) []byte {
+	b_ = msgp.AppendMapHeader(b_, 2)
+	b_ = msgp.AppendString(b_, "Next")
+	if v_.Next == nil {
+		b_ = msgp.AppendNil(b_)
+	} else {
+		b_ = quarkEncodeb(b_, v_.Next)
+	}
+	b_ = msgp.AppendString(b_, "Vs")
+	if v_.Vs == nil {
+		b_ = msgp.AppendNil(b_)
+	} else {
+		b_ = msgp.AppendArrayHeader(b_, uint32(len(v_.Vs)))
+		for zi1 := range v_.Vs {
+			b_ = quarkEncodev(b_, &v_.Vs[zi1])
+		}
+	}
+	return b_
+}
+
+// quarkDecodeb decodes one names.b from b_ into *v_; depth counts the
+// containers around it.
+func quarkDecodeb(b_ []byte, v_ *b, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b_, err
+	}
+	var zn1 int
+	if zn1, b_, err = codec.ReadMapLen(b_); err != nil {
+		return b_, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b_, err = msgp.ReadMapKeyZC(b_); err != nil {
+			return b_, err
+		}
+		switch string(zk2) {
+		case "Next":
+			if msgp.IsNil(b_) {
+				if b_, err = msgp.ReadNilBytes(b_); err != nil {
+					return b_, err
+				}
+				v_.Next = nil
+			} else {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b_, err
+				}
+				zp3 := new(b)
+				if b_, err = quarkDecodeb(b_, zp3, depth+2); err != nil {
+					return b_, err
+				}
+				v_.Next = zp3
+			}
+		case "Vs":
+			if msgp.IsNil(b_) {
+				if b_, err = msgp.ReadNilBytes(b_); err != nil {
+					return b_, err
+				}
+				v_.Vs = nil
+			} else {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b_, err
+				}
+				var zn4 int
+				if zn4, b_, err = codec.ReadArrayLen(b_); err != nil {
+					return b_, err
+				}
+				zs5 := make([]v, 0, min(zn4, 131072))
+				var zz7 v
+				for zi6 := range zn4 {
+					zs5 = append(zs5, zz7)
+					if b_, err = quarkDecodev_(b_, &zs5[zi6], depth+2); err != nil {
+						return b_, err
+					}
+				}
+				v_.Vs = zs5
+			}
+		default:
+			if b_, err = codec.Skip(b_); err != nil {
+				return b_, err
+			}
+		}
+	}
+	return b_, nil
+}
+
+// quarkCopyb replaces the parts of *v_ that hold memory with copies.
+func quarkCopyb(v_ *b) {
+	if v_.Next != nil {
+		zp1 := new(b)
+		*zp1 = *v_.Next
+		quarkCopyb(zp1)
+		v_.Next = zp1
+	}
+	v_.Vs = slices.Clone(v_.Vs)
+}
+
+// quarkEncodev appends the encoding of *v_ to b_.
+func quarkEncodev(b_ []byte, v_ *v) []byte {
+	b_ = msgp.AppendInt(b_, int(*v_))
+	return b_
+}
+
+// quarkDecodev_ decodes one names.v from b_ into *v_; depth counts the
+// containers around it.
+func quarkDecodev_(b_ []byte, v_ *v, depth int) ([]byte, error) {
+	var err error
+	var zx1 int
+	if zx1, b_, err = msgp.ReadIntBytes(b_); err != nil {
+		return b_, err
+	}
+	*v_ = v(zx1)
+	return b_, nil
 }

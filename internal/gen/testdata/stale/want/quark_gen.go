@@ -7,10 +7,12 @@ import (
 	"sync"
 
 	"github.com/quarkgo/quark"
+	"github.com/quarkgo/quark/codec"
+	"github.com/tinylib/msgp/msgp"
 )
 
 // This file needs a quark runtime that supports this generator's output.
-const _ = quark.SupportPackageIsVersion1
+const _ = quark.SupportPackageIsVersion2
 
 // CounterType describes the Counter actor type.
 var CounterType = &quark.TypeDesc{
@@ -18,6 +20,15 @@ var CounterType = &quark.TypeDesc{
 	Methods: []*quark.MethodDesc{
 		&counterAddMethod,
 		&counterNewMethod,
+	},
+	NewMessage: func(methodID uint32) quark.Message {
+		switch methodID {
+		case 0xa089590d: // Add
+			return counterAddPool.Get().(*counterAddMessage)
+		case 0x2c1afad8: // New
+			return counterNewPool.Get().(*counterNewMessage)
+		}
+		return nil
 	},
 }
 
@@ -94,6 +105,100 @@ func (m *counterAddMessage) Release() {
 	counterAddPool.Put(m)
 }
 
+func (m *counterAddMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *counterAddMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("stale.Counter.Add arguments", err)
+	}
+	return codec.CheckTrailing("stale.Counter.Add arguments", rest)
+}
+
+func (m *counterAddMessage) CopyArgs() {}
+
+func (m *counterAddMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *counterAddMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("stale.Counter.Add results", err)
+	}
+	return codec.CheckTrailing("stale.Counter.Add results", rest)
+}
+
+func (m *counterAddMessage) CopyResults() {}
+
+func (v *counterAddArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "N")
+	b = msgp.AppendInt(b, v.N)
+	return b
+}
+
+func (v *counterAddArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "N":
+			if v.N, b, err = msgp.ReadIntBytes(b); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+func (v *counterAddResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "R0")
+	b = msgp.AppendInt(b, v.R0)
+	return b
+}
+
+func (v *counterAddResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "R0":
+			if v.R0, b, err = msgp.ReadIntBytes(b); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
 type counterNewArgs struct {
 	N string
 }
@@ -118,4 +223,88 @@ func (m *counterNewMessage) Invoke(ctx context.Context, actor any) (err error) {
 func (m *counterNewMessage) Release() {
 	m.args, m.res = counterNewArgs{}, counterNewResults{}
 	counterNewPool.Put(m)
+}
+
+func (m *counterNewMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *counterNewMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("stale.Counter.New arguments", err)
+	}
+	return codec.CheckTrailing("stale.Counter.New arguments", rest)
+}
+
+func (m *counterNewMessage) CopyArgs() {}
+
+func (m *counterNewMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *counterNewMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("stale.Counter.New results", err)
+	}
+	return codec.CheckTrailing("stale.Counter.New results", rest)
+}
+
+func (m *counterNewMessage) CopyResults() {}
+
+func (v *counterNewArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "N")
+	b = msgp.AppendString(b, v.N)
+	return b
+}
+
+func (v *counterNewArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "N":
+			if v.N, b, err = msgp.ReadStringBytes(b); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+func (v *counterNewResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 0)
+	return b
+}
+
+func (v *counterNewResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
 }

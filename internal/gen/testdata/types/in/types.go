@@ -3,11 +3,11 @@ package types
 
 import "context"
 
-// Holder is a struct with fields that could not be parameters themselves:
-// struct fields are not looked into.
+// Holder is a struct with unexported fields that could not be encoded:
+// only its exported fields travel.
 type Holder struct {
-	C  chan int
-	F  func()
+	c  chan int
+	f  func()
 	ID int
 }
 
@@ -16,6 +16,10 @@ type Pair[K comparable, V any] struct {
 	Key K
 	Val V
 }
+
+// IntPair is a defined type whose underlying type is an instance of Pair:
+// not itself generic, so it can be encoded.
+type IntPair Pair[int, string]
 
 // Names is a named slice.
 type Names []string
@@ -35,16 +39,19 @@ type Err = error
 //
 //quark:actor
 type Shapes interface {
-	// Structs passes structs holding channels and funcs.
+	// Structs passes structs holding channels and funcs in unexported
+	// fields.
 	Structs(ctx context.Context, h Holder, hp *Holder, hs []Holder) (Holder, error)
 	// Containers passes pointers, slices, arrays and maps.
 	Containers(ctx context.Context, p *int, s []string, a [4]byte, m map[string][]int) ([2]float64, error)
-	// Generic passes an instantiated generic type.
-	Generic(ctx context.Context, p Pair[string, int]) (Pair[int, Names], error)
-	// Anonymous passes literal struct and interface types.
-	Anonymous(ctx context.Context, s struct{ A, B int }, v interface{ Error() string }, x any) (error, error)
+	// Defined passes a type defined from a generic instance.
+	Defined(ctx context.Context, p IntPair) (Names, error)
+	// Anonymous passes a literal struct type.
+	Anonymous(ctx context.Context, s struct{ A, B int }) (struct{ N Names }, error)
 	// Recursive passes recursive types.
 	Recursive(ctx context.Context, t *Tree, n Nested) error
+	// Empty passes values with nothing in them.
+	Empty(ctx context.Context, z [0]int, e struct{}, es []struct{}, set map[string]struct{}) ([0]*Tree, error)
 	// Alias returns an alias of error.
 	Alias(ctx context.Context) Err
 }

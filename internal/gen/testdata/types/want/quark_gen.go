@@ -4,13 +4,17 @@ package types
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"sync"
 
 	"github.com/quarkgo/quark"
+	"github.com/quarkgo/quark/codec"
+	"github.com/tinylib/msgp/msgp"
 )
 
 // This file needs a quark runtime that supports this generator's output.
-const _ = quark.SupportPackageIsVersion1
+const _ = quark.SupportPackageIsVersion2
 
 // ShapesType describes the Shapes actor type.
 var ShapesType = &quark.TypeDesc{
@@ -18,19 +22,40 @@ var ShapesType = &quark.TypeDesc{
 	Methods: []*quark.MethodDesc{
 		&shapesStructsMethod,
 		&shapesContainersMethod,
-		&shapesGenericMethod,
+		&shapesDefinedMethod,
 		&shapesAnonymousMethod,
 		&shapesRecursiveMethod,
+		&shapesEmptyMethod,
 		&shapesAliasMethod,
+	},
+	NewMessage: func(methodID uint32) quark.Message {
+		switch methodID {
+		case 0xef854966: // Structs
+			return shapesStructsPool.Get().(*shapesStructsMessage)
+		case 0x6038f994: // Containers
+			return shapesContainersPool.Get().(*shapesContainersMessage)
+		case 0xd6fab475: // Defined
+			return shapesDefinedPool.Get().(*shapesDefinedMessage)
+		case 0xcebe9095: // Anonymous
+			return shapesAnonymousPool.Get().(*shapesAnonymousMessage)
+		case 0x11acbaec: // Recursive
+			return shapesRecursivePool.Get().(*shapesRecursiveMessage)
+		case 0x7bde8199: // Empty
+			return shapesEmptyPool.Get().(*shapesEmptyMessage)
+		case 0xc9ef0174: // Alias
+			return shapesAliasPool.Get().(*shapesAliasMessage)
+		}
+		return nil
 	},
 }
 
 var (
 	shapesStructsMethod    = quark.MethodDesc{ID: 0xef854966, Name: "Structs"}
 	shapesContainersMethod = quark.MethodDesc{ID: 0x6038f994, Name: "Containers"}
-	shapesGenericMethod    = quark.MethodDesc{ID: 0xa225b275, Name: "Generic"}
+	shapesDefinedMethod    = quark.MethodDesc{ID: 0xd6fab475, Name: "Defined"}
 	shapesAnonymousMethod  = quark.MethodDesc{ID: 0xcebe9095, Name: "Anonymous"}
 	shapesRecursiveMethod  = quark.MethodDesc{ID: 0x11acbaec, Name: "Recursive"}
+	shapesEmptyMethod      = quark.MethodDesc{ID: 0x7bde8199, Name: "Empty"}
 	shapesAliasMethod      = quark.MethodDesc{ID: 0xc9ef0174, Name: "Alias"}
 )
 
@@ -80,9 +105,9 @@ func (r ShapesRef) Containers(ctx context.Context, p *int, s []string, a [4]byte
 	return r0, err
 }
 
-// Generic calls Shapes.Generic on the referenced actor.
-func (r ShapesRef) Generic(ctx context.Context, p Pair[string, int]) (r0 Pair[int, Names], err error) {
-	m := shapesGenericPool.Get().(*shapesGenericMessage)
+// Defined calls Shapes.Defined on the referenced actor.
+func (r ShapesRef) Defined(ctx context.Context, p IntPair) (r0 Names, err error) {
+	m := shapesDefinedPool.Get().(*shapesDefinedMessage)
 	m.args.P = p
 	err = r.ref.Call(ctx, m)
 	if m.Reclaim() {
@@ -96,11 +121,9 @@ func (r ShapesRef) Generic(ctx context.Context, p Pair[string, int]) (r0 Pair[in
 func (r ShapesRef) Anonymous(ctx context.Context, s struct {
 	A int
 	B int
-}, v interface{ Error() string }, x any) (r0 error, err error) {
+}) (r0 struct{ N Names }, err error) {
 	m := shapesAnonymousPool.Get().(*shapesAnonymousMessage)
 	m.args.S = s
-	m.args.V = v
-	m.args.X = x
 	err = r.ref.Call(ctx, m)
 	if m.Reclaim() {
 		r0 = m.res.R0
@@ -119,6 +142,21 @@ func (r ShapesRef) Recursive(ctx context.Context, t *Tree, n Nested) (err error)
 		m.Release()
 	}
 	return err
+}
+
+// Empty calls Shapes.Empty on the referenced actor.
+func (r ShapesRef) Empty(ctx context.Context, z [0]int, e struct{}, es []struct{}, set map[string]struct{}) (r0 [0]*Tree, err error) {
+	m := shapesEmptyPool.Get().(*shapesEmptyMessage)
+	m.args.Z = z
+	m.args.E = e
+	m.args.Es = es
+	m.args.Set = set
+	err = r.ref.Call(ctx, m)
+	if m.Reclaim() {
+		r0 = m.res.R0
+		m.Release()
+	}
+	return r0, err
 }
 
 // Alias calls Shapes.Alias on the referenced actor.
@@ -161,6 +199,162 @@ func (m *shapesStructsMessage) Release() {
 	shapesStructsPool.Put(m)
 }
 
+func (m *shapesStructsMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *shapesStructsMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("types.Shapes.Structs arguments", err)
+	}
+	return codec.CheckTrailing("types.Shapes.Structs arguments", rest)
+}
+
+func (m *shapesStructsMessage) CopyArgs() {
+	if m.args.Hp != nil {
+		zp1 := new(Holder)
+		*zp1 = *m.args.Hp
+		m.args.Hp = zp1
+	}
+	m.args.Hs = slices.Clone(m.args.Hs)
+}
+
+func (m *shapesStructsMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *shapesStructsMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("types.Shapes.Structs results", err)
+	}
+	return codec.CheckTrailing("types.Shapes.Structs results", rest)
+}
+
+func (m *shapesStructsMessage) CopyResults() {}
+
+func (v *shapesStructsArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 3)
+	b = msgp.AppendString(b, "H")
+	b = quarkEncodeHolder(b, &v.H)
+	b = msgp.AppendString(b, "Hp")
+	if v.Hp == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = quarkEncodeHolder(b, v.Hp)
+	}
+	b = msgp.AppendString(b, "Hs")
+	if v.Hs == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = msgp.AppendArrayHeader(b, uint32(len(v.Hs)))
+		for zi1 := range v.Hs {
+			b = quarkEncodeHolder(b, &v.Hs[zi1])
+		}
+	}
+	return b
+}
+
+func (v *shapesStructsArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "H":
+			if b, err = quarkDecodeHolder(b, &v.H, depth+1); err != nil {
+				return b, err
+			}
+		case "Hp":
+			if msgp.IsNil(b) {
+				if b, err = msgp.ReadNilBytes(b); err != nil {
+					return b, err
+				}
+				v.Hp = nil
+			} else {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b, err
+				}
+				zp3 := new(Holder)
+				if b, err = quarkDecodeHolder(b, zp3, depth+2); err != nil {
+					return b, err
+				}
+				v.Hp = zp3
+			}
+		case "Hs":
+			if msgp.IsNil(b) {
+				if b, err = msgp.ReadNilBytes(b); err != nil {
+					return b, err
+				}
+				v.Hs = nil
+			} else {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b, err
+				}
+				var zn4 int
+				if zn4, b, err = codec.ReadArrayLen(b); err != nil {
+					return b, err
+				}
+				zs5 := make([]Holder, 0, min(zn4, 43690))
+				var zz7 Holder
+				for zi6 := range zn4 {
+					zs5 = append(zs5, zz7)
+					if b, err = quarkDecodeHolder(b, &zs5[zi6], depth+2); err != nil {
+						return b, err
+					}
+				}
+				v.Hs = zs5
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+func (v *shapesStructsResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "R0")
+	b = quarkEncodeHolder(b, &v.R0)
+	return b
+}
+
+func (v *shapesStructsResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "R0":
+			if b, err = quarkDecodeHolder(b, &v.R0, depth+1); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
 type shapesContainersArgs struct {
 	P *int
 	S []string
@@ -192,32 +386,378 @@ func (m *shapesContainersMessage) Release() {
 	shapesContainersPool.Put(m)
 }
 
-type shapesGenericArgs struct {
-	P Pair[string, int]
+func (m *shapesContainersMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *shapesContainersMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("types.Shapes.Containers arguments", err)
+	}
+	return codec.CheckTrailing("types.Shapes.Containers arguments", rest)
 }
 
-type shapesGenericResults struct {
-	R0 Pair[int, Names]
+func (m *shapesContainersMessage) CopyArgs() {
+	if m.args.P != nil {
+		zp1 := new(int)
+		*zp1 = *m.args.P
+		m.args.P = zp1
+	}
+	m.args.S = slices.Clone(m.args.S)
+	if m.args.M != nil {
+		zm2 := make(map[string][]int, len(m.args.M))
+		for zk3, zv4 := range m.args.M {
+			zv4 = slices.Clone(zv4)
+			zm2[zk3] = zv4
+		}
+		m.args.M = zm2
+	}
 }
 
-type shapesGenericMessage struct {
+func (m *shapesContainersMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *shapesContainersMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("types.Shapes.Containers results", err)
+	}
+	return codec.CheckTrailing("types.Shapes.Containers results", rest)
+}
+
+func (m *shapesContainersMessage) CopyResults() {}
+
+func (v *shapesContainersArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 4)
+	b = msgp.AppendString(b, "P")
+	if v.P == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = msgp.AppendInt(b, *v.P)
+	}
+	b = msgp.AppendString(b, "S")
+	if v.S == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = msgp.AppendArrayHeader(b, uint32(len(v.S)))
+		for zi1 := range v.S {
+			b = msgp.AppendString(b, v.S[zi1])
+		}
+	}
+	b = msgp.AppendString(b, "A")
+	b = msgp.AppendBytes(b, v.A[:])
+	b = msgp.AppendString(b, "M")
+	if v.M == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = msgp.AppendMapHeader(b, uint32(len(v.M)))
+		for zk2, zv3 := range v.M {
+			b = msgp.AppendString(b, zk2)
+			if zv3 == nil {
+				b = msgp.AppendNil(b)
+			} else {
+				b = msgp.AppendArrayHeader(b, uint32(len(zv3)))
+				for zi4 := range zv3 {
+					b = msgp.AppendInt(b, zv3[zi4])
+				}
+			}
+		}
+	}
+	return b
+}
+
+func (v *shapesContainersArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "P":
+			if msgp.IsNil(b) {
+				if b, err = msgp.ReadNilBytes(b); err != nil {
+					return b, err
+				}
+				v.P = nil
+			} else {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b, err
+				}
+				zp3 := new(int)
+				if *zp3, b, err = msgp.ReadIntBytes(b); err != nil {
+					return b, err
+				}
+				v.P = zp3
+			}
+		case "S":
+			if msgp.IsNil(b) {
+				if b, err = msgp.ReadNilBytes(b); err != nil {
+					return b, err
+				}
+				v.S = nil
+			} else {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b, err
+				}
+				var zn4 int
+				if zn4, b, err = codec.ReadArrayLen(b); err != nil {
+					return b, err
+				}
+				zs5 := make([]string, 0, min(zn4, 65536))
+				var zz7 string
+				for zi6 := range zn4 {
+					zs5 = append(zs5, zz7)
+					if zs5[zi6], b, err = msgp.ReadStringBytes(b); err != nil {
+						return b, err
+					}
+				}
+				v.S = zs5
+			}
+		case "A":
+			var zd8 []byte
+			if zd8, b, err = msgp.ReadBytesZC(b); err != nil {
+				return b, err
+			}
+			clear(v.A[copy(v.A[:], zd8):])
+		case "M":
+			if msgp.IsNil(b) {
+				if b, err = msgp.ReadNilBytes(b); err != nil {
+					return b, err
+				}
+				v.M = nil
+			} else {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b, err
+				}
+				var zn9 int
+				if zn9, b, err = codec.ReadMapLen(b); err != nil {
+					return b, err
+				}
+				zm10 := make(map[string][]int, min(zn9, 26214))
+				for range zn9 {
+					var zk11 string
+					if zk11, b, err = msgp.ReadStringBytes(b); err != nil {
+						return b, err
+					}
+					var zv12 []int
+					if msgp.IsNil(b) {
+						if b, err = msgp.ReadNilBytes(b); err != nil {
+							return b, err
+						}
+						zv12 = nil
+					} else {
+						if err = codec.CheckDepth(depth + 2); err != nil {
+							return b, err
+						}
+						var zn13 int
+						if zn13, b, err = codec.ReadArrayLen(b); err != nil {
+							return b, err
+						}
+						zs14 := make([]int, 0, min(zn13, 131072))
+						var zz16 int
+						for zi15 := range zn13 {
+							zs14 = append(zs14, zz16)
+							if zs14[zi15], b, err = msgp.ReadIntBytes(b); err != nil {
+								return b, err
+							}
+						}
+						zv12 = zs14
+					}
+					zm10[zk11] = zv12
+				}
+				v.M = zm10
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+func (v *shapesContainersResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "R0")
+	b = msgp.AppendArrayHeader(b, 2)
+	for zi1 := range v.R0 {
+		b = msgp.AppendFloat64(b, v.R0[zi1])
+	}
+	return b
+}
+
+func (v *shapesContainersResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "R0":
+			if err = codec.CheckDepth(depth + 1); err != nil {
+				return b, err
+			}
+			var zn3 int
+			if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+				return b, err
+			}
+			for zi4 := range zn3 {
+				if zi4 >= 2 {
+					if b, err = codec.Skip(b); err != nil {
+						return b, err
+					}
+					continue
+				}
+				if v.R0[zi4], b, err = msgp.ReadFloat64Bytes(b); err != nil {
+					return b, err
+				}
+			}
+			clear(v.R0[min(zn3, 2):])
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+type shapesDefinedArgs struct {
+	P IntPair
+}
+
+type shapesDefinedResults struct {
+	R0 Names
+}
+
+type shapesDefinedMessage struct {
 	quark.Envelope
-	args shapesGenericArgs
-	res  shapesGenericResults
+	args shapesDefinedArgs
+	res  shapesDefinedResults
 }
 
-var shapesGenericPool = sync.Pool{New: func() any { return new(shapesGenericMessage) }}
+var shapesDefinedPool = sync.Pool{New: func() any { return new(shapesDefinedMessage) }}
 
-func (m *shapesGenericMessage) Method() *quark.MethodDesc { return &shapesGenericMethod }
+func (m *shapesDefinedMessage) Method() *quark.MethodDesc { return &shapesDefinedMethod }
 
-func (m *shapesGenericMessage) Invoke(ctx context.Context, actor any) (err error) {
-	m.res.R0, err = actor.(Shapes).Generic(ctx, m.args.P)
+func (m *shapesDefinedMessage) Invoke(ctx context.Context, actor any) (err error) {
+	m.res.R0, err = actor.(Shapes).Defined(ctx, m.args.P)
 	return err
 }
 
-func (m *shapesGenericMessage) Release() {
-	m.args, m.res = shapesGenericArgs{}, shapesGenericResults{}
-	shapesGenericPool.Put(m)
+func (m *shapesDefinedMessage) Release() {
+	m.args, m.res = shapesDefinedArgs{}, shapesDefinedResults{}
+	shapesDefinedPool.Put(m)
+}
+
+func (m *shapesDefinedMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *shapesDefinedMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("types.Shapes.Defined arguments", err)
+	}
+	return codec.CheckTrailing("types.Shapes.Defined arguments", rest)
+}
+
+func (m *shapesDefinedMessage) CopyArgs() {}
+
+func (m *shapesDefinedMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *shapesDefinedMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("types.Shapes.Defined results", err)
+	}
+	return codec.CheckTrailing("types.Shapes.Defined results", rest)
+}
+
+func (m *shapesDefinedMessage) CopyResults() {
+	quarkCopyNames(&m.res.R0)
+}
+
+func (v *shapesDefinedArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "P")
+	b = quarkEncodeIntPair(b, &v.P)
+	return b
+}
+
+func (v *shapesDefinedArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "P":
+			if b, err = quarkDecodeIntPair(b, &v.P, depth+1); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+func (v *shapesDefinedResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "R0")
+	b = quarkEncodeNames(b, &v.R0)
+	return b
+}
+
+func (v *shapesDefinedResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "R0":
+			if b, err = quarkDecodeNames(b, &v.R0, depth+1); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
 }
 
 type shapesAnonymousArgs struct {
@@ -225,12 +765,10 @@ type shapesAnonymousArgs struct {
 		A int
 		B int
 	}
-	V interface{ Error() string }
-	X any
 }
 
 type shapesAnonymousResults struct {
-	R0 error
+	R0 struct{ N Names }
 }
 
 type shapesAnonymousMessage struct {
@@ -244,13 +782,159 @@ var shapesAnonymousPool = sync.Pool{New: func() any { return new(shapesAnonymous
 func (m *shapesAnonymousMessage) Method() *quark.MethodDesc { return &shapesAnonymousMethod }
 
 func (m *shapesAnonymousMessage) Invoke(ctx context.Context, actor any) (err error) {
-	m.res.R0, err = actor.(Shapes).Anonymous(ctx, m.args.S, m.args.V, m.args.X)
+	m.res.R0, err = actor.(Shapes).Anonymous(ctx, m.args.S)
 	return err
 }
 
 func (m *shapesAnonymousMessage) Release() {
 	m.args, m.res = shapesAnonymousArgs{}, shapesAnonymousResults{}
 	shapesAnonymousPool.Put(m)
+}
+
+func (m *shapesAnonymousMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *shapesAnonymousMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("types.Shapes.Anonymous arguments", err)
+	}
+	return codec.CheckTrailing("types.Shapes.Anonymous arguments", rest)
+}
+
+func (m *shapesAnonymousMessage) CopyArgs() {}
+
+func (m *shapesAnonymousMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *shapesAnonymousMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("types.Shapes.Anonymous results", err)
+	}
+	return codec.CheckTrailing("types.Shapes.Anonymous results", rest)
+}
+
+func (m *shapesAnonymousMessage) CopyResults() {
+	quarkCopyNames(&m.res.R0.N)
+}
+
+func (v *shapesAnonymousArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "S")
+	b = msgp.AppendMapHeader(b, 2)
+	b = msgp.AppendString(b, "A")
+	b = msgp.AppendInt(b, v.S.A)
+	b = msgp.AppendString(b, "B")
+	b = msgp.AppendInt(b, v.S.B)
+	return b
+}
+
+func (v *shapesAnonymousArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "S":
+			if err = codec.CheckDepth(depth + 1); err != nil {
+				return b, err
+			}
+			var zn3 int
+			if zn3, b, err = codec.ReadMapLen(b); err != nil {
+				return b, err
+			}
+			for range zn3 {
+				var zk4 []byte
+				if zk4, b, err = msgp.ReadMapKeyZC(b); err != nil {
+					return b, err
+				}
+				switch string(zk4) {
+				case "A":
+					if v.S.A, b, err = msgp.ReadIntBytes(b); err != nil {
+						return b, err
+					}
+				case "B":
+					if v.S.B, b, err = msgp.ReadIntBytes(b); err != nil {
+						return b, err
+					}
+				default:
+					if b, err = codec.Skip(b); err != nil {
+						return b, err
+					}
+				}
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+func (v *shapesAnonymousResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "R0")
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "N")
+	b = quarkEncodeNames(b, &v.R0.N)
+	return b
+}
+
+func (v *shapesAnonymousResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "R0":
+			if err = codec.CheckDepth(depth + 1); err != nil {
+				return b, err
+			}
+			var zn3 int
+			if zn3, b, err = codec.ReadMapLen(b); err != nil {
+				return b, err
+			}
+			for range zn3 {
+				var zk4 []byte
+				if zk4, b, err = msgp.ReadMapKeyZC(b); err != nil {
+					return b, err
+				}
+				switch string(zk4) {
+				case "N":
+					if b, err = quarkDecodeNames(b, &v.R0.N, depth+2); err != nil {
+						return b, err
+					}
+				default:
+					if b, err = codec.Skip(b); err != nil {
+						return b, err
+					}
+				}
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
 }
 
 type shapesRecursiveArgs struct {
@@ -280,6 +964,424 @@ func (m *shapesRecursiveMessage) Release() {
 	shapesRecursivePool.Put(m)
 }
 
+func (m *shapesRecursiveMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *shapesRecursiveMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("types.Shapes.Recursive arguments", err)
+	}
+	return codec.CheckTrailing("types.Shapes.Recursive arguments", rest)
+}
+
+func (m *shapesRecursiveMessage) CopyArgs() {
+	if m.args.T != nil {
+		zp1 := new(Tree)
+		*zp1 = *m.args.T
+		quarkCopyTree(zp1)
+		m.args.T = zp1
+	}
+	quarkCopyNested(&m.args.N)
+}
+
+func (m *shapesRecursiveMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *shapesRecursiveMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("types.Shapes.Recursive results", err)
+	}
+	return codec.CheckTrailing("types.Shapes.Recursive results", rest)
+}
+
+func (m *shapesRecursiveMessage) CopyResults() {}
+
+func (v *shapesRecursiveArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 2)
+	b = msgp.AppendString(b, "T")
+	if v.T == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = quarkEncodeTree(b, v.T)
+	}
+	b = msgp.AppendString(b, "N")
+	b = quarkEncodeNested(b, &v.N)
+	return b
+}
+
+func (v *shapesRecursiveArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "T":
+			if msgp.IsNil(b) {
+				if b, err = msgp.ReadNilBytes(b); err != nil {
+					return b, err
+				}
+				v.T = nil
+			} else {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b, err
+				}
+				zp3 := new(Tree)
+				if b, err = quarkDecodeTree(b, zp3, depth+2); err != nil {
+					return b, err
+				}
+				v.T = zp3
+			}
+		case "N":
+			if b, err = quarkDecodeNested(b, &v.N, depth+1); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+func (v *shapesRecursiveResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 0)
+	return b
+}
+
+func (v *shapesRecursiveResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
+type shapesEmptyArgs struct {
+	Z   [0]int
+	E   struct{}
+	Es  []struct{}
+	Set map[string]struct{}
+}
+
+type shapesEmptyResults struct {
+	R0 [0]*Tree
+}
+
+type shapesEmptyMessage struct {
+	quark.Envelope
+	args shapesEmptyArgs
+	res  shapesEmptyResults
+}
+
+var shapesEmptyPool = sync.Pool{New: func() any { return new(shapesEmptyMessage) }}
+
+func (m *shapesEmptyMessage) Method() *quark.MethodDesc { return &shapesEmptyMethod }
+
+func (m *shapesEmptyMessage) Invoke(ctx context.Context, actor any) (err error) {
+	m.res.R0, err = actor.(Shapes).Empty(ctx, m.args.Z, m.args.E, m.args.Es, m.args.Set)
+	return err
+}
+
+func (m *shapesEmptyMessage) Release() {
+	m.args, m.res = shapesEmptyArgs{}, shapesEmptyResults{}
+	shapesEmptyPool.Put(m)
+}
+
+func (m *shapesEmptyMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *shapesEmptyMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("types.Shapes.Empty arguments", err)
+	}
+	return codec.CheckTrailing("types.Shapes.Empty arguments", rest)
+}
+
+func (m *shapesEmptyMessage) CopyArgs() {
+	m.args.Es = slices.Clone(m.args.Es)
+	m.args.Set = maps.Clone(m.args.Set)
+}
+
+func (m *shapesEmptyMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *shapesEmptyMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("types.Shapes.Empty results", err)
+	}
+	return codec.CheckTrailing("types.Shapes.Empty results", rest)
+}
+
+func (m *shapesEmptyMessage) CopyResults() {
+	for zi1 := range m.res.R0 {
+		if m.res.R0[zi1] != nil {
+			zp2 := new(Tree)
+			*zp2 = *m.res.R0[zi1]
+			quarkCopyTree(zp2)
+			m.res.R0[zi1] = zp2
+		}
+	}
+}
+
+func (v *shapesEmptyArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 4)
+	b = msgp.AppendString(b, "Z")
+	b = msgp.AppendArrayHeader(b, 0)
+	for zi1 := range v.Z {
+		b = msgp.AppendInt(b, v.Z[zi1])
+	}
+	b = msgp.AppendString(b, "E")
+	b = msgp.AppendMapHeader(b, 0)
+	b = msgp.AppendString(b, "Es")
+	if v.Es == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = msgp.AppendArrayHeader(b, uint32(len(v.Es)))
+		for range v.Es {
+			b = msgp.AppendMapHeader(b, 0)
+		}
+	}
+	b = msgp.AppendString(b, "Set")
+	if v.Set == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = msgp.AppendMapHeader(b, uint32(len(v.Set)))
+		for zk3 := range v.Set {
+			b = msgp.AppendString(b, zk3)
+			b = msgp.AppendMapHeader(b, 0)
+		}
+	}
+	return b
+}
+
+func (v *shapesEmptyArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "Z":
+			if err = codec.CheckDepth(depth + 1); err != nil {
+				return b, err
+			}
+			var zn3 int
+			if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+				return b, err
+			}
+			for zi4 := range zn3 {
+				if zi4 >= 0 {
+					if b, err = codec.Skip(b); err != nil {
+						return b, err
+					}
+					continue
+				}
+				if v.Z[zi4], b, err = msgp.ReadIntBytes(b); err != nil {
+					return b, err
+				}
+			}
+			clear(v.Z[min(zn3, 0):])
+		case "E":
+			if err = codec.CheckDepth(depth + 1); err != nil {
+				return b, err
+			}
+			var zn5 int
+			if zn5, b, err = codec.ReadMapLen(b); err != nil {
+				return b, err
+			}
+			for range zn5 {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
+			}
+		case "Es":
+			if msgp.IsNil(b) {
+				if b, err = msgp.ReadNilBytes(b); err != nil {
+					return b, err
+				}
+				v.Es = nil
+			} else {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b, err
+				}
+				var zn7 int
+				if zn7, b, err = codec.ReadArrayLen(b); err != nil {
+					return b, err
+				}
+				zs8 := make([]struct{}, 0, zn7)
+				var zz10 struct{}
+				for range zn7 {
+					zs8 = append(zs8, zz10)
+					if err = codec.CheckDepth(depth + 2); err != nil {
+						return b, err
+					}
+					var zn11 int
+					if zn11, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					for range zn11 {
+						if b, err = codec.Skip(b); err != nil {
+							return b, err
+						}
+						if b, err = codec.Skip(b); err != nil {
+							return b, err
+						}
+					}
+				}
+				v.Es = zs8
+			}
+		case "Set":
+			if msgp.IsNil(b) {
+				if b, err = msgp.ReadNilBytes(b); err != nil {
+					return b, err
+				}
+				v.Set = nil
+			} else {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b, err
+				}
+				var zn13 int
+				if zn13, b, err = codec.ReadMapLen(b); err != nil {
+					return b, err
+				}
+				zm14 := make(map[string]struct{}, min(zn13, 65536))
+				for range zn13 {
+					var zk15 string
+					if zk15, b, err = msgp.ReadStringBytes(b); err != nil {
+						return b, err
+					}
+					var zv16 struct{}
+					if err = codec.CheckDepth(depth + 2); err != nil {
+						return b, err
+					}
+					var zn17 int
+					if zn17, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					for range zn17 {
+						if b, err = codec.Skip(b); err != nil {
+							return b, err
+						}
+						if b, err = codec.Skip(b); err != nil {
+							return b, err
+						}
+					}
+					zm14[zk15] = zv16
+				}
+				v.Set = zm14
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+func (v *shapesEmptyResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "R0")
+	b = msgp.AppendArrayHeader(b, 0)
+	for zi1 := range v.R0 {
+		if v.R0[zi1] == nil {
+			b = msgp.AppendNil(b)
+		} else {
+			b = quarkEncodeTree(b, v.R0[zi1])
+		}
+	}
+	return b
+}
+
+func (v *shapesEmptyResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "R0":
+			if err = codec.CheckDepth(depth + 1); err != nil {
+				return b, err
+			}
+			var zn3 int
+			if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+				return b, err
+			}
+			for zi4 := range zn3 {
+				if zi4 >= 0 {
+					if b, err = codec.Skip(b); err != nil {
+						return b, err
+					}
+					continue
+				}
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.R0[zi4] = nil
+				} else {
+					if err = codec.CheckDepth(depth + 2); err != nil {
+						return b, err
+					}
+					zp5 := new(Tree)
+					if b, err = quarkDecodeTree(b, zp5, depth+3); err != nil {
+						return b, err
+					}
+					v.R0[zi4] = zp5
+				}
+			}
+			clear(v.R0[min(zn3, 0):])
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
 type shapesAliasArgs struct{}
 
 type shapesAliasResults struct{}
@@ -302,4 +1404,361 @@ func (m *shapesAliasMessage) Invoke(ctx context.Context, actor any) (err error) 
 func (m *shapesAliasMessage) Release() {
 	m.args, m.res = shapesAliasArgs{}, shapesAliasResults{}
 	shapesAliasPool.Put(m)
+}
+
+func (m *shapesAliasMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *shapesAliasMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("types.Shapes.Alias arguments", err)
+	}
+	return codec.CheckTrailing("types.Shapes.Alias arguments", rest)
+}
+
+func (m *shapesAliasMessage) CopyArgs() {}
+
+func (m *shapesAliasMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *shapesAliasMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("types.Shapes.Alias results", err)
+	}
+	return codec.CheckTrailing("types.Shapes.Alias results", rest)
+}
+
+func (m *shapesAliasMessage) CopyResults() {}
+
+func (v *shapesAliasArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 0)
+	return b
+}
+
+func (v *shapesAliasArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
+func (v *shapesAliasResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 0)
+	return b
+}
+
+func (v *shapesAliasResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
+// quarkEncodeHolder appends the encoding of *v to b.
+func quarkEncodeHolder(b []byte, v *Holder) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "ID")
+	b = msgp.AppendInt(b, v.ID)
+	return b
+}
+
+// quarkDecodeHolder decodes one types.Holder from b into *v; depth counts the
+// containers around it.
+func quarkDecodeHolder(b []byte, v *Holder, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "ID":
+			if v.ID, b, err = msgp.ReadIntBytes(b); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+// quarkEncodeIntPair appends the encoding of *v to b.
+func quarkEncodeIntPair(b []byte, v *IntPair) []byte {
+	b = msgp.AppendMapHeader(b, 2)
+	b = msgp.AppendString(b, "Key")
+	b = msgp.AppendInt(b, v.Key)
+	b = msgp.AppendString(b, "Val")
+	b = msgp.AppendString(b, v.Val)
+	return b
+}
+
+// quarkDecodeIntPair decodes one types.IntPair from b into *v; depth counts the
+// containers around it.
+func quarkDecodeIntPair(b []byte, v *IntPair, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "Key":
+			if v.Key, b, err = msgp.ReadIntBytes(b); err != nil {
+				return b, err
+			}
+		case "Val":
+			if v.Val, b, err = msgp.ReadStringBytes(b); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+// quarkEncodeNames appends the encoding of *v to b.
+func quarkEncodeNames(b []byte, v *Names) []byte {
+	if *v == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = msgp.AppendArrayHeader(b, uint32(len(*v)))
+		for zi1 := range *v {
+			b = msgp.AppendString(b, (*v)[zi1])
+		}
+	}
+	return b
+}
+
+// quarkDecodeNames decodes one types.Names from b into *v; depth counts the
+// containers around it.
+func quarkDecodeNames(b []byte, v *Names, depth int) ([]byte, error) {
+	var err error
+	if msgp.IsNil(b) {
+		if b, err = msgp.ReadNilBytes(b); err != nil {
+			return b, err
+		}
+		*v = nil
+	} else {
+		if err = codec.CheckDepth(depth); err != nil {
+			return b, err
+		}
+		var zn1 int
+		if zn1, b, err = codec.ReadArrayLen(b); err != nil {
+			return b, err
+		}
+		zs2 := make(Names, 0, min(zn1, 65536))
+		var zz4 string
+		for zi3 := range zn1 {
+			zs2 = append(zs2, zz4)
+			if zs2[zi3], b, err = msgp.ReadStringBytes(b); err != nil {
+				return b, err
+			}
+		}
+		*v = zs2
+	}
+	return b, nil
+}
+
+// quarkCopyNames replaces the parts of *v that hold memory with copies.
+func quarkCopyNames(v *Names) {
+	*v = slices.Clone(*v)
+}
+
+// quarkEncodeTree appends the encoding of *v to b.
+func quarkEncodeTree(b []byte, v *Tree) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "Kids")
+	if v.Kids == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = msgp.AppendArrayHeader(b, uint32(len(v.Kids)))
+		for zi1 := range v.Kids {
+			if v.Kids[zi1] == nil {
+				b = msgp.AppendNil(b)
+			} else {
+				b = quarkEncodeTree(b, v.Kids[zi1])
+			}
+		}
+	}
+	return b
+}
+
+// quarkDecodeTree decodes one types.Tree from b into *v; depth counts the
+// containers around it.
+func quarkDecodeTree(b []byte, v *Tree, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "Kids":
+			if msgp.IsNil(b) {
+				if b, err = msgp.ReadNilBytes(b); err != nil {
+					return b, err
+				}
+				v.Kids = nil
+			} else {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b, err
+				}
+				var zn3 int
+				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+					return b, err
+				}
+				zs4 := make([]*Tree, 0, min(zn3, 131072))
+				var zz6 *Tree
+				for zi5 := range zn3 {
+					zs4 = append(zs4, zz6)
+					if msgp.IsNil(b) {
+						if b, err = msgp.ReadNilBytes(b); err != nil {
+							return b, err
+						}
+						zs4[zi5] = nil
+					} else {
+						if err = codec.CheckDepth(depth + 2); err != nil {
+							return b, err
+						}
+						zp7 := new(Tree)
+						if b, err = quarkDecodeTree(b, zp7, depth+3); err != nil {
+							return b, err
+						}
+						zs4[zi5] = zp7
+					}
+				}
+				v.Kids = zs4
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+// quarkCopyTree replaces the parts of *v that hold memory with copies.
+func quarkCopyTree(v *Tree) {
+	if v.Kids != nil {
+		zs1 := make([]*Tree, len(v.Kids))
+		copy(zs1, v.Kids)
+		for zi2 := range zs1 {
+			if zs1[zi2] != nil {
+				zp3 := new(Tree)
+				*zp3 = *zs1[zi2]
+				quarkCopyTree(zp3)
+				zs1[zi2] = zp3
+			}
+		}
+		v.Kids = zs1
+	}
+}
+
+// quarkEncodeNested appends the encoding of *v to b.
+func quarkEncodeNested(b []byte, v *Nested) []byte {
+	if *v == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = msgp.AppendArrayHeader(b, uint32(len(*v)))
+		for zi1 := range *v {
+			b = quarkEncodeNested(b, &(*v)[zi1])
+		}
+	}
+	return b
+}
+
+// quarkDecodeNested decodes one types.Nested from b into *v; depth counts the
+// containers around it.
+func quarkDecodeNested(b []byte, v *Nested, depth int) ([]byte, error) {
+	var err error
+	if msgp.IsNil(b) {
+		if b, err = msgp.ReadNilBytes(b); err != nil {
+			return b, err
+		}
+		*v = nil
+	} else {
+		if err = codec.CheckDepth(depth); err != nil {
+			return b, err
+		}
+		var zn1 int
+		if zn1, b, err = codec.ReadArrayLen(b); err != nil {
+			return b, err
+		}
+		zs2 := make(Nested, 0, min(zn1, 43690))
+		var zz4 Nested
+		for zi3 := range zn1 {
+			zs2 = append(zs2, zz4)
+			if b, err = quarkDecodeNested(b, &zs2[zi3], depth+1); err != nil {
+				return b, err
+			}
+		}
+		*v = zs2
+	}
+	return b, nil
+}
+
+// quarkCopyNested replaces the parts of *v that hold memory with copies.
+func quarkCopyNested(v *Nested) {
+	if *v != nil {
+		zs1 := make(Nested, len(*v))
+		copy(zs1, *v)
+		for zi2 := range zs1 {
+			quarkCopyNested(&zs1[zi2])
+		}
+		*v = zs1
+	}
 }

@@ -4,13 +4,16 @@ package variadic
 
 import (
 	"context"
+	"slices"
 	"sync"
 
 	"github.com/quarkgo/quark"
+	"github.com/quarkgo/quark/codec"
+	"github.com/tinylib/msgp/msgp"
 )
 
 // This file needs a quark runtime that supports this generator's output.
-const _ = quark.SupportPackageIsVersion1
+const _ = quark.SupportPackageIsVersion2
 
 // SummerType describes the Summer actor type.
 var SummerType = &quark.TypeDesc{
@@ -19,6 +22,17 @@ var SummerType = &quark.TypeDesc{
 		&summerSumMethod,
 		&summerJoinMethod,
 		&summerLogMethod,
+	},
+	NewMessage: func(methodID uint32) quark.Message {
+		switch methodID {
+		case 0x41e03916: // Sum
+			return summerSumPool.Get().(*summerSumMessage)
+		case 0xca6e50e3: // Join
+			return summerJoinPool.Get().(*summerJoinMessage)
+		case 0xcb989163: // Log
+			return summerLogPool.Get().(*summerLogMessage)
+		}
+		return nil
 	},
 }
 
@@ -106,6 +120,129 @@ func (m *summerSumMessage) Release() {
 	summerSumPool.Put(m)
 }
 
+func (m *summerSumMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *summerSumMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("variadic.Summer.Sum arguments", err)
+	}
+	return codec.CheckTrailing("variadic.Summer.Sum arguments", rest)
+}
+
+func (m *summerSumMessage) CopyArgs() {
+	m.args.Xs = slices.Clone(m.args.Xs)
+}
+
+func (m *summerSumMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *summerSumMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("variadic.Summer.Sum results", err)
+	}
+	return codec.CheckTrailing("variadic.Summer.Sum results", rest)
+}
+
+func (m *summerSumMessage) CopyResults() {}
+
+func (v *summerSumArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "Xs")
+	if v.Xs == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = msgp.AppendArrayHeader(b, uint32(len(v.Xs)))
+		for zi1 := range v.Xs {
+			b = msgp.AppendInt(b, v.Xs[zi1])
+		}
+	}
+	return b
+}
+
+func (v *summerSumArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "Xs":
+			if msgp.IsNil(b) {
+				if b, err = msgp.ReadNilBytes(b); err != nil {
+					return b, err
+				}
+				v.Xs = nil
+			} else {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b, err
+				}
+				var zn3 int
+				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+					return b, err
+				}
+				zs4 := make([]int, 0, min(zn3, 131072))
+				var zz6 int
+				for zi5 := range zn3 {
+					zs4 = append(zs4, zz6)
+					if zs4[zi5], b, err = msgp.ReadIntBytes(b); err != nil {
+						return b, err
+					}
+				}
+				v.Xs = zs4
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+func (v *summerSumResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "R0")
+	b = msgp.AppendInt(b, v.R0)
+	return b
+}
+
+func (v *summerSumResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "R0":
+			if v.R0, b, err = msgp.ReadIntBytes(b); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
 type summerJoinArgs struct {
 	Sep   string
 	Parts []string
@@ -135,6 +272,135 @@ func (m *summerJoinMessage) Release() {
 	summerJoinPool.Put(m)
 }
 
+func (m *summerJoinMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *summerJoinMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("variadic.Summer.Join arguments", err)
+	}
+	return codec.CheckTrailing("variadic.Summer.Join arguments", rest)
+}
+
+func (m *summerJoinMessage) CopyArgs() {
+	m.args.Parts = slices.Clone(m.args.Parts)
+}
+
+func (m *summerJoinMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *summerJoinMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("variadic.Summer.Join results", err)
+	}
+	return codec.CheckTrailing("variadic.Summer.Join results", rest)
+}
+
+func (m *summerJoinMessage) CopyResults() {}
+
+func (v *summerJoinArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 2)
+	b = msgp.AppendString(b, "Sep")
+	b = msgp.AppendString(b, v.Sep)
+	b = msgp.AppendString(b, "Parts")
+	if v.Parts == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = msgp.AppendArrayHeader(b, uint32(len(v.Parts)))
+		for zi1 := range v.Parts {
+			b = msgp.AppendString(b, v.Parts[zi1])
+		}
+	}
+	return b
+}
+
+func (v *summerJoinArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "Sep":
+			if v.Sep, b, err = msgp.ReadStringBytes(b); err != nil {
+				return b, err
+			}
+		case "Parts":
+			if msgp.IsNil(b) {
+				if b, err = msgp.ReadNilBytes(b); err != nil {
+					return b, err
+				}
+				v.Parts = nil
+			} else {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b, err
+				}
+				var zn3 int
+				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+					return b, err
+				}
+				zs4 := make([]string, 0, min(zn3, 65536))
+				var zz6 string
+				for zi5 := range zn3 {
+					zs4 = append(zs4, zz6)
+					if zs4[zi5], b, err = msgp.ReadStringBytes(b); err != nil {
+						return b, err
+					}
+				}
+				v.Parts = zs4
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+func (v *summerJoinResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "R0")
+	b = msgp.AppendString(b, v.R0)
+	return b
+}
+
+func (v *summerJoinResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "R0":
+			if v.R0, b, err = msgp.ReadStringBytes(b); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
 type summerLogArgs struct {
 	A0 string
 	A1 [][]byte
@@ -160,4 +426,144 @@ func (m *summerLogMessage) Invoke(ctx context.Context, actor any) (err error) {
 func (m *summerLogMessage) Release() {
 	m.args, m.res = summerLogArgs{}, summerLogResults{}
 	summerLogPool.Put(m)
+}
+
+func (m *summerLogMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+
+func (m *summerLogMessage) ReadArgs(b []byte) error {
+	rest, err := m.args.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("variadic.Summer.Log arguments", err)
+	}
+	return codec.CheckTrailing("variadic.Summer.Log arguments", rest)
+}
+
+func (m *summerLogMessage) CopyArgs() {
+	if m.args.A1 != nil {
+		zs1 := make([][]byte, len(m.args.A1))
+		copy(zs1, m.args.A1)
+		for zi2 := range zs1 {
+			zs1[zi2] = slices.Clone(zs1[zi2])
+		}
+		m.args.A1 = zs1
+	}
+}
+
+func (m *summerLogMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+
+func (m *summerLogMessage) ReadResults(b []byte) error {
+	rest, err := m.res.decode(b, 0)
+	if err != nil {
+		return codec.Corrupt("variadic.Summer.Log results", err)
+	}
+	return codec.CheckTrailing("variadic.Summer.Log results", rest)
+}
+
+func (m *summerLogMessage) CopyResults() {}
+
+func (v *summerLogArgs) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 2)
+	b = msgp.AppendString(b, "A0")
+	b = msgp.AppendString(b, v.A0)
+	b = msgp.AppendString(b, "A1")
+	if v.A1 == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = msgp.AppendArrayHeader(b, uint32(len(v.A1)))
+		for zi1 := range v.A1 {
+			if v.A1[zi1] == nil {
+				b = msgp.AppendNil(b)
+			} else {
+				b = msgp.AppendBytes(b, v.A1[zi1])
+			}
+		}
+	}
+	return b
+}
+
+func (v *summerLogArgs) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "A0":
+			if v.A0, b, err = msgp.ReadStringBytes(b); err != nil {
+				return b, err
+			}
+		case "A1":
+			if msgp.IsNil(b) {
+				if b, err = msgp.ReadNilBytes(b); err != nil {
+					return b, err
+				}
+				v.A1 = nil
+			} else {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b, err
+				}
+				var zn3 int
+				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+					return b, err
+				}
+				zs4 := make([][]byte, 0, min(zn3, 43690))
+				var zz6 []byte
+				for zi5 := range zn3 {
+					zs4 = append(zs4, zz6)
+					if msgp.IsNil(b) {
+						if b, err = msgp.ReadNilBytes(b); err != nil {
+							return b, err
+						}
+						zs4[zi5] = nil
+					} else {
+						var zd7 []byte
+						if zd7, b, err = msgp.ReadBytesZC(b); err != nil {
+							return b, err
+						}
+						zs4[zi5] = make([]byte, len(zd7))
+						copy(zs4[zi5], zd7)
+					}
+				}
+				v.A1 = zs4
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+func (v *summerLogResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 0)
+	return b
+}
+
+func (v *summerLogResults) decode(b []byte, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
 }

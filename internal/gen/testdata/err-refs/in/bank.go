@@ -1,5 +1,7 @@
 // Package refs has actors whose methods pass references to actors, types
-// the generated file itself declares.
+// the generated file itself declares. A reference holds its silo and cannot
+// be encoded, so these methods are rejected (while the generated names are
+// undefined, the package is loaded again with them declared to tell).
 package refs
 
 import (
@@ -27,6 +29,8 @@ type Account interface {
 	Deposit(ctx context.Context, amount int64) error
 	// Bank returns the account's bank.
 	Bank(ctx context.Context) (BankRef, error)
+	// Raw takes an untyped reference.
+	Raw(ctx context.Context, r quark.Ref) error
 }
 
 // openFor uses generated names from ordinary code.

@@ -1,0 +1,721 @@
+package gen
+
+import (
+	"bytes"
+	"fmt"
+	"go/types"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Import paths of the packages the serializers use.
+const (
+	codecPath = quarkPath + "/codec"
+	msgpPath  = "github.com/tinylib/msgp/msgp"
+	protoPath = "google.golang.org/protobuf/proto"
+)
+
+// allocBudget bounds, in bytes, what a decoder allocates for a container
+// before it has decoded its elements: a slice or map whose header claims
+// more elements than that grows as they arrive instead. The header's
+// length is already checked against the input's size; this keeps a short
+// header followed by garbage from costing more than it says.
+const allocBudget = 1 << 20
+
+// sizes measures types for allocBudget.
+var sizes = types.SizesFor("gc", "amd64")
+
+// A place is a value generated code reads or writes: expr is a pointer to
+// it when ptr is set, else an addressable expression of its type.
+type place struct {
+	expr string
+	ptr  bool
+}
+
+// val is the value itself.
+func (p place) val() string {
+	if p.ptr {
+		return "*" + p.expr
+	}
+	return p.expr
+}
+
+// addr is a pointer to the value.
+func (p place) addr() string {
+	if p.ptr {
+		return p.expr
+	}
+	return "&" + p.expr
+}
+
+// base is the value as the operand of an index or slice expression.
+func (p place) base() string {
+	if p.ptr {
+		return "(*" + p.expr + ")"
+	}
+	return p.expr
+}
+
+func (p place) field(name string) place { return place{expr: p.expr + "." + name} }
+
+func (p place) index(i string) place { return place{expr: p.base() + "[" + i + "]"} }
+
+// pointee is the place a pointer value expr points to.
+func pointee(expr string) place {
+	if strings.HasPrefix(expr, "*") {
+		expr = "(" + expr + ")"
+	}
+	return place{expr: expr, ptr: true}
+}
+
+// A depth is the expression for the nesting depth of a value in a decoder:
+// base (a variable, or "" for none) plus off.
+type depth struct {
+	base string
+	off  int
+}
+
+func (d depth) next() depth { return depth{d.base, d.off + 1} }
+
+func (d depth) String() string {
+	switch {
+	case d.base == "":
+		return strconv.Itoa(d.off)
+	case d.off == 0:
+		return d.base
+	}
+	return d.base + "+" + strconv.Itoa(d.off)
+}
+
+// codecNames picks the names the serializers use: the packages they
+// import, their parameters and locals, and the helper functions of each
+// named type. It runs before anything else is emitted, so that the
+// locals are reserved before any import is named.
+func (e *emitter) codecNames() {
+	taken := e.im.taken
+	e.b, e.v, e.depth, e.err = taken.fresh("b"), taken.fresh("v"), taken.fresh("depth"), taken.fresh("err")
+	e.m, e.rest = taken.fresh("m"), taken.fresh("rest")
+	e.msgp = e.im.name(msgpPath, "msgp")
+	e.codec = e.im.name(codecPath, "codec")
+	if e.cs.usesProto {
+		e.proto = e.im.name(protoPath, "proto")
+	}
+	for _, nc := range e.cs.named {
+		obj := nc.named.Obj()
+		suffix := obj.Name()
+		if obj.Pkg() != e.im.self {
+			suffix = "_" + e.im.name(obj.Pkg().Path(), obj.Pkg().Name()) + "_" + obj.Name()
+		}
+		nc.encode = taken.fresh("quarkEncode" + suffix)
+		nc.decode = taken.fresh("quarkDecode" + suffix)
+		if e.cs.isMutable(nc.named) {
+			nc.copy = taken.fresh("quarkCopy" + suffix)
+		}
+	}
+}
+
+// c writes code: format with $b, $v, $depth, $err, $msgp, $codec and
+// $proto replaced by their local names, then formatted with args.
+func (e *emitter) c(format string, args ...any) {
+	if e.repl == nil {
+		e.repl = strings.NewReplacer("$b", e.b, "$v", e.v, "$depth", e.depth, "$err", e.err,
+			"$msgp", e.msgp, "$codec", e.codec, "$proto", e.proto)
+	}
+	e.p(e.repl.Replace(format), args...)
+}
+
+// try writes stmt, which sets $err, and a return of the error.
+func (e *emitter) try(stmt string, args ...any) {
+	e.c("if "+stmt+"; $err != nil {\nreturn $b, $err\n}\n", args...)
+}
+
+// tmp returns a fresh name for a local of the function being written.
+func (e *emitter) tmp(prefix string) string {
+	for {
+		e.ntmp++
+		name := prefix + strconv.Itoa(e.ntmp)
+		if !e.im.taken[name] {
+			return name
+		}
+	}
+}
+
+// sub returns what write writes, instead of writing it.
+func (e *emitter) sub(write func()) string {
+	saved := e.buf
+	e.buf = bytes.Buffer{}
+	write()
+	out := e.buf.String()
+	e.buf = saved
+	return out
+}
+
+// loopVar returns name if code refers to it, or "_": a loop whose body
+// does not need its variable (the elements of a []struct{}) must not
+// declare it.
+func loopVar(code, name string) string {
+	if regexp.MustCompile(`\b` + name + `\b`).MatchString(code) {
+		return name
+	}
+	return "_"
+}
+
+// rangeClause returns the clause of a loop over x whose variables, k and
+// v, may be "_".
+func rangeClause(k, v, x string) string {
+	switch {
+	case v != "_":
+		return k + ", " + v + " := range " + x
+	case k != "_":
+		return k + " := range " + x
+	}
+	return "range " + x
+}
+
+// namedCodec returns the helpers of the named type t, or nil.
+func (e *emitter) namedCodec(t types.Type) *namedCodec {
+	if n, ok := types.Unalias(t).(*types.Named); ok {
+		return e.cs.byObj[n.Obj()]
+	}
+	return nil
+}
+
+// basicCodec returns the msgp function suffix and Go type for a basic kind.
+func basicCodec(k types.BasicKind) (fn, goType string) {
+	switch k {
+	case types.Bool:
+		return "Bool", "bool"
+	case types.Int:
+		return "Int", "int"
+	case types.Int8:
+		return "Int8", "int8"
+	case types.Int16:
+		return "Int16", "int16"
+	case types.Int32:
+		return "Int32", "int32"
+	case types.Int64:
+		return "Int64", "int64"
+	case types.Uint:
+		return "Uint", "uint"
+	case types.Uint8:
+		return "Uint8", "uint8"
+	case types.Uint16:
+		return "Uint16", "uint16"
+	case types.Uint32:
+		return "Uint32", "uint32"
+	case types.Uint64, types.Uintptr:
+		return "Uint64", "uint64"
+	case types.Float32:
+		return "Float32", "float32"
+	case types.Float64:
+		return "Float64", "float64"
+	case types.Complex64:
+		return "Complex64", "complex64"
+	case types.Complex128:
+		return "Complex128", "complex128"
+	case types.String:
+		return "String", "string"
+	}
+	panic(fmt.Sprintf("no codec for basic kind %d", k))
+}
+
+// sameBasic reports whether t is the predeclared type goType.
+func sameBasic(t types.Type, goType string) bool {
+	b, ok := types.Unalias(t).(*types.Basic)
+	if !ok {
+		return false
+	}
+	_, g := basicCodec(b.Kind())
+	return g == goType && b.Kind() != types.Uintptr
+}
+
+// capFor returns the capacity to allocate for n elements of the given
+// total size per element: n, or at most allocBudget bytes' worth.
+func capFor(n string, size int64) string {
+	if size <= 0 {
+		return n
+	}
+	return fmt.Sprintf("min(%s, %d)", n, max(1, allocBudget/size))
+}
+
+// ---- encoding
+
+// enc writes statements that append the encoding of the value at p, of
+// type t, to $b.
+func (e *emitter) enc(t types.Type, p place) {
+	if nc := e.namedCodec(t); nc != nil {
+		e.c("$b = %s($b, %s)\n", nc.encode, p.addr())
+		return
+	}
+	e.encType(types.Unalias(t), p)
+}
+
+// encType is enc for t's own structure: t is unnamed, or the named type
+// whose helper is being written.
+func (e *emitter) encType(t types.Type, p place) {
+	switch u := t.Underlying().(type) {
+	case *types.Basic:
+		fn, goType := basicCodec(u.Kind())
+		val := p.val()
+		if !sameBasic(t, goType) {
+			val = goType + "(" + val + ")"
+		}
+		e.c("$b = $msgp.Append%s($b, %s)\n", fn, val)
+	case *types.Pointer:
+		e.c("if %s == nil {\n$b = $msgp.AppendNil($b)\n} else {\n", p.val())
+		if isProto(u) {
+			data := e.tmp("zd")
+			e.c("%s, $err := $proto.Marshal(%s)\n", data, p.val())
+			e.c("if $err != nil {\npanic(%s + $err.Error())\n}\n", strconv.Quote("quark: encode "+e.qualified(u)+": "))
+			e.c("$b = $msgp.AppendBytes($b, %s)\n", data)
+		} else {
+			e.enc(u.Elem(), pointee(p.val()))
+		}
+		e.p("}\n")
+	case *types.Slice:
+		e.c("if %s == nil {\n$b = $msgp.AppendNil($b)\n} else {\n", p.val())
+		if isByte(u.Elem()) {
+			e.c("$b = $msgp.AppendBytes($b, %s)\n", p.val())
+		} else {
+			i := e.tmp("zi")
+			e.c("$b = $msgp.AppendArrayHeader($b, uint32(len(%s)))\n", p.val())
+			body := e.sub(func() { e.enc(u.Elem(), p.index(i)) })
+			e.p("for %s {\n%s}\n", rangeClause(loopVar(body, i), "_", p.val()), body)
+		}
+		e.p("}\n")
+	case *types.Array:
+		if isByte(u.Elem()) {
+			e.c("$b = $msgp.AppendBytes($b, %s[:])\n", p.base())
+			return
+		}
+		i := e.tmp("zi")
+		e.c("$b = $msgp.AppendArrayHeader($b, %d)\n", u.Len())
+		body := e.sub(func() { e.enc(u.Elem(), p.index(i)) })
+		e.p("for %s {\n%s}\n", rangeClause(loopVar(body, i), "_", p.val()), body)
+	case *types.Map:
+		k, v := e.tmp("zk"), e.tmp("zv")
+		e.c("if %s == nil {\n$b = $msgp.AppendNil($b)\n} else {\n", p.val())
+		e.c("$b = $msgp.AppendMapHeader($b, uint32(len(%s)))\n", p.val())
+		body := e.sub(func() {
+			e.enc(u.Key(), place{expr: k})
+			e.enc(u.Elem(), place{expr: v})
+		})
+		e.p("for %s {\n%s}\n}\n", rangeClause(loopVar(body, k), loopVar(body, v), p.val()), body)
+	case *types.Struct:
+		e.encFields(e.structFields(u), p)
+	default:
+		panic(fmt.Sprintf("no encoder for %s", t))
+	}
+}
+
+// structFields returns the encoded fields of st, which the analysis must
+// have reached.
+func (e *emitter) structFields(st *types.Struct) []*structField {
+	fields, ok := e.cs.fields[st]
+	if !ok {
+		panic(fmt.Sprintf("struct %s was not analyzed", st))
+	}
+	return fields
+}
+
+// encFields writes the encoding of a struct with the given fields.
+func (e *emitter) encFields(fields []*structField, p place) {
+	e.c("$b = $msgp.AppendMapHeader($b, %d)\n", len(fields))
+	for _, f := range fields {
+		e.c("$b = $msgp.AppendString($b, %s)\n", strconv.Quote(f.key))
+		e.enc(f.typ, p.field(f.name))
+	}
+}
+
+// ---- decoding
+
+// dec writes statements that decode one value of type t from $b into p,
+// at depth d, returning $b and $err on failure.
+func (e *emitter) dec(t types.Type, p place, d depth) {
+	if nc := e.namedCodec(t); nc != nil {
+		e.try("$b, $err = %s($b, %s, %s)", nc.decode, p.addr(), d)
+		return
+	}
+	e.decType(types.Unalias(t), p, d)
+}
+
+// readNil writes the branch for a nil pointer, slice or map.
+func (e *emitter) readNil(p place) {
+	e.c("if $msgp.IsNil($b) {\n")
+	e.try("$b, $err = $msgp.ReadNilBytes($b)")
+	e.p("%s = nil\n} else {\n", p.val())
+}
+
+func (e *emitter) checkDepth(d depth) { e.try("$err = $codec.CheckDepth(%s)", d) }
+
+// decType is dec for t's own structure: t is unnamed, or the named type
+// whose helper is being written.
+func (e *emitter) decType(t types.Type, p place, d depth) {
+	typ := e.typ(t)
+	switch u := t.Underlying().(type) {
+	case *types.Basic:
+		fn, goType := basicCodec(u.Kind())
+		if sameBasic(t, goType) {
+			e.try("%s, $b, $err = $msgp.Read%sBytes($b)", p.val(), fn)
+			return
+		}
+		x := e.tmp("zx")
+		e.p("var %s %s\n", x, goType)
+		e.try("%s, $b, $err = $msgp.Read%sBytes($b)", x, fn)
+		e.p("%s = %s(%s)\n", p.val(), typ, x)
+	case *types.Pointer:
+		e.readNil(p)
+		ptr := e.tmp("zp")
+		if isProto(u) {
+			data := e.tmp("zd")
+			e.p("var %s []byte\n", data)
+			e.try("%s, $b, $err = $msgp.ReadBytesZC($b)", data)
+			e.p("%s := new(%s)\n", ptr, e.typ(u.Elem()))
+			e.try("$err = ($proto.UnmarshalOptions{RecursionLimit: $codec.MaxDepth}).Unmarshal(%s, %s)", data, ptr)
+		} else {
+			e.checkDepth(d)
+			e.p("%s := new(%s)\n", ptr, e.typ(u.Elem()))
+			e.dec(u.Elem(), place{expr: ptr, ptr: true}, d.next())
+		}
+		e.p("%s = %s\n}\n", p.val(), ptr)
+	case *types.Slice:
+		e.readNil(p)
+		if isByte(u.Elem()) {
+			data := e.tmp("zd")
+			e.p("var %s []byte\n", data)
+			e.try("%s, $b, $err = $msgp.ReadBytesZC($b)", data)
+			e.p("%s = make(%s, len(%s))\ncopy(%s, %s)\n}\n", p.val(), typ, data, p.val(), data)
+			return
+		}
+		e.checkDepth(d)
+		n, s, i, zero := e.tmp("zn"), e.tmp("zs"), e.tmp("zi"), e.tmp("zz")
+		e.p("var %s int\n", n)
+		e.try("%s, $b, $err = $codec.ReadArrayLen($b)", n)
+		e.p("%s := make(%s, 0, %s)\n", s, typ, capFor(n, sizes.Sizeof(u.Elem())))
+		e.p("var %s %s\n", zero, e.typ(u.Elem()))
+		body := e.sub(func() { e.dec(u.Elem(), place{expr: s + "[" + i + "]"}, d.next()) })
+		e.p("for %s {\n%s = append(%s, %s)\n%s}\n", rangeClause(loopVar(body, i), "_", n), s, s, zero, body)
+		e.p("%s = %s\n}\n", p.val(), s)
+	case *types.Array:
+		if isByte(u.Elem()) {
+			data := e.tmp("zd")
+			e.p("var %s []byte\n", data)
+			e.try("%s, $b, $err = $msgp.ReadBytesZC($b)", data)
+			e.p("clear(%s[copy(%s[:], %s):])\n", p.base(), p.base(), data)
+			return
+		}
+		e.checkDepth(d)
+		n, i := e.tmp("zn"), e.tmp("zi")
+		e.p("var %s int\n", n)
+		e.try("%s, $b, $err = $codec.ReadArrayLen($b)", n)
+		e.p("for %s := range %s {\nif %s >= %d {\n", i, n, i, u.Len())
+		e.try("$b, $err = $codec.Skip($b)")
+		e.p("continue\n}\n")
+		e.dec(u.Elem(), p.index(i), d.next())
+		e.p("}\n")
+		e.p("clear(%s[min(%s, %d):])\n", p.base(), n, u.Len())
+	case *types.Map:
+		e.readNil(p)
+		e.checkDepth(d)
+		n, m, k, v := e.tmp("zn"), e.tmp("zm"), e.tmp("zk"), e.tmp("zv")
+		e.p("var %s int\n", n)
+		e.try("%s, $b, $err = $codec.ReadMapLen($b)", n)
+		e.p("%s := make(%s, %s)\n", m, typ, capFor(n, sizes.Sizeof(u.Key())+sizes.Sizeof(u.Elem())))
+		e.p("for range %s {\n", n)
+		e.p("var %s %s\n", k, e.typ(u.Key()))
+		e.dec(u.Key(), place{expr: k}, d.next())
+		e.p("var %s %s\n", v, e.typ(u.Elem()))
+		e.dec(u.Elem(), place{expr: v}, d.next())
+		e.p("%s[%s] = %s\n}\n", m, k, v)
+		e.p("%s = %s\n}\n", p.val(), m)
+	case *types.Struct:
+		e.decFields(e.structFields(u), p, d)
+	default:
+		panic(fmt.Sprintf("no decoder for %s", t))
+	}
+}
+
+// decFields writes the decoding of a struct with the given fields.
+func (e *emitter) decFields(fields []*structField, p place, d depth) {
+	e.checkDepth(d)
+	n, key := e.tmp("zn"), e.tmp("zk")
+	e.p("var %s int\n", n)
+	e.try("%s, $b, $err = $codec.ReadMapLen($b)", n)
+	e.p("for range %s {\n", n)
+	if len(fields) == 0 {
+		e.try("$b, $err = $codec.Skip($b)")
+		e.try("$b, $err = $codec.Skip($b)")
+		e.p("}\n")
+		return
+	}
+	e.p("var %s []byte\n", key)
+	e.try("%s, $b, $err = $msgp.ReadMapKeyZC($b)", key)
+	e.p("switch string(%s) {\n", key)
+	for _, f := range fields {
+		e.p("case %s:\n", strconv.Quote(f.key))
+		e.dec(f.typ, p.field(f.name), d.next())
+	}
+	e.p("default:\n")
+	e.try("$b, $err = $codec.Skip($b)")
+	e.p("}\n}\n")
+}
+
+// ---- copying
+
+// cp writes statements that replace the mutable parts of the value at p,
+// of type t, with copies. t must be mutable.
+func (e *emitter) cp(t types.Type, p place) {
+	if nc := e.namedCodec(t); nc != nil {
+		e.p("%s(%s)\n", nc.copy, p.addr())
+		return
+	}
+	e.cpType(types.Unalias(t), p)
+}
+
+// cpType is cp for t's own structure.
+func (e *emitter) cpType(t types.Type, p place) {
+	typ := e.typ(t)
+	switch u := t.Underlying().(type) {
+	case *types.Pointer:
+		e.p("if %s != nil {\n", p.val())
+		if isProto(u) {
+			e.c("%s = $proto.Clone(%s).(%s)\n}\n", p.val(), p.val(), e.typ(u))
+			return
+		}
+		ptr := e.tmp("zp")
+		e.p("%s := new(%s)\n*%s = *%s\n", ptr, e.typ(u.Elem()), ptr, p.val())
+		if e.cs.isMutable(u.Elem()) {
+			e.cp(u.Elem(), place{expr: ptr, ptr: true})
+		}
+		e.p("%s = %s\n}\n", p.val(), ptr)
+	case *types.Slice:
+		if !e.cs.isMutable(u.Elem()) {
+			e.p("%s = %s.Clone(%s)\n", p.val(), e.im.name("slices", "slices"), p.val())
+			return
+		}
+		s, i := e.tmp("zs"), e.tmp("zi")
+		e.p("if %s != nil {\n%s := make(%s, len(%s))\ncopy(%s, %s)\n", p.val(), s, typ, p.val(), s, p.val())
+		e.p("for %s := range %s {\n", i, s)
+		e.cp(u.Elem(), place{expr: s + "[" + i + "]"})
+		e.p("}\n%s = %s\n}\n", p.val(), s)
+	case *types.Array:
+		i := e.tmp("zi")
+		body := e.sub(func() { e.cp(u.Elem(), p.index(i)) })
+		e.p("for %s {\n%s}\n", rangeClause(loopVar(body, i), "_", p.val()), body)
+	case *types.Map:
+		if !e.cs.isMutable(u.Elem()) {
+			e.p("%s = %s.Clone(%s)\n", p.val(), e.im.name("maps", "maps"), p.val())
+			return
+		}
+		m, k, v := e.tmp("zm"), e.tmp("zk"), e.tmp("zv")
+		e.p("if %s != nil {\n%s := make(%s, len(%s))\n", p.val(), m, typ, p.val())
+		e.p("for %s, %s := range %s {\n", k, v, p.val())
+		e.cp(u.Elem(), place{expr: v})
+		e.p("%s[%s] = %s\n}\n%s = %s\n}\n", m, k, v, p.val(), m)
+	case *types.Struct:
+		e.cpFields(e.structFields(u), p)
+	default:
+		panic(fmt.Sprintf("no copier for mutable %s", t))
+	}
+}
+
+// cpFields writes the copy of the mutable fields among fields.
+func (e *emitter) cpFields(fields []*structField, p place) {
+	for _, f := range fields {
+		if e.cs.isMutable(f.typ) {
+			e.cp(f.typ, p.field(f.name))
+		}
+	}
+}
+
+// ---- helpers of named types
+
+// qualified is t as messages name it: qualified by package name.
+func (e *emitter) qualified(t types.Type) string {
+	return types.TypeString(t, func(p *types.Package) string { return p.Name() })
+}
+
+// helpers writes the functions of the named type of nc, and the methods
+// of a type marked //quark:codec.
+func (e *emitter) helpers(nc *namedCodec) {
+	t := nc.named
+	typ := e.typ(t)
+	name := e.qualified(t)
+	v := place{expr: e.v, ptr: true}
+
+	e.p("\n")
+	e.doc("%s appends the encoding of *%s to %s.", nc.encode, e.v, e.b)
+	e.c("func %s($b []byte, $v *%s) []byte {\n", nc.encode, typ)
+	e.ntmp = 0
+	switch nc.enc {
+	case timeEnc:
+		e.c("return $msgp.AppendTime($b, *$v)\n}\n")
+	case binaryEnc, textEnc:
+		m, app := "MarshalBinary", "AppendBytes"
+		if nc.enc == textEnc {
+			m, app = "MarshalText", "AppendStringFromBytes"
+		}
+		data := e.tmp("zd")
+		e.c("%s, $err := $v.%s()\n", data, m)
+		e.c("if $err != nil {\npanic(%s + $err.Error())\n}\n", strconv.Quote("quark: encode "+name+": "))
+		e.c("return $msgp.%s($b, %s)\n}\n", app, data)
+	default:
+		e.encType(t, v)
+		e.c("return $b\n}\n")
+	}
+
+	e.p("\n")
+	e.doc("%s decodes one %s from %s into *%s; %s counts the containers around it.", nc.decode, name, e.b, e.v, e.depth)
+	e.c("func %s($b []byte, $v *%s, $depth int) ([]byte, error) {\n", nc.decode, typ)
+	e.ntmp = 0
+	e.c("var $err error\n")
+	switch nc.enc {
+	case timeEnc:
+		e.try("*$v, $b, $err = $msgp.ReadTimeBytes($b)")
+	case binaryEnc, textEnc:
+		m, read := "UnmarshalBinary", "ReadBytesZC"
+		if nc.enc == textEnc {
+			m, read = "UnmarshalText", "ReadStringZC"
+		}
+		data, val := e.tmp("zd"), e.tmp("zc")
+		e.p("var %s []byte\n", data)
+		e.try("%s, $b, $err = $msgp.%s($b)", data, read)
+		e.p("var %s %s\n", val, typ)
+		e.try("$err = %s.%s(%s)", val, m, data)
+		e.c("*$v = %s\n", val)
+	default:
+		e.decType(t, v, depth{base: e.depth})
+	}
+	e.c("return $b, nil\n}\n")
+
+	if nc.copy != "" {
+		e.p("\n")
+		e.doc("%s replaces the parts of *%s that hold memory with copies.", nc.copy, e.v)
+		e.c("func %s($v *%s) {\n", nc.copy, typ)
+		e.ntmp = 0
+		switch nc.enc {
+		case binaryEnc, textEnc:
+			m, u := "MarshalBinary", "UnmarshalBinary"
+			if nc.enc == textEnc {
+				m, u = "MarshalText", "UnmarshalText"
+			}
+			msg := strconv.Quote("quark: copy " + name + ": ")
+			data, val := e.tmp("zd"), e.tmp("zc")
+			e.c("%s, $err := $v.%s()\n", data, m)
+			e.c("if $err != nil {\npanic(%s + $err.Error())\n}\n", msg)
+			e.p("var %s %s\n", val, typ)
+			e.c("if $err := %s.%s(%s); $err != nil {\npanic(%s + $err.Error())\n}\n", val, u, data, msg)
+			e.c("*$v = %s\n", val)
+		default:
+			e.cpType(t, v)
+		}
+		e.p("}\n")
+	}
+
+	if nc.marked {
+		e.p("\n")
+		e.doc("MarshalQuark appends the encoding of *%s to %s.", e.v, e.b)
+		e.c("func ($v *%s) MarshalQuark($b []byte) []byte { return %s($b, $v) }\n\n", typ, nc.encode)
+		e.doc("UnmarshalQuark decodes %s, which must hold exactly one encoded %s, into *%s.", e.b, t.Obj().Name(), e.v)
+		e.c("func ($v *%s) UnmarshalQuark($b []byte) error {\n", typ)
+		e.try2("$codec.CheckSize($b, 0)")
+		e.c("%s, $err := %s($b, $v, 0)\n", e.rest, nc.decode)
+		e.c("if $err != nil {\nreturn $codec.Corrupt(%s, $err)\n}\n", strconv.Quote(name))
+		e.c("return $codec.CheckTrailing(%s, %s)\n}\n", strconv.Quote(name), e.rest)
+	}
+}
+
+// try2 writes a call returning only an error, returned if not nil.
+func (e *emitter) try2(call string) {
+	e.c("if $err := " + call + "; $err != nil {\nreturn $err\n}\n")
+}
+
+// ---- messages
+
+// messageCodec writes the serializer methods of a method's message type
+// and of its args and results types.
+func (e *emitter) messageCodec(a *actor, m *method) {
+	pre := a.prefix(m)
+	args, res := fieldsOf(m.params), fieldsOf(m.results)
+
+	msg := pre + "Message"
+	for _, part := range []struct {
+		name, field, what string
+		fields            []*structField
+	}{
+		{"Args", "args", "arguments", args},
+		{"Results", "res", "results", res},
+	} {
+		what := strconv.Quote(a.TypeName + "." + m.Name + " " + part.what)
+		e.p("\n")
+		e.c("func (%s *%s) Append%s($b []byte) []byte { return %s.%s.encode($b) }\n\n", e.m, msg, part.name, e.m, part.field)
+		e.c("func (%s *%s) Read%s($b []byte) error {\n", e.m, msg, part.name)
+		e.c("%s, $err := %s.%s.decode($b, 0)\n", e.rest, e.m, part.field)
+		e.c("if $err != nil {\nreturn $codec.Corrupt(%s, $err)\n}\n", what)
+		e.c("return $codec.CheckTrailing(%s, %s)\n}\n\n", what, e.rest)
+		e.p("func (%s *%s) Copy%s() {", e.m, msg, part.name)
+		e.ntmp = 0
+		if !m.Immutable && e.anyMutable(part.fields) {
+			e.p("\n")
+			e.cpFields(part.fields, place{expr: e.m + "." + part.field})
+		}
+		e.p("}\n")
+	}
+	e.structCodec(pre+"Args", args)
+	e.structCodec(pre+"Results", res)
+}
+
+func (e *emitter) anyMutable(fields []*structField) bool {
+	for _, f := range fields {
+		if e.cs.isMutable(f.typ) {
+			return true
+		}
+	}
+	return false
+}
+
+// fieldsOf returns the fields of an args or results struct, each encoded
+// under its name.
+func fieldsOf(ps []*param) []*structField {
+	var out []*structField
+	for _, p := range ps {
+		out = append(out, &structField{name: p.field, key: p.field, typ: p.v.Type()})
+	}
+	return out
+}
+
+// structCodec writes the encode and decode methods of an args or results
+// struct.
+func (e *emitter) structCodec(name string, fields []*structField) {
+	v := place{expr: e.v, ptr: true}
+	e.p("\n")
+	e.c("func ($v *%s) encode($b []byte) []byte {\n", name)
+	e.ntmp = 0
+	e.encFields(fields, v)
+	e.c("return $b\n}\n\n")
+	e.c("func ($v *%s) decode($b []byte, $depth int) ([]byte, error) {\n", name)
+	e.ntmp = 0
+	e.c("var $err error\n")
+	e.decFields(fields, v, depth{base: e.depth})
+	e.c("return $b, nil\n}\n")
+}
+
+// newMessage writes the TypeDesc.NewMessage function of a.
+func (e *emitter) newMessage(a *actor) {
+	e.p("NewMessage: func(methodID uint32) %s.Message {\nswitch methodID {\n", e.quark)
+	for _, m := range a.Methods {
+		pre := a.prefix(m)
+		e.p("case 0x%08x: // %s\nreturn %sPool.Get().(*%sMessage)\n", m.ID, m.Name, pre, pre)
+	}
+	e.p("}\nreturn nil\n},\n")
+}
+
+// errorRegistry writes the registration of the package's error variables.
+func (e *emitter) errorRegistry(names []string) {
+	e.p("\nfunc init() {\n")
+	for _, name := range names {
+		e.c("$codec.RegisterError(%s, %s)\n", strconv.Quote(e.im.self.Path()+"."+name), name)
+	}
+	e.p("}\n")
+}
