@@ -5,6 +5,7 @@ import (
 	"encoding/gob"
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/quarkgo/quark/internal/codectest"
 )
@@ -134,4 +135,57 @@ func TestBenchmarkCodecsAgree(t *testing.T) {
 			t.Errorf("%s: %s", name, d)
 		}
 	}
+}
+
+func fixtureTen() codectest.Ten {
+	return codectest.Ten{
+		ID: 42, Version: 7, Score: 0.93, Active: true, Name: "sensor-17",
+		Samples:  []int32{12, 15, 11, 19},
+		Counters: map[string]int64{"ok": 1024, "err": 3},
+		Updated:  time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC),
+		Region:   3, Flags: 5,
+	}
+}
+
+// BenchmarkTen is the codec target's workload: encode and decode of a
+// 10-field struct with a string, a slice and a map.
+func BenchmarkTen(b *testing.B) {
+	v := fixtureTen()
+	b.Run("quark", func(b *testing.B) {
+		buf := v.MarshalQuark(nil)
+		b.ReportAllocs()
+		for b.Loop() {
+			buf = v.MarshalQuark(buf[:0])
+			var out codectest.Ten
+			if err := out.UnmarshalQuark(buf); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			buf, err := json.Marshal(&v)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var out codectest.Ten
+			if err := json.Unmarshal(buf, &out); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("gob", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var buf bytes.Buffer
+			if err := gob.NewEncoder(&buf).Encode(&v); err != nil {
+				b.Fatal(err)
+			}
+			var out codectest.Ten
+			if err := gob.NewDecoder(&buf).Decode(&out); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

@@ -4881,3 +4881,175 @@ func (v *Order) UnmarshalQuark(b []byte) error {
 	}
 	return codec.CheckTrailing("codectest.Order", rest)
 }
+
+// quarkEncodeTen appends the encoding of *v to b.
+func quarkEncodeTen(b []byte, v *Ten) []byte {
+	b = msgp.AppendMapHeader(b, 10)
+	b = msgp.AppendString(b, "ID")
+	b = msgp.AppendInt64(b, v.ID)
+	b = msgp.AppendString(b, "Version")
+	b = msgp.AppendUint32(b, v.Version)
+	b = msgp.AppendString(b, "Score")
+	b = msgp.AppendFloat64(b, v.Score)
+	b = msgp.AppendString(b, "Active")
+	b = msgp.AppendBool(b, v.Active)
+	b = msgp.AppendString(b, "Name")
+	b = msgp.AppendString(b, v.Name)
+	b = msgp.AppendString(b, "Samples")
+	if v.Samples == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = msgp.AppendArrayHeader(b, uint32(len(v.Samples)))
+		for zi1 := range v.Samples {
+			b = msgp.AppendInt32(b, v.Samples[zi1])
+		}
+	}
+	b = msgp.AppendString(b, "Counters")
+	if v.Counters == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = msgp.AppendMapHeader(b, uint32(len(v.Counters)))
+		for zk2, zv3 := range v.Counters {
+			b = msgp.AppendString(b, zk2)
+			b = msgp.AppendInt64(b, zv3)
+		}
+	}
+	b = msgp.AppendString(b, "Updated")
+	b = quarkEncode_time_Time(b, &v.Updated)
+	b = msgp.AppendString(b, "Region")
+	b = msgp.AppendInt16(b, v.Region)
+	b = msgp.AppendString(b, "Flags")
+	b = msgp.AppendUint8(b, v.Flags)
+	return b
+}
+
+// quarkDecodeTen decodes one codectest.Ten from b into *v; depth counts the
+// containers around it.
+func quarkDecodeTen(b []byte, v *Ten, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "ID":
+			if v.ID, b, err = msgp.ReadInt64Bytes(b); err != nil {
+				return b, err
+			}
+		case "Version":
+			if v.Version, b, err = msgp.ReadUint32Bytes(b); err != nil {
+				return b, err
+			}
+		case "Score":
+			if v.Score, b, err = msgp.ReadFloat64Bytes(b); err != nil {
+				return b, err
+			}
+		case "Active":
+			if v.Active, b, err = msgp.ReadBoolBytes(b); err != nil {
+				return b, err
+			}
+		case "Name":
+			if v.Name, b, err = msgp.ReadStringBytes(b); err != nil {
+				return b, err
+			}
+		case "Samples":
+			if msgp.IsNil(b) {
+				if b, err = msgp.ReadNilBytes(b); err != nil {
+					return b, err
+				}
+				v.Samples = nil
+			} else {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b, err
+				}
+				var zn3 int
+				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+					return b, err
+				}
+				zs4 := make([]int32, 0, min(zn3, 262144))
+				var zz6 int32
+				for zi5 := range zn3 {
+					zs4 = append(zs4, zz6)
+					if zs4[zi5], b, err = msgp.ReadInt32Bytes(b); err != nil {
+						return b, err
+					}
+				}
+				v.Samples = zs4
+			}
+		case "Counters":
+			if msgp.IsNil(b) {
+				if b, err = msgp.ReadNilBytes(b); err != nil {
+					return b, err
+				}
+				v.Counters = nil
+			} else {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b, err
+				}
+				var zn7 int
+				if zn7, b, err = codec.ReadMapLen(b); err != nil {
+					return b, err
+				}
+				zm8 := make(map[string]int64, min(zn7, 43690))
+				for range zn7 {
+					var zk9 string
+					if zk9, b, err = msgp.ReadStringBytes(b); err != nil {
+						return b, err
+					}
+					var zv10 int64
+					if zv10, b, err = msgp.ReadInt64Bytes(b); err != nil {
+						return b, err
+					}
+					zm8[zk9] = zv10
+				}
+				v.Counters = zm8
+			}
+		case "Updated":
+			if b, err = quarkDecode_time_Time(b, &v.Updated, depth+1); err != nil {
+				return b, err
+			}
+		case "Region":
+			if v.Region, b, err = msgp.ReadInt16Bytes(b); err != nil {
+				return b, err
+			}
+		case "Flags":
+			if v.Flags, b, err = msgp.ReadUint8Bytes(b); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+// quarkCopyTen replaces the parts of *v that hold memory with copies.
+func quarkCopyTen(v *Ten) {
+	v.Samples = slices.Clone(v.Samples)
+	v.Counters = maps.Clone(v.Counters)
+}
+
+// MarshalQuark appends the encoding of *v to b.
+func (v *Ten) MarshalQuark(b []byte) []byte { return quarkEncodeTen(b, v) }
+
+// UnmarshalQuark decodes b, which must hold exactly one encoded Ten, into *v.
+func (v *Ten) UnmarshalQuark(b []byte) error {
+	if err := codec.CheckSize(b, 0); err != nil {
+		return err
+	}
+	rest, err := quarkDecodeTen(b, v, 0)
+	if err != nil {
+		return codec.Corrupt("codectest.Ten", err)
+	}
+	return codec.CheckTrailing("codectest.Ten", rest)
+}

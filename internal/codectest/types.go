@@ -334,3 +334,20 @@ type Order struct {
 	Discount float64
 	Gift     bool
 }
+
+// Ten is the benchmark's lean message: ten fields, one of them a string, one
+// a slice and one a map.
+//
+//quark:codec
+type Ten struct {
+	ID       int64
+	Version  uint32
+	Score    float64
+	Active   bool
+	Name     string
+	Samples  []int32
+	Counters map[string]int64
+	Updated  time.Time
+	Region   int16
+	Flags    uint8
+}
