@@ -163,12 +163,7 @@ func (a *Activation) dropTurnLocked(shared bool) {
 
 func (a *Activation) pushLocked(e *Envelope) {
 	e.next = nil
-	if a.qtail == nil {
-		a.qhead = e
-	} else {
-		a.qtail.next = e
-	}
-	a.qtail = e
+	a.appendReversedLocked(e) // a list of one
 }
 
 func (a *Activation) popLocked() *Envelope {
