@@ -1,0 +1,14 @@
+package storage_test
+
+import (
+	"testing"
+
+	"github.com/quarkgo/quark/storage"
+	"github.com/quarkgo/quark/storage/storagetest"
+)
+
+func TestMemoryConformance(t *testing.T) {
+	storagetest.Run(t, storagetest.Harness{
+		New: func(*testing.T) storage.Store { return storage.NewMemory() },
+	})
+}
