@@ -1,0 +1,260 @@
+// Package embedded is Quark's default durable storage.Store: a single file
+// in a local folder, kept with go.etcd.io/bbolt, needing no server.
+//
+// Every write is durable when it returns (fsync), and concurrent writes share
+// fsyncs: bbolt's Batch folds the writes of many goroutines into one
+// transaction (group commit), so a thousand actors saving at once cost a
+// handful of disk flushes rather than a thousand. Each record carries a
+// CRC-32C checksum; a record damaged on disk reads as a Corrupt error and is
+// left as it is.
+//
+//	st, err := embedded.Open("data/quark.db")
+//	defer st.Close()
+//
+// bbolt was chosen over Pebble for the default because the quick start links
+// it: it is small (no cgo, a few thousand lines, no transitive dependencies
+// beyond golang.org/x/sys) while its batched durable writes meet the write
+// target on one disk; see the package benchmark.
+package embedded
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"hash/crc32"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/quarkgo/quark/quarkerr"
+	"github.com/quarkgo/quark/storage"
+	bolt "go.etcd.io/bbolt"
+)
+
+// MaxValueSize bounds one stored value: 64 MiB.
+const MaxValueSize = 64 << 20
+
+var bucket = []byte("quark.records")
+
+// Store is a storage.Store in a bbolt file. It is safe for concurrent use.
+type Store struct {
+	db     *bolt.DB
+	closed atomic.Bool
+}
+
+var _ storage.Store = (*Store)(nil)
+
+// Option configures Open.
+type Option func(*options)
+
+type options struct {
+	batchDelay time.Duration
+	noSync     bool
+}
+
+// BatchDelay sets how long a write waits for others to share its fsync.
+// Default 1ms.
+func BatchDelay(d time.Duration) Option { return func(o *options) { o.batchDelay = d } }
+
+// NoSync skips fsync: writes survive a process crash but not a machine
+// crash. For tests and benchmarks only. Default off.
+func NoSync() Option { return func(o *options) { o.noSync = true } }
+
+// Open opens (creating if needed) the store file at path, creating its
+// folder too. It fails with Unavailable when the file is locked by another
+// process for more than a second, and with Corrupt when it is not a store.
+func Open(path string, opts ...Option) (*Store, error) {
+	o := options{batchDelay: time.Millisecond}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if path == "" {
+		return nil, quarkerr.New(quarkerr.InvalidArgument, "open embedded store: empty path")
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, quarkerr.Errorf(quarkerr.Unavailable, "open embedded store %s: %w", path, err)
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, NoSync: o.noSync})
+	if err != nil {
+		code := quarkerr.Unavailable
+		if errors.Is(err, bolt.ErrInvalid) || errors.Is(err, bolt.ErrVersionMismatch) || errors.Is(err, bolt.ErrChecksum) {
+			code = quarkerr.Corrupt
+		}
+		return nil, quarkerr.Errorf(code, "open embedded store %s: %w", path, err)
+	}
+	db.MaxBatchDelay = o.batchDelay
+	db.NoSync = o.noSync
+	if err := db.Update(func(tx *bolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists(bucket)
+		return err
+	}); err != nil {
+		db.Close()
+		return nil, quarkerr.Errorf(quarkerr.Unavailable, "open embedded store %s: %w", path, err)
+	}
+	return &Store{db: db}, nil
+}
+
+func (s *Store) check(ctx context.Context, op, key string) error {
+	if key == "" {
+		return quarkerr.Errorf(quarkerr.InvalidArgument, "%s: empty key", op)
+	}
+	if s.closed.Load() {
+		return quarkerr.Errorf(quarkerr.Unavailable, "%s %q: store closed", op, key)
+	}
+	return storage.CheckContext(ctx, op, key)
+}
+
+// Record layout: a format byte (1), a CRC-32C (Castagnoli) of everything
+// after it, the ETag as a uvarint length and bytes, then the value.
+const format = 1
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+func encodeRecord(etag string, value []byte) []byte {
+	b := make([]byte, 5, 5+binary.MaxVarintLen64+len(etag)+len(value))
+	b[0] = format
+	b = binary.AppendUvarint(b, uint64(len(etag)))
+	b = append(b, etag...)
+	b = append(b, value...)
+	binary.BigEndian.PutUint32(b[1:5], crc32.Checksum(b[5:], castagnoli))
+	return b
+}
+
+// decodeRecord checks b and returns its ETag and value, the value aliasing
+// b.
+func decodeRecord(key string, b []byte) (string, []byte, error) {
+	bad := func(why string) error {
+		return quarkerr.Errorf(quarkerr.Corrupt, "read %q: stored record damaged: %s", key, why)
+	}
+	if len(b) < 6 || b[0] != format {
+		return "", nil, bad("bad header")
+	}
+	if crc32.Checksum(b[5:], castagnoli) != binary.BigEndian.Uint32(b[1:5]) {
+		return "", nil, bad("checksum mismatch")
+	}
+	n, w := binary.Uvarint(b[5:])
+	if w <= 0 || n > uint64(len(b)-5-w) {
+		return "", nil, bad("bad version length")
+	}
+	rest := b[5+w:]
+	return string(rest[:n]), rest[n:], nil
+}
+
+// Read implements storage.Store.
+func (s *Store) Read(ctx context.Context, key string) (storage.Record, error) {
+	if err := s.check(ctx, "read", key); err != nil {
+		return storage.Record{}, err
+	}
+	var rec storage.Record
+	var rerr error
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucket).Get([]byte(key))
+		if b == nil {
+			rerr = storage.NotFound(key)
+			return nil
+		}
+		etag, value, err := decodeRecord(key, b)
+		if err != nil {
+			rerr = err
+			return nil
+		}
+		rec = storage.Record{Value: append([]byte(nil), value...), ETag: etag}
+		return nil
+	})
+	if err != nil {
+		return storage.Record{}, quarkerr.Errorf(quarkerr.Unavailable, "read %q: %w", key, err)
+	}
+	return rec, rerr
+}
+
+// stored returns the ETag of the record under key, "" if none.
+func stored(op, key string, b *bolt.Bucket) (string, error) {
+	cur := b.Get([]byte(key))
+	if cur == nil {
+		return "", nil
+	}
+	etag, _, err := decodeRecord(key, cur)
+	if err != nil {
+		return "", quarkerr.Errorf(quarkerr.Corrupt, "%s %q: the stored record is damaged; it was left as it is: %w", op, key, err)
+	}
+	return etag, nil
+}
+
+// Write implements storage.Store. The write is on disk when it returns.
+func (s *Store) Write(ctx context.Context, key string, value []byte, etag string) (string, error) {
+	if err := s.check(ctx, "write", key); err != nil {
+		return "", err
+	}
+	if len(value) > MaxValueSize {
+		return "", quarkerr.Errorf(quarkerr.InvalidArgument, "write %q: %d bytes, over the %d-byte limit", key, len(value), MaxValueSize)
+	}
+	value = append([]byte(nil), value...)
+	var next string
+	var refused error
+	// Batch may run this more than once (when another write in the batch
+	// fails, each is retried alone); it decides afresh each time, and it
+	// never returns an error for a refused write, which would make the
+	// whole batch retry.
+	err := s.db.Batch(func(tx *bolt.Tx) error {
+		next, refused = "", nil
+		b := tx.Bucket(bucket)
+		have, err := stored("write", key, b)
+		if err != nil {
+			refused = err
+			return nil
+		}
+		if have != etag {
+			refused = storage.Conflict("write", key, etag, have)
+			return nil
+		}
+		seq, err := b.NextSequence()
+		if err != nil {
+			return err
+		}
+		next = strconv.FormatUint(seq, 36)
+		return b.Put([]byte(key), encodeRecord(next, value))
+	})
+	if err != nil {
+		return "", quarkerr.Errorf(quarkerr.Unavailable, "write %q: %w", key, err)
+	}
+	return next, refused
+}
+
+// Delete implements storage.Store.
+func (s *Store) Delete(ctx context.Context, key string, etag string) error {
+	if err := s.check(ctx, "delete", key); err != nil {
+		return err
+	}
+	var refused error
+	err := s.db.Batch(func(tx *bolt.Tx) error {
+		refused = nil
+		b := tx.Bucket(bucket)
+		have, err := stored("delete", key, b)
+		if err != nil {
+			refused = err
+			return nil
+		}
+		if have != etag {
+			refused = storage.Conflict("delete", key, etag, have)
+			return nil
+		}
+		if have == "" {
+			return nil
+		}
+		return b.Delete([]byte(key))
+	})
+	if err != nil {
+		return quarkerr.Errorf(quarkerr.Unavailable, "delete %q: %w", key, err)
+	}
+	return refused
+}
+
+// Close closes the file. Calls after Close fail with Unavailable.
+func (s *Store) Close() error {
+	if !s.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	return s.db.Close()
+}
