@@ -1,6 +1,6 @@
 # Quark's everyday tasks. `make help` lists them.
 GO ?= go
-RUNTIME_PKGS := . ./quarktest/... ./quarkerr/... ./internal/testactors/... ./examples/...
+RUNTIME_PKGS := . ./quarktest/... ./quarkerr/... ./internal/testactors/... ./examples/... ./storage/...
 
 .PHONY: help test race bench fuzz generate checkgenerate lint ci
 
