@@ -18,10 +18,11 @@ import (
 // An idle activation holds no goroutine and no timer: its mailbox is a list
 // head, and a goroutine drains it only while messages wait.
 type Activation struct {
-	id   ID
-	typ  *actorType
-	impl any
-	set  *workerSet // the stateless worker set this activation serves in, or nil
+	id     ID
+	typ    *actorType
+	impl   any
+	set    *workerSet  // the stateless worker set this activation serves in, or nil
+	states []stateSlot // durable states made by the factory, loaded before OnActivate
 
 	// inbox takes one-way messages without the lock: a stack, newest
 	// first, moved to the queue by whoever next holds the lock; closedInbox
@@ -564,6 +565,15 @@ func (a *Activation) activate(e *Envelope) error {
 			}
 		}()
 		a.impl = a.typ.factory(a)
+		if len(a.states) > 0 {
+			ctx := a.hookContext(nil)
+			defer ctx.finish()
+			for _, st := range a.states {
+				if err := st.load(ctx); err != nil {
+					return err
+				}
+			}
+		}
 		if h, ok := a.impl.(Activator); ok {
 			// OnActivate serves every call waiting for the activation, so
 			// it runs under the silo's default timeout, not the deadline or

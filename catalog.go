@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/quarkgo/quark/storage"
 )
 
 const numShards = 64
@@ -18,6 +20,7 @@ type actorType struct {
 	mailbox    int
 	maxWorkers int
 	collectAge time.Duration
+	store      storage.Store // where the type's State values live
 	shards     [numShards]shard
 }
 

@@ -2,10 +2,11 @@ package quark
 
 import (
 	"log/slog"
-
-	"github.com/quarkgo/quark/codec"
 	"runtime"
 	"time"
+
+	"github.com/quarkgo/quark/codec"
+	"github.com/quarkgo/quark/storage"
 )
 
 // Option configures a Silo. Each option documents its default.
@@ -32,6 +33,7 @@ type siloConfig struct {
 	propagate      []any
 	codecRouting   bool
 	maxMessage     int
+	store          storage.Store
 }
 
 func defaultSiloConfig() siloConfig {
@@ -168,6 +170,12 @@ func WithCodecRouting(on bool) Option {
 // allocated. Default 16 MiB (codec.DefaultMaxMessageSize).
 func WithMaxMessageSize(n int) Option { return siloOption(func(c *siloConfig) { c.maxMessage = n }) }
 
+// WithStore sets the store where actors' State values live, unless a type
+// names its own with Store. The silo does not close it. Default none: an
+// actor that makes a State on a silo without a store fails to activate
+// with CodeInvalidArgument.
+func WithStore(st storage.Store) Option { return siloOption(func(c *siloConfig) { c.store = st }) }
+
 // TypeOption configures one actor type at registration.
 type TypeOption interface {
 	applyToType(*typeConfig)
@@ -181,6 +189,7 @@ type typeConfig struct {
 	maxWorkers int
 	mailbox    int
 	collectAge time.Duration
+	store      storage.Store
 }
 
 func (c *typeConfig) validate(name string) error {
@@ -203,13 +212,16 @@ func MaxWorkers(n int) TypeOption { return typeOption(func(c *typeConfig) { c.ma
 // MailboxSize overrides WithMailboxSize for one type.
 func MailboxSize(n int) TypeOption { return typeOption(func(c *typeConfig) { c.mailbox = n }) }
 
+// Store overrides WithStore for one type.
+func Store(st storage.Store) TypeOption { return typeOption(func(c *typeConfig) { c.store = st }) }
+
 // CollectionAge overrides WithCollectionAge for one type.
 func CollectionAge(d time.Duration) TypeOption {
 	return typeOption(func(c *typeConfig) { c.collectAge = d })
 }
 
 func (s *Silo) typeConfig(opts []TypeOption) typeConfig {
-	c := typeConfig{maxWorkers: runtime.GOMAXPROCS(0), mailbox: s.cfg.mailbox, collectAge: s.cfg.collectAge}
+	c := typeConfig{maxWorkers: runtime.GOMAXPROCS(0), mailbox: s.cfg.mailbox, collectAge: s.cfg.collectAge, store: s.cfg.store}
 	for _, o := range opts {
 		o.applyToType(&c)
 	}

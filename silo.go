@@ -95,6 +95,7 @@ func (s *Silo) Register(d *TypeDesc, factory func(*Activation) any, opts ...Type
 		mailbox:    cfg.mailbox,
 		maxWorkers: cfg.maxWorkers,
 		collectAge: cfg.collectAge,
+		store:      cfg.store,
 	}
 	s.types[d] = t
 	s.names[d.Name] = t

@@ -4244,3 +4244,63 @@ func quarkCopy_url_URL(v *url.URL) {
 	}
 	*v = zc2
 }
+
+// quarkEncodeCounterState appends the encoding of *v to b.
+func quarkEncodeCounterState(b []byte, v *CounterState) []byte {
+	b = msgp.AppendMapHeader(b, 2)
+	b = msgp.AppendString(b, "Total")
+	b = msgp.AppendInt64(b, v.Total)
+	b = msgp.AppendString(b, "Updates")
+	b = msgp.AppendInt64(b, v.Updates)
+	return b
+}
+
+// quarkDecodeCounterState decodes one testactors.CounterState from b into *v;
+// depth counts the containers around it.
+func quarkDecodeCounterState(b []byte, v *CounterState, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "Total":
+			if v.Total, b, err = msgp.ReadInt64Bytes(b); err != nil {
+				return b, err
+			}
+		case "Updates":
+			if v.Updates, b, err = msgp.ReadInt64Bytes(b); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+// MarshalQuark appends the encoding of *v to b.
+func (v *CounterState) MarshalQuark(b []byte) []byte { return quarkEncodeCounterState(b, v) }
+
+// UnmarshalQuark decodes b, which must hold exactly one encoded CounterState,
+// into *v.
+func (v *CounterState) UnmarshalQuark(b []byte) error {
+	if err := codec.CheckSize(b, 0); err != nil {
+		return err
+	}
+	rest, err := quarkDecodeCounterState(b, v, 0)
+	if err != nil {
+		return codec.Corrupt("testactors.CounterState", err)
+	}
+	return codec.CheckTrailing("testactors.CounterState", rest)
+}

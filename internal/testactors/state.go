@@ -1,0 +1,10 @@
+package testactors
+
+// CounterState is the durable state of the state-backed Counter the
+// runtime's tests use.
+//
+//quark:codec
+type CounterState struct {
+	Total   int64
+	Updates int64
+}
