@@ -1,0 +1,254 @@
+// Package redisstore is a storage.Store kept in Redis, through
+// github.com/redis/go-redis/v9.
+//
+// Each record lives under prefix+key as a Redis hash with three fields: the
+// value ("v"), its ETag ("e") and a CRC-32C (Castagnoli) of the value ("c",
+// eight hex digits). Write and Delete are Lua scripts, so comparing the
+// stored ETag with the expected one and changing the record is one atomic
+// step on the server; go-redis sends them with EVALSHA and falls back to
+// EVAL when the server does not have the script cached. A new ETag is a
+// random 128-bit value generated in the client, as 32 hex digits, so no
+// counter key is shared between writers. Read verifies the checksum and
+// reports a damaged record as a Corrupt error, leaving it as it is.
+//
+//	st, err := redisstore.Open(ctx, "127.0.0.1:6379", "quark:")
+//	defer st.Close()
+//
+// Durability is the server's: a write is acknowledged once Redis holds it
+// in memory, and survives a server restart only as far as its persistence
+// (AOF or RDB) is configured to keep it.
+package redisstore
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"strings"
+	"sync/atomic"
+
+	"github.com/quarkgo/quark/quarkerr"
+	"github.com/quarkgo/quark/storage"
+	"github.com/redis/go-redis/v9"
+)
+
+// MaxValueSize bounds one stored value: 64 MiB.
+const MaxValueSize = 64 << 20
+
+// Hash fields of a record.
+const (
+	fieldValue = "v"
+	fieldETag  = "e"
+	fieldCRC   = "c"
+)
+
+// The scripts return {1, etag} on success, {0, have} when the stored ETag
+// (have, "" for none) is not the expected one, and {2} when the key holds a
+// hash without an ETag, which is left as it is.
+//
+// KEYS[1] record key; ARGV[1] expected ETag, ARGV[2] value, ARGV[3] new
+// ETag, ARGV[4] checksum.
+var writeScript = redis.NewScript(`
+local have = redis.call('HGET', KEYS[1], 'e')
+if not have then
+	if redis.call('EXISTS', KEYS[1]) == 1 then return {2} end
+	have = ''
+end
+if have ~= ARGV[1] then return {0, have} end
+redis.call('HSET', KEYS[1], 'v', ARGV[2], 'e', ARGV[3], 'c', ARGV[4])
+return {1, ARGV[3]}
+`)
+
+// KEYS[1] record key; ARGV[1] expected ETag.
+var deleteScript = redis.NewScript(`
+local have = redis.call('HGET', KEYS[1], 'e')
+if not have then
+	if redis.call('EXISTS', KEYS[1]) == 1 then return {2} end
+	have = ''
+end
+if have ~= ARGV[1] then return {0, have} end
+if have ~= '' then redis.call('DEL', KEYS[1]) end
+return {1, ''}
+`)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+func checksum(value []byte) string {
+	return fmt.Sprintf("%08x", crc32.Checksum(value, castagnoli))
+}
+
+// Store is a storage.Store in Redis. It is safe for concurrent use.
+type Store struct {
+	client     redis.UniversalClient
+	prefix     string
+	ownsClient bool
+	closed     atomic.Bool
+}
+
+var _ storage.Store = (*Store)(nil)
+
+// New returns a store keeping its records in client under keys that start
+// with prefix. The caller owns client: Close does not close it, and several
+// stores may share one client.
+func New(client redis.UniversalClient, prefix string) *Store {
+	return &Store{client: client, prefix: prefix}
+}
+
+// Open connects to the Redis server at addr (host:port, no password),
+// checks it answers, and returns a store keeping its records under keys that
+// start with prefix. The store owns its client: Close closes it. Open fails
+// with Unavailable when the server cannot be reached.
+func Open(ctx context.Context, addr, prefix string) (*Store, error) {
+	if addr == "" {
+		return nil, quarkerr.New(quarkerr.InvalidArgument, "open redis store: empty address")
+	}
+	client := redis.NewClient(&redis.Options{Addr: addr})
+	if err := client.Ping(ctx).Err(); err != nil {
+		client.Close()
+		code := quarkerr.Unavailable
+		if c := quarkerr.CodeOf(err); c == quarkerr.Canceled || c == quarkerr.Timeout {
+			code = c
+		}
+		return nil, quarkerr.Errorf(code, "open redis store %s: %w", addr, err)
+	}
+	s := New(client, prefix)
+	s.ownsClient = true
+	return s, nil
+}
+
+func (s *Store) check(ctx context.Context, op, key string) error {
+	if key == "" {
+		return quarkerr.Errorf(quarkerr.InvalidArgument, "%s: empty key", op)
+	}
+	if s.closed.Load() {
+		return quarkerr.Errorf(quarkerr.Unavailable, "%s %q: store closed", op, key)
+	}
+	return storage.CheckContext(ctx, op, key)
+}
+
+// fail turns an error from the client into a typed one: the context's
+// error when ctx ended, Corrupt when the key holds something that is not a
+// record, Unavailable otherwise.
+func (s *Store) fail(ctx context.Context, op, key string, err error) error {
+	if ctx.Err() != nil {
+		return quarkerr.Errorf(quarkerr.CodeOf(ctx.Err()), "%s %q: %w", op, key, err)
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return quarkerr.Errorf(quarkerr.CodeOf(err), "%s %q: %w", op, key, err)
+	}
+	if s.closed.Load() {
+		return quarkerr.Errorf(quarkerr.Unavailable, "%s %q: store closed: %w", op, key, err)
+	}
+	var rerr redis.Error
+	if errors.As(err, &rerr) && strings.HasPrefix(rerr.Error(), "WRONGTYPE") {
+		return quarkerr.Errorf(quarkerr.Corrupt, "%s %q: the stored record is not a record; it was left as it is: %w", op, key, err)
+	}
+	return quarkerr.Errorf(quarkerr.Unavailable, "%s %q: %w", op, key, err)
+}
+
+func damaged(op, key, why string) error {
+	return quarkerr.Errorf(quarkerr.Corrupt, "%s %q: stored record damaged (%s); it was left as it is", op, key, why)
+}
+
+// Read implements storage.Store.
+func (s *Store) Read(ctx context.Context, key string) (storage.Record, error) {
+	if err := s.check(ctx, "read", key); err != nil {
+		return storage.Record{}, err
+	}
+	vals, err := s.client.HMGet(ctx, s.prefix+key, fieldValue, fieldETag, fieldCRC).Result()
+	if err != nil {
+		return storage.Record{}, s.fail(ctx, "read", key, err)
+	}
+	if len(vals) != 3 {
+		return storage.Record{}, s.fail(ctx, "read", key, errors.New("unexpected reply"))
+	}
+	value, hasValue := vals[0].(string)
+	etag, hasETag := vals[1].(string)
+	sum, hasSum := vals[2].(string)
+	switch {
+	case !hasValue && !hasETag && !hasSum:
+		return storage.Record{}, storage.NotFound(key)
+	case !hasValue || !hasETag || !hasSum || etag == "":
+		return storage.Record{}, damaged("read", key, "missing fields")
+	}
+	b := []byte(value)
+	if checksum(b) != sum {
+		return storage.Record{}, damaged("read", key, "checksum mismatch")
+	}
+	return storage.Record{Value: b, ETag: etag}, nil
+}
+
+// result interprets a script's reply.
+func (s *Store) result(op, key, want string, reply any) (string, error) {
+	r, ok := reply.([]any)
+	if !ok || len(r) == 0 {
+		return "", damaged(op, key, "unexpected script reply")
+	}
+	status, _ := r[0].(int64)
+	var tag string
+	if len(r) > 1 {
+		tag, _ = r[1].(string)
+	}
+	switch status {
+	case 1:
+		return tag, nil
+	case 0:
+		return "", storage.Conflict(op, key, want, tag)
+	default:
+		return "", damaged(op, key, "no version stored")
+	}
+}
+
+// newETag returns a random 128-bit value in hex.
+func newETag() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// Write implements storage.Store. The new ETag is a random 128-bit value,
+// so an old ETag does not come back.
+func (s *Store) Write(ctx context.Context, key string, value []byte, etag string) (string, error) {
+	if err := s.check(ctx, "write", key); err != nil {
+		return "", err
+	}
+	if len(value) > MaxValueSize {
+		return "", quarkerr.Errorf(quarkerr.InvalidArgument, "write %q: %d bytes, over the %d-byte limit", key, len(value), MaxValueSize)
+	}
+	if value == nil {
+		value = []byte{}
+	}
+	reply, err := writeScript.Run(ctx, s.client, []string{s.prefix + key}, etag, value, newETag(), checksum(value)).Result()
+	if err != nil {
+		return "", s.fail(ctx, "write", key, err)
+	}
+	return s.result("write", key, etag, reply)
+}
+
+// Delete implements storage.Store.
+func (s *Store) Delete(ctx context.Context, key string, etag string) error {
+	if err := s.check(ctx, "delete", key); err != nil {
+		return err
+	}
+	reply, err := deleteScript.Run(ctx, s.client, []string{s.prefix + key}, etag).Result()
+	if err != nil {
+		return s.fail(ctx, "delete", key, err)
+	}
+	_, err = s.result("delete", key, etag, reply)
+	return err
+}
+
+// Close marks the store closed: later calls fail with Unavailable. It
+// closes the client only for a store from Open; a client given to New stays
+// open.
+func (s *Store) Close() error {
+	if !s.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	if s.ownsClient {
+		return s.client.Close()
+	}
+	return nil
+}
