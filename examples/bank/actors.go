@@ -44,6 +44,20 @@ type Ledger interface {
 	Summary(ctx context.Context) (Summary, error)
 }
 
+// AccountState is what an account keeps across restarts.
+//
+//quark:codec
+type AccountState struct {
+	Balance int64 // cents
+}
+
+// Books is what the ledger keeps across restarts.
+//
+//quark:codec
+type Books struct {
+	Totals Summary
+}
+
 // Summary is the ledger's totals.
 type Summary struct {
 	Transfers int64 // completed

@@ -12,30 +12,39 @@ import (
 // when the source balance is too small.
 var ErrInsufficientFunds = errors.New("insufficient funds")
 
+// account keeps its balance in durable state: every change is written
+// before the call returns, and undone if the write fails.
 type account struct {
-	balance int64
+	state *quark.State[AccountState]
 }
 
-func (a *account) Deposit(_ context.Context, amount int64) (int64, error) {
+func (a *account) Deposit(ctx context.Context, amount int64) (int64, error) {
 	if amount <= 0 {
-		return a.balance, quark.Errorf(quark.CodeInvalidArgument, "deposit of %d cents", amount)
+		return a.state.Value.Balance, quark.Errorf(quark.CodeInvalidArgument, "deposit of %d cents", amount)
 	}
-	a.balance += amount
-	return a.balance, nil
+	return a.change(ctx, amount)
 }
 
-func (a *account) Withdraw(_ context.Context, amount int64) (int64, error) {
+func (a *account) Withdraw(ctx context.Context, amount int64) (int64, error) {
 	if amount <= 0 {
-		return a.balance, quark.Errorf(quark.CodeInvalidArgument, "withdrawal of %d cents", amount)
+		return a.state.Value.Balance, quark.Errorf(quark.CodeInvalidArgument, "withdrawal of %d cents", amount)
 	}
-	if amount > a.balance {
-		return a.balance, fmt.Errorf("withdraw %d from %d: %w", amount, a.balance, ErrInsufficientFunds)
+	if b := a.state.Value.Balance; amount > b {
+		return b, fmt.Errorf("withdraw %d from %d: %w", amount, b, ErrInsufficientFunds)
 	}
-	a.balance -= amount
-	return a.balance, nil
+	return a.change(ctx, -amount)
 }
 
-func (a *account) Balance(context.Context) (int64, error) { return a.balance, nil }
+func (a *account) change(ctx context.Context, delta int64) (int64, error) {
+	a.state.Value.Balance += delta
+	if err := a.state.Write(ctx); err != nil {
+		a.state.Value.Balance -= delta
+		return a.state.Value.Balance, err
+	}
+	return a.state.Value.Balance, nil
+}
+
+func (a *account) Balance(context.Context) (int64, error) { return a.state.Value.Balance, nil }
 
 // teller calls accounts through the activation it runs in, so its calls
 // carry the call chain.
@@ -62,26 +71,31 @@ func (t *teller) Transfer(ctx context.Context, from, to string, amount int64) er
 }
 
 type ledger struct {
-	sum Summary
+	books *quark.State[Books]
 }
 
-func (l *ledger) Record(_ context.Context, amount int64, ok bool) error {
+func (l *ledger) Record(ctx context.Context, amount int64, ok bool) error {
+	sum := &l.books.Value.Totals
 	if ok {
-		l.sum.Transfers++
-		l.sum.Moved += amount
+		sum.Transfers++
+		sum.Moved += amount
 	} else {
-		l.sum.Refused++
+		sum.Refused++
 	}
-	return nil
+	return l.books.Write(ctx)
 }
 
-func (l *ledger) Summary(context.Context) (Summary, error) { return l.sum, nil }
+func (l *ledger) Summary(context.Context) (Summary, error) { return l.books.Value.Totals, nil }
 
 // register adds the bank's actor types to s.
 func register(s *quark.Silo) error {
 	return errors.Join(
-		RegisterAccount(s, func(*quark.Activation) Account { return &account{} }),
+		RegisterAccount(s, func(a *quark.Activation) Account {
+			return &account{state: quark.NewState[AccountState](a)}
+		}),
 		RegisterTeller(s, func(a *quark.Activation) Teller { return &teller{self: a} }),
-		RegisterLedger(s, func(*quark.Activation) Ledger { return &ledger{} }),
+		RegisterLedger(s, func(a *quark.Activation) Ledger {
+			return &ledger{books: quark.NewState[Books](a)}
+		}),
 	)
 }

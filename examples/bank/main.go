@@ -1,7 +1,10 @@
 // Command bank is Quark's quick-start example: accounts, a teller and a
-// ledger as actors on one in-process silo. It opens accounts, runs transfers
-// from many goroutines at once through actor-to-actor calls, and prints the
-// balances and the ledger's summary; money is never created or lost.
+// ledger as actors on one in-process silo, their state kept in the embedded
+// durable store in a local folder (./bank-data, or $QUARK_BANK_DATA). The
+// first run opens the accounts; every run makes transfers from many
+// goroutines at once through actor-to-actor calls and prints the balances
+// and the ledger's totals, carried over from earlier runs. Money is never
+// created or lost.
 package main
 
 import (
@@ -12,25 +15,36 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/quarkgo/quark"
+	"github.com/quarkgo/quark/storage/embedded"
 )
 
 var customers = []string{"alice", "bob", "carol", "dave", "erin"}
 
 func main() {
-	if err := run(context.Background(), os.Stdout, 2000); err != nil {
+	dir := os.Getenv("QUARK_BANK_DATA")
+	if dir == "" {
+		dir = "bank-data"
+	}
+	if err := run(context.Background(), os.Stdout, dir, 1000); err != nil {
 		fmt.Fprintln(os.Stderr, "bank:", err)
 		os.Exit(1)
 	}
 }
 
-// run opens the accounts, makes transfers random transfers and prints the
-// outcome to w.
-func run(ctx context.Context, w io.Writer, transfers int) error {
-	silo, err := quark.NewSilo(quark.WithName("bank"),
+// run opens the store in dir, opens the accounts if they are new, makes
+// transfers random transfers and prints the outcome to w.
+func run(ctx context.Context, w io.Writer, dir string, transfers int) error {
+	store, err := embedded.Open(filepath.Join(dir, "bank.db"))
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	silo, err := quark.NewSilo(quark.WithName("bank"), quark.WithStore(store),
 		quark.WithLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))))
 	if err != nil {
 		return err
@@ -47,15 +61,28 @@ func run(ctx context.Context, w io.Writer, transfers int) error {
 		silo.Stop(ctx)
 	}()
 
-	var opening int64
-	for i, name := range customers {
-		amount := int64(100_00 * (i + 1))
-		if _, err := NewAccountRef(silo, quark.StringKey(name)).Deposit(ctx, amount); err != nil {
-			return fmt.Errorf("open %s: %w", name, err)
-		}
-		opening += amount
+	opening, err := holdings(ctx, silo)
+	if err != nil {
+		return err
 	}
-	fmt.Fprintf(w, "opened %d accounts holding $%s\n", len(customers), dollars(opening))
+	books := NewLedgerRef(silo, quark.StringKey("books"))
+	if opening > 0 {
+		before, err := books.Summary(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "welcome back: %d accounts hold $%s after %d transfers, carried over from earlier runs (%s)\n",
+			len(customers), dollars(opening), before.Transfers, dir)
+	} else {
+		for i, name := range customers {
+			amount := int64(100_00 * (i + 1))
+			if _, err := NewAccountRef(silo, quark.StringKey(name)).Deposit(ctx, amount); err != nil {
+				return fmt.Errorf("open %s: %w", name, err)
+			}
+			opening += amount
+		}
+		fmt.Fprintf(w, "opened %d accounts holding $%s (kept in %s)\n", len(customers), dollars(opening), dir)
+	}
 
 	start := time.Now()
 	teller := NewTellerRef(silo, quark.IntKey(0))
@@ -63,7 +90,7 @@ func run(ctx context.Context, w io.Writer, transfers int) error {
 	errs := make(chan error, 8)
 	for g := range 8 {
 		wg.Go(func() {
-			r := rand.New(rand.NewPCG(uint64(g), 42))
+			r := rand.New(rand.NewPCG(uint64(g), uint64(time.Now().UnixNano())))
 			for range transfers / 8 {
 				from, to := customers[r.IntN(len(customers))], customers[r.IntN(len(customers))]
 				if from == to {
@@ -95,17 +122,30 @@ func run(ctx context.Context, w io.Writer, transfers int) error {
 	}
 	// Ledger records are one-way messages; the readonly Summary call queues
 	// behind any still in the ledger's mailbox.
-	sum, err := NewLedgerRef(silo, quark.StringKey("books")).Summary(ctx)
+	sum, err := books.Summary(ctx)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "transfers: %d completed ($%s moved), %d refused for insufficient funds, in %v\n",
+	fmt.Fprintf(w, "transfers so far: %d completed ($%s moved), %d refused for insufficient funds; this run took %v\n",
 		sum.Transfers, dollars(sum.Moved), sum.Refused, elapsed.Round(time.Millisecond))
-	fmt.Fprintf(w, "total held: $%s (opening $%s)\n", dollars(total), dollars(opening))
+	fmt.Fprintf(w, "total held: $%s (at the start of this run: $%s)\n", dollars(total), dollars(opening))
 	if total != opening {
 		return fmt.Errorf("books do not balance: %d cents held, %d opened", total, opening)
 	}
 	return nil
+}
+
+// holdings returns the money the accounts hold.
+func holdings(ctx context.Context, silo *quark.Silo) (int64, error) {
+	var total int64
+	for _, name := range customers {
+		b, err := NewAccountRef(silo, quark.StringKey(name)).Balance(ctx)
+		if err != nil {
+			return 0, err
+		}
+		total += b
+	}
+	return total, nil
 }
 
 func dollars(cents int64) string { return fmt.Sprintf("%d.%02d", cents/100, cents%100) }

@@ -9,21 +9,31 @@ import (
 	"testing"
 
 	"github.com/quarkgo/quark"
+	"github.com/quarkgo/quark/storage"
 )
 
-func TestRunKeepsTheBooksBalanced(t *testing.T) {
-	var out bytes.Buffer
-	if err := run(context.Background(), &out, 800); err != nil {
-		t.Fatalf("run: %v\n%s", err, out.String())
+func TestRunsCarryStateOver(t *testing.T) {
+	dir := t.TempDir()
+	var first, second bytes.Buffer
+	if err := run(context.Background(), &first, dir, 400); err != nil {
+		t.Fatalf("first run: %v\n%s", err, first.String())
 	}
-	if !strings.Contains(out.String(), "total held: $1500.00 (opening $1500.00)") {
-		t.Fatalf("unexpected output:\n%s", out.String())
+	if !strings.Contains(first.String(), "opened 5 accounts holding $1500.00") ||
+		!strings.Contains(first.String(), "total held: $1500.00") {
+		t.Fatalf("first run:\n%s", first.String())
+	}
+	if err := run(context.Background(), &second, dir, 400); err != nil {
+		t.Fatalf("second run: %v\n%s", err, second.String())
+	}
+	out := second.String()
+	if !strings.Contains(out, "welcome back: 5 accounts hold $1500.00") || !strings.Contains(out, "total held: $1500.00") {
+		t.Fatalf("second run did not carry the state over:\n%s", out)
 	}
 }
 
 func TestTransfers(t *testing.T) {
 	for _, inline := range []bool{true, false} {
-		s, err := quark.NewSilo(quark.WithLogger(slog.New(slog.DiscardHandler)), quark.WithInlineCalls(inline))
+		s, err := quark.NewSilo(quark.WithLogger(slog.New(slog.DiscardHandler)), quark.WithInlineCalls(inline), quark.WithStore(storage.NewMemory()))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -72,7 +82,7 @@ func TestTransfers(t *testing.T) {
 // errors, whose codes and registered sentinels must survive.
 func TestTransfersThroughTheCodec(t *testing.T) {
 	for _, inline := range []bool{true, false} {
-		s, err := quark.NewSilo(quark.WithLogger(slog.New(slog.DiscardHandler)), quark.WithInlineCalls(inline), quark.WithCodecRouting(true))
+		s, err := quark.NewSilo(quark.WithLogger(slog.New(slog.DiscardHandler)), quark.WithInlineCalls(inline), quark.WithCodecRouting(true), quark.WithStore(storage.NewMemory()))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -961,3 +961,110 @@ func quarkDecodeSummary(b []byte, v *Summary, depth int) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// quarkEncodeAccountState appends the encoding of *v to b.
+func quarkEncodeAccountState(b []byte, v *AccountState) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "Balance")
+	b = msgp.AppendInt64(b, v.Balance)
+	return b
+}
+
+// quarkDecodeAccountState decodes one main.AccountState from b into *v; depth
+// counts the containers around it.
+func quarkDecodeAccountState(b []byte, v *AccountState, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "Balance":
+			if v.Balance, b, err = msgp.ReadInt64Bytes(b); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+// MarshalQuark appends the encoding of *v to b.
+func (v *AccountState) MarshalQuark(b []byte) []byte { return quarkEncodeAccountState(b, v) }
+
+// UnmarshalQuark decodes b, which must hold exactly one encoded AccountState,
+// into *v.
+func (v *AccountState) UnmarshalQuark(b []byte) error {
+	if err := codec.CheckSize(b, 0); err != nil {
+		return err
+	}
+	rest, err := quarkDecodeAccountState(b, v, 0)
+	if err != nil {
+		return codec.Corrupt("main.AccountState", err)
+	}
+	return codec.CheckTrailing("main.AccountState", rest)
+}
+
+// quarkEncodeBooks appends the encoding of *v to b.
+func quarkEncodeBooks(b []byte, v *Books) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "Totals")
+	b = quarkEncodeSummary(b, &v.Totals)
+	return b
+}
+
+// quarkDecodeBooks decodes one main.Books from b into *v; depth counts the
+// containers around it.
+func quarkDecodeBooks(b []byte, v *Books, depth int) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "Totals":
+			if b, err = quarkDecodeSummary(b, &v.Totals, depth+1); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+// MarshalQuark appends the encoding of *v to b.
+func (v *Books) MarshalQuark(b []byte) []byte { return quarkEncodeBooks(b, v) }
+
+// UnmarshalQuark decodes b, which must hold exactly one encoded Books, into *v.
+func (v *Books) UnmarshalQuark(b []byte) error {
+	if err := codec.CheckSize(b, 0); err != nil {
+		return err
+	}
+	rest, err := quarkDecodeBooks(b, v, 0)
+	if err != nil {
+		return codec.Corrupt("main.Books", err)
+	}
+	return codec.CheckTrailing("main.Books", rest)
+}
