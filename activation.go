@@ -21,8 +21,9 @@ type Activation struct {
 	id     ID
 	typ    *actorType
 	impl   any
-	set    *workerSet  // the stateless worker set this activation serves in, or nil
-	states []stateSlot // durable states made by the factory, loaded before OnActivate
+	set    *workerSet    // the stateless worker set this activation serves in, or nil
+	states []stateSlot   // durable states made by the factory, loaded before OnActivate
+	timers []*ActorTimer // guarded by mu
 
 	// inbox takes one-way messages without the lock: a stack, newest
 	// first, moved to the queue by whoever next holds the lock; closedInbox
@@ -407,7 +408,10 @@ func (a *Activation) drain() {
 			return
 		}
 		a.popLocked()
-		a.lastUsed = s.coarse.Load()
+		if t, ok := e.msg.(*tickMessage); !ok || t.timer.keepAlive {
+			// Timer ticks do not keep an idle actor alive unless asked to.
+			a.lastUsed = s.coarse.Load()
+		}
 		shared := e.shared
 		a.takeTurnLocked(shared)
 		concurrent := shared && a.qhead != nil && a.qhead.shared

@@ -461,11 +461,20 @@ func (a *Activation) deactivate(reason DeactivationReason) {
 	a.writer = false
 	a.impl = nil // References may keep the activation; not the actor's state.
 	q := a.closeLocked()
+	timers := a.timers
+	a.timers = nil
 	a.mu.Unlock()
+	for _, t := range timers {
+		t.Stop()
+	}
 	for q != nil {
 		next := q.next
 		q.next = nil
-		s.forward(q)
+		if _, tick := q.msg.(*tickMessage); tick {
+			s.complete(q, nil) // timers die with their activation
+		} else {
+			s.forward(q)
+		}
 		q = next
 	}
 	// Counted out only now: Stop must not see zero activations while

@@ -40,6 +40,8 @@ type Silo struct {
 	collectMu    sync.Mutex
 	collectTimer Timer
 
+	timers scheduler
+
 	dropped atomic.Int64
 	late    atomic.Int64
 	expired atomic.Int64
@@ -156,6 +158,12 @@ func (s *Silo) Stop(ctx context.Context) error {
 		s.collectTimer.Stop()
 	}
 	s.collectMu.Unlock()
+	s.timers.mu.Lock()
+	if s.timers.armed != nil {
+		s.timers.armed.Stop()
+		s.timers.armed = nil
+	}
+	s.timers.mu.Unlock()
 
 	var acts []*Activation
 	for _, t := range s.allTypes() {
