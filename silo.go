@@ -151,7 +151,12 @@ func (s *Silo) Stop(ctx context.Context) error {
 		return nil
 	}
 	if !s.state.CompareAndSwap(siloRunning, siloStopping) {
-		return nil
+		if s.state.Load() == siloStopped {
+			return nil
+		}
+		// Another Stop began (and perhaps gave up at its deadline): wait
+		// for the activations it asked to go.
+		return s.waitStopped(ctx)
 	}
 	s.collectMu.Lock()
 	if s.collectTimer != nil {
@@ -170,9 +175,18 @@ func (s *Silo) Stop(ctx context.Context) error {
 		acts = t.all(acts)
 	}
 	s.deactivateAll(ctx, acts, ReasonShutdown)
+	return s.waitStopped(ctx)
+}
+
+// waitStopped waits until no activation is left, then marks the silo
+// stopped.
+func (s *Silo) waitStopped(ctx context.Context) error {
 	for s.live.Load() > 0 {
 		select {
 		case <-s.idle:
+		case <-time.After(50 * time.Millisecond):
+			// A second Stop waiting at the same time may have taken the
+			// signal; look again.
 		case <-ctx.Done():
 			n := s.live.Load()
 			s.log.Warn("silo stop: deadline passed with activations busy", slog.Int64("activations", n))
