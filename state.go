@@ -2,6 +2,7 @@ package quark
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/quarkgo/quark/codec"
 	"github.com/quarkgo/quark/storage"
@@ -42,6 +43,17 @@ type stateSlot interface {
 	load(ctx context.Context) error
 }
 
+// StateOption configures NewState.
+type StateOption func(*stateConfig)
+
+type stateConfig struct{ json bool }
+
+// StateJSON stores the value as JSON (encoding/json, with its reflection and
+// its rules for field names and tags) instead of the generated MessagePack:
+// for state other tools read, or kept in a store that humans inspect. Values
+// stored one way do not load the other way.
+func StateJSON() StateOption { return func(c *stateConfig) { c.json = true } }
+
 // NewState returns the durable state of the activation a, registered to be
 // loaded from the activation's store before OnActivate runs. Call it from
 // the factory. P is inferred: *T must have the MarshalQuark and
@@ -50,11 +62,32 @@ func NewState[T any, P interface {
 	*T
 	codec.Marshaler
 	codec.Unmarshaler
-}](a *Activation) *State[T] {
+}](a *Activation, opts ...StateOption) *State[T] {
+	var cfg stateConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
 	s := &State[T]{
 		act:   a,
 		read:  func(b []byte, v *T) error { return P(v).UnmarshalQuark(b) },
 		write: func(b []byte, v *T) []byte { return P(v).MarshalQuark(b) },
+	}
+	if cfg.json {
+		s.read = func(b []byte, v *T) error {
+			if err := json.Unmarshal(b, v); err != nil {
+				return Errorf(CodeCorrupt, "decode JSON state: %w", err)
+			}
+			return nil
+		}
+		s.write = func(b []byte, v *T) []byte {
+			out, err := json.Marshal(v)
+			if err != nil {
+				// A //quark:codec type has only encodable fields; a
+				// marshaler method of a field failing is a programming error.
+				panic(Errorf(CodeInternal, "encode JSON state: %w", err))
+			}
+			return append(b, out...)
+		}
 	}
 	a.states = append(a.states, s)
 	return s

@@ -8,6 +8,7 @@ import (
 	"github.com/quarkgo/quark"
 	"github.com/quarkgo/quark/internal/testactors"
 	"github.com/quarkgo/quark/storage"
+	"github.com/tinylib/msgp/msgp"
 )
 
 // durableCounter is a Counter whose total lives in a quark.State.
@@ -141,5 +142,47 @@ func TestStateWithoutStore(t *testing.T) {
 	_, err := testactors.NewCounterRef(s, quark.StringKey("x")).Get(context.Background())
 	if quark.CodeOf(err) != quark.CodeInvalidArgument {
 		t.Fatalf("state with no store: %v, want CodeInvalidArgument", err)
+	}
+}
+
+func TestStateWrittenByAnOlderVersionLoads(t *testing.T) {
+	// A value an older CounterState wrote: Total, plus a field since
+	// removed, and no Updates field yet.
+	old := msgp.AppendMapHeader(nil, 2)
+	old = msgp.AppendString(old, "Legacy")
+	old = msgp.AppendString(old, "from v1")
+	old = msgp.AppendString(old, "Total")
+	old = msgp.AppendInt64(old, 41)
+	st := storage.NewMemory()
+	ctx := context.Background()
+	if _, err := st.Write(ctx, "testactors.Counter/v1", old, ""); err != nil {
+		t.Fatal(err)
+	}
+	s := newSilo(t, registerDurable(nil), quark.WithStore(st))
+	if n, err := testactors.NewCounterRef(s, quark.StringKey("v1")).Add(ctx, 1); err != nil || n != 42 {
+		t.Fatalf("Add over an old value: %d, %v; want 42", n, err)
+	}
+}
+
+func TestStateJSON(t *testing.T) {
+	st := storage.NewMemory()
+	ctx := context.Background()
+	s := newSilo(t, func(s *quark.Silo) {
+		must(testactors.RegisterCounter(s, func(a *quark.Activation) testactors.Counter {
+			return &durableCounter{a: a, state: quark.NewState[testactors.CounterState](a, quark.StateJSON())}
+		}))
+	}, quark.WithStore(st))
+	if _, err := testactors.NewCounterRef(s, quark.StringKey("j")).Add(ctx, 3); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := st.Read(ctx, "testactors.Counter/j")
+	if err != nil || string(rec.Value) != `{"Total":3,"Updates":1}` {
+		t.Fatalf("stored %s, %v; want JSON", rec.Value, err)
+	}
+	if _, err := st.Write(ctx, "testactors.Counter/k", []byte("{not json"), ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := testactors.NewCounterRef(s, quark.StringKey("k")).Get(ctx); quark.CodeOf(err) != quark.CodeCorrupt {
+		t.Fatalf("damaged JSON state: %v, want CodeCorrupt", err)
 	}
 }
