@@ -54,6 +54,7 @@ type hooks struct {
 	peek       func(ctx context.Context, p *probe, step string) (string, error)
 	tell       func(ctx context.Context, p *probe, step string) error
 	activate   func(ctx context.Context, p *probe) error
+	remind     func(ctx context.Context, p *probe, name string, due time.Time) error
 	deactivate func(p *probe, reason quark.DeactivationReason)
 	created    atomic.Int64
 }
@@ -93,6 +94,13 @@ func (p *probe) Split(_ context.Context, s string, at int) (string, string, erro
 		return "", "", quark.Errorf(quark.CodeInvalidArgument, "split %q at %d", s, at)
 	}
 	return s[:at], s[at:], nil
+}
+
+func (p *probe) ReceiveReminder(ctx context.Context, name string, due time.Time) error {
+	if p.h.remind != nil {
+		return p.h.remind(ctx, p, name, due)
+	}
+	return nil
 }
 
 func (p *probe) OnActivate(ctx context.Context) error {

@@ -34,6 +34,8 @@ type siloConfig struct {
 	codecRouting   bool
 	maxMessage     int
 	store          storage.Store
+	reminderStore  storage.ReminderStore
+	minReminder    time.Duration
 }
 
 func defaultSiloConfig() siloConfig {
@@ -48,6 +50,7 @@ func defaultSiloConfig() siloConfig {
 		inline:         true,
 		maxInline:      64,
 		maxMessage:     codec.DefaultMaxMessageSize,
+		minReminder:    time.Minute,
 	}
 }
 
@@ -65,6 +68,8 @@ func (c *siloConfig) validate() error {
 		return Errorf(CodeInvalidArgument, "silo option: collection quantum %v must be positive", c.collectQuantum)
 	case c.mailbox <= 0:
 		return Errorf(CodeInvalidArgument, "silo option: mailbox size %d must be positive", c.mailbox)
+	case c.minReminder <= 0:
+		return Errorf(CodeInvalidArgument, "silo option: minimum reminder period %v must be positive", c.minReminder)
 	case c.maxMessage <= 0:
 		return Errorf(CodeInvalidArgument, "silo option: max message size %d must be positive", c.maxMessage)
 	case c.maxInline <= 0:
@@ -175,6 +180,20 @@ func WithMaxMessageSize(n int) Option { return siloOption(func(c *siloConfig) { 
 // actor that makes a State on a silo without a store fails to activate
 // with CodeInvalidArgument.
 func WithStore(st storage.Store) Option { return siloOption(func(c *siloConfig) { c.store = st }) }
+
+// WithReminderStore sets where reminders are kept. Default: the WithStore
+// store, when it can keep reminders (storage.NewMemory can);
+// without one, RegisterReminder fails with CodeInvalidArgument.
+func WithReminderStore(rs storage.ReminderStore) Option {
+	return siloOption(func(c *siloConfig) { c.reminderStore = rs })
+}
+
+// WithMinReminderPeriod sets the shortest reminder period accepted. Default
+// 1 minute: reminders are for coarse, durable schedules; use timers for
+// short ones.
+func WithMinReminderPeriod(d time.Duration) Option {
+	return siloOption(func(c *siloConfig) { c.minReminder = d })
+}
 
 // TypeOption configures one actor type at registration.
 type TypeOption interface {

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/quarkgo/quark/storage"
 )
 
 // Silo states.
@@ -40,7 +42,8 @@ type Silo struct {
 	collectMu    sync.Mutex
 	collectTimer Timer
 
-	timers scheduler
+	timers    scheduler
+	reminders reminderService
 
 	dropped atomic.Int64
 	late    atomic.Int64
@@ -65,6 +68,11 @@ func NewSilo(opts ...Option) (*Silo, error) {
 		idle:  make(chan struct{}, 1),
 	}
 	s.coarse.Store(cfg.clock.Now().UnixNano())
+	s.reminders.store = cfg.reminderStore
+	if s.reminders.store == nil {
+		s.reminders.store, _ = cfg.store.(storage.ReminderStore)
+	}
+	s.reminders.hi = ^uint32(0)
 	return s, nil
 }
 
@@ -136,6 +144,11 @@ func (s *Silo) Start(ctx context.Context) error {
 	s.collectMu.Lock()
 	s.collectTimer = s.cfg.clock.AfterFunc(s.cfg.collectQuantum, s.collectTick)
 	s.collectMu.Unlock()
+	if err := s.reminders.start(ctx, s); err != nil {
+		s.state.Store(siloStopping)
+		s.Stop(ctx)
+		return err
+	}
 	s.log.Info("silo started")
 	return nil
 }
@@ -163,6 +176,7 @@ func (s *Silo) Stop(ctx context.Context) error {
 		s.collectTimer.Stop()
 	}
 	s.collectMu.Unlock()
+	s.reminders.stop()
 	s.timers.mu.Lock()
 	if s.timers.armed != nil {
 		s.timers.armed.Stop()

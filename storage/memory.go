@@ -12,21 +12,29 @@ import (
 // need not outlive the process. The zero value is not usable; call
 // NewMemory.
 type Memory struct {
-	mu      sync.RWMutex
-	records map[string]memRecord
-	version uint64
-	closed  bool
+	mu        sync.RWMutex
+	records   map[string]memRecord
+	reminders map[remKey]Reminder
+	version   uint64
+	closed    bool
 }
+
+type remKey struct{ typ, key, name string }
 
 type memRecord struct {
 	value []byte
 	etag  string
 }
 
-var _ Store = (*Memory)(nil)
+var (
+	_ Store         = (*Memory)(nil)
+	_ ReminderStore = (*Memory)(nil)
+)
 
 // NewMemory returns an empty in-memory store.
-func NewMemory() *Memory { return &Memory{records: make(map[string]memRecord)} }
+func NewMemory() *Memory {
+	return &Memory{records: make(map[string]memRecord), reminders: make(map[remKey]Reminder)}
+}
 
 func (m *Memory) check(ctx context.Context, op, key string) error {
 	if key == "" {
@@ -80,6 +88,56 @@ func (m *Memory) Delete(ctx context.Context, key string, etag string) error {
 	}
 	delete(m.records, key)
 	return nil
+}
+
+func (m *Memory) checkReminder(ctx context.Context, op, typ, name string) error {
+	if typ == "" || name == "" {
+		return quarkerr.Errorf(quarkerr.InvalidArgument, "%s: actor type and reminder name are required", op)
+	}
+	return m.check(ctx, op, typ+"/"+name)
+}
+
+// SaveReminder implements ReminderStore.
+func (m *Memory) SaveReminder(ctx context.Context, r Reminder) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.checkReminder(ctx, "save reminder", r.ActorType, r.Name); err != nil {
+		return err
+	}
+	r.ActorKey = append([]byte(nil), r.ActorKey...)
+	m.reminders[remKey{r.ActorType, string(r.ActorKey), r.Name}] = r
+	return nil
+}
+
+// DeleteReminder implements ReminderStore.
+func (m *Memory) DeleteReminder(ctx context.Context, actorType string, actorKey []byte, name string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.checkReminder(ctx, "delete reminder", actorType, name); err != nil {
+		return err
+	}
+	delete(m.reminders, remKey{actorType, string(actorKey), name})
+	return nil
+}
+
+// Reminders implements ReminderStore.
+func (m *Memory) Reminders(ctx context.Context, lo, hi uint32) ([]Reminder, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.closed {
+		return nil, quarkerr.New(quarkerr.Unavailable, "list reminders: store closed")
+	}
+	if err := CheckContext(ctx, "list reminders", ""); err != nil {
+		return nil, err
+	}
+	var out []Reminder
+	for _, r := range m.reminders {
+		if r.Hash >= lo && r.Hash <= hi {
+			r.ActorKey = append([]byte(nil), r.ActorKey...)
+			out = append(out, r)
+		}
+	}
+	return out, nil
 }
 
 // Close implements Store.

@@ -12,3 +12,7 @@ func TestMemoryConformance(t *testing.T) {
 		New: func(*testing.T) storage.Store { return storage.NewMemory() },
 	})
 }
+
+func TestMemoryReminders(t *testing.T) {
+	storagetest.RunReminders(t, func(*testing.T) storage.ReminderStore { return storage.NewMemory() })
+}
