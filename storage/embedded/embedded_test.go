@@ -173,3 +173,14 @@ func BenchmarkRead(b *testing.B) {
 		}
 	})
 }
+
+func TestReminderConformance(t *testing.T) {
+	storagetest.RunReminders(t, func(t *testing.T) storage.ReminderStore {
+		s, err := Open(filepath.Join(t.TempDir(), "quark.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}
