@@ -2,6 +2,9 @@ package quark_test
 
 import (
 	"context"
+	"runtime"
+	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -137,4 +140,98 @@ func TestReminderErrors(t *testing.T) {
 	if err := <-got; quark.CodeOf(err) != quark.CodeInvalidArgument {
 		t.Fatalf("no reminder store: %v", err)
 	}
+}
+
+// BenchmarkReminderHeap registers reminders with spread due times and
+// 1-minute periods on one silo and reports the scheduler's heap bytes per
+// reminder (the memory store's copy excluded).
+func BenchmarkReminderHeap(b *testing.B) {
+	clk := quarktest.NewClock(time.Unix(0, 0))
+	ctx := context.Background()
+	var self *quark.Activation
+	h := &hooks{run: func(_ context.Context, p *probe, _ string) (string, error) { self = p.a; return "", nil }}
+	st := &countingReminders{}
+	s := newSilo(b, registerProbes(h), quark.WithClock(clk), quark.WithReminderStore(st))
+	testactors.NewProbeRef(s, quark.StringKey("owner")).Run(ctx, "x")
+	n := max(b.N, 1000)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	b.ResetTimer()
+	for i := range n {
+		due := time.Duration(i%60000) * time.Millisecond
+		if err := self.RegisterReminder(ctx, "r"+strconv.Itoa(i), due, time.Minute); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(n), "heap-B/reminder")
+}
+
+// countingReminders is a ReminderStore that keeps nothing, so the benchmark
+// measures the scheduler alone.
+type countingReminders struct{ saved atomic.Int64 }
+
+func (c *countingReminders) SaveReminder(context.Context, storage.Reminder) error {
+	c.saved.Add(1)
+	return nil
+}
+func (c *countingReminders) DeleteReminder(context.Context, string, []byte, string) error {
+	return nil
+}
+func (c *countingReminders) Reminders(context.Context, uint32, uint32) ([]storage.Reminder, error) {
+	return nil, nil
+}
+
+// BenchmarkReminderLateness registers 100,000 reminders on one silo, due
+// spread over two seconds with 1-minute periods, on the real clock, and
+// reports how late their first ticks arrive (p50, p99, max). One iteration
+// is the whole run; use -benchtime 1x.
+func BenchmarkReminderLateness(b *testing.B) {
+	const n = 100_000
+	ctx := context.Background()
+	var mu sync.Mutex
+	late := make([]time.Duration, 0, n)
+	done := make(chan struct{})
+	var self *quark.Activation
+	h := &hooks{
+		run: func(_ context.Context, p *probe, _ string) (string, error) { self = p.a; return "", nil },
+		remind: func(_ context.Context, _ *probe, _ string, due time.Time) error {
+			d := time.Since(due)
+			mu.Lock()
+			late = append(late, d)
+			if len(late) == n {
+				close(done)
+			}
+			mu.Unlock()
+			return nil
+		},
+	}
+	for range b.N {
+		late = late[:0]
+		done = make(chan struct{})
+		s := newSilo(b, registerProbes(h, quark.MailboxSize(2*n)), quark.WithReminderStore(&countingReminders{}))
+		testactors.NewProbeRef(s, quark.StringKey("owner")).Run(ctx, "x")
+		start := time.Now()
+		for i := range n {
+			due := 500*time.Millisecond + time.Duration(i)*2*time.Second/n - time.Since(start)
+			if err := self.RegisterReminder(ctx, "r"+strconv.Itoa(i), due, time.Minute); err != nil {
+				b.Fatal(err)
+			}
+		}
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			b.Fatalf("only %d of %d ticks arrived", len(late), n)
+		}
+		s.Stop(ctx)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	slices.Sort(late)
+	b.ReportMetric(float64(late[len(late)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(late[len(late)*99/100].Microseconds())/1000, "p99-ms")
+	b.ReportMetric(float64(late[len(late)-1].Microseconds())/1000, "max-ms")
 }

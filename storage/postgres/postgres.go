@@ -18,9 +18,32 @@
 //	);
 //	CREATE SEQUENCE IF NOT EXISTS <table>_version;
 //
+// and, beside it, the table of reminders (the store is also a
+// storage.ReminderStore):
+//
+//	CREATE TABLE IF NOT EXISTS <table>_reminders (
+//		actor_type TEXT NOT NULL,
+//		actor_key  BYTEA NOT NULL,
+//		name       TEXT NOT NULL,
+//		hash       BIGINT NOT NULL,
+//		first_ns   BIGINT NOT NULL,
+//		period_ns  BIGINT NOT NULL,
+//		PRIMARY KEY (actor_type, actor_key, name),
+//		UNIQUE (hash, actor_type, actor_key, name)
+//	);
+//
+// A reminder's hash (a uint32) is stored as it is in the BIGINT, its first
+// due time as nanoseconds since the Unix epoch and its period in
+// nanoseconds. The UNIQUE constraint adds nothing to the primary key's
+// uniqueness: it is the index on hash that Reminders' range scans use, made
+// with the table so that PostgreSQL names it. A reminder's actor type and
+// name are stored as they are, so they must be valid UTF-8 without NUL.
+//
 // The table name is made of identifier characters (letters, digits and
 // underscores, not starting with a digit), optionally qualified by a schema
-// ("schema.table"); each part is quoted, so it is case-sensitive.
+// ("schema.table"); each part is quoted, so it is case-sensitive. The last
+// part is at most 53 characters, so that "<table>_reminders" fits
+// PostgreSQL's identifier limit.
 //
 // A record's ETag is its version column in decimal. Every write takes its
 // new version from the table's sequence, so versions only grow and an ETag
@@ -43,10 +66,12 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
@@ -69,15 +94,27 @@ type Store struct {
 	table string // quoted
 	// Statements, built once for the table.
 	qRead, qVersion, qInsert, qUpdate, qDelete string
+	// Statements on the reminders table.
+	qSaveReminder, qDeleteReminder, qReminders string
 }
 
-var _ storage.Store = (*Store)(nil)
+var (
+	_ storage.Store         = (*Store)(nil)
+	_ storage.ReminderStore = (*Store)(nil)
+)
 
 var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // maxIdent is PostgreSQL's identifier length limit (NAMEDATALEN-1); longer
 // names would be silently truncated.
 const maxIdent = 63
+
+// The suffixes of the names derived from the table's; the longest bounds the
+// table name.
+const (
+	seqSuffix       = "_version"
+	remindersSuffix = "_reminders"
+)
 
 // parseTable validates name and returns the identifiers of the table and of
 // its version sequence.
@@ -92,13 +129,19 @@ func parseTable(name string) (table, seq pgx.Identifier, err error) {
 		}
 	}
 	last := parts[len(parts)-1]
-	if len(last)+len("_version") > maxIdent {
-		return nil, nil, quarkerr.Errorf(quarkerr.InvalidArgument, "postgres store: table name %q: over %d characters", name, maxIdent-len("_version"))
+	if len(last)+len(remindersSuffix) > maxIdent {
+		return nil, nil, quarkerr.Errorf(quarkerr.InvalidArgument, "postgres store: table name %q: over %d characters", name, maxIdent-len(remindersSuffix))
 	}
 	table = pgx.Identifier(parts)
-	seq = append(pgx.Identifier(nil), parts...)
-	seq[len(seq)-1] = last + "_version"
-	return table, seq, nil
+	return table, derived(table, seqSuffix), nil
+}
+
+// derived returns the identifier of table with suffix appended to its last
+// part.
+func derived(table pgx.Identifier, suffix string) pgx.Identifier {
+	id := append(pgx.Identifier(nil), table...)
+	id[len(id)-1] += suffix
+	return id
 }
 
 // New returns a store keeping its records in table, creating the table and
@@ -115,6 +158,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, table string) (*Store, error) 
 		return nil, err
 	}
 	t, seq := tid.Sanitize(), sid.Sanitize()
+	rt := derived(tid, remindersSuffix).Sanitize()
 	s := &Store{
 		pool:     pool,
 		table:    t,
@@ -125,10 +169,19 @@ func New(ctx context.Context, pool *pgxpool.Pool, table string) (*Store, error) 
 		qUpdate: "UPDATE " + t + " SET value = $2, crc = $3, version = nextval('" + seq + "')" +
 			" WHERE key = $1 AND version = $4 RETURNING version",
 		qDelete: "DELETE FROM " + t + " WHERE key = $1 AND version = $2",
+		qSaveReminder: "INSERT INTO " + rt + " (actor_type, actor_key, name, hash, first_ns, period_ns) VALUES ($1, $2, $3, $4, $5, $6)" +
+			" ON CONFLICT (actor_type, actor_key, name) DO UPDATE" +
+			" SET hash = EXCLUDED.hash, first_ns = EXCLUDED.first_ns, period_ns = EXCLUDED.period_ns",
+		qDeleteReminder: "DELETE FROM " + rt + " WHERE actor_type = $1 AND actor_key = $2 AND name = $3",
+		qReminders: "SELECT actor_type, actor_key, name, hash, first_ns, period_ns FROM " + rt +
+			" WHERE hash BETWEEN $1 AND $2",
 	}
 	for _, ddl := range []string{
 		"CREATE TABLE IF NOT EXISTS " + t + " (key TEXT PRIMARY KEY, value BYTEA NOT NULL, version BIGINT NOT NULL, crc INTEGER NOT NULL)",
 		"CREATE SEQUENCE IF NOT EXISTS " + seq,
+		"CREATE TABLE IF NOT EXISTS " + rt + " (actor_type TEXT NOT NULL, actor_key BYTEA NOT NULL, name TEXT NOT NULL," +
+			" hash BIGINT NOT NULL, first_ns BIGINT NOT NULL, period_ns BIGINT NOT NULL," +
+			" PRIMARY KEY (actor_type, actor_key, name), UNIQUE (hash, actor_type, actor_key, name))",
 	} {
 		if _, err := pool.Exec(ctx, ddl); err != nil {
 			return nil, s.fail(ctx, "open postgres store", table, err)
@@ -345,6 +398,89 @@ func (s *Store) Delete(ctx context.Context, key string, etag string) error {
 		return s.conflict(ctx, "delete", key, k, etag)
 	}
 	return nil
+}
+
+// The due times a reminder's first_ns column can hold.
+var (
+	minFirst = time.Unix(0, math.MinInt64)
+	maxFirst = time.Unix(0, math.MaxInt64)
+)
+
+func (s *Store) checkReminder(ctx context.Context, op, actorType, name string) error {
+	if actorType == "" || name == "" {
+		return quarkerr.Errorf(quarkerr.InvalidArgument, "%s: actor type and reminder name are required", op)
+	}
+	return s.check(ctx, op, actorType+"/"+name)
+}
+
+// SaveReminder implements storage.ReminderStore.
+func (s *Store) SaveReminder(ctx context.Context, r storage.Reminder) error {
+	const op = "save reminder"
+	if err := s.checkReminder(ctx, op, r.ActorType, r.Name); err != nil {
+		return err
+	}
+	if r.First.Before(minFirst) || r.First.After(maxFirst) {
+		return quarkerr.Errorf(quarkerr.InvalidArgument, "%s %q: first due time %v outside %v to %v", op, r.ActorType+"/"+r.Name, r.First, minFirst.UTC(), maxFirst.UTC())
+	}
+	key := r.ActorKey
+	if key == nil {
+		key = []byte{} // NULL would break the NOT NULL constraint
+	}
+	_, err := s.pool.Exec(ctx, s.qSaveReminder, r.ActorType, key, r.Name, int64(r.Hash), r.First.UnixNano(), int64(r.Period))
+	if err != nil {
+		return s.fail(ctx, op, r.ActorType+"/"+r.Name, err)
+	}
+	return nil
+}
+
+// DeleteReminder implements storage.ReminderStore.
+func (s *Store) DeleteReminder(ctx context.Context, actorType string, actorKey []byte, name string) error {
+	const op = "delete reminder"
+	if err := s.checkReminder(ctx, op, actorType, name); err != nil {
+		return err
+	}
+	if actorKey == nil {
+		actorKey = []byte{}
+	}
+	if _, err := s.pool.Exec(ctx, s.qDeleteReminder, actorType, actorKey, name); err != nil {
+		return s.fail(ctx, op, actorType+"/"+name, err)
+	}
+	return nil
+}
+
+// Reminders implements storage.ReminderStore.
+func (s *Store) Reminders(ctx context.Context, lo, hi uint32) ([]storage.Reminder, error) {
+	const op = "list reminders"
+	if s.closed.Load() {
+		return nil, quarkerr.New(quarkerr.Unavailable, op+": store closed")
+	}
+	if err := storage.CheckContext(ctx, op, ""); err != nil {
+		return nil, err
+	}
+	rows, err := s.pool.Query(ctx, s.qReminders, int64(lo), int64(hi))
+	if err != nil {
+		return nil, s.fail(ctx, op, "", err)
+	}
+	defer rows.Close()
+	var out []storage.Reminder
+	for rows.Next() {
+		var r storage.Reminder
+		var hash, firstNS, periodNS int64
+		if err := rows.Scan(&r.ActorType, &r.ActorKey, &r.Name, &hash, &firstNS, &periodNS); err != nil {
+			return nil, s.fail(ctx, op, "", err)
+		}
+		if hash < 0 || hash > math.MaxUint32 {
+			return nil, quarkerr.Errorf(quarkerr.Corrupt, "%s: reminder %q of actor type %q: stored hash %d is not a uint32", op, r.Name, r.ActorType, hash)
+		}
+		r.Hash = uint32(hash)
+		r.First = time.Unix(0, firstNS).UTC()
+		r.Period = time.Duration(periodNS)
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail(ctx, op, "", err)
+	}
+	return out, nil
 }
 
 // Close releases the store, closing its pool when Open made it. Calls after

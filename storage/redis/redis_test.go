@@ -109,6 +109,11 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+func TestReminderConformance(t *testing.T) {
+	client(t)
+	storagetest.RunReminders(t, func(t *testing.T) storage.ReminderStore { return open(t) })
+}
+
 func TestDamagedRecordIsLeftUntouched(t *testing.T) {
 	s := open(t)
 	ctx := context.Background()
