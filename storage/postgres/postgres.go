@@ -469,10 +469,7 @@ func (s *Store) Reminders(ctx context.Context, lo, hi uint32) ([]storage.Reminde
 		if err := rows.Scan(&r.ActorType, &r.ActorKey, &r.Name, &hash, &firstNS, &periodNS); err != nil {
 			return nil, s.fail(ctx, op, "", err)
 		}
-		if hash < 0 || hash > math.MaxUint32 {
-			return nil, quarkerr.Errorf(quarkerr.Corrupt, "%s: reminder %q of actor type %q: stored hash %d is not a uint32", op, r.Name, r.ActorType, hash)
-		}
-		r.Hash = uint32(hash)
+		r.Hash = uint32(hash) // in [lo, hi], so a uint32
 		r.First = time.Unix(0, firstNS).UTC()
 		r.Period = time.Duration(periodNS)
 		out = append(out, r)

@@ -70,7 +70,8 @@ func tableName() string {
 	return fmt.Sprintf("quarktest_%d_%x", os.Getpid(), b)
 }
 
-// dropTable removes table and its sequence when the test ends.
+// dropTable removes table, its sequence and its reminders table when the
+// test ends.
 func dropTable(t testing.TB, pool *pgxpool.Pool, table string) {
 	t.Cleanup(func() {
 		ctx := context.Background()
@@ -79,6 +80,9 @@ func dropTable(t testing.TB, pool *pgxpool.Pool, table string) {
 		}
 		if _, err := pool.Exec(ctx, "DROP SEQUENCE IF EXISTS "+pgx.Identifier{table + "_version"}.Sanitize()); err != nil {
 			t.Errorf("drop sequence of %s: %v", table, err)
+		}
+		if _, err := pool.Exec(ctx, "DROP TABLE IF EXISTS "+pgx.Identifier{table + "_reminders"}.Sanitize()); err != nil {
+			t.Errorf("drop reminders table of %s: %v", table, err)
 		}
 	})
 }
@@ -110,13 +114,17 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+func TestReminderConformance(t *testing.T) {
+	storagetest.RunReminders(t, func(t *testing.T) storage.ReminderStore { return newStore(t) })
+}
+
 func TestTableNames(t *testing.T) {
-	for _, ok := range []string{"t", "quark_state", "Quark.State_2", "_x", strings.Repeat("a", 55)} {
+	for _, ok := range []string{"t", "quark_state", "Quark.State_2", "_x", strings.Repeat("a", 53)} {
 		if _, _, err := parseTable(ok); err != nil {
 			t.Errorf("parseTable(%q): %v", ok, err)
 		}
 	}
-	for _, bad := range []string{"", ".", "a.", ".a", "a.b.c", "1t", "t-x", `t"; DROP TABLE x; --`, "t x", "tä", strings.Repeat("a", 56)} {
+	for _, bad := range []string{"", ".", "a.", ".a", "a.b.c", "1t", "t-x", `t"; DROP TABLE x; --`, "t x", "tä", strings.Repeat("a", 54)} {
 		if _, _, err := parseTable(bad); quarkerr.CodeOf(err) != quarkerr.InvalidArgument {
 			t.Errorf("parseTable(%q): %v, want InvalidArgument", bad, err)
 		}
