@@ -4,8 +4,11 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/quarkgo/quark/quarkerr"
 	"github.com/quarkgo/quark/storage"
@@ -183,4 +186,69 @@ func TestReminderConformance(t *testing.T) {
 		t.Cleanup(func() { s.Close() })
 		return s
 	})
+}
+
+// BenchmarkLoadLatency reads 256-byte values of 1,000 keys from 50
+// goroutines while 50 others write, and reports the p99 read latency.
+func BenchmarkLoadLatency(b *testing.B) {
+	s, err := Open(filepath.Join(b.TempDir(), "quark.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	value := make([]byte, 256)
+	keys := make([]string, 1000)
+	for i := range keys {
+		keys[i] = "k" + strconv.Itoa(i)
+		if _, err := s.Write(ctx, keys[i], value, ""); err != nil {
+			b.Fatal(err)
+		}
+	}
+	stop := make(chan struct{})
+	var writers sync.WaitGroup
+	for w := range 50 {
+		writers.Go(func() {
+			k := "w" + strconv.Itoa(w)
+			etag := ""
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				var err error
+				if etag, err = s.Write(ctx, k, value, etag); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	per := b.N/50 + 1
+	lat := make([][]time.Duration, 50)
+	var readers sync.WaitGroup
+	b.ResetTimer()
+	for r := range 50 {
+		readers.Go(func() {
+			for i := range per {
+				t0 := time.Now()
+				if _, err := s.Read(ctx, keys[(r*per+i)%len(keys)]); err != nil {
+					b.Error(err)
+					return
+				}
+				lat[r] = append(lat[r], time.Since(t0))
+			}
+		})
+	}
+	readers.Wait()
+	b.StopTimer()
+	close(stop)
+	writers.Wait()
+	var all []time.Duration
+	for _, l := range lat {
+		all = append(all, l...)
+	}
+	slices.Sort(all)
+	b.ReportMetric(float64(all[len(all)*99/100].Microseconds()), "p99-load-µs")
 }
