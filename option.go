@@ -182,7 +182,7 @@ func WithMaxMessageSize(n int) Option { return siloOption(func(c *siloConfig) { 
 func WithStore(st storage.Store) Option { return siloOption(func(c *siloConfig) { c.store = st }) }
 
 // WithReminderStore sets where reminders are kept. Default: the WithStore
-// store, when it can keep reminders (storage.NewMemory can);
+// store, when it can keep reminders (every store in this module can);
 // without one, RegisterReminder fails with CodeInvalidArgument.
 func WithReminderStore(rs storage.ReminderStore) Option {
 	return siloOption(func(c *siloConfig) { c.reminderStore = rs })
