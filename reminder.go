@@ -254,7 +254,7 @@ func (s *Silo) deliverReminder(r storage.Reminder, due time.Time) {
 
 // reminderMessage is one reminder tick, run as a turn.
 type reminderMessage struct {
-	Envelope
+	runtimeMessage
 	name string
 	due  time.Time
 }
@@ -271,13 +271,6 @@ func (m *reminderMessage) Invoke(ctx context.Context, actor any) error {
 	return r.ReceiveReminder(ctx, m.name, m.due)
 }
 
-func (m *reminderMessage) Release()                      {}
-func (m *reminderMessage) AppendArgs(b []byte) []byte    { return b }
-func (m *reminderMessage) ReadArgs([]byte) error         { return nil }
-func (m *reminderMessage) AppendResults(b []byte) []byte { return b }
-func (m *reminderMessage) ReadResults([]byte) error      { return nil }
-func (m *reminderMessage) CopyArgs()                     {}
-func (m *reminderMessage) CopyResults()                  {}
 
 type remHeap []*remEntry
 

@@ -137,9 +137,21 @@ func (t *ActorTimer) post() {
 	}
 }
 
+// runtimeMessage is the base of messages the runtime makes itself (timer
+// and reminder ticks): they are never pooled, copied or encoded.
+type runtimeMessage struct{ Envelope }
+
+func (*runtimeMessage) Release()                      {}
+func (*runtimeMessage) AppendArgs(b []byte) []byte    { return b }
+func (*runtimeMessage) ReadArgs([]byte) error         { return nil }
+func (*runtimeMessage) AppendResults(b []byte) []byte { return b }
+func (*runtimeMessage) ReadResults([]byte) error      { return nil }
+func (*runtimeMessage) CopyArgs()                     {}
+func (*runtimeMessage) CopyResults()                  {}
+
 // tickMessage runs a timer callback as a turn.
 type tickMessage struct {
-	Envelope
+	runtimeMessage
 	timer *ActorTimer
 }
 
@@ -158,13 +170,6 @@ func (m *tickMessage) Invoke(ctx context.Context, _ any) error {
 	return err
 }
 
-func (m *tickMessage) Release()                      {}
-func (m *tickMessage) AppendArgs(b []byte) []byte    { return b }
-func (m *tickMessage) ReadArgs([]byte) error         { return nil }
-func (m *tickMessage) AppendResults(b []byte) []byte { return b }
-func (m *tickMessage) ReadResults([]byte) error      { return nil }
-func (m *tickMessage) CopyArgs()                     {}
-func (m *tickMessage) CopyResults()                  {}
 
 type timerHeap []*ActorTimer
 
