@@ -271,7 +271,6 @@ func (m *reminderMessage) Invoke(ctx context.Context, actor any) error {
 	return r.ReceiveReminder(ctx, m.name, m.due)
 }
 
-
 type remHeap []*remEntry
 
 func (h remHeap) Len() int           { return len(h) }

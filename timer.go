@@ -170,7 +170,6 @@ func (m *tickMessage) Invoke(ctx context.Context, _ any) error {
 	return err
 }
 
-
 type timerHeap []*ActorTimer
 
 func (h timerHeap) Len() int           { return len(h) }
