@@ -37,13 +37,7 @@ func NewMemory() *Memory {
 }
 
 func (m *Memory) check(ctx context.Context, op, key string) error {
-	if key == "" {
-		return quarkerr.Errorf(quarkerr.InvalidArgument, "%s: empty key", op)
-	}
-	if m.closed {
-		return quarkerr.Errorf(quarkerr.Unavailable, "%s %q: store closed", op, key)
-	}
-	return CheckContext(ctx, op, key)
+	return CheckCall(ctx, op, key, m.closed)
 }
 
 // Read implements Store.

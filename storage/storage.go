@@ -57,6 +57,19 @@ type Store interface {
 	Close() error
 }
 
+// CheckCall is the check every provider makes before an operation on key:
+// an empty key is InvalidArgument, a closed store Unavailable, an ended ctx
+// Canceled or Timeout.
+func CheckCall(ctx context.Context, op, key string, closed bool) error {
+	if key == "" {
+		return quarkerr.Errorf(quarkerr.InvalidArgument, "%s: empty key", op)
+	}
+	if closed {
+		return quarkerr.Errorf(quarkerr.Unavailable, "%s %q: store closed", op, key)
+	}
+	return CheckContext(ctx, op, key)
+}
+
 // CheckContext returns ctx's error as a typed error, or nil: providers call
 // it before doing work.
 func CheckContext(ctx context.Context, op, key string) error {

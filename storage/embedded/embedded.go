@@ -102,13 +102,7 @@ func Open(path string, opts ...Option) (*Store, error) {
 }
 
 func (s *Store) check(ctx context.Context, op, key string) error {
-	if key == "" {
-		return quarkerr.Errorf(quarkerr.InvalidArgument, "%s: empty key", op)
-	}
-	if s.closed.Load() {
-		return quarkerr.Errorf(quarkerr.Unavailable, "%s %q: store closed", op, key)
-	}
-	return storage.CheckContext(ctx, op, key)
+	return storage.CheckCall(ctx, op, key, s.closed.Load())
 }
 
 // Record layout: a format byte (1), a CRC-32C (Castagnoli) of everything

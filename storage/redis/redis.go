@@ -119,13 +119,7 @@ func Open(ctx context.Context, addr, prefix string) (*Store, error) {
 }
 
 func (s *Store) check(ctx context.Context, op, key string) error {
-	if key == "" {
-		return quarkerr.Errorf(quarkerr.InvalidArgument, "%s: empty key", op)
-	}
-	if s.closed.Load() {
-		return quarkerr.Errorf(quarkerr.Unavailable, "%s %q: store closed", op, key)
-	}
-	return storage.CheckContext(ctx, op, key)
+	return storage.CheckCall(ctx, op, key, s.closed.Load())
 }
 
 // fail turns an error from the client into a typed one: the context's
