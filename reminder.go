@@ -106,7 +106,7 @@ type reminderService struct {
 	lo, hi uint32
 
 	mu    sync.Mutex
-	heap  remHeap
+	heap  dueHeap[*remEntry]
 	byKey map[remKey]*remEntry
 	armed Timer
 	at    time.Time
@@ -271,25 +271,5 @@ func (m *reminderMessage) Invoke(ctx context.Context, actor any) error {
 	return r.ReceiveReminder(ctx, m.name, m.due)
 }
 
-type remHeap []*remEntry
-
-func (h remHeap) Len() int           { return len(h) }
-func (h remHeap) Less(i, j int) bool { return h[i].next.Before(h[j].next) }
-func (h remHeap) Swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h[i].index = i
-	h[j].index = j
-}
-func (h *remHeap) Push(x any) {
-	e := x.(*remEntry)
-	e.index = len(*h)
-	*h = append(*h, e)
-}
-func (h *remHeap) Pop() any {
-	old := *h
-	e := old[len(old)-1]
-	old[len(old)-1] = nil
-	e.index = -1
-	*h = old[:len(old)-1]
-	return e
-}
+func (e *remEntry) dueAt() time.Time { return e.next }
+func (e *remEntry) setIndex(i int)   { e.index = i }

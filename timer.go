@@ -61,7 +61,7 @@ func (t *ActorTimer) Stop() {
 // the earliest due tick.
 type scheduler struct {
 	mu    sync.Mutex
-	heap  timerHeap
+	heap  dueHeap[*ActorTimer]
 	armed Timer
 	at    time.Time
 }
@@ -170,25 +170,38 @@ func (m *tickMessage) Invoke(ctx context.Context, _ any) error {
 	return err
 }
 
-type timerHeap []*ActorTimer
-
-func (h timerHeap) Len() int           { return len(h) }
-func (h timerHeap) Less(i, j int) bool { return h[i].due.Before(h[j].due) }
-func (h timerHeap) Swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h[i].index = i
-	h[j].index = j
+// scheduled is an entry of a dueHeap: the silo's timer and reminder
+// schedulers keep their entries in one.
+type scheduled interface {
+	dueAt() time.Time
+	setIndex(i int)
 }
-func (h *timerHeap) Push(x any) {
-	t := x.(*ActorTimer)
-	t.index = len(*h)
+
+// dueHeap orders entries by due time, keeping each entry's index current so
+// it can be removed or fixed in place.
+type dueHeap[T scheduled] []T
+
+func (h dueHeap[T]) Len() int           { return len(h) }
+func (h dueHeap[T]) Less(i, j int) bool { return h[i].dueAt().Before(h[j].dueAt()) }
+func (h dueHeap[T]) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].setIndex(i)
+	h[j].setIndex(j)
+}
+func (h *dueHeap[T]) Push(x any) {
+	t := x.(T)
+	t.setIndex(len(*h))
 	*h = append(*h, t)
 }
-func (h *timerHeap) Pop() any {
+func (h *dueHeap[T]) Pop() any {
 	old := *h
 	t := old[len(old)-1]
-	old[len(old)-1] = nil
-	t.index = -1
+	var zero T
+	old[len(old)-1] = zero
+	t.setIndex(-1)
 	*h = old[:len(old)-1]
 	return t
 }
+
+func (t *ActorTimer) dueAt() time.Time { return t.due }
+func (t *ActorTimer) setIndex(i int)   { t.index = i }
