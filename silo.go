@@ -176,7 +176,7 @@ func (s *Silo) Stop(ctx context.Context) error {
 		s.collectTimer.Stop()
 	}
 	s.collectMu.Unlock()
-	s.reminders.stop()
+	s.reminders.stop(ctx, s)
 	s.timers.mu.Lock()
 	if s.timers.armed != nil {
 		s.timers.armed.Stop()
@@ -289,6 +289,10 @@ type Stats struct {
 	// Expired counts queued calls dropped unrun because their deadline had
 	// passed or their caller had gone.
 	Expired int64
+	// BadReminders counts stored reminders skipped at load because they
+	// cannot be scheduled (see RegisterReminder); they are logged and left
+	// as they are in the store.
+	BadReminders int64
 }
 
 // Stats returns the silo's counters.
@@ -298,5 +302,6 @@ func (s *Silo) Stats() Stats {
 		DroppedOneWay: s.dropped.Load(),
 		LateResults:   s.late.Load(),
 		Expired:       s.expired.Load(),
+		BadReminders:  s.reminders.bad.Load(),
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/quarkgo/quark/quarkerr"
 )
@@ -15,6 +16,7 @@ type Memory struct {
 	mu        sync.RWMutex
 	records   map[string]memRecord
 	reminders map[remKey]Reminder
+	marks     map[[2]uint32]time.Time
 	version   uint64
 	closed    bool
 }
@@ -33,7 +35,11 @@ var (
 
 // NewMemory returns an empty in-memory store.
 func NewMemory() *Memory {
-	return &Memory{records: make(map[string]memRecord), reminders: make(map[remKey]Reminder)}
+	return &Memory{
+		records:   make(map[string]memRecord),
+		reminders: make(map[remKey]Reminder),
+		marks:     make(map[[2]uint32]time.Time),
+	}
 }
 
 func (m *Memory) check(ctx context.Context, op, key string) error {
@@ -129,6 +135,39 @@ func (m *Memory) Reminders(ctx context.Context, lo, hi uint32) ([]Reminder, erro
 		if r.Hash >= lo && r.Hash <= hi {
 			r.ActorKey = append([]byte(nil), r.ActorKey...)
 			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// SaveWatermark implements ReminderStore.
+func (m *Memory) SaveWatermark(ctx context.Context, w Watermark) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.check(ctx, "save reminder watermark", strconv.FormatUint(uint64(w.Lo), 10)+"-"+strconv.FormatUint(uint64(w.Hi), 10)); err != nil {
+		return err
+	}
+	if w.Lo > w.Hi {
+		return quarkerr.Errorf(quarkerr.InvalidArgument, "save reminder watermark: empty range [%d, %d]", w.Lo, w.Hi)
+	}
+	m.marks[[2]uint32{w.Lo, w.Hi}] = w.Time
+	return nil
+}
+
+// Watermarks implements ReminderStore.
+func (m *Memory) Watermarks(ctx context.Context, lo, hi uint32) ([]Watermark, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.closed {
+		return nil, quarkerr.New(quarkerr.Unavailable, "list reminder watermarks: store closed")
+	}
+	if err := CheckContext(ctx, "list reminder watermarks", ""); err != nil {
+		return nil, err
+	}
+	var out []Watermark
+	for r, t := range m.marks {
+		if r[0] <= hi && r[1] >= lo {
+			out = append(out, Watermark{Lo: r[0], Hi: r[1], Time: t})
 		}
 	}
 	return out, nil

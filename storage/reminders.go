@@ -21,11 +21,28 @@ type Reminder struct {
 	First time.Time
 	// Period separates ticks.
 	Period time.Duration
+	// Damaged is set by Reminders, in place of failing the whole listing,
+	// for a stored row it cannot decode: it says what is wrong, and the
+	// other fields hold what could be read. Such a row is left as it is in
+	// the store; the runtime logs, counts and skips it.
+	Damaged error
 }
 
-// ReminderStore keeps reminders. A provider that can hold reminders
-// implements it beside Store; errors follow Store's rules. Implementations
-// are safe for concurrent use.
+// Watermark is how far the owner of a ring range has delivered reminder
+// ticks: every tick scheduled at or before Time of every reminder whose
+// Hash is in [Lo, Hi] has been delivered. A silo saves its range's
+// watermark every few seconds and when it stops, never per tick; on start
+// it fires only the reminders with a scheduled tick after the watermark and
+// not after now. A range whose watermark is unknown fires every reminder
+// whose latest tick has passed, once.
+type Watermark struct {
+	Lo, Hi uint32
+	Time   time.Time
+}
+
+// ReminderStore keeps reminders and the watermarks of their owners. A
+// provider that can hold reminders implements it beside Store; errors
+// follow Store's rules. Implementations are safe for concurrent use.
 type ReminderStore interface {
 	// SaveReminder stores r, replacing the reminder of the same actor and
 	// name.
@@ -34,6 +51,13 @@ type ReminderStore interface {
 	// that does not exist succeeds.
 	DeleteReminder(ctx context.Context, actorType string, actorKey []byte, name string) error
 	// Reminders returns every reminder whose Hash is in [lo, hi], in no
-	// particular order: the range a silo owns.
+	// particular order: the range a silo owns. A row that cannot be decoded
+	// is returned with Damaged set rather than failing the listing.
 	Reminders(ctx context.Context, lo, hi uint32) ([]Reminder, error)
+	// SaveWatermark stores w, replacing the watermark saved for exactly
+	// the same range. Watermarks of other ranges are kept.
+	SaveWatermark(ctx context.Context, w Watermark) error
+	// Watermarks returns every saved watermark whose range overlaps
+	// [lo, hi], in no particular order.
+	Watermarks(ctx context.Context, lo, hi uint32) ([]Watermark, error)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"strconv"
 	"time"
 
 	"github.com/quarkgo/quark/quarkerr"
@@ -14,8 +15,15 @@ import (
 // Reminders live in their own bucket, keyed by the ring hash (4 bytes,
 // big-endian) followed by the actor type, key and name, each with a uvarint
 // length, so a hash range is one cursor scan. The value is the first due
-// time and the period, in nanoseconds.
+// time and the period, in nanoseconds. Saves and deletes go through bbolt's
+// Batch like state writes, so registrations from many actors at once share
+// fsyncs (group commit).
 var reminderBucket = []byte("quark.reminders")
+
+// Watermarks live in a bucket of their own, keyed by the range's bounds
+// (4 bytes each, big-endian); the value is the time in nanoseconds since
+// the Unix epoch.
+var watermarkBucket = []byte("quark.reminders.watermarks")
 
 var _ storage.ReminderStore = (*Store)(nil)
 
@@ -28,25 +36,35 @@ func reminderKey(hash uint32, typ string, key []byte, name string) []byte {
 	return b
 }
 
-func parseReminder(k, v []byte) (storage.Reminder, bool) {
-	if len(k) < 4 || len(v) != 16 {
-		return storage.Reminder{}, false
+// parseReminder decodes a stored reminder. A record it cannot decode comes
+// back with Damaged set and as much as could be read.
+func parseReminder(k, v []byte) storage.Reminder {
+	var r storage.Reminder
+	damaged := func(why string) storage.Reminder {
+		r.Damaged = quarkerr.Errorf(quarkerr.Corrupt, "reminder record %x: %s", k, why)
+		return r
 	}
-	r := storage.Reminder{Hash: binary.BigEndian.Uint32(k)}
+	if len(k) < 4 {
+		return damaged("key too short")
+	}
+	r.Hash = binary.BigEndian.Uint32(k)
 	rest := k[4:]
 	var parts [3][]byte
 	for i := range parts {
 		n, w := binary.Uvarint(rest)
 		if w <= 0 || n > uint64(len(rest)-w) {
-			return storage.Reminder{}, false
+			return damaged("bad key")
 		}
 		parts[i] = rest[w : w+int(n)]
 		rest = rest[w+int(n):]
 	}
 	r.ActorType, r.ActorKey, r.Name = string(parts[0]), bytes.Clone(parts[1]), string(parts[2])
+	if len(rest) != 0 || len(v) != 16 {
+		return damaged("bad length")
+	}
 	r.First = time.Unix(0, int64(binary.BigEndian.Uint64(v)))
 	r.Period = time.Duration(binary.BigEndian.Uint64(v[8:]))
-	return r, true
+	return r
 }
 
 func (s *Store) checkReminder(ctx context.Context, op, typ, name string) error {
@@ -78,7 +96,8 @@ func (s *Store) SaveReminder(ctx context.Context, r storage.Reminder) error {
 	}
 	v := binary.BigEndian.AppendUint64(nil, uint64(r.First.UnixNano()))
 	v = binary.BigEndian.AppendUint64(v, uint64(r.Period))
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	// Batch may run this more than once; each run gives the same result.
+	err := s.db.Batch(func(tx *bolt.Tx) error {
 		b, err := tx.CreateBucketIfNotExists(reminderBucket)
 		if err != nil {
 			return err
@@ -109,7 +128,7 @@ func (s *Store) DeleteReminder(ctx context.Context, actorType string, actorKey [
 	if err := s.checkReminder(ctx, "delete reminder", actorType, name); err != nil {
 		return err
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.db.Batch(func(tx *bolt.Tx) error {
 		b, names := tx.Bucket(reminderBucket), tx.Bucket(reminderNames)
 		if b == nil || names == nil {
 			return nil
@@ -144,10 +163,7 @@ func (s *Store) Reminders(ctx context.Context, lo, hi uint32) ([]storage.Reminde
 		}
 		c := b.Cursor()
 		for k, v := c.Seek(binary.BigEndian.AppendUint32(nil, lo)); k != nil; k, v = c.Next() {
-			r, ok := parseReminder(k, v)
-			if !ok {
-				return quarkerr.Errorf(quarkerr.Corrupt, "list reminders: damaged reminder record %x", k)
-			}
+			r := parseReminder(k, v)
 			if r.Hash > hi {
 				break
 			}
@@ -156,10 +172,69 @@ func (s *Store) Reminders(ctx context.Context, lo, hi uint32) ([]storage.Reminde
 		return nil
 	})
 	if err != nil {
-		if quarkerr.CodeOf(err) == quarkerr.Corrupt {
-			return nil, err
-		}
 		return nil, quarkerr.Errorf(quarkerr.Unavailable, "list reminders: %w", err)
+	}
+	return out, nil
+}
+
+// SaveWatermark implements storage.ReminderStore.
+func (s *Store) SaveWatermark(ctx context.Context, w storage.Watermark) error {
+	const op = "save reminder watermark"
+	if err := s.check(ctx, op, strconv.FormatUint(uint64(w.Lo), 10)+"-"+strconv.FormatUint(uint64(w.Hi), 10)); err != nil {
+		return err
+	}
+	if w.Lo > w.Hi {
+		return quarkerr.Errorf(quarkerr.InvalidArgument, "%s: empty range [%d, %d]", op, w.Lo, w.Hi)
+	}
+	k := binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint32(nil, w.Lo), w.Hi)
+	v := binary.BigEndian.AppendUint64(nil, uint64(w.Time.UnixNano()))
+	err := s.db.Batch(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(watermarkBucket)
+		if err != nil {
+			return err
+		}
+		return b.Put(k, v)
+	})
+	if err != nil {
+		return quarkerr.Errorf(quarkerr.Unavailable, "%s: %w", op, err)
+	}
+	return nil
+}
+
+// Watermarks implements storage.ReminderStore. A damaged watermark record
+// is skipped: without it the range's reminders fire as if none was saved,
+// which delivers a tick twice at worst, never loses one.
+func (s *Store) Watermarks(ctx context.Context, lo, hi uint32) ([]storage.Watermark, error) {
+	const op = "list reminder watermarks"
+	if s.closed.Load() {
+		return nil, quarkerr.New(quarkerr.Unavailable, op+": store closed")
+	}
+	if err := storage.CheckContext(ctx, op, ""); err != nil {
+		return nil, err
+	}
+	var out []storage.Watermark
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(watermarkBucket)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error {
+			if len(k) != 8 || len(v) != 8 {
+				return nil
+			}
+			w := storage.Watermark{
+				Lo:   binary.BigEndian.Uint32(k),
+				Hi:   binary.BigEndian.Uint32(k[4:]),
+				Time: time.Unix(0, int64(binary.BigEndian.Uint64(v))),
+			}
+			if w.Lo <= hi && w.Hi >= lo {
+				out = append(out, w)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, quarkerr.Errorf(quarkerr.Unavailable, "%s: %w", op, err)
 	}
 	return out, nil
 }

@@ -83,6 +83,83 @@ func RunReminders(t *testing.T, newStore func(t *testing.T) storage.ReminderStor
 			t.Fatalf("after delete: %d reminders, want 3", n)
 		}
 	})
+	t.Run("UnschedulableRowsKept", func(t *testing.T) {
+		// The store keeps rows the runtime cannot schedule as they are: it
+		// is the runtime that skips them, and they stay for repair.
+		rs := newStore(t)
+		p := prefix(t)
+		rems := []storage.Reminder{
+			{ActorType: p + "A", ActorKey: []byte("k"), Name: "zero", Hash: 1, First: first, Period: 0},
+			{ActorType: p + "A", ActorKey: []byte("k"), Name: "negative", Hash: 1, First: first, Period: -time.Minute},
+			{ActorType: p + "A", ActorKey: nil, Name: "nokey", Hash: 1, First: first, Period: time.Minute},
+		}
+		for _, r := range rems {
+			if err := rs.SaveReminder(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got := mine(t, rs, p, 0, ^uint32(0))
+		for _, r := range rems {
+			g, ok := got[r.ActorType+"|"+string(r.ActorKey)+"|"+r.Name]
+			if !ok || g.Period != r.Period || g.Damaged != nil {
+				t.Fatalf("reminder %q: got %+v", r.Name, g)
+			}
+		}
+	})
+	t.Run("Watermarks", func(t *testing.T) {
+		rs := newStore(t)
+		all := ^uint32(0)
+		t1, t2, t3 := first, first.Add(time.Hour), first.Add(2*time.Hour)
+		if ws, err := rs.Watermarks(ctx, 0, all); err != nil || len(ws) != 0 {
+			t.Fatalf("watermarks of a new store: %v, %v", ws, err)
+		}
+		for _, w := range []storage.Watermark{{Lo: 0, Hi: all, Time: t1}, {Lo: 10, Hi: 20, Time: t2}, {Lo: 0, Hi: all, Time: t3}} {
+			if err := rs.SaveWatermark(ctx, w); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cases := []struct {
+			lo, hi uint32
+			want   map[[2]uint32]time.Time
+		}{
+			{0, all, map[[2]uint32]time.Time{{0, all}: t3, {10, 20}: t2}},
+			{0, 5, map[[2]uint32]time.Time{{0, all}: t3}},
+			{20, 20, map[[2]uint32]time.Time{{0, all}: t3, {10, 20}: t2}},
+			{21, all, map[[2]uint32]time.Time{{0, all}: t3}},
+		}
+		for _, c := range cases {
+			ws, err := rs.Watermarks(ctx, c.lo, c.hi)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[[2]uint32]time.Time{}
+			for _, w := range ws {
+				got[[2]uint32{w.Lo, w.Hi}] = w.Time
+			}
+			if len(got) != len(c.want) || len(ws) != len(c.want) {
+				t.Fatalf("watermarks overlapping [%d, %d]: %v, want %v", c.lo, c.hi, ws, c.want)
+			}
+			for r, w := range c.want {
+				if !got[r].Equal(w) {
+					t.Fatalf("watermarks overlapping [%d, %d]: %v, want %v", c.lo, c.hi, ws, c.want)
+				}
+			}
+		}
+		// Watermarks are not reminders.
+		rems, err := rs.Reminders(ctx, 0, all)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rems {
+			if r.ActorType == "" {
+				t.Fatalf("a watermark listed as a reminder: %+v", r)
+			}
+		}
+		err = rs.SaveWatermark(ctx, storage.Watermark{Lo: 5, Hi: 4, Time: t1})
+		if quarkerr.CodeOf(err) != quarkerr.InvalidArgument {
+			t.Fatalf("watermark of an empty range: %v", err)
+		}
+	})
 	t.Run("Errors", func(t *testing.T) {
 		rs := newStore(t)
 		err := rs.SaveReminder(ctx, storage.Reminder{ActorKey: []byte("k"), Name: "n"})
