@@ -205,7 +205,8 @@ type reminderService struct {
 
 	// gate orders deliveries against stop: a delivery hands its tick to
 	// an activation under the read lock, and stop sets stopped under the
-	// write lock, so once stop has returned no tick reaches an actor.
+	// write lock (and mu), so once stop has returned no tick reaches an
+	// actor. stopped may be read under either lock.
 	gate    sync.RWMutex
 	stopped bool
 
@@ -538,7 +539,7 @@ func (rs *reminderService) saveTick(s *Silo) {
 	rs.mu.Unlock()
 	if need {
 		ctx, cancel := context.WithTimeout(context.Background(), s.cfg.callTimeout)
-		if err := rs.save(ctx, w); err != nil {
+		if err := rs.save(ctx, w, false); err != nil {
 			s.log.Warn("reminder watermark not saved; ticks since the last save may be delivered again after a restart",
 				slog.Any("err", err))
 			rs.mu.Lock()
@@ -552,9 +553,20 @@ func (rs *reminderService) saveTick(s *Silo) {
 	rs.mu.Unlock()
 }
 
-func (rs *reminderService) save(ctx context.Context, w time.Time) error {
+// save writes the watermark w. A periodic save (final false) that comes
+// after stop is dropped, so it cannot overwrite the final one with an older
+// value.
+func (rs *reminderService) save(ctx context.Context, w time.Time, final bool) error {
 	rs.saveMu.Lock()
 	defer rs.saveMu.Unlock()
+	if !final {
+		rs.mu.Lock()
+		stopped := rs.stopped
+		rs.mu.Unlock()
+		if stopped {
+			return nil
+		}
+	}
 	return rs.store.SaveWatermark(ctx, storage.Watermark{Lo: rs.lo, Hi: rs.hi, Time: w})
 }
 
@@ -565,9 +577,9 @@ func (rs *reminderService) save(ctx context.Context, w time.Time) error {
 // repeats a delivered tick nor loses an undelivered one.
 func (rs *reminderService) stop(ctx context.Context, s *Silo) {
 	rs.gate.Lock()
+	rs.mu.Lock()
 	rs.stopped = true
 	rs.gate.Unlock()
-	rs.mu.Lock()
 	for _, tm := range []Timer{rs.armed, rs.saveTimer} {
 		if tm != nil {
 			tm.Stop()
@@ -589,6 +601,7 @@ func (rs *reminderService) stop(ctx context.Context, s *Silo) {
 		return // never started: a watermark would claim ticks it never saw
 	}
 	if drained != nil {
+		s.log.Debug("reminder stop: waiting for ticks in delivery")
 		select {
 		case <-drained:
 		case <-ctx.Done():
@@ -597,7 +610,7 @@ func (rs *reminderService) stop(ctx context.Context, s *Silo) {
 	rs.mu.Lock()
 	w := rs.watermarkLocked(s.cfg.clock.Now())
 	rs.mu.Unlock()
-	if err := rs.save(ctx, w); err != nil {
+	if err := rs.save(ctx, w, true); err != nil {
 		s.log.Warn("reminder watermark not saved at stop; ticks since the last save may be delivered again after a restart",
 			slog.Any("err", err))
 	}

@@ -673,3 +673,40 @@ func BenchmarkRegisterRemindersEmbedded(b *testing.B) {
 	}
 	b.ReportMetric(float64(actors*perActor*b.N)/total.Seconds(), "registrations/s")
 }
+
+// TestReminderTickInFlightAtStop: a tick being handled when Stop begins
+// runs to its end, and the watermark Stop saves counts it: the next silo
+// does not deliver it again.
+func TestReminderTickInFlightAtStop(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	clk := quarktest.NewClock(t0)
+	st := storage.NewMemory()
+	var l tickLog
+	h := l.hooks()
+	entered, release := make(chan struct{}), make(chan struct{})
+	remind := h.remind
+	var once sync.Once
+	h.remind = func(ctx context.Context, p *probe, name string, due time.Time) error {
+		once.Do(func() { close(entered); <-release })
+		return remind(ctx, p, name, due)
+	}
+	w := &logWatch{msg: "reminder stop: waiting for ticks in delivery", ch: make(chan slog.Record, 1)}
+	s1 := newSilo(t, registerProbes(h), quark.WithClock(clk), quark.WithStore(st), quark.WithLogger(slog.New(w)))
+	syncProbeStep(t, s1, "r", "remind")
+	clk.Advance(time.Minute)
+	<-entered
+	stopped := make(chan error, 1)
+	go func() { stopped <- s1.Stop(context.Background()) }()
+	w.wait(t)
+	close(release)
+	if err := <-stopped; err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(30 * time.Second)
+	s2 := newSilo(t, registerProbes(h), quark.WithClock(clk), quark.WithStore(st))
+	clk.Advance(0)
+	syncProbe(t, s2, "r")
+	if got := l.all(); len(got) != 1 || !got[0].Equal(t0.Add(time.Minute)) {
+		t.Fatalf("ticks: %v, want the one at 1m once", got)
+	}
+}
