@@ -350,9 +350,9 @@ func (rs *reminderService) of(typ, key string) []ReminderInfo {
 }
 
 // holdFirst sets r's first due time, due from now but after every
-// watermark already computed (a registration racing a save at the same
-// instant must not fall under it), and keeps the watermark below it until
-// release.
+// watermark already computed (a registration at the very instant of a save
+// must not fall under it: it then moves by a nanosecond), and keeps the
+// watermark below it until release.
 func (rs *reminderService) holdFirst(s *Silo, r *storage.Reminder, due time.Duration) *remTick {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
@@ -535,7 +535,10 @@ func (rs *reminderService) saveTick(s *Silo) {
 	}
 	need := rs.delivered
 	rs.delivered = false
-	w := rs.watermarkLocked(s.cfg.clock.Now())
+	var w time.Time
+	if need {
+		w = rs.watermarkLocked(s.cfg.clock.Now())
+	}
 	rs.mu.Unlock()
 	if need {
 		ctx, cancel := context.WithTimeout(context.Background(), s.cfg.callTimeout)
