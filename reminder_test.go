@@ -710,3 +710,40 @@ func TestReminderTickInFlightAtStop(t *testing.T) {
 		t.Fatalf("ticks: %v, want the one at 1m once", got)
 	}
 }
+
+// TestRegisterReminderRefusesWhatCannotBeScheduled: RegisterReminder
+// applies the checks a stored row must pass, so it never stores one the
+// next start would skip.
+func TestRegisterReminderRefusesWhatCannotBeScheduled(t *testing.T) {
+	cases := []struct {
+		name, reminder string
+		due, period    time.Duration
+	}{
+		{"empty name", "", time.Minute, time.Minute},
+		{"name with a NUL", "a\x00b", time.Minute, time.Minute},
+		{"name not UTF-8", "a\xffb", time.Minute, time.Minute},
+		{"zero period", "r", time.Minute, 0},
+		{"negative period", "r", time.Minute, -time.Minute},
+		{"first tick past 2262", "r", 250 * 365 * 24 * time.Hour, time.Minute},
+	}
+	ctx := context.Background()
+	var c struct {
+		reminder    string
+		due, period time.Duration
+	}
+	h := &hooks{run: func(ctx context.Context, p *probe, step string) (string, error) {
+		return step, p.a.RegisterReminder(ctx, c.reminder, c.due, c.period)
+	}}
+	st := storage.NewMemory()
+	s := newSilo(t, registerProbes(h), quark.WithStore(st))
+	ref := testactors.NewProbeRef(s, quark.StringKey("a"))
+	for _, tc := range cases {
+		c.reminder, c.due, c.period = tc.reminder, tc.due, tc.period
+		if _, err := ref.Run(ctx, "x"); quark.CodeOf(err) != quark.CodeInvalidArgument {
+			t.Errorf("%s: %v, want CodeInvalidArgument", tc.name, err)
+		}
+	}
+	if all, _ := st.Reminders(ctx, 0, ^uint32(0)); len(all) != 0 {
+		t.Fatalf("refused reminders were stored: %+v", all)
+	}
+}
