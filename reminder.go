@@ -37,7 +37,8 @@ type ReminderInfo struct {
 // store, survives deactivation and silo restarts, and activates the actor
 // when it falls due. Registering a name again replaces the reminder. period
 // must be at least the silo's minimum (WithMinReminderPeriod, default 1
-// minute); name must be non-empty UTF-8 without NUL; the actor must
+// minute); name must be non-empty UTF-8 without NUL; the first tick must
+// fall before 2262 (stores keep nanoseconds since 1970); the actor must
 // implement Remindable. It fails with CodeInvalidArgument otherwise, and
 // with the store's error when the reminder cannot be saved.
 //
