@@ -747,3 +747,64 @@ func TestRegisterReminderRefusesWhatCannotBeScheduled(t *testing.T) {
 		t.Fatalf("refused reminders were stored: %+v", all)
 	}
 }
+
+// TestReminderRestartManyNoDoubleTicks: 1,000 reminders with due times spread
+// over a minute, a graceful restart in the middle of a period: no tick is
+// delivered twice, and every scheduled tick is delivered once.
+func TestReminderRestartManyNoDoubleTicks(t *testing.T) {
+	const n = 1000
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	clk := quarktest.NewClock(t0)
+	st := storage.NewMemory()
+	type tick struct {
+		name string
+		due  time.Time
+	}
+	var mu sync.Mutex
+	seen := map[tick]int{}
+	h := &hooks{
+		run: func(ctx context.Context, p *probe, step string) (string, error) {
+			if step != "remind" {
+				return step, nil
+			}
+			for i := range n {
+				due := time.Minute + time.Duration(i)*time.Minute/n
+				if err := p.a.RegisterReminder(ctx, "r"+strconv.Itoa(i), due, time.Minute); err != nil {
+					return "", err
+				}
+			}
+			return step, nil
+		},
+		remind: func(_ context.Context, _ *probe, name string, due time.Time) error {
+			mu.Lock()
+			seen[tick{name, due}]++
+			mu.Unlock()
+			return nil
+		},
+	}
+	s1 := newSilo(t, registerProbes(h), quark.WithClock(clk), quark.WithStore(st))
+	syncProbeStep(t, s1, "r", "remind")
+	clk.Advance(90 * time.Second)
+	syncProbe(t, s1, "r")
+	stopSilo(t, s1)
+	s2 := newSilo(t, registerProbes(h), quark.WithClock(clk), quark.WithStore(st))
+	clk.Advance(0)
+	syncProbe(t, s2, "r")
+	clk.Set(t0.Add(3*time.Minute - time.Nanosecond))
+	syncProbe(t, s2, "r")
+	mu.Lock()
+	defer mu.Unlock()
+	for i := range n {
+		name := "r" + strconv.Itoa(i)
+		first := t0.Add(time.Minute + time.Duration(i)*time.Minute/n)
+		for due := first; due.Before(t0.Add(3 * time.Minute)); due = due.Add(time.Minute) {
+			if c := seen[tick{name, due}]; c != 1 {
+				t.Fatalf("%s tick due %v delivered %d times", name, due, c)
+			}
+		}
+	}
+	want := 2 * n
+	if len(seen) != want {
+		t.Fatalf("%d distinct ticks, want %d", len(seen), want)
+	}
+}
