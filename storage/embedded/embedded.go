@@ -36,6 +36,7 @@ import (
 	"github.com/quarkgo/quark/quarkerr"
 	"github.com/quarkgo/quark/storage"
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // MaxValueSize bounds one stored value: 64 MiB.
@@ -67,9 +68,14 @@ func BatchDelay(d time.Duration) Option { return func(o *options) { o.batchDelay
 // crash. For tests and benchmarks only. Default off.
 func NoSync() Option { return func(o *options) { o.noSync = true } }
 
+// lockWait is how long Open waits for the file's lock.
+const lockWait = time.Second
+
 // Open opens (creating if needed) the store file at path, creating its
-// folder too. It fails with Unavailable when the file is locked by another
-// process for more than a second, and with Corrupt when it is not a store.
+// folder too. Only one Open may hold a file at a time: it fails with
+// Unavailable when the file stays locked (by another process, or by another
+// Open in this one that has not been closed) for more than a second, and
+// with Corrupt when the file is not a store.
 func Open(path string, opts ...Option) (*Store, error) {
 	o := options{batchDelay: time.Millisecond}
 	for _, opt := range opts {
@@ -81,13 +87,18 @@ func Open(path string, opts ...Option) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, quarkerr.Errorf(quarkerr.Unavailable, "open embedded store %s: %w", path, err)
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, NoSync: o.noSync})
-	if err != nil {
-		code := quarkerr.Unavailable
-		if errors.Is(err, bolt.ErrInvalid) || errors.Is(err, bolt.ErrVersionMismatch) || errors.Is(err, bolt.ErrChecksum) {
-			code = quarkerr.Corrupt
-		}
-		return nil, quarkerr.Errorf(code, "open embedded store %s: %w", path, err)
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: lockWait, NoSync: o.noSync})
+	switch {
+	case errors.Is(err, bolterrors.ErrTimeout):
+		// bbolt's own text is only "timeout". Its lock is a flock on the
+		// open file, so another Open of the same path in this process holds
+		// it just as another process does.
+		return nil, quarkerr.Errorf(quarkerr.Unavailable,
+			"open embedded store %s: locked by another process or another Open in this one (waited %v): %w", path, lockWait, err)
+	case errors.Is(err, bolterrors.ErrInvalid) || errors.Is(err, bolterrors.ErrVersionMismatch) || errors.Is(err, bolterrors.ErrChecksum):
+		return nil, quarkerr.Errorf(quarkerr.Corrupt, "open embedded store %s: %w", path, err)
+	case err != nil:
+		return nil, quarkerr.Errorf(quarkerr.Unavailable, "open embedded store %s: %w", path, err)
 	}
 	db.MaxBatchDelay = o.batchDelay
 	db.NoSync = o.noSync
