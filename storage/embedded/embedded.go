@@ -106,8 +106,7 @@ func Open(path string, opts ...Option) (*Store, error) {
 		_, err := tx.CreateBucketIfNotExists(bucket)
 		return err
 	}); err != nil {
-		db.Close()
-		return nil, quarkerr.Errorf(quarkerr.Unavailable, "open embedded store %s: %w", path, err)
+		return nil, quarkerr.Errorf(quarkerr.Unavailable, "open embedded store %s: %w", path, errors.Join(err, db.Close()))
 	}
 	return &Store{db: db}, nil
 }
