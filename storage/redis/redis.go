@@ -17,6 +17,31 @@
 // Durability is the server's: a write is acknowledged once Redis holds it
 // in memory, and survives a server restart only as far as its persistence
 // (AOF or RDB) is configured to keep it.
+//
+// # Deadlines
+//
+// The client Open builds has go-redis's ContextTimeoutEnabled set, so every
+// socket read and write, the wait for a pooled connection and the
+// connection handshake end at ctx's deadline: a call on a stalled server
+// returns a Timeout error at its deadline (plus scheduling delay), and
+// after it the outcome of a write or delete is unknown. A ctx cancelled
+// without a deadline is seen before the call and while waiting for a
+// connection, but not during a socket read: that read ends at the client's
+// ReadTimeout (5 s). A client given to New keeps the options its owner
+// chose; without ContextTimeoutEnabled it waits for its read and write
+// timeouts, not for ctx's deadline.
+//
+// # Retries and idempotence
+//
+// Write and Delete are sent at most once, whatever the client's
+// MaxRetries: go-redis would otherwise send a script again after a lost
+// reply, and the second run, finding the version the first one stored,
+// would report a Conflict for a write that happened (and a caller retrying
+// on Conflict would apply its change twice). A write or delete whose reply
+// is lost therefore fails with Unavailable, meaning the outcome is unknown:
+// read the record to learn it. A Conflict always means nothing was changed.
+// Read, which changes nothing, is retried as the client is configured
+// (three times by default).
 package redisstore
 
 import (
@@ -28,6 +53,7 @@ import (
 	"hash/crc32"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/quarkgo/quark/quarkerr"
 	"github.com/quarkgo/quark/storage"
@@ -50,7 +76,7 @@ const (
 //
 // KEYS[1] record key; ARGV[1] expected ETag, ARGV[2] value, ARGV[3] new
 // ETag, ARGV[4] checksum.
-var writeScript = redis.NewScript(`
+const writeSource = `
 local have = redis.call('HGET', KEYS[1], 'e')
 if not have then
 	if redis.call('EXISTS', KEYS[1]) == 1 then return {2} end
@@ -59,10 +85,12 @@ end
 if have ~= ARGV[1] then return {0, have} end
 redis.call('HSET', KEYS[1], 'v', ARGV[2], 'e', ARGV[3], 'c', ARGV[4])
 return {1, ARGV[3]}
-`)
+`
+
+var writeScript = redis.NewScript(writeSource)
 
 // KEYS[1] record key; ARGV[1] expected ETag.
-var deleteScript = redis.NewScript(`
+const deleteSource = `
 local have = redis.call('HGET', KEYS[1], 'e')
 if not have then
 	if redis.call('EXISTS', KEYS[1]) == 1 then return {2} end
@@ -71,7 +99,42 @@ end
 if have ~= ARGV[1] then return {0, have} end
 if have ~= '' then redis.call('DEL', KEYS[1]) end
 return {1, ''}
-`)
+`
+
+var deleteScript = redis.NewScript(deleteSource)
+
+// sentOnce is a command go-redis sends at most once: its NoRetry tells the
+// client not to send it again after a failure that may have come after the
+// server ran it (a lost reply, a read timeout). The scripts go out this way
+// because running one twice is not harmless: the second run would find the
+// version the first one stored and report a Conflict for a write that
+// happened.
+type sentOnce struct{ *redis.Cmd }
+
+func (sentOnce) NoRetry() bool { return true }
+
+// runOnce runs script with keys and args, sending it at most once: EVALSHA,
+// then EVAL of the source only when the server answered NOSCRIPT (which
+// means it ran nothing).
+func (s *Store) runOnce(ctx context.Context, script *redis.Script, src string, keys []string, args ...any) (any, error) {
+	head := make([]any, 0, 3+len(keys)+len(args))
+	head = append(head, "evalsha", script.Hash(), len(keys))
+	for _, k := range keys {
+		head = append(head, k)
+	}
+	head = append(head, args...)
+	cmd := sentOnce{redis.NewCmd(ctx, head...)}
+	err := s.client.Process(ctx, cmd)
+	if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
+		head[0], head[1] = "eval", src
+		cmd = sentOnce{redis.NewCmd(ctx, head...)}
+		err = s.client.Process(ctx, cmd)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return cmd.Result()
+}
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
@@ -91,7 +154,9 @@ var _ storage.Store = (*Store)(nil)
 
 // New returns a store keeping its records in client under keys that start
 // with prefix. The caller owns client: Close does not close it, and several
-// stores may share one client.
+// stores may share one client. Build client with ContextTimeoutEnabled so
+// that calls end at ctx's deadline (see the package doc); the store sends
+// its writes and deletes at most once whatever client's MaxRetries.
 func New(client redis.UniversalClient, prefix string) *Store {
 	return &Store{client: client, prefix: prefix}
 }
@@ -104,7 +169,13 @@ func Open(ctx context.Context, addr, prefix string) (*Store, error) {
 	if addr == "" {
 		return nil, quarkerr.New(quarkerr.InvalidArgument, "open redis store: empty address")
 	}
-	client := redis.NewClient(&redis.Options{Addr: addr})
+	client := redis.NewClient(&redis.Options{
+		Addr: addr,
+		// Socket deadlines follow ctx's deadline, so a stalled server
+		// holds a call no longer than its caller allows (without this,
+		// go-redis waits for ReadTimeout, 5 s, whatever ctx says).
+		ContextTimeoutEnabled: true,
+	})
 	if err := client.Ping(ctx).Err(); err != nil {
 		client.Close()
 		code := quarkerr.Unavailable
@@ -128,6 +199,11 @@ func (s *Store) check(ctx context.Context, op, key string) error {
 func (s *Store) fail(ctx context.Context, op, key string, err error) error {
 	if ctx.Err() != nil {
 		return quarkerr.Errorf(quarkerr.CodeOf(ctx.Err()), "%s %q: %w", op, key, err)
+	}
+	// The socket deadline is ctx's deadline, so a read can time out a
+	// moment before ctx reports that it ended.
+	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
+		return quarkerr.Errorf(quarkerr.Timeout, "%s %q: %w", op, key, err)
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return quarkerr.Errorf(quarkerr.CodeOf(err), "%s %q: %w", op, key, err)
@@ -214,7 +290,7 @@ func (s *Store) Write(ctx context.Context, key string, value []byte, etag string
 	if value == nil {
 		value = []byte{}
 	}
-	reply, err := writeScript.Run(ctx, s.client, []string{s.prefix + key}, etag, value, newETag(), checksum(value)).Result()
+	reply, err := s.runOnce(ctx, writeScript, writeSource, []string{s.prefix + key}, etag, value, newETag(), checksum(value))
 	if err != nil {
 		return "", s.fail(ctx, "write", key, err)
 	}
@@ -226,7 +302,7 @@ func (s *Store) Delete(ctx context.Context, key string, etag string) error {
 	if err := s.check(ctx, "delete", key); err != nil {
 		return err
 	}
-	reply, err := deleteScript.Run(ctx, s.client, []string{s.prefix + key}, etag).Result()
+	reply, err := s.runOnce(ctx, deleteScript, deleteSource, []string{s.prefix + key}, etag)
 	if err != nil {
 		return s.fail(ctx, "delete", key, err)
 	}
