@@ -214,7 +214,10 @@ func (p *Proxy) deliver(l *link, b []byte, toServer bool) (forward, ok bool) {
 	window := append(l.tail, b...)
 	if l.losing == nil {
 		for i, f := range p.faults {
-			if bytes.Contains(window, f.match) {
+			// Only a match that ends in this chunk counts: one wholly
+			// in bytes already forwarded belongs to an earlier request.
+			from := max(0, len(l.tail)-len(f.match)+1)
+			if bytes.Contains(window[from:], f.match) {
 				l.losing = f
 				p.faults = append(p.faults[:i], p.faults[i+1:]...)
 				break

@@ -232,7 +232,11 @@ func (s *Store) fail(ctx context.Context, op, key string, err error) error {
 		switch {
 		case pgErr.Code == "57014": // query_canceled: statement_timeout
 			code = quarkerr.Timeout
-		case strings.HasPrefix(pgErr.Code, "08"), // connection exception
+		case pgErr.Code == "40001", // serialization_failure
+			pgErr.Code == "40P01", // deadlock_detected
+			// The transaction was rolled back and may succeed if tried
+			// again: retriable, like an outage.
+			strings.HasPrefix(pgErr.Code, "08"), // connection exception
 			strings.HasPrefix(pgErr.Code, "53"), // insufficient resources
 			strings.HasPrefix(pgErr.Code, "57"), // operator intervention
 			strings.HasPrefix(pgErr.Code, "58"): // system error
