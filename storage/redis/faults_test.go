@@ -142,38 +142,43 @@ func TestLostReplyOnDeleteIsNotConflict(t *testing.T) {
 	}
 }
 
-// A store from Open returns at its ctx deadline when the server stalls,
-// not at the client's read timeout; so does Open.
+// A store returns at its ctx deadline when the server stalls, not at the
+// client's read timeout: one from Open, and one from New given a client
+// with go-redis's default options (no ContextTimeoutEnabled). So does Open.
 func TestStalledServerHonoursDeadline(t *testing.T) {
 	p := proxied(t)
 	ctx := context.Background()
-	s, err := Open(ctx, p.Addr(), newPrefix())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	t.Cleanup(func() { removeAll(t, shared, s.prefix) })
-	etag, err := s.Write(ctx, "k", []byte("v"), "")
-	if err != nil {
-		t.Fatal(err)
+	stores := faultStores(t, p)
+	etags := map[string]string{}
+	for name, s := range stores {
+		etag, err := s.Write(ctx, "k", []byte("v"), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		etags[name] = etag
 	}
 	p.Stall()
 	const deadline = 200 * time.Millisecond
-	for _, op := range []struct {
+	type op struct {
 		name string
 		call func(ctx context.Context) error
-	}{
-		{"read", func(ctx context.Context) error { _, err := s.Read(ctx, "k"); return err }},
-		{"write", func(ctx context.Context) error { _, err := s.Write(ctx, "k", []byte("w"), etag); return err }},
-		{"delete", func(ctx context.Context) error { return s.Delete(ctx, "k", etag) }},
-		{"open", func(ctx context.Context) error {
-			s, err := Open(ctx, p.Addr(), newPrefix())
-			if err == nil {
-				s.Close()
-			}
-			return err
-		}},
-	} {
+	}
+	ops := []op{{"open", func(ctx context.Context) error {
+		s, err := Open(ctx, p.Addr(), newPrefix())
+		if err == nil {
+			s.Close()
+		}
+		return err
+	}}}
+	for name, s := range stores {
+		etag := etags[name]
+		ops = append(ops,
+			op{name + "/read", func(ctx context.Context) error { _, err := s.Read(ctx, "k"); return err }},
+			op{name + "/write", func(ctx context.Context) error { _, err := s.Write(ctx, "k", []byte("w"), etag); return err }},
+			op{name + "/delete", func(ctx context.Context) error { return s.Delete(ctx, "k", etag) }},
+		)
+	}
+	for _, op := range ops {
 		t.Run(op.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), deadline)
 			defer cancel()
@@ -195,9 +200,109 @@ func TestStalledServerHonoursDeadline(t *testing.T) {
 			}
 		})
 	}
-	// Nothing changed while stalled is lost once the server answers again.
+	// The stores serve again once the server answers again. The calls
+	// that timed out had unknown outcomes (some may run now that the
+	// proxy delivers what it held), so the record may be there or not.
 	p.Resume()
-	if _, err := s.Read(ctx, "k"); err != nil {
-		t.Fatalf("read after the stall: %v", err)
+	for name, s := range stores {
+		if _, err := s.Read(ctx, "k"); err != nil && quarkerr.CodeOf(err) != quarkerr.NotFound {
+			t.Fatalf("%s: read after the stall: %v", name, err)
+		}
+	}
+}
+
+// A call whose ctx is cancelled (no deadline) while the server stalls
+// returns Canceled at once, from either store.
+func TestStalledServerHonoursCancel(t *testing.T) {
+	p := proxied(t)
+	ctx := context.Background()
+	stores := faultStores(t, p)
+	for _, s := range stores {
+		if _, err := s.Write(ctx, "k", []byte("v"), ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.Stall()
+	held := 0
+	for name, s := range stores {
+		t.Run(name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			start := time.Now()
+			done := make(chan error, 1)
+			go func() {
+				_, err := s.Read(ctx, "k")
+				done <- err
+			}()
+			// The read is at the proxy, past the store's check of ctx.
+			held++
+			wctx, wcancel := context.WithTimeout(context.Background(), guard)
+			defer wcancel()
+			if err := p.WaitHeld(wctx, held); err != nil {
+				t.Fatalf("the read never reached the proxy: %v", err)
+			}
+			cancel()
+			select {
+			case err := <-done:
+				if c := quarkerr.CodeOf(err); c != quarkerr.Canceled {
+					t.Fatalf("read cancelled on a stalled server: %v (code %v), want Canceled", err, c)
+				}
+				if took := time.Since(start); took > 2*time.Second {
+					t.Fatalf("read cancelled on a stalled server returned after %v", took)
+				}
+			case <-time.After(guard):
+				t.Fatalf("read cancelled on a stalled server had not returned after %v", guard)
+			}
+		})
+	}
+	p.Resume()
+}
+
+// A call waiting for the pool's only connection, which a stalled call
+// holds, ends at its deadline.
+func TestPoolWaitHonoursDeadline(t *testing.T) {
+	p := proxied(t)
+	c := redis.NewClient(&redis.Options{Addr: p.Addr(), PoolSize: 1, ContextTimeoutEnabled: true})
+	defer c.Close()
+	s := New(c, newPrefix())
+	t.Cleanup(func() { removeAll(t, shared, s.prefix) })
+	ctx := context.Background()
+	if _, err := s.Write(ctx, "k", []byte("v"), ""); err != nil {
+		t.Fatal(err)
+	}
+	p.Stall()
+	gctx, cancel := context.WithTimeout(ctx, guard)
+	defer cancel()
+	first := make(chan error, 1)
+	go func() {
+		_, err := s.Read(gctx, "k")
+		first <- err
+	}()
+	if err := p.WaitHeld(gctx, 1); err != nil {
+		t.Fatalf("the first read never reached the proxy: %v", err)
+	}
+	const deadline = 200 * time.Millisecond
+	dctx, dcancel := context.WithTimeout(ctx, deadline)
+	defer dcancel()
+	start := time.Now()
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Read(dctx, "k")
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if c := quarkerr.CodeOf(err); c != quarkerr.Timeout {
+			t.Fatalf("read waiting for a connection: %v (code %v), want Timeout", err, c)
+		}
+		if took := time.Since(start); took > deadline+2*time.Second {
+			t.Fatalf("read waiting for a connection with a %v deadline returned after %v", deadline, took)
+		}
+	case <-time.After(guard):
+		t.Fatalf("read waiting for a connection had not returned after %v", guard)
+	}
+	p.Resume()
+	if err := <-first; err != nil {
+		t.Fatalf("the held read, after resume: %v", err)
 	}
 }

@@ -20,16 +20,18 @@
 //
 // # Deadlines
 //
-// The client Open builds has go-redis's ContextTimeoutEnabled set, so every
-// socket read and write, the wait for a pooled connection and the
-// connection handshake end at ctx's deadline: a call on a stalled server
-// returns a Timeout error at its deadline (plus scheduling delay), and
-// after it the outcome of a write or delete is unknown. A ctx cancelled
-// without a deadline is seen before the call and while waiting for a
-// connection, but not during a socket read: that read ends at the client's
-// ReadTimeout (5 s). A client given to New keeps the options its owner
-// chose; without ContextTimeoutEnabled it waits for its read and write
-// timeouts, not for ctx's deadline.
+// Every call ends when ctx ends, with a Timeout or Canceled error. The
+// client Open builds has go-redis's ContextTimeoutEnabled set, so socket
+// reads and writes and the handshake of a new connection end at ctx's
+// deadline, on the caller's goroutine; the wait for a pooled connection
+// ends with ctx in any client. go-redis does not watch a ctx that can be
+// cancelled but has no deadline, and a client given to New without
+// ContextTimeoutEnabled waits for its own read and write timeouts (5 s by
+// default) whatever ctx says; in those two cases Read, Write and Delete run
+// the command on a goroutine of its own and returns when ctx ends, leaving that
+// goroutine to end at the client's timeouts (never, on a stalled server, for
+// a client whose ReadTimeout is -1). A write or delete that returns Timeout
+// or Canceled has an unknown outcome: the server may still run it.
 //
 // # Retries and idempotence
 //
@@ -148,17 +150,61 @@ type Store struct {
 	prefix     string
 	ownsClient bool
 	closed     atomic.Bool
+	// ctxTimeouts is set when client ends socket reads and writes at
+	// ctx's deadline (ContextTimeoutEnabled); else bound enforces it.
+	ctxTimeouts bool
 }
 
 var _ storage.Store = (*Store)(nil)
 
 // New returns a store keeping its records in client under keys that start
 // with prefix. The caller owns client: Close does not close it, and several
-// stores may share one client. Build client with ContextTimeoutEnabled so
-// that calls end at ctx's deadline (see the package doc); the store sends
-// its writes and deletes at most once whatever client's MaxRetries.
+// stores may share one client. Calls end when ctx ends with any client;
+// one built with ContextTimeoutEnabled does so without a goroutine per call
+// (see the package doc). Writes and deletes are sent at most once whatever
+// client's MaxRetries.
 func New(client redis.UniversalClient, prefix string) *Store {
-	return &Store{client: client, prefix: prefix}
+	return &Store{client: client, prefix: prefix, ctxTimeouts: contextTimeouts(client)}
+}
+
+// contextTimeouts reports whether client was built with
+// ContextTimeoutEnabled; false for client types it does not know.
+func contextTimeouts(client redis.UniversalClient) bool {
+	switch c := client.(type) {
+	case *redis.Client:
+		return c.Options().ContextTimeoutEnabled
+	case *redis.ClusterClient:
+		return c.Options().ContextTimeoutEnabled
+	case *redis.Ring:
+		return c.Options().ContextTimeoutEnabled
+	}
+	return false
+}
+
+// bound runs call and returns its error, or ctx's error if ctx ends first.
+// When the client ends socket reads and writes at ctx's deadline itself
+// and ctx has one, or ctx never ends, call runs on the caller's goroutine.
+// Otherwise (a client without ContextTimeoutEnabled, or a ctx that can be
+// cancelled but has no deadline, which go-redis does not watch) call runs
+// on a goroutine of its own, which ctx's end leaves behind: it ends at the
+// client's read and write timeouts (5 s by default) and its result is
+// dropped; the caller has ctx's error, meaning the outcome is unknown.
+// call must not touch anything the caller reads after an early return.
+func (s *Store) bound(ctx context.Context, call func() error) error {
+	if ctx.Done() == nil {
+		return call()
+	}
+	if _, ok := ctx.Deadline(); ok && s.ctxTimeouts {
+		return call()
+	}
+	done := make(chan error, 1)
+	go func() { done <- call() }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // Open connects to the Redis server at addr (host:port, no password),
@@ -227,7 +273,11 @@ func (s *Store) Read(ctx context.Context, key string) (storage.Record, error) {
 	if err := s.check(ctx, "read", key); err != nil {
 		return storage.Record{}, err
 	}
-	vals, err := s.client.HMGet(ctx, s.prefix+key, fieldValue, fieldETag, fieldCRC).Result()
+	var vals []any
+	err := s.bound(ctx, func() (err error) {
+		vals, err = s.client.HMGet(ctx, s.prefix+key, fieldValue, fieldETag, fieldCRC).Result()
+		return err
+	})
 	if err != nil {
 		return storage.Record{}, s.fail(ctx, "read", key, err)
 	}
@@ -290,7 +340,11 @@ func (s *Store) Write(ctx context.Context, key string, value []byte, etag string
 	if value == nil {
 		value = []byte{}
 	}
-	reply, err := s.runOnce(ctx, writeScript, writeSource, []string{s.prefix + key}, etag, value, newETag(), checksum(value))
+	var reply any
+	err := s.bound(ctx, func() (err error) {
+		reply, err = s.runOnce(ctx, writeScript, writeSource, []string{s.prefix + key}, etag, value, newETag(), checksum(value))
+		return err
+	})
 	if err != nil {
 		return "", s.fail(ctx, "write", key, err)
 	}
@@ -302,7 +356,11 @@ func (s *Store) Delete(ctx context.Context, key string, etag string) error {
 	if err := s.check(ctx, "delete", key); err != nil {
 		return err
 	}
-	reply, err := s.runOnce(ctx, deleteScript, deleteSource, []string{s.prefix + key}, etag)
+	var reply any
+	err := s.bound(ctx, func() (err error) {
+		reply, err = s.runOnce(ctx, deleteScript, deleteSource, []string{s.prefix + key}, etag)
+		return err
+	})
 	if err != nil {
 		return s.fail(ctx, "delete", key, err)
 	}
