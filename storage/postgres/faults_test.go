@@ -317,3 +317,41 @@ func TestSerializationFailureIsUnavailable(t *testing.T) {
 		t.Fatalf("serialization failure: %v, want Unavailable", err)
 	}
 }
+
+// A call whose ctx is cancelled (no deadline) while the server stalls
+// returns Canceled at once.
+func TestStalledServerHonoursCancel(t *testing.T) {
+	p := proxied(t)
+	s, _ := proxiedStore(t, p, 1)
+	ctx := context.Background()
+	if _, err := s.Write(ctx, "k", []byte("v"), ""); err != nil {
+		t.Fatal(err)
+	}
+	p.Stall()
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	start := time.Now()
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Read(cctx, "k")
+		done <- err
+	}()
+	gctx, gcancel := context.WithTimeout(ctx, guard)
+	defer gcancel()
+	if err := p.WaitHeld(gctx, 1); err != nil {
+		t.Fatalf("the read never reached the proxy: %v", err)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if c := quarkerr.CodeOf(err); c != quarkerr.Canceled {
+			t.Fatalf("read cancelled on a stalled server: %v (code %v), want Canceled", err, c)
+		}
+		if took := time.Since(start); took > 2*time.Second {
+			t.Fatalf("read cancelled on a stalled server returned after %v", took)
+		}
+	case <-time.After(guard):
+		t.Fatalf("read cancelled on a stalled server had not returned after %v", guard)
+	}
+	p.Resume()
+}
