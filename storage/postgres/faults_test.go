@@ -42,8 +42,7 @@ func proxied(t *testing.T) *faultproxy.Proxy {
 }
 
 // proxiedPool returns a pool of at most maxConns connections that reach
-// the server through p, closed when the test ends (before p, whose cleanup
-// was registered first).
+// the server through p, closed when the test ends (before p is).
 func proxiedPool(t *testing.T, p *faultproxy.Proxy, maxConns int32) *pgxpool.Pool {
 	t.Helper()
 	cfg, err := pgxpool.ParseConfig(dsn)
@@ -61,7 +60,12 @@ func proxiedPool(t *testing.T, p *faultproxy.Proxy, maxConns int32) *pgxpool.Poo
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(pool.Close)
+	// Resume first: closing a pool waits for connections being made,
+	// which a stall left by a failed test would hold.
+	t.Cleanup(func() {
+		p.Resume()
+		pool.Close()
+	})
 	return pool
 }
 
