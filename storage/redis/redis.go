@@ -5,7 +5,7 @@
 // value ("v"), its ETag ("e") and a CRC-32C (Castagnoli) of the value ("c",
 // eight hex digits). Write and Delete are Lua scripts, so comparing the
 // stored ETag with the expected one and changing the record is one atomic
-// step on the server; go-redis sends them with EVALSHA and falls back to
+// step on the server; the store sends them with EVALSHA and falls back to
 // EVAL when the server does not have the script cached. A new ETag is a
 // random 128-bit value generated in the client, as 32 hex digits, so no
 // counter key is shared between writers. Read verifies the checksum and
