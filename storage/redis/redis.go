@@ -20,7 +20,7 @@
 //
 // # Deadlines
 //
-// Every call ends when ctx ends, with a Timeout or Canceled error. The
+// Calls end when ctx ends, with a Timeout or Canceled error. The
 // client Open builds has go-redis's ContextTimeoutEnabled set, so socket
 // reads and writes and the handshake of a new connection end at ctx's
 // deadline, on the caller's goroutine; the wait for a pooled connection
@@ -30,8 +30,11 @@
 // default) whatever ctx says; in those two cases Read, Write and Delete run
 // the command on a goroutine of its own and returns when ctx ends, leaving that
 // goroutine to end at the client's timeouts (never, on a stalled server, for
-// a client whose ReadTimeout is -1). A write or delete that returns Timeout
-// or Canceled has an unknown outcome: the server may still run it.
+// a client whose ReadTimeout is -1). One gap remains: on a client with
+// ContextTimeoutEnabled, a ctx that has a deadline but is cancelled before
+// it ends a stalled call at the deadline, not at the cancel. A write or
+// delete that returns Timeout or Canceled has an unknown outcome: the
+// server may still run it.
 //
 // # Retries and idempotence
 //
