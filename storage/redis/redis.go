@@ -20,21 +20,19 @@
 //
 // # Deadlines
 //
-// Calls end when ctx ends, with a Timeout or Canceled error. The
-// client Open builds has go-redis's ContextTimeoutEnabled set, so socket
-// reads and writes and the handshake of a new connection end at ctx's
-// deadline, on the caller's goroutine; the wait for a pooled connection
-// ends with ctx in any client. go-redis does not watch a ctx that can be
-// cancelled but has no deadline, and a client given to New without
-// ContextTimeoutEnabled waits for its own read and write timeouts (5 s by
-// default) whatever ctx says; in those two cases Read, Write and Delete run
-// the command on a goroutine of its own and returns when ctx ends, leaving that
-// goroutine to end at the client's timeouts (never, on a stalled server, for
-// a client whose ReadTimeout is -1). One gap remains: on a client with
-// ContextTimeoutEnabled, a ctx that has a deadline but is cancelled before
-// it ends a stalled call at the deadline, not at the cancel. A write or
-// delete that returns Timeout or Canceled has an unknown outcome: the
-// server may still run it.
+// Read, Write and Delete end when ctx ends (deadline or cancellation), with
+// a Timeout or Canceled error, whatever client they use: go-redis watches
+// only deadlines, and only with ContextTimeoutEnabled, so each of these
+// calls runs its command on a goroutine of its own and returns when ctx
+// ends. A command left behind that way ends at the client's socket
+// timeouts: at ctx's deadline for the client Open builds, which sets
+// ContextTimeoutEnabled (so its connection is freed then too), at the
+// client's ReadTimeout (5 s by default) for another, and never, on a
+// stalled server, for a client whose ReadTimeout is -1. A write or delete
+// that returns Timeout or Canceled has an unknown outcome: the server may
+// still run it. Open and the reminder calls use the client directly, so
+// they end at ctx's deadline with Open's client, and otherwise at the
+// client's timeouts.
 //
 // # Retries and idempotence
 //
@@ -153,51 +151,31 @@ type Store struct {
 	prefix     string
 	ownsClient bool
 	closed     atomic.Bool
-	// ctxTimeouts is set when client ends socket reads and writes at
-	// ctx's deadline (ContextTimeoutEnabled); else bound enforces it.
-	ctxTimeouts bool
 }
 
 var _ storage.Store = (*Store)(nil)
 
 // New returns a store keeping its records in client under keys that start
 // with prefix. The caller owns client: Close does not close it, and several
-// stores may share one client. Calls end when ctx ends with any client;
-// one built with ContextTimeoutEnabled does so without a goroutine per call
-// (see the package doc). Writes and deletes are sent at most once whatever
-// client's MaxRetries.
+// stores may share one client. Read, Write and Delete end when ctx ends
+// with any client; one built with ContextTimeoutEnabled also frees its
+// connection at ctx's deadline (see the package doc). Writes and deletes
+// are sent at most once whatever client's MaxRetries.
 func New(client redis.UniversalClient, prefix string) *Store {
-	return &Store{client: client, prefix: prefix, ctxTimeouts: contextTimeouts(client)}
-}
-
-// contextTimeouts reports whether client was built with
-// ContextTimeoutEnabled; false for client types it does not know.
-func contextTimeouts(client redis.UniversalClient) bool {
-	switch c := client.(type) {
-	case *redis.Client:
-		return c.Options().ContextTimeoutEnabled
-	case *redis.ClusterClient:
-		return c.Options().ContextTimeoutEnabled
-	case *redis.Ring:
-		return c.Options().ContextTimeoutEnabled
-	}
-	return false
+	return &Store{client: client, prefix: prefix}
 }
 
 // bound runs call and returns its error, or ctx's error if ctx ends first.
-// When the client ends socket reads and writes at ctx's deadline itself
-// and ctx has one, or ctx never ends, call runs on the caller's goroutine.
-// Otherwise (a client without ContextTimeoutEnabled, or a ctx that can be
-// cancelled but has no deadline, which go-redis does not watch) call runs
-// on a goroutine of its own, which ctx's end leaves behind: it ends at the
-// client's read and write timeouts (5 s by default) and its result is
-// dropped; the caller has ctx's error, meaning the outcome is unknown.
-// call must not touch anything the caller reads after an early return.
+// go-redis ends socket reads and writes at ctx's deadline only when the
+// client has ContextTimeoutEnabled, and never watches cancellation, so
+// unless ctx never ends call runs on a goroutine of its own, which ctx's
+// end leaves behind: it ends at the client's read and write timeouts (or
+// ctx's deadline, with ContextTimeoutEnabled) and its result is dropped;
+// the caller has ctx's error, meaning the outcome is unknown. call must not
+// touch anything the caller reads after an early return. The goroutine
+// costs about a microsecond, lost in a round trip to the server.
 func (s *Store) bound(ctx context.Context, call func() error) error {
 	if ctx.Done() == nil {
-		return call()
-	}
-	if _, ok := ctx.Deadline(); ok && s.ctxTimeouts {
 		return call()
 	}
 	done := make(chan error, 1)
@@ -206,7 +184,12 @@ func (s *Store) bound(ctx context.Context, call func() error) error {
 	case err := <-done:
 		return err
 	case <-ctx.Done():
-		return ctx.Err()
+		select {
+		case err := <-done: // finished too: its outcome is known
+			return err
+		default:
+			return ctx.Err()
+		}
 	}
 }
 
