@@ -25,10 +25,10 @@
 // only deadlines, and only with ContextTimeoutEnabled, so each of these
 // calls runs its command on a goroutine of its own and returns when ctx
 // ends. A command left behind that way ends at the client's socket
-// timeouts: at ctx's deadline for the client Open builds, which sets
-// ContextTimeoutEnabled (so its connection is freed then too), at the
-// client's ReadTimeout (5 s by default) for another, and never, on a
-// stalled server, for a client whose ReadTimeout is -1. A write or delete
+// timeouts: at ctx's deadline when ctx has one and the client has
+// ContextTimeoutEnabled (the client Open builds sets it), else at the
+// client's ReadTimeout (5 s by default), and never, on a stalled server,
+// for a client whose ReadTimeout is -1. A write or delete
 // that returns Timeout or Canceled has an unknown outcome: the server may
 // still run it. Open and the reminder calls use the client directly, so
 // they end at ctx's deadline with Open's client, and otherwise at the
