@@ -20,6 +20,29 @@
 // transitive dependencies beyond golang.org/x/sys, and its transactions give
 // the ETag check for free, where Pebble would need striped locks around a
 // read and a write.
+//
+// # Deadlines
+//
+// ctx is checked once, when a call starts: a call whose ctx has already
+// ended fails with Canceled or Timeout and changes nothing. A call that has
+// started runs to its end whatever ctx does, and reports its real outcome
+// (never Canceled or Timeout for a write it committed). A read takes
+// microseconds; a write waits for its group commit: up to the batch delay
+// (BatchDelay, 1 ms by default) for others to join, then bbolt's single
+// writer, then the fsync, which takes as long as the disk takes. So a slow
+// or stalled disk holds a write past its deadline: bbolt cannot interrupt a
+// transaction or an fsync, and the store does not abandon one whose outcome
+// it would then not know. Open waits up to one second for a file another
+// process holds locked.
+//
+// # Retries and idempotence
+//
+// There is no network between the store and its caller, so no reply is
+// lost and nothing is retried: the outcome a call reports is the outcome
+// it had, and a Conflict means nothing was changed. (bbolt's Batch may run
+// a write's transaction again alone when another write in its batch fails;
+// the compare-and-set is decided afresh in that run, and only one run
+// commits.)
 package embedded
 
 import (
