@@ -1,6 +1,6 @@
 # Quark's everyday tasks. `make help` lists them.
 GO ?= go
-RUNTIME_PKGS := . ./quarktest/... ./quarkerr/... ./internal/testactors/... ./examples/... ./storage/...
+RUNTIME_PKGS := . ./quarktest/... ./quarkerr/... ./internal/testactors/... ./examples/... ./storage/... ./internal/faultproxy
 
 .PHONY: help test race bench fuzz generate checkgenerate lint ci
 
