@@ -227,9 +227,10 @@ func (id ID) String() string { return id.Type + "/" + id.Key.String() }
 // where kind is "str", "int" or "uuid", value is the string, the decimal
 // integer or the canonical UUID form, and a compound key appends "+" and its
 // extension. The type, a string value and an extension are escaped: '%',
-// '/', ':' and '+', control characters and bytes that are not valid UTF-8
-// become %XX (two upper-case hex digits); everything else is kept, so keys
-// stay readable in a store's own tools. Two IDs have the same storage key
+// '/', ':', '+' and '\\', control characters and bytes that are not valid
+// UTF-8 become %XX (two upper-case hex digits); everything else is kept, so
+// keys stay readable in a store's own tools, and every store keeps them as
+// they are (PostgreSQL's TEXT column included). Two IDs have the same storage key
 // only when they are equal, and no storage key holds a '/', so none can be
 // mistaken for a key of the layout before it (id.String(); see
 // MigrateLegacyState and docs/storage.md).
@@ -269,7 +270,7 @@ func appendEscaped(b []byte, s string) []byte {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c < 0x20 || c == 0x7f || c == '%' || c == '/' || c == ':' || c == '+' {
+			if c < 0x20 || c == 0x7f || c == '%' || c == '/' || c == ':' || c == '+' || c == '\\' {
 				b = append(b, '%', hexDigits[c>>4], hexDigits[c&0xf])
 			} else {
 				b = append(b, c)

@@ -73,7 +73,9 @@ func StateJSON() StateOption { return func(c *stateConfig) { c.json = true } }
 // NewState returns the durable state of the activation a, registered to be
 // loaded from the activation's store before OnActivate runs. Call it from
 // the factory. P is inferred: *T must have the MarshalQuark and
-// UnmarshalQuark methods quark gen writes for a //quark:codec type.
+// UnmarshalQuark methods quark gen writes for a //quark:codec type. A
+// //quark:stateless type's activations share no state: there, the
+// activation fails with CodeInvalidArgument before OnActivate.
 func NewState[T any, P interface {
 	*T
 	codec.Marshaler

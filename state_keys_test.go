@@ -75,6 +75,7 @@ func TestStorageKey(t *testing.T) {
 		{quark.ID{Type: "bank.Account", Key: quark.StringKey("50% a/b:c")}, "bank.Account:str:50%25 a%2Fb%3Ac"},
 		{quark.ID{Type: "bank.Account", Key: quark.StringKey("zürich\x00\n\xff")}, "bank.Account:str:zürich%00%0A%FF"},
 		{quark.ID{Type: "odd/type:name", Key: quark.StringKey("x")}, "odd%2Ftype%3Aname:str:x"},
+		{quark.ID{Type: "T", Key: quark.StringKey(`C:\dir`)}, "T:str:C%3A%5Cdir"},
 	}
 	for _, c := range cases {
 		if got := c.id.StorageKey(); got != c.want {
