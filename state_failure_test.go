@@ -2,6 +2,7 @@ package quark_test
 
 import (
 	"context"
+	"log/slog"
 	"strconv"
 	"strings"
 	"sync"
@@ -181,5 +182,51 @@ func TestNewStateOnStatelessWorkerIsRefused(t *testing.T) {
 	wg.Wait()
 	if _, err := st.Read(ctx, quark.ID{Type: testactors.StatelessProbeType.Name, Key: quark.StringKey("w")}.StorageKey()); quark.CodeOf(err) != quark.CodeNotFound {
 		t.Fatalf("a stateless worker stored state: %v", err)
+	}
+}
+
+// logBuffer collects a silo's log lines; the silo writes from several
+// goroutines.
+type logBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func (l *logBuffer) logger() *slog.Logger { return slog.New(slog.NewTextHandler(l, nil)) }
+
+func TestStateRefusalsAreLogged(t *testing.T) {
+	st := storage.NewMemory()
+	ctx := context.Background()
+	writeLegacy(t, st, "testactors.Counter/7", 5)
+	var logs logBuffer
+	s := newSilo(t, func(s *quark.Silo) {
+		registerDurable(nil)(s)
+		must(testactors.RegisterStatelessProbe(s, func(a *quark.Activation) testactors.StatelessProbe {
+			return &stateProbe{state: quark.NewState[testactors.CounterState](a)}
+		}))
+	}, quark.WithStore(st), quark.WithLogger(logs.logger()))
+	if _, err := testactors.NewCounterRef(s, quark.IntKey(7)).Get(ctx); err == nil {
+		t.Fatal("an ambiguous legacy record loaded")
+	}
+	if _, err := testactors.NewStatelessProbeRef(s, quark.StringKey("w")).Run(ctx, "add 1"); err == nil {
+		t.Fatal("a stateless worker with a State ran")
+	}
+	out := logs.String()
+	for _, want := range []string{`record=testactors.Counter/7`, `storage_key=testactors.Counter:int:7`, `//quark:stateless worker type`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the log does not hold %q:\n%s", want, out)
+		}
 	}
 }
