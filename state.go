@@ -135,8 +135,12 @@ func (s *State[T]) load(ctx context.Context) error {
 		return Errorf(CodeInvalidArgument, "load state of %s: no store: give the silo one with WithStore", s.act.id)
 	}
 	rec, err := st.Read(ctx, s.key)
-	if CodeOf(err) == CodeNotFound {
+	for attempt := 1; CodeOf(err) == CodeNotFound; attempt++ {
 		rec, err = s.loadLegacy(ctx, st)
+		if err != errLegacyMoved || attempt == legacyAttempts {
+			break
+		}
+		rec, err = st.Read(ctx, s.key)
 	}
 	if CodeOf(err) == CodeNotFound {
 		var zero T
@@ -184,13 +188,16 @@ func (s *State[T]) loadLegacy(ctx context.Context, st storage.Store) (storage.Re
 	if err := s.read(rec.Value, &v); err != nil {
 		return rec, Errorf(CodeCorrupt, "legacy record %q: %w", old, err)
 	}
+	left := false
 	cur, created, err := moveLegacy(ctx, st, id, rec, func(derr error) {
+		left = true
 		log.Warn("state migrated from the legacy layout, but the legacy record was not removed; it is not read while the new record exists",
 			slog.String("record", old), slog.String("storage_key", s.key), slog.Any("err", derr))
 	})
 	if err != nil {
 		return cur, err
 	}
+	s.legacyGone = created && !left
 	if created {
 		log.Info("state migrated from the legacy layout", slog.String("record", old), slog.String("storage_key", s.key))
 	}

@@ -250,22 +250,31 @@ func TestMigrateLegacyStateRefusesToOverwrite(t *testing.T) {
 	}
 }
 
-// gateStore holds the first two Reads of one key until released, so that
-// two activations can be made to read it at the same time.
+// gateStore holds the first gated Reads of one key, once they have read,
+// until released: the readers act on what they read after the store has
+// moved on.
 type gateStore struct {
 	storage.Store
 	key     string
+	gated   int32
 	reads   atomic.Int32
 	reached sync.WaitGroup
 	release chan struct{}
 }
 
+func newGateStore(st storage.Store, key string, gated int32) *gateStore {
+	g := &gateStore{Store: st, key: key, gated: gated, release: make(chan struct{})}
+	g.reached.Add(int(gated))
+	return g
+}
+
 func (g *gateStore) Read(ctx context.Context, key string) (storage.Record, error) {
-	if key == g.key && g.reads.Add(1) <= 2 {
+	rec, err := g.Store.Read(ctx, key)
+	if key == g.key && g.reads.Add(1) <= g.gated {
 		g.reached.Done()
 		<-g.release
 	}
-	return g.Store.Read(ctx, key)
+	return rec, err
 }
 
 func TestStateLegacyMigrationRace(t *testing.T) {
@@ -275,8 +284,7 @@ func TestStateLegacyMigrationRace(t *testing.T) {
 	ctx := context.Background()
 	id := counterID(quark.StringKey("bob"))
 	writeLegacy(t, mem, id.String(), 100)
-	g := &gateStore{Store: mem, key: id.String(), release: make(chan struct{})}
-	g.reached.Add(2)
+	g := newGateStore(mem, id.String(), 2)
 	s1 := newSilo(t, registerDurable(nil), quark.WithStore(g))
 	s2 := newSilo(t, registerDurable(nil), quark.WithStore(g))
 	type result struct {
@@ -367,5 +375,48 @@ func TestRemindersOfCollidingKeysAreDistinct(t *testing.T) {
 	}
 	if len(all) != len(keys) {
 		t.Fatalf("%d reminders stored for %d actors", len(all), len(keys))
+	}
+}
+
+func TestStateLegacyMigrationFromAStaleReadIsUndone(t *testing.T) {
+	// Activation A reads the legacy record; before it creates the new
+	// record, activation B (another silo) migrates the record and clears
+	// the actor. A's create then succeeds, the storage key being empty, but
+	// must not bring the cleared value back.
+	mem := storage.NewMemory()
+	ctx := context.Background()
+	id := quark.ID{Type: testactors.ProbeType.Name, Key: quark.StringKey("bob")}
+	writeLegacy(t, mem, id.String(), 100)
+	g := newGateStore(mem, id.String(), 1)
+	var created atomic.Int64
+	s1 := newSilo(t, registerStateProbe(&created), quark.WithStore(g))
+	s2 := newSilo(t, registerStateProbe(&created), quark.WithStore(g))
+	type result struct {
+		got string
+		err error
+	}
+	a := make(chan result, 1)
+	go func() {
+		got, err := testactors.NewProbeRef(s1, id.Key).Run(ctx, "add 1")
+		a <- result{got, err}
+	}()
+	g.reached.Wait() // A found the storage key empty and has read the legacy record
+	b := testactors.NewProbeRef(s2, id.Key)
+	if got, err := b.Run(ctx, "add 0"); err != nil || got != "100" {
+		t.Fatalf("B over the legacy record: %q, %v; want 100", got, err)
+	}
+	if _, err := b.Run(ctx, "clear"); err != nil {
+		t.Fatal(err)
+	}
+	close(g.release)
+	r := <-a
+	if r.err != nil || r.got != "1" {
+		t.Fatalf("A after B migrated and cleared: %q, %v; want 1 (the cleared 100 came back)", r.got, r.err)
+	}
+	if v, ok := counterValue(t, mem, id.StorageKey()); !ok || v.Total != 1 {
+		t.Fatalf("stored %+v (%v), want total 1", v, ok)
+	}
+	if _, ok := counterValue(t, mem, id.String()); ok {
+		t.Fatal("the legacy record is back")
 	}
 }
