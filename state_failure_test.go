@@ -14,9 +14,9 @@ import (
 	"github.com/quarkgo/quark/storage"
 )
 
-// flakyStore fails the next Write or Delete it is told to, with code, and
+// flakyStateStore fails the next Write or Delete it is told to, with code, and
 // passes every other call to the store it wraps.
-type flakyStore struct {
+type flakyStateStore struct {
 	storage.Store
 	code         quark.Code
 	failWrites   atomic.Int32
@@ -24,7 +24,7 @@ type flakyStore struct {
 	writes, dels atomic.Int32 // calls that reached the wrapped store
 }
 
-func (f *flakyStore) Write(ctx context.Context, key string, value []byte, etag string) (string, error) {
+func (f *flakyStateStore) Write(ctx context.Context, key string, value []byte, etag string) (string, error) {
 	if f.failWrites.Add(-1) >= 0 {
 		return "", quark.Errorf(f.code, "write %q: injected failure", key)
 	}
@@ -32,7 +32,7 @@ func (f *flakyStore) Write(ctx context.Context, key string, value []byte, etag s
 	return f.Store.Write(ctx, key, value, etag)
 }
 
-func (f *flakyStore) Delete(ctx context.Context, key string, etag string) error {
+func (f *flakyStateStore) Delete(ctx context.Context, key string, etag string) error {
 	if f.failDeletes.Add(-1) >= 0 {
 		return quark.Errorf(f.code, "delete %q: injected failure", key)
 	}
@@ -43,7 +43,7 @@ func (f *flakyStore) Delete(ctx context.Context, key string, etag string) error 
 func TestFailedWriteIsNeverPersisted(t *testing.T) {
 	for _, code := range []quark.Code{quark.CodeUnavailable, quark.CodeTimeout, quark.CodeConflict, quark.CodeInvalidArgument, quark.CodeCorrupt} {
 		t.Run(code.String(), func(t *testing.T) {
-			st := &flakyStore{Store: storage.NewMemory(), code: code}
+			st := &flakyStateStore{Store: storage.NewMemory(), code: code}
 			ctx := context.Background()
 			var created atomic.Int64
 			s := newSilo(t, func(s *quark.Silo) {
@@ -120,7 +120,7 @@ func registerStateProbe(created *atomic.Int64) func(*quark.Silo) {
 }
 
 func TestFailedClearDeactivates(t *testing.T) {
-	st := &flakyStore{Store: storage.NewMemory(), code: quark.CodeUnavailable}
+	st := &flakyStateStore{Store: storage.NewMemory(), code: quark.CodeUnavailable}
 	ctx := context.Background()
 	var created atomic.Int64
 	s := newSilo(t, registerStateProbe(&created), quark.WithStore(st))
@@ -143,7 +143,7 @@ func TestFailedClearDeactivates(t *testing.T) {
 func TestWriteAfterFailedWriteIsRefused(t *testing.T) {
 	// Whether a failed write reached the store is unknown; the activation
 	// writes nothing more and the next call reloads.
-	st := &flakyStore{Store: storage.NewMemory(), code: quark.CodeUnavailable}
+	st := &flakyStateStore{Store: storage.NewMemory(), code: quark.CodeUnavailable}
 	ctx := context.Background()
 	var created atomic.Int64
 	s := newSilo(t, registerStateProbe(&created), quark.WithStore(st))
@@ -185,32 +185,32 @@ func TestNewStateOnStatelessWorkerIsRefused(t *testing.T) {
 	}
 }
 
-// logBuffer collects a silo's log lines; the silo writes from several
+// stateLogBuffer collects a silo's log lines; the silo writes from several
 // goroutines.
-type logBuffer struct {
+type stateLogBuffer struct {
 	mu sync.Mutex
 	b  strings.Builder
 }
 
-func (l *logBuffer) Write(p []byte) (int, error) {
+func (l *stateLogBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.Write(p)
 }
 
-func (l *logBuffer) String() string {
+func (l *stateLogBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
 }
 
-func (l *logBuffer) logger() *slog.Logger { return slog.New(slog.NewTextHandler(l, nil)) }
+func (l *stateLogBuffer) logger() *slog.Logger { return slog.New(slog.NewTextHandler(l, nil)) }
 
 func TestStateRefusalsAreLogged(t *testing.T) {
 	st := storage.NewMemory()
 	ctx := context.Background()
 	writeLegacy(t, st, "testactors.Counter/7", 5)
-	var logs logBuffer
+	var logs stateLogBuffer
 	s := newSilo(t, func(s *quark.Silo) {
 		registerDurable(nil)(s)
 		must(testactors.RegisterStatelessProbe(s, func(a *quark.Activation) testactors.StatelessProbe {

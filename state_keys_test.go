@@ -14,7 +14,7 @@ import (
 	"github.com/quarkgo/quark/storage"
 )
 
-var testUUID = [16]byte{0x12, 0x3e, 0x45, 0x67, 0xe8, 0x9b, 0x12, 0xd3, 0xa4, 0x56, 0x42, 0x66, 0x14, 0x17, 0x40, 0x00}
+var stateTestUUID = [16]byte{0x12, 0x3e, 0x45, 0x67, 0xe8, 0x9b, 0x12, 0xd3, 0xa4, 0x56, 0x42, 0x66, 0x14, 0x17, 0x40, 0x00}
 
 // collidingKeys are pairs of distinct keys whose String forms are equal: the
 // layout before storage keys kept both in one record.
@@ -24,14 +24,14 @@ var collidingKeys = []struct {
 }{
 	{"int and string", quark.IntKey(7), quark.StringKey("7")},
 	{"compound and string with plus", quark.CompoundKey(quark.StringKey("a"), "b"), quark.StringKey("a+b")},
-	{"uuid and its canonical string", quark.UUIDKey(testUUID), quark.StringKey("123e4567-e89b-12d3-a456-426614174000")},
+	{"uuid and its canonical string", quark.UUIDKey(stateTestUUID), quark.StringKey("123e4567-e89b-12d3-a456-426614174000")},
 	{"empty extension and trailing plus", quark.CompoundKey(quark.StringKey("k"), ""), quark.StringKey("k+")},
 	{"compound int and string", quark.CompoundKey(quark.IntKey(1), "eu"), quark.StringKey("1+eu")},
 	{"extension with plus", quark.CompoundKey(quark.StringKey("a+b"), "c"), quark.CompoundKey(quark.StringKey("a"), "b+c")},
 }
 
 func TestStateKeysAreDistinct(t *testing.T) {
-	everyStore(t, func(t *testing.T, st storage.Store) {
+	everyStateStore(t, func(t *testing.T, st storage.Store) {
 		ctx := context.Background()
 		s1 := newSilo(t, registerDurable(nil), quark.WithStore(st))
 		for _, c := range collidingKeys {
@@ -67,7 +67,7 @@ func TestStorageKey(t *testing.T) {
 		{quark.ID{Type: "bank.Account", Key: quark.StringKey("7")}, "bank.Account:str:7"},
 		{quark.ID{Type: "bank.Account", Key: quark.IntKey(7)}, "bank.Account:int:7"},
 		{quark.ID{Type: "bank.Account", Key: quark.IntKey(-7)}, "bank.Account:int:-7"},
-		{quark.ID{Type: "bank.Account", Key: quark.UUIDKey(testUUID)}, "bank.Account:uuid:123e4567-e89b-12d3-a456-426614174000"},
+		{quark.ID{Type: "bank.Account", Key: quark.UUIDKey(stateTestUUID)}, "bank.Account:uuid:123e4567-e89b-12d3-a456-426614174000"},
 		{quark.ID{Type: "bank.Account", Key: quark.CompoundKey(quark.StringKey("a"), "b")}, "bank.Account:str:a+b"},
 		{quark.ID{Type: "bank.Account", Key: quark.StringKey("a+b")}, "bank.Account:str:a%2Bb"},
 		{quark.ID{Type: "bank.Account", Key: quark.CompoundKey(quark.StringKey("k"), "")}, "bank.Account:str:k+"},
@@ -84,8 +84,8 @@ func TestStorageKey(t *testing.T) {
 	}
 }
 
-// fuzzKey builds a key of any kind from fuzzed parts.
-func fuzzKey(kind uint8, s string, n int64, compound bool, ext string) quark.Key {
+// fuzzStateKey builds a key of any kind from fuzzed parts.
+func fuzzStateKey(kind uint8, s string, n int64, compound bool, ext string) quark.Key {
 	var k quark.Key
 	switch kind % 3 {
 	case 0:
@@ -114,8 +114,8 @@ func FuzzStorageKeyInjective(f *testing.F) {
 	f.Add("a:str:b", uint8(0), "c", int64(0), false, "", "a", uint8(0), "b:str:c", int64(0), false, "")
 	f.Fuzz(func(t *testing.T, t1 string, k1 uint8, s1 string, n1 int64, c1 bool, e1 string,
 		t2 string, k2 uint8, s2 string, n2 int64, c2 bool, e2 string) {
-		a := quark.ID{Type: t1, Key: fuzzKey(k1, s1, n1, c1, e1)}
-		b := quark.ID{Type: t2, Key: fuzzKey(k2, s2, n2, c2, e2)}
+		a := quark.ID{Type: t1, Key: fuzzStateKey(k1, s1, n1, c1, e1)}
+		b := quark.ID{Type: t2, Key: fuzzStateKey(k2, s2, n2, c2, e2)}
 		ka, kb := a.StorageKey(), b.StorageKey()
 		if (a == b) != (ka == kb) {
 			t.Fatalf("%#v and %#v: storage keys %q and %q", a, b, ka, kb)
@@ -154,7 +154,7 @@ func writeLegacy(t *testing.T, st storage.Store, key string, total int64) {
 func counterID(k quark.Key) quark.ID { return quark.ID{Type: testactors.CounterType.Name, Key: k} }
 
 func TestStateLegacyRecordMigrates(t *testing.T) {
-	everyStore(t, func(t *testing.T, st storage.Store) {
+	everyStateStore(t, func(t *testing.T, st storage.Store) {
 		ctx := context.Background()
 		// Records written by the layout before storage keys: "type/key".
 		writeLegacy(t, st, "testactors.Counter/alice", 5)
@@ -174,7 +174,7 @@ func TestStateLegacyRecordMigrates(t *testing.T) {
 	})
 }
 
-func mustRead(t *testing.T, st storage.Store, key string) storage.Record {
+func mustReadRecord(t *testing.T, st storage.Store, key string) storage.Record {
 	t.Helper()
 	rec, err := st.Read(context.Background(), key)
 	if err != nil {
@@ -192,11 +192,11 @@ func TestStateLegacyAmbiguousRecordIsAnError(t *testing.T) {
 		{"testactors.Counter/7", quark.StringKey("7")},
 		{"testactors.Counter/a+b", quark.StringKey("a+b")},
 		{"testactors.Counter/a+b", quark.CompoundKey(quark.StringKey("a"), "b")},
-		{"testactors.Counter/123e4567-e89b-12d3-a456-426614174000", quark.UUIDKey(testUUID)},
+		{"testactors.Counter/123e4567-e89b-12d3-a456-426614174000", quark.UUIDKey(stateTestUUID)},
 		{"testactors.Counter/123e4567-e89b-12d3-a456-426614174000", quark.StringKey("123e4567-e89b-12d3-a456-426614174000")},
 		{"testactors.Counter/x/y", quark.StringKey("x/y")},
 	}
-	everyStore(t, func(t *testing.T, st storage.Store) {
+	everyStateStore(t, func(t *testing.T, st storage.Store) {
 		ctx := context.Background()
 		for _, c := range cases {
 			writeLegacy(t, st, c.legacy, 5)
@@ -225,7 +225,7 @@ func TestStateLegacyAmbiguousRecordIsAnError(t *testing.T) {
 			if err := s.Stop(ctx); err != nil {
 				t.Fatal(err)
 			}
-			if err := st.Delete(ctx, counterID(c.key).StorageKey(), mustRead(t, st, counterID(c.key).StorageKey()).ETag); err != nil {
+			if err := st.Delete(ctx, counterID(c.key).StorageKey(), mustReadRecord(t, st, counterID(c.key).StorageKey()).ETag); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -250,10 +250,10 @@ func TestMigrateLegacyStateRefusesToOverwrite(t *testing.T) {
 	}
 }
 
-// gateStore holds the first gated Reads of one key, once they have read,
+// legacyGateStore holds the first gated Reads of one key, once they have read,
 // until released: the readers act on what they read after the store has
 // moved on.
-type gateStore struct {
+type legacyGateStore struct {
 	storage.Store
 	key     string
 	gated   int32
@@ -262,13 +262,13 @@ type gateStore struct {
 	release chan struct{}
 }
 
-func newGateStore(st storage.Store, key string, gated int32) *gateStore {
-	g := &gateStore{Store: st, key: key, gated: gated, release: make(chan struct{})}
+func newLegacyGateStore(st storage.Store, key string, gated int32) *legacyGateStore {
+	g := &legacyGateStore{Store: st, key: key, gated: gated, release: make(chan struct{})}
 	g.reached.Add(int(gated))
 	return g
 }
 
-func (g *gateStore) Read(ctx context.Context, key string) (storage.Record, error) {
+func (g *legacyGateStore) Read(ctx context.Context, key string) (storage.Record, error) {
 	rec, err := g.Store.Read(ctx, key)
 	if key == g.key && g.reads.Add(1) <= g.gated {
 		g.reached.Done()
@@ -284,7 +284,7 @@ func TestStateLegacyMigrationRace(t *testing.T) {
 	ctx := context.Background()
 	id := counterID(quark.StringKey("bob"))
 	writeLegacy(t, mem, id.String(), 100)
-	g := newGateStore(mem, id.String(), 2)
+	g := newLegacyGateStore(mem, id.String(), 2)
 	s1 := newSilo(t, registerDurable(nil), quark.WithStore(g))
 	s2 := newSilo(t, registerDurable(nil), quark.WithStore(g))
 	type result struct {
@@ -387,7 +387,7 @@ func TestStateLegacyMigrationFromAStaleReadIsUndone(t *testing.T) {
 	ctx := context.Background()
 	id := quark.ID{Type: testactors.ProbeType.Name, Key: quark.StringKey("bob")}
 	writeLegacy(t, mem, id.String(), 100)
-	g := newGateStore(mem, id.String(), 1)
+	g := newLegacyGateStore(mem, id.String(), 1)
 	var created atomic.Int64
 	s1 := newSilo(t, registerStateProbe(&created), quark.WithStore(g))
 	s2 := newSilo(t, registerStateProbe(&created), quark.WithStore(g))

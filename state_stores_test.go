@@ -19,13 +19,13 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// everyStore runs f against each storage provider: the memory store, the
+// everyStateStore runs f against each storage provider: the memory store, the
 // embedded store in a temporary folder, and Redis and PostgreSQL on loopback
 // (addresses from QUARK_REDIS_ADDR and QUARK_POSTGRES_DSN), each under a
 // prefix or table of its own that is removed when the test ends. An
 // unreachable server skips its subtest, or fails it when
 // QUARK_REQUIRE_SERVICES=1.
-func everyStore(t *testing.T, f func(t *testing.T, st storage.Store)) {
+func everyStateStore(t *testing.T, f func(t *testing.T, st storage.Store)) {
 	t.Run("memory", func(t *testing.T) { f(t, storage.NewMemory()) })
 	t.Run("embedded", func(t *testing.T) {
 		st, err := embedded.Open(filepath.Join(t.TempDir(), "quark.db"))
@@ -35,18 +35,18 @@ func everyStore(t *testing.T, f func(t *testing.T, st storage.Store)) {
 		t.Cleanup(func() { st.Close() })
 		f(t, st)
 	})
-	t.Run("redis", func(t *testing.T) { f(t, redisStore(t)) })
-	t.Run("postgres", func(t *testing.T) { f(t, postgresStore(t)) })
+	t.Run("redis", func(t *testing.T) { f(t, redisStateStore(t)) })
+	t.Run("postgres", func(t *testing.T) { f(t, postgresStateStore(t)) })
 }
 
-// testSuffix is unique to one test in this process and run.
-func testSuffix() string {
+// stateTestSuffix is unique to one test in this process and run.
+func stateTestSuffix() string {
 	var b [6]byte
 	rand.Read(b[:])
 	return fmt.Sprintf("%d_%x", os.Getpid(), b)
 }
 
-func redisStore(t *testing.T) storage.Store {
+func redisStateStore(t *testing.T) storage.Store {
 	addr := storagetest.Addr("QUARK_REDIS_ADDR", "127.0.0.1:6379")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
@@ -55,7 +55,7 @@ func redisStore(t *testing.T) storage.Store {
 		c.Close()
 		storagetest.Unreachable(t, "redis", addr, err)
 	}
-	prefix := "quarktest:state:" + testSuffix() + ":"
+	prefix := "quarktest:state:" + stateTestSuffix() + ":"
 	t.Cleanup(func() {
 		ctx := context.Background()
 		keys, err := c.Keys(ctx, prefix+"*").Result()
@@ -70,7 +70,7 @@ func redisStore(t *testing.T) storage.Store {
 	return redisstore.New(c, prefix)
 }
 
-func postgresStore(t *testing.T) storage.Store {
+func postgresStateStore(t *testing.T) storage.Store {
 	dsn := storagetest.Addr("QUARK_POSTGRES_DSN", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -83,7 +83,7 @@ func postgresStore(t *testing.T) storage.Store {
 	if err != nil {
 		storagetest.Unreachable(t, "postgresql", dsn, err)
 	}
-	table := "quarktest_state_" + testSuffix()
+	table := "quarktest_state_" + stateTestSuffix()
 	st, err := postgres.New(ctx, pool, table)
 	if err != nil {
 		pool.Close()
