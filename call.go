@@ -85,9 +85,11 @@ func (s *Silo) admissible(e *Envelope, chained bool) error {
 	case st == siloRunning:
 	case st == siloStopping && chained:
 	case st == siloCreated:
-		return Errorf(CodeUnavailable, "call %s.%s: silo %s not started", e.target, e.msg.Method().Name, s.cfg.name)
+		return Errorf(CodeUnavailable, "call %s.%s: silo %q is not started", e.target, e.msg.Method().Name, s.cfg.name)
+	case st == siloStopped:
+		return Errorf(CodeUnavailable, "call %s.%s: silo %q is stopped", e.target, e.msg.Method().Name, s.cfg.name)
 	default:
-		return Errorf(CodeUnavailable, "call %s.%s: silo %s is stopping", e.target, e.msg.Method().Name, s.cfg.name)
+		return Errorf(CodeUnavailable, "call %s.%s: silo %q is stopping", e.target, e.msg.Method().Name, s.cfg.name)
 	}
 	return nil
 }

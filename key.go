@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/quarkgo/quark/quarkerr"
 )
@@ -218,3 +219,72 @@ type ID struct {
 
 // String returns "type/key".
 func (id ID) String() string { return id.Type + "/" + id.Key.String() }
+
+// StorageKey returns the key under which the actor's State is stored:
+//
+//	<type>:<kind>:<value>[+<extension>]
+//
+// where kind is "str", "int" or "uuid", value is the string, the decimal
+// integer or the canonical UUID form, and a compound key appends "+" and its
+// extension. The type, a string value and an extension are escaped: '%',
+// '/', ':', '+' and '\\', control characters and bytes that are not valid
+// UTF-8 become %XX (two upper-case hex digits); everything else is kept, so
+// keys stay readable in a store's own tools, and every store keeps them as
+// they are (PostgreSQL's TEXT column included). Two IDs have the same storage key
+// only when they are equal, and no storage key holds a '/', so none can be
+// mistaken for a key of the layout before it (id.String(); see
+// MigrateLegacyState and docs/storage.md).
+//
+//	bank.Account:str:alice
+//	bank.Account:int:42+eu
+//	bank.Account:str:a%2Bb        (StringKey("a+b"))
+//	bank.Account:str:a+b          (CompoundKey(StringKey("a"), "b"))
+func (id ID) StorageKey() string {
+	k := id.Key
+	b := make([]byte, 0, len(id.Type)+len(k.s)+len(k.ext)+16)
+	b = appendEscaped(b, id.Type)
+	switch k.kind {
+	case KeyString:
+		b = append(b, ":str:"...)
+		b = appendEscaped(b, k.s)
+	case KeyInt:
+		b = append(b, ":int:"...)
+		b = strconv.AppendInt(b, k.n, 10)
+	case KeyUUID:
+		b = append(b, ":uuid:"...)
+		b = append(b, formatUUID(k.s)...)
+	default:
+		b = append(b, ":none:"...)
+	}
+	if k.compound {
+		b = append(b, '+')
+		b = appendEscaped(b, k.ext)
+	}
+	return string(b)
+}
+
+// appendEscaped appends s to b with the bytes a storage key reserves
+// escaped as %XX. Unescaping %XX gives s back, so the escaping is injective.
+func appendEscaped(b []byte, s string) []byte {
+	const hexDigits = "0123456789ABCDEF"
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c < 0x20 || c == 0x7f || c == '%' || c == '/' || c == ':' || c == '+' || c == '\\' {
+				b = append(b, '%', hexDigits[c>>4], hexDigits[c&0xf])
+			} else {
+				b = append(b, c)
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			b = append(b, '%', hexDigits[c>>4], hexDigits[c&0xf])
+		} else {
+			b = append(b, s[i:i+n]...)
+		}
+		i += n
+	}
+	return b
+}

@@ -101,7 +101,7 @@ func TestConcurrentActivationsConflict(t *testing.T) {
 	if ok != 1 || conflict != 1 {
 		t.Fatalf("%d writes succeeded and %d conflicted; want exactly one of each", ok, conflict)
 	}
-	rec, err := st.Read(ctx, "testactors.Counter/dup")
+	rec, err := st.Read(ctx, counterID(quark.StringKey("dup")).StorageKey())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +120,7 @@ func TestCorruptStateFailsActivationAndIsLeftAlone(t *testing.T) {
 	st := storage.NewMemory()
 	ctx := context.Background()
 	garbage := []byte{0x81, 0xa5, 'T', 'o', 't', 'a', 'l', 0xa3, 'x', 'y', 'z'} // Total: "xyz"
-	if _, err := st.Write(ctx, "testactors.Counter/bad", garbage, ""); err != nil {
+	if _, err := st.Write(ctx, counterID(quark.StringKey("bad")).StorageKey(), garbage, ""); err != nil {
 		t.Fatal(err)
 	}
 	s := newSilo(t, registerDurable(nil), quark.WithStore(st))
@@ -131,7 +131,7 @@ func TestCorruptStateFailsActivationAndIsLeftAlone(t *testing.T) {
 	if n := s.Stats().Activations; n != 0 {
 		t.Fatalf("%d activations left after a failed load", n)
 	}
-	rec, err := st.Read(ctx, "testactors.Counter/bad")
+	rec, err := st.Read(ctx, counterID(quark.StringKey("bad")).StorageKey())
 	if err != nil || string(rec.Value) != string(garbage) {
 		t.Fatalf("the stored bytes changed: %x, %v", rec.Value, err)
 	}
@@ -155,7 +155,7 @@ func TestStateWrittenByAnOlderVersionLoads(t *testing.T) {
 	old = msgp.AppendInt64(old, 41)
 	st := storage.NewMemory()
 	ctx := context.Background()
-	if _, err := st.Write(ctx, "testactors.Counter/v1", old, ""); err != nil {
+	if _, err := st.Write(ctx, counterID(quark.StringKey("v1")).StorageKey(), old, ""); err != nil {
 		t.Fatal(err)
 	}
 	s := newSilo(t, registerDurable(nil), quark.WithStore(st))
@@ -175,11 +175,11 @@ func TestStateJSON(t *testing.T) {
 	if _, err := testactors.NewCounterRef(s, quark.StringKey("j")).Add(ctx, 3); err != nil {
 		t.Fatal(err)
 	}
-	rec, err := st.Read(ctx, "testactors.Counter/j")
+	rec, err := st.Read(ctx, counterID(quark.StringKey("j")).StorageKey())
 	if err != nil || string(rec.Value) != `{"Total":3,"Updates":1}` {
 		t.Fatalf("stored %s, %v; want JSON", rec.Value, err)
 	}
-	if _, err := st.Write(ctx, "testactors.Counter/k", []byte("{not json"), ""); err != nil {
+	if _, err := st.Write(ctx, counterID(quark.StringKey("k")).StorageKey(), []byte("{not json"), ""); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := testactors.NewCounterRef(s, quark.StringKey("k")).Get(ctx); quark.CodeOf(err) != quark.CodeCorrupt {

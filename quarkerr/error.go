@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Code classifies an error. The zero Code is OK and never appears on an
@@ -77,6 +78,14 @@ func (c Code) String() string {
 
 // Error is an error with a Code. Its message does not repeat the code; Error()
 // prefixes it.
+//
+// The text names Quark once: when Errorf or Wrap puts another *Error's text
+// into a message (as an operand, directly or inside a plain wrapping error or
+// errors.Join), that text drops its "quark " prefix, and drops its code too
+// when the code is the new error's own. So a corrupt read inside a corrupt
+// load reads "quark corrupt: load state of X: read k: unexpected EOF", and a
+// timeout inside an unavailable write reads "quark unavailable: write X:
+// timeout: dial".
 type Error struct {
 	Code    Code
 	Message string
@@ -88,11 +97,29 @@ func New(code Code, message string) *Error {
 	return &Error{Code: code, Message: message}
 }
 
-// Errorf formats like fmt.Errorf (including %w, which Unwrap then returns)
-// and gives the result code.
+// Errorf formats like fmt.Errorf and gives the result code. Unwrap returns
+// the %w operand; with several %w it returns an error that unwraps to every
+// one of them, so errors.Is and errors.As find each.
 func Errorf(code Code, format string, args ...any) *Error {
 	err := fmt.Errorf(format, args...)
-	return &Error{Code: code, Message: err.Error(), cause: errors.Unwrap(err)}
+	cause := errors.Unwrap(err)
+	if multi, ok := err.(interface{ Unwrap() []error }); ok && len(multi.Unwrap()) > 0 {
+		cause = err
+	}
+	message := err.Error()
+	var rendered []any
+	for i, arg := range args {
+		if a, ok := arg.(error); ok && holdsError(a) {
+			if rendered == nil {
+				rendered = append([]any(nil), args...)
+			}
+			rendered[i] = text(innerText(a, code))
+		}
+	}
+	if rendered != nil {
+		message = fmt.Errorf(format, rendered...).Error()
+	}
+	return &Error{Code: code, Message: message, cause: cause}
 }
 
 // WithCause returns an *Error with code and message that unwraps to cause
@@ -101,16 +128,18 @@ func WithCause(code Code, message string, cause error) *Error {
 	return &Error{Code: code, Message: message, cause: cause}
 }
 
-// Wrap returns an *Error with code whose message is err's and which unwraps
-// to err. It returns nil for a nil err.
+// Wrap returns an *Error with code whose message is err's (rendered as the
+// Error type's comment says) and which unwraps to err. It returns nil for a
+// nil err.
 func Wrap(code Code, err error) *Error {
 	if err == nil {
 		return nil
 	}
-	return &Error{Code: code, Message: err.Error(), cause: err}
+	return &Error{Code: code, Message: innerText(err, code), cause: err}
 }
 
-// Error returns "quark <code>: <message>".
+// Error returns "quark <code>: <message>", or "quark <code>" for an empty
+// message.
 func (e *Error) Error() string {
 	if e.Message == "" {
 		return "quark " + e.Code.String()
@@ -120,6 +149,57 @@ func (e *Error) Error() string {
 
 // Unwrap returns the wrapped cause, if any.
 func (e *Error) Unwrap() error { return e.cause }
+
+// text stands in for an error operand of Errorf when the message is
+// rendered: it prints the operand's text with nested *Error prefixes removed.
+type text string
+
+func (t text) Error() string { return string(t) }
+
+// holdsError reports whether err's tree holds an *Error.
+func holdsError(err error) bool {
+	found := false
+	walkErrors(err, func(*Error) { found = true })
+	return found
+}
+
+// innerText is err's text as it reads inside the message of an *Error with
+// code outer: each outermost *Error in err's tree has its "quark <code>: "
+// replaced by "<code>: ", or by nothing when its code is outer (an empty
+// message keeps the code name). Deeper *Errors were rendered the same way
+// when their enclosing *Error was built, so only the outermost need it.
+func innerText(err error, outer Code) string {
+	s := err.Error()
+	walkErrors(err, func(e *Error) {
+		inner := e.Message
+		switch {
+		case e.Message == "":
+			inner = e.Code.String()
+		case e.Code != outer:
+			inner = e.Code.String() + ": " + e.Message
+		}
+		s = strings.Replace(s, e.Error(), inner, 1)
+	})
+	return s
+}
+
+// walkErrors calls visit for every *Error in err's tree that is not inside
+// another *Error, in depth-first order.
+func walkErrors(err error, visit func(*Error)) {
+	switch x := err.(type) {
+	case nil:
+	case *Error:
+		if x != nil {
+			visit(x)
+		}
+	case interface{ Unwrap() error }:
+		walkErrors(x.Unwrap(), visit)
+	case interface{ Unwrap() []error }:
+		for _, e := range x.Unwrap() {
+			walkErrors(e, visit)
+		}
+	}
+}
 
 // Is reports whether target is an *Error with the same code and either no
 // message or the same message, so errors.Is(err, &Error{Code: Timeout})
@@ -139,8 +219,7 @@ func CodeOf(err error) Code {
 	if err == nil {
 		return OK
 	}
-	var e *Error
-	if errors.As(err, &e) {
+	if e, ok := errors.AsType[*Error](err); ok {
 		return e.Code
 	}
 	switch {

@@ -9,9 +9,9 @@
 // quarkerr; each runs the conformance suite in storage/storagetest.
 //
 //	st := storage.NewMemory()
-//	etag, err := st.Write(ctx, "bank.Account/alice", value, "")   // create
-//	rec, err := st.Read(ctx, "bank.Account/alice")
-//	etag, err = st.Write(ctx, "bank.Account/alice", next, rec.ETag) // replace
+//	etag, err := st.Write(ctx, "bank.Account:str:alice", value, "")   // create
+//	rec, err := st.Read(ctx, "bank.Account:str:alice")
+//	etag, err = st.Write(ctx, "bank.Account:str:alice", next, rec.ETag) // replace
 package storage
 
 import (

@@ -1,7 +1,15 @@
-// Command quark is Quark's code generator. Run it from a go:generate line
-// in each package that declares actor interfaces:
+// Command quark is Quark's code generator. Add it to your module as a tool,
+// so that go mod tidy keeps its dependencies:
 //
-//	//go:generate go run github.com/quarkgo/quark/cmd/quark gen .
+//	go get -tool github.com/quarkgo/quark/cmd/quark
+//
+// and run it from a go:generate line in each package that declares actor
+// interfaces:
+//
+//	//go:generate go tool quark gen .
+//
+// (Inside the quark module itself, "go run github.com/quarkgo/quark/cmd/quark
+// gen ." does the same.)
 //
 // quark gen [packages] writes quark_gen.go, holding the actor type
 // descriptions, typed references, message types and the serializers and

@@ -22,8 +22,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	cmd.SetOut(stdout)
 	cmd.SetErr(stderr)
 	if err := cmd.Execute(); err != nil {
-		var list gen.ErrorList
-		if errors.As(err, &list) {
+		if list, ok := errors.AsType[gen.ErrorList](err); ok {
 			for _, e := range list {
 				fmt.Fprintln(stderr, e)
 			}

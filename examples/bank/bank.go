@@ -13,7 +13,9 @@ import (
 var ErrInsufficientFunds = errors.New("insufficient funds")
 
 // account keeps its balance in durable state: every change is written
-// before the call returns, and undone if the write fails.
+// before the call returns. When the write fails the call returns its error
+// and the change is never stored: the runtime replaces the activation after
+// the turn, and the next call starts from the stored balance.
 type account struct {
 	state *quark.State[AccountState]
 }
@@ -37,11 +39,7 @@ func (a *account) Withdraw(ctx context.Context, amount int64) (int64, error) {
 
 func (a *account) change(ctx context.Context, delta int64) (int64, error) {
 	a.state.Value.Balance += delta
-	if err := a.state.Write(ctx); err != nil {
-		a.state.Value.Balance -= delta
-		return a.state.Value.Balance, err
-	}
-	return a.state.Value.Balance, nil
+	return a.state.Value.Balance, a.state.Write(ctx)
 }
 
 func (a *account) Balance(context.Context) (int64, error) { return a.state.Value.Balance, nil }

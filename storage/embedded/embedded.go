@@ -20,6 +20,29 @@
 // transitive dependencies beyond golang.org/x/sys, and its transactions give
 // the ETag check for free, where Pebble would need striped locks around a
 // read and a write.
+//
+// # Deadlines
+//
+// ctx is checked once, when a call starts: a call whose ctx has already
+// ended fails with Canceled or Timeout and changes nothing. A call that has
+// started runs to its end whatever ctx does, and reports its real outcome
+// (never Canceled or Timeout for a write it committed). A read takes
+// microseconds; a write waits for its group commit: up to the batch delay
+// (BatchDelay, 1 ms by default) for others to join, then bbolt's single
+// writer, then the fsync, which takes as long as the disk takes. So a slow
+// or stalled disk holds a write past its deadline: bbolt cannot interrupt a
+// transaction or an fsync, and the store does not abandon one whose outcome
+// it would then not know. Open waits up to one second for a file another
+// process holds locked.
+//
+// # Retries and idempotence
+//
+// There is no network between the store and its caller, so no reply is
+// lost and nothing is retried: the outcome a call reports is the outcome
+// it had, and a Conflict means nothing was changed. (bbolt's Batch may run
+// a write's transaction again alone when another write in its batch fails;
+// the compare-and-set is decided afresh in that run, and only one run
+// commits.)
 package embedded
 
 import (
@@ -36,6 +59,7 @@ import (
 	"github.com/quarkgo/quark/quarkerr"
 	"github.com/quarkgo/quark/storage"
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // MaxValueSize bounds one stored value: 64 MiB.
@@ -67,9 +91,14 @@ func BatchDelay(d time.Duration) Option { return func(o *options) { o.batchDelay
 // crash. For tests and benchmarks only. Default off.
 func NoSync() Option { return func(o *options) { o.noSync = true } }
 
+// lockWait is how long Open waits for the file's lock.
+const lockWait = time.Second
+
 // Open opens (creating if needed) the store file at path, creating its
-// folder too. It fails with Unavailable when the file is locked by another
-// process for more than a second, and with Corrupt when it is not a store.
+// folder too. Only one Open may hold a file at a time: it fails with
+// Unavailable when the file stays locked (by another process, or by another
+// Open in this one that has not been closed) for more than a second, and
+// with Corrupt when the file is not a store.
 func Open(path string, opts ...Option) (*Store, error) {
 	o := options{batchDelay: time.Millisecond}
 	for _, opt := range opts {
@@ -81,13 +110,18 @@ func Open(path string, opts ...Option) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, quarkerr.Errorf(quarkerr.Unavailable, "open embedded store %s: %w", path, err)
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, NoSync: o.noSync})
-	if err != nil {
-		code := quarkerr.Unavailable
-		if errors.Is(err, bolt.ErrInvalid) || errors.Is(err, bolt.ErrVersionMismatch) || errors.Is(err, bolt.ErrChecksum) {
-			code = quarkerr.Corrupt
-		}
-		return nil, quarkerr.Errorf(code, "open embedded store %s: %w", path, err)
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: lockWait, NoSync: o.noSync})
+	switch {
+	case errors.Is(err, bolterrors.ErrTimeout):
+		// bbolt's own text is only "timeout". Its lock is a flock on the
+		// open file, so another Open of the same path in this process holds
+		// it just as another process does.
+		return nil, quarkerr.Errorf(quarkerr.Unavailable,
+			"open embedded store %s: locked by another process or another Open in this one (waited %v): %w", path, lockWait, err)
+	case errors.Is(err, bolterrors.ErrInvalid) || errors.Is(err, bolterrors.ErrVersionMismatch) || errors.Is(err, bolterrors.ErrChecksum):
+		return nil, quarkerr.Errorf(quarkerr.Corrupt, "open embedded store %s: %w", path, err)
+	case err != nil:
+		return nil, quarkerr.Errorf(quarkerr.Unavailable, "open embedded store %s: %w", path, err)
 	}
 	db.MaxBatchDelay = o.batchDelay
 	db.NoSync = o.noSync
@@ -95,8 +129,7 @@ func Open(path string, opts ...Option) (*Store, error) {
 		_, err := tx.CreateBucketIfNotExists(bucket)
 		return err
 	}); err != nil {
-		db.Close()
-		return nil, quarkerr.Errorf(quarkerr.Unavailable, "open embedded store %s: %w", path, err)
+		return nil, quarkerr.Errorf(quarkerr.Unavailable, "open embedded store %s: %w", path, errors.Join(err, db.Close()))
 	}
 	return &Store{db: db}, nil
 }

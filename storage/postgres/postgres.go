@@ -59,6 +59,31 @@
 // invalid UTF-8). They are stored escaped: a backslash becomes `\\`, a NUL
 // `\0`, and each byte that is not part of valid UTF-8 `\xHH`; every other
 // key is stored as it is.
+//
+// # Deadlines
+//
+// Every call ends when ctx ends: waiting for a pooled connection,
+// connecting (dial and startup) and each statement. On a statement, pgx's
+// default context handler sets the socket's deadline to now when ctx ends,
+// so the call returns at once with Timeout or Canceled and the connection
+// is closed; a pool given to New with another handler (for example one
+// that first sends a cancel request) returns as late as that handler
+// waits. A write or delete that ends this way after its statement was sent
+// has an unknown outcome: the server may still commit it. A statement
+// ended by the server's statement_timeout (SQLSTATE 57014) is Timeout too.
+//
+// # Retries and idempotence
+//
+// Neither pgx nor the store sends a statement twice: pgx retries nothing
+// once a statement may have reached the server, and the store retries
+// nothing. A write or delete whose reply is lost (the connection drops
+// after the statement was sent) fails with Unavailable, meaning its outcome
+// is unknown: read the record to learn it. A Conflict always means the
+// conditional statement ran and changed nothing. Serialization failures
+// (SQLSTATE 40001) and deadlocks (40P01) are Unavailable too: the statement
+// was rolled back and may succeed if tried again. A single-statement write
+// meets them only when sessions run at REPEATABLE READ or SERIALIZABLE (for
+// example with default_transaction_isolation set on the database).
 package postgres
 
 import (
@@ -232,7 +257,11 @@ func (s *Store) fail(ctx context.Context, op, key string, err error) error {
 		switch {
 		case pgErr.Code == "57014": // query_canceled: statement_timeout
 			code = quarkerr.Timeout
-		case strings.HasPrefix(pgErr.Code, "08"), // connection exception
+		case pgErr.Code == "40001", // serialization_failure
+			pgErr.Code == "40P01", // deadlock_detected
+			// The transaction was rolled back and may succeed if tried
+			// again: retriable, like an outage.
+			strings.HasPrefix(pgErr.Code, "08"), // connection exception
 			strings.HasPrefix(pgErr.Code, "53"), // insufficient resources
 			strings.HasPrefix(pgErr.Code, "57"), // operator intervention
 			strings.HasPrefix(pgErr.Code, "58"): // system error

@@ -5,7 +5,7 @@
 // value ("v"), its ETag ("e") and a CRC-32C (Castagnoli) of the value ("c",
 // eight hex digits). Write and Delete are Lua scripts, so comparing the
 // stored ETag with the expected one and changing the record is one atomic
-// step on the server; go-redis sends them with EVALSHA and falls back to
+// step on the server; the store sends them with EVALSHA and falls back to
 // EVAL when the server does not have the script cached. A new ETag is a
 // random 128-bit value generated in the client, as 32 hex digits, so no
 // counter key is shared between writers. Read verifies the checksum and
@@ -17,6 +17,34 @@
 // Durability is the server's: a write is acknowledged once Redis holds it
 // in memory, and survives a server restart only as far as its persistence
 // (AOF or RDB) is configured to keep it.
+//
+// # Deadlines
+//
+// Read, Write and Delete end when ctx ends (deadline or cancellation), with
+// a Timeout or Canceled error, whatever client they use: go-redis watches
+// only deadlines, and only with ContextTimeoutEnabled, so each of these
+// calls runs its command on a goroutine of its own and returns when ctx
+// ends. A command left behind that way ends at the client's socket
+// timeouts: at ctx's deadline when ctx has one and the client has
+// ContextTimeoutEnabled (the client Open builds sets it), else at the
+// client's ReadTimeout (5 s by default), and never, on a stalled server,
+// for a client whose ReadTimeout is -1. A write or delete
+// that returns Timeout or Canceled has an unknown outcome: the server may
+// still run it. Open and the reminder calls use the client directly, so
+// they end at ctx's deadline with Open's client, and otherwise at the
+// client's timeouts.
+//
+// # Retries and idempotence
+//
+// Write and Delete are sent at most once, whatever the client's
+// MaxRetries: go-redis would otherwise send a script again after a lost
+// reply, and the second run, finding the version the first one stored,
+// would report a Conflict for a write that happened (and a caller retrying
+// on Conflict would apply its change twice). A write or delete whose reply
+// is lost therefore fails with Unavailable, meaning the outcome is unknown:
+// read the record to learn it. A Conflict always means nothing was changed.
+// Read, which changes nothing, is retried as the client is configured
+// (three times by default).
 package redisstore
 
 import (
@@ -28,6 +56,7 @@ import (
 	"hash/crc32"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/quarkgo/quark/quarkerr"
 	"github.com/quarkgo/quark/storage"
@@ -50,7 +79,7 @@ const (
 //
 // KEYS[1] record key; ARGV[1] expected ETag, ARGV[2] value, ARGV[3] new
 // ETag, ARGV[4] checksum.
-var writeScript = redis.NewScript(`
+const writeSource = `
 local have = redis.call('HGET', KEYS[1], 'e')
 if not have then
 	if redis.call('EXISTS', KEYS[1]) == 1 then return {2} end
@@ -59,10 +88,12 @@ end
 if have ~= ARGV[1] then return {0, have} end
 redis.call('HSET', KEYS[1], 'v', ARGV[2], 'e', ARGV[3], 'c', ARGV[4])
 return {1, ARGV[3]}
-`)
+`
+
+var writeScript = redis.NewScript(writeSource)
 
 // KEYS[1] record key; ARGV[1] expected ETag.
-var deleteScript = redis.NewScript(`
+const deleteSource = `
 local have = redis.call('HGET', KEYS[1], 'e')
 if not have then
 	if redis.call('EXISTS', KEYS[1]) == 1 then return {2} end
@@ -71,7 +102,42 @@ end
 if have ~= ARGV[1] then return {0, have} end
 if have ~= '' then redis.call('DEL', KEYS[1]) end
 return {1, ''}
-`)
+`
+
+var deleteScript = redis.NewScript(deleteSource)
+
+// sentOnce is a command go-redis sends at most once: its NoRetry tells the
+// client not to send it again after a failure that may have come after the
+// server ran it (a lost reply, a read timeout). The scripts go out this way
+// because running one twice is not harmless: the second run would find the
+// version the first one stored and report a Conflict for a write that
+// happened.
+type sentOnce struct{ *redis.Cmd }
+
+func (sentOnce) NoRetry() bool { return true }
+
+// runOnce runs script with keys and args, sending it at most once: EVALSHA,
+// then EVAL of the source only when the server answered NOSCRIPT (which
+// means it ran nothing).
+func (s *Store) runOnce(ctx context.Context, script *redis.Script, src string, keys []string, args ...any) (any, error) {
+	head := make([]any, 0, 3+len(keys)+len(args))
+	head = append(head, "evalsha", script.Hash(), len(keys))
+	for _, k := range keys {
+		head = append(head, k)
+	}
+	head = append(head, args...)
+	cmd := sentOnce{redis.NewCmd(ctx, head...)}
+	err := s.client.Process(ctx, cmd)
+	if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
+		head[0], head[1] = "eval", src
+		cmd = sentOnce{redis.NewCmd(ctx, head...)}
+		err = s.client.Process(ctx, cmd)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return cmd.Result()
+}
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
@@ -91,9 +157,40 @@ var _ storage.Store = (*Store)(nil)
 
 // New returns a store keeping its records in client under keys that start
 // with prefix. The caller owns client: Close does not close it, and several
-// stores may share one client.
+// stores may share one client. Read, Write and Delete end when ctx ends
+// with any client; one built with ContextTimeoutEnabled also frees its
+// connection at ctx's deadline (see the package doc). Writes and deletes
+// are sent at most once whatever client's MaxRetries.
 func New(client redis.UniversalClient, prefix string) *Store {
 	return &Store{client: client, prefix: prefix}
+}
+
+// bound runs call and returns its error, or ctx's error if ctx ends first.
+// go-redis ends socket reads and writes at ctx's deadline only when the
+// client has ContextTimeoutEnabled, and never watches cancellation, so
+// unless ctx never ends call runs on a goroutine of its own, which ctx's
+// end leaves behind: it ends at the client's read and write timeouts (or
+// ctx's deadline, with ContextTimeoutEnabled) and its result is dropped;
+// the caller has ctx's error, meaning the outcome is unknown. call must not
+// touch anything the caller reads after an early return. The goroutine
+// costs about a microsecond, lost in a round trip to the server.
+func (s *Store) bound(ctx context.Context, call func() error) error {
+	if ctx.Done() == nil {
+		return call()
+	}
+	done := make(chan error, 1)
+	go func() { done <- call() }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		select {
+		case err := <-done: // finished too: its outcome is known
+			return err
+		default:
+			return ctx.Err()
+		}
+	}
 }
 
 // Open connects to the Redis server at addr (host:port, no password),
@@ -104,7 +201,13 @@ func Open(ctx context.Context, addr, prefix string) (*Store, error) {
 	if addr == "" {
 		return nil, quarkerr.New(quarkerr.InvalidArgument, "open redis store: empty address")
 	}
-	client := redis.NewClient(&redis.Options{Addr: addr})
+	client := redis.NewClient(&redis.Options{
+		Addr: addr,
+		// Socket deadlines follow ctx's deadline, so a stalled server
+		// holds a call no longer than its caller allows (without this,
+		// go-redis waits for ReadTimeout, 5 s, whatever ctx says).
+		ContextTimeoutEnabled: true,
+	})
 	if err := client.Ping(ctx).Err(); err != nil {
 		client.Close()
 		code := quarkerr.Unavailable
@@ -129,6 +232,11 @@ func (s *Store) fail(ctx context.Context, op, key string, err error) error {
 	if ctx.Err() != nil {
 		return quarkerr.Errorf(quarkerr.CodeOf(ctx.Err()), "%s %q: %w", op, key, err)
 	}
+	// The socket deadline is ctx's deadline, so a read can time out a
+	// moment before ctx reports that it ended.
+	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
+		return quarkerr.Errorf(quarkerr.Timeout, "%s %q: %w", op, key, err)
+	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return quarkerr.Errorf(quarkerr.CodeOf(err), "%s %q: %w", op, key, err)
 	}
@@ -151,7 +259,11 @@ func (s *Store) Read(ctx context.Context, key string) (storage.Record, error) {
 	if err := s.check(ctx, "read", key); err != nil {
 		return storage.Record{}, err
 	}
-	vals, err := s.client.HMGet(ctx, s.prefix+key, fieldValue, fieldETag, fieldCRC).Result()
+	var vals []any
+	err := s.bound(ctx, func() (err error) {
+		vals, err = s.client.HMGet(ctx, s.prefix+key, fieldValue, fieldETag, fieldCRC).Result()
+		return err
+	})
 	if err != nil {
 		return storage.Record{}, s.fail(ctx, "read", key, err)
 	}
@@ -214,7 +326,11 @@ func (s *Store) Write(ctx context.Context, key string, value []byte, etag string
 	if value == nil {
 		value = []byte{}
 	}
-	reply, err := writeScript.Run(ctx, s.client, []string{s.prefix + key}, etag, value, newETag(), checksum(value)).Result()
+	var reply any
+	err := s.bound(ctx, func() (err error) {
+		reply, err = s.runOnce(ctx, writeScript, writeSource, []string{s.prefix + key}, etag, value, newETag(), checksum(value))
+		return err
+	})
 	if err != nil {
 		return "", s.fail(ctx, "write", key, err)
 	}
@@ -226,7 +342,11 @@ func (s *Store) Delete(ctx context.Context, key string, etag string) error {
 	if err := s.check(ctx, "delete", key); err != nil {
 		return err
 	}
-	reply, err := deleteScript.Run(ctx, s.client, []string{s.prefix + key}, etag).Result()
+	var reply any
+	err := s.bound(ctx, func() (err error) {
+		reply, err = s.runOnce(ctx, deleteScript, deleteSource, []string{s.prefix + key}, etag)
+		return err
+	})
 	if err != nil {
 		return s.fail(ctx, "delete", key, err)
 	}
