@@ -1,0 +1,111 @@
+package codec
+
+import (
+	"errors"
+	"math"
+)
+
+// AllocFactor and AllocBase bound what one decode may allocate: at most
+// AllocFactor bytes for each byte of its input, plus AllocBase, whatever
+// the input holds. A container's declared length is checked against the
+// bytes that remain (every element takes at least one), but an element
+// can take hundreds of times more memory than the one byte that encodes
+// it (an empty map decoded as a 512-byte struct), so the lengths alone let
+// 64 KiB of input allocate 190 MB. The generated decoders therefore charge
+// every allocation to a Budget before making it, and fail with ErrOverBudget
+// once the input cannot pay for it.
+//
+// The factor leaves room for every ordinary message: a slice of empty
+// strings takes 20 bytes of budget per byte of input, a slice of nil slices
+// 30, a slice of empty maps 58. What it refuses is a value made, at scale,
+// of parts that are far larger in memory than on the wire: long runs of
+// structs or arrays sent as empty maps, maps of one or two tiny entries
+// (each map takes a table of at least eight slots), pointers to empty
+// values. AllocBase lets small messages decode whatever their shape.
+const (
+	AllocFactor = 64
+	AllocBase   = 64 << 10
+)
+
+// ErrOverBudget is wrapped by decode errors for input whose decoded value
+// would take more memory than AllocFactor times the input's size plus
+// AllocBase.
+var ErrOverBudget = errors.New("decoded value needs more memory than its encoding pays for")
+
+// A Budget is what is left to allocate in one decode: one per call of
+// ReadArgs, ReadResults or UnmarshalQuark, passed by pointer to every
+// decoder it calls. It is not safe for concurrent use, nor meant for any:
+// a decode runs on one goroutine.
+//
+// A charge is counted as the Go allocator rounds it: a quarter more than
+// the bytes asked for, plus 16 (size classes waste at most an eighth for
+// small objects and a quarter for large ones; the smallest allocation is
+// 16 bytes), so that the budget bounds what the heap really hands out.
+type Budget struct {
+	left int
+}
+
+// NewBudget returns the budget for decoding n bytes of input:
+// AllocFactor×n + AllocBase bytes.
+func NewBudget(n int) Budget {
+	if n > (math.MaxInt-AllocBase)/AllocFactor {
+		return Budget{left: math.MaxInt}
+	}
+	return Budget{left: AllocFactor*n + AllocBase}
+}
+
+// Left returns what is left of the budget, in bytes.
+func (b *Budget) Left() int { return b.left }
+
+// Alloc charges one allocation of n values of size bytes each (a slice's
+// backing array, a string's bytes, a new value for a pointer when n is 1),
+// or returns ErrOverBudget, charging nothing, if that would exceed the budget.
+// Nothing is charged for zero bytes, which Go does not allocate. size must
+// be positive; generated code passes a constant.
+func (b *Budget) Alloc(n, size int) error {
+	if n > b.left/size {
+		return ErrOverBudget
+	}
+	c := n * size
+	if c == 0 {
+		return nil
+	}
+	return b.take(c + c>>2 + 16)
+}
+
+// Map charges a map of n entries whose key and value take slot bytes
+// together in the map's table, indirect of them allocated apart for each
+// entry (Go keeps a key or value larger than 128 bytes outside the table),
+// or returns ErrOverBudget, charging nothing.
+//
+// The charge follows Go's map layout: a 48-byte header; for one to eight
+// entries, one group of eight slots and eight control bytes; for more,
+// tables kept at most 7/8 full whose sizes are powers of two, so up to
+// 16/7 slots an entry, counted as three.
+func (b *Budget) Map(n, slot, indirect int) error {
+	const header = 48
+	if n == 0 {
+		return b.take(header)
+	}
+	each := 3 * (slot + 1)
+	if indirect > 0 {
+		each += indirect + indirect>>2 + 16
+	}
+	if n > (b.left-header)/each {
+		return ErrOverBudget
+	}
+	c := n * each
+	if n <= 8 {
+		c = (8*(slot+1))*5/4 + 16 + n*(each-3*(slot+1))
+	}
+	return b.take(header + c)
+}
+
+// take charges c bytes.
+func (b *Budget) take(c int) error {
+	if c > b.left {
+		return ErrOverBudget
+	}
+	b.left -= c
+	return nil
+}
