@@ -73,6 +73,8 @@ func FuzzKeys(f *testing.F)        { fuzzDecoder[codectest.Keys](f, "Keys") }
 func FuzzForeign(f *testing.F)     { fuzzDecoder[codectest.Foreign](f, "Foreign") }
 func FuzzOrderLine(f *testing.F)   { fuzzDecoder[codectest.OrderLine](f, "OrderLine") }
 func FuzzOrder(f *testing.F)       { fuzzDecoder[codectest.Order](f, "Order") }
+func FuzzWides(f *testing.F)       { fuzzDecoder[codectest.Wides](f, "Wides") }
+func FuzzSparse(f *testing.F)      { fuzzDecoder[codectest.Sparse](f, "Sparse") }
 func FuzzCustomerV1(f *testing.F)  { fuzzDecoder[v1.Customer](f, "CustomerV1") }
 func FuzzCustomerV2(f *testing.F)  { fuzzDecoder[v2.Customer](f, "CustomerV2") }
 
