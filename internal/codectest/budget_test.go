@@ -174,3 +174,47 @@ func TestDecodeAllocationBoundOverCorpus(t *testing.T) {
 		}
 	}
 }
+
+// TestLargeOrdinaryValuesDecode: the budget refuses nothing of an ordinary
+// shape, however large: values of tens of thousands of elements, far past
+// codec.AllocBase, decode and equal what was encoded.
+func TestLargeOrdinaryValuesDecode(t *testing.T) {
+	const n = 30_000
+	order := fixtureOrder()
+	order.Lines, order.Attrs = nil, map[string]string{}
+	for i := range n {
+		order.Lines = append(order.Lines, codectest.OrderLine{SKU: strconv.Itoa(i), Quantity: 1, Price: int64(i)})
+		order.Attrs[strconv.Itoa(i)] = ""
+	}
+	var tags codectest.Tags
+	var scores = codectest.Scores{}
+	tree := codectest.Tree{Label: "root"}
+	var c codectest.Containers
+	for i := range n {
+		tags = append(tags, "")
+		scores[strconv.Itoa(i)] = 0
+		tree.Children = append(tree.Children, codectest.Tree{Children: []codectest.Tree{}})
+		c.Ints = append(c.Ints, 0)
+		c.Nested = append(c.Nested, nil)
+		c.Points = append(c.Points, codectest.Point{})
+		c.SliceOfMaps = append(c.SliceOfMaps, map[string]bool{})
+		c.ByteSlices = append(c.ByteSlices, []byte{})
+	}
+	checkLarge(t, "Order", order)
+	checkLarge(t, "Tags", tags)
+	checkLarge(t, "Scores", scores)
+	checkLarge(t, "Tree", tree)
+	checkLarge(t, "Containers", c)
+}
+
+func checkLarge[T any, P codecPtr[T]](t *testing.T, name string, v T) {
+	t.Helper()
+	b := P(&v).MarshalQuark(nil)
+	got, err := decode[T, P](t, b)
+	if err != nil {
+		t.Fatalf("%s of %d bytes: %v", name, len(b), err)
+	}
+	if d := diff(v, got); d != "" {
+		t.Fatalf("%s: %s", name, d)
+	}
+}
