@@ -11,9 +11,10 @@ import (
 
 func TestNewBudget(t *testing.T) {
 	for _, c := range []struct{ n, want int }{
+		// 8 bytes of the factor are kept for copies of strings.
 		{0, codec.AllocBase},
-		{1, codec.AllocFactor + codec.AllocBase},
-		{1 << 20, codec.AllocFactor<<20 + codec.AllocBase},
+		{1, codec.AllocFactor - 8 + codec.AllocBase},
+		{1 << 20, (codec.AllocFactor-8)<<20 + codec.AllocBase},
 		{math.MaxInt / 2, math.MaxInt}, // saturates rather than overflowing
 	} {
 		b := codec.NewBudget(c.n)
@@ -23,16 +24,17 @@ func TestNewBudget(t *testing.T) {
 	}
 }
 
-// TestBudgetAlloc: a charge is the bytes asked for, a quarter more and 16
-// (nothing for zero bytes); one the budget cannot pay fails with
-// ErrOverBudget and takes nothing, however large its factors.
+// TestBudgetAlloc: a charge is the bytes asked for, a quarter more (at most
+// 8 KiB more) and 16, nothing for zero bytes; one the budget cannot pay
+// fails with ErrOverBudget and takes nothing, however large its factors.
 func TestBudgetAlloc(t *testing.T) {
-	b := codec.NewBudget(0)
+	b := codec.NewBudget(1 << 20)
 	for _, c := range []struct{ n, size, cost int }{
 		{0, 512, 0},
 		{1, 1, 17},
 		{10, 8, 116},
 		{1000, 24, 30016},
+		{100_000, 8, 800_000 + 8192 + 16},
 	} {
 		left := b.Left()
 		if err := b.Alloc(c.n, c.size); err != nil {
@@ -103,6 +105,7 @@ var (
 	sinkInt64s  []int64
 	sinkStrings []string
 	sinkBytes   []byte
+	sinkString  string
 	sinkWide    *[64]uint64
 	sinkSmall   map[int64]int64
 	sinkStrMap  map[string][2]string
@@ -169,6 +172,30 @@ func TestBudgetChargesCoverAllocations(t *testing.T) {
 			if got > charged {
 				t.Errorf("%s of %d allocated %d bytes, charged %d", a.name, n, got, charged)
 			}
+		}
+	}
+}
+
+// TestStringCopiesWithinReserve: the copy of a string or byte slice of n
+// bytes, whose encoding takes at least n+1 bytes, takes at most 8 bytes of
+// memory per byte of that encoding: the part of codec.AllocFactor that
+// NewBudget keeps for such copies, which are not charged one by one.
+func TestStringCopiesWithinReserve(t *testing.T) {
+	src := make([]byte, 100_000)
+	for _, n := range []int{1, 2, 7, 15, 16, 17, 33, 100, 1000, 4097, 32 << 10, 32<<10 + 1, 100_000} {
+		got := uint64(math.MaxUint64)
+		for range 3 {
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			sinkString = string(src[:n])
+			sinkBytes = append([]byte(nil), src[:n]...)
+			runtime.ReadMemStats(&after)
+			got = min(got, after.TotalAlloc-before.TotalAlloc)
+		}
+		// Two copies, of at least n+1 bytes of input each.
+		if limit := uint64(8 * 2 * (n + 1)); got > limit {
+			t.Errorf("copying %d bytes twice allocated %d, more than %d", n, got, limit)
 		}
 	}
 }

@@ -587,14 +587,8 @@ func (v *tellerTransferArgs) decode(b []byte, depth int, budget *codec.Budget) (
 			if v.From, b, err = msgp.ReadStringBytes(b); err != nil {
 				return b, err
 			}
-			if err = budget.Alloc(len(v.From), 1); err != nil {
-				return b, err
-			}
 		case "To":
 			if v.To, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
-			}
-			if err = budget.Alloc(len(v.To), 1); err != nil {
 				return b, err
 			}
 		case "Amount":

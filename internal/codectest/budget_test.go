@@ -91,7 +91,7 @@ func amplifiers() []amplifier {
 		{hostile{"Sparse.Labels: one-byte strings", sparse, fill(size, []byte{0xa1, 'x'}, false, field("Labels"))}, false},
 		{hostile{"Sparse.Blobs: empty bins", sparse, fill(size, []byte{0xc4, 0x00}, false, field("Blobs"))}, false},
 		{hostile{"Sparse: Wides paid for by a long label", sparse, obj("Labels", raw([]any{string(bytes.Repeat([]byte{'x'}, 60_000))}), "Wides", repeated(6500, emptyMap, false))}, false},
-		{hostile{"Sparse: more Wides than a long label pays for", sparse, obj("Labels", raw([]any{string(bytes.Repeat([]byte{'x'}, 60_000))}), "Wides", repeated(7000, emptyMap, false))}, true},
+		{hostile{"Sparse: more Wides than a long label pays for", sparse, obj("Labels", raw([]any{string(bytes.Repeat([]byte{'x'}, 60_000))}), "Wides", repeated(8000, emptyMap, false))}, true},
 		{hostile{"Containers.SliceOfMaps: empty maps", decoderOf[codectest.Containers](), fill(size, emptyMap, false, field("SliceOfMaps"))}, false},
 		{hostile{"Containers.PointPtrs: empty maps", decoderOf[codectest.Containers](), fill(size, emptyMap, false, field("PointPtrs"))}, true},
 		{hostile{"Tree.Children: empty maps", decoderOf[codectest.Tree](), fill(size, emptyMap, false, field("Children"))}, false},

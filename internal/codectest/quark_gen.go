@@ -155,9 +155,6 @@ func quarkDecodeScalars(b []byte, v *Scalars, depth int, budget *codec.Budget) (
 			if v.String, b, err = msgp.ReadStringBytes(b); err != nil {
 				return b, err
 			}
-			if err = budget.Alloc(len(v.String), 1); err != nil {
-				return b, err
-			}
 		case "Bytes":
 			if msgp.IsNil(b) {
 				if b, err = msgp.ReadNilBytes(b); err != nil {
@@ -167,9 +164,6 @@ func quarkDecodeScalars(b []byte, v *Scalars, depth int, budget *codec.Budget) (
 			} else {
 				var zd4 []byte
 				if zd4, b, err = msgp.ReadBytesZC(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(len(zd4), 1); err != nil {
 					return b, err
 				}
 				v.Bytes = make([]byte, len(zd4))
@@ -409,9 +403,6 @@ func quarkDecodeName(b []byte, v *Name, depth int, budget *codec.Budget) ([]byte
 	if zx1, b, err = msgp.ReadStringBytes(b); err != nil {
 		return b, err
 	}
-	if err = budget.Alloc(len(zx1), 1); err != nil {
-		return b, err
-	}
 	*v = Name(zx1)
 	return b, nil
 }
@@ -474,9 +465,6 @@ func quarkDecodeBlob(b []byte, v *Blob, depth int, budget *codec.Budget) ([]byte
 	} else {
 		var zd1 []byte
 		if zd1, b, err = msgp.ReadBytesZC(b); err != nil {
-			return b, err
-		}
-		if err = budget.Alloc(len(zd1), 1); err != nil {
 			return b, err
 		}
 		*v = make(Blob, len(zd1))
@@ -706,9 +694,6 @@ func quarkDecodePoint(b []byte, v *Point, depth int, budget *codec.Budget) ([]by
 			}
 		case "Label":
 			if v.Label, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
-			}
-			if err = budget.Alloc(len(v.Label), 1); err != nil {
 				return b, err
 			}
 		default:
@@ -974,9 +959,6 @@ func quarkDecodeContainers(b []byte, v *Containers, depth int, budget *codec.Bud
 					if zs7[zi8], b, err = msgp.ReadStringBytes(b); err != nil {
 						return b, err
 					}
-					if err = budget.Alloc(len(zs7[zi8]), 1); err != nil {
-						return b, err
-					}
 				}
 				v.Strings = zs7
 			}
@@ -1075,9 +1057,6 @@ func quarkDecodeContainers(b []byte, v *Containers, depth int, budget *codec.Bud
 					if zk20, b, err = msgp.ReadStringBytes(b); err != nil {
 						return b, err
 					}
-					if err = budget.Alloc(len(zk20), 1); err != nil {
-						return b, err
-					}
 					var zv21 int
 					if zv21, b, err = msgp.ReadIntBytes(b); err != nil {
 						return b, err
@@ -1111,9 +1090,6 @@ func quarkDecodeContainers(b []byte, v *Containers, depth int, budget *codec.Bud
 					}
 					var zv25 string
 					if zv25, b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
-					}
-					if err = budget.Alloc(len(zv25), 1); err != nil {
 						return b, err
 					}
 					zm23[zk24] = zv25
@@ -1172,9 +1148,6 @@ func quarkDecodeContainers(b []byte, v *Containers, depth int, budget *codec.Bud
 				for range zn30 {
 					var zk32 string
 					if zk32, b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
-					}
-					if err = budget.Alloc(len(zk32), 1); err != nil {
 						return b, err
 					}
 					var zv33 []float64
@@ -1247,9 +1220,6 @@ func quarkDecodeContainers(b []byte, v *Containers, depth int, budget *codec.Bud
 							if zk42, b, err = msgp.ReadStringBytes(b); err != nil {
 								return b, err
 							}
-							if err = budget.Alloc(len(zk42), 1); err != nil {
-								return b, err
-							}
 							var zv43 bool
 							if zv43, b, err = msgp.ReadBoolBytes(b); err != nil {
 								return b, err
@@ -1284,9 +1254,6 @@ func quarkDecodeContainers(b []byte, v *Containers, depth int, budget *codec.Bud
 					if zk46, b, err = msgp.ReadStringBytes(b); err != nil {
 						return b, err
 					}
-					if err = budget.Alloc(len(zk46), 1); err != nil {
-						return b, err
-					}
 					var zv47 map[string]int8
 					if msgp.IsNil(b) {
 						if b, err = msgp.ReadNilBytes(b); err != nil {
@@ -1308,9 +1275,6 @@ func quarkDecodeContainers(b []byte, v *Containers, depth int, budget *codec.Bud
 						for range zn48 {
 							var zk50 string
 							if zk50, b, err = msgp.ReadStringBytes(b); err != nil {
-								return b, err
-							}
-							if err = budget.Alloc(len(zk50), 1); err != nil {
 								return b, err
 							}
 							var zv51 int8
@@ -1371,9 +1335,6 @@ func quarkDecodeContainers(b []byte, v *Containers, depth int, budget *codec.Bud
 				for range zn55 {
 					var zk57 string
 					if zk57, b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
-					}
-					if err = budget.Alloc(len(zk57), 1); err != nil {
 						return b, err
 					}
 					var zv58 Point
@@ -1451,9 +1412,6 @@ func quarkDecodeContainers(b []byte, v *Containers, depth int, budget *codec.Bud
 					} else {
 						var zd66 []byte
 						if zd66, b, err = msgp.ReadBytesZC(b); err != nil {
-							return b, err
-						}
-						if err = budget.Alloc(len(zd66), 1); err != nil {
 							return b, err
 						}
 						zs64[zi65] = make([]byte, len(zd66))
@@ -1686,9 +1644,6 @@ func quarkDecodePointers(b []byte, v *Pointers, depth int, budget *codec.Budget)
 				if *zp4, b, err = msgp.ReadStringBytes(b); err != nil {
 					return b, err
 				}
-				if err = budget.Alloc(len(*zp4), 1); err != nil {
-					return b, err
-				}
 				v.String = zp4
 			}
 		case "Point":
@@ -1779,9 +1734,6 @@ func quarkDecodePointers(b []byte, v *Pointers, depth int, budget *codec.Budget)
 						if zs10[zi11], b, err = msgp.ReadStringBytes(b); err != nil {
 							return b, err
 						}
-						if err = budget.Alloc(len(zs10[zi11]), 1); err != nil {
-							return b, err
-						}
 					}
 					*zp8 = zs10
 				}
@@ -1821,9 +1773,6 @@ func quarkDecodePointers(b []byte, v *Pointers, depth int, budget *codec.Budget)
 					for range zn13 {
 						var zk15 string
 						if zk15, b, err = msgp.ReadStringBytes(b); err != nil {
-							return b, err
-						}
-						if err = budget.Alloc(len(zk15), 1); err != nil {
 							return b, err
 						}
 						var zv16 int
@@ -2135,9 +2084,6 @@ func quarkDecodeTimes(b []byte, v *Times, depth int, budget *codec.Budget) ([]by
 					if zk9, b, err = msgp.ReadStringBytes(b); err != nil {
 						return b, err
 					}
-					if err = budget.Alloc(len(zk9), 1); err != nil {
-						return b, err
-					}
 					var zv10 time.Time
 					if b, err = quarkDecode_time_Time(b, &zv10, depth+2, budget); err != nil {
 						return b, err
@@ -2382,9 +2328,6 @@ func quarkDecodeMarshalers(b []byte, v *Marshalers, depth int, budget *codec.Bud
 					if zk9, b, err = msgp.ReadStringBytes(b); err != nil {
 						return b, err
 					}
-					if err = budget.Alloc(len(zk9), 1); err != nil {
-						return b, err
-					}
 					var zv10 Level
 					if b, err = quarkDecodeLevel(b, &zv10, depth+2, budget); err != nil {
 						return b, err
@@ -2418,9 +2361,6 @@ func quarkDecodeMarshalers(b []byte, v *Marshalers, depth int, budget *codec.Bud
 				for range zn11 {
 					var zk13 string
 					if zk13, b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
-					}
-					if err = budget.Alloc(len(zk13), 1); err != nil {
 						return b, err
 					}
 					var zv14 Color
@@ -2536,9 +2476,6 @@ func quarkDecodeVersion(b []byte, v *Version, depth int, budget *codec.Budget) (
 	if zd1, b, err = msgp.ReadBytesZC(b); err != nil {
 		return b, err
 	}
-	if err = budget.Alloc(len(zd1), 1); err != nil {
-		return b, err
-	}
 	var zc2 Version
 	if err = zc2.UnmarshalBinary(zd1); err != nil {
 		return b, err
@@ -2562,9 +2499,6 @@ func quarkDecodeLevel(b []byte, v *Level, depth int, budget *codec.Budget) ([]by
 	var err error
 	var zd1 []byte
 	if zd1, b, err = msgp.ReadStringZC(b); err != nil {
-		return b, err
-	}
-	if err = budget.Alloc(len(zd1), 1); err != nil {
 		return b, err
 	}
 	var zc2 Level
@@ -2592,9 +2526,6 @@ func quarkDecodeColor(b []byte, v *Color, depth int, budget *codec.Budget) ([]by
 	if zd1, b, err = msgp.ReadStringZC(b); err != nil {
 		return b, err
 	}
-	if err = budget.Alloc(len(zd1), 1); err != nil {
-		return b, err
-	}
 	var zc2 Color
 	if err = zc2.UnmarshalText(zd1); err != nil {
 		return b, err
@@ -2618,9 +2549,6 @@ func quarkDecode_netip_Addr(b []byte, v *netip.Addr, depth int, budget *codec.Bu
 	var err error
 	var zd1 []byte
 	if zd1, b, err = msgp.ReadBytesZC(b); err != nil {
-		return b, err
-	}
-	if err = budget.Alloc(len(zd1), 1); err != nil {
 		return b, err
 	}
 	var zc2 netip.Addr
@@ -2670,9 +2598,6 @@ func quarkDecodeTagged(b []byte, v *Tagged, depth int, budget *codec.Budget) ([]
 			if v.Name, b, err = msgp.ReadStringBytes(b); err != nil {
 				return b, err
 			}
-			if err = budget.Alloc(len(v.Name), 1); err != nil {
-				return b, err
-			}
 		case "count":
 			if v.Count, b, err = msgp.ReadIntBytes(b); err != nil {
 				return b, err
@@ -2683,9 +2608,6 @@ func quarkDecodeTagged(b []byte, v *Tagged, depth int, budget *codec.Budget) ([]
 			}
 		case "Other":
 			if v.Other, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
-			}
-			if err = budget.Alloc(len(v.Other), 1); err != nil {
 				return b, err
 			}
 		case "Empty":
@@ -2784,9 +2706,6 @@ func quarkDecodeDerived(b []byte, v *Derived, depth int, budget *codec.Budget) (
 			if v.Extra, b, err = msgp.ReadStringBytes(b); err != nil {
 				return b, err
 			}
-			if err = budget.Alloc(len(v.Extra), 1); err != nil {
-				return b, err
-			}
 		case "Stamp":
 			if b, err = quarkDecodeStamp(b, &v.Stamp, depth+1, budget); err != nil {
 				return b, err
@@ -2861,9 +2780,6 @@ func quarkDecodeBase(b []byte, v *Base, depth int, budget *codec.Budget) ([]byte
 			if v.Note, b, err = msgp.ReadStringBytes(b); err != nil {
 				return b, err
 			}
-			if err = budget.Alloc(len(v.Note), 1); err != nil {
-				return b, err
-			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
 				return b, err
@@ -2906,9 +2822,6 @@ func quarkDecodeStamp(b []byte, v *Stamp, depth int, budget *codec.Budget) ([]by
 			}
 		case "Source":
 			if v.Source, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
-			}
-			if err = budget.Alloc(len(v.Source), 1); err != nil {
 				return b, err
 			}
 		default:
@@ -3121,9 +3034,6 @@ func quarkDecodeKeys(b []byte, v *Keys, depth int, budget *codec.Budget) ([]byte
 					if zv10, b, err = msgp.ReadStringBytes(b); err != nil {
 						return b, err
 					}
-					if err = budget.Alloc(len(zv10), 1); err != nil {
-						return b, err
-					}
 					zm8[zk9] = zv10
 				}
 				v.Ints = zm8
@@ -3186,9 +3096,6 @@ func quarkDecodeKeys(b []byte, v *Keys, depth int, budget *codec.Budget) ([]byte
 					if zv18, b, err = msgp.ReadStringBytes(b); err != nil {
 						return b, err
 					}
-					if err = budget.Alloc(len(zv18), 1); err != nil {
-						return b, err
-					}
 					zm16[zk17] = zv18
 				}
 				v.Floats = zm16
@@ -3216,14 +3123,8 @@ func quarkDecodeKeys(b []byte, v *Keys, depth int, budget *codec.Budget) ([]byte
 					if zk21, b, err = msgp.ReadStringBytes(b); err != nil {
 						return b, err
 					}
-					if err = budget.Alloc(len(zk21), 1); err != nil {
-						return b, err
-					}
 					var zv22 string
 					if zv22, b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
-					}
-					if err = budget.Alloc(len(zv22), 1); err != nil {
 						return b, err
 					}
 					zm20[zk21] = zv22
@@ -3286,9 +3187,6 @@ func quarkDecodeKeys(b []byte, v *Keys, depth int, budget *codec.Budget) ([]byte
 					}
 					var zv30 string
 					if zv30, b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
-					}
-					if err = budget.Alloc(len(zv30), 1); err != nil {
 						return b, err
 					}
 					zm28[zk29] = zv30
@@ -3382,9 +3280,6 @@ func quarkDecodeKeys(b []byte, v *Keys, depth int, budget *codec.Budget) ([]byte
 					}
 					var zv42 string
 					if zv42, b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
-					}
-					if err = budget.Alloc(len(zv42), 1); err != nil {
 						return b, err
 					}
 					zm40[zk41] = zv42
@@ -3617,9 +3512,6 @@ func quarkDecodeForeign(b []byte, v *Foreign, depth int, budget *codec.Budget) (
 					if zk9, b, err = msgp.ReadStringBytes(b); err != nil {
 						return b, err
 					}
-					if err = budget.Alloc(len(zk9), 1); err != nil {
-						return b, err
-					}
 					var zv10 v2.Customer
 					if b, err = quarkDecode_v2_Customer(b, &zv10, depth+2, budget); err != nil {
 						return b, err
@@ -3710,21 +3602,12 @@ func quarkDecode_v1_Address(b []byte, v *v1.Address, depth int, budget *codec.Bu
 			if v.Street, b, err = msgp.ReadStringBytes(b); err != nil {
 				return b, err
 			}
-			if err = budget.Alloc(len(v.Street), 1); err != nil {
-				return b, err
-			}
 		case "City":
 			if v.City, b, err = msgp.ReadStringBytes(b); err != nil {
 				return b, err
 			}
-			if err = budget.Alloc(len(v.City), 1); err != nil {
-				return b, err
-			}
 		case "Zip":
 			if v.Zip, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
-			}
-			if err = budget.Alloc(len(v.Zip), 1); err != nil {
 				return b, err
 			}
 		default:
@@ -3796,14 +3679,8 @@ func quarkDecode_v1_Customer(b []byte, v *v1.Customer, depth int, budget *codec.
 			if v.Name, b, err = msgp.ReadStringBytes(b); err != nil {
 				return b, err
 			}
-			if err = budget.Alloc(len(v.Name), 1); err != nil {
-				return b, err
-			}
 		case "Email":
 			if v.Email, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
-			}
-			if err = budget.Alloc(len(v.Email), 1); err != nil {
 				return b, err
 			}
 		case "Tags":
@@ -3826,9 +3703,6 @@ func quarkDecode_v1_Customer(b []byte, v *v1.Customer, depth int, budget *codec.
 				zs4 := make([]string, zn3)
 				for zi5 := range zn3 {
 					if zs4[zi5], b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
-					}
-					if err = budget.Alloc(len(zs4[zi5]), 1); err != nil {
 						return b, err
 					}
 				}
@@ -3865,14 +3739,8 @@ func quarkDecode_v1_Customer(b []byte, v *v1.Customer, depth int, budget *codec.
 					if zk8, b, err = msgp.ReadStringBytes(b); err != nil {
 						return b, err
 					}
-					if err = budget.Alloc(len(zk8), 1); err != nil {
-						return b, err
-					}
 					var zv9 string
 					if zv9, b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
-					}
-					if err = budget.Alloc(len(zv9), 1); err != nil {
 						return b, err
 					}
 					zm7[zk8] = zv9
@@ -3927,21 +3795,12 @@ func quarkDecode_v2_Address(b []byte, v *v2.Address, depth int, budget *codec.Bu
 			if v.Country, b, err = msgp.ReadStringBytes(b); err != nil {
 				return b, err
 			}
-			if err = budget.Alloc(len(v.Country), 1); err != nil {
-				return b, err
-			}
 		case "City":
 			if v.City, b, err = msgp.ReadStringBytes(b); err != nil {
 				return b, err
 			}
-			if err = budget.Alloc(len(v.City), 1); err != nil {
-				return b, err
-			}
 		case "Street":
 			if v.Street, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
-			}
-			if err = budget.Alloc(len(v.Street), 1); err != nil {
 				return b, err
 			}
 		default:
@@ -4042,9 +3901,6 @@ func quarkDecode_v2_Customer(b []byte, v *v2.Customer, depth int, budget *codec.
 					if zs4[zi5], b, err = msgp.ReadStringBytes(b); err != nil {
 						return b, err
 					}
-					if err = budget.Alloc(len(zs4[zi5]), 1); err != nil {
-						return b, err
-					}
 				}
 				v.Tags = zs4
 			}
@@ -4056,18 +3912,12 @@ func quarkDecode_v2_Customer(b []byte, v *v2.Customer, depth int, budget *codec.
 			if v.Phone, b, err = msgp.ReadStringBytes(b); err != nil {
 				return b, err
 			}
-			if err = budget.Alloc(len(v.Phone), 1); err != nil {
-				return b, err
-			}
 		case "Address":
 			if b, err = quarkDecode_v2_Address(b, &v.Address, depth+1, budget); err != nil {
 				return b, err
 			}
 		case "Name":
 			if v.Name, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
-			}
-			if err = budget.Alloc(len(v.Name), 1); err != nil {
 				return b, err
 			}
 		case "Loyalty":
@@ -4091,9 +3941,6 @@ func quarkDecode_v2_Customer(b []byte, v *v2.Customer, depth int, budget *codec.
 				for range zn6 {
 					var zk8 string
 					if zk8, b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
-					}
-					if err = budget.Alloc(len(zk8), 1); err != nil {
 						return b, err
 					}
 					var zv9 []int32
@@ -4197,9 +4044,6 @@ func quarkDecode_netip_Prefix(b []byte, v *netip.Prefix, depth int, budget *code
 	if zd1, b, err = msgp.ReadBytesZC(b); err != nil {
 		return b, err
 	}
-	if err = budget.Alloc(len(zd1), 1); err != nil {
-		return b, err
-	}
 	var zc2 netip.Prefix
 	if err = zc2.UnmarshalBinary(zd1); err != nil {
 		return b, err
@@ -4246,9 +4090,6 @@ func quarkDecodeTree(b []byte, v *Tree, depth int, budget *codec.Budget) ([]byte
 		switch string(zk2) {
 		case "Label":
 			if v.Label, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
-			}
-			if err = budget.Alloc(len(v.Label), 1); err != nil {
 				return b, err
 			}
 		case "Weight":
@@ -4451,9 +4292,6 @@ func quarkDecodeDir(b []byte, v *Dir, depth int, budget *codec.Budget) ([]byte, 
 			if v.Name, b, err = msgp.ReadStringBytes(b); err != nil {
 				return b, err
 			}
-			if err = budget.Alloc(len(v.Name), 1); err != nil {
-				return b, err
-			}
 		case "Size":
 			if v.Size, b, err = msgp.ReadInt64Bytes(b); err != nil {
 				return b, err
@@ -4479,9 +4317,6 @@ func quarkDecodeDir(b []byte, v *Dir, depth int, budget *codec.Budget) ([]byte, 
 				for range zn3 {
 					var zk5 string
 					if zk5, b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
-					}
-					if err = budget.Alloc(len(zk5), 1); err != nil {
 						return b, err
 					}
 					var zv6 *Dir
@@ -4585,9 +4420,6 @@ func quarkDecodeExpr(b []byte, v *Expr, depth int, budget *codec.Budget) ([]byte
 		switch string(zk2) {
 		case "Op":
 			if v.Op, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
-			}
-			if err = budget.Alloc(len(v.Op), 1); err != nil {
 				return b, err
 			}
 		case "Args":
@@ -4803,9 +4635,6 @@ func quarkDecodeTags(b []byte, v *Tags, depth int, budget *codec.Budget) ([]byte
 			if zs2[zi3], b, err = msgp.ReadStringBytes(b); err != nil {
 				return b, err
 			}
-			if err = budget.Alloc(len(zs2[zi3]), 1); err != nil {
-				return b, err
-			}
 		}
 		*v = zs2
 	}
@@ -4871,9 +4700,6 @@ func quarkDecodeScores(b []byte, v *Scores, depth int, budget *codec.Budget) ([]
 		for range zn1 {
 			var zk3 string
 			if zk3, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
-			}
-			if err = budget.Alloc(len(zk3), 1); err != nil {
 				return b, err
 			}
 			var zv4 float64
@@ -5049,9 +4875,6 @@ func quarkDecodeOrderLine(b []byte, v *OrderLine, depth int, budget *codec.Budge
 			if v.SKU, b, err = msgp.ReadStringBytes(b); err != nil {
 				return b, err
 			}
-			if err = budget.Alloc(len(v.SKU), 1); err != nil {
-				return b, err
-			}
 		case "Quantity":
 			if v.Quantity, b, err = msgp.ReadInt32Bytes(b); err != nil {
 				return b, err
@@ -5152,9 +4975,6 @@ func quarkDecodeOrder(b []byte, v *Order, depth int, budget *codec.Budget) ([]by
 			if v.Customer, b, err = msgp.ReadStringBytes(b); err != nil {
 				return b, err
 			}
-			if err = budget.Alloc(len(v.Customer), 1); err != nil {
-				return b, err
-			}
 		case "Lines":
 			if msgp.IsNil(b) {
 				if b, err = msgp.ReadNilBytes(b); err != nil {
@@ -5203,14 +5023,8 @@ func quarkDecodeOrder(b []byte, v *Order, depth int, budget *codec.Budget) ([]by
 					if zk8, b, err = msgp.ReadStringBytes(b); err != nil {
 						return b, err
 					}
-					if err = budget.Alloc(len(zk8), 1); err != nil {
-						return b, err
-					}
 					var zv9 string
 					if zv9, b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
-					}
-					if err = budget.Alloc(len(zv9), 1); err != nil {
 						return b, err
 					}
 					zm7[zk8] = zv9
@@ -5227,9 +5041,6 @@ func quarkDecodeOrder(b []byte, v *Order, depth int, budget *codec.Budget) ([]by
 			}
 		case "Currency":
 			if v.Currency, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
-			}
-			if err = budget.Alloc(len(v.Currency), 1); err != nil {
 				return b, err
 			}
 		case "Status":
@@ -5353,9 +5164,6 @@ func quarkDecodeTen(b []byte, v *Ten, depth int, budget *codec.Budget) ([]byte, 
 			if v.Name, b, err = msgp.ReadStringBytes(b); err != nil {
 				return b, err
 			}
-			if err = budget.Alloc(len(v.Name), 1); err != nil {
-				return b, err
-			}
 		case "Samples":
 			if msgp.IsNil(b) {
 				if b, err = msgp.ReadNilBytes(b); err != nil {
@@ -5402,9 +5210,6 @@ func quarkDecodeTen(b []byte, v *Ten, depth int, budget *codec.Budget) ([]byte, 
 				for range zn6 {
 					var zk8 string
 					if zk8, b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
-					}
-					if err = budget.Alloc(len(zk8), 1); err != nil {
 						return b, err
 					}
 					var zv9 int64
@@ -5812,9 +5617,6 @@ func quarkDecodeSparse(b []byte, v *Sparse, depth int, budget *codec.Budget) ([]
 							if zk15, b, err = msgp.ReadStringBytes(b); err != nil {
 								return b, err
 							}
-							if err = budget.Alloc(len(zk15), 1); err != nil {
-								return b, err
-							}
 							var zv16 int64
 							if zv16, b, err = msgp.ReadInt64Bytes(b); err != nil {
 								return b, err
@@ -5943,9 +5745,6 @@ func quarkDecodeSparse(b []byte, v *Sparse, depth int, budget *codec.Budget) ([]
 							if zs31[zi32], b, err = msgp.ReadStringBytes(b); err != nil {
 								return b, err
 							}
-							if err = budget.Alloc(len(zs31[zi32]), 1); err != nil {
-								return b, err
-							}
 						}
 						zs28[zi29] = zs31
 					}
@@ -5972,9 +5771,6 @@ func quarkDecodeSparse(b []byte, v *Sparse, depth int, budget *codec.Budget) ([]
 				zs34 := make([]string, zn33)
 				for zi35 := range zn33 {
 					if zs34[zi35], b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
-					}
-					if err = budget.Alloc(len(zs34[zi35]), 1); err != nil {
 						return b, err
 					}
 				}
@@ -6007,9 +5803,6 @@ func quarkDecodeSparse(b []byte, v *Sparse, depth int, budget *codec.Budget) ([]
 					} else {
 						var zd39 []byte
 						if zd39, b, err = msgp.ReadBytesZC(b); err != nil {
-							return b, err
-						}
-						if err = budget.Alloc(len(zd39), 1); err != nil {
 							return b, err
 						}
 						zs37[zi38] = make([]byte, len(zd39))

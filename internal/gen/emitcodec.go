@@ -362,15 +362,13 @@ func (e *emitter) checkDepth(d depth) { e.try("$err = $codec.CheckDepth(%s)", d)
 
 // charge writes the charge, before it is made, of an allocation of n
 // values of type t; nothing for values of size zero, which take no memory.
+// Copies of strings and byte slices are not charged: codec.NewBudget sets
+// their part aside.
 func (e *emitter) charge(n string, t types.Type) {
 	if size := sizes.Sizeof(t); size > 0 {
 		e.try("$err = $budget.Alloc(%s, %d)", n, size)
 	}
 }
-
-// chargeBytes writes the charge of n bytes copied from the input, once
-// they are.
-func (e *emitter) chargeBytes(n string) { e.try("$err = $budget.Alloc(%s, 1)", n) }
 
 // decType is dec for t's own structure: t is unnamed, or the named type
 // whose helper is being written.
@@ -381,17 +379,11 @@ func (e *emitter) decType(t types.Type, p place, d depth) {
 		fn, goType := basicCodec(u.Kind())
 		if sameBasic(t, goType) {
 			e.try("%s, $b, $err = $msgp.Read%sBytes($b)", p.val(), fn)
-			if u.Kind() == types.String {
-				e.chargeBytes("len(" + p.val() + ")")
-			}
 			return
 		}
 		x := e.tmp("zx")
 		e.p("var %s %s\n", x, goType)
 		e.try("%s, $b, $err = $msgp.Read%sBytes($b)", x, fn)
-		if u.Kind() == types.String {
-			e.chargeBytes("len(" + x + ")")
-		}
 		e.p("%s = %s(%s)\n", p.val(), typ, x)
 	case *types.Pointer:
 		e.readNil(p)
@@ -401,7 +393,6 @@ func (e *emitter) decType(t types.Type, p place, d depth) {
 			e.p("var %s []byte\n", data)
 			e.try("%s, $b, $err = $msgp.ReadBytesZC($b)", data)
 			e.charge("1", u.Elem())
-			e.chargeBytes("len(" + data + ")")
 			e.p("%s := new(%s)\n", ptr, e.typ(u.Elem()))
 			e.try("$err = ($proto.UnmarshalOptions{RecursionLimit: $codec.MaxDepth}).Unmarshal(%s, %s)", data, ptr)
 		} else {
@@ -417,7 +408,6 @@ func (e *emitter) decType(t types.Type, p place, d depth) {
 			data := e.tmp("zd")
 			e.p("var %s []byte\n", data)
 			e.try("%s, $b, $err = $msgp.ReadBytesZC($b)", data)
-			e.chargeBytes("len(" + data + ")")
 			e.p("%s = make(%s, len(%s))\ncopy(%s, %s)\n}\n", p.val(), typ, data, p.val(), data)
 			return
 		}
@@ -619,9 +609,6 @@ func (e *emitter) helpers(nc *namedCodec) {
 		data, val := e.tmp("zd"), e.tmp("zc")
 		e.p("var %s []byte\n", data)
 		e.try("%s, $b, $err = $msgp.%s($b)", data, read)
-		// What the method allocates is its own; it is charged as a copy
-		// of its input, which is what most such methods make.
-		e.chargeBytes("len(" + data + ")")
 		e.p("var %s %s\n", val, typ)
 		e.try("$err = %s.%s(%s)", val, m, data)
 		e.c("*$v = %s\n", val)

@@ -1372,9 +1372,6 @@ func (v *mutatorMergeArgs) decode(b []byte, depth int, budget *codec.Budget) ([]
 					if zk5, b, err = msgp.ReadStringBytes(b); err != nil {
 						return b, err
 					}
-					if err = budget.Alloc(len(zk5), 1); err != nil {
-						return b, err
-					}
 					var zv6 []int
 					if msgp.IsNil(b) {
 						if b, err = msgp.ReadNilBytes(b); err != nil {
@@ -1471,9 +1468,6 @@ func (v *mutatorMergeResults) decode(b []byte, depth int, budget *codec.Budget) 
 				for range zn3 {
 					var zk5 string
 					if zk5, b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
-					}
-					if err = budget.Alloc(len(zk5), 1); err != nil {
 						return b, err
 					}
 					var zv6 []int
@@ -2475,9 +2469,6 @@ func (v *probeRunArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte
 			if v.Step, b, err = msgp.ReadStringBytes(b); err != nil {
 				return b, err
 			}
-			if err = budget.Alloc(len(v.Step), 1); err != nil {
-				return b, err
-			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
 				return b, err
@@ -2511,9 +2502,6 @@ func (v *probeRunResults) decode(b []byte, depth int, budget *codec.Budget) ([]b
 		switch string(zk2) {
 		case "R0":
 			if v.R0, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
-			}
-			if err = budget.Alloc(len(v.R0), 1); err != nil {
 				return b, err
 			}
 		default:
@@ -2605,9 +2593,6 @@ func (v *probePeekArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byt
 			if v.Step, b, err = msgp.ReadStringBytes(b); err != nil {
 				return b, err
 			}
-			if err = budget.Alloc(len(v.Step), 1); err != nil {
-				return b, err
-			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
 				return b, err
@@ -2641,9 +2626,6 @@ func (v *probePeekResults) decode(b []byte, depth int, budget *codec.Budget) ([]
 		switch string(zk2) {
 		case "R0":
 			if v.R0, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
-			}
-			if err = budget.Alloc(len(v.R0), 1); err != nil {
 				return b, err
 			}
 		default:
@@ -2731,9 +2713,6 @@ func (v *probeTellArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byt
 		switch string(zk2) {
 		case "Step":
 			if v.Step, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
-			}
-			if err = budget.Alloc(len(v.Step), 1); err != nil {
 				return b, err
 			}
 		default:
@@ -2854,9 +2833,6 @@ func (v *probeSplitArgs) decode(b []byte, depth int, budget *codec.Budget) ([]by
 			if v.S, b, err = msgp.ReadStringBytes(b); err != nil {
 				return b, err
 			}
-			if err = budget.Alloc(len(v.S), 1); err != nil {
-				return b, err
-			}
 		case "At":
 			if v.At, b, err = msgp.ReadIntBytes(b); err != nil {
 				return b, err
@@ -2898,14 +2874,8 @@ func (v *probeSplitResults) decode(b []byte, depth int, budget *codec.Budget) ([
 			if v.Head, b, err = msgp.ReadStringBytes(b); err != nil {
 				return b, err
 			}
-			if err = budget.Alloc(len(v.Head), 1); err != nil {
-				return b, err
-			}
 		case "Tail":
 			if v.Tail, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
-			}
-			if err = budget.Alloc(len(v.Tail), 1); err != nil {
 				return b, err
 			}
 		default:
@@ -3063,9 +3033,6 @@ func (v *reentrantProbeRunArgs) decode(b []byte, depth int, budget *codec.Budget
 			if v.Step, b, err = msgp.ReadStringBytes(b); err != nil {
 				return b, err
 			}
-			if err = budget.Alloc(len(v.Step), 1); err != nil {
-				return b, err
-			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
 				return b, err
@@ -3099,9 +3066,6 @@ func (v *reentrantProbeRunResults) decode(b []byte, depth int, budget *codec.Bud
 		switch string(zk2) {
 		case "R0":
 			if v.R0, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
-			}
-			if err = budget.Alloc(len(v.R0), 1); err != nil {
 				return b, err
 			}
 		default:
@@ -3193,9 +3157,6 @@ func (v *reentrantProbePeekArgs) decode(b []byte, depth int, budget *codec.Budge
 			if v.Step, b, err = msgp.ReadStringBytes(b); err != nil {
 				return b, err
 			}
-			if err = budget.Alloc(len(v.Step), 1); err != nil {
-				return b, err
-			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
 				return b, err
@@ -3229,9 +3190,6 @@ func (v *reentrantProbePeekResults) decode(b []byte, depth int, budget *codec.Bu
 		switch string(zk2) {
 		case "R0":
 			if v.R0, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
-			}
-			if err = budget.Alloc(len(v.R0), 1); err != nil {
 				return b, err
 			}
 		default:
@@ -3373,9 +3331,6 @@ func (v *statelessProbeRunArgs) decode(b []byte, depth int, budget *codec.Budget
 			if v.Step, b, err = msgp.ReadStringBytes(b); err != nil {
 				return b, err
 			}
-			if err = budget.Alloc(len(v.Step), 1); err != nil {
-				return b, err
-			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
 				return b, err
@@ -3409,9 +3364,6 @@ func (v *statelessProbeRunResults) decode(b []byte, depth int, budget *codec.Bud
 		switch string(zk2) {
 		case "R0":
 			if v.R0, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
-			}
-			if err = budget.Alloc(len(v.R0), 1); err != nil {
 				return b, err
 			}
 		default:
@@ -3477,9 +3429,6 @@ func quarkDecodeDoc(b []byte, v *Doc, depth int, budget *codec.Budget) ([]byte, 
 			if v.Title, b, err = msgp.ReadStringBytes(b); err != nil {
 				return b, err
 			}
-			if err = budget.Alloc(len(v.Title), 1); err != nil {
-				return b, err
-			}
 		case "Tags":
 			if msgp.IsNil(b) {
 				if b, err = msgp.ReadNilBytes(b); err != nil {
@@ -3500,9 +3449,6 @@ func quarkDecodeDoc(b []byte, v *Doc, depth int, budget *codec.Budget) ([]byte, 
 				zs4 := make([]string, zn3)
 				for zi5 := range zn3 {
 					if zs4[zi5], b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
-					}
-					if err = budget.Alloc(len(zs4[zi5]), 1); err != nil {
 						return b, err
 					}
 				}
@@ -3531,14 +3477,8 @@ func quarkDecodeDoc(b []byte, v *Doc, depth int, budget *codec.Budget) ([]byte, 
 					if zk8, b, err = msgp.ReadStringBytes(b); err != nil {
 						return b, err
 					}
-					if err = budget.Alloc(len(zk8), 1); err != nil {
-						return b, err
-					}
 					var zv9 string
 					if zv9, b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
-					}
-					if err = budget.Alloc(len(zv9), 1); err != nil {
 						return b, err
 					}
 					zm7[zk8] = zv9
@@ -3828,9 +3768,6 @@ func quarkDecodeEverything(b []byte, v *Everything, depth int, budget *codec.Bud
 				if zd6, b, err = msgp.ReadBytesZC(b); err != nil {
 					return b, err
 				}
-				if err = budget.Alloc(len(zd6), 1); err != nil {
-					return b, err
-				}
 				v.Bytes = make([]byte, len(zd6))
 				copy(v.Bytes, zd6)
 			}
@@ -3969,9 +3906,6 @@ func quarkDecodeEverything(b []byte, v *Everything, depth int, budget *codec.Bud
 							if zs20[zi21], b, err = msgp.ReadStringBytes(b); err != nil {
 								return b, err
 							}
-							if err = budget.Alloc(len(zs20[zi21]), 1); err != nil {
-								return b, err
-							}
 						}
 						zs17[zi18] = zs20
 					}
@@ -3999,9 +3933,6 @@ func quarkDecodeEverything(b []byte, v *Everything, depth int, budget *codec.Bud
 				for range zn22 {
 					var zk24 string
 					if zk24, b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
-					}
-					if err = budget.Alloc(len(zk24), 1); err != nil {
 						return b, err
 					}
 					var zv25 []int
@@ -4054,9 +3985,6 @@ func quarkDecodeEverything(b []byte, v *Everything, depth int, budget *codec.Bud
 				for range zn29 {
 					var zk31 string
 					if zk31, b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
-					}
-					if err = budget.Alloc(len(zk31), 1); err != nil {
 						return b, err
 					}
 					var zv32 *Doc
@@ -4221,9 +4149,6 @@ func quarkDecodeEverything(b []byte, v *Everything, depth int, budget *codec.Bud
 							if zs46[zi47], b, err = msgp.ReadStringBytes(b); err != nil {
 								return b, err
 							}
-							if err = budget.Alloc(len(zs46[zi47]), 1); err != nil {
-								return b, err
-							}
 						}
 						v.Inner.Tags = zs46
 					}
@@ -4366,9 +4291,6 @@ func quarkDecode_big_Int(b []byte, v *big.Int, depth int, budget *codec.Budget) 
 	if zd1, b, err = msgp.ReadStringZC(b); err != nil {
 		return b, err
 	}
-	if err = budget.Alloc(len(zd1), 1); err != nil {
-		return b, err
-	}
 	var zc2 big.Int
 	if err = zc2.UnmarshalText(zd1); err != nil {
 		return b, err
@@ -4405,9 +4327,6 @@ func quarkDecode_url_URL(b []byte, v *url.URL, depth int, budget *codec.Budget) 
 	var err error
 	var zd1 []byte
 	if zd1, b, err = msgp.ReadBytesZC(b); err != nil {
-		return b, err
-	}
-	if err = budget.Alloc(len(zd1), 1); err != nil {
 		return b, err
 	}
 	var zc2 url.URL

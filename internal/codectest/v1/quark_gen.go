@@ -74,14 +74,8 @@ func quarkDecodeCustomer(b []byte, v *Customer, depth int, budget *codec.Budget)
 			if v.Name, b, err = msgp.ReadStringBytes(b); err != nil {
 				return b, err
 			}
-			if err = budget.Alloc(len(v.Name), 1); err != nil {
-				return b, err
-			}
 		case "Email":
 			if v.Email, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
-			}
-			if err = budget.Alloc(len(v.Email), 1); err != nil {
 				return b, err
 			}
 		case "Tags":
@@ -104,9 +98,6 @@ func quarkDecodeCustomer(b []byte, v *Customer, depth int, budget *codec.Budget)
 				zs4 := make([]string, zn3)
 				for zi5 := range zn3 {
 					if zs4[zi5], b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
-					}
-					if err = budget.Alloc(len(zs4[zi5]), 1); err != nil {
 						return b, err
 					}
 				}
@@ -143,14 +134,8 @@ func quarkDecodeCustomer(b []byte, v *Customer, depth int, budget *codec.Budget)
 					if zk8, b, err = msgp.ReadStringBytes(b); err != nil {
 						return b, err
 					}
-					if err = budget.Alloc(len(zk8), 1); err != nil {
-						return b, err
-					}
 					var zv9 string
 					if zv9, b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
-					}
-					if err = budget.Alloc(len(zv9), 1); err != nil {
 						return b, err
 					}
 					zm7[zk8] = zv9
@@ -222,21 +207,12 @@ func quarkDecodeAddress(b []byte, v *Address, depth int, budget *codec.Budget) (
 			if v.Street, b, err = msgp.ReadStringBytes(b); err != nil {
 				return b, err
 			}
-			if err = budget.Alloc(len(v.Street), 1); err != nil {
-				return b, err
-			}
 		case "City":
 			if v.City, b, err = msgp.ReadStringBytes(b); err != nil {
 				return b, err
 			}
-			if err = budget.Alloc(len(v.City), 1); err != nil {
-				return b, err
-			}
 		case "Zip":
 			if v.Zip, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
-			}
-			if err = budget.Alloc(len(v.Zip), 1); err != nil {
 				return b, err
 			}
 		default:

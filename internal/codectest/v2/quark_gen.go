@@ -103,9 +103,6 @@ func quarkDecodeCustomer(b []byte, v *Customer, depth int, budget *codec.Budget)
 					if zs4[zi5], b, err = msgp.ReadStringBytes(b); err != nil {
 						return b, err
 					}
-					if err = budget.Alloc(len(zs4[zi5]), 1); err != nil {
-						return b, err
-					}
 				}
 				v.Tags = zs4
 			}
@@ -117,18 +114,12 @@ func quarkDecodeCustomer(b []byte, v *Customer, depth int, budget *codec.Budget)
 			if v.Phone, b, err = msgp.ReadStringBytes(b); err != nil {
 				return b, err
 			}
-			if err = budget.Alloc(len(v.Phone), 1); err != nil {
-				return b, err
-			}
 		case "Address":
 			if b, err = quarkDecodeAddress(b, &v.Address, depth+1, budget); err != nil {
 				return b, err
 			}
 		case "Name":
 			if v.Name, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
-			}
-			if err = budget.Alloc(len(v.Name), 1); err != nil {
 				return b, err
 			}
 		case "Loyalty":
@@ -152,9 +143,6 @@ func quarkDecodeCustomer(b []byte, v *Customer, depth int, budget *codec.Budget)
 				for range zn6 {
 					var zk8 string
 					if zk8, b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
-					}
-					if err = budget.Alloc(len(zk8), 1); err != nil {
 						return b, err
 					}
 					var zv9 []int32
@@ -291,21 +279,12 @@ func quarkDecodeAddress(b []byte, v *Address, depth int, budget *codec.Budget) (
 			if v.Country, b, err = msgp.ReadStringBytes(b); err != nil {
 				return b, err
 			}
-			if err = budget.Alloc(len(v.Country), 1); err != nil {
-				return b, err
-			}
 		case "City":
 			if v.City, b, err = msgp.ReadStringBytes(b); err != nil {
 				return b, err
 			}
-			if err = budget.Alloc(len(v.City), 1); err != nil {
-				return b, err
-			}
 		case "Street":
 			if v.Street, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
-			}
-			if err = budget.Alloc(len(v.Street), 1); err != nil {
 				return b, err
 			}
 		default:

@@ -870,9 +870,6 @@ func (v *storeContainersArgs) decode(b []byte, depth int, budget *codec.Budget) 
 					if zk5, b, err = msgp.ReadStringBytes(b); err != nil {
 						return b, err
 					}
-					if err = budget.Alloc(len(zk5), 1); err != nil {
-						return b, err
-					}
 					var zv6 []Tree
 					if msgp.IsNil(b) {
 						if b, err = msgp.ReadNilBytes(b); err != nil {
@@ -1034,9 +1031,6 @@ func (v *storeContainersArgs) decode(b []byte, depth int, budget *codec.Budget) 
 									if zv24, b, err = msgp.ReadStringBytes(b); err != nil {
 										return b, err
 									}
-									if err = budget.Alloc(len(zv24), 1); err != nil {
-										return b, err
-									}
 									zm22[zk23] = zv24
 								}
 								zs19[zi20] = zm22
@@ -1087,9 +1081,6 @@ func (v *storeContainersArgs) decode(b []byte, depth int, budget *codec.Budget) 
 							if zs28[zi29], b, err = msgp.ReadStringBytes(b); err != nil {
 								return b, err
 							}
-							if err = budget.Alloc(len(zs28[zi29]), 1); err != nil {
-								return b, err
-							}
 						}
 						v.Anon.B = zs28
 					}
@@ -1126,9 +1117,6 @@ func (v *storeContainersArgs) decode(b []byte, depth int, budget *codec.Budget) 
 					} else {
 						var zd33 []byte
 						if zd33, b, err = msgp.ReadBytesZC(b); err != nil {
-							return b, err
-						}
-						if err = budget.Alloc(len(zd33), 1); err != nil {
 							return b, err
 						}
 						zs31[zi32] = make([]byte, len(zd33))
@@ -2180,9 +2168,6 @@ func (v *storeProtoArgs) decode(b []byte, depth int, budget *codec.Budget) ([]by
 				if err = budget.Alloc(1, 56); err != nil {
 					return b, err
 				}
-				if err = budget.Alloc(len(zd4), 1); err != nil {
-					return b, err
-				}
 				zp3 := new(timestamppb.Timestamp)
 				if err = (proto.UnmarshalOptions{RecursionLimit: codec.MaxDepth}).Unmarshal(zd4, zp3); err != nil {
 					return b, err
@@ -2219,9 +2204,6 @@ func (v *storeProtoArgs) decode(b []byte, depth int, budget *codec.Budget) ([]by
 							return b, err
 						}
 						if err = budget.Alloc(1, 56); err != nil {
-							return b, err
-						}
-						if err = budget.Alloc(len(zd9), 1); err != nil {
 							return b, err
 						}
 						zp8 := new(wrapperspb.StringValue)
@@ -2284,9 +2266,6 @@ func (v *storeProtoResults) decode(b []byte, depth int, budget *codec.Budget) ([
 					return b, err
 				}
 				if err = budget.Alloc(1, 56); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(len(zd4), 1); err != nil {
 					return b, err
 				}
 				zp3 := new(timestamppb.Timestamp)
@@ -2581,9 +2560,6 @@ func (v *storeSharedArgs) decode(b []byte, depth int, budget *codec.Budget) ([]b
 					if zs4[zi5], b, err = msgp.ReadStringBytes(b); err != nil {
 						return b, err
 					}
-					if err = budget.Alloc(len(zs4[zi5]), 1); err != nil {
-						return b, err
-					}
 				}
 				v.Items = zs4
 			}
@@ -2608,9 +2584,6 @@ func (v *storeSharedArgs) decode(b []byte, depth int, budget *codec.Budget) ([]b
 				for range zn6 {
 					var zk8 string
 					if zk8, b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
-					}
-					if err = budget.Alloc(len(zk8), 1); err != nil {
 						return b, err
 					}
 					var zv9 int
@@ -2665,9 +2638,6 @@ func (v *storeSharedResults) decode(b []byte, depth int, budget *codec.Budget) (
 			} else {
 				var zd3 []byte
 				if zd3, b, err = msgp.ReadBytesZC(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(len(zd3), 1); err != nil {
 					return b, err
 				}
 				v.R0 = make([]byte, len(zd3))
@@ -3288,9 +3258,6 @@ func quarkDecodeScalars(b []byte, v *Scalars, depth int, budget *codec.Budget) (
 			if v.String, b, err = msgp.ReadStringBytes(b); err != nil {
 				return b, err
 			}
-			if err = budget.Alloc(len(v.String), 1); err != nil {
-				return b, err
-			}
 		case "Bytes":
 			if msgp.IsNil(b) {
 				if b, err = msgp.ReadNilBytes(b); err != nil {
@@ -3300,9 +3267,6 @@ func quarkDecodeScalars(b []byte, v *Scalars, depth int, budget *codec.Budget) (
 			} else {
 				var zd4 []byte
 				if zd4, b, err = msgp.ReadBytesZC(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(len(zd4), 1); err != nil {
 					return b, err
 				}
 				v.Bytes = make([]byte, len(zd4))
@@ -3362,9 +3326,6 @@ func quarkDecodeLabel(b []byte, v *Label, depth int, budget *codec.Budget) ([]by
 	if zx1, b, err = msgp.ReadStringBytes(b); err != nil {
 		return b, err
 	}
-	if err = budget.Alloc(len(zx1), 1); err != nil {
-		return b, err
-	}
 	*v = Label(zx1)
 	return b, nil
 }
@@ -3391,9 +3352,6 @@ func quarkDecodeBlob(b []byte, v *Blob, depth int, budget *codec.Budget) ([]byte
 	} else {
 		var zd1 []byte
 		if zd1, b, err = msgp.ReadBytesZC(b); err != nil {
-			return b, err
-		}
-		if err = budget.Alloc(len(zd1), 1); err != nil {
 			return b, err
 		}
 		*v = make(Blob, len(zd1))
@@ -3699,9 +3657,6 @@ func quarkDecodeFrame(b []byte, v *Frame, depth int, budget *codec.Budget) ([]by
 			if v.Name, b, err = msgp.ReadStringBytes(b); err != nil {
 				return b, err
 			}
-			if err = budget.Alloc(len(v.Name), 1); err != nil {
-				return b, err
-			}
 		case "Up":
 			if b, err = quarkDecodeLink(b, &v.Up, depth+1, budget); err != nil {
 				return b, err
@@ -3801,9 +3756,6 @@ func quarkDecodeTree(b []byte, v *Tree, depth int, budget *codec.Budget) ([]byte
 		switch string(zk2) {
 		case "Label":
 			if v.Label, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
-			}
-			if err = budget.Alloc(len(v.Label), 1); err != nil {
 				return b, err
 			}
 		case "Kids":
@@ -3961,9 +3913,6 @@ func quarkDecodeExpr(b []byte, v *Expr, depth int, budget *codec.Budget) ([]byte
 		switch string(zk2) {
 		case "Op":
 			if v.Op, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
-			}
-			if err = budget.Alloc(len(v.Op), 1); err != nil {
 				return b, err
 			}
 		case "Args":
@@ -4142,9 +4091,6 @@ func quarkDecodeTagged(b []byte, v *Tagged, depth int, budget *codec.Budget) ([]
 			if v.Name, b, err = msgp.ReadStringBytes(b); err != nil {
 				return b, err
 			}
-			if err = budget.Alloc(len(v.Name), 1); err != nil {
-				return b, err
-			}
 		case "Plain":
 			if v.Plain, b, err = msgp.ReadBoolBytes(b); err != nil {
 				return b, err
@@ -4220,9 +4166,6 @@ func quarkDecodeDerived(b []byte, v *Derived, depth int, budget *codec.Budget) (
 			}
 		case "Extra":
 			if v.Extra, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
-			}
-			if err = budget.Alloc(len(v.Extra), 1); err != nil {
 				return b, err
 			}
 		default:
@@ -4336,9 +4279,6 @@ func quarkDecodeMeta(b []byte, v *Meta, depth int, budget *codec.Budget) ([]byte
 					if zs4[zi5], b, err = msgp.ReadStringBytes(b); err != nil {
 						return b, err
 					}
-					if err = budget.Alloc(len(zs4[zi5]), 1); err != nil {
-						return b, err
-					}
 				}
 				v.Tags = zs4
 			}
@@ -4395,9 +4335,6 @@ func quarkDecode_geo_Point(b []byte, v *geo.Point, depth int, budget *codec.Budg
 			}
 		case "l":
 			if v.Label, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
-			}
-			if err = budget.Alloc(len(v.Label), 1); err != nil {
 				return b, err
 			}
 		default:
@@ -4618,9 +4555,6 @@ func quarkDecodeVersion(b []byte, v *Version, depth int, budget *codec.Budget) (
 	if zd1, b, err = msgp.ReadBytesZC(b); err != nil {
 		return b, err
 	}
-	if err = budget.Alloc(len(zd1), 1); err != nil {
-		return b, err
-	}
 	var zc2 Version
 	if err = zc2.UnmarshalBinary(zd1); err != nil {
 		return b, err
@@ -4646,9 +4580,6 @@ func quarkDecodeLevel(b []byte, v *Level, depth int, budget *codec.Budget) ([]by
 	if zd1, b, err = msgp.ReadStringZC(b); err != nil {
 		return b, err
 	}
-	if err = budget.Alloc(len(zd1), 1); err != nil {
-		return b, err
-	}
 	var zc2 Level
 	if err = zc2.UnmarshalText(zd1); err != nil {
 		return b, err
@@ -4672,9 +4603,6 @@ func quarkDecodeBag(b []byte, v *Bag, depth int, budget *codec.Budget) ([]byte, 
 	var err error
 	var zd1 []byte
 	if zd1, b, err = msgp.ReadStringZC(b); err != nil {
-		return b, err
-	}
-	if err = budget.Alloc(len(zd1), 1); err != nil {
 		return b, err
 	}
 	var zc2 Bag
@@ -4821,9 +4749,6 @@ func quarkDecodeStdlib(b []byte, v *Stdlib, depth int, budget *codec.Budget) ([]
 					if zv7, b, err = msgp.ReadStringBytes(b); err != nil {
 						return b, err
 					}
-					if err = budget.Alloc(len(zv7), 1); err != nil {
-						return b, err
-					}
 					zm5[zk6] = zv7
 				}
 				v.Network = zm5
@@ -4888,9 +4813,6 @@ func quarkDecode_netip_Addr(b []byte, v *netip.Addr, depth int, budget *codec.Bu
 	if zd1, b, err = msgp.ReadBytesZC(b); err != nil {
 		return b, err
 	}
-	if err = budget.Alloc(len(zd1), 1); err != nil {
-		return b, err
-	}
 	var zc2 netip.Addr
 	if err = zc2.UnmarshalBinary(zd1); err != nil {
 		return b, err
@@ -4916,9 +4838,6 @@ func quarkDecode_netip_Prefix(b []byte, v *netip.Prefix, depth int, budget *code
 	if zd1, b, err = msgp.ReadBytesZC(b); err != nil {
 		return b, err
 	}
-	if err = budget.Alloc(len(zd1), 1); err != nil {
-		return b, err
-	}
 	var zc2 netip.Prefix
 	if err = zc2.UnmarshalBinary(zd1); err != nil {
 		return b, err
@@ -4942,9 +4861,6 @@ func quarkDecode_big_Int(b []byte, v *big.Int, depth int, budget *codec.Budget) 
 	var err error
 	var zd1 []byte
 	if zd1, b, err = msgp.ReadStringZC(b); err != nil {
-		return b, err
-	}
-	if err = budget.Alloc(len(zd1), 1); err != nil {
 		return b, err
 	}
 	var zc2 big.Int
@@ -4983,9 +4899,6 @@ func quarkDecode_url_URL(b []byte, v *url.URL, depth int, budget *codec.Budget) 
 	var err error
 	var zd1 []byte
 	if zd1, b, err = msgp.ReadBytesZC(b); err != nil {
-		return b, err
-	}
-	if err = budget.Alloc(len(zd1), 1); err != nil {
 		return b, err
 	}
 	var zc2 url.URL
@@ -5042,9 +4955,6 @@ func quarkDecodeStamped(b []byte, v *Stamped, depth int, budget *codec.Budget) (
 			}
 		case "Note":
 			if v.Note, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
-			}
-			if err = budget.Alloc(len(v.Note), 1); err != nil {
 				return b, err
 			}
 		default:
@@ -5108,9 +5018,6 @@ func quarkDecodeSnapshot(b []byte, v *Snapshot, depth int, budget *codec.Budget)
 				zs4 := make([]string, zn3)
 				for zi5 := range zn3 {
 					if zs4[zi5], b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
-					}
-					if err = budget.Alloc(len(zs4[zi5]), 1); err != nil {
 						return b, err
 					}
 				}
@@ -5177,9 +5084,6 @@ func quarkDecodeState(b []byte, v *State, depth int, budget *codec.Budget) ([]by
 			if v.Owner, b, err = msgp.ReadStringBytes(b); err != nil {
 				return b, err
 			}
-			if err = budget.Alloc(len(v.Owner), 1); err != nil {
-				return b, err
-			}
 		case "Balance":
 			if v.Balance, b, err = msgp.ReadInt64Bytes(b); err != nil {
 				return b, err
@@ -5234,9 +5138,6 @@ func quarkDecodeState(b []byte, v *State, depth int, budget *codec.Budget) ([]by
 				for range zn6 {
 					var zk8 string
 					if zk8, b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
-					}
-					if err = budget.Alloc(len(zk8), 1); err != nil {
 						return b, err
 					}
 					var zv9 Celsius
@@ -5316,9 +5217,6 @@ func quarkDecodeCounts(b []byte, v *Counts, depth int, budget *codec.Budget) ([]
 		for range zn1 {
 			var zk3 string
 			if zk3, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
-			}
-			if err = budget.Alloc(len(zk3), 1); err != nil {
 				return b, err
 			}
 			var zv4 int

@@ -142,9 +142,6 @@ func quarkDecodeEntry(b []byte, v *Entry, depth int, budget *codec.Budget) ([]by
 			if v.Memo, b, err = msgp.ReadStringBytes(b); err != nil {
 				return b, err
 			}
-			if err = budget.Alloc(len(v.Memo), 1); err != nil {
-				return b, err
-			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
 				return b, err

@@ -213,9 +213,6 @@ func (v *personGreetArgs) decode(b []byte, depth int, budget *codec.Budget) ([]b
 			if v.Greeting, b, err = msgp.ReadStringBytes(b); err != nil {
 				return b, err
 			}
-			if err = budget.Alloc(len(v.Greeting), 1); err != nil {
-				return b, err
-			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
 				return b, err
@@ -249,9 +246,6 @@ func (v *personGreetResults) decode(b []byte, depth int, budget *codec.Budget) (
 		switch string(zk2) {
 		case "R0":
 			if v.R0, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
-			}
-			if err = budget.Alloc(len(v.R0), 1); err != nil {
 				return b, err
 			}
 		default:
@@ -339,9 +333,6 @@ func (v *personRenameArgs) decode(b []byte, depth int, budget *codec.Budget) ([]
 		switch string(zk2) {
 		case "Name":
 			if v.Name, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
-			}
-			if err = budget.Alloc(len(v.Name), 1); err != nil {
 				return b, err
 			}
 		default:
@@ -479,9 +470,6 @@ func (v *personNameResults) decode(b []byte, depth int, budget *codec.Budget) ([
 		switch string(zk2) {
 		case "R0":
 			if v.R0, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
-			}
-			if err = budget.Alloc(len(v.R0), 1); err != nil {
 				return b, err
 			}
 		default:

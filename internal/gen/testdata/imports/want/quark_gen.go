@@ -748,9 +748,6 @@ func (v *rendererLocalsResults) decode(b []byte, depth int, budget *codec2.Budge
 					if zk5, b, err = msgp.ReadStringBytes(b); err != nil {
 						return b, err
 					}
-					if err = budget.Alloc(len(zk5), 1); err != nil {
-						return b, err
-					}
 					var zv6 Local
 					if b, err = quarkDecodeLocal(b, &zv6, depth+2, budget); err != nil {
 						return b, err
@@ -906,9 +903,6 @@ func quarkDecode_netip_Addr(b []byte, v *netip.Addr, depth int, budget *codec2.B
 	if zd1, b, err = msgp.ReadBytesZC(b); err != nil {
 		return b, err
 	}
-	if err = budget.Alloc(len(zd1), 1); err != nil {
-		return b, err
-	}
 	var zc2 netip.Addr
 	if err = zc2.UnmarshalBinary(zd1); err != nil {
 		return b, err
@@ -932,9 +926,6 @@ func quarkDecode_rand_PCG(b []byte, v *rand.PCG, depth int, budget *codec2.Budge
 	var err error
 	var zd1 []byte
 	if zd1, b, err = msgp.ReadBytesZC(b); err != nil {
-		return b, err
-	}
-	if err = budget.Alloc(len(zd1), 1); err != nil {
 		return b, err
 	}
 	var zc2 rand.PCG

@@ -174,9 +174,6 @@ func (v *cacheLookupArgs) decode(b []byte, depth int, budget *codec.Budget) ([]b
 			if v.Key, b, err = msgp.ReadStringBytes(b); err != nil {
 				return b, err
 			}
-			if err = budget.Alloc(len(v.Key), 1); err != nil {
-				return b, err
-			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
 				return b, err
@@ -223,9 +220,6 @@ func (v *cacheLookupResults) decode(b []byte, depth int, budget *codec.Budget) (
 			} else {
 				var zd3 []byte
 				if zd3, b, err = msgp.ReadBytesZC(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(len(zd3), 1); err != nil {
 					return b, err
 				}
 				v.Value = make([]byte, len(zd3))
@@ -331,9 +325,6 @@ func (v *cacheStoreArgs) decode(b []byte, depth int, budget *codec.Budget) ([]by
 			if v.Key, b, err = msgp.ReadStringBytes(b); err != nil {
 				return b, err
 			}
-			if err = budget.Alloc(len(v.Key), 1); err != nil {
-				return b, err
-			}
 		case "Value":
 			if msgp.IsNil(b) {
 				if b, err = msgp.ReadNilBytes(b); err != nil {
@@ -343,9 +334,6 @@ func (v *cacheStoreArgs) decode(b []byte, depth int, budget *codec.Budget) ([]by
 			} else {
 				var zd3 []byte
 				if zd3, b, err = msgp.ReadBytesZC(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(len(zd3), 1); err != nil {
 					return b, err
 				}
 				v.Value = make([]byte, len(zd3))
@@ -461,9 +449,6 @@ func (v *cacheTouchArgs) decode(b []byte, depth int, budget *codec.Budget) ([]by
 		switch string(zk2) {
 		case "Key":
 			if v.Key, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
-			}
-			if err = budget.Alloc(len(v.Key), 1); err != nil {
 				return b, err
 			}
 		default:

@@ -256,9 +256,6 @@ func (v_ *clashLocalsArgs) decode(b_ []byte, depth int, budget_ *codec.Budget) (
 			if v_.M, b_, err = msgp.ReadStringBytes(b_); err != nil {
 				return b_, err
 			}
-			if err = budget_.Alloc(len(v_.M), 1); err != nil {
-				return b_, err
-			}
 		case "Err":
 			if v_.Err, b_, err = msgp.ReadBoolBytes(b_); err != nil {
 				return b_, err
@@ -395,9 +392,6 @@ func (v_ *clashUnnamedArgs) decode(b_ []byte, depth int, budget_ *codec.Budget) 
 			if v_.A1, b_, err = msgp.ReadStringBytes(b_); err != nil {
 				return b_, err
 			}
-			if err = budget_.Alloc(len(v_.A1), 1); err != nil {
-				return b_, err
-			}
 		default:
 			if b_, err = codec.Skip(b_); err != nil {
 				return b_, err
@@ -437,9 +431,6 @@ func (v_ *clashUnnamedResults) decode(b_ []byte, depth int, budget_ *codec.Budge
 			}
 		case "R1":
 			if v_.R1, b_, err = msgp.ReadStringBytes(b_); err != nil {
-				return b_, err
-			}
-			if err = budget_.Alloc(len(v_.R1), 1); err != nil {
 				return b_, err
 			}
 		default:
@@ -540,9 +531,6 @@ func (v_ *clashBlankArgs) decode(b_ []byte, depth int, budget_ *codec.Budget) ([
 			}
 		case "A1":
 			if v_.A1, b_, err = msgp.ReadStringBytes(b_); err != nil {
-				return b_, err
-			}
-			if err = budget_.Alloc(len(v_.A1), 1); err != nil {
 				return b_, err
 			}
 		case "C":
@@ -694,14 +682,8 @@ func (v_ *clashFieldsArgs) decode(b_ []byte, depth int, budget_ *codec.Budget) (
 			if v_.A1, b_, err = msgp.ReadStringBytes(b_); err != nil {
 				return b_, err
 			}
-			if err = budget_.Alloc(len(v_.A1), 1); err != nil {
-				return b_, err
-			}
 		case "A3":
 			if v_.A3, b_, err = msgp.ReadStringBytes(b_); err != nil {
-				return b_, err
-			}
-			if err = budget_.Alloc(len(v_.A3), 1); err != nil {
 				return b_, err
 			}
 		default:
@@ -1647,9 +1629,6 @@ func quarkDecodebudget(b_ []byte, v_ *budget, depth int, budget_ *codec.Budget) 
 	var err error
 	var zx1 string
 	if zx1, b_, err = msgp.ReadStringBytes(b_); err != nil {
-		return b_, err
-	}
-	if err = budget_.Alloc(len(zx1), 1); err != nil {
 		return b_, err
 	}
 	*v_ = budget(zx1)

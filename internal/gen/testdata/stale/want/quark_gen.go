@@ -279,9 +279,6 @@ func (v *counterNewArgs) decode(b []byte, depth int, budget *codec.Budget) ([]by
 			if v.N, b, err = msgp.ReadStringBytes(b); err != nil {
 				return b, err
 			}
-			if err = budget.Alloc(len(v.N), 1); err != nil {
-				return b, err
-			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
 				return b, err

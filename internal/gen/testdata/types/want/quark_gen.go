@@ -528,9 +528,6 @@ func (v *shapesContainersArgs) decode(b []byte, depth int, budget *codec.Budget)
 					if zs5[zi6], b, err = msgp.ReadStringBytes(b); err != nil {
 						return b, err
 					}
-					if err = budget.Alloc(len(zs5[zi6]), 1); err != nil {
-						return b, err
-					}
 				}
 				v.S = zs5
 			}
@@ -561,9 +558,6 @@ func (v *shapesContainersArgs) decode(b []byte, depth int, budget *codec.Budget)
 				for range zn8 {
 					var zk10 string
 					if zk10, b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
-					}
-					if err = budget.Alloc(len(zk10), 1); err != nil {
 						return b, err
 					}
 					var zv11 []int
@@ -1317,9 +1311,6 @@ func (v *shapesEmptyArgs) decode(b []byte, depth int, budget *codec.Budget) ([]b
 					if zk14, b, err = msgp.ReadStringBytes(b); err != nil {
 						return b, err
 					}
-					if err = budget.Alloc(len(zk14), 1); err != nil {
-						return b, err
-					}
 					var zv15 struct{}
 					if err = codec.CheckDepth(depth + 2); err != nil {
 						return b, err
@@ -1595,9 +1586,6 @@ func quarkDecodeIntPair(b []byte, v *IntPair, depth int, budget *codec.Budget) (
 			if v.Val, b, err = msgp.ReadStringBytes(b); err != nil {
 				return b, err
 			}
-			if err = budget.Alloc(len(v.Val), 1); err != nil {
-				return b, err
-			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
 				return b, err
@@ -1643,9 +1631,6 @@ func quarkDecodeNames(b []byte, v *Names, depth int, budget *codec.Budget) ([]by
 		zs2 := make(Names, zn1)
 		for zi3 := range zn1 {
 			if zs2[zi3], b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
-			}
-			if err = budget.Alloc(len(zs2[zi3]), 1); err != nil {
 				return b, err
 			}
 		}

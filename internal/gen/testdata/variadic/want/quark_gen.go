@@ -338,9 +338,6 @@ func (v *summerJoinArgs) decode(b []byte, depth int, budget *codec.Budget) ([]by
 			if v.Sep, b, err = msgp.ReadStringBytes(b); err != nil {
 				return b, err
 			}
-			if err = budget.Alloc(len(v.Sep), 1); err != nil {
-				return b, err
-			}
 		case "Parts":
 			if msgp.IsNil(b) {
 				if b, err = msgp.ReadNilBytes(b); err != nil {
@@ -361,9 +358,6 @@ func (v *summerJoinArgs) decode(b []byte, depth int, budget *codec.Budget) ([]by
 				zs4 := make([]string, zn3)
 				for zi5 := range zn3 {
 					if zs4[zi5], b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
-					}
-					if err = budget.Alloc(len(zs4[zi5]), 1); err != nil {
 						return b, err
 					}
 				}
@@ -402,9 +396,6 @@ func (v *summerJoinResults) decode(b []byte, depth int, budget *codec.Budget) ([
 		switch string(zk2) {
 		case "R0":
 			if v.R0, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
-			}
-			if err = budget.Alloc(len(v.R0), 1); err != nil {
 				return b, err
 			}
 		default:
@@ -517,9 +508,6 @@ func (v *summerLogArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byt
 			if v.A0, b, err = msgp.ReadStringBytes(b); err != nil {
 				return b, err
 			}
-			if err = budget.Alloc(len(v.A0), 1); err != nil {
-				return b, err
-			}
 		case "A1":
 			if msgp.IsNil(b) {
 				if b, err = msgp.ReadNilBytes(b); err != nil {
@@ -547,9 +535,6 @@ func (v *summerLogArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byt
 					} else {
 						var zd6 []byte
 						if zd6, b, err = msgp.ReadBytesZC(b); err != nil {
-							return b, err
-						}
-						if err = budget.Alloc(len(zd6), 1); err != nil {
 							return b, err
 						}
 						zs4[zi5] = make([]byte, len(zd6))
