@@ -11,6 +11,7 @@ import (
 	"github.com/quarkgo/quark/codec"
 	"github.com/quarkgo/quark/internal/codectest"
 	"github.com/tinylib/msgp/msgp"
+	"pgregory.net/rapid"
 )
 
 // allocBound is the most decoding n bytes of input may allocate.
@@ -217,4 +218,70 @@ func checkLarge[T any, P codecPtr[T]](t *testing.T, name string, v T) {
 	if d := diff(v, got); d != "" {
 		t.Fatalf("%s: %s", name, d)
 	}
+}
+
+// fieldNames are the keys of the codec types' fields that hold
+// containers or pointers, for shapes to put their containers under.
+var fieldNames = []string{
+	"Wides", "Ptrs", "Maps", "ByKey", "Grid", "Lists", "Labels", "Blobs", "Words",
+	"Children", "Sub", "Next", "Args", "Lit", "Points", "PointPtrs", "SliceOfMaps",
+	"MapOfMaps", "MapOfSlices", "PointMap", "Nested", "Ints", "Strings", "StrMap",
+	"ByteSlices", "Lines", "Attrs", "Index", "Names", "Optional", "Slice", "Map",
+	"Array", "Point", "Schedule", "Durations", "Levels", "ByLevel", "Colors",
+	"ColorList", "Next", "ByCity", "Customer",
+}
+
+// shapeGen draws MessagePack values built to be cheap on the wire and
+// costly in memory: empty containers and nils, fields named like the codec
+// types' container fields, and one element repeated many times in an
+// array or map.
+func shapeGen(depth int) *rapid.Generator[[]byte] {
+	return rapid.Custom(func(t *rapid.T) []byte {
+		kind := 0
+		if depth > 0 {
+			kind = rapid.IntRange(0, 3).Draw(t, "kind")
+		}
+		switch kind {
+		case 0: // a leaf
+			return rapid.SampledFrom([][]byte{{0xc0}, {0x80}, {0x90}, {0x00}, {0xa0}, {0xa1, 'x'}, {0xc4, 0x00}}).Draw(t, "leaf")
+		case 1: // an element repeated in an array
+			elem := shapeGen(depth-1).Draw(t, "elem")
+			n := rapid.IntRange(0, 20_000/len(elem)).Draw(t, "n")
+			return repeated(n, elem, false)
+		case 2: // a map of distinct small keys to one value
+			val := shapeGen(depth-1).Draw(t, "val")
+			n := rapid.IntRange(0, 20_000/(len(val)+3)).Draw(t, "n")
+			b := msgp.AppendMapHeader(nil, uint32(n))
+			for i := range n {
+				if rapid.Bool().Draw(t, "int keys") {
+					b = msgp.AppendInt64(b, int64(i))
+				} else {
+					b = msgp.AppendString(b, strconv.Itoa(i))
+				}
+				b = append(b, val...)
+			}
+			return b
+		default: // a struct's fields
+			n := rapid.IntRange(1, 3).Draw(t, "fields")
+			b := msgp.AppendMapHeader(nil, uint32(n))
+			for range n {
+				b = msgp.AppendString(b, rapid.SampledFrom(fieldNames).Draw(t, "field"))
+				b = append(b, shapeGen(depth-1).Draw(t, "value")...)
+			}
+			return b
+		}
+	})
+}
+
+// TestDecodeAllocationBoundProperty: over random shapes of up to a few
+// hundred kilobytes, decoded as every codec type (recursive ones among
+// them), what a decode allocates stays within the bound.
+func TestDecodeAllocationBoundProperty(t *testing.T) {
+	cases := goldenCases()
+	rapid.Check(t, func(rt *rapid.T) {
+		b := shapeGen(4).Draw(rt, "input")
+		for _, c := range cases {
+			checkAllocBound(rt, c.name, c.decode, b)
+		}
+	})
 }
