@@ -70,7 +70,9 @@ type Message interface {
 	// AppendArgs appends the encoded arguments to b.
 	AppendArgs(b []byte) []byte
 	// ReadArgs decodes the arguments from b, which holds exactly one
-	// encoded value; it fails with CodeCorrupt and never panics.
+	// encoded value; it fails with CodeCorrupt and never panics, and
+	// allocates at most codec.AllocFactor bytes per byte of b plus
+	// codec.AllocBase.
 	ReadArgs(b []byte) error
 	// AppendResults appends the encoded results (not the error) to b.
 	AppendResults(b []byte) []byte
