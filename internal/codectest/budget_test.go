@@ -104,8 +104,10 @@ func amplifiers() []amplifier {
 }
 
 // TestDecodeAllocationIsBounded: whatever the input, decoding allocates at
-// most allocFactor bytes per byte of input plus allocBase, however much
-// larger in memory than on the wire its elements are.
+// most codec.AllocFactor bytes per byte of input plus codec.AllocBase,
+// however much larger in memory than on the wire its elements are; what
+// the budget cannot pay for is refused before it is allocated, and what
+// it can decodes.
 func TestDecodeAllocationIsBounded(t *testing.T) {
 	for _, c := range amplifiers() {
 		t.Run(c.name, func(t *testing.T) {
