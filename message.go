@@ -5,11 +5,12 @@ import (
 	"sync/atomic"
 )
 
-// SupportPackageIsVersion2 is referenced by generated code. A build that pairs
+// SupportPackageIsVersion3 is referenced by generated code. A build that pairs
 // generated code with a runtime that lacks the constant its generator named
 // fails to compile, instead of misbehaving at run time. Version 2 added the
-// serializers and copies of the Message interface.
-const SupportPackageIsVersion2 = true
+// serializers and copies of the Message interface; version 3, the decoders'
+// allocation budget (codec.Budget).
+const SupportPackageIsVersion3 = true
 
 // MethodDesc describes one actor method. Generated code declares one per
 // method; the runtime and interceptors read it and never change it.
@@ -69,7 +70,9 @@ type Message interface {
 	// AppendArgs appends the encoded arguments to b.
 	AppendArgs(b []byte) []byte
 	// ReadArgs decodes the arguments from b, which holds exactly one
-	// encoded value; it fails with CodeCorrupt and never panics.
+	// encoded value; it fails with CodeCorrupt and never panics, and
+	// allocates at most codec.AllocFactor bytes per byte of b plus
+	// codec.AllocBase.
 	ReadArgs(b []byte) error
 	// AppendResults appends the encoded results (not the error) to b.
 	AppendResults(b []byte) []byte

@@ -171,8 +171,9 @@ func WithCodecRouting(on bool) Option {
 }
 
 // WithMaxMessageSize bounds the encoded size of one message's arguments or
-// results; decoding larger input fails with CodeCorrupt before anything is
-// allocated. Default 16 MiB (codec.DefaultMaxMessageSize).
+// results; larger input fails with CodeInvalidArgument (wrapping
+// codec.ErrTooLarge) before it is decoded. Default 16 MiB
+// (codec.DefaultMaxMessageSize).
 func WithMaxMessageSize(n int) Option { return siloOption(func(c *siloConfig) { c.maxMessage = n }) }
 
 // WithStore sets the store where actors' State values live, unless a type

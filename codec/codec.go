@@ -10,13 +10,15 @@
 // The rules of the format (structs keyed by field name, unknown fields
 // skipped, what survives a schema change) are in docs/codec.md.
 //
-// Decoders never panic on hostile input. A container's declared length is
-// checked against the bytes that remain before anything is allocated (every
-// element takes at least one byte), and the input as a whole is checked
-// against a maximum message size (DefaultMaxMessageSize unless configured),
-// so no length read from the input can make a decoder allocate more than the
-// input's size times a small factor. Nesting deeper than MaxDepth is
-// rejected. Every failure is an *quarkerr.Error with code Corrupt.
+// Decoders never panic on hostile input. The input as a whole is checked
+// against a maximum message size (DefaultMaxMessageSize unless configured;
+// larger is an *quarkerr.Error with code InvalidArgument). A container's
+// declared length is checked against the bytes that remain (every element
+// takes at least one byte), and every allocation is charged, before it is
+// made, to a Budget of AllocFactor times the input's size plus AllocBase,
+// so no input can make a decode allocate more than that. Nesting deeper
+// than MaxDepth is rejected. Every failure to decode is an *quarkerr.Error
+// with code Corrupt.
 package codec
 
 import (
@@ -85,13 +87,16 @@ func CheckDepth(depth int) error {
 }
 
 // CheckSize returns an error if b is larger than max (or than
-// DefaultMaxMessageSize when max is 0 or less).
+// DefaultMaxMessageSize when max is 0 or less): an *quarkerr.Error with
+// code InvalidArgument wrapping ErrTooLarge. Size alone does not make bytes
+// corrupt, so the code is not Corrupt; it is the argument (or result, or
+// state) that is too large to take.
 func CheckSize(b []byte, max int) error {
 	if max <= 0 {
 		max = DefaultMaxMessageSize
 	}
 	if len(b) > max {
-		return Corrupt("message", fmt.Errorf("%d bytes: %w (%d)", len(b), ErrTooLarge, max))
+		return quarkerr.Errorf(quarkerr.InvalidArgument, "message of %d bytes: %w (%d)", len(b), ErrTooLarge, max)
 	}
 	return nil
 }

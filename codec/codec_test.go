@@ -191,10 +191,11 @@ func TestCheckSize(t *testing.T) {
 	if err := codec.CheckSize(b, 10); err != nil {
 		t.Fatalf("CheckSize(10 bytes, 10) = %v", err)
 	}
+	// A message too large is well-formed as far as anyone knows: the
+	// caller's argument, not corrupt bytes.
 	err := codec.CheckSize(b, 9)
-	wantCorrupt(t, "CheckSize(10 bytes, 9)", err)
-	if !errors.Is(err, codec.ErrTooLarge) {
-		t.Fatalf("CheckSize: %v, want ErrTooLarge", err)
+	if quarkerr.CodeOf(err) != quarkerr.InvalidArgument || !errors.Is(err, codec.ErrTooLarge) {
+		t.Fatalf("CheckSize(10 bytes, 9) = %v (code %v), want InvalidArgument wrapping ErrTooLarge", err, quarkerr.CodeOf(err))
 	}
 	// A maximum of 0 or less means DefaultMaxMessageSize.
 	for _, max := range []int{0, -1} {
@@ -202,7 +203,7 @@ func TestCheckSize(t *testing.T) {
 			t.Fatalf("CheckSize(default size, %d) = %v", max, err)
 		}
 		err := codec.CheckSize(make([]byte, codec.DefaultMaxMessageSize+1), max)
-		if !errors.Is(err, codec.ErrTooLarge) || quarkerr.CodeOf(err) != quarkerr.Corrupt {
+		if !errors.Is(err, codec.ErrTooLarge) || quarkerr.CodeOf(err) != quarkerr.InvalidArgument {
 			t.Fatalf("CheckSize(default size + 1, %d) = %v", max, err)
 		}
 	}
@@ -479,6 +480,29 @@ func TestReadErrorMalformed(t *testing.T) {
 				t.Fatalf("malformed input: rest is %x, want the whole input", rest)
 			}
 		})
+	}
+}
+
+// TestReadErrorDepthLimit: an unknown field of an error is skipped within
+// MaxDepth, as every decoder skips one, not within msgp's own bound.
+func TestReadErrorDepthLimit(t *testing.T) {
+	nested := func(depth int) []byte {
+		b := msgp.AppendString(msgp.AppendMapHeader(nil, 1), "x")
+		return append(append(b, bytes.Repeat([]byte{0x91}, depth)...), 0x01)
+	}
+	if _, _, derr := codec.ReadError(nested(codec.MaxDepth)); derr != nil {
+		t.Fatalf("an unknown field %d deep: %v, want it skipped", codec.MaxDepth, derr)
+	}
+	for _, depth := range []int{codec.MaxDepth + 2, 10_000} {
+		b := nested(depth)
+		err, rest, derr := codec.ReadError(b)
+		wantCorrupt(t, "ReadError", derr)
+		if !errors.Is(derr, codec.ErrTooDeep) {
+			t.Fatalf("an unknown field %d deep: %v, want ErrTooDeep", depth, derr)
+		}
+		if err != nil || !bytes.Equal(rest, b) {
+			t.Fatalf("an unknown field %d deep: error value %v, %d bytes left; want none and the whole input", depth, err, len(rest))
+		}
 	}
 }
 

@@ -99,7 +99,8 @@ func errorMessage(err error) string {
 // ReadError reads an error written by AppendError. The error it returns is
 // an *quarkerr.Error with the original code and message, unwrapping to the
 // registered sentinel when one was named and is known here; decodeErr
-// reports malformed input.
+// reports malformed input, unknown fields nested deeper than MaxDepth
+// included.
 func ReadError(b []byte) (err error, rest []byte, decodeErr error) {
 	if msgp.IsNil(b) {
 		rest, decodeErr = msgp.ReadNilBytes(b)
@@ -125,7 +126,7 @@ func ReadError(b []byte) (err error, rest []byte, decodeErr error) {
 		case "s":
 			name, rest, derr = msgp.ReadStringBytes(rest)
 		default:
-			rest, derr = msgp.Skip(rest)
+			rest, derr = Skip(rest)
 		}
 		if derr != nil {
 			return nil, b, Corrupt("error", derr)

@@ -12,7 +12,7 @@ import (
 )
 
 // This file needs a quark runtime that supports this generator's output.
-const _ = quark.SupportPackageIsVersion2
+const _ = quark.SupportPackageIsVersion3
 
 // AccountType describes the Account actor type.
 var AccountType = &quark.TypeDesc{
@@ -124,7 +124,8 @@ func (m *accountDepositMessage) Release() {
 func (m *accountDepositMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *accountDepositMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("main.Account.Deposit arguments", err)
 	}
@@ -136,7 +137,8 @@ func (m *accountDepositMessage) CopyArgs() {}
 func (m *accountDepositMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *accountDepositMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("main.Account.Deposit results", err)
 	}
@@ -152,7 +154,7 @@ func (v *accountDepositArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *accountDepositArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *accountDepositArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -187,7 +189,7 @@ func (v *accountDepositResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *accountDepositResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *accountDepositResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -246,7 +248,8 @@ func (m *accountWithdrawMessage) Release() {
 func (m *accountWithdrawMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *accountWithdrawMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("main.Account.Withdraw arguments", err)
 	}
@@ -258,7 +261,8 @@ func (m *accountWithdrawMessage) CopyArgs() {}
 func (m *accountWithdrawMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *accountWithdrawMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("main.Account.Withdraw results", err)
 	}
@@ -274,7 +278,7 @@ func (v *accountWithdrawArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *accountWithdrawArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *accountWithdrawArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -309,7 +313,7 @@ func (v *accountWithdrawResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *accountWithdrawResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *accountWithdrawResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -366,7 +370,8 @@ func (m *accountBalanceMessage) Release() {
 func (m *accountBalanceMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *accountBalanceMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("main.Account.Balance arguments", err)
 	}
@@ -378,7 +383,8 @@ func (m *accountBalanceMessage) CopyArgs() {}
 func (m *accountBalanceMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *accountBalanceMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("main.Account.Balance results", err)
 	}
@@ -392,7 +398,7 @@ func (v *accountBalanceArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *accountBalanceArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *accountBalanceArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -419,7 +425,7 @@ func (v *accountBalanceResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *accountBalanceResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *accountBalanceResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -528,7 +534,8 @@ func (m *tellerTransferMessage) Release() {
 func (m *tellerTransferMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *tellerTransferMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("main.Teller.Transfer arguments", err)
 	}
@@ -540,7 +547,8 @@ func (m *tellerTransferMessage) CopyArgs() {}
 func (m *tellerTransferMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *tellerTransferMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("main.Teller.Transfer results", err)
 	}
@@ -560,7 +568,7 @@ func (v *tellerTransferArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *tellerTransferArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *tellerTransferArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -601,7 +609,7 @@ func (v *tellerTransferResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *tellerTransferResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *tellerTransferResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -711,7 +719,8 @@ func (m *ledgerRecordMessage) Release() {
 func (m *ledgerRecordMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *ledgerRecordMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("main.Ledger.Record arguments", err)
 	}
@@ -723,7 +732,8 @@ func (m *ledgerRecordMessage) CopyArgs() {}
 func (m *ledgerRecordMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *ledgerRecordMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("main.Ledger.Record results", err)
 	}
@@ -741,7 +751,7 @@ func (v *ledgerRecordArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *ledgerRecordArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *ledgerRecordArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -778,7 +788,7 @@ func (v *ledgerRecordResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *ledgerRecordResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *ledgerRecordResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -827,7 +837,8 @@ func (m *ledgerSummaryMessage) Release() {
 func (m *ledgerSummaryMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *ledgerSummaryMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("main.Ledger.Summary arguments", err)
 	}
@@ -839,7 +850,8 @@ func (m *ledgerSummaryMessage) CopyArgs() {}
 func (m *ledgerSummaryMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *ledgerSummaryMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("main.Ledger.Summary results", err)
 	}
@@ -853,7 +865,7 @@ func (v *ledgerSummaryArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *ledgerSummaryArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *ledgerSummaryArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -880,7 +892,7 @@ func (v *ledgerSummaryResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *ledgerSummaryResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *ledgerSummaryResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -896,7 +908,7 @@ func (v *ledgerSummaryResults) decode(b []byte, depth int) ([]byte, error) {
 		}
 		switch string(zk2) {
 		case "R0":
-			if b, err = quarkDecodeSummary(b, &v.R0, depth+1); err != nil {
+			if b, err = quarkDecodeSummary(b, &v.R0, depth+1, budget); err != nil {
 				return b, err
 			}
 		default:
@@ -925,8 +937,8 @@ func quarkEncodeSummary(b []byte, v *Summary) []byte {
 }
 
 // quarkDecodeSummary decodes one main.Summary from b into *v; depth counts the
-// containers around it.
-func quarkDecodeSummary(b []byte, v *Summary, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeSummary(b []byte, v *Summary, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -971,8 +983,8 @@ func quarkEncodeAccountState(b []byte, v *AccountState) []byte {
 }
 
 // quarkDecodeAccountState decodes one main.AccountState from b into *v; depth
-// counts the containers around it.
-func quarkDecodeAccountState(b []byte, v *AccountState, depth int) ([]byte, error) {
+// counts the containers around it, and budget is what it may still allocate.
+func quarkDecodeAccountState(b []byte, v *AccountState, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -1009,7 +1021,8 @@ func (v *AccountState) UnmarshalQuark(b []byte) error {
 	if err := codec.CheckSize(b, 0); err != nil {
 		return err
 	}
-	rest, err := quarkDecodeAccountState(b, v, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := quarkDecodeAccountState(b, v, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("main.AccountState", err)
 	}
@@ -1025,8 +1038,8 @@ func quarkEncodeBooks(b []byte, v *Books) []byte {
 }
 
 // quarkDecodeBooks decodes one main.Books from b into *v; depth counts the
-// containers around it.
-func quarkDecodeBooks(b []byte, v *Books, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeBooks(b []byte, v *Books, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -1042,7 +1055,7 @@ func quarkDecodeBooks(b []byte, v *Books, depth int) ([]byte, error) {
 		}
 		switch string(zk2) {
 		case "Totals":
-			if b, err = quarkDecodeSummary(b, &v.Totals, depth+1); err != nil {
+			if b, err = quarkDecodeSummary(b, &v.Totals, depth+1, budget); err != nil {
 				return b, err
 			}
 		default:
@@ -1062,7 +1075,8 @@ func (v *Books) UnmarshalQuark(b []byte) error {
 	if err := codec.CheckSize(b, 0); err != nil {
 		return err
 	}
-	rest, err := quarkDecodeBooks(b, v, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := quarkDecodeBooks(b, v, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("main.Books", err)
 	}

@@ -254,3 +254,16 @@ func fixtureForeign() codectest.Foreign {
 		Prefix:   netip.MustParsePrefix("10.0.0.0/8"),
 	}
 }
+
+func fixtureSparse() codectest.Sparse {
+	return codectest.Sparse{
+		Wides:  []codectest.Wide{{}, {Words: [64]uint64{7: 7}}},
+		Ptrs:   []*codectest.Wide{nil, {Words: [64]uint64{1: 1}}},
+		Maps:   []map[string]int64{nil, {}, {"a": 1, "b": -2}},
+		ByKey:  map[int32]codectest.Wide{-1: {}, 5: {Words: [64]uint64{5: 5}}},
+		Grid:   [][]codectest.Wide{nil, {}, {{}}},
+		Lists:  [][]string{nil, {}, {"x", ""}},
+		Labels: []string{"", "label"},
+		Blobs:  [][]byte{nil, {}, {0, 1, 2}},
+	}
+}

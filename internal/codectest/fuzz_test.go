@@ -11,8 +11,10 @@ import (
 )
 
 // fuzzDecoder fuzzes T's decoder, seeded with every golden encoding (T's
-// first) and a few hostile inputs. Decoding arbitrary bytes never panics and
-// fails only with a Corrupt error; what decodes re-encodes to bytes that
+// first) and a few hostile inputs. Decoding arbitrary bytes never panics,
+// allocates no more than codec.AllocFactor times the input's size plus
+// codec.AllocBase, and fails only with a Corrupt error; what decodes
+// re-encodes to bytes that
 // decode to an equal value, and encoding that value again gives the same
 // bytes up to map order.
 func fuzzDecoder[T any, P codecPtr[T]](f *testing.F, typeName string) {
@@ -24,7 +26,11 @@ func fuzzDecoder[T any, P codecPtr[T]](f *testing.F, typeName string) {
 	f.Add(append(msgp.AppendArrayHeader(nil, 1<<31), 1, 2, 3, 4, 5))
 	f.Add(append(msgp.AppendMapHeader(nil, 1<<31), 1, 2, 3, 4, 5))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		v, err := decode[T, P](t, b)
+		var v T
+		var err error
+		if n := allocated(func() { v, err = decode[T, P](t, b) }); n > allocBound(len(b)) {
+			t.Fatalf("decoding %x allocated %d bytes, more than %d", b, n, allocBound(len(b)))
+		}
 		if err != nil {
 			if !isCorrupt(err) {
 				t.Fatalf("UnmarshalQuark(%x) = %v (%T), want a Corrupt *quarkerr.Error", b, err, err)
@@ -67,6 +73,8 @@ func FuzzKeys(f *testing.F)        { fuzzDecoder[codectest.Keys](f, "Keys") }
 func FuzzForeign(f *testing.F)     { fuzzDecoder[codectest.Foreign](f, "Foreign") }
 func FuzzOrderLine(f *testing.F)   { fuzzDecoder[codectest.OrderLine](f, "OrderLine") }
 func FuzzOrder(f *testing.F)       { fuzzDecoder[codectest.Order](f, "Order") }
+func FuzzWides(f *testing.F)       { fuzzDecoder[codectest.Wides](f, "Wides") }
+func FuzzSparse(f *testing.F)      { fuzzDecoder[codectest.Sparse](f, "Sparse") }
 func FuzzCustomerV1(f *testing.F)  { fuzzDecoder[v1.Customer](f, "CustomerV1") }
 func FuzzCustomerV2(f *testing.F)  { fuzzDecoder[v2.Customer](f, "CustomerV2") }
 

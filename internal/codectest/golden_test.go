@@ -99,6 +99,9 @@ func goldenCases() []goldenCase {
 		golden("OrderLine", fixtureOrder().Lines[0], nil),
 		golden("Order", fixtureOrder(), nil),
 		golden("Order-zero", codectest.Order{}, nil),
+		golden("Wides", codectest.Wides{{}, {Words: [64]uint64{0: 1, 63: 1 << 63}}}, nil),
+		golden("Sparse", fixtureSparse(), nil),
+		golden("Sparse-zero", codectest.Sparse{}, nil),
 		golden("CustomerV1", fixtureCustomerV1(), nil),
 		golden("CustomerV2", fixtureCustomerV2(), nil),
 	}

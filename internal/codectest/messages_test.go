@@ -114,6 +114,33 @@ func TestMessagesRefuseHostileInput(t *testing.T) {
 	}
 }
 
+// TestMessageAllocationIsBounded: ReadArgs and ReadResults keep the
+// decoders' allocation bound, each with a budget of its own input's size:
+// 64 KiB of short keys to empty slices, decoded as Mutator.Merge's
+// arguments and results.
+func TestMessageAllocationIsBounded(t *testing.T) {
+	for _, h := range halves() {
+		if h.method.Name != "Merge" {
+			continue
+		}
+		m := h.new(t)
+		field := "Index"
+		if h.results {
+			field = "R0"
+		}
+		in := obj(field, names(64<<10, []byte{0x90}, func(b []byte) []byte { return b }))
+		var err error
+		n := heapBytes(func() { err = h.read(t, m, in) })
+		if n > allocBound(len(in)) {
+			t.Errorf("%s: decoding %d bytes allocated %d, more than %d", h.name, len(in), n, allocBound(len(in)))
+		}
+		if err != nil {
+			t.Errorf("%s: %v", h.name, err)
+		}
+		m.Release()
+	}
+}
+
 // TestMessageFieldsAreSkippedAndDefaulted: an unknown key in the arguments
 // is skipped and a missing one leaves its field zero, as for any struct.
 func TestMessageFieldsAreSkippedAndDefaulted(t *testing.T) {
@@ -139,8 +166,9 @@ func TestMessageFieldsAreSkippedAndDefaulted(t *testing.T) {
 }
 
 // FuzzMessages decodes arbitrary bytes as the arguments or results of any
-// test actor method, picked by the first byte: never a panic, only Corrupt
-// errors, and what decodes re-encodes stably.
+// test actor method, picked by the first byte: never a panic, no more
+// allocated than the budget allows, only Corrupt errors, and what decodes
+// re-encodes stably.
 func FuzzMessages(f *testing.F) {
 	hs := halves()
 	for i, h := range hs {
@@ -156,7 +184,11 @@ func FuzzMessages(f *testing.F) {
 		h := hs[int(b[0])%len(hs)]
 		m := h.new(t)
 		defer m.Release()
-		if err := h.read(t, m, b[1:]); err != nil {
+		var err error
+		if n := allocated(func() { err = h.read(t, m, b[1:]) }); n > allocBound(len(b)-1) {
+			t.Fatalf("%s: decoding %x allocated %d bytes, more than %d", h.name, b[1:], n, allocBound(len(b)-1))
+		}
+		if err != nil {
 			if !isCorrupt(err) {
 				t.Fatalf("%s: %v (%T), want a Corrupt *quarkerr.Error", h.name, err, err)
 			}

@@ -16,7 +16,7 @@ import (
 )
 
 // This file needs a quark runtime that supports this generator's output.
-const _ = quark.SupportPackageIsVersion2
+const _ = quark.SupportPackageIsVersion3
 
 // quarkEncodeScalars appends the encoding of *v to b.
 func quarkEncodeScalars(b []byte, v *Scalars) []byte {
@@ -69,8 +69,8 @@ func quarkEncodeScalars(b []byte, v *Scalars) []byte {
 }
 
 // quarkDecodeScalars decodes one codectest.Scalars from b into *v; depth counts
-// the containers around it.
-func quarkDecodeScalars(b []byte, v *Scalars, depth int) ([]byte, error) {
+// the containers around it, and budget is what it may still allocate.
+func quarkDecodeScalars(b []byte, v *Scalars, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -200,7 +200,8 @@ func (v *Scalars) UnmarshalQuark(b []byte) error {
 	if err := codec.CheckSize(b, 0); err != nil {
 		return err
 	}
-	rest, err := quarkDecodeScalars(b, v, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := quarkDecodeScalars(b, v, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("codectest.Scalars", err)
 	}
@@ -240,8 +241,8 @@ func quarkEncodeNamed(b []byte, v *Named) []byte {
 }
 
 // quarkDecodeNamed decodes one codectest.Named from b into *v; depth counts the
-// containers around it.
-func quarkDecodeNamed(b []byte, v *Named, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeNamed(b []byte, v *Named, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -257,43 +258,43 @@ func quarkDecodeNamed(b []byte, v *Named, depth int) ([]byte, error) {
 		}
 		switch string(zk2) {
 		case "Temp":
-			if b, err = quarkDecodeCelsius(b, &v.Temp, depth+1); err != nil {
+			if b, err = quarkDecodeCelsius(b, &v.Temp, depth+1, budget); err != nil {
 				return b, err
 			}
 		case "Status":
-			if b, err = quarkDecodeStatus(b, &v.Status, depth+1); err != nil {
+			if b, err = quarkDecodeStatus(b, &v.Status, depth+1, budget); err != nil {
 				return b, err
 			}
 		case "Name":
-			if b, err = quarkDecodeName(b, &v.Name, depth+1); err != nil {
+			if b, err = quarkDecodeName(b, &v.Name, depth+1, budget); err != nil {
 				return b, err
 			}
 		case "Count":
-			if b, err = quarkDecodeCount(b, &v.Count, depth+1); err != nil {
+			if b, err = quarkDecodeCount(b, &v.Count, depth+1, budget); err != nil {
 				return b, err
 			}
 		case "Flag":
-			if b, err = quarkDecodeFlag(b, &v.Flag, depth+1); err != nil {
+			if b, err = quarkDecodeFlag(b, &v.Flag, depth+1, budget); err != nil {
 				return b, err
 			}
 		case "Blob":
-			if b, err = quarkDecodeBlob(b, &v.Blob, depth+1); err != nil {
+			if b, err = quarkDecodeBlob(b, &v.Blob, depth+1, budget); err != nil {
 				return b, err
 			}
 		case "Key":
-			if b, err = quarkDecodeKey(b, &v.Key, depth+1); err != nil {
+			if b, err = quarkDecodeKey(b, &v.Key, depth+1, budget); err != nil {
 				return b, err
 			}
 		case "Names":
-			if b, err = quarkDecodeNames(b, &v.Names, depth+1); err != nil {
+			if b, err = quarkDecodeNames(b, &v.Names, depth+1, budget); err != nil {
 				return b, err
 			}
 		case "Index":
-			if b, err = quarkDecodeIndex(b, &v.Index, depth+1); err != nil {
+			if b, err = quarkDecodeIndex(b, &v.Index, depth+1, budget); err != nil {
 				return b, err
 			}
 		case "Grid":
-			if b, err = quarkDecodeGrid(b, &v.Grid, depth+1); err != nil {
+			if b, err = quarkDecodeGrid(b, &v.Grid, depth+1, budget); err != nil {
 				return b, err
 			}
 		case "Optional":
@@ -306,8 +307,11 @@ func quarkDecodeNamed(b []byte, v *Named, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
+				if err = budget.Alloc(1, 8); err != nil {
+					return b, err
+				}
 				zp3 := new(Celsius)
-				if b, err = quarkDecodeCelsius(b, zp3, depth+2); err != nil {
+				if b, err = quarkDecodeCelsius(b, zp3, depth+2, budget); err != nil {
 					return b, err
 				}
 				v.Optional = zp3
@@ -341,7 +345,8 @@ func (v *Named) UnmarshalQuark(b []byte) error {
 	if err := codec.CheckSize(b, 0); err != nil {
 		return err
 	}
-	rest, err := quarkDecodeNamed(b, v, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := quarkDecodeNamed(b, v, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("codectest.Named", err)
 	}
@@ -355,8 +360,8 @@ func quarkEncodeCelsius(b []byte, v *Celsius) []byte {
 }
 
 // quarkDecodeCelsius decodes one codectest.Celsius from b into *v; depth counts
-// the containers around it.
-func quarkDecodeCelsius(b []byte, v *Celsius, depth int) ([]byte, error) {
+// the containers around it, and budget is what it may still allocate.
+func quarkDecodeCelsius(b []byte, v *Celsius, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	var zx1 float64
 	if zx1, b, err = msgp.ReadFloat64Bytes(b); err != nil {
@@ -373,8 +378,8 @@ func quarkEncodeStatus(b []byte, v *Status) []byte {
 }
 
 // quarkDecodeStatus decodes one codectest.Status from b into *v; depth counts
-// the containers around it.
-func quarkDecodeStatus(b []byte, v *Status, depth int) ([]byte, error) {
+// the containers around it, and budget is what it may still allocate.
+func quarkDecodeStatus(b []byte, v *Status, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	var zx1 uint8
 	if zx1, b, err = msgp.ReadUint8Bytes(b); err != nil {
@@ -391,8 +396,8 @@ func quarkEncodeName(b []byte, v *Name) []byte {
 }
 
 // quarkDecodeName decodes one codectest.Name from b into *v; depth counts the
-// containers around it.
-func quarkDecodeName(b []byte, v *Name, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeName(b []byte, v *Name, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	var zx1 string
 	if zx1, b, err = msgp.ReadStringBytes(b); err != nil {
@@ -409,8 +414,8 @@ func quarkEncodeCount(b []byte, v *Count) []byte {
 }
 
 // quarkDecodeCount decodes one codectest.Count from b into *v; depth counts the
-// containers around it.
-func quarkDecodeCount(b []byte, v *Count, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeCount(b []byte, v *Count, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	var zx1 int32
 	if zx1, b, err = msgp.ReadInt32Bytes(b); err != nil {
@@ -427,8 +432,8 @@ func quarkEncodeFlag(b []byte, v *Flag) []byte {
 }
 
 // quarkDecodeFlag decodes one codectest.Flag from b into *v; depth counts the
-// containers around it.
-func quarkDecodeFlag(b []byte, v *Flag, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeFlag(b []byte, v *Flag, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	var zx1 bool
 	if zx1, b, err = msgp.ReadBoolBytes(b); err != nil {
@@ -449,8 +454,8 @@ func quarkEncodeBlob(b []byte, v *Blob) []byte {
 }
 
 // quarkDecodeBlob decodes one codectest.Blob from b into *v; depth counts the
-// containers around it.
-func quarkDecodeBlob(b []byte, v *Blob, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeBlob(b []byte, v *Blob, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if msgp.IsNil(b) {
 		if b, err = msgp.ReadNilBytes(b); err != nil {
@@ -480,8 +485,8 @@ func quarkEncodeKey(b []byte, v *Key) []byte {
 }
 
 // quarkDecodeKey decodes one codectest.Key from b into *v; depth counts the
-// containers around it.
-func quarkDecodeKey(b []byte, v *Key, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeKey(b []byte, v *Key, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	var zd1 []byte
 	if zd1, b, err = msgp.ReadBytesZC(b); err != nil {
@@ -505,8 +510,8 @@ func quarkEncodeNames(b []byte, v *Names) []byte {
 }
 
 // quarkDecodeNames decodes one codectest.Names from b into *v; depth counts the
-// containers around it.
-func quarkDecodeNames(b []byte, v *Names, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeNames(b []byte, v *Names, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if msgp.IsNil(b) {
 		if b, err = msgp.ReadNilBytes(b); err != nil {
@@ -521,11 +526,12 @@ func quarkDecodeNames(b []byte, v *Names, depth int) ([]byte, error) {
 		if zn1, b, err = codec.ReadArrayLen(b); err != nil {
 			return b, err
 		}
-		zs2 := make(Names, 0, min(zn1, 65536))
-		var zz4 Name
+		if err = budget.Alloc(zn1, 16); err != nil {
+			return b, err
+		}
+		zs2 := make(Names, zn1)
 		for zi3 := range zn1 {
-			zs2 = append(zs2, zz4)
-			if b, err = quarkDecodeName(b, &zs2[zi3], depth+1); err != nil {
+			if b, err = quarkDecodeName(b, &zs2[zi3], depth+1, budget); err != nil {
 				return b, err
 			}
 		}
@@ -554,8 +560,8 @@ func quarkEncodeIndex(b []byte, v *Index) []byte {
 }
 
 // quarkDecodeIndex decodes one codectest.Index from b into *v; depth counts the
-// containers around it.
-func quarkDecodeIndex(b []byte, v *Index, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeIndex(b []byte, v *Index, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if msgp.IsNil(b) {
 		if b, err = msgp.ReadNilBytes(b); err != nil {
@@ -570,14 +576,17 @@ func quarkDecodeIndex(b []byte, v *Index, depth int) ([]byte, error) {
 		if zn1, b, err = codec.ReadMapLen(b); err != nil {
 			return b, err
 		}
-		zm2 := make(Index, min(zn1, 52428))
+		if err = budget.Map(zn1, 24, 0); err != nil {
+			return b, err
+		}
+		zm2 := make(Index, zn1)
 		for range zn1 {
 			var zk3 Name
-			if b, err = quarkDecodeName(b, &zk3, depth+1); err != nil {
+			if b, err = quarkDecodeName(b, &zk3, depth+1, budget); err != nil {
 				return b, err
 			}
 			var zv4 Count
-			if b, err = quarkDecodeCount(b, &zv4, depth+1); err != nil {
+			if b, err = quarkDecodeCount(b, &zv4, depth+1, budget); err != nil {
 				return b, err
 			}
 			zm2[zk3] = zv4
@@ -605,8 +614,8 @@ func quarkEncodeGrid(b []byte, v *Grid) []byte {
 }
 
 // quarkDecodeGrid decodes one codectest.Grid from b into *v; depth counts the
-// containers around it.
-func quarkDecodeGrid(b []byte, v *Grid, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeGrid(b []byte, v *Grid, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -659,8 +668,8 @@ func quarkEncodePoint(b []byte, v *Point) []byte {
 }
 
 // quarkDecodePoint decodes one codectest.Point from b into *v; depth counts the
-// containers around it.
-func quarkDecodePoint(b []byte, v *Point, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodePoint(b []byte, v *Point, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -704,7 +713,8 @@ func (v *Point) UnmarshalQuark(b []byte) error {
 	if err := codec.CheckSize(b, 0); err != nil {
 		return err
 	}
-	rest, err := quarkDecodePoint(b, v, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := quarkDecodePoint(b, v, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("codectest.Point", err)
 	}
@@ -886,8 +896,8 @@ func quarkEncodeContainers(b []byte, v *Containers) []byte {
 }
 
 // quarkDecodeContainers decodes one codectest.Containers from b into *v; depth
-// counts the containers around it.
-func quarkDecodeContainers(b []byte, v *Containers, depth int) ([]byte, error) {
+// counts the containers around it, and budget is what it may still allocate.
+func quarkDecodeContainers(b []byte, v *Containers, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -916,10 +926,11 @@ func quarkDecodeContainers(b []byte, v *Containers, depth int) ([]byte, error) {
 				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
 					return b, err
 				}
-				zs4 := make([]int64, 0, min(zn3, 131072))
-				var zz6 int64
+				if err = budget.Alloc(zn3, 8); err != nil {
+					return b, err
+				}
+				zs4 := make([]int64, zn3)
 				for zi5 := range zn3 {
-					zs4 = append(zs4, zz6)
 					if zs4[zi5], b, err = msgp.ReadInt64Bytes(b); err != nil {
 						return b, err
 					}
@@ -936,19 +947,20 @@ func quarkDecodeContainers(b []byte, v *Containers, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
-				var zn7 int
-				if zn7, b, err = codec.ReadArrayLen(b); err != nil {
+				var zn6 int
+				if zn6, b, err = codec.ReadArrayLen(b); err != nil {
 					return b, err
 				}
-				zs8 := make([]string, 0, min(zn7, 65536))
-				var zz10 string
-				for zi9 := range zn7 {
-					zs8 = append(zs8, zz10)
-					if zs8[zi9], b, err = msgp.ReadStringBytes(b); err != nil {
+				if err = budget.Alloc(zn6, 16); err != nil {
+					return b, err
+				}
+				zs7 := make([]string, zn6)
+				for zi8 := range zn6 {
+					if zs7[zi8], b, err = msgp.ReadStringBytes(b); err != nil {
 						return b, err
 					}
 				}
-				v.Strings = zs8
+				v.Strings = zs7
 			}
 		case "Nested":
 			if msgp.IsNil(b) {
@@ -960,66 +972,68 @@ func quarkDecodeContainers(b []byte, v *Containers, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
-				var zn11 int
-				if zn11, b, err = codec.ReadArrayLen(b); err != nil {
+				var zn9 int
+				if zn9, b, err = codec.ReadArrayLen(b); err != nil {
 					return b, err
 				}
-				zs12 := make([][]int32, 0, min(zn11, 43690))
-				var zz14 []int32
-				for zi13 := range zn11 {
-					zs12 = append(zs12, zz14)
+				if err = budget.Alloc(zn9, 24); err != nil {
+					return b, err
+				}
+				zs10 := make([][]int32, zn9)
+				for zi11 := range zn9 {
 					if msgp.IsNil(b) {
 						if b, err = msgp.ReadNilBytes(b); err != nil {
 							return b, err
 						}
-						zs12[zi13] = nil
+						zs10[zi11] = nil
 					} else {
 						if err = codec.CheckDepth(depth + 2); err != nil {
 							return b, err
 						}
-						var zn15 int
-						if zn15, b, err = codec.ReadArrayLen(b); err != nil {
+						var zn12 int
+						if zn12, b, err = codec.ReadArrayLen(b); err != nil {
 							return b, err
 						}
-						zs16 := make([]int32, 0, min(zn15, 262144))
-						var zz18 int32
-						for zi17 := range zn15 {
-							zs16 = append(zs16, zz18)
-							if zs16[zi17], b, err = msgp.ReadInt32Bytes(b); err != nil {
+						if err = budget.Alloc(zn12, 4); err != nil {
+							return b, err
+						}
+						zs13 := make([]int32, zn12)
+						for zi14 := range zn12 {
+							if zs13[zi14], b, err = msgp.ReadInt32Bytes(b); err != nil {
 								return b, err
 							}
 						}
-						zs12[zi13] = zs16
+						zs10[zi11] = zs13
 					}
 				}
-				v.Nested = zs12
+				v.Nested = zs10
 			}
 		case "Fixed":
 			if err = codec.CheckDepth(depth + 1); err != nil {
 				return b, err
 			}
-			var zn19 int
-			if zn19, b, err = codec.ReadArrayLen(b); err != nil {
+			var zn15 int
+			if zn15, b, err = codec.ReadArrayLen(b); err != nil {
 				return b, err
 			}
-			for zi20 := range zn19 {
-				if zi20 >= 4 {
+			for zi16 := range zn15 {
+				if zi16 >= 4 {
 					if b, err = codec.Skip(b); err != nil {
 						return b, err
 					}
 					continue
 				}
-				if v.Fixed[zi20], b, err = msgp.ReadUint16Bytes(b); err != nil {
+				if v.Fixed[zi16], b, err = msgp.ReadUint16Bytes(b); err != nil {
 					return b, err
 				}
 			}
-			clear(v.Fixed[min(zn19, 4):])
+			clear(v.Fixed[min(zn15, 4):])
 		case "ByteArray":
-			var zd21 []byte
-			if zd21, b, err = msgp.ReadBytesZC(b); err != nil {
+			var zd17 []byte
+			if zd17, b, err = msgp.ReadBytesZC(b); err != nil {
 				return b, err
 			}
-			clear(v.ByteArray[copy(v.ByteArray[:], zd21):])
+			clear(v.ByteArray[copy(v.ByteArray[:], zd17):])
 		case "StrMap":
 			if msgp.IsNil(b) {
 				if b, err = msgp.ReadNilBytes(b); err != nil {
@@ -1030,23 +1044,26 @@ func quarkDecodeContainers(b []byte, v *Containers, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
-				var zn22 int
-				if zn22, b, err = codec.ReadMapLen(b); err != nil {
+				var zn18 int
+				if zn18, b, err = codec.ReadMapLen(b); err != nil {
 					return b, err
 				}
-				zm23 := make(map[string]int, min(zn22, 43690))
-				for range zn22 {
-					var zk24 string
-					if zk24, b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
-					}
-					var zv25 int
-					if zv25, b, err = msgp.ReadIntBytes(b); err != nil {
-						return b, err
-					}
-					zm23[zk24] = zv25
+				if err = budget.Map(zn18, 24, 0); err != nil {
+					return b, err
 				}
-				v.StrMap = zm23
+				zm19 := make(map[string]int, zn18)
+				for range zn18 {
+					var zk20 string
+					if zk20, b, err = msgp.ReadStringBytes(b); err != nil {
+						return b, err
+					}
+					var zv21 int
+					if zv21, b, err = msgp.ReadIntBytes(b); err != nil {
+						return b, err
+					}
+					zm19[zk20] = zv21
+				}
+				v.StrMap = zm19
 			}
 		case "IntKeys":
 			if msgp.IsNil(b) {
@@ -1058,23 +1075,26 @@ func quarkDecodeContainers(b []byte, v *Containers, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
-				var zn26 int
-				if zn26, b, err = codec.ReadMapLen(b); err != nil {
+				var zn22 int
+				if zn22, b, err = codec.ReadMapLen(b); err != nil {
 					return b, err
 				}
-				zm27 := make(map[int64]string, min(zn26, 43690))
-				for range zn26 {
-					var zk28 int64
-					if zk28, b, err = msgp.ReadInt64Bytes(b); err != nil {
-						return b, err
-					}
-					var zv29 string
-					if zv29, b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
-					}
-					zm27[zk28] = zv29
+				if err = budget.Map(zn22, 24, 0); err != nil {
+					return b, err
 				}
-				v.IntKeys = zm27
+				zm23 := make(map[int64]string, zn22)
+				for range zn22 {
+					var zk24 int64
+					if zk24, b, err = msgp.ReadInt64Bytes(b); err != nil {
+						return b, err
+					}
+					var zv25 string
+					if zv25, b, err = msgp.ReadStringBytes(b); err != nil {
+						return b, err
+					}
+					zm23[zk24] = zv25
+				}
+				v.IntKeys = zm23
 			}
 		case "UintKeys":
 			if msgp.IsNil(b) {
@@ -1086,23 +1106,26 @@ func quarkDecodeContainers(b []byte, v *Containers, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
-				var zn30 int
-				if zn30, b, err = codec.ReadMapLen(b); err != nil {
+				var zn26 int
+				if zn26, b, err = codec.ReadMapLen(b); err != nil {
 					return b, err
 				}
-				zm31 := make(map[uint16]bool, min(zn30, 349525))
-				for range zn30 {
-					var zk32 uint16
-					if zk32, b, err = msgp.ReadUint16Bytes(b); err != nil {
-						return b, err
-					}
-					var zv33 bool
-					if zv33, b, err = msgp.ReadBoolBytes(b); err != nil {
-						return b, err
-					}
-					zm31[zk32] = zv33
+				if err = budget.Map(zn26, 4, 0); err != nil {
+					return b, err
 				}
-				v.UintKeys = zm31
+				zm27 := make(map[uint16]bool, zn26)
+				for range zn26 {
+					var zk28 uint16
+					if zk28, b, err = msgp.ReadUint16Bytes(b); err != nil {
+						return b, err
+					}
+					var zv29 bool
+					if zv29, b, err = msgp.ReadBoolBytes(b); err != nil {
+						return b, err
+					}
+					zm27[zk28] = zv29
+				}
+				v.UintKeys = zm27
 			}
 		case "MapOfSlices":
 			if msgp.IsNil(b) {
@@ -1114,43 +1137,47 @@ func quarkDecodeContainers(b []byte, v *Containers, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
-				var zn34 int
-				if zn34, b, err = codec.ReadMapLen(b); err != nil {
+				var zn30 int
+				if zn30, b, err = codec.ReadMapLen(b); err != nil {
 					return b, err
 				}
-				zm35 := make(map[string][]float64, min(zn34, 26214))
-				for range zn34 {
-					var zk36 string
-					if zk36, b, err = msgp.ReadStringBytes(b); err != nil {
+				if err = budget.Map(zn30, 40, 0); err != nil {
+					return b, err
+				}
+				zm31 := make(map[string][]float64, zn30)
+				for range zn30 {
+					var zk32 string
+					if zk32, b, err = msgp.ReadStringBytes(b); err != nil {
 						return b, err
 					}
-					var zv37 []float64
+					var zv33 []float64
 					if msgp.IsNil(b) {
 						if b, err = msgp.ReadNilBytes(b); err != nil {
 							return b, err
 						}
-						zv37 = nil
+						zv33 = nil
 					} else {
 						if err = codec.CheckDepth(depth + 2); err != nil {
 							return b, err
 						}
-						var zn38 int
-						if zn38, b, err = codec.ReadArrayLen(b); err != nil {
+						var zn34 int
+						if zn34, b, err = codec.ReadArrayLen(b); err != nil {
 							return b, err
 						}
-						zs39 := make([]float64, 0, min(zn38, 131072))
-						var zz41 float64
-						for zi40 := range zn38 {
-							zs39 = append(zs39, zz41)
-							if zs39[zi40], b, err = msgp.ReadFloat64Bytes(b); err != nil {
+						if err = budget.Alloc(zn34, 8); err != nil {
+							return b, err
+						}
+						zs35 := make([]float64, zn34)
+						for zi36 := range zn34 {
+							if zs35[zi36], b, err = msgp.ReadFloat64Bytes(b); err != nil {
 								return b, err
 							}
 						}
-						zv37 = zs39
+						zv33 = zs35
 					}
-					zm35[zk36] = zv37
+					zm31[zk32] = zv33
 				}
-				v.MapOfSlices = zm35
+				v.MapOfSlices = zm31
 			}
 		case "SliceOfMaps":
 			if msgp.IsNil(b) {
@@ -1162,43 +1189,47 @@ func quarkDecodeContainers(b []byte, v *Containers, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
-				var zn42 int
-				if zn42, b, err = codec.ReadArrayLen(b); err != nil {
+				var zn37 int
+				if zn37, b, err = codec.ReadArrayLen(b); err != nil {
 					return b, err
 				}
-				zs43 := make([]map[string]bool, 0, min(zn42, 131072))
-				var zz45 map[string]bool
-				for zi44 := range zn42 {
-					zs43 = append(zs43, zz45)
+				if err = budget.Alloc(zn37, 8); err != nil {
+					return b, err
+				}
+				zs38 := make([]map[string]bool, zn37)
+				for zi39 := range zn37 {
 					if msgp.IsNil(b) {
 						if b, err = msgp.ReadNilBytes(b); err != nil {
 							return b, err
 						}
-						zs43[zi44] = nil
+						zs38[zi39] = nil
 					} else {
 						if err = codec.CheckDepth(depth + 2); err != nil {
 							return b, err
 						}
-						var zn46 int
-						if zn46, b, err = codec.ReadMapLen(b); err != nil {
+						var zn40 int
+						if zn40, b, err = codec.ReadMapLen(b); err != nil {
 							return b, err
 						}
-						zm47 := make(map[string]bool, min(zn46, 61680))
-						for range zn46 {
-							var zk48 string
-							if zk48, b, err = msgp.ReadStringBytes(b); err != nil {
-								return b, err
-							}
-							var zv49 bool
-							if zv49, b, err = msgp.ReadBoolBytes(b); err != nil {
-								return b, err
-							}
-							zm47[zk48] = zv49
+						if err = budget.Map(zn40, 24, 0); err != nil {
+							return b, err
 						}
-						zs43[zi44] = zm47
+						zm41 := make(map[string]bool, zn40)
+						for range zn40 {
+							var zk42 string
+							if zk42, b, err = msgp.ReadStringBytes(b); err != nil {
+								return b, err
+							}
+							var zv43 bool
+							if zv43, b, err = msgp.ReadBoolBytes(b); err != nil {
+								return b, err
+							}
+							zm41[zk42] = zv43
+						}
+						zs38[zi39] = zm41
 					}
 				}
-				v.SliceOfMaps = zs43
+				v.SliceOfMaps = zs38
 			}
 		case "MapOfMaps":
 			if msgp.IsNil(b) {
@@ -1210,47 +1241,53 @@ func quarkDecodeContainers(b []byte, v *Containers, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
-				var zn50 int
-				if zn50, b, err = codec.ReadMapLen(b); err != nil {
+				var zn44 int
+				if zn44, b, err = codec.ReadMapLen(b); err != nil {
 					return b, err
 				}
-				zm51 := make(map[string]map[string]int8, min(zn50, 43690))
-				for range zn50 {
-					var zk52 string
-					if zk52, b, err = msgp.ReadStringBytes(b); err != nil {
+				if err = budget.Map(zn44, 24, 0); err != nil {
+					return b, err
+				}
+				zm45 := make(map[string]map[string]int8, zn44)
+				for range zn44 {
+					var zk46 string
+					if zk46, b, err = msgp.ReadStringBytes(b); err != nil {
 						return b, err
 					}
-					var zv53 map[string]int8
+					var zv47 map[string]int8
 					if msgp.IsNil(b) {
 						if b, err = msgp.ReadNilBytes(b); err != nil {
 							return b, err
 						}
-						zv53 = nil
+						zv47 = nil
 					} else {
 						if err = codec.CheckDepth(depth + 2); err != nil {
 							return b, err
 						}
-						var zn54 int
-						if zn54, b, err = codec.ReadMapLen(b); err != nil {
+						var zn48 int
+						if zn48, b, err = codec.ReadMapLen(b); err != nil {
 							return b, err
 						}
-						zm55 := make(map[string]int8, min(zn54, 61680))
-						for range zn54 {
-							var zk56 string
-							if zk56, b, err = msgp.ReadStringBytes(b); err != nil {
-								return b, err
-							}
-							var zv57 int8
-							if zv57, b, err = msgp.ReadInt8Bytes(b); err != nil {
-								return b, err
-							}
-							zm55[zk56] = zv57
+						if err = budget.Map(zn48, 24, 0); err != nil {
+							return b, err
 						}
-						zv53 = zm55
+						zm49 := make(map[string]int8, zn48)
+						for range zn48 {
+							var zk50 string
+							if zk50, b, err = msgp.ReadStringBytes(b); err != nil {
+								return b, err
+							}
+							var zv51 int8
+							if zv51, b, err = msgp.ReadInt8Bytes(b); err != nil {
+								return b, err
+							}
+							zm49[zk50] = zv51
+						}
+						zv47 = zm49
 					}
-					zm51[zk52] = zv53
+					zm45[zk46] = zv47
 				}
-				v.MapOfMaps = zm51
+				v.MapOfMaps = zm45
 			}
 		case "Points":
 			if msgp.IsNil(b) {
@@ -1262,19 +1299,20 @@ func quarkDecodeContainers(b []byte, v *Containers, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
-				var zn58 int
-				if zn58, b, err = codec.ReadArrayLen(b); err != nil {
+				var zn52 int
+				if zn52, b, err = codec.ReadArrayLen(b); err != nil {
 					return b, err
 				}
-				zs59 := make([]Point, 0, min(zn58, 32768))
-				var zz61 Point
-				for zi60 := range zn58 {
-					zs59 = append(zs59, zz61)
-					if b, err = quarkDecodePoint(b, &zs59[zi60], depth+2); err != nil {
+				if err = budget.Alloc(zn52, 32); err != nil {
+					return b, err
+				}
+				zs53 := make([]Point, zn52)
+				for zi54 := range zn52 {
+					if b, err = quarkDecodePoint(b, &zs53[zi54], depth+2, budget); err != nil {
 						return b, err
 					}
 				}
-				v.Points = zs59
+				v.Points = zs53
 			}
 		case "PointMap":
 			if msgp.IsNil(b) {
@@ -1286,23 +1324,26 @@ func quarkDecodeContainers(b []byte, v *Containers, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
-				var zn62 int
-				if zn62, b, err = codec.ReadMapLen(b); err != nil {
+				var zn55 int
+				if zn55, b, err = codec.ReadMapLen(b); err != nil {
 					return b, err
 				}
-				zm63 := make(map[string]Point, min(zn62, 21845))
-				for range zn62 {
-					var zk64 string
-					if zk64, b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
-					}
-					var zv65 Point
-					if b, err = quarkDecodePoint(b, &zv65, depth+2); err != nil {
-						return b, err
-					}
-					zm63[zk64] = zv65
+				if err = budget.Map(zn55, 48, 0); err != nil {
+					return b, err
 				}
-				v.PointMap = zm63
+				zm56 := make(map[string]Point, zn55)
+				for range zn55 {
+					var zk57 string
+					if zk57, b, err = msgp.ReadStringBytes(b); err != nil {
+						return b, err
+					}
+					var zv58 Point
+					if b, err = quarkDecodePoint(b, &zv58, depth+2, budget); err != nil {
+						return b, err
+					}
+					zm56[zk57] = zv58
+				}
+				v.PointMap = zm56
 			}
 		case "PointPtrs":
 			if msgp.IsNil(b) {
@@ -1314,31 +1355,35 @@ func quarkDecodeContainers(b []byte, v *Containers, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
-				var zn66 int
-				if zn66, b, err = codec.ReadArrayLen(b); err != nil {
+				var zn59 int
+				if zn59, b, err = codec.ReadArrayLen(b); err != nil {
 					return b, err
 				}
-				zs67 := make([]*Point, 0, min(zn66, 131072))
-				var zz69 *Point
-				for zi68 := range zn66 {
-					zs67 = append(zs67, zz69)
+				if err = budget.Alloc(zn59, 8); err != nil {
+					return b, err
+				}
+				zs60 := make([]*Point, zn59)
+				for zi61 := range zn59 {
 					if msgp.IsNil(b) {
 						if b, err = msgp.ReadNilBytes(b); err != nil {
 							return b, err
 						}
-						zs67[zi68] = nil
+						zs60[zi61] = nil
 					} else {
 						if err = codec.CheckDepth(depth + 2); err != nil {
 							return b, err
 						}
-						zp70 := new(Point)
-						if b, err = quarkDecodePoint(b, zp70, depth+3); err != nil {
+						if err = budget.Alloc(1, 32); err != nil {
 							return b, err
 						}
-						zs67[zi68] = zp70
+						zp62 := new(Point)
+						if b, err = quarkDecodePoint(b, zp62, depth+3, budget); err != nil {
+							return b, err
+						}
+						zs60[zi61] = zp62
 					}
 				}
-				v.PointPtrs = zs67
+				v.PointPtrs = zs60
 			}
 		case "ByteSlices":
 			if msgp.IsNil(b) {
@@ -1350,29 +1395,30 @@ func quarkDecodeContainers(b []byte, v *Containers, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
-				var zn71 int
-				if zn71, b, err = codec.ReadArrayLen(b); err != nil {
+				var zn63 int
+				if zn63, b, err = codec.ReadArrayLen(b); err != nil {
 					return b, err
 				}
-				zs72 := make([][]byte, 0, min(zn71, 43690))
-				var zz74 []byte
-				for zi73 := range zn71 {
-					zs72 = append(zs72, zz74)
+				if err = budget.Alloc(zn63, 24); err != nil {
+					return b, err
+				}
+				zs64 := make([][]byte, zn63)
+				for zi65 := range zn63 {
 					if msgp.IsNil(b) {
 						if b, err = msgp.ReadNilBytes(b); err != nil {
 							return b, err
 						}
-						zs72[zi73] = nil
+						zs64[zi65] = nil
 					} else {
-						var zd75 []byte
-						if zd75, b, err = msgp.ReadBytesZC(b); err != nil {
+						var zd66 []byte
+						if zd66, b, err = msgp.ReadBytesZC(b); err != nil {
 							return b, err
 						}
-						zs72[zi73] = make([]byte, len(zd75))
-						copy(zs72[zi73], zd75)
+						zs64[zi65] = make([]byte, len(zd66))
+						copy(zs64[zi65], zd66)
 					}
 				}
-				v.ByteSlices = zs72
+				v.ByteSlices = zs64
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -1455,7 +1501,8 @@ func (v *Containers) UnmarshalQuark(b []byte) error {
 	if err := codec.CheckSize(b, 0); err != nil {
 		return err
 	}
-	rest, err := quarkDecodeContainers(b, v, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := quarkDecodeContainers(b, v, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("codectest.Containers", err)
 	}
@@ -1545,8 +1592,8 @@ func quarkEncodePointers(b []byte, v *Pointers) []byte {
 }
 
 // quarkDecodePointers decodes one codectest.Pointers from b into *v; depth
-// counts the containers around it.
-func quarkDecodePointers(b []byte, v *Pointers, depth int) ([]byte, error) {
+// counts the containers around it, and budget is what it may still allocate.
+func quarkDecodePointers(b []byte, v *Pointers, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -1571,6 +1618,9 @@ func quarkDecodePointers(b []byte, v *Pointers, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
+				if err = budget.Alloc(1, 8); err != nil {
+					return b, err
+				}
 				zp3 := new(int)
 				if *zp3, b, err = msgp.ReadIntBytes(b); err != nil {
 					return b, err
@@ -1585,6 +1635,9 @@ func quarkDecodePointers(b []byte, v *Pointers, depth int) ([]byte, error) {
 				v.String = nil
 			} else {
 				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b, err
+				}
+				if err = budget.Alloc(1, 16); err != nil {
 					return b, err
 				}
 				zp4 := new(string)
@@ -1603,8 +1656,11 @@ func quarkDecodePointers(b []byte, v *Pointers, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
+				if err = budget.Alloc(1, 32); err != nil {
+					return b, err
+				}
 				zp5 := new(Point)
-				if b, err = quarkDecodePoint(b, zp5, depth+2); err != nil {
+				if b, err = quarkDecodePoint(b, zp5, depth+2, budget); err != nil {
 					return b, err
 				}
 				v.Point = zp5
@@ -1619,6 +1675,9 @@ func quarkDecodePointers(b []byte, v *Pointers, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
+				if err = budget.Alloc(1, 8); err != nil {
+					return b, err
+				}
 				zp6 := new(*int64)
 				if msgp.IsNil(b) {
 					if b, err = msgp.ReadNilBytes(b); err != nil {
@@ -1627,6 +1686,9 @@ func quarkDecodePointers(b []byte, v *Pointers, depth int) ([]byte, error) {
 					*zp6 = nil
 				} else {
 					if err = codec.CheckDepth(depth + 2); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 8); err != nil {
 						return b, err
 					}
 					zp7 := new(int64)
@@ -1647,6 +1709,9 @@ func quarkDecodePointers(b []byte, v *Pointers, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
+				if err = budget.Alloc(1, 24); err != nil {
+					return b, err
+				}
 				zp8 := new([]string)
 				if msgp.IsNil(b) {
 					if b, err = msgp.ReadNilBytes(b); err != nil {
@@ -1661,10 +1726,11 @@ func quarkDecodePointers(b []byte, v *Pointers, depth int) ([]byte, error) {
 					if zn9, b, err = codec.ReadArrayLen(b); err != nil {
 						return b, err
 					}
-					zs10 := make([]string, 0, min(zn9, 65536))
-					var zz12 string
+					if err = budget.Alloc(zn9, 16); err != nil {
+						return b, err
+					}
+					zs10 := make([]string, zn9)
 					for zi11 := range zn9 {
-						zs10 = append(zs10, zz12)
 						if zs10[zi11], b, err = msgp.ReadStringBytes(b); err != nil {
 							return b, err
 						}
@@ -1683,35 +1749,41 @@ func quarkDecodePointers(b []byte, v *Pointers, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
-				zp13 := new(map[string]int)
+				if err = budget.Alloc(1, 8); err != nil {
+					return b, err
+				}
+				zp12 := new(map[string]int)
 				if msgp.IsNil(b) {
 					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
-					*zp13 = nil
+					*zp12 = nil
 				} else {
 					if err = codec.CheckDepth(depth + 2); err != nil {
 						return b, err
 					}
-					var zn14 int
-					if zn14, b, err = codec.ReadMapLen(b); err != nil {
+					var zn13 int
+					if zn13, b, err = codec.ReadMapLen(b); err != nil {
 						return b, err
 					}
-					zm15 := make(map[string]int, min(zn14, 43690))
-					for range zn14 {
-						var zk16 string
-						if zk16, b, err = msgp.ReadStringBytes(b); err != nil {
-							return b, err
-						}
-						var zv17 int
-						if zv17, b, err = msgp.ReadIntBytes(b); err != nil {
-							return b, err
-						}
-						zm15[zk16] = zv17
+					if err = budget.Map(zn13, 24, 0); err != nil {
+						return b, err
 					}
-					*zp13 = zm15
+					zm14 := make(map[string]int, zn13)
+					for range zn13 {
+						var zk15 string
+						if zk15, b, err = msgp.ReadStringBytes(b); err != nil {
+							return b, err
+						}
+						var zv16 int
+						if zv16, b, err = msgp.ReadIntBytes(b); err != nil {
+							return b, err
+						}
+						zm14[zk15] = zv16
+					}
+					*zp12 = zm14
 				}
-				v.Map = zp13
+				v.Map = zp12
 			}
 		case "Array":
 			if msgp.IsNil(b) {
@@ -1723,27 +1795,30 @@ func quarkDecodePointers(b []byte, v *Pointers, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
-				zp18 := new([2]int8)
+				if err = budget.Alloc(1, 2); err != nil {
+					return b, err
+				}
+				zp17 := new([2]int8)
 				if err = codec.CheckDepth(depth + 2); err != nil {
 					return b, err
 				}
-				var zn19 int
-				if zn19, b, err = codec.ReadArrayLen(b); err != nil {
+				var zn18 int
+				if zn18, b, err = codec.ReadArrayLen(b); err != nil {
 					return b, err
 				}
-				for zi20 := range zn19 {
-					if zi20 >= 2 {
+				for zi19 := range zn18 {
+					if zi19 >= 2 {
 						if b, err = codec.Skip(b); err != nil {
 							return b, err
 						}
 						continue
 					}
-					if (*zp18)[zi20], b, err = msgp.ReadInt8Bytes(b); err != nil {
+					if (*zp17)[zi19], b, err = msgp.ReadInt8Bytes(b); err != nil {
 						return b, err
 					}
 				}
-				clear((*zp18)[min(zn19, 2):])
-				v.Array = zp18
+				clear((*zp17)[min(zn18, 2):])
+				v.Array = zp17
 			}
 		case "Time":
 			if msgp.IsNil(b) {
@@ -1755,11 +1830,14 @@ func quarkDecodePointers(b []byte, v *Pointers, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
-				zp21 := new(time.Time)
-				if b, err = quarkDecode_time_Time(b, zp21, depth+2); err != nil {
+				if err = budget.Alloc(1, 24); err != nil {
 					return b, err
 				}
-				v.Time = zp21
+				zp20 := new(time.Time)
+				if b, err = quarkDecode_time_Time(b, zp20, depth+2, budget); err != nil {
+					return b, err
+				}
+				v.Time = zp20
 			}
 		case "Named":
 			if msgp.IsNil(b) {
@@ -1771,11 +1849,14 @@ func quarkDecodePointers(b []byte, v *Pointers, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
-				zp22 := new(Celsius)
-				if b, err = quarkDecodeCelsius(b, zp22, depth+2); err != nil {
+				if err = budget.Alloc(1, 8); err != nil {
 					return b, err
 				}
-				v.Named = zp22
+				zp21 := new(Celsius)
+				if b, err = quarkDecodeCelsius(b, zp21, depth+2, budget); err != nil {
+					return b, err
+				}
+				v.Named = zp21
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -1851,7 +1932,8 @@ func (v *Pointers) UnmarshalQuark(b []byte) error {
 	if err := codec.CheckSize(b, 0); err != nil {
 		return err
 	}
-	rest, err := quarkDecodePointers(b, v, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := quarkDecodePointers(b, v, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("codectest.Pointers", err)
 	}
@@ -1864,8 +1946,8 @@ func quarkEncode_time_Time(b []byte, v *time.Time) []byte {
 }
 
 // quarkDecode_time_Time decodes one time.Time from b into *v; depth counts the
-// containers around it.
-func quarkDecode_time_Time(b []byte, v *time.Time, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecode_time_Time(b []byte, v *time.Time, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if *v, b, err = msgp.ReadTimeBytes(b); err != nil {
 		return b, err
@@ -1911,8 +1993,8 @@ func quarkEncodeTimes(b []byte, v *Times) []byte {
 }
 
 // quarkDecodeTimes decodes one codectest.Times from b into *v; depth counts the
-// containers around it.
-func quarkDecodeTimes(b []byte, v *Times, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeTimes(b []byte, v *Times, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -1928,11 +2010,11 @@ func quarkDecodeTimes(b []byte, v *Times, depth int) ([]byte, error) {
 		}
 		switch string(zk2) {
 		case "At":
-			if b, err = quarkDecode_time_Time(b, &v.At, depth+1); err != nil {
+			if b, err = quarkDecode_time_Time(b, &v.At, depth+1, budget); err != nil {
 				return b, err
 			}
 		case "Took":
-			if b, err = quarkDecode_time_Duration(b, &v.Took, depth+1); err != nil {
+			if b, err = quarkDecode_time_Duration(b, &v.Took, depth+1, budget); err != nil {
 				return b, err
 			}
 		case "Deadline":
@@ -1945,8 +2027,11 @@ func quarkDecodeTimes(b []byte, v *Times, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
+				if err = budget.Alloc(1, 24); err != nil {
+					return b, err
+				}
 				zp3 := new(time.Time)
-				if b, err = quarkDecode_time_Time(b, zp3, depth+2); err != nil {
+				if b, err = quarkDecode_time_Time(b, zp3, depth+2, budget); err != nil {
 					return b, err
 				}
 				v.Deadline = zp3
@@ -1965,11 +2050,12 @@ func quarkDecodeTimes(b []byte, v *Times, depth int) ([]byte, error) {
 				if zn4, b, err = codec.ReadArrayLen(b); err != nil {
 					return b, err
 				}
-				zs5 := make([]time.Duration, 0, min(zn4, 131072))
-				var zz7 time.Duration
+				if err = budget.Alloc(zn4, 8); err != nil {
+					return b, err
+				}
+				zs5 := make([]time.Duration, zn4)
 				for zi6 := range zn4 {
-					zs5 = append(zs5, zz7)
-					if b, err = quarkDecode_time_Duration(b, &zs5[zi6], depth+2); err != nil {
+					if b, err = quarkDecode_time_Duration(b, &zs5[zi6], depth+2, budget); err != nil {
 						return b, err
 					}
 				}
@@ -1985,26 +2071,29 @@ func quarkDecodeTimes(b []byte, v *Times, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
-				var zn8 int
-				if zn8, b, err = codec.ReadMapLen(b); err != nil {
+				var zn7 int
+				if zn7, b, err = codec.ReadMapLen(b); err != nil {
 					return b, err
 				}
-				zm9 := make(map[string]time.Time, min(zn8, 26214))
-				for range zn8 {
-					var zk10 string
-					if zk10, b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
-					}
-					var zv11 time.Time
-					if b, err = quarkDecode_time_Time(b, &zv11, depth+2); err != nil {
-						return b, err
-					}
-					zm9[zk10] = zv11
+				if err = budget.Map(zn7, 40, 0); err != nil {
+					return b, err
 				}
-				v.Schedule = zm9
+				zm8 := make(map[string]time.Time, zn7)
+				for range zn7 {
+					var zk9 string
+					if zk9, b, err = msgp.ReadStringBytes(b); err != nil {
+						return b, err
+					}
+					var zv10 time.Time
+					if b, err = quarkDecode_time_Time(b, &zv10, depth+2, budget); err != nil {
+						return b, err
+					}
+					zm8[zk9] = zv10
+				}
+				v.Schedule = zm8
 			}
 		case "Timeout":
-			if b, err = quarkDecodeTimeout(b, &v.Timeout, depth+1); err != nil {
+			if b, err = quarkDecodeTimeout(b, &v.Timeout, depth+1, budget); err != nil {
 				return b, err
 			}
 		default:
@@ -2035,7 +2124,8 @@ func (v *Times) UnmarshalQuark(b []byte) error {
 	if err := codec.CheckSize(b, 0); err != nil {
 		return err
 	}
-	rest, err := quarkDecodeTimes(b, v, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := quarkDecodeTimes(b, v, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("codectest.Times", err)
 	}
@@ -2049,8 +2139,8 @@ func quarkEncode_time_Duration(b []byte, v *time.Duration) []byte {
 }
 
 // quarkDecode_time_Duration decodes one time.Duration from b into *v; depth
-// counts the containers around it.
-func quarkDecode_time_Duration(b []byte, v *time.Duration, depth int) ([]byte, error) {
+// counts the containers around it, and budget is what it may still allocate.
+func quarkDecode_time_Duration(b []byte, v *time.Duration, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	var zx1 int64
 	if zx1, b, err = msgp.ReadInt64Bytes(b); err != nil {
@@ -2067,8 +2157,8 @@ func quarkEncodeTimeout(b []byte, v *Timeout) []byte {
 }
 
 // quarkDecodeTimeout decodes one codectest.Timeout from b into *v; depth counts
-// the containers around it.
-func quarkDecodeTimeout(b []byte, v *Timeout, depth int) ([]byte, error) {
+// the containers around it, and budget is what it may still allocate.
+func quarkDecodeTimeout(b []byte, v *Timeout, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	var zx1 int64
 	if zx1, b, err = msgp.ReadInt64Bytes(b); err != nil {
@@ -2143,8 +2233,8 @@ func quarkEncodeMarshalers(b []byte, v *Marshalers) []byte {
 }
 
 // quarkDecodeMarshalers decodes one codectest.Marshalers from b into *v; depth
-// counts the containers around it.
-func quarkDecodeMarshalers(b []byte, v *Marshalers, depth int) ([]byte, error) {
+// counts the containers around it, and budget is what it may still allocate.
+func quarkDecodeMarshalers(b []byte, v *Marshalers, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -2160,15 +2250,15 @@ func quarkDecodeMarshalers(b []byte, v *Marshalers, depth int) ([]byte, error) {
 		}
 		switch string(zk2) {
 		case "Version":
-			if b, err = quarkDecodeVersion(b, &v.Version, depth+1); err != nil {
+			if b, err = quarkDecodeVersion(b, &v.Version, depth+1, budget); err != nil {
 				return b, err
 			}
 		case "Level":
-			if b, err = quarkDecodeLevel(b, &v.Level, depth+1); err != nil {
+			if b, err = quarkDecodeLevel(b, &v.Level, depth+1, budget); err != nil {
 				return b, err
 			}
 		case "Color":
-			if b, err = quarkDecodeColor(b, &v.Color, depth+1); err != nil {
+			if b, err = quarkDecodeColor(b, &v.Color, depth+1, budget); err != nil {
 				return b, err
 			}
 		case "VersionPtr":
@@ -2181,8 +2271,11 @@ func quarkDecodeMarshalers(b []byte, v *Marshalers, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
+				if err = budget.Alloc(1, 6); err != nil {
+					return b, err
+				}
 				zp3 := new(Version)
-				if b, err = quarkDecodeVersion(b, zp3, depth+2); err != nil {
+				if b, err = quarkDecodeVersion(b, zp3, depth+2, budget); err != nil {
 					return b, err
 				}
 				v.VersionPtr = zp3
@@ -2201,11 +2294,12 @@ func quarkDecodeMarshalers(b []byte, v *Marshalers, depth int) ([]byte, error) {
 				if zn4, b, err = codec.ReadArrayLen(b); err != nil {
 					return b, err
 				}
-				zs5 := make([]Level, 0, min(zn4, 131072))
-				var zz7 Level
+				if err = budget.Alloc(zn4, 8); err != nil {
+					return b, err
+				}
+				zs5 := make([]Level, zn4)
 				for zi6 := range zn4 {
-					zs5 = append(zs5, zz7)
-					if b, err = quarkDecodeLevel(b, &zs5[zi6], depth+2); err != nil {
+					if b, err = quarkDecodeLevel(b, &zs5[zi6], depth+2, budget); err != nil {
 						return b, err
 					}
 				}
@@ -2221,26 +2315,29 @@ func quarkDecodeMarshalers(b []byte, v *Marshalers, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
-				var zn8 int
-				if zn8, b, err = codec.ReadMapLen(b); err != nil {
+				var zn7 int
+				if zn7, b, err = codec.ReadMapLen(b); err != nil {
 					return b, err
 				}
-				zm9 := make(map[string]Level, min(zn8, 43690))
-				for range zn8 {
-					var zk10 string
-					if zk10, b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
-					}
-					var zv11 Level
-					if b, err = quarkDecodeLevel(b, &zv11, depth+2); err != nil {
-						return b, err
-					}
-					zm9[zk10] = zv11
+				if err = budget.Map(zn7, 24, 0); err != nil {
+					return b, err
 				}
-				v.ByLevel = zm9
+				zm8 := make(map[string]Level, zn7)
+				for range zn7 {
+					var zk9 string
+					if zk9, b, err = msgp.ReadStringBytes(b); err != nil {
+						return b, err
+					}
+					var zv10 Level
+					if b, err = quarkDecodeLevel(b, &zv10, depth+2, budget); err != nil {
+						return b, err
+					}
+					zm8[zk9] = zv10
+				}
+				v.ByLevel = zm8
 			}
 		case "Addr":
-			if b, err = quarkDecode_netip_Addr(b, &v.Addr, depth+1); err != nil {
+			if b, err = quarkDecode_netip_Addr(b, &v.Addr, depth+1, budget); err != nil {
 				return b, err
 			}
 		case "Colors":
@@ -2253,23 +2350,26 @@ func quarkDecodeMarshalers(b []byte, v *Marshalers, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
-				var zn12 int
-				if zn12, b, err = codec.ReadMapLen(b); err != nil {
+				var zn11 int
+				if zn11, b, err = codec.ReadMapLen(b); err != nil {
 					return b, err
 				}
-				zm13 := make(map[string]Color, min(zn12, 55188))
-				for range zn12 {
-					var zk14 string
-					if zk14, b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
-					}
-					var zv15 Color
-					if b, err = quarkDecodeColor(b, &zv15, depth+2); err != nil {
-						return b, err
-					}
-					zm13[zk14] = zv15
+				if err = budget.Map(zn11, 24, 0); err != nil {
+					return b, err
 				}
-				v.Colors = zm13
+				zm12 := make(map[string]Color, zn11)
+				for range zn11 {
+					var zk13 string
+					if zk13, b, err = msgp.ReadStringBytes(b); err != nil {
+						return b, err
+					}
+					var zv14 Color
+					if b, err = quarkDecodeColor(b, &zv14, depth+2, budget); err != nil {
+						return b, err
+					}
+					zm12[zk13] = zv14
+				}
+				v.Colors = zm12
 			}
 		case "ColorList":
 			if msgp.IsNil(b) {
@@ -2281,19 +2381,20 @@ func quarkDecodeMarshalers(b []byte, v *Marshalers, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
-				var zn16 int
-				if zn16, b, err = codec.ReadArrayLen(b); err != nil {
+				var zn15 int
+				if zn15, b, err = codec.ReadArrayLen(b); err != nil {
 					return b, err
 				}
-				zs17 := make([]Color, 0, min(zn16, 349525))
-				var zz19 Color
-				for zi18 := range zn16 {
-					zs17 = append(zs17, zz19)
-					if b, err = quarkDecodeColor(b, &zs17[zi18], depth+2); err != nil {
+				if err = budget.Alloc(zn15, 3); err != nil {
+					return b, err
+				}
+				zs16 := make([]Color, zn15)
+				for zi17 := range zn15 {
+					if b, err = quarkDecodeColor(b, &zs16[zi17], depth+2, budget); err != nil {
 						return b, err
 					}
 				}
-				v.ColorList = zs17
+				v.ColorList = zs16
 			}
 		case "ColorPtr":
 			if msgp.IsNil(b) {
@@ -2305,11 +2406,14 @@ func quarkDecodeMarshalers(b []byte, v *Marshalers, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
-				zp20 := new(Color)
-				if b, err = quarkDecodeColor(b, zp20, depth+2); err != nil {
+				if err = budget.Alloc(1, 3); err != nil {
 					return b, err
 				}
-				v.ColorPtr = zp20
+				zp18 := new(Color)
+				if b, err = quarkDecodeColor(b, zp18, depth+2, budget); err != nil {
+					return b, err
+				}
+				v.ColorPtr = zp18
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -2347,7 +2451,8 @@ func (v *Marshalers) UnmarshalQuark(b []byte) error {
 	if err := codec.CheckSize(b, 0); err != nil {
 		return err
 	}
-	rest, err := quarkDecodeMarshalers(b, v, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := quarkDecodeMarshalers(b, v, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("codectest.Marshalers", err)
 	}
@@ -2364,8 +2469,8 @@ func quarkEncodeVersion(b []byte, v *Version) []byte {
 }
 
 // quarkDecodeVersion decodes one codectest.Version from b into *v; depth counts
-// the containers around it.
-func quarkDecodeVersion(b []byte, v *Version, depth int) ([]byte, error) {
+// the containers around it, and budget is what it may still allocate.
+func quarkDecodeVersion(b []byte, v *Version, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	var zd1 []byte
 	if zd1, b, err = msgp.ReadBytesZC(b); err != nil {
@@ -2389,8 +2494,8 @@ func quarkEncodeLevel(b []byte, v *Level) []byte {
 }
 
 // quarkDecodeLevel decodes one codectest.Level from b into *v; depth counts the
-// containers around it.
-func quarkDecodeLevel(b []byte, v *Level, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeLevel(b []byte, v *Level, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	var zd1 []byte
 	if zd1, b, err = msgp.ReadStringZC(b); err != nil {
@@ -2414,8 +2519,8 @@ func quarkEncodeColor(b []byte, v *Color) []byte {
 }
 
 // quarkDecodeColor decodes one codectest.Color from b into *v; depth counts the
-// containers around it.
-func quarkDecodeColor(b []byte, v *Color, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeColor(b []byte, v *Color, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	var zd1 []byte
 	if zd1, b, err = msgp.ReadStringZC(b); err != nil {
@@ -2439,8 +2544,8 @@ func quarkEncode_netip_Addr(b []byte, v *netip.Addr) []byte {
 }
 
 // quarkDecode_netip_Addr decodes one netip.Addr from b into *v; depth counts
-// the containers around it.
-func quarkDecode_netip_Addr(b []byte, v *netip.Addr, depth int) ([]byte, error) {
+// the containers around it, and budget is what it may still allocate.
+func quarkDecode_netip_Addr(b []byte, v *netip.Addr, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	var zd1 []byte
 	if zd1, b, err = msgp.ReadBytesZC(b); err != nil {
@@ -2473,8 +2578,8 @@ func quarkEncodeTagged(b []byte, v *Tagged) []byte {
 }
 
 // quarkDecodeTagged decodes one codectest.Tagged from b into *v; depth counts
-// the containers around it.
-func quarkDecodeTagged(b []byte, v *Tagged, depth int) ([]byte, error) {
+// the containers around it, and budget is what it may still allocate.
+func quarkDecodeTagged(b []byte, v *Tagged, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -2531,7 +2636,8 @@ func (v *Tagged) UnmarshalQuark(b []byte) error {
 	if err := codec.CheckSize(b, 0); err != nil {
 		return err
 	}
-	rest, err := quarkDecodeTagged(b, v, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := quarkDecodeTagged(b, v, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("codectest.Tagged", err)
 	}
@@ -2557,8 +2663,8 @@ func quarkEncodeDerived(b []byte, v *Derived) []byte {
 }
 
 // quarkDecodeDerived decodes one codectest.Derived from b into *v; depth counts
-// the containers around it.
-func quarkDecodeDerived(b []byte, v *Derived, depth int) ([]byte, error) {
+// the containers around it, and budget is what it may still allocate.
+func quarkDecodeDerived(b []byte, v *Derived, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -2574,7 +2680,7 @@ func quarkDecodeDerived(b []byte, v *Derived, depth int) ([]byte, error) {
 		}
 		switch string(zk2) {
 		case "Base":
-			if b, err = quarkDecodeBase(b, &v.Base, depth+1); err != nil {
+			if b, err = quarkDecodeBase(b, &v.Base, depth+1, budget); err != nil {
 				return b, err
 			}
 		case "Point":
@@ -2587,8 +2693,11 @@ func quarkDecodeDerived(b []byte, v *Derived, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
+				if err = budget.Alloc(1, 32); err != nil {
+					return b, err
+				}
 				zp3 := new(Point)
-				if b, err = quarkDecodePoint(b, zp3, depth+2); err != nil {
+				if b, err = quarkDecodePoint(b, zp3, depth+2, budget); err != nil {
 					return b, err
 				}
 				v.Point = zp3
@@ -2598,7 +2707,7 @@ func quarkDecodeDerived(b []byte, v *Derived, depth int) ([]byte, error) {
 				return b, err
 			}
 		case "Stamp":
-			if b, err = quarkDecodeStamp(b, &v.Stamp, depth+1); err != nil {
+			if b, err = quarkDecodeStamp(b, &v.Stamp, depth+1, budget); err != nil {
 				return b, err
 			}
 		default:
@@ -2628,7 +2737,8 @@ func (v *Derived) UnmarshalQuark(b []byte) error {
 	if err := codec.CheckSize(b, 0); err != nil {
 		return err
 	}
-	rest, err := quarkDecodeDerived(b, v, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := quarkDecodeDerived(b, v, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("codectest.Derived", err)
 	}
@@ -2646,8 +2756,8 @@ func quarkEncodeBase(b []byte, v *Base) []byte {
 }
 
 // quarkDecodeBase decodes one codectest.Base from b into *v; depth counts the
-// containers around it.
-func quarkDecodeBase(b []byte, v *Base, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeBase(b []byte, v *Base, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -2690,8 +2800,8 @@ func quarkEncodeStamp(b []byte, v *Stamp) []byte {
 }
 
 // quarkDecodeStamp decodes one codectest.Stamp from b into *v; depth counts the
-// containers around it.
-func quarkDecodeStamp(b []byte, v *Stamp, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeStamp(b []byte, v *Stamp, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -2707,7 +2817,7 @@ func quarkDecodeStamp(b []byte, v *Stamp, depth int) ([]byte, error) {
 		}
 		switch string(zk2) {
 		case "Time":
-			if b, err = quarkDecode_time_Time(b, &v.Time, depth+1); err != nil {
+			if b, err = quarkDecode_time_Time(b, &v.Time, depth+1, budget); err != nil {
 				return b, err
 			}
 		case "Source":
@@ -2850,8 +2960,8 @@ func quarkEncodeKeys(b []byte, v *Keys) []byte {
 }
 
 // quarkDecodeKeys decodes one codectest.Keys from b into *v; depth counts the
-// containers around it.
-func quarkDecodeKeys(b []byte, v *Keys, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeKeys(b []byte, v *Keys, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -2880,7 +2990,10 @@ func quarkDecodeKeys(b []byte, v *Keys, depth int) ([]byte, error) {
 				if zn3, b, err = codec.ReadMapLen(b); err != nil {
 					return b, err
 				}
-				zm4 := make(map[bool]int8, min(zn3, 524288))
+				if err = budget.Map(zn3, 2, 0); err != nil {
+					return b, err
+				}
+				zm4 := make(map[bool]int8, zn3)
 				for range zn3 {
 					var zk5 bool
 					if zk5, b, err = msgp.ReadBoolBytes(b); err != nil {
@@ -2908,7 +3021,10 @@ func quarkDecodeKeys(b []byte, v *Keys, depth int) ([]byte, error) {
 				if zn7, b, err = codec.ReadMapLen(b); err != nil {
 					return b, err
 				}
-				zm8 := make(map[int]string, min(zn7, 43690))
+				if err = budget.Map(zn7, 24, 0); err != nil {
+					return b, err
+				}
+				zm8 := make(map[int]string, zn7)
 				for range zn7 {
 					var zk9 int
 					if zk9, b, err = msgp.ReadIntBytes(b); err != nil {
@@ -2936,7 +3052,10 @@ func quarkDecodeKeys(b []byte, v *Keys, depth int) ([]byte, error) {
 				if zn11, b, err = codec.ReadMapLen(b); err != nil {
 					return b, err
 				}
-				zm12 := make(map[uint64]bool, min(zn11, 116508))
+				if err = budget.Map(zn11, 16, 0); err != nil {
+					return b, err
+				}
+				zm12 := make(map[uint64]bool, zn11)
 				for range zn11 {
 					var zk13 uint64
 					if zk13, b, err = msgp.ReadUint64Bytes(b); err != nil {
@@ -2964,7 +3083,10 @@ func quarkDecodeKeys(b []byte, v *Keys, depth int) ([]byte, error) {
 				if zn15, b, err = codec.ReadMapLen(b); err != nil {
 					return b, err
 				}
-				zm16 := make(map[float64]string, min(zn15, 43690))
+				if err = budget.Map(zn15, 24, 0); err != nil {
+					return b, err
+				}
+				zm16 := make(map[float64]string, zn15)
 				for range zn15 {
 					var zk17 float64
 					if zk17, b, err = msgp.ReadFloat64Bytes(b); err != nil {
@@ -2992,7 +3114,10 @@ func quarkDecodeKeys(b []byte, v *Keys, depth int) ([]byte, error) {
 				if zn19, b, err = codec.ReadMapLen(b); err != nil {
 					return b, err
 				}
-				zm20 := make(map[string]string, min(zn19, 32768))
+				if err = budget.Map(zn19, 32, 0); err != nil {
+					return b, err
+				}
+				zm20 := make(map[string]string, zn19)
 				for range zn19 {
 					var zk21 string
 					if zk21, b, err = msgp.ReadStringBytes(b); err != nil {
@@ -3020,14 +3145,17 @@ func quarkDecodeKeys(b []byte, v *Keys, depth int) ([]byte, error) {
 				if zn23, b, err = codec.ReadMapLen(b); err != nil {
 					return b, err
 				}
-				zm24 := make(map[Name]Count, min(zn23, 52428))
+				if err = budget.Map(zn23, 24, 0); err != nil {
+					return b, err
+				}
+				zm24 := make(map[Name]Count, zn23)
 				for range zn23 {
 					var zk25 Name
-					if b, err = quarkDecodeName(b, &zk25, depth+2); err != nil {
+					if b, err = quarkDecodeName(b, &zk25, depth+2, budget); err != nil {
 						return b, err
 					}
 					var zv26 Count
-					if b, err = quarkDecodeCount(b, &zv26, depth+2); err != nil {
+					if b, err = quarkDecodeCount(b, &zv26, depth+2, budget); err != nil {
 						return b, err
 					}
 					zm24[zk25] = zv26
@@ -3048,10 +3176,13 @@ func quarkDecodeKeys(b []byte, v *Keys, depth int) ([]byte, error) {
 				if zn27, b, err = codec.ReadMapLen(b); err != nil {
 					return b, err
 				}
-				zm28 := make(map[Key]string, min(zn27, 52428))
+				if err = budget.Map(zn27, 24, 0); err != nil {
+					return b, err
+				}
+				zm28 := make(map[Key]string, zn27)
 				for range zn27 {
 					var zk29 Key
-					if b, err = quarkDecodeKey(b, &zk29, depth+2); err != nil {
+					if b, err = quarkDecodeKey(b, &zk29, depth+2, budget); err != nil {
 						return b, err
 					}
 					var zv30 string
@@ -3076,10 +3207,13 @@ func quarkDecodeKeys(b []byte, v *Keys, depth int) ([]byte, error) {
 				if zn31, b, err = codec.ReadMapLen(b); err != nil {
 					return b, err
 				}
-				zm32 := make(map[time.Time]int, min(zn31, 32768))
+				if err = budget.Map(zn31, 32, 0); err != nil {
+					return b, err
+				}
+				zm32 := make(map[time.Time]int, zn31)
 				for range zn31 {
 					var zk33 time.Time
-					if b, err = quarkDecode_time_Time(b, &zk33, depth+2); err != nil {
+					if b, err = quarkDecode_time_Time(b, &zk33, depth+2, budget); err != nil {
 						return b, err
 					}
 					var zv34 int
@@ -3104,10 +3238,13 @@ func quarkDecodeKeys(b []byte, v *Keys, depth int) ([]byte, error) {
 				if zn35, b, err = codec.ReadMapLen(b); err != nil {
 					return b, err
 				}
-				zm36 := make(map[Level]bool, min(zn35, 116508))
+				if err = budget.Map(zn35, 16, 0); err != nil {
+					return b, err
+				}
+				zm36 := make(map[Level]bool, zn35)
 				for range zn35 {
 					var zk37 Level
-					if b, err = quarkDecodeLevel(b, &zk37, depth+2); err != nil {
+					if b, err = quarkDecodeLevel(b, &zk37, depth+2, budget); err != nil {
 						return b, err
 					}
 					var zv38 bool
@@ -3132,10 +3269,13 @@ func quarkDecodeKeys(b []byte, v *Keys, depth int) ([]byte, error) {
 				if zn39, b, err = codec.ReadMapLen(b); err != nil {
 					return b, err
 				}
-				zm40 := make(map[Version]string, min(zn39, 47662))
+				if err = budget.Map(zn39, 24, 0); err != nil {
+					return b, err
+				}
+				zm40 := make(map[Version]string, zn39)
 				for range zn39 {
 					var zk41 Version
-					if b, err = quarkDecodeVersion(b, &zk41, depth+2); err != nil {
+					if b, err = quarkDecodeVersion(b, &zk41, depth+2, budget); err != nil {
 						return b, err
 					}
 					var zv42 string
@@ -3160,14 +3300,17 @@ func quarkDecodeKeys(b []byte, v *Keys, depth int) ([]byte, error) {
 				if zn43, b, err = codec.ReadMapLen(b); err != nil {
 					return b, err
 				}
-				zm44 := make(map[netip.Addr]Flag, min(zn43, 41943))
+				if err = budget.Map(zn43, 32, 0); err != nil {
+					return b, err
+				}
+				zm44 := make(map[netip.Addr]Flag, zn43)
 				for range zn43 {
 					var zk45 netip.Addr
-					if b, err = quarkDecode_netip_Addr(b, &zk45, depth+2); err != nil {
+					if b, err = quarkDecode_netip_Addr(b, &zk45, depth+2, budget); err != nil {
 						return b, err
 					}
 					var zv46 Flag
-					if b, err = quarkDecodeFlag(b, &zv46, depth+2); err != nil {
+					if b, err = quarkDecodeFlag(b, &zv46, depth+2, budget); err != nil {
 						return b, err
 					}
 					zm44[zk45] = zv46
@@ -3188,10 +3331,13 @@ func quarkDecodeKeys(b []byte, v *Keys, depth int) ([]byte, error) {
 				if zn47, b, err = codec.ReadMapLen(b); err != nil {
 					return b, err
 				}
-				zm48 := make(map[Color]int8, min(zn47, 262144))
+				if err = budget.Map(zn47, 4, 0); err != nil {
+					return b, err
+				}
+				zm48 := make(map[Color]int8, zn47)
 				for range zn47 {
 					var zk49 Color
-					if b, err = quarkDecodeColor(b, &zk49, depth+2); err != nil {
+					if b, err = quarkDecodeColor(b, &zk49, depth+2, budget); err != nil {
 						return b, err
 					}
 					var zv50 int8
@@ -3235,7 +3381,8 @@ func (v *Keys) UnmarshalQuark(b []byte) error {
 	if err := codec.CheckSize(b, 0); err != nil {
 		return err
 	}
-	rest, err := quarkDecodeKeys(b, v, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := quarkDecodeKeys(b, v, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("codectest.Keys", err)
 	}
@@ -3278,8 +3425,8 @@ func quarkEncodeForeign(b []byte, v *Foreign) []byte {
 }
 
 // quarkDecodeForeign decodes one codectest.Foreign from b into *v; depth counts
-// the containers around it.
-func quarkDecodeForeign(b []byte, v *Foreign, depth int) ([]byte, error) {
+// the containers around it, and budget is what it may still allocate.
+func quarkDecodeForeign(b []byte, v *Foreign, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -3295,7 +3442,7 @@ func quarkDecodeForeign(b []byte, v *Foreign, depth int) ([]byte, error) {
 		}
 		switch string(zk2) {
 		case "Address":
-			if b, err = quarkDecode_v1_Address(b, &v.Address, depth+1); err != nil {
+			if b, err = quarkDecode_v1_Address(b, &v.Address, depth+1, budget); err != nil {
 				return b, err
 			}
 		case "Customer":
@@ -3308,8 +3455,11 @@ func quarkDecodeForeign(b []byte, v *Foreign, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
+				if err = budget.Alloc(1, 128); err != nil {
+					return b, err
+				}
 				zp3 := new(v1.Customer)
-				if b, err = quarkDecode_v1_Customer(b, zp3, depth+2); err != nil {
+				if b, err = quarkDecode_v1_Customer(b, zp3, depth+2, budget); err != nil {
 					return b, err
 				}
 				v.Customer = zp3
@@ -3328,11 +3478,12 @@ func quarkDecodeForeign(b []byte, v *Foreign, depth int) ([]byte, error) {
 				if zn4, b, err = codec.ReadArrayLen(b); err != nil {
 					return b, err
 				}
-				zs5 := make([]v2.Address, 0, min(zn4, 21845))
-				var zz7 v2.Address
+				if err = budget.Alloc(zn4, 48); err != nil {
+					return b, err
+				}
+				zs5 := make([]v2.Address, zn4)
 				for zi6 := range zn4 {
-					zs5 = append(zs5, zz7)
-					if b, err = quarkDecode_v2_Address(b, &zs5[zi6], depth+2); err != nil {
+					if b, err = quarkDecode_v2_Address(b, &zs5[zi6], depth+2, budget); err != nil {
 						return b, err
 					}
 				}
@@ -3348,26 +3499,29 @@ func quarkDecodeForeign(b []byte, v *Foreign, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
-				var zn8 int
-				if zn8, b, err = codec.ReadMapLen(b); err != nil {
+				var zn7 int
+				if zn7, b, err = codec.ReadMapLen(b); err != nil {
 					return b, err
 				}
-				zm9 := make(map[string]v2.Customer, min(zn8, 5957))
-				for range zn8 {
-					var zk10 string
-					if zk10, b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
-					}
-					var zv11 v2.Customer
-					if b, err = quarkDecode_v2_Customer(b, &zv11, depth+2); err != nil {
-						return b, err
-					}
-					zm9[zk10] = zv11
+				if err = budget.Map(zn7, 24, 160); err != nil {
+					return b, err
 				}
-				v.ByCity = zm9
+				zm8 := make(map[string]v2.Customer, zn7)
+				for range zn7 {
+					var zk9 string
+					if zk9, b, err = msgp.ReadStringBytes(b); err != nil {
+						return b, err
+					}
+					var zv10 v2.Customer
+					if b, err = quarkDecode_v2_Customer(b, &zv10, depth+2, budget); err != nil {
+						return b, err
+					}
+					zm8[zk9] = zv10
+				}
+				v.ByCity = zm8
 			}
 		case "Prefix":
-			if b, err = quarkDecode_netip_Prefix(b, &v.Prefix, depth+1); err != nil {
+			if b, err = quarkDecode_netip_Prefix(b, &v.Prefix, depth+1, budget); err != nil {
 				return b, err
 			}
 		default:
@@ -3407,7 +3561,8 @@ func (v *Foreign) UnmarshalQuark(b []byte) error {
 	if err := codec.CheckSize(b, 0); err != nil {
 		return err
 	}
-	rest, err := quarkDecodeForeign(b, v, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := quarkDecodeForeign(b, v, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("codectest.Foreign", err)
 	}
@@ -3427,8 +3582,8 @@ func quarkEncode_v1_Address(b []byte, v *v1.Address) []byte {
 }
 
 // quarkDecode_v1_Address decodes one v1.Address from b into *v; depth counts
-// the containers around it.
-func quarkDecode_v1_Address(b []byte, v *v1.Address, depth int) ([]byte, error) {
+// the containers around it, and budget is what it may still allocate.
+func quarkDecode_v1_Address(b []byte, v *v1.Address, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -3500,8 +3655,8 @@ func quarkEncode_v1_Customer(b []byte, v *v1.Customer) []byte {
 }
 
 // quarkDecode_v1_Customer decodes one v1.Customer from b into *v; depth counts
-// the containers around it.
-func quarkDecode_v1_Customer(b []byte, v *v1.Customer, depth int) ([]byte, error) {
+// the containers around it, and budget is what it may still allocate.
+func quarkDecode_v1_Customer(b []byte, v *v1.Customer, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -3542,10 +3697,11 @@ func quarkDecode_v1_Customer(b []byte, v *v1.Customer, depth int) ([]byte, error
 				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
 					return b, err
 				}
-				zs4 := make([]string, 0, min(zn3, 65536))
-				var zz6 string
+				if err = budget.Alloc(zn3, 16); err != nil {
+					return b, err
+				}
+				zs4 := make([]string, zn3)
 				for zi5 := range zn3 {
-					zs4 = append(zs4, zz6)
 					if zs4[zi5], b, err = msgp.ReadStringBytes(b); err != nil {
 						return b, err
 					}
@@ -3557,7 +3713,7 @@ func quarkDecode_v1_Customer(b []byte, v *v1.Customer, depth int) ([]byte, error
 				return b, err
 			}
 		case "Address":
-			if b, err = quarkDecode_v1_Address(b, &v.Address, depth+1); err != nil {
+			if b, err = quarkDecode_v1_Address(b, &v.Address, depth+1, budget); err != nil {
 				return b, err
 			}
 		case "Notes":
@@ -3570,23 +3726,26 @@ func quarkDecode_v1_Customer(b []byte, v *v1.Customer, depth int) ([]byte, error
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
-				var zn7 int
-				if zn7, b, err = codec.ReadMapLen(b); err != nil {
+				var zn6 int
+				if zn6, b, err = codec.ReadMapLen(b); err != nil {
 					return b, err
 				}
-				zm8 := make(map[string]string, min(zn7, 32768))
-				for range zn7 {
-					var zk9 string
-					if zk9, b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
-					}
-					var zv10 string
-					if zv10, b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
-					}
-					zm8[zk9] = zv10
+				if err = budget.Map(zn6, 32, 0); err != nil {
+					return b, err
 				}
-				v.Notes = zm8
+				zm7 := make(map[string]string, zn6)
+				for range zn6 {
+					var zk8 string
+					if zk8, b, err = msgp.ReadStringBytes(b); err != nil {
+						return b, err
+					}
+					var zv9 string
+					if zv9, b, err = msgp.ReadStringBytes(b); err != nil {
+						return b, err
+					}
+					zm7[zk8] = zv9
+				}
+				v.Notes = zm7
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -3616,8 +3775,8 @@ func quarkEncode_v2_Address(b []byte, v *v2.Address) []byte {
 }
 
 // quarkDecode_v2_Address decodes one v2.Address from b into *v; depth counts
-// the containers around it.
-func quarkDecode_v2_Address(b []byte, v *v2.Address, depth int) ([]byte, error) {
+// the containers around it, and budget is what it may still allocate.
+func quarkDecode_v2_Address(b []byte, v *v2.Address, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -3704,8 +3863,8 @@ func quarkEncode_v2_Customer(b []byte, v *v2.Customer) []byte {
 }
 
 // quarkDecode_v2_Customer decodes one v2.Customer from b into *v; depth counts
-// the containers around it.
-func quarkDecode_v2_Customer(b []byte, v *v2.Customer, depth int) ([]byte, error) {
+// the containers around it, and budget is what it may still allocate.
+func quarkDecode_v2_Customer(b []byte, v *v2.Customer, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -3734,10 +3893,11 @@ func quarkDecode_v2_Customer(b []byte, v *v2.Customer, depth int) ([]byte, error
 				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
 					return b, err
 				}
-				zs4 := make([]string, 0, min(zn3, 65536))
-				var zz6 string
+				if err = budget.Alloc(zn3, 16); err != nil {
+					return b, err
+				}
+				zs4 := make([]string, zn3)
 				for zi5 := range zn3 {
-					zs4 = append(zs4, zz6)
 					if zs4[zi5], b, err = msgp.ReadStringBytes(b); err != nil {
 						return b, err
 					}
@@ -3753,7 +3913,7 @@ func quarkDecode_v2_Customer(b []byte, v *v2.Customer, depth int) ([]byte, error
 				return b, err
 			}
 		case "Address":
-			if b, err = quarkDecode_v2_Address(b, &v.Address, depth+1); err != nil {
+			if b, err = quarkDecode_v2_Address(b, &v.Address, depth+1, budget); err != nil {
 				return b, err
 			}
 		case "Name":
@@ -3770,50 +3930,54 @@ func quarkDecode_v2_Customer(b []byte, v *v2.Customer, depth int) ([]byte, error
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
-				var zn7 int
-				if zn7, b, err = codec.ReadMapLen(b); err != nil {
+				var zn6 int
+				if zn6, b, err = codec.ReadMapLen(b); err != nil {
 					return b, err
 				}
-				zm8 := make(map[string][]int32, min(zn7, 26214))
-				for range zn7 {
-					var zk9 string
-					if zk9, b, err = msgp.ReadStringBytes(b); err != nil {
+				if err = budget.Map(zn6, 40, 0); err != nil {
+					return b, err
+				}
+				zm7 := make(map[string][]int32, zn6)
+				for range zn6 {
+					var zk8 string
+					if zk8, b, err = msgp.ReadStringBytes(b); err != nil {
 						return b, err
 					}
-					var zv10 []int32
+					var zv9 []int32
 					if msgp.IsNil(b) {
 						if b, err = msgp.ReadNilBytes(b); err != nil {
 							return b, err
 						}
-						zv10 = nil
+						zv9 = nil
 					} else {
 						if err = codec.CheckDepth(depth + 2); err != nil {
 							return b, err
 						}
-						var zn11 int
-						if zn11, b, err = codec.ReadArrayLen(b); err != nil {
+						var zn10 int
+						if zn10, b, err = codec.ReadArrayLen(b); err != nil {
 							return b, err
 						}
-						zs12 := make([]int32, 0, min(zn11, 262144))
-						var zz14 int32
-						for zi13 := range zn11 {
-							zs12 = append(zs12, zz14)
-							if zs12[zi13], b, err = msgp.ReadInt32Bytes(b); err != nil {
+						if err = budget.Alloc(zn10, 4); err != nil {
+							return b, err
+						}
+						zs11 := make([]int32, zn10)
+						for zi12 := range zn10 {
+							if zs11[zi12], b, err = msgp.ReadInt32Bytes(b); err != nil {
 								return b, err
 							}
 						}
-						zv10 = zs12
+						zv9 = zs11
 					}
-					zm8[zk9] = zv10
+					zm7[zk8] = zv9
 				}
-				v.Loyalty = zm8
+				v.Loyalty = zm7
 			}
 		case "ID":
 			if v.ID, b, err = msgp.ReadInt64Bytes(b); err != nil {
 				return b, err
 			}
 		case "Since":
-			if b, err = quarkDecode_time_Time(b, &v.Since, depth+1); err != nil {
+			if b, err = quarkDecode_time_Time(b, &v.Since, depth+1, budget); err != nil {
 				return b, err
 			}
 		case "Referrer":
@@ -3826,11 +3990,14 @@ func quarkDecode_v2_Customer(b []byte, v *v2.Customer, depth int) ([]byte, error
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
-				zp15 := new(v2.Customer)
-				if b, err = quarkDecode_v2_Customer(b, zp15, depth+2); err != nil {
+				if err = budget.Alloc(1, 160); err != nil {
 					return b, err
 				}
-				v.Referrer = zp15
+				zp13 := new(v2.Customer)
+				if b, err = quarkDecode_v2_Customer(b, zp13, depth+2, budget); err != nil {
+					return b, err
+				}
+				v.Referrer = zp13
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -3870,8 +4037,8 @@ func quarkEncode_netip_Prefix(b []byte, v *netip.Prefix) []byte {
 }
 
 // quarkDecode_netip_Prefix decodes one netip.Prefix from b into *v; depth
-// counts the containers around it.
-func quarkDecode_netip_Prefix(b []byte, v *netip.Prefix, depth int) ([]byte, error) {
+// counts the containers around it, and budget is what it may still allocate.
+func quarkDecode_netip_Prefix(b []byte, v *netip.Prefix, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	var zd1 []byte
 	if zd1, b, err = msgp.ReadBytesZC(b); err != nil {
@@ -3905,8 +4072,8 @@ func quarkEncodeTree(b []byte, v *Tree) []byte {
 }
 
 // quarkDecodeTree decodes one codectest.Tree from b into *v; depth counts the
-// containers around it.
-func quarkDecodeTree(b []byte, v *Tree, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeTree(b []byte, v *Tree, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -3943,11 +4110,12 @@ func quarkDecodeTree(b []byte, v *Tree, depth int) ([]byte, error) {
 				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
 					return b, err
 				}
-				zs4 := make([]Tree, 0, min(zn3, 21845))
-				var zz6 Tree
+				if err = budget.Alloc(zn3, 48); err != nil {
+					return b, err
+				}
+				zs4 := make([]Tree, zn3)
 				for zi5 := range zn3 {
-					zs4 = append(zs4, zz6)
-					if b, err = quarkDecodeTree(b, &zs4[zi5], depth+2); err != nil {
+					if b, err = quarkDecodeTree(b, &zs4[zi5], depth+2, budget); err != nil {
 						return b, err
 					}
 				}
@@ -3982,7 +4150,8 @@ func (v *Tree) UnmarshalQuark(b []byte) error {
 	if err := codec.CheckSize(b, 0); err != nil {
 		return err
 	}
-	rest, err := quarkDecodeTree(b, v, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := quarkDecodeTree(b, v, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("codectest.Tree", err)
 	}
@@ -4004,8 +4173,8 @@ func quarkEncodeList(b []byte, v *List) []byte {
 }
 
 // quarkDecodeList decodes one codectest.List from b into *v; depth counts the
-// containers around it.
-func quarkDecodeList(b []byte, v *List, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeList(b []byte, v *List, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -4034,8 +4203,11 @@ func quarkDecodeList(b []byte, v *List, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
+				if err = budget.Alloc(1, 16); err != nil {
+					return b, err
+				}
 				zp3 := new(List)
-				if b, err = quarkDecodeList(b, zp3, depth+2); err != nil {
+				if b, err = quarkDecodeList(b, zp3, depth+2, budget); err != nil {
 					return b, err
 				}
 				v.Next = zp3
@@ -4067,7 +4239,8 @@ func (v *List) UnmarshalQuark(b []byte) error {
 	if err := codec.CheckSize(b, 0); err != nil {
 		return err
 	}
-	rest, err := quarkDecodeList(b, v, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := quarkDecodeList(b, v, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("codectest.List", err)
 	}
@@ -4099,8 +4272,8 @@ func quarkEncodeDir(b []byte, v *Dir) []byte {
 }
 
 // quarkDecodeDir decodes one codectest.Dir from b into *v; depth counts the
-// containers around it.
-func quarkDecodeDir(b []byte, v *Dir, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeDir(b []byte, v *Dir, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -4137,7 +4310,10 @@ func quarkDecodeDir(b []byte, v *Dir, depth int) ([]byte, error) {
 				if zn3, b, err = codec.ReadMapLen(b); err != nil {
 					return b, err
 				}
-				zm4 := make(map[string]*Dir, min(zn3, 43690))
+				if err = budget.Map(zn3, 24, 0); err != nil {
+					return b, err
+				}
+				zm4 := make(map[string]*Dir, zn3)
 				for range zn3 {
 					var zk5 string
 					if zk5, b, err = msgp.ReadStringBytes(b); err != nil {
@@ -4153,8 +4329,11 @@ func quarkDecodeDir(b []byte, v *Dir, depth int) ([]byte, error) {
 						if err = codec.CheckDepth(depth + 2); err != nil {
 							return b, err
 						}
+						if err = budget.Alloc(1, 32); err != nil {
+							return b, err
+						}
 						zp7 := new(Dir)
-						if b, err = quarkDecodeDir(b, zp7, depth+3); err != nil {
+						if b, err = quarkDecodeDir(b, zp7, depth+3, budget); err != nil {
 							return b, err
 						}
 						zv6 = zp7
@@ -4197,7 +4376,8 @@ func (v *Dir) UnmarshalQuark(b []byte) error {
 	if err := codec.CheckSize(b, 0); err != nil {
 		return err
 	}
-	rest, err := quarkDecodeDir(b, v, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := quarkDecodeDir(b, v, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("codectest.Dir", err)
 	}
@@ -4222,8 +4402,8 @@ func quarkEncodeExpr(b []byte, v *Expr) []byte {
 }
 
 // quarkDecodeExpr decodes one codectest.Expr from b into *v; depth counts the
-// containers around it.
-func quarkDecodeExpr(b []byte, v *Expr, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeExpr(b []byte, v *Expr, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -4256,11 +4436,12 @@ func quarkDecodeExpr(b []byte, v *Expr, depth int) ([]byte, error) {
 				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
 					return b, err
 				}
-				zs4 := make([]Arg, 0, min(zn3, 65536))
-				var zz6 Arg
+				if err = budget.Alloc(zn3, 16); err != nil {
+					return b, err
+				}
+				zs4 := make([]Arg, zn3)
 				for zi5 := range zn3 {
-					zs4 = append(zs4, zz6)
-					if b, err = quarkDecodeArg(b, &zs4[zi5], depth+2); err != nil {
+					if b, err = quarkDecodeArg(b, &zs4[zi5], depth+2, budget); err != nil {
 						return b, err
 					}
 				}
@@ -4295,7 +4476,8 @@ func (v *Expr) UnmarshalQuark(b []byte) error {
 	if err := codec.CheckSize(b, 0); err != nil {
 		return err
 	}
-	rest, err := quarkDecodeExpr(b, v, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := quarkDecodeExpr(b, v, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("codectest.Expr", err)
 	}
@@ -4321,8 +4503,8 @@ func quarkEncodeArg(b []byte, v *Arg) []byte {
 }
 
 // quarkDecodeArg decodes one codectest.Arg from b into *v; depth counts the
-// containers around it.
-func quarkDecodeArg(b []byte, v *Arg, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeArg(b []byte, v *Arg, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -4347,6 +4529,9 @@ func quarkDecodeArg(b []byte, v *Arg, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
+				if err = budget.Alloc(1, 8); err != nil {
+					return b, err
+				}
 				zp3 := new(float64)
 				if *zp3, b, err = msgp.ReadFloat64Bytes(b); err != nil {
 					return b, err
@@ -4363,8 +4548,11 @@ func quarkDecodeArg(b []byte, v *Arg, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
+				if err = budget.Alloc(1, 40); err != nil {
+					return b, err
+				}
 				zp4 := new(Expr)
-				if b, err = quarkDecodeExpr(b, zp4, depth+2); err != nil {
+				if b, err = quarkDecodeExpr(b, zp4, depth+2, budget); err != nil {
 					return b, err
 				}
 				v.Sub = zp4
@@ -4401,7 +4589,8 @@ func (v *Arg) UnmarshalQuark(b []byte) error {
 	if err := codec.CheckSize(b, 0); err != nil {
 		return err
 	}
-	rest, err := quarkDecodeArg(b, v, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := quarkDecodeArg(b, v, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("codectest.Arg", err)
 	}
@@ -4422,8 +4611,8 @@ func quarkEncodeTags(b []byte, v *Tags) []byte {
 }
 
 // quarkDecodeTags decodes one codectest.Tags from b into *v; depth counts the
-// containers around it.
-func quarkDecodeTags(b []byte, v *Tags, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeTags(b []byte, v *Tags, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if msgp.IsNil(b) {
 		if b, err = msgp.ReadNilBytes(b); err != nil {
@@ -4438,10 +4627,11 @@ func quarkDecodeTags(b []byte, v *Tags, depth int) ([]byte, error) {
 		if zn1, b, err = codec.ReadArrayLen(b); err != nil {
 			return b, err
 		}
-		zs2 := make(Tags, 0, min(zn1, 65536))
-		var zz4 string
+		if err = budget.Alloc(zn1, 16); err != nil {
+			return b, err
+		}
+		zs2 := make(Tags, zn1)
 		for zi3 := range zn1 {
-			zs2 = append(zs2, zz4)
 			if zs2[zi3], b, err = msgp.ReadStringBytes(b); err != nil {
 				return b, err
 			}
@@ -4464,7 +4654,8 @@ func (v *Tags) UnmarshalQuark(b []byte) error {
 	if err := codec.CheckSize(b, 0); err != nil {
 		return err
 	}
-	rest, err := quarkDecodeTags(b, v, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := quarkDecodeTags(b, v, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("codectest.Tags", err)
 	}
@@ -4486,8 +4677,8 @@ func quarkEncodeScores(b []byte, v *Scores) []byte {
 }
 
 // quarkDecodeScores decodes one codectest.Scores from b into *v; depth counts
-// the containers around it.
-func quarkDecodeScores(b []byte, v *Scores, depth int) ([]byte, error) {
+// the containers around it, and budget is what it may still allocate.
+func quarkDecodeScores(b []byte, v *Scores, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if msgp.IsNil(b) {
 		if b, err = msgp.ReadNilBytes(b); err != nil {
@@ -4502,7 +4693,10 @@ func quarkDecodeScores(b []byte, v *Scores, depth int) ([]byte, error) {
 		if zn1, b, err = codec.ReadMapLen(b); err != nil {
 			return b, err
 		}
-		zm2 := make(Scores, min(zn1, 43690))
+		if err = budget.Map(zn1, 24, 0); err != nil {
+			return b, err
+		}
+		zm2 := make(Scores, zn1)
 		for range zn1 {
 			var zk3 string
 			if zk3, b, err = msgp.ReadStringBytes(b); err != nil {
@@ -4533,7 +4727,8 @@ func (v *Scores) UnmarshalQuark(b []byte) error {
 	if err := codec.CheckSize(b, 0); err != nil {
 		return err
 	}
-	rest, err := quarkDecodeScores(b, v, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := quarkDecodeScores(b, v, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("codectest.Scores", err)
 	}
@@ -4553,8 +4748,8 @@ func quarkEncodeMatrix(b []byte, v *Matrix) []byte {
 }
 
 // quarkDecodeMatrix decodes one codectest.Matrix from b into *v; depth counts
-// the containers around it.
-func quarkDecodeMatrix(b []byte, v *Matrix, depth int) ([]byte, error) {
+// the containers around it, and budget is what it may still allocate.
+func quarkDecodeMatrix(b []byte, v *Matrix, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -4603,7 +4798,8 @@ func (v *Matrix) UnmarshalQuark(b []byte) error {
 	if err := codec.CheckSize(b, 0); err != nil {
 		return err
 	}
-	rest, err := quarkDecodeMatrix(b, v, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := quarkDecodeMatrix(b, v, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("codectest.Matrix", err)
 	}
@@ -4617,8 +4813,9 @@ func quarkEncodeTemperature(b []byte, v *Temperature) []byte {
 }
 
 // quarkDecodeTemperature decodes one codectest.Temperature from b into *v;
-// depth counts the containers around it.
-func quarkDecodeTemperature(b []byte, v *Temperature, depth int) ([]byte, error) {
+// depth counts the containers around it, and budget is what it may still
+// allocate.
+func quarkDecodeTemperature(b []byte, v *Temperature, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	var zx1 float64
 	if zx1, b, err = msgp.ReadFloat64Bytes(b); err != nil {
@@ -4637,7 +4834,8 @@ func (v *Temperature) UnmarshalQuark(b []byte) error {
 	if err := codec.CheckSize(b, 0); err != nil {
 		return err
 	}
-	rest, err := quarkDecodeTemperature(b, v, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := quarkDecodeTemperature(b, v, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("codectest.Temperature", err)
 	}
@@ -4657,8 +4855,8 @@ func quarkEncodeOrderLine(b []byte, v *OrderLine) []byte {
 }
 
 // quarkDecodeOrderLine decodes one codectest.OrderLine from b into *v; depth
-// counts the containers around it.
-func quarkDecodeOrderLine(b []byte, v *OrderLine, depth int) ([]byte, error) {
+// counts the containers around it, and budget is what it may still allocate.
+func quarkDecodeOrderLine(b []byte, v *OrderLine, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -4703,7 +4901,8 @@ func (v *OrderLine) UnmarshalQuark(b []byte) error {
 	if err := codec.CheckSize(b, 0); err != nil {
 		return err
 	}
-	rest, err := quarkDecodeOrderLine(b, v, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := quarkDecodeOrderLine(b, v, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("codectest.OrderLine", err)
 	}
@@ -4752,8 +4951,8 @@ func quarkEncodeOrder(b []byte, v *Order) []byte {
 }
 
 // quarkDecodeOrder decodes one codectest.Order from b into *v; depth counts the
-// containers around it.
-func quarkDecodeOrder(b []byte, v *Order, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeOrder(b []byte, v *Order, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -4790,11 +4989,12 @@ func quarkDecodeOrder(b []byte, v *Order, depth int) ([]byte, error) {
 				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
 					return b, err
 				}
-				zs4 := make([]OrderLine, 0, min(zn3, 32768))
-				var zz6 OrderLine
+				if err = budget.Alloc(zn3, 32); err != nil {
+					return b, err
+				}
+				zs4 := make([]OrderLine, zn3)
 				for zi5 := range zn3 {
-					zs4 = append(zs4, zz6)
-					if b, err = quarkDecodeOrderLine(b, &zs4[zi5], depth+2); err != nil {
+					if b, err = quarkDecodeOrderLine(b, &zs4[zi5], depth+2, budget); err != nil {
 						return b, err
 					}
 				}
@@ -4810,26 +5010,29 @@ func quarkDecodeOrder(b []byte, v *Order, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
-				var zn7 int
-				if zn7, b, err = codec.ReadMapLen(b); err != nil {
+				var zn6 int
+				if zn6, b, err = codec.ReadMapLen(b); err != nil {
 					return b, err
 				}
-				zm8 := make(map[string]string, min(zn7, 32768))
-				for range zn7 {
-					var zk9 string
-					if zk9, b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
-					}
-					var zv10 string
-					if zv10, b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
-					}
-					zm8[zk9] = zv10
+				if err = budget.Map(zn6, 32, 0); err != nil {
+					return b, err
 				}
-				v.Attrs = zm8
+				zm7 := make(map[string]string, zn6)
+				for range zn6 {
+					var zk8 string
+					if zk8, b, err = msgp.ReadStringBytes(b); err != nil {
+						return b, err
+					}
+					var zv9 string
+					if zv9, b, err = msgp.ReadStringBytes(b); err != nil {
+						return b, err
+					}
+					zm7[zk8] = zv9
+				}
+				v.Attrs = zm7
 			}
 		case "Placed":
-			if b, err = quarkDecode_time_Time(b, &v.Placed, depth+1); err != nil {
+			if b, err = quarkDecode_time_Time(b, &v.Placed, depth+1, budget); err != nil {
 				return b, err
 			}
 		case "Total":
@@ -4841,7 +5044,7 @@ func quarkDecodeOrder(b []byte, v *Order, depth int) ([]byte, error) {
 				return b, err
 			}
 		case "Status":
-			if b, err = quarkDecodeStatus(b, &v.Status, depth+1); err != nil {
+			if b, err = quarkDecodeStatus(b, &v.Status, depth+1, budget); err != nil {
 				return b, err
 			}
 		case "Discount":
@@ -4875,7 +5078,8 @@ func (v *Order) UnmarshalQuark(b []byte) error {
 	if err := codec.CheckSize(b, 0); err != nil {
 		return err
 	}
-	rest, err := quarkDecodeOrder(b, v, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := quarkDecodeOrder(b, v, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("codectest.Order", err)
 	}
@@ -4924,8 +5128,8 @@ func quarkEncodeTen(b []byte, v *Ten) []byte {
 }
 
 // quarkDecodeTen decodes one codectest.Ten from b into *v; depth counts the
-// containers around it.
-func quarkDecodeTen(b []byte, v *Ten, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeTen(b []byte, v *Ten, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -4974,10 +5178,11 @@ func quarkDecodeTen(b []byte, v *Ten, depth int) ([]byte, error) {
 				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
 					return b, err
 				}
-				zs4 := make([]int32, 0, min(zn3, 262144))
-				var zz6 int32
+				if err = budget.Alloc(zn3, 4); err != nil {
+					return b, err
+				}
+				zs4 := make([]int32, zn3)
 				for zi5 := range zn3 {
-					zs4 = append(zs4, zz6)
 					if zs4[zi5], b, err = msgp.ReadInt32Bytes(b); err != nil {
 						return b, err
 					}
@@ -4994,26 +5199,29 @@ func quarkDecodeTen(b []byte, v *Ten, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
-				var zn7 int
-				if zn7, b, err = codec.ReadMapLen(b); err != nil {
+				var zn6 int
+				if zn6, b, err = codec.ReadMapLen(b); err != nil {
 					return b, err
 				}
-				zm8 := make(map[string]int64, min(zn7, 43690))
-				for range zn7 {
-					var zk9 string
-					if zk9, b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
-					}
-					var zv10 int64
-					if zv10, b, err = msgp.ReadInt64Bytes(b); err != nil {
-						return b, err
-					}
-					zm8[zk9] = zv10
+				if err = budget.Map(zn6, 24, 0); err != nil {
+					return b, err
 				}
-				v.Counters = zm8
+				zm7 := make(map[string]int64, zn6)
+				for range zn6 {
+					var zk8 string
+					if zk8, b, err = msgp.ReadStringBytes(b); err != nil {
+						return b, err
+					}
+					var zv9 int64
+					if zv9, b, err = msgp.ReadInt64Bytes(b); err != nil {
+						return b, err
+					}
+					zm7[zk8] = zv9
+				}
+				v.Counters = zm7
 			}
 		case "Updated":
-			if b, err = quarkDecode_time_Time(b, &v.Updated, depth+1); err != nil {
+			if b, err = quarkDecode_time_Time(b, &v.Updated, depth+1, budget); err != nil {
 				return b, err
 			}
 		case "Region":
@@ -5047,9 +5255,635 @@ func (v *Ten) UnmarshalQuark(b []byte) error {
 	if err := codec.CheckSize(b, 0); err != nil {
 		return err
 	}
-	rest, err := quarkDecodeTen(b, v, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := quarkDecodeTen(b, v, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("codectest.Ten", err)
 	}
 	return codec.CheckTrailing("codectest.Ten", rest)
+}
+
+// quarkEncodeWides appends the encoding of *v to b.
+func quarkEncodeWides(b []byte, v *Wides) []byte {
+	if *v == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = msgp.AppendArrayHeader(b, uint32(len(*v)))
+		for zi1 := range *v {
+			b = quarkEncodeWide(b, &(*v)[zi1])
+		}
+	}
+	return b
+}
+
+// quarkDecodeWides decodes one codectest.Wides from b into *v; depth counts the
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeWides(b []byte, v *Wides, depth int, budget *codec.Budget) ([]byte, error) {
+	var err error
+	if msgp.IsNil(b) {
+		if b, err = msgp.ReadNilBytes(b); err != nil {
+			return b, err
+		}
+		*v = nil
+	} else {
+		if err = codec.CheckDepth(depth); err != nil {
+			return b, err
+		}
+		var zn1 int
+		if zn1, b, err = codec.ReadArrayLen(b); err != nil {
+			return b, err
+		}
+		if err = budget.Alloc(zn1, 512); err != nil {
+			return b, err
+		}
+		zs2 := make(Wides, zn1)
+		for zi3 := range zn1 {
+			if b, err = quarkDecodeWide(b, &zs2[zi3], depth+1, budget); err != nil {
+				return b, err
+			}
+		}
+		*v = zs2
+	}
+	return b, nil
+}
+
+// quarkCopyWides replaces the parts of *v that hold memory with copies.
+func quarkCopyWides(v *Wides) {
+	*v = slices.Clone(*v)
+}
+
+// MarshalQuark appends the encoding of *v to b.
+func (v *Wides) MarshalQuark(b []byte) []byte { return quarkEncodeWides(b, v) }
+
+// UnmarshalQuark decodes b, which must hold exactly one encoded Wides, into *v.
+func (v *Wides) UnmarshalQuark(b []byte) error {
+	if err := codec.CheckSize(b, 0); err != nil {
+		return err
+	}
+	budget := codec.NewBudget(len(b))
+	rest, err := quarkDecodeWides(b, v, 0, &budget)
+	if err != nil {
+		return codec.Corrupt("codectest.Wides", err)
+	}
+	return codec.CheckTrailing("codectest.Wides", rest)
+}
+
+// quarkEncodeWide appends the encoding of *v to b.
+func quarkEncodeWide(b []byte, v *Wide) []byte {
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "Words")
+	b = msgp.AppendArrayHeader(b, 64)
+	for zi1 := range v.Words {
+		b = msgp.AppendUint64(b, v.Words[zi1])
+	}
+	return b
+}
+
+// quarkDecodeWide decodes one codectest.Wide from b into *v; depth counts the
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeWide(b []byte, v *Wide, depth int, budget *codec.Budget) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "Words":
+			if err = codec.CheckDepth(depth + 1); err != nil {
+				return b, err
+			}
+			var zn3 int
+			if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+				return b, err
+			}
+			for zi4 := range zn3 {
+				if zi4 >= 64 {
+					if b, err = codec.Skip(b); err != nil {
+						return b, err
+					}
+					continue
+				}
+				if v.Words[zi4], b, err = msgp.ReadUint64Bytes(b); err != nil {
+					return b, err
+				}
+			}
+			clear(v.Words[min(zn3, 64):])
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+// quarkEncodeSparse appends the encoding of *v to b.
+func quarkEncodeSparse(b []byte, v *Sparse) []byte {
+	b = msgp.AppendMapHeader(b, 8)
+	b = msgp.AppendString(b, "Wides")
+	if v.Wides == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = msgp.AppendArrayHeader(b, uint32(len(v.Wides)))
+		for zi1 := range v.Wides {
+			b = quarkEncodeWide(b, &v.Wides[zi1])
+		}
+	}
+	b = msgp.AppendString(b, "Ptrs")
+	if v.Ptrs == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = msgp.AppendArrayHeader(b, uint32(len(v.Ptrs)))
+		for zi2 := range v.Ptrs {
+			if v.Ptrs[zi2] == nil {
+				b = msgp.AppendNil(b)
+			} else {
+				b = quarkEncodeWide(b, v.Ptrs[zi2])
+			}
+		}
+	}
+	b = msgp.AppendString(b, "Maps")
+	if v.Maps == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = msgp.AppendArrayHeader(b, uint32(len(v.Maps)))
+		for zi3 := range v.Maps {
+			if v.Maps[zi3] == nil {
+				b = msgp.AppendNil(b)
+			} else {
+				b = msgp.AppendMapHeader(b, uint32(len(v.Maps[zi3])))
+				for zk4, zv5 := range v.Maps[zi3] {
+					b = msgp.AppendString(b, zk4)
+					b = msgp.AppendInt64(b, zv5)
+				}
+			}
+		}
+	}
+	b = msgp.AppendString(b, "ByKey")
+	if v.ByKey == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = msgp.AppendMapHeader(b, uint32(len(v.ByKey)))
+		for zk6, zv7 := range v.ByKey {
+			b = msgp.AppendInt32(b, zk6)
+			b = quarkEncodeWide(b, &zv7)
+		}
+	}
+	b = msgp.AppendString(b, "Grid")
+	if v.Grid == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = msgp.AppendArrayHeader(b, uint32(len(v.Grid)))
+		for zi8 := range v.Grid {
+			if v.Grid[zi8] == nil {
+				b = msgp.AppendNil(b)
+			} else {
+				b = msgp.AppendArrayHeader(b, uint32(len(v.Grid[zi8])))
+				for zi9 := range v.Grid[zi8] {
+					b = quarkEncodeWide(b, &v.Grid[zi8][zi9])
+				}
+			}
+		}
+	}
+	b = msgp.AppendString(b, "Lists")
+	if v.Lists == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = msgp.AppendArrayHeader(b, uint32(len(v.Lists)))
+		for zi10 := range v.Lists {
+			if v.Lists[zi10] == nil {
+				b = msgp.AppendNil(b)
+			} else {
+				b = msgp.AppendArrayHeader(b, uint32(len(v.Lists[zi10])))
+				for zi11 := range v.Lists[zi10] {
+					b = msgp.AppendString(b, v.Lists[zi10][zi11])
+				}
+			}
+		}
+	}
+	b = msgp.AppendString(b, "Labels")
+	if v.Labels == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = msgp.AppendArrayHeader(b, uint32(len(v.Labels)))
+		for zi12 := range v.Labels {
+			b = msgp.AppendString(b, v.Labels[zi12])
+		}
+	}
+	b = msgp.AppendString(b, "Blobs")
+	if v.Blobs == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = msgp.AppendArrayHeader(b, uint32(len(v.Blobs)))
+		for zi13 := range v.Blobs {
+			if v.Blobs[zi13] == nil {
+				b = msgp.AppendNil(b)
+			} else {
+				b = msgp.AppendBytes(b, v.Blobs[zi13])
+			}
+		}
+	}
+	return b
+}
+
+// quarkDecodeSparse decodes one codectest.Sparse from b into *v; depth counts
+// the containers around it, and budget is what it may still allocate.
+func quarkDecodeSparse(b []byte, v *Sparse, depth int, budget *codec.Budget) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "Wides":
+			if msgp.IsNil(b) {
+				if b, err = msgp.ReadNilBytes(b); err != nil {
+					return b, err
+				}
+				v.Wides = nil
+			} else {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b, err
+				}
+				var zn3 int
+				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+					return b, err
+				}
+				if err = budget.Alloc(zn3, 512); err != nil {
+					return b, err
+				}
+				zs4 := make([]Wide, zn3)
+				for zi5 := range zn3 {
+					if b, err = quarkDecodeWide(b, &zs4[zi5], depth+2, budget); err != nil {
+						return b, err
+					}
+				}
+				v.Wides = zs4
+			}
+		case "Ptrs":
+			if msgp.IsNil(b) {
+				if b, err = msgp.ReadNilBytes(b); err != nil {
+					return b, err
+				}
+				v.Ptrs = nil
+			} else {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b, err
+				}
+				var zn6 int
+				if zn6, b, err = codec.ReadArrayLen(b); err != nil {
+					return b, err
+				}
+				if err = budget.Alloc(zn6, 8); err != nil {
+					return b, err
+				}
+				zs7 := make([]*Wide, zn6)
+				for zi8 := range zn6 {
+					if msgp.IsNil(b) {
+						if b, err = msgp.ReadNilBytes(b); err != nil {
+							return b, err
+						}
+						zs7[zi8] = nil
+					} else {
+						if err = codec.CheckDepth(depth + 2); err != nil {
+							return b, err
+						}
+						if err = budget.Alloc(1, 512); err != nil {
+							return b, err
+						}
+						zp9 := new(Wide)
+						if b, err = quarkDecodeWide(b, zp9, depth+3, budget); err != nil {
+							return b, err
+						}
+						zs7[zi8] = zp9
+					}
+				}
+				v.Ptrs = zs7
+			}
+		case "Maps":
+			if msgp.IsNil(b) {
+				if b, err = msgp.ReadNilBytes(b); err != nil {
+					return b, err
+				}
+				v.Maps = nil
+			} else {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b, err
+				}
+				var zn10 int
+				if zn10, b, err = codec.ReadArrayLen(b); err != nil {
+					return b, err
+				}
+				if err = budget.Alloc(zn10, 8); err != nil {
+					return b, err
+				}
+				zs11 := make([]map[string]int64, zn10)
+				for zi12 := range zn10 {
+					if msgp.IsNil(b) {
+						if b, err = msgp.ReadNilBytes(b); err != nil {
+							return b, err
+						}
+						zs11[zi12] = nil
+					} else {
+						if err = codec.CheckDepth(depth + 2); err != nil {
+							return b, err
+						}
+						var zn13 int
+						if zn13, b, err = codec.ReadMapLen(b); err != nil {
+							return b, err
+						}
+						if err = budget.Map(zn13, 24, 0); err != nil {
+							return b, err
+						}
+						zm14 := make(map[string]int64, zn13)
+						for range zn13 {
+							var zk15 string
+							if zk15, b, err = msgp.ReadStringBytes(b); err != nil {
+								return b, err
+							}
+							var zv16 int64
+							if zv16, b, err = msgp.ReadInt64Bytes(b); err != nil {
+								return b, err
+							}
+							zm14[zk15] = zv16
+						}
+						zs11[zi12] = zm14
+					}
+				}
+				v.Maps = zs11
+			}
+		case "ByKey":
+			if msgp.IsNil(b) {
+				if b, err = msgp.ReadNilBytes(b); err != nil {
+					return b, err
+				}
+				v.ByKey = nil
+			} else {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b, err
+				}
+				var zn17 int
+				if zn17, b, err = codec.ReadMapLen(b); err != nil {
+					return b, err
+				}
+				if err = budget.Map(zn17, 16, 512); err != nil {
+					return b, err
+				}
+				zm18 := make(map[int32]Wide, zn17)
+				for range zn17 {
+					var zk19 int32
+					if zk19, b, err = msgp.ReadInt32Bytes(b); err != nil {
+						return b, err
+					}
+					var zv20 Wide
+					if b, err = quarkDecodeWide(b, &zv20, depth+2, budget); err != nil {
+						return b, err
+					}
+					zm18[zk19] = zv20
+				}
+				v.ByKey = zm18
+			}
+		case "Grid":
+			if msgp.IsNil(b) {
+				if b, err = msgp.ReadNilBytes(b); err != nil {
+					return b, err
+				}
+				v.Grid = nil
+			} else {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b, err
+				}
+				var zn21 int
+				if zn21, b, err = codec.ReadArrayLen(b); err != nil {
+					return b, err
+				}
+				if err = budget.Alloc(zn21, 24); err != nil {
+					return b, err
+				}
+				zs22 := make([][]Wide, zn21)
+				for zi23 := range zn21 {
+					if msgp.IsNil(b) {
+						if b, err = msgp.ReadNilBytes(b); err != nil {
+							return b, err
+						}
+						zs22[zi23] = nil
+					} else {
+						if err = codec.CheckDepth(depth + 2); err != nil {
+							return b, err
+						}
+						var zn24 int
+						if zn24, b, err = codec.ReadArrayLen(b); err != nil {
+							return b, err
+						}
+						if err = budget.Alloc(zn24, 512); err != nil {
+							return b, err
+						}
+						zs25 := make([]Wide, zn24)
+						for zi26 := range zn24 {
+							if b, err = quarkDecodeWide(b, &zs25[zi26], depth+3, budget); err != nil {
+								return b, err
+							}
+						}
+						zs22[zi23] = zs25
+					}
+				}
+				v.Grid = zs22
+			}
+		case "Lists":
+			if msgp.IsNil(b) {
+				if b, err = msgp.ReadNilBytes(b); err != nil {
+					return b, err
+				}
+				v.Lists = nil
+			} else {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b, err
+				}
+				var zn27 int
+				if zn27, b, err = codec.ReadArrayLen(b); err != nil {
+					return b, err
+				}
+				if err = budget.Alloc(zn27, 24); err != nil {
+					return b, err
+				}
+				zs28 := make([][]string, zn27)
+				for zi29 := range zn27 {
+					if msgp.IsNil(b) {
+						if b, err = msgp.ReadNilBytes(b); err != nil {
+							return b, err
+						}
+						zs28[zi29] = nil
+					} else {
+						if err = codec.CheckDepth(depth + 2); err != nil {
+							return b, err
+						}
+						var zn30 int
+						if zn30, b, err = codec.ReadArrayLen(b); err != nil {
+							return b, err
+						}
+						if err = budget.Alloc(zn30, 16); err != nil {
+							return b, err
+						}
+						zs31 := make([]string, zn30)
+						for zi32 := range zn30 {
+							if zs31[zi32], b, err = msgp.ReadStringBytes(b); err != nil {
+								return b, err
+							}
+						}
+						zs28[zi29] = zs31
+					}
+				}
+				v.Lists = zs28
+			}
+		case "Labels":
+			if msgp.IsNil(b) {
+				if b, err = msgp.ReadNilBytes(b); err != nil {
+					return b, err
+				}
+				v.Labels = nil
+			} else {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b, err
+				}
+				var zn33 int
+				if zn33, b, err = codec.ReadArrayLen(b); err != nil {
+					return b, err
+				}
+				if err = budget.Alloc(zn33, 16); err != nil {
+					return b, err
+				}
+				zs34 := make([]string, zn33)
+				for zi35 := range zn33 {
+					if zs34[zi35], b, err = msgp.ReadStringBytes(b); err != nil {
+						return b, err
+					}
+				}
+				v.Labels = zs34
+			}
+		case "Blobs":
+			if msgp.IsNil(b) {
+				if b, err = msgp.ReadNilBytes(b); err != nil {
+					return b, err
+				}
+				v.Blobs = nil
+			} else {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b, err
+				}
+				var zn36 int
+				if zn36, b, err = codec.ReadArrayLen(b); err != nil {
+					return b, err
+				}
+				if err = budget.Alloc(zn36, 24); err != nil {
+					return b, err
+				}
+				zs37 := make([][]byte, zn36)
+				for zi38 := range zn36 {
+					if msgp.IsNil(b) {
+						if b, err = msgp.ReadNilBytes(b); err != nil {
+							return b, err
+						}
+						zs37[zi38] = nil
+					} else {
+						var zd39 []byte
+						if zd39, b, err = msgp.ReadBytesZC(b); err != nil {
+							return b, err
+						}
+						zs37[zi38] = make([]byte, len(zd39))
+						copy(zs37[zi38], zd39)
+					}
+				}
+				v.Blobs = zs37
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+// quarkCopySparse replaces the parts of *v that hold memory with copies.
+func quarkCopySparse(v *Sparse) {
+	v.Wides = slices.Clone(v.Wides)
+	if v.Ptrs != nil {
+		zs1 := make([]*Wide, len(v.Ptrs))
+		copy(zs1, v.Ptrs)
+		for zi2 := range zs1 {
+			if zs1[zi2] != nil {
+				zp3 := new(Wide)
+				*zp3 = *zs1[zi2]
+				zs1[zi2] = zp3
+			}
+		}
+		v.Ptrs = zs1
+	}
+	if v.Maps != nil {
+		zs4 := make([]map[string]int64, len(v.Maps))
+		copy(zs4, v.Maps)
+		for zi5 := range zs4 {
+			zs4[zi5] = maps.Clone(zs4[zi5])
+		}
+		v.Maps = zs4
+	}
+	v.ByKey = maps.Clone(v.ByKey)
+	if v.Grid != nil {
+		zs6 := make([][]Wide, len(v.Grid))
+		copy(zs6, v.Grid)
+		for zi7 := range zs6 {
+			zs6[zi7] = slices.Clone(zs6[zi7])
+		}
+		v.Grid = zs6
+	}
+	if v.Lists != nil {
+		zs8 := make([][]string, len(v.Lists))
+		copy(zs8, v.Lists)
+		for zi9 := range zs8 {
+			zs8[zi9] = slices.Clone(zs8[zi9])
+		}
+		v.Lists = zs8
+	}
+	v.Labels = slices.Clone(v.Labels)
+	if v.Blobs != nil {
+		zs10 := make([][]byte, len(v.Blobs))
+		copy(zs10, v.Blobs)
+		for zi11 := range zs10 {
+			zs10[zi11] = slices.Clone(zs10[zi11])
+		}
+		v.Blobs = zs10
+	}
+}
+
+// MarshalQuark appends the encoding of *v to b.
+func (v *Sparse) MarshalQuark(b []byte) []byte { return quarkEncodeSparse(b, v) }
+
+// UnmarshalQuark decodes b, which must hold exactly one encoded Sparse, into
+// *v.
+func (v *Sparse) UnmarshalQuark(b []byte) error {
+	if err := codec.CheckSize(b, 0); err != nil {
+		return err
+	}
+	budget := codec.NewBudget(len(b))
+	rest, err := quarkDecodeSparse(b, v, 0, &budget)
+	if err != nil {
+		return codec.Corrupt("codectest.Sparse", err)
+	}
+	return codec.CheckTrailing("codectest.Sparse", rest)
 }

@@ -93,6 +93,8 @@ func TestRoundTripCustomerV2(t *testing.T) {
 }
 
 func TestRoundTripPointers(t *testing.T) { checkRoundTrip[codectest.Pointers](t, nil) }
+func TestRoundTripWides(t *testing.T)    { checkRoundTrip[codectest.Wides](t, nil) }
+func TestRoundTripSparse(t *testing.T)   { checkRoundTrip[codectest.Sparse](t, nil) }
 
 // TestRoundTripTagged: a field tagged "-" and an unexported field do not
 // travel.

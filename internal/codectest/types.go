@@ -351,3 +351,31 @@ type Ten struct {
 	Region   int16
 	Flags    uint8
 }
+
+// Wide is 512 bytes in memory and one byte on the wire when all its fields
+// are zero and left out (an empty map): the shape that makes a decoder
+// allocate far more than its input.
+type Wide struct {
+	Words [64]uint64
+}
+
+// Wides is a slice of Wide values with its own codec methods.
+//
+//quark:codec
+type Wides []Wide
+
+// Sparse has containers whose elements are much larger in memory than the
+// least input that encodes them: every way a decoder allocates (slices,
+// maps, pointers, strings) nested in another.
+//
+//quark:codec
+type Sparse struct {
+	Wides  []Wide
+	Ptrs   []*Wide
+	Maps   []map[string]int64
+	ByKey  map[int32]Wide
+	Grid   [][]Wide
+	Lists  [][]string
+	Labels []string
+	Blobs  [][]byte
+}

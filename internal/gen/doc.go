@@ -95,7 +95,7 @@
 // //quark:codec, in the order they are reached:
 //
 //	quarkEncodeT(b []byte, v *T) []byte
-//	quarkDecodeT(b []byte, v *T, depth int) ([]byte, error)
+//	quarkDecodeT(b []byte, v *T, depth int, budget *codec.Budget) ([]byte, error)
 //	quarkCopyT(v *T)  // only when T holds memory a copy must not share
 //
 // T is the type's name for a type of the package, and _pkg_Name for a type

@@ -17,9 +17,9 @@ type emitter struct {
 	// Local names of the packages the generated file uses.
 	quark, context, sync, msgp, codec, proto string
 	// Names of the parameters and locals of the generated functions.
-	b, v, depth, err, m, rest string
-	repl                      *strings.Replacer
-	ntmp                      int // the last temporary of the function being written
+	b, v, depth, budget, err, m, rest string
+	repl                              *strings.Replacer
+	ntmp                              int // the last temporary of the function being written
 }
 
 // emit returns the formatted quark_gen.go of the package analyzed by a,
@@ -52,7 +52,7 @@ func emit(a *analysis) ([]byte, error) {
 	var out bytes.Buffer
 	fmt.Fprintf(&out, "%s\n\npackage %s\n\n%s\n", Header, pkg.Name(), e.im.decl())
 	out.WriteString("// This file needs a quark runtime that supports this generator's output.\n")
-	fmt.Fprintf(&out, "const _ = %s.SupportPackageIsVersion2\n", e.quark)
+	fmt.Fprintf(&out, "const _ = %s.SupportPackageIsVersion3\n", e.quark)
 	out.Write(body)
 	src, err := format.Source(out.Bytes())
 	if err != nil {

@@ -16,15 +16,32 @@ const (
 	protoPath = "google.golang.org/protobuf/proto"
 )
 
-// allocBudget bounds, in bytes, what a decoder allocates for a container
-// before it has decoded its elements: a slice or map whose header claims
-// more elements than that grows as they arrive instead. The header's
-// length is already checked against the input's size; this keeps a short
-// header followed by garbage from costing more than it says.
-const allocBudget = 1 << 20
-
-// sizes measures types for allocBudget.
+// sizes measures the types whose values decoders allocate, to charge
+// them to the decode's codec.Budget: as laid out on a 64-bit platform,
+// which overstates them on a 32-bit one.
 var sizes = types.SizesFor("gc", "amd64")
+
+// maxInlineMapBytes is the largest key or value Go keeps inside a map's
+// table; larger ones are allocated apart, one per entry.
+const maxInlineMapBytes = 128
+
+// mapSlot returns the bytes a map's key and value take together in its
+// table, and those allocated apart for each entry.
+func mapSlot(m *types.Map) (slot, indirect int64) {
+	inline := func(t types.Type) types.Type {
+		if n := sizes.Sizeof(t); n > maxInlineMapBytes {
+			indirect += n
+			return types.Typ[types.UnsafePointer]
+		}
+		return t
+	}
+	k, v := inline(m.Key()), inline(m.Elem())
+	st := types.NewStruct([]*types.Var{
+		types.NewField(0, nil, "k", k, false),
+		types.NewField(0, nil, "v", v, false),
+	}, nil)
+	return sizes.Sizeof(st), indirect
+}
 
 // A place is a value generated code reads or writes: expr is a pointer to
 // it when ptr is set, else an addressable expression of its type.
@@ -95,6 +112,7 @@ func (d depth) String() string {
 func (e *emitter) codecNames() {
 	taken := e.im.taken
 	e.b, e.v, e.depth, e.err = taken.fresh("b"), taken.fresh("v"), taken.fresh("depth"), taken.fresh("err")
+	e.budget = taken.fresh("budget")
 	e.m, e.rest = taken.fresh("m"), taken.fresh("rest")
 	e.msgp = e.im.name(msgpPath, "msgp")
 	e.codec = e.im.name(codecPath, "codec")
@@ -115,11 +133,12 @@ func (e *emitter) codecNames() {
 	}
 }
 
-// c writes code: format with $b, $v, $depth, $err, $msgp, $codec and
-// $proto replaced by their local names, then formatted with args.
+// c writes code: format with $budget, $b, $v, $depth, $err, $msgp, $codec
+// and $proto replaced by their local names, then formatted with args.
 func (e *emitter) c(format string, args ...any) {
 	if e.repl == nil {
-		e.repl = strings.NewReplacer("$b", e.b, "$v", e.v, "$depth", e.depth, "$err", e.err,
+		// $budget before $b, which would match its start.
+		e.repl = strings.NewReplacer("$budget", e.budget, "$b", e.b, "$v", e.v, "$depth", e.depth, "$err", e.err,
 			"$msgp", e.msgp, "$codec", e.codec, "$proto", e.proto)
 	}
 	e.p(e.repl.Replace(format), args...)
@@ -230,15 +249,6 @@ func sameBasic(t types.Type, goType string) bool {
 	return g == goType && b.Kind() != types.Uintptr
 }
 
-// capFor returns the capacity to allocate for n elements of the given
-// total size per element: n, or at most allocBudget bytes' worth.
-func capFor(n string, size int64) string {
-	if size <= 0 {
-		return n
-	}
-	return fmt.Sprintf("min(%s, %d)", n, max(1, allocBudget/size))
-}
-
 // ---- encoding
 
 // enc writes statements that append the encoding of the value at p, of
@@ -331,10 +341,11 @@ func (e *emitter) encFields(fields []*structField, p place) {
 // ---- decoding
 
 // dec writes statements that decode one value of type t from $b into p,
-// at depth d, returning $b and $err on failure.
+// at depth d, charging what they allocate to $budget, returning $b and
+// $err on failure.
 func (e *emitter) dec(t types.Type, p place, d depth) {
 	if nc := e.namedCodec(t); nc != nil {
-		e.try("$b, $err = %s($b, %s, %s)", nc.decode, p.addr(), d)
+		e.try("$b, $err = %s($b, %s, %s, $budget)", nc.decode, p.addr(), d)
 		return
 	}
 	e.decType(types.Unalias(t), p, d)
@@ -348,6 +359,16 @@ func (e *emitter) readNil(p place) {
 }
 
 func (e *emitter) checkDepth(d depth) { e.try("$err = $codec.CheckDepth(%s)", d) }
+
+// charge writes the charge, before it is made, of an allocation of n
+// values of type t; nothing for values of size zero, which take no memory.
+// Copies of strings and byte slices are not charged: codec.NewBudget sets
+// their part aside.
+func (e *emitter) charge(n string, t types.Type) {
+	if size := sizes.Sizeof(t); size > 0 {
+		e.try("$err = $budget.Alloc(%s, %d)", n, size)
+	}
+}
 
 // decType is dec for t's own structure: t is unnamed, or the named type
 // whose helper is being written.
@@ -371,10 +392,12 @@ func (e *emitter) decType(t types.Type, p place, d depth) {
 			data := e.tmp("zd")
 			e.p("var %s []byte\n", data)
 			e.try("%s, $b, $err = $msgp.ReadBytesZC($b)", data)
+			e.charge("1", u.Elem())
 			e.p("%s := new(%s)\n", ptr, e.typ(u.Elem()))
 			e.try("$err = ($proto.UnmarshalOptions{RecursionLimit: $codec.MaxDepth}).Unmarshal(%s, %s)", data, ptr)
 		} else {
 			e.checkDepth(d)
+			e.charge("1", u.Elem())
 			e.p("%s := new(%s)\n", ptr, e.typ(u.Elem()))
 			e.dec(u.Elem(), place{expr: ptr, ptr: true}, d.next())
 		}
@@ -389,13 +412,16 @@ func (e *emitter) decType(t types.Type, p place, d depth) {
 			return
 		}
 		e.checkDepth(d)
-		n, s, i, zero := e.tmp("zn"), e.tmp("zs"), e.tmp("zi"), e.tmp("zz")
+		n, s, i := e.tmp("zn"), e.tmp("zs"), e.tmp("zi")
 		e.p("var %s int\n", n)
 		e.try("%s, $b, $err = $codec.ReadArrayLen($b)", n)
-		e.p("%s := make(%s, 0, %s)\n", s, typ, capFor(n, sizes.Sizeof(u.Elem())))
-		e.p("var %s %s\n", zero, e.typ(u.Elem()))
+		// The whole length is charged, and allocated, at once: growing
+		// the slice as elements arrive would allocate up to five times
+		// as much in all.
+		e.charge(n, u.Elem())
+		e.p("%s := make(%s, %s)\n", s, typ, n)
 		body := e.sub(func() { e.dec(u.Elem(), place{expr: s + "[" + i + "]"}, d.next()) })
-		e.p("for %s {\n%s = append(%s, %s)\n%s}\n", rangeClause(loopVar(body, i), "_", n), s, s, zero, body)
+		e.p("for %s {\n%s}\n", rangeClause(loopVar(body, i), "_", n), body)
 		e.p("%s = %s\n}\n", p.val(), s)
 	case *types.Array:
 		if isByte(u.Elem()) {
@@ -421,7 +447,9 @@ func (e *emitter) decType(t types.Type, p place, d depth) {
 		n, m, k, v := e.tmp("zn"), e.tmp("zm"), e.tmp("zk"), e.tmp("zv")
 		e.p("var %s int\n", n)
 		e.try("%s, $b, $err = $codec.ReadMapLen($b)", n)
-		e.p("%s := make(%s, %s)\n", m, typ, capFor(n, sizes.Sizeof(u.Key())+sizes.Sizeof(u.Elem())))
+		slot, indirect := mapSlot(u)
+		e.try("$err = $budget.Map(%s, %d, %d)", n, slot, indirect)
+		e.p("%s := make(%s, %s)\n", m, typ, n)
 		e.p("for range %s {\n", n)
 		e.p("var %s %s\n", k, e.typ(u.Key()))
 		e.dec(u.Key(), place{expr: k}, d.next())
@@ -566,8 +594,8 @@ func (e *emitter) helpers(nc *namedCodec) {
 	}
 
 	e.p("\n")
-	e.doc("%s decodes one %s from %s into *%s; %s counts the containers around it.", nc.decode, name, e.b, e.v, e.depth)
-	e.c("func %s($b []byte, $v *%s, $depth int) ([]byte, error) {\n", nc.decode, typ)
+	e.doc("%s decodes one %s from %s into *%s; %s counts the containers around it, and %s is what it may still allocate.", nc.decode, name, e.b, e.v, e.depth, e.budget)
+	e.c("func %s($b []byte, $v *%s, $depth int, $budget *$codec.Budget) ([]byte, error) {\n", nc.decode, typ)
 	e.ntmp = 0
 	e.c("var $err error\n")
 	switch nc.enc {
@@ -620,7 +648,8 @@ func (e *emitter) helpers(nc *namedCodec) {
 		e.doc("UnmarshalQuark decodes %s, which must hold exactly one encoded %s, into *%s.", e.b, t.Obj().Name(), e.v)
 		e.c("func ($v *%s) UnmarshalQuark($b []byte) error {\n", typ)
 		e.try2("$codec.CheckSize($b, 0)")
-		e.c("%s, $err := %s($b, $v, 0)\n", e.rest, nc.decode)
+		e.c("$budget := $codec.NewBudget(len($b))\n")
+		e.c("%s, $err := %s($b, $v, 0, &$budget)\n", e.rest, nc.decode)
 		e.c("if $err != nil {\nreturn $codec.Corrupt(%s, $err)\n}\n", strconv.Quote(name))
 		e.c("return $codec.CheckTrailing(%s, %s)\n}\n", strconv.Quote(name), e.rest)
 	}
@@ -651,7 +680,8 @@ func (e *emitter) messageCodec(a *actor, m *method) {
 		e.p("\n")
 		e.c("func (%s *%s) Append%s($b []byte) []byte { return %s.%s.encode($b) }\n\n", e.m, msg, part.name, e.m, part.field)
 		e.c("func (%s *%s) Read%s($b []byte) error {\n", e.m, msg, part.name)
-		e.c("%s, $err := %s.%s.decode($b, 0)\n", e.rest, e.m, part.field)
+		e.c("$budget := $codec.NewBudget(len($b))\n")
+		e.c("%s, $err := %s.%s.decode($b, 0, &$budget)\n", e.rest, e.m, part.field)
 		e.c("if $err != nil {\nreturn $codec.Corrupt(%s, $err)\n}\n", what)
 		e.c("return $codec.CheckTrailing(%s, %s)\n}\n\n", what, e.rest)
 		e.p("func (%s *%s) Copy%s() {", e.m, msg, part.name)
@@ -694,7 +724,7 @@ func (e *emitter) structCodec(name string, fields []*structField) {
 	e.ntmp = 0
 	e.encFields(fields, v)
 	e.c("return $b\n}\n\n")
-	e.c("func ($v *%s) decode($b []byte, $depth int) ([]byte, error) {\n", name)
+	e.c("func ($v *%s) decode($b []byte, $depth int, $budget *$codec.Budget) ([]byte, error) {\n", name)
 	e.ntmp = 0
 	e.c("var $err error\n")
 	e.decFields(fields, v, depth{base: e.depth})

@@ -226,10 +226,4 @@ func TestLoops(t *testing.T) {
 	if got := rangeClause("zk", "zv", "m"); got != "zk, zv := range m" {
 		t.Errorf("both: %s", got)
 	}
-	if got := capFor("n", 16); got != "min(n, 65536)" {
-		t.Errorf("capFor = %s", got)
-	}
-	if got := capFor("n", 0); got != "n" {
-		t.Errorf("capFor of zero-size elements = %s", got)
-	}
 }

@@ -16,7 +16,7 @@ import (
 )
 
 // This file needs a quark runtime that supports this generator's output.
-const _ = quark.SupportPackageIsVersion2
+const _ = quark.SupportPackageIsVersion3
 
 // CounterType describes the Counter actor type.
 var CounterType = &quark.TypeDesc{
@@ -123,7 +123,8 @@ func (m *counterAddMessage) Release() {
 func (m *counterAddMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *counterAddMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("testactors.Counter.Add arguments", err)
 	}
@@ -135,7 +136,8 @@ func (m *counterAddMessage) CopyArgs() {}
 func (m *counterAddMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *counterAddMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("testactors.Counter.Add results", err)
 	}
@@ -151,7 +153,7 @@ func (v *counterAddArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *counterAddArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *counterAddArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -186,7 +188,7 @@ func (v *counterAddResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *counterAddResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *counterAddResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -243,7 +245,8 @@ func (m *counterGetMessage) Release() {
 func (m *counterGetMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *counterGetMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("testactors.Counter.Get arguments", err)
 	}
@@ -255,7 +258,8 @@ func (m *counterGetMessage) CopyArgs() {}
 func (m *counterGetMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *counterGetMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("testactors.Counter.Get results", err)
 	}
@@ -269,7 +273,7 @@ func (v *counterGetArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *counterGetArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *counterGetArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -296,7 +300,7 @@ func (v *counterGetResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *counterGetResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *counterGetResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -353,7 +357,8 @@ func (m *counterIncMessage) Release() {
 func (m *counterIncMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *counterIncMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("testactors.Counter.Inc arguments", err)
 	}
@@ -365,7 +370,8 @@ func (m *counterIncMessage) CopyArgs() {}
 func (m *counterIncMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *counterIncMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("testactors.Counter.Inc results", err)
 	}
@@ -381,7 +387,7 @@ func (v *counterIncArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *counterIncArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *counterIncArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -414,7 +420,7 @@ func (v *counterIncResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *counterIncResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *counterIncResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -663,7 +669,8 @@ func (m *mutatorFillMessage) Release() {
 func (m *mutatorFillMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *mutatorFillMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("testactors.Mutator.Fill arguments", err)
 	}
@@ -677,7 +684,8 @@ func (m *mutatorFillMessage) CopyArgs() {
 func (m *mutatorFillMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *mutatorFillMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("testactors.Mutator.Fill results", err)
 	}
@@ -702,7 +710,7 @@ func (v *mutatorFillArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *mutatorFillArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *mutatorFillArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -731,10 +739,11 @@ func (v *mutatorFillArgs) decode(b []byte, depth int) ([]byte, error) {
 				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
 					return b, err
 				}
-				zs4 := make([]int, 0, min(zn3, 131072))
-				var zz6 int
+				if err = budget.Alloc(zn3, 8); err != nil {
+					return b, err
+				}
+				zs4 := make([]int, zn3)
 				for zi5 := range zn3 {
-					zs4 = append(zs4, zz6)
 					if zs4[zi5], b, err = msgp.ReadIntBytes(b); err != nil {
 						return b, err
 					}
@@ -764,7 +773,7 @@ func (v *mutatorFillResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *mutatorFillResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *mutatorFillResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -793,10 +802,11 @@ func (v *mutatorFillResults) decode(b []byte, depth int) ([]byte, error) {
 				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
 					return b, err
 				}
-				zs4 := make([]int, 0, min(zn3, 131072))
-				var zz6 int
+				if err = budget.Alloc(zn3, 8); err != nil {
+					return b, err
+				}
+				zs4 := make([]int, zn3)
 				for zi5 := range zn3 {
-					zs4 = append(zs4, zz6)
 					if zs4[zi5], b, err = msgp.ReadIntBytes(b); err != nil {
 						return b, err
 					}
@@ -839,7 +849,8 @@ func (m *mutatorBumpMessage) Release() {
 func (m *mutatorBumpMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *mutatorBumpMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("testactors.Mutator.Bump arguments", err)
 	}
@@ -851,7 +862,8 @@ func (m *mutatorBumpMessage) CopyArgs() {}
 func (m *mutatorBumpMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *mutatorBumpMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("testactors.Mutator.Bump results", err)
 	}
@@ -865,7 +877,7 @@ func (v *mutatorBumpArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *mutatorBumpArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *mutatorBumpArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -890,7 +902,7 @@ func (v *mutatorBumpResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *mutatorBumpResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *mutatorBumpResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -939,7 +951,8 @@ func (m *mutatorSnapshotMessage) Release() {
 func (m *mutatorSnapshotMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *mutatorSnapshotMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("testactors.Mutator.Snapshot arguments", err)
 	}
@@ -951,7 +964,8 @@ func (m *mutatorSnapshotMessage) CopyArgs() {}
 func (m *mutatorSnapshotMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *mutatorSnapshotMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("testactors.Mutator.Snapshot results", err)
 	}
@@ -967,7 +981,7 @@ func (v *mutatorSnapshotArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *mutatorSnapshotArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *mutatorSnapshotArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -1001,7 +1015,7 @@ func (v *mutatorSnapshotResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *mutatorSnapshotResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *mutatorSnapshotResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -1030,10 +1044,11 @@ func (v *mutatorSnapshotResults) decode(b []byte, depth int) ([]byte, error) {
 				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
 					return b, err
 				}
-				zs4 := make([]int, 0, min(zn3, 131072))
-				var zz6 int
+				if err = budget.Alloc(zn3, 8); err != nil {
+					return b, err
+				}
+				zs4 := make([]int, zn3)
 				for zi5 := range zn3 {
-					zs4 = append(zs4, zz6)
 					if zs4[zi5], b, err = msgp.ReadIntBytes(b); err != nil {
 						return b, err
 					}
@@ -1080,7 +1095,8 @@ func (m *mutatorEditMessage) Release() {
 func (m *mutatorEditMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *mutatorEditMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("testactors.Mutator.Edit arguments", err)
 	}
@@ -1099,7 +1115,8 @@ func (m *mutatorEditMessage) CopyArgs() {
 func (m *mutatorEditMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *mutatorEditMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("testactors.Mutator.Edit results", err)
 	}
@@ -1126,7 +1143,7 @@ func (v *mutatorEditArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *mutatorEditArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *mutatorEditArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -1151,8 +1168,11 @@ func (v *mutatorEditArgs) decode(b []byte, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
+				if err = budget.Alloc(1, 56); err != nil {
+					return b, err
+				}
 				zp3 := new(Doc)
-				if b, err = quarkDecodeDoc(b, zp3, depth+2); err != nil {
+				if b, err = quarkDecodeDoc(b, zp3, depth+2, budget); err != nil {
 					return b, err
 				}
 				v.Doc = zp3
@@ -1177,7 +1197,7 @@ func (v *mutatorEditResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *mutatorEditResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *mutatorEditResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -1202,8 +1222,11 @@ func (v *mutatorEditResults) decode(b []byte, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
+				if err = budget.Alloc(1, 56); err != nil {
+					return b, err
+				}
 				zp3 := new(Doc)
-				if b, err = quarkDecodeDoc(b, zp3, depth+2); err != nil {
+				if b, err = quarkDecodeDoc(b, zp3, depth+2, budget); err != nil {
 					return b, err
 				}
 				v.R0 = zp3
@@ -1248,7 +1271,8 @@ func (m *mutatorMergeMessage) Release() {
 func (m *mutatorMergeMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *mutatorMergeMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("testactors.Mutator.Merge arguments", err)
 	}
@@ -1269,7 +1293,8 @@ func (m *mutatorMergeMessage) CopyArgs() {
 func (m *mutatorMergeMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *mutatorMergeMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("testactors.Mutator.Merge results", err)
 	}
@@ -1309,7 +1334,7 @@ func (v *mutatorMergeArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *mutatorMergeArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *mutatorMergeArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -1338,7 +1363,10 @@ func (v *mutatorMergeArgs) decode(b []byte, depth int) ([]byte, error) {
 				if zn3, b, err = codec.ReadMapLen(b); err != nil {
 					return b, err
 				}
-				zm4 := make(map[string][]int, min(zn3, 26214))
+				if err = budget.Map(zn3, 40, 0); err != nil {
+					return b, err
+				}
+				zm4 := make(map[string][]int, zn3)
 				for range zn3 {
 					var zk5 string
 					if zk5, b, err = msgp.ReadStringBytes(b); err != nil {
@@ -1358,10 +1386,11 @@ func (v *mutatorMergeArgs) decode(b []byte, depth int) ([]byte, error) {
 						if zn7, b, err = codec.ReadArrayLen(b); err != nil {
 							return b, err
 						}
-						zs8 := make([]int, 0, min(zn7, 131072))
-						var zz10 int
+						if err = budget.Alloc(zn7, 8); err != nil {
+							return b, err
+						}
+						zs8 := make([]int, zn7)
 						for zi9 := range zn7 {
-							zs8 = append(zs8, zz10)
 							if zs8[zi9], b, err = msgp.ReadIntBytes(b); err != nil {
 								return b, err
 							}
@@ -1403,7 +1432,7 @@ func (v *mutatorMergeResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *mutatorMergeResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *mutatorMergeResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -1432,7 +1461,10 @@ func (v *mutatorMergeResults) decode(b []byte, depth int) ([]byte, error) {
 				if zn3, b, err = codec.ReadMapLen(b); err != nil {
 					return b, err
 				}
-				zm4 := make(map[string][]int, min(zn3, 26214))
+				if err = budget.Map(zn3, 40, 0); err != nil {
+					return b, err
+				}
+				zm4 := make(map[string][]int, zn3)
 				for range zn3 {
 					var zk5 string
 					if zk5, b, err = msgp.ReadStringBytes(b); err != nil {
@@ -1452,10 +1484,11 @@ func (v *mutatorMergeResults) decode(b []byte, depth int) ([]byte, error) {
 						if zn7, b, err = codec.ReadArrayLen(b); err != nil {
 							return b, err
 						}
-						zs8 := make([]int, 0, min(zn7, 131072))
-						var zz10 int
+						if err = budget.Alloc(zn7, 8); err != nil {
+							return b, err
+						}
+						zs8 := make([]int, zn7)
 						for zi9 := range zn7 {
-							zs8 = append(zs8, zz10)
 							if zs8[zi9], b, err = msgp.ReadIntBytes(b); err != nil {
 								return b, err
 							}
@@ -1504,7 +1537,8 @@ func (m *mutatorRecordMessage) Release() {
 func (m *mutatorRecordMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *mutatorRecordMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("testactors.Mutator.Record arguments", err)
 	}
@@ -1518,7 +1552,8 @@ func (m *mutatorRecordMessage) CopyArgs() {
 func (m *mutatorRecordMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *mutatorRecordMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("testactors.Mutator.Record results", err)
 	}
@@ -1541,7 +1576,7 @@ func (v *mutatorRecordArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *mutatorRecordArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *mutatorRecordArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -1570,10 +1605,11 @@ func (v *mutatorRecordArgs) decode(b []byte, depth int) ([]byte, error) {
 				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
 					return b, err
 				}
-				zs4 := make([]int, 0, min(zn3, 131072))
-				var zz6 int
+				if err = budget.Alloc(zn3, 8); err != nil {
+					return b, err
+				}
+				zs4 := make([]int, zn3)
 				for zi5 := range zn3 {
-					zs4 = append(zs4, zz6)
 					if zs4[zi5], b, err = msgp.ReadIntBytes(b); err != nil {
 						return b, err
 					}
@@ -1594,7 +1630,7 @@ func (v *mutatorRecordResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *mutatorRecordResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *mutatorRecordResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -1645,7 +1681,8 @@ func (m *mutatorKeepMessage) Release() {
 func (m *mutatorKeepMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *mutatorKeepMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("testactors.Mutator.Keep arguments", err)
 	}
@@ -1657,7 +1694,8 @@ func (m *mutatorKeepMessage) CopyArgs() {}
 func (m *mutatorKeepMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *mutatorKeepMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("testactors.Mutator.Keep results", err)
 	}
@@ -1680,7 +1718,7 @@ func (v *mutatorKeepArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *mutatorKeepArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *mutatorKeepArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -1709,10 +1747,11 @@ func (v *mutatorKeepArgs) decode(b []byte, depth int) ([]byte, error) {
 				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
 					return b, err
 				}
-				zs4 := make([]int, 0, min(zn3, 131072))
-				var zz6 int
+				if err = budget.Alloc(zn3, 8); err != nil {
+					return b, err
+				}
+				zs4 := make([]int, zn3)
 				for zi5 := range zn3 {
-					zs4 = append(zs4, zz6)
 					if zs4[zi5], b, err = msgp.ReadIntBytes(b); err != nil {
 						return b, err
 					}
@@ -1742,7 +1781,7 @@ func (v *mutatorKeepResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *mutatorKeepResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *mutatorKeepResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -1771,10 +1810,11 @@ func (v *mutatorKeepResults) decode(b []byte, depth int) ([]byte, error) {
 				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
 					return b, err
 				}
-				zs4 := make([]int, 0, min(zn3, 131072))
-				var zz6 int
+				if err = budget.Alloc(zn3, 8); err != nil {
+					return b, err
+				}
+				zs4 := make([]int, zn3)
 				for zi5 := range zn3 {
-					zs4 = append(zs4, zz6)
 					if zs4[zi5], b, err = msgp.ReadIntBytes(b); err != nil {
 						return b, err
 					}
@@ -1821,7 +1861,8 @@ func (m *mutatorFreezeMessage) Release() {
 func (m *mutatorFreezeMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *mutatorFreezeMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("testactors.Mutator.Freeze arguments", err)
 	}
@@ -1833,7 +1874,8 @@ func (m *mutatorFreezeMessage) CopyArgs() {}
 func (m *mutatorFreezeMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *mutatorFreezeMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("testactors.Mutator.Freeze results", err)
 	}
@@ -1849,7 +1891,7 @@ func (v *mutatorFreezeArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *mutatorFreezeArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *mutatorFreezeArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -1865,7 +1907,7 @@ func (v *mutatorFreezeArgs) decode(b []byte, depth int) ([]byte, error) {
 		}
 		switch string(zk2) {
 		case "F":
-			if b, err = quarkDecodeFrozen(b, &v.F, depth+1); err != nil {
+			if b, err = quarkDecodeFrozen(b, &v.F, depth+1, budget); err != nil {
 				return b, err
 			}
 		default:
@@ -1884,7 +1926,7 @@ func (v *mutatorFreezeResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *mutatorFreezeResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *mutatorFreezeResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -1900,7 +1942,7 @@ func (v *mutatorFreezeResults) decode(b []byte, depth int) ([]byte, error) {
 		}
 		switch string(zk2) {
 		case "R0":
-			if b, err = quarkDecodeFrozen(b, &v.R0, depth+1); err != nil {
+			if b, err = quarkDecodeFrozen(b, &v.R0, depth+1, budget); err != nil {
 				return b, err
 			}
 		default:
@@ -1943,7 +1985,8 @@ func (m *mutatorScrambleMessage) Release() {
 func (m *mutatorScrambleMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *mutatorScrambleMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("testactors.Mutator.Scramble arguments", err)
 	}
@@ -1957,7 +2000,8 @@ func (m *mutatorScrambleMessage) CopyArgs() {
 func (m *mutatorScrambleMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *mutatorScrambleMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("testactors.Mutator.Scramble results", err)
 	}
@@ -1975,7 +2019,7 @@ func (v *mutatorScrambleArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *mutatorScrambleArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *mutatorScrambleArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -1991,7 +2035,7 @@ func (v *mutatorScrambleArgs) decode(b []byte, depth int) ([]byte, error) {
 		}
 		switch string(zk2) {
 		case "E":
-			if b, err = quarkDecodeEverything(b, &v.E, depth+1); err != nil {
+			if b, err = quarkDecodeEverything(b, &v.E, depth+1, budget); err != nil {
 				return b, err
 			}
 		default:
@@ -2010,7 +2054,7 @@ func (v *mutatorScrambleResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *mutatorScrambleResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *mutatorScrambleResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -2026,7 +2070,7 @@ func (v *mutatorScrambleResults) decode(b []byte, depth int) ([]byte, error) {
 		}
 		switch string(zk2) {
 		case "R0":
-			if b, err = quarkDecodeEverything(b, &v.R0, depth+1); err != nil {
+			if b, err = quarkDecodeEverything(b, &v.R0, depth+1, budget); err != nil {
 				return b, err
 			}
 		default:
@@ -2065,7 +2109,8 @@ func (m *mutatorScrambleAgainMessage) Release() {
 func (m *mutatorScrambleAgainMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *mutatorScrambleAgainMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("testactors.Mutator.ScrambleAgain arguments", err)
 	}
@@ -2077,7 +2122,8 @@ func (m *mutatorScrambleAgainMessage) CopyArgs() {}
 func (m *mutatorScrambleAgainMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *mutatorScrambleAgainMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("testactors.Mutator.ScrambleAgain results", err)
 	}
@@ -2091,7 +2137,7 @@ func (v *mutatorScrambleAgainArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *mutatorScrambleAgainArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *mutatorScrambleAgainArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -2116,7 +2162,7 @@ func (v *mutatorScrambleAgainResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *mutatorScrambleAgainResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *mutatorScrambleAgainResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -2165,7 +2211,8 @@ func (m *mutatorCurrentMessage) Release() {
 func (m *mutatorCurrentMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *mutatorCurrentMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("testactors.Mutator.Current arguments", err)
 	}
@@ -2177,7 +2224,8 @@ func (m *mutatorCurrentMessage) CopyArgs() {}
 func (m *mutatorCurrentMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *mutatorCurrentMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("testactors.Mutator.Current results", err)
 	}
@@ -2193,7 +2241,7 @@ func (v *mutatorCurrentArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *mutatorCurrentArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *mutatorCurrentArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -2220,7 +2268,7 @@ func (v *mutatorCurrentResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *mutatorCurrentResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *mutatorCurrentResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -2236,7 +2284,7 @@ func (v *mutatorCurrentResults) decode(b []byte, depth int) ([]byte, error) {
 		}
 		switch string(zk2) {
 		case "R0":
-			if b, err = quarkDecodeEverything(b, &v.R0, depth+1); err != nil {
+			if b, err = quarkDecodeEverything(b, &v.R0, depth+1, budget); err != nil {
 				return b, err
 			}
 		default:
@@ -2372,7 +2420,8 @@ func (m *probeRunMessage) Release() {
 func (m *probeRunMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *probeRunMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("testactors.Probe.Run arguments", err)
 	}
@@ -2384,7 +2433,8 @@ func (m *probeRunMessage) CopyArgs() {}
 func (m *probeRunMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *probeRunMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("testactors.Probe.Run results", err)
 	}
@@ -2400,7 +2450,7 @@ func (v *probeRunArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *probeRunArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *probeRunArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -2435,7 +2485,7 @@ func (v *probeRunResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *probeRunResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *probeRunResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -2494,7 +2544,8 @@ func (m *probePeekMessage) Release() {
 func (m *probePeekMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *probePeekMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("testactors.Probe.Peek arguments", err)
 	}
@@ -2506,7 +2557,8 @@ func (m *probePeekMessage) CopyArgs() {}
 func (m *probePeekMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *probePeekMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("testactors.Probe.Peek results", err)
 	}
@@ -2522,7 +2574,7 @@ func (v *probePeekArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *probePeekArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *probePeekArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -2557,7 +2609,7 @@ func (v *probePeekResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *probePeekResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *probePeekResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -2614,7 +2666,8 @@ func (m *probeTellMessage) Release() {
 func (m *probeTellMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *probeTellMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("testactors.Probe.Tell arguments", err)
 	}
@@ -2626,7 +2679,8 @@ func (m *probeTellMessage) CopyArgs() {}
 func (m *probeTellMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *probeTellMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("testactors.Probe.Tell results", err)
 	}
@@ -2642,7 +2696,7 @@ func (v *probeTellArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *probeTellArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *probeTellArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -2675,7 +2729,7 @@ func (v *probeTellResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *probeTellResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *probeTellResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -2728,7 +2782,8 @@ func (m *probeSplitMessage) Release() {
 func (m *probeSplitMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *probeSplitMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("testactors.Probe.Split arguments", err)
 	}
@@ -2740,7 +2795,8 @@ func (m *probeSplitMessage) CopyArgs() {}
 func (m *probeSplitMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *probeSplitMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("testactors.Probe.Split results", err)
 	}
@@ -2758,7 +2814,7 @@ func (v *probeSplitArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *probeSplitArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *probeSplitArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -2799,7 +2855,7 @@ func (v *probeSplitResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *probeSplitResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *probeSplitResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -2928,7 +2984,8 @@ func (m *reentrantProbeRunMessage) Release() {
 func (m *reentrantProbeRunMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *reentrantProbeRunMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("testactors.ReentrantProbe.Run arguments", err)
 	}
@@ -2940,7 +2997,8 @@ func (m *reentrantProbeRunMessage) CopyArgs() {}
 func (m *reentrantProbeRunMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *reentrantProbeRunMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("testactors.ReentrantProbe.Run results", err)
 	}
@@ -2956,7 +3014,7 @@ func (v *reentrantProbeRunArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *reentrantProbeRunArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *reentrantProbeRunArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -2991,7 +3049,7 @@ func (v *reentrantProbeRunResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *reentrantProbeRunResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *reentrantProbeRunResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -3050,7 +3108,8 @@ func (m *reentrantProbePeekMessage) Release() {
 func (m *reentrantProbePeekMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *reentrantProbePeekMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("testactors.ReentrantProbe.Peek arguments", err)
 	}
@@ -3062,7 +3121,8 @@ func (m *reentrantProbePeekMessage) CopyArgs() {}
 func (m *reentrantProbePeekMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *reentrantProbePeekMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("testactors.ReentrantProbe.Peek results", err)
 	}
@@ -3078,7 +3138,7 @@ func (v *reentrantProbePeekArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *reentrantProbePeekArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *reentrantProbePeekArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -3113,7 +3173,7 @@ func (v *reentrantProbePeekResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *reentrantProbePeekResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *reentrantProbePeekResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -3222,7 +3282,8 @@ func (m *statelessProbeRunMessage) Release() {
 func (m *statelessProbeRunMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *statelessProbeRunMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("testactors.StatelessProbe.Run arguments", err)
 	}
@@ -3234,7 +3295,8 @@ func (m *statelessProbeRunMessage) CopyArgs() {}
 func (m *statelessProbeRunMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *statelessProbeRunMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("testactors.StatelessProbe.Run results", err)
 	}
@@ -3250,7 +3312,7 @@ func (v *statelessProbeRunArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *statelessProbeRunArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *statelessProbeRunArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -3285,7 +3347,7 @@ func (v *statelessProbeRunResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *statelessProbeRunResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *statelessProbeRunResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -3347,8 +3409,8 @@ func quarkEncodeDoc(b []byte, v *Doc) []byte {
 }
 
 // quarkDecodeDoc decodes one testactors.Doc from b into *v; depth counts the
-// containers around it.
-func quarkDecodeDoc(b []byte, v *Doc, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeDoc(b []byte, v *Doc, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -3381,10 +3443,11 @@ func quarkDecodeDoc(b []byte, v *Doc, depth int) ([]byte, error) {
 				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
 					return b, err
 				}
-				zs4 := make([]string, 0, min(zn3, 65536))
-				var zz6 string
+				if err = budget.Alloc(zn3, 16); err != nil {
+					return b, err
+				}
+				zs4 := make([]string, zn3)
 				for zi5 := range zn3 {
-					zs4 = append(zs4, zz6)
 					if zs4[zi5], b, err = msgp.ReadStringBytes(b); err != nil {
 						return b, err
 					}
@@ -3401,23 +3464,26 @@ func quarkDecodeDoc(b []byte, v *Doc, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
-				var zn7 int
-				if zn7, b, err = codec.ReadMapLen(b); err != nil {
+				var zn6 int
+				if zn6, b, err = codec.ReadMapLen(b); err != nil {
 					return b, err
 				}
-				zm8 := make(map[string]string, min(zn7, 32768))
-				for range zn7 {
-					var zk9 string
-					if zk9, b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
-					}
-					var zv10 string
-					if zv10, b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
-					}
-					zm8[zk9] = zv10
+				if err = budget.Map(zn6, 32, 0); err != nil {
+					return b, err
 				}
-				v.Meta = zm8
+				zm7 := make(map[string]string, zn6)
+				for range zn6 {
+					var zk8 string
+					if zk8, b, err = msgp.ReadStringBytes(b); err != nil {
+						return b, err
+					}
+					var zv9 string
+					if zv9, b, err = msgp.ReadStringBytes(b); err != nil {
+						return b, err
+					}
+					zm7[zk8] = zv9
+				}
+				v.Meta = zm7
 			}
 		case "Next":
 			if msgp.IsNil(b) {
@@ -3429,11 +3495,14 @@ func quarkDecodeDoc(b []byte, v *Doc, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
-				zp11 := new(Doc)
-				if b, err = quarkDecodeDoc(b, zp11, depth+2); err != nil {
+				if err = budget.Alloc(1, 56); err != nil {
 					return b, err
 				}
-				v.Next = zp11
+				zp10 := new(Doc)
+				if b, err = quarkDecodeDoc(b, zp10, depth+2, budget); err != nil {
+					return b, err
+				}
+				v.Next = zp10
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -3470,8 +3539,8 @@ func quarkEncodeFrozen(b []byte, v *Frozen) []byte {
 }
 
 // quarkDecodeFrozen decodes one testactors.Frozen from b into *v; depth counts
-// the containers around it.
-func quarkDecodeFrozen(b []byte, v *Frozen, depth int) ([]byte, error) {
+// the containers around it, and budget is what it may still allocate.
+func quarkDecodeFrozen(b []byte, v *Frozen, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if msgp.IsNil(b) {
 		if b, err = msgp.ReadNilBytes(b); err != nil {
@@ -3486,10 +3555,11 @@ func quarkDecodeFrozen(b []byte, v *Frozen, depth int) ([]byte, error) {
 		if zn1, b, err = codec.ReadArrayLen(b); err != nil {
 			return b, err
 		}
-		zs2 := make(Frozen, 0, min(zn1, 131072))
-		var zz4 int
+		if err = budget.Alloc(zn1, 8); err != nil {
+			return b, err
+		}
+		zs2 := make(Frozen, zn1)
 		for zi3 := range zn1 {
-			zs2 = append(zs2, zz4)
 			if zs2[zi3], b, err = msgp.ReadIntBytes(b); err != nil {
 				return b, err
 			}
@@ -3646,8 +3716,8 @@ func quarkEncodeEverything(b []byte, v *Everything) []byte {
 }
 
 // quarkDecodeEverything decodes one testactors.Everything from b into *v; depth
-// counts the containers around it.
-func quarkDecodeEverything(b []byte, v *Everything, depth int) ([]byte, error) {
+// counts the containers around it, and budget is what it may still allocate.
+func quarkDecodeEverything(b []byte, v *Everything, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -3676,10 +3746,11 @@ func quarkDecodeEverything(b []byte, v *Everything, depth int) ([]byte, error) {
 				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
 					return b, err
 				}
-				zs4 := make([]int, 0, min(zn3, 131072))
-				var zz6 int
+				if err = budget.Alloc(zn3, 8); err != nil {
+					return b, err
+				}
+				zs4 := make([]int, zn3)
 				for zi5 := range zn3 {
-					zs4 = append(zs4, zz6)
 					if zs4[zi5], b, err = msgp.ReadIntBytes(b); err != nil {
 						return b, err
 					}
@@ -3693,23 +3764,23 @@ func quarkDecodeEverything(b []byte, v *Everything, depth int) ([]byte, error) {
 				}
 				v.Bytes = nil
 			} else {
-				var zd7 []byte
-				if zd7, b, err = msgp.ReadBytesZC(b); err != nil {
+				var zd6 []byte
+				if zd6, b, err = msgp.ReadBytesZC(b); err != nil {
 					return b, err
 				}
-				v.Bytes = make([]byte, len(zd7))
-				copy(v.Bytes, zd7)
+				v.Bytes = make([]byte, len(zd6))
+				copy(v.Bytes, zd6)
 			}
 		case "Rows":
 			if err = codec.CheckDepth(depth + 1); err != nil {
 				return b, err
 			}
-			var zn8 int
-			if zn8, b, err = codec.ReadArrayLen(b); err != nil {
+			var zn7 int
+			if zn7, b, err = codec.ReadArrayLen(b); err != nil {
 				return b, err
 			}
-			for zi9 := range zn8 {
-				if zi9 >= 2 {
+			for zi8 := range zn7 {
+				if zi8 >= 2 {
 					if b, err = codec.Skip(b); err != nil {
 						return b, err
 					}
@@ -3719,27 +3790,28 @@ func quarkDecodeEverything(b []byte, v *Everything, depth int) ([]byte, error) {
 					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
-					v.Rows[zi9] = nil
+					v.Rows[zi8] = nil
 				} else {
 					if err = codec.CheckDepth(depth + 2); err != nil {
 						return b, err
 					}
-					var zn10 int
-					if zn10, b, err = codec.ReadArrayLen(b); err != nil {
+					var zn9 int
+					if zn9, b, err = codec.ReadArrayLen(b); err != nil {
 						return b, err
 					}
-					zs11 := make([]int, 0, min(zn10, 131072))
-					var zz13 int
-					for zi12 := range zn10 {
-						zs11 = append(zs11, zz13)
-						if zs11[zi12], b, err = msgp.ReadIntBytes(b); err != nil {
+					if err = budget.Alloc(zn9, 8); err != nil {
+						return b, err
+					}
+					zs10 := make([]int, zn9)
+					for zi11 := range zn9 {
+						if zs10[zi11], b, err = msgp.ReadIntBytes(b); err != nil {
 							return b, err
 						}
 					}
-					v.Rows[zi9] = zs11
+					v.Rows[zi8] = zs10
 				}
 			}
-			clear(v.Rows[min(zn8, 2):])
+			clear(v.Rows[min(zn7, 2):])
 		case "Ptr":
 			if msgp.IsNil(b) {
 				if b, err = msgp.ReadNilBytes(b); err != nil {
@@ -3750,11 +3822,14 @@ func quarkDecodeEverything(b []byte, v *Everything, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
-				zp14 := new(int)
-				if *zp14, b, err = msgp.ReadIntBytes(b); err != nil {
+				if err = budget.Alloc(1, 8); err != nil {
 					return b, err
 				}
-				v.Ptr = zp14
+				zp12 := new(int)
+				if *zp12, b, err = msgp.ReadIntBytes(b); err != nil {
+					return b, err
+				}
+				v.Ptr = zp12
 			}
 		case "PtrArr":
 			if msgp.IsNil(b) {
@@ -3766,27 +3841,30 @@ func quarkDecodeEverything(b []byte, v *Everything, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
-				zp15 := new([2]int)
+				if err = budget.Alloc(1, 16); err != nil {
+					return b, err
+				}
+				zp13 := new([2]int)
 				if err = codec.CheckDepth(depth + 2); err != nil {
 					return b, err
 				}
-				var zn16 int
-				if zn16, b, err = codec.ReadArrayLen(b); err != nil {
+				var zn14 int
+				if zn14, b, err = codec.ReadArrayLen(b); err != nil {
 					return b, err
 				}
-				for zi17 := range zn16 {
-					if zi17 >= 2 {
+				for zi15 := range zn14 {
+					if zi15 >= 2 {
 						if b, err = codec.Skip(b); err != nil {
 							return b, err
 						}
 						continue
 					}
-					if (*zp15)[zi17], b, err = msgp.ReadIntBytes(b); err != nil {
+					if (*zp13)[zi15], b, err = msgp.ReadIntBytes(b); err != nil {
 						return b, err
 					}
 				}
-				clear((*zp15)[min(zn16, 2):])
-				v.PtrArr = zp15
+				clear((*zp13)[min(zn14, 2):])
+				v.PtrArr = zp13
 			}
 		case "Nested":
 			if msgp.IsNil(b) {
@@ -3798,39 +3876,41 @@ func quarkDecodeEverything(b []byte, v *Everything, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
-				var zn18 int
-				if zn18, b, err = codec.ReadArrayLen(b); err != nil {
+				var zn16 int
+				if zn16, b, err = codec.ReadArrayLen(b); err != nil {
 					return b, err
 				}
-				zs19 := make([][]string, 0, min(zn18, 43690))
-				var zz21 []string
-				for zi20 := range zn18 {
-					zs19 = append(zs19, zz21)
+				if err = budget.Alloc(zn16, 24); err != nil {
+					return b, err
+				}
+				zs17 := make([][]string, zn16)
+				for zi18 := range zn16 {
 					if msgp.IsNil(b) {
 						if b, err = msgp.ReadNilBytes(b); err != nil {
 							return b, err
 						}
-						zs19[zi20] = nil
+						zs17[zi18] = nil
 					} else {
 						if err = codec.CheckDepth(depth + 2); err != nil {
 							return b, err
 						}
-						var zn22 int
-						if zn22, b, err = codec.ReadArrayLen(b); err != nil {
+						var zn19 int
+						if zn19, b, err = codec.ReadArrayLen(b); err != nil {
 							return b, err
 						}
-						zs23 := make([]string, 0, min(zn22, 65536))
-						var zz25 string
-						for zi24 := range zn22 {
-							zs23 = append(zs23, zz25)
-							if zs23[zi24], b, err = msgp.ReadStringBytes(b); err != nil {
+						if err = budget.Alloc(zn19, 16); err != nil {
+							return b, err
+						}
+						zs20 := make([]string, zn19)
+						for zi21 := range zn19 {
+							if zs20[zi21], b, err = msgp.ReadStringBytes(b); err != nil {
 								return b, err
 							}
 						}
-						zs19[zi20] = zs23
+						zs17[zi18] = zs20
 					}
 				}
-				v.Nested = zs19
+				v.Nested = zs17
 			}
 		case "Map":
 			if msgp.IsNil(b) {
@@ -3842,43 +3922,47 @@ func quarkDecodeEverything(b []byte, v *Everything, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
-				var zn26 int
-				if zn26, b, err = codec.ReadMapLen(b); err != nil {
+				var zn22 int
+				if zn22, b, err = codec.ReadMapLen(b); err != nil {
 					return b, err
 				}
-				zm27 := make(map[string][]int, min(zn26, 26214))
-				for range zn26 {
-					var zk28 string
-					if zk28, b, err = msgp.ReadStringBytes(b); err != nil {
+				if err = budget.Map(zn22, 40, 0); err != nil {
+					return b, err
+				}
+				zm23 := make(map[string][]int, zn22)
+				for range zn22 {
+					var zk24 string
+					if zk24, b, err = msgp.ReadStringBytes(b); err != nil {
 						return b, err
 					}
-					var zv29 []int
+					var zv25 []int
 					if msgp.IsNil(b) {
 						if b, err = msgp.ReadNilBytes(b); err != nil {
 							return b, err
 						}
-						zv29 = nil
+						zv25 = nil
 					} else {
 						if err = codec.CheckDepth(depth + 2); err != nil {
 							return b, err
 						}
-						var zn30 int
-						if zn30, b, err = codec.ReadArrayLen(b); err != nil {
+						var zn26 int
+						if zn26, b, err = codec.ReadArrayLen(b); err != nil {
 							return b, err
 						}
-						zs31 := make([]int, 0, min(zn30, 131072))
-						var zz33 int
-						for zi32 := range zn30 {
-							zs31 = append(zs31, zz33)
-							if zs31[zi32], b, err = msgp.ReadIntBytes(b); err != nil {
+						if err = budget.Alloc(zn26, 8); err != nil {
+							return b, err
+						}
+						zs27 := make([]int, zn26)
+						for zi28 := range zn26 {
+							if zs27[zi28], b, err = msgp.ReadIntBytes(b); err != nil {
 								return b, err
 							}
 						}
-						zv29 = zs31
+						zv25 = zs27
 					}
-					zm27[zk28] = zv29
+					zm23[zk24] = zv25
 				}
-				v.Map = zm27
+				v.Map = zm23
 			}
 		case "DocMap":
 			if msgp.IsNil(b) {
@@ -3890,35 +3974,41 @@ func quarkDecodeEverything(b []byte, v *Everything, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
-				var zn34 int
-				if zn34, b, err = codec.ReadMapLen(b); err != nil {
+				var zn29 int
+				if zn29, b, err = codec.ReadMapLen(b); err != nil {
 					return b, err
 				}
-				zm35 := make(map[string]*Doc, min(zn34, 43690))
-				for range zn34 {
-					var zk36 string
-					if zk36, b, err = msgp.ReadStringBytes(b); err != nil {
+				if err = budget.Map(zn29, 24, 0); err != nil {
+					return b, err
+				}
+				zm30 := make(map[string]*Doc, zn29)
+				for range zn29 {
+					var zk31 string
+					if zk31, b, err = msgp.ReadStringBytes(b); err != nil {
 						return b, err
 					}
-					var zv37 *Doc
+					var zv32 *Doc
 					if msgp.IsNil(b) {
 						if b, err = msgp.ReadNilBytes(b); err != nil {
 							return b, err
 						}
-						zv37 = nil
+						zv32 = nil
 					} else {
 						if err = codec.CheckDepth(depth + 2); err != nil {
 							return b, err
 						}
-						zp38 := new(Doc)
-						if b, err = quarkDecodeDoc(b, zp38, depth+3); err != nil {
+						if err = budget.Alloc(1, 56); err != nil {
 							return b, err
 						}
-						zv37 = zp38
+						zp33 := new(Doc)
+						if b, err = quarkDecodeDoc(b, zp33, depth+3, budget); err != nil {
+							return b, err
+						}
+						zv32 = zp33
 					}
-					zm35[zk36] = zv37
+					zm30[zk31] = zv32
 				}
-				v.DocMap = zm35
+				v.DocMap = zm30
 			}
 		case "Docs":
 			if msgp.IsNil(b) {
@@ -3930,19 +4020,20 @@ func quarkDecodeEverything(b []byte, v *Everything, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
-				var zn39 int
-				if zn39, b, err = codec.ReadArrayLen(b); err != nil {
+				var zn34 int
+				if zn34, b, err = codec.ReadArrayLen(b); err != nil {
 					return b, err
 				}
-				zs40 := make([]Doc, 0, min(zn39, 18724))
-				var zz42 Doc
-				for zi41 := range zn39 {
-					zs40 = append(zs40, zz42)
-					if b, err = quarkDecodeDoc(b, &zs40[zi41], depth+2); err != nil {
+				if err = budget.Alloc(zn34, 56); err != nil {
+					return b, err
+				}
+				zs35 := make([]Doc, zn34)
+				for zi36 := range zn34 {
+					if b, err = quarkDecodeDoc(b, &zs35[zi36], depth+2, budget); err != nil {
 						return b, err
 					}
 				}
-				v.Docs = zs40
+				v.Docs = zs35
 			}
 		case "DocPtrs":
 			if msgp.IsNil(b) {
@@ -3954,31 +4045,35 @@ func quarkDecodeEverything(b []byte, v *Everything, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
-				var zn43 int
-				if zn43, b, err = codec.ReadArrayLen(b); err != nil {
+				var zn37 int
+				if zn37, b, err = codec.ReadArrayLen(b); err != nil {
 					return b, err
 				}
-				zs44 := make([]*Doc, 0, min(zn43, 131072))
-				var zz46 *Doc
-				for zi45 := range zn43 {
-					zs44 = append(zs44, zz46)
+				if err = budget.Alloc(zn37, 8); err != nil {
+					return b, err
+				}
+				zs38 := make([]*Doc, zn37)
+				for zi39 := range zn37 {
 					if msgp.IsNil(b) {
 						if b, err = msgp.ReadNilBytes(b); err != nil {
 							return b, err
 						}
-						zs44[zi45] = nil
+						zs38[zi39] = nil
 					} else {
 						if err = codec.CheckDepth(depth + 2); err != nil {
 							return b, err
 						}
-						zp47 := new(Doc)
-						if b, err = quarkDecodeDoc(b, zp47, depth+3); err != nil {
+						if err = budget.Alloc(1, 56); err != nil {
 							return b, err
 						}
-						zs44[zi45] = zp47
+						zp40 := new(Doc)
+						if b, err = quarkDecodeDoc(b, zp40, depth+3, budget); err != nil {
+							return b, err
+						}
+						zs38[zi39] = zp40
 					}
 				}
-				v.DocPtrs = zs44
+				v.DocPtrs = zs38
 			}
 		case "Num":
 			if msgp.IsNil(b) {
@@ -3990,11 +4085,14 @@ func quarkDecodeEverything(b []byte, v *Everything, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
-				zp48 := new(big.Int)
-				if b, err = quarkDecode_big_Int(b, zp48, depth+2); err != nil {
+				if err = budget.Alloc(1, 32); err != nil {
 					return b, err
 				}
-				v.Num = zp48
+				zp41 := new(big.Int)
+				if b, err = quarkDecode_big_Int(b, zp41, depth+2, budget); err != nil {
+					return b, err
+				}
+				v.Num = zp41
 			}
 		case "Link":
 			if msgp.IsNil(b) {
@@ -4006,26 +4104,29 @@ func quarkDecodeEverything(b []byte, v *Everything, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
-				zp49 := new(url.URL)
-				if b, err = quarkDecode_url_URL(b, zp49, depth+2); err != nil {
+				if err = budget.Alloc(1, 144); err != nil {
 					return b, err
 				}
-				v.Link = zp49
+				zp42 := new(url.URL)
+				if b, err = quarkDecode_url_URL(b, zp42, depth+2, budget); err != nil {
+					return b, err
+				}
+				v.Link = zp42
 			}
 		case "Inner":
 			if err = codec.CheckDepth(depth + 1); err != nil {
 				return b, err
 			}
-			var zn50 int
-			if zn50, b, err = codec.ReadMapLen(b); err != nil {
+			var zn43 int
+			if zn43, b, err = codec.ReadMapLen(b); err != nil {
 				return b, err
 			}
-			for range zn50 {
-				var zk51 []byte
-				if zk51, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			for range zn43 {
+				var zk44 []byte
+				if zk44, b, err = msgp.ReadMapKeyZC(b); err != nil {
 					return b, err
 				}
-				switch string(zk51) {
+				switch string(zk44) {
 				case "Tags":
 					if msgp.IsNil(b) {
 						if b, err = msgp.ReadNilBytes(b); err != nil {
@@ -4036,19 +4137,20 @@ func quarkDecodeEverything(b []byte, v *Everything, depth int) ([]byte, error) {
 						if err = codec.CheckDepth(depth + 2); err != nil {
 							return b, err
 						}
-						var zn52 int
-						if zn52, b, err = codec.ReadArrayLen(b); err != nil {
+						var zn45 int
+						if zn45, b, err = codec.ReadArrayLen(b); err != nil {
 							return b, err
 						}
-						zs53 := make([]string, 0, min(zn52, 65536))
-						var zz55 string
-						for zi54 := range zn52 {
-							zs53 = append(zs53, zz55)
-							if zs53[zi54], b, err = msgp.ReadStringBytes(b); err != nil {
+						if err = budget.Alloc(zn45, 16); err != nil {
+							return b, err
+						}
+						zs46 := make([]string, zn45)
+						for zi47 := range zn45 {
+							if zs46[zi47], b, err = msgp.ReadStringBytes(b); err != nil {
 								return b, err
 							}
 						}
-						v.Inner.Tags = zs53
+						v.Inner.Tags = zs46
 					}
 				case "Doc":
 					if msgp.IsNil(b) {
@@ -4060,11 +4162,14 @@ func quarkDecodeEverything(b []byte, v *Everything, depth int) ([]byte, error) {
 						if err = codec.CheckDepth(depth + 2); err != nil {
 							return b, err
 						}
-						zp56 := new(Doc)
-						if b, err = quarkDecodeDoc(b, zp56, depth+3); err != nil {
+						if err = budget.Alloc(1, 56); err != nil {
 							return b, err
 						}
-						v.Inner.Doc = zp56
+						zp48 := new(Doc)
+						if b, err = quarkDecodeDoc(b, zp48, depth+3, budget); err != nil {
+							return b, err
+						}
+						v.Inner.Doc = zp48
 					}
 				default:
 					if b, err = codec.Skip(b); err != nil {
@@ -4179,8 +4284,8 @@ func quarkEncode_big_Int(b []byte, v *big.Int) []byte {
 }
 
 // quarkDecode_big_Int decodes one big.Int from b into *v; depth counts the
-// containers around it.
-func quarkDecode_big_Int(b []byte, v *big.Int, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecode_big_Int(b []byte, v *big.Int, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	var zd1 []byte
 	if zd1, b, err = msgp.ReadStringZC(b); err != nil {
@@ -4217,8 +4322,8 @@ func quarkEncode_url_URL(b []byte, v *url.URL) []byte {
 }
 
 // quarkDecode_url_URL decodes one url.URL from b into *v; depth counts the
-// containers around it.
-func quarkDecode_url_URL(b []byte, v *url.URL, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecode_url_URL(b []byte, v *url.URL, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	var zd1 []byte
 	if zd1, b, err = msgp.ReadBytesZC(b); err != nil {
@@ -4256,8 +4361,9 @@ func quarkEncodeCounterState(b []byte, v *CounterState) []byte {
 }
 
 // quarkDecodeCounterState decodes one testactors.CounterState from b into *v;
-// depth counts the containers around it.
-func quarkDecodeCounterState(b []byte, v *CounterState, depth int) ([]byte, error) {
+// depth counts the containers around it, and budget is what it may still
+// allocate.
+func quarkDecodeCounterState(b []byte, v *CounterState, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -4298,7 +4404,8 @@ func (v *CounterState) UnmarshalQuark(b []byte) error {
 	if err := codec.CheckSize(b, 0); err != nil {
 		return err
 	}
-	rest, err := quarkDecodeCounterState(b, v, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := quarkDecodeCounterState(b, v, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("testactors.CounterState", err)
 	}

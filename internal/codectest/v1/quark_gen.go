@@ -12,7 +12,7 @@ import (
 )
 
 // This file needs a quark runtime that supports this generator's output.
-const _ = quark.SupportPackageIsVersion2
+const _ = quark.SupportPackageIsVersion3
 
 // quarkEncodeCustomer appends the encoding of *v to b.
 func quarkEncodeCustomer(b []byte, v *Customer) []byte {
@@ -50,8 +50,8 @@ func quarkEncodeCustomer(b []byte, v *Customer) []byte {
 }
 
 // quarkDecodeCustomer decodes one v1.Customer from b into *v; depth counts the
-// containers around it.
-func quarkDecodeCustomer(b []byte, v *Customer, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeCustomer(b []byte, v *Customer, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -92,10 +92,11 @@ func quarkDecodeCustomer(b []byte, v *Customer, depth int) ([]byte, error) {
 				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
 					return b, err
 				}
-				zs4 := make([]string, 0, min(zn3, 65536))
-				var zz6 string
+				if err = budget.Alloc(zn3, 16); err != nil {
+					return b, err
+				}
+				zs4 := make([]string, zn3)
 				for zi5 := range zn3 {
-					zs4 = append(zs4, zz6)
 					if zs4[zi5], b, err = msgp.ReadStringBytes(b); err != nil {
 						return b, err
 					}
@@ -107,7 +108,7 @@ func quarkDecodeCustomer(b []byte, v *Customer, depth int) ([]byte, error) {
 				return b, err
 			}
 		case "Address":
-			if b, err = quarkDecodeAddress(b, &v.Address, depth+1); err != nil {
+			if b, err = quarkDecodeAddress(b, &v.Address, depth+1, budget); err != nil {
 				return b, err
 			}
 		case "Notes":
@@ -120,23 +121,26 @@ func quarkDecodeCustomer(b []byte, v *Customer, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
-				var zn7 int
-				if zn7, b, err = codec.ReadMapLen(b); err != nil {
+				var zn6 int
+				if zn6, b, err = codec.ReadMapLen(b); err != nil {
 					return b, err
 				}
-				zm8 := make(map[string]string, min(zn7, 32768))
-				for range zn7 {
-					var zk9 string
-					if zk9, b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
-					}
-					var zv10 string
-					if zv10, b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
-					}
-					zm8[zk9] = zv10
+				if err = budget.Map(zn6, 32, 0); err != nil {
+					return b, err
 				}
-				v.Notes = zm8
+				zm7 := make(map[string]string, zn6)
+				for range zn6 {
+					var zk8 string
+					if zk8, b, err = msgp.ReadStringBytes(b); err != nil {
+						return b, err
+					}
+					var zv9 string
+					if zv9, b, err = msgp.ReadStringBytes(b); err != nil {
+						return b, err
+					}
+					zm7[zk8] = zv9
+				}
+				v.Notes = zm7
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -162,7 +166,8 @@ func (v *Customer) UnmarshalQuark(b []byte) error {
 	if err := codec.CheckSize(b, 0); err != nil {
 		return err
 	}
-	rest, err := quarkDecodeCustomer(b, v, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := quarkDecodeCustomer(b, v, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("v1.Customer", err)
 	}
@@ -182,8 +187,8 @@ func quarkEncodeAddress(b []byte, v *Address) []byte {
 }
 
 // quarkDecodeAddress decodes one v1.Address from b into *v; depth counts the
-// containers around it.
-func quarkDecodeAddress(b []byte, v *Address, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeAddress(b []byte, v *Address, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -228,7 +233,8 @@ func (v *Address) UnmarshalQuark(b []byte) error {
 	if err := codec.CheckSize(b, 0); err != nil {
 		return err
 	}
-	rest, err := quarkDecodeAddress(b, v, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := quarkDecodeAddress(b, v, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("v1.Address", err)
 	}

@@ -12,7 +12,7 @@ import (
 )
 
 // This file needs a quark runtime that supports this generator's output.
-const _ = quark.SupportPackageIsVersion2
+const _ = quark.SupportPackageIsVersion3
 
 // quarkEncodeCustomer appends the encoding of *v to b.
 func quarkEncodeCustomer(b []byte, v *Customer) []byte {
@@ -65,8 +65,8 @@ func quarkEncodeCustomer(b []byte, v *Customer) []byte {
 }
 
 // quarkDecodeCustomer decodes one v2.Customer from b into *v; depth counts the
-// containers around it.
-func quarkDecodeCustomer(b []byte, v *Customer, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeCustomer(b []byte, v *Customer, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -95,10 +95,11 @@ func quarkDecodeCustomer(b []byte, v *Customer, depth int) ([]byte, error) {
 				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
 					return b, err
 				}
-				zs4 := make([]string, 0, min(zn3, 65536))
-				var zz6 string
+				if err = budget.Alloc(zn3, 16); err != nil {
+					return b, err
+				}
+				zs4 := make([]string, zn3)
 				for zi5 := range zn3 {
-					zs4 = append(zs4, zz6)
 					if zs4[zi5], b, err = msgp.ReadStringBytes(b); err != nil {
 						return b, err
 					}
@@ -114,7 +115,7 @@ func quarkDecodeCustomer(b []byte, v *Customer, depth int) ([]byte, error) {
 				return b, err
 			}
 		case "Address":
-			if b, err = quarkDecodeAddress(b, &v.Address, depth+1); err != nil {
+			if b, err = quarkDecodeAddress(b, &v.Address, depth+1, budget); err != nil {
 				return b, err
 			}
 		case "Name":
@@ -131,50 +132,54 @@ func quarkDecodeCustomer(b []byte, v *Customer, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
-				var zn7 int
-				if zn7, b, err = codec.ReadMapLen(b); err != nil {
+				var zn6 int
+				if zn6, b, err = codec.ReadMapLen(b); err != nil {
 					return b, err
 				}
-				zm8 := make(map[string][]int32, min(zn7, 26214))
-				for range zn7 {
-					var zk9 string
-					if zk9, b, err = msgp.ReadStringBytes(b); err != nil {
+				if err = budget.Map(zn6, 40, 0); err != nil {
+					return b, err
+				}
+				zm7 := make(map[string][]int32, zn6)
+				for range zn6 {
+					var zk8 string
+					if zk8, b, err = msgp.ReadStringBytes(b); err != nil {
 						return b, err
 					}
-					var zv10 []int32
+					var zv9 []int32
 					if msgp.IsNil(b) {
 						if b, err = msgp.ReadNilBytes(b); err != nil {
 							return b, err
 						}
-						zv10 = nil
+						zv9 = nil
 					} else {
 						if err = codec.CheckDepth(depth + 2); err != nil {
 							return b, err
 						}
-						var zn11 int
-						if zn11, b, err = codec.ReadArrayLen(b); err != nil {
+						var zn10 int
+						if zn10, b, err = codec.ReadArrayLen(b); err != nil {
 							return b, err
 						}
-						zs12 := make([]int32, 0, min(zn11, 262144))
-						var zz14 int32
-						for zi13 := range zn11 {
-							zs12 = append(zs12, zz14)
-							if zs12[zi13], b, err = msgp.ReadInt32Bytes(b); err != nil {
+						if err = budget.Alloc(zn10, 4); err != nil {
+							return b, err
+						}
+						zs11 := make([]int32, zn10)
+						for zi12 := range zn10 {
+							if zs11[zi12], b, err = msgp.ReadInt32Bytes(b); err != nil {
 								return b, err
 							}
 						}
-						zv10 = zs12
+						zv9 = zs11
 					}
-					zm8[zk9] = zv10
+					zm7[zk8] = zv9
 				}
-				v.Loyalty = zm8
+				v.Loyalty = zm7
 			}
 		case "ID":
 			if v.ID, b, err = msgp.ReadInt64Bytes(b); err != nil {
 				return b, err
 			}
 		case "Since":
-			if b, err = quarkDecode_time_Time(b, &v.Since, depth+1); err != nil {
+			if b, err = quarkDecode_time_Time(b, &v.Since, depth+1, budget); err != nil {
 				return b, err
 			}
 		case "Referrer":
@@ -187,11 +192,14 @@ func quarkDecodeCustomer(b []byte, v *Customer, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
-				zp15 := new(Customer)
-				if b, err = quarkDecodeCustomer(b, zp15, depth+2); err != nil {
+				if err = budget.Alloc(1, 160); err != nil {
 					return b, err
 				}
-				v.Referrer = zp15
+				zp13 := new(Customer)
+				if b, err = quarkDecodeCustomer(b, zp13, depth+2, budget); err != nil {
+					return b, err
+				}
+				v.Referrer = zp13
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -230,7 +238,8 @@ func (v *Customer) UnmarshalQuark(b []byte) error {
 	if err := codec.CheckSize(b, 0); err != nil {
 		return err
 	}
-	rest, err := quarkDecodeCustomer(b, v, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := quarkDecodeCustomer(b, v, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("v2.Customer", err)
 	}
@@ -250,8 +259,8 @@ func quarkEncodeAddress(b []byte, v *Address) []byte {
 }
 
 // quarkDecodeAddress decodes one v2.Address from b into *v; depth counts the
-// containers around it.
-func quarkDecodeAddress(b []byte, v *Address, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeAddress(b []byte, v *Address, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -296,7 +305,8 @@ func (v *Address) UnmarshalQuark(b []byte) error {
 	if err := codec.CheckSize(b, 0); err != nil {
 		return err
 	}
-	rest, err := quarkDecodeAddress(b, v, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := quarkDecodeAddress(b, v, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("v2.Address", err)
 	}
@@ -309,8 +319,8 @@ func quarkEncode_time_Time(b []byte, v *time.Time) []byte {
 }
 
 // quarkDecode_time_Time decodes one time.Time from b into *v; depth counts the
-// containers around it.
-func quarkDecode_time_Time(b []byte, v *time.Time, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecode_time_Time(b []byte, v *time.Time, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if *v, b, err = msgp.ReadTimeBytes(b); err != nil {
 		return b, err

@@ -304,7 +304,8 @@ func TestSchemaChanges(t *testing.T) {
 		}
 	}
 	grid := Grid{{9, 9, 9}, {9, 9, 9}}
-	if _, err := quarkDecodeGrid(g, &grid, 0); err != nil {
+	budget := codec.NewBudget(len(g))
+	if _, err := quarkDecodeGrid(g, &grid, 0, &budget); err != nil {
 		t.Fatal(err)
 	}
 	if grid != (Grid{{1, 0, 0}, {1, 2, 3}}) {
@@ -327,7 +328,9 @@ func TestMarshalQuark(t *testing.T) {
 		t.Fatalf("got %+v, want %+v", got, s)
 	}
 	wantCorrupt(t, "trailing", got.UnmarshalQuark(append(b[2:], 0)))
-	wantCorrupt(t, "too large", got.UnmarshalQuark(make([]byte, codec.DefaultMaxMessageSize+1)))
+	if err := got.UnmarshalQuark(make([]byte, codec.DefaultMaxMessageSize+1)); quarkerr.CodeOf(err) != quarkerr.InvalidArgument {
+		t.Fatalf("too large: %v, want an *quarkerr.Error with code InvalidArgument", err)
+	}
 	c := Counts{"a": 1}
 	var c2 Counts
 	if err := c2.UnmarshalQuark(c.MarshalQuark(nil)); err != nil || !reflect.DeepEqual(c, c2) {

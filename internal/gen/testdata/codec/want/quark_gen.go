@@ -23,7 +23,7 @@ import (
 )
 
 // This file needs a quark runtime that supports this generator's output.
-const _ = quark.SupportPackageIsVersion2
+const _ = quark.SupportPackageIsVersion3
 
 // StoreType describes the Store actor type.
 var StoreType = &quark.TypeDesc{
@@ -314,7 +314,8 @@ func (m *storeScalarsMessage) Release() {
 func (m *storeScalarsMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *storeScalarsMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("codec.Store.Scalars arguments", err)
 	}
@@ -328,7 +329,8 @@ func (m *storeScalarsMessage) CopyArgs() {
 func (m *storeScalarsMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *storeScalarsMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("codec.Store.Scalars results", err)
 	}
@@ -350,7 +352,7 @@ func (v *storeScalarsArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *storeScalarsArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *storeScalarsArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -366,7 +368,7 @@ func (v *storeScalarsArgs) decode(b []byte, depth int) ([]byte, error) {
 		}
 		switch string(zk2) {
 		case "S":
-			if b, err = quarkDecodeScalars(b, &v.S, depth+1); err != nil {
+			if b, err = quarkDecodeScalars(b, &v.S, depth+1, budget); err != nil {
 				return b, err
 			}
 		case "F":
@@ -393,7 +395,7 @@ func (v *storeScalarsResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *storeScalarsResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *storeScalarsResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -409,7 +411,7 @@ func (v *storeScalarsResults) decode(b []byte, depth int) ([]byte, error) {
 		}
 		switch string(zk2) {
 		case "R0":
-			if b, err = quarkDecodeScalars(b, &v.R0, depth+1); err != nil {
+			if b, err = quarkDecodeScalars(b, &v.R0, depth+1, budget); err != nil {
 				return b, err
 			}
 		default:
@@ -459,7 +461,8 @@ func (m *storeNamedMessage) Release() {
 func (m *storeNamedMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *storeNamedMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("codec.Store.Named arguments", err)
 	}
@@ -474,7 +477,8 @@ func (m *storeNamedMessage) CopyArgs() {
 func (m *storeNamedMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *storeNamedMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("codec.Store.Named results", err)
 	}
@@ -505,7 +509,7 @@ func (v *storeNamedArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *storeNamedArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *storeNamedArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -521,31 +525,31 @@ func (v *storeNamedArgs) decode(b []byte, depth int) ([]byte, error) {
 		}
 		switch string(zk2) {
 		case "C":
-			if b, err = quarkDecodeCelsius(b, &v.C, depth+1); err != nil {
+			if b, err = quarkDecodeCelsius(b, &v.C, depth+1, budget); err != nil {
 				return b, err
 			}
 		case "L":
-			if b, err = quarkDecodeLabel(b, &v.L, depth+1); err != nil {
+			if b, err = quarkDecodeLabel(b, &v.L, depth+1, budget); err != nil {
 				return b, err
 			}
 		case "B":
-			if b, err = quarkDecodeBlob(b, &v.B, depth+1); err != nil {
+			if b, err = quarkDecodeBlob(b, &v.B, depth+1, budget); err != nil {
 				return b, err
 			}
 		case "U":
-			if b, err = quarkDecodeUUID(b, &v.U, depth+1); err != nil {
+			if b, err = quarkDecodeUUID(b, &v.U, depth+1, budget); err != nil {
 				return b, err
 			}
 		case "G":
-			if b, err = quarkDecodeGrid(b, &v.G, depth+1); err != nil {
+			if b, err = quarkDecodeGrid(b, &v.G, depth+1, budget); err != nil {
 				return b, err
 			}
 		case "I":
-			if b, err = quarkDecodeIndex(b, &v.I, depth+1); err != nil {
+			if b, err = quarkDecodeIndex(b, &v.I, depth+1, budget); err != nil {
 				return b, err
 			}
 		case "F":
-			if b, err = quarkDecodeFlags(b, &v.F, depth+1); err != nil {
+			if b, err = quarkDecodeFlags(b, &v.F, depth+1, budget); err != nil {
 				return b, err
 			}
 		default:
@@ -566,7 +570,7 @@ func (v *storeNamedResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *storeNamedResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *storeNamedResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -582,11 +586,11 @@ func (v *storeNamedResults) decode(b []byte, depth int) ([]byte, error) {
 		}
 		switch string(zk2) {
 		case "R0":
-			if b, err = quarkDecodeStack(b, &v.R0, depth+1); err != nil {
+			if b, err = quarkDecodeStack(b, &v.R0, depth+1, budget); err != nil {
 				return b, err
 			}
 		case "R1":
-			if b, err = quarkDecodeLink(b, &v.R1, depth+1); err != nil {
+			if b, err = quarkDecodeLink(b, &v.R1, depth+1, budget); err != nil {
 				return b, err
 			}
 		default:
@@ -638,7 +642,8 @@ func (m *storeContainersMessage) Release() {
 func (m *storeContainersMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *storeContainersMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("codec.Store.Containers arguments", err)
 	}
@@ -708,7 +713,8 @@ func (m *storeContainersMessage) CopyArgs() {
 func (m *storeContainersMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *storeContainersMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("codec.Store.Containers results", err)
 	}
@@ -826,7 +832,7 @@ func (v *storeContainersArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *storeContainersArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *storeContainersArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -855,7 +861,10 @@ func (v *storeContainersArgs) decode(b []byte, depth int) ([]byte, error) {
 				if zn3, b, err = codec.ReadMapLen(b); err != nil {
 					return b, err
 				}
-				zm4 := make(map[string][]Tree, min(zn3, 26214))
+				if err = budget.Map(zn3, 40, 0); err != nil {
+					return b, err
+				}
+				zm4 := make(map[string][]Tree, zn3)
 				for range zn3 {
 					var zk5 string
 					if zk5, b, err = msgp.ReadStringBytes(b); err != nil {
@@ -875,11 +884,12 @@ func (v *storeContainersArgs) decode(b []byte, depth int) ([]byte, error) {
 						if zn7, b, err = codec.ReadArrayLen(b); err != nil {
 							return b, err
 						}
-						zs8 := make([]Tree, 0, min(zn7, 26214))
-						var zz10 Tree
+						if err = budget.Alloc(zn7, 40); err != nil {
+							return b, err
+						}
+						zs8 := make([]Tree, zn7)
 						for zi9 := range zn7 {
-							zs8 = append(zs8, zz10)
-							if b, err = quarkDecodeTree(b, &zs8[zi9], depth+3); err != nil {
+							if b, err = quarkDecodeTree(b, &zs8[zi9], depth+3, budget); err != nil {
 								return b, err
 							}
 						}
@@ -893,12 +903,12 @@ func (v *storeContainersArgs) decode(b []byte, depth int) ([]byte, error) {
 			if err = codec.CheckDepth(depth + 1); err != nil {
 				return b, err
 			}
-			var zn11 int
-			if zn11, b, err = codec.ReadArrayLen(b); err != nil {
+			var zn10 int
+			if zn10, b, err = codec.ReadArrayLen(b); err != nil {
 				return b, err
 			}
-			for zi12 := range zn11 {
-				if zi12 >= 3 {
+			for zi11 := range zn10 {
+				if zi11 >= 3 {
 					if b, err = codec.Skip(b); err != nil {
 						return b, err
 					}
@@ -908,19 +918,22 @@ func (v *storeContainersArgs) decode(b []byte, depth int) ([]byte, error) {
 					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
-					v.A[zi12] = nil
+					v.A[zi11] = nil
 				} else {
 					if err = codec.CheckDepth(depth + 2); err != nil {
 						return b, err
 					}
-					zp13 := new(List)
-					if b, err = quarkDecodeList(b, zp13, depth+3); err != nil {
+					if err = budget.Alloc(1, 16); err != nil {
 						return b, err
 					}
-					v.A[zi12] = zp13
+					zp12 := new(List)
+					if b, err = quarkDecodeList(b, zp12, depth+3, budget); err != nil {
+						return b, err
+					}
+					v.A[zi11] = zp12
 				}
 			}
-			clear(v.A[min(zn11, 3):])
+			clear(v.A[min(zn10, 3):])
 		case "Pp":
 			if msgp.IsNil(b) {
 				if b, err = msgp.ReadNilBytes(b); err != nil {
@@ -931,23 +944,29 @@ func (v *storeContainersArgs) decode(b []byte, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
-				zp14 := new(*int)
+				if err = budget.Alloc(1, 8); err != nil {
+					return b, err
+				}
+				zp13 := new(*int)
 				if msgp.IsNil(b) {
 					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
-					*zp14 = nil
+					*zp13 = nil
 				} else {
 					if err = codec.CheckDepth(depth + 2); err != nil {
 						return b, err
 					}
-					zp15 := new(int)
-					if *zp15, b, err = msgp.ReadIntBytes(b); err != nil {
+					if err = budget.Alloc(1, 8); err != nil {
 						return b, err
 					}
-					*zp14 = zp15
+					zp14 := new(int)
+					if *zp14, b, err = msgp.ReadIntBytes(b); err != nil {
+						return b, err
+					}
+					*zp13 = zp14
 				}
-				v.Pp = zp14
+				v.Pp = zp13
 			}
 		case "Nested":
 			if msgp.IsNil(b) {
@@ -959,78 +978,83 @@ func (v *storeContainersArgs) decode(b []byte, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
-				var zn16 int
-				if zn16, b, err = codec.ReadArrayLen(b); err != nil {
+				var zn15 int
+				if zn15, b, err = codec.ReadArrayLen(b); err != nil {
 					return b, err
 				}
-				zs17 := make([][]map[int64]string, 0, min(zn16, 43690))
-				var zz19 []map[int64]string
-				for zi18 := range zn16 {
-					zs17 = append(zs17, zz19)
+				if err = budget.Alloc(zn15, 24); err != nil {
+					return b, err
+				}
+				zs16 := make([][]map[int64]string, zn15)
+				for zi17 := range zn15 {
 					if msgp.IsNil(b) {
 						if b, err = msgp.ReadNilBytes(b); err != nil {
 							return b, err
 						}
-						zs17[zi18] = nil
+						zs16[zi17] = nil
 					} else {
 						if err = codec.CheckDepth(depth + 2); err != nil {
 							return b, err
 						}
-						var zn20 int
-						if zn20, b, err = codec.ReadArrayLen(b); err != nil {
+						var zn18 int
+						if zn18, b, err = codec.ReadArrayLen(b); err != nil {
 							return b, err
 						}
-						zs21 := make([]map[int64]string, 0, min(zn20, 131072))
-						var zz23 map[int64]string
-						for zi22 := range zn20 {
-							zs21 = append(zs21, zz23)
+						if err = budget.Alloc(zn18, 8); err != nil {
+							return b, err
+						}
+						zs19 := make([]map[int64]string, zn18)
+						for zi20 := range zn18 {
 							if msgp.IsNil(b) {
 								if b, err = msgp.ReadNilBytes(b); err != nil {
 									return b, err
 								}
-								zs21[zi22] = nil
+								zs19[zi20] = nil
 							} else {
 								if err = codec.CheckDepth(depth + 3); err != nil {
 									return b, err
 								}
-								var zn24 int
-								if zn24, b, err = codec.ReadMapLen(b); err != nil {
+								var zn21 int
+								if zn21, b, err = codec.ReadMapLen(b); err != nil {
 									return b, err
 								}
-								zm25 := make(map[int64]string, min(zn24, 43690))
-								for range zn24 {
-									var zk26 int64
-									if zk26, b, err = msgp.ReadInt64Bytes(b); err != nil {
-										return b, err
-									}
-									var zv27 string
-									if zv27, b, err = msgp.ReadStringBytes(b); err != nil {
-										return b, err
-									}
-									zm25[zk26] = zv27
+								if err = budget.Map(zn21, 24, 0); err != nil {
+									return b, err
 								}
-								zs21[zi22] = zm25
+								zm22 := make(map[int64]string, zn21)
+								for range zn21 {
+									var zk23 int64
+									if zk23, b, err = msgp.ReadInt64Bytes(b); err != nil {
+										return b, err
+									}
+									var zv24 string
+									if zv24, b, err = msgp.ReadStringBytes(b); err != nil {
+										return b, err
+									}
+									zm22[zk23] = zv24
+								}
+								zs19[zi20] = zm22
 							}
 						}
-						zs17[zi18] = zs21
+						zs16[zi17] = zs19
 					}
 				}
-				v.Nested = zs17
+				v.Nested = zs16
 			}
 		case "Anon":
 			if err = codec.CheckDepth(depth + 1); err != nil {
 				return b, err
 			}
-			var zn28 int
-			if zn28, b, err = codec.ReadMapLen(b); err != nil {
+			var zn25 int
+			if zn25, b, err = codec.ReadMapLen(b); err != nil {
 				return b, err
 			}
-			for range zn28 {
-				var zk29 []byte
-				if zk29, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			for range zn25 {
+				var zk26 []byte
+				if zk26, b, err = msgp.ReadMapKeyZC(b); err != nil {
 					return b, err
 				}
-				switch string(zk29) {
+				switch string(zk26) {
 				case "A":
 					if v.Anon.A, b, err = msgp.ReadIntBytes(b); err != nil {
 						return b, err
@@ -1045,19 +1069,20 @@ func (v *storeContainersArgs) decode(b []byte, depth int) ([]byte, error) {
 						if err = codec.CheckDepth(depth + 2); err != nil {
 							return b, err
 						}
-						var zn30 int
-						if zn30, b, err = codec.ReadArrayLen(b); err != nil {
+						var zn27 int
+						if zn27, b, err = codec.ReadArrayLen(b); err != nil {
 							return b, err
 						}
-						zs31 := make([]string, 0, min(zn30, 65536))
-						var zz33 string
-						for zi32 := range zn30 {
-							zs31 = append(zs31, zz33)
-							if zs31[zi32], b, err = msgp.ReadStringBytes(b); err != nil {
+						if err = budget.Alloc(zn27, 16); err != nil {
+							return b, err
+						}
+						zs28 := make([]string, zn27)
+						for zi29 := range zn27 {
+							if zs28[zi29], b, err = msgp.ReadStringBytes(b); err != nil {
 								return b, err
 							}
 						}
-						v.Anon.B = zs31
+						v.Anon.B = zs28
 					}
 				default:
 					if b, err = codec.Skip(b); err != nil {
@@ -1075,36 +1100,37 @@ func (v *storeContainersArgs) decode(b []byte, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
-				var zn34 int
-				if zn34, b, err = codec.ReadArrayLen(b); err != nil {
+				var zn30 int
+				if zn30, b, err = codec.ReadArrayLen(b); err != nil {
 					return b, err
 				}
-				zs35 := make([][]byte, 0, min(zn34, 43690))
-				var zz37 []byte
-				for zi36 := range zn34 {
-					zs35 = append(zs35, zz37)
+				if err = budget.Alloc(zn30, 24); err != nil {
+					return b, err
+				}
+				zs31 := make([][]byte, zn30)
+				for zi32 := range zn30 {
 					if msgp.IsNil(b) {
 						if b, err = msgp.ReadNilBytes(b); err != nil {
 							return b, err
 						}
-						zs35[zi36] = nil
+						zs31[zi32] = nil
 					} else {
-						var zd38 []byte
-						if zd38, b, err = msgp.ReadBytesZC(b); err != nil {
+						var zd33 []byte
+						if zd33, b, err = msgp.ReadBytesZC(b); err != nil {
 							return b, err
 						}
-						zs35[zi36] = make([]byte, len(zd38))
-						copy(zs35[zi36], zd38)
+						zs31[zi32] = make([]byte, len(zd33))
+						copy(zs31[zi32], zd33)
 					}
 				}
-				v.Bs = zs35
+				v.Bs = zs31
 			}
 		case "Ba":
-			var zd39 []byte
-			if zd39, b, err = msgp.ReadBytesZC(b); err != nil {
+			var zd34 []byte
+			if zd34, b, err = msgp.ReadBytesZC(b); err != nil {
 				return b, err
 			}
-			clear(v.Ba[copy(v.Ba[:], zd39):])
+			clear(v.Ba[copy(v.Ba[:], zd34):])
 		default:
 			if b, err = codec.Skip(b); err != nil {
 				return b, err
@@ -1136,7 +1162,7 @@ func (v *storeContainersResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *storeContainersResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *storeContainersResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -1179,10 +1205,13 @@ func (v *storeContainersResults) decode(b []byte, depth int) ([]byte, error) {
 					if zn5, b, err = codec.ReadMapLen(b); err != nil {
 						return b, err
 					}
-					zm6 := make(map[Label]*Tree, min(zn5, 43690))
+					if err = budget.Map(zn5, 24, 0); err != nil {
+						return b, err
+					}
+					zm6 := make(map[Label]*Tree, zn5)
 					for range zn5 {
 						var zk7 Label
-						if b, err = quarkDecodeLabel(b, &zk7, depth+3); err != nil {
+						if b, err = quarkDecodeLabel(b, &zk7, depth+3, budget); err != nil {
 							return b, err
 						}
 						var zv8 *Tree
@@ -1195,8 +1224,11 @@ func (v *storeContainersResults) decode(b []byte, depth int) ([]byte, error) {
 							if err = codec.CheckDepth(depth + 3); err != nil {
 								return b, err
 							}
+							if err = budget.Alloc(1, 40); err != nil {
+								return b, err
+							}
 							zp9 := new(Tree)
-							if b, err = quarkDecodeTree(b, zp9, depth+4); err != nil {
+							if b, err = quarkDecodeTree(b, zp9, depth+4, budget); err != nil {
 								return b, err
 							}
 							zv8 = zp9
@@ -1248,7 +1280,8 @@ func (m *storeRecursiveMessage) Release() {
 func (m *storeRecursiveMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *storeRecursiveMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("codec.Store.Recursive arguments", err)
 	}
@@ -1268,7 +1301,8 @@ func (m *storeRecursiveMessage) CopyArgs() {
 func (m *storeRecursiveMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *storeRecursiveMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("codec.Store.Recursive results", err)
 	}
@@ -1292,7 +1326,7 @@ func (v *storeRecursiveArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *storeRecursiveArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *storeRecursiveArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -1317,14 +1351,17 @@ func (v *storeRecursiveArgs) decode(b []byte, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
+				if err = budget.Alloc(1, 40); err != nil {
+					return b, err
+				}
 				zp3 := new(Expr)
-				if b, err = quarkDecodeExpr(b, zp3, depth+2); err != nil {
+				if b, err = quarkDecodeExpr(b, zp3, depth+2, budget); err != nil {
 					return b, err
 				}
 				v.E = zp3
 			}
 		case "L":
-			if b, err = quarkDecodeList(b, &v.L, depth+1); err != nil {
+			if b, err = quarkDecodeList(b, &v.L, depth+1, budget); err != nil {
 				return b, err
 			}
 		default:
@@ -1343,7 +1380,7 @@ func (v *storeRecursiveResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *storeRecursiveResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *storeRecursiveResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -1359,7 +1396,7 @@ func (v *storeRecursiveResults) decode(b []byte, depth int) ([]byte, error) {
 		}
 		switch string(zk2) {
 		case "R0":
-			if b, err = quarkDecodeTree(b, &v.R0, depth+1); err != nil {
+			if b, err = quarkDecodeTree(b, &v.R0, depth+1, budget); err != nil {
 				return b, err
 			}
 		default:
@@ -1403,7 +1440,8 @@ func (m *storeStructsMessage) Release() {
 func (m *storeStructsMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *storeStructsMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("codec.Store.Structs arguments", err)
 	}
@@ -1417,7 +1455,8 @@ func (m *storeStructsMessage) CopyArgs() {
 func (m *storeStructsMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *storeStructsMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("codec.Store.Structs results", err)
 	}
@@ -1442,7 +1481,7 @@ func (v *storeStructsArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *storeStructsArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *storeStructsArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -1458,11 +1497,11 @@ func (v *storeStructsArgs) decode(b []byte, depth int) ([]byte, error) {
 		}
 		switch string(zk2) {
 		case "T":
-			if b, err = quarkDecodeTagged(b, &v.T, depth+1); err != nil {
+			if b, err = quarkDecodeTagged(b, &v.T, depth+1, budget); err != nil {
 				return b, err
 			}
 		case "D":
-			if b, err = quarkDecodeDerived(b, &v.D, depth+1); err != nil {
+			if b, err = quarkDecodeDerived(b, &v.D, depth+1, budget); err != nil {
 				return b, err
 			}
 		default:
@@ -1485,7 +1524,7 @@ func (v *storeStructsResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *storeStructsResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *storeStructsResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -1510,8 +1549,11 @@ func (v *storeStructsResults) decode(b []byte, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
+				if err = budget.Alloc(1, 40); err != nil {
+					return b, err
+				}
 				zp3 := new(Derived)
-				if b, err = quarkDecodeDerived(b, zp3, depth+2); err != nil {
+				if b, err = quarkDecodeDerived(b, zp3, depth+2, budget); err != nil {
 					return b, err
 				}
 				v.R0 = zp3
@@ -1562,7 +1604,8 @@ func (m *storeForeignMessage) Release() {
 func (m *storeForeignMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *storeForeignMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("codec.Store.Foreign arguments", err)
 	}
@@ -1576,7 +1619,8 @@ func (m *storeForeignMessage) CopyArgs() {
 func (m *storeForeignMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *storeForeignMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("codec.Store.Foreign results", err)
 	}
@@ -1609,7 +1653,7 @@ func (v *storeForeignArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *storeForeignArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *storeForeignArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -1625,27 +1669,27 @@ func (v *storeForeignArgs) decode(b []byte, depth int) ([]byte, error) {
 		}
 		switch string(zk2) {
 		case "P":
-			if b, err = quarkDecode_geo_Point(b, &v.P, depth+1); err != nil {
+			if b, err = quarkDecode_geo_Point(b, &v.P, depth+1, budget); err != nil {
 				return b, err
 			}
 		case "Path":
-			if b, err = quarkDecode_geo_Path(b, &v.Path, depth+1); err != nil {
+			if b, err = quarkDecode_geo_Path(b, &v.Path, depth+1, budget); err != nil {
 				return b, err
 			}
 		case "Q":
-			if b, err = quarkDecode_shapes_Point(b, &v.Q, depth+1); err != nil {
+			if b, err = quarkDecode_shapes_Point(b, &v.Q, depth+1, budget); err != nil {
 				return b, err
 			}
 		case "R":
-			if b, err = quarkDecode_geo_Region(b, &v.R, depth+1); err != nil {
+			if b, err = quarkDecode_geo_Region(b, &v.R, depth+1, budget); err != nil {
 				return b, err
 			}
 		case "At":
-			if b, err = quarkDecode_time_Time(b, &v.At, depth+1); err != nil {
+			if b, err = quarkDecode_time_Time(b, &v.At, depth+1, budget); err != nil {
 				return b, err
 			}
 		case "D":
-			if b, err = quarkDecode_time_Duration(b, &v.D, depth+1); err != nil {
+			if b, err = quarkDecode_time_Duration(b, &v.D, depth+1, budget); err != nil {
 				return b, err
 			}
 		default:
@@ -1677,7 +1721,7 @@ func (v *storeForeignResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *storeForeignResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *storeForeignResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -1702,8 +1746,11 @@ func (v *storeForeignResults) decode(b []byte, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
+				if err = budget.Alloc(1, 48); err != nil {
+					return b, err
+				}
 				zp3 := new(geo.Point)
-				if b, err = quarkDecode_geo_Point(b, zp3, depth+2); err != nil {
+				if b, err = quarkDecode_geo_Point(b, zp3, depth+2, budget); err != nil {
 					return b, err
 				}
 				v.R0 = zp3
@@ -1722,11 +1769,12 @@ func (v *storeForeignResults) decode(b []byte, depth int) ([]byte, error) {
 				if zn4, b, err = codec.ReadArrayLen(b); err != nil {
 					return b, err
 				}
-				zs5 := make([]shapes.Point, 0, min(zn4, 131072))
-				var zz7 shapes.Point
+				if err = budget.Alloc(zn4, 8); err != nil {
+					return b, err
+				}
+				zs5 := make([]shapes.Point, zn4)
 				for zi6 := range zn4 {
-					zs5 = append(zs5, zz7)
-					if b, err = quarkDecode_shapes_Point(b, &zs5[zi6], depth+2); err != nil {
+					if b, err = quarkDecode_shapes_Point(b, &zs5[zi6], depth+2, budget); err != nil {
 						return b, err
 					}
 				}
@@ -1776,7 +1824,8 @@ func (m *storeMarshalersMessage) Release() {
 func (m *storeMarshalersMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *storeMarshalersMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("codec.Store.Marshalers arguments", err)
 	}
@@ -1797,7 +1846,8 @@ func (m *storeMarshalersMessage) CopyArgs() {
 func (m *storeMarshalersMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *storeMarshalersMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("codec.Store.Marshalers results", err)
 	}
@@ -1834,7 +1884,7 @@ func (v *storeMarshalersArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *storeMarshalersArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *storeMarshalersArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -1850,7 +1900,7 @@ func (v *storeMarshalersArgs) decode(b []byte, depth int) ([]byte, error) {
 		}
 		switch string(zk2) {
 		case "V":
-			if b, err = quarkDecodeVersion(b, &v.V, depth+1); err != nil {
+			if b, err = quarkDecodeVersion(b, &v.V, depth+1, budget); err != nil {
 				return b, err
 			}
 		case "L":
@@ -1863,14 +1913,17 @@ func (v *storeMarshalersArgs) decode(b []byte, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
+				if err = budget.Alloc(1, 8); err != nil {
+					return b, err
+				}
 				zp3 := new(Level)
-				if b, err = quarkDecodeLevel(b, zp3, depth+2); err != nil {
+				if b, err = quarkDecodeLevel(b, zp3, depth+2, budget); err != nil {
 					return b, err
 				}
 				v.L = zp3
 			}
 		case "B":
-			if b, err = quarkDecodeBag(b, &v.B, depth+1); err != nil {
+			if b, err = quarkDecodeBag(b, &v.B, depth+1, budget); err != nil {
 				return b, err
 			}
 		case "Ls":
@@ -1887,18 +1940,19 @@ func (v *storeMarshalersArgs) decode(b []byte, depth int) ([]byte, error) {
 				if zn4, b, err = codec.ReadArrayLen(b); err != nil {
 					return b, err
 				}
-				zs5 := make([]Level, 0, min(zn4, 131072))
-				var zz7 Level
+				if err = budget.Alloc(zn4, 8); err != nil {
+					return b, err
+				}
+				zs5 := make([]Level, zn4)
 				for zi6 := range zn4 {
-					zs5 = append(zs5, zz7)
-					if b, err = quarkDecodeLevel(b, &zs5[zi6], depth+2); err != nil {
+					if b, err = quarkDecodeLevel(b, &zs5[zi6], depth+2, budget); err != nil {
 						return b, err
 					}
 				}
 				v.Ls = zs5
 			}
 		case "S":
-			if b, err = quarkDecodeStdlib(b, &v.S, depth+1); err != nil {
+			if b, err = quarkDecodeStdlib(b, &v.S, depth+1, budget); err != nil {
 				return b, err
 			}
 		default:
@@ -1925,7 +1979,7 @@ func (v *storeMarshalersResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *storeMarshalersResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *storeMarshalersResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -1954,14 +2008,17 @@ func (v *storeMarshalersResults) decode(b []byte, depth int) ([]byte, error) {
 				if zn3, b, err = codec.ReadMapLen(b); err != nil {
 					return b, err
 				}
-				zm4 := make(map[Level]Version, min(zn3, 87381))
+				if err = budget.Map(zn3, 16, 0); err != nil {
+					return b, err
+				}
+				zm4 := make(map[Level]Version, zn3)
 				for range zn3 {
 					var zk5 Level
-					if b, err = quarkDecodeLevel(b, &zk5, depth+2); err != nil {
+					if b, err = quarkDecodeLevel(b, &zk5, depth+2, budget); err != nil {
 						return b, err
 					}
 					var zv6 Version
-					if b, err = quarkDecodeVersion(b, &zv6, depth+2); err != nil {
+					if b, err = quarkDecodeVersion(b, &zv6, depth+2, budget); err != nil {
 						return b, err
 					}
 					zm4[zk5] = zv6
@@ -2009,7 +2066,8 @@ func (m *storeProtoMessage) Release() {
 func (m *storeProtoMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *storeProtoMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("codec.Store.Proto arguments", err)
 	}
@@ -2035,7 +2093,8 @@ func (m *storeProtoMessage) CopyArgs() {
 func (m *storeProtoMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *storeProtoMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("codec.Store.Proto results", err)
 	}
@@ -2080,7 +2139,7 @@ func (v *storeProtoArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *storeProtoArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *storeProtoArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -2106,6 +2165,9 @@ func (v *storeProtoArgs) decode(b []byte, depth int) ([]byte, error) {
 				if zd4, b, err = msgp.ReadBytesZC(b); err != nil {
 					return b, err
 				}
+				if err = budget.Alloc(1, 56); err != nil {
+					return b, err
+				}
 				zp3 := new(timestamppb.Timestamp)
 				if err = (proto.UnmarshalOptions{RecursionLimit: codec.MaxDepth}).Unmarshal(zd4, zp3); err != nil {
 					return b, err
@@ -2126,25 +2188,29 @@ func (v *storeProtoArgs) decode(b []byte, depth int) ([]byte, error) {
 				if zn5, b, err = codec.ReadArrayLen(b); err != nil {
 					return b, err
 				}
-				zs6 := make([]*wrapperspb.StringValue, 0, min(zn5, 131072))
-				var zz8 *wrapperspb.StringValue
+				if err = budget.Alloc(zn5, 8); err != nil {
+					return b, err
+				}
+				zs6 := make([]*wrapperspb.StringValue, zn5)
 				for zi7 := range zn5 {
-					zs6 = append(zs6, zz8)
 					if msgp.IsNil(b) {
 						if b, err = msgp.ReadNilBytes(b); err != nil {
 							return b, err
 						}
 						zs6[zi7] = nil
 					} else {
-						var zd10 []byte
-						if zd10, b, err = msgp.ReadBytesZC(b); err != nil {
+						var zd9 []byte
+						if zd9, b, err = msgp.ReadBytesZC(b); err != nil {
 							return b, err
 						}
-						zp9 := new(wrapperspb.StringValue)
-						if err = (proto.UnmarshalOptions{RecursionLimit: codec.MaxDepth}).Unmarshal(zd10, zp9); err != nil {
+						if err = budget.Alloc(1, 56); err != nil {
 							return b, err
 						}
-						zs6[zi7] = zp9
+						zp8 := new(wrapperspb.StringValue)
+						if err = (proto.UnmarshalOptions{RecursionLimit: codec.MaxDepth}).Unmarshal(zd9, zp8); err != nil {
+							return b, err
+						}
+						zs6[zi7] = zp8
 					}
 				}
 				v.Vs = zs6
@@ -2173,7 +2239,7 @@ func (v *storeProtoResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *storeProtoResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *storeProtoResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -2197,6 +2263,9 @@ func (v *storeProtoResults) decode(b []byte, depth int) ([]byte, error) {
 			} else {
 				var zd4 []byte
 				if zd4, b, err = msgp.ReadBytesZC(b); err != nil {
+					return b, err
+				}
+				if err = budget.Alloc(1, 56); err != nil {
 					return b, err
 				}
 				zp3 := new(timestamppb.Timestamp)
@@ -2246,7 +2315,8 @@ func (m *storeSnapshotMessage) Release() {
 func (m *storeSnapshotMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *storeSnapshotMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("codec.Store.Snapshot arguments", err)
 	}
@@ -2260,7 +2330,8 @@ func (m *storeSnapshotMessage) CopyArgs() {
 func (m *storeSnapshotMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *storeSnapshotMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("codec.Store.Snapshot results", err)
 	}
@@ -2285,7 +2356,7 @@ func (v *storeSnapshotArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *storeSnapshotArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *storeSnapshotArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -2301,7 +2372,7 @@ func (v *storeSnapshotArgs) decode(b []byte, depth int) ([]byte, error) {
 		}
 		switch string(zk2) {
 		case "S":
-			if b, err = quarkDecodeSnapshot(b, &v.S, depth+1); err != nil {
+			if b, err = quarkDecodeSnapshot(b, &v.S, depth+1, budget); err != nil {
 				return b, err
 			}
 		case "Ps":
@@ -2318,11 +2389,12 @@ func (v *storeSnapshotArgs) decode(b []byte, depth int) ([]byte, error) {
 				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
 					return b, err
 				}
-				zs4 := make([]Snapshot, 0, min(zn3, 43690))
-				var zz6 Snapshot
+				if err = budget.Alloc(zn3, 24); err != nil {
+					return b, err
+				}
+				zs4 := make([]Snapshot, zn3)
 				for zi5 := range zn3 {
-					zs4 = append(zs4, zz6)
-					if b, err = quarkDecodeSnapshot(b, &zs4[zi5], depth+2); err != nil {
+					if b, err = quarkDecodeSnapshot(b, &zs4[zi5], depth+2, budget); err != nil {
 						return b, err
 					}
 				}
@@ -2344,7 +2416,7 @@ func (v *storeSnapshotResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *storeSnapshotResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *storeSnapshotResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -2360,7 +2432,7 @@ func (v *storeSnapshotResults) decode(b []byte, depth int) ([]byte, error) {
 		}
 		switch string(zk2) {
 		case "R0":
-			if b, err = quarkDecodeSnapshot(b, &v.R0, depth+1); err != nil {
+			if b, err = quarkDecodeSnapshot(b, &v.R0, depth+1, budget); err != nil {
 				return b, err
 			}
 		default:
@@ -2404,7 +2476,8 @@ func (m *storeSharedMessage) Release() {
 func (m *storeSharedMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *storeSharedMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("codec.Store.Shared arguments", err)
 	}
@@ -2416,7 +2489,8 @@ func (m *storeSharedMessage) CopyArgs() {}
 func (m *storeSharedMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *storeSharedMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("codec.Store.Shared results", err)
 	}
@@ -2449,7 +2523,7 @@ func (v *storeSharedArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *storeSharedArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *storeSharedArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -2478,10 +2552,11 @@ func (v *storeSharedArgs) decode(b []byte, depth int) ([]byte, error) {
 				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
 					return b, err
 				}
-				zs4 := make([]string, 0, min(zn3, 65536))
-				var zz6 string
+				if err = budget.Alloc(zn3, 16); err != nil {
+					return b, err
+				}
+				zs4 := make([]string, zn3)
 				for zi5 := range zn3 {
-					zs4 = append(zs4, zz6)
 					if zs4[zi5], b, err = msgp.ReadStringBytes(b); err != nil {
 						return b, err
 					}
@@ -2498,23 +2573,26 @@ func (v *storeSharedArgs) decode(b []byte, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
-				var zn7 int
-				if zn7, b, err = codec.ReadMapLen(b); err != nil {
+				var zn6 int
+				if zn6, b, err = codec.ReadMapLen(b); err != nil {
 					return b, err
 				}
-				zm8 := make(map[string]int, min(zn7, 43690))
-				for range zn7 {
-					var zk9 string
-					if zk9, b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
-					}
-					var zv10 int
-					if zv10, b, err = msgp.ReadIntBytes(b); err != nil {
-						return b, err
-					}
-					zm8[zk9] = zv10
+				if err = budget.Map(zn6, 24, 0); err != nil {
+					return b, err
 				}
-				v.M = zm8
+				zm7 := make(map[string]int, zn6)
+				for range zn6 {
+					var zk8 string
+					if zk8, b, err = msgp.ReadStringBytes(b); err != nil {
+						return b, err
+					}
+					var zv9 int
+					if zv9, b, err = msgp.ReadIntBytes(b); err != nil {
+						return b, err
+					}
+					zm7[zk8] = zv9
+				}
+				v.M = zm7
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -2536,7 +2614,7 @@ func (v *storeSharedResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *storeSharedResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *storeSharedResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -2607,7 +2685,8 @@ func (m *storeKeysMessage) Release() {
 func (m *storeKeysMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *storeKeysMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("codec.Store.Keys arguments", err)
 	}
@@ -2625,7 +2704,8 @@ func (m *storeKeysMessage) CopyArgs() {
 func (m *storeKeysMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *storeKeysMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("codec.Store.Keys results", err)
 	}
@@ -2689,7 +2769,7 @@ func (v *storeKeysArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *storeKeysArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *storeKeysArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -2718,10 +2798,13 @@ func (v *storeKeysArgs) decode(b []byte, depth int) ([]byte, error) {
 				if zn3, b, err = codec.ReadMapLen(b); err != nil {
 					return b, err
 				}
-				zm4 := make(map[UUID]int, min(zn3, 43690))
+				if err = budget.Map(zn3, 24, 0); err != nil {
+					return b, err
+				}
+				zm4 := make(map[UUID]int, zn3)
 				for range zn3 {
 					var zk5 UUID
-					if b, err = quarkDecodeUUID(b, &zk5, depth+2); err != nil {
+					if b, err = quarkDecodeUUID(b, &zk5, depth+2, budget); err != nil {
 						return b, err
 					}
 					var zv6 int
@@ -2746,10 +2829,13 @@ func (v *storeKeysArgs) decode(b []byte, depth int) ([]byte, error) {
 				if zn7, b, err = codec.ReadMapLen(b); err != nil {
 					return b, err
 				}
-				zm8 := make(map[time.Time]bool, min(zn7, 41943))
+				if err = budget.Map(zn7, 32, 0); err != nil {
+					return b, err
+				}
+				zm8 := make(map[time.Time]bool, zn7)
 				for range zn7 {
 					var zk9 time.Time
-					if b, err = quarkDecode_time_Time(b, &zk9, depth+2); err != nil {
+					if b, err = quarkDecode_time_Time(b, &zk9, depth+2, budget); err != nil {
 						return b, err
 					}
 					var zv10 bool
@@ -2774,14 +2860,17 @@ func (v *storeKeysArgs) decode(b []byte, depth int) ([]byte, error) {
 				if zn11, b, err = codec.ReadMapLen(b); err != nil {
 					return b, err
 				}
-				zm12 := make(map[float64]Celsius, min(zn11, 65536))
+				if err = budget.Map(zn11, 16, 0); err != nil {
+					return b, err
+				}
+				zm12 := make(map[float64]Celsius, zn11)
 				for range zn11 {
 					var zk13 float64
 					if zk13, b, err = msgp.ReadFloat64Bytes(b); err != nil {
 						return b, err
 					}
 					var zv14 Celsius
-					if b, err = quarkDecodeCelsius(b, &zv14, depth+2); err != nil {
+					if b, err = quarkDecodeCelsius(b, &zv14, depth+2, budget); err != nil {
 						return b, err
 					}
 					zm12[zk13] = zv14
@@ -2802,10 +2891,13 @@ func (v *storeKeysArgs) decode(b []byte, depth int) ([]byte, error) {
 				if zn15, b, err = codec.ReadMapLen(b); err != nil {
 					return b, err
 				}
-				zm16 := make(map[Level]bool, min(zn15, 116508))
+				if err = budget.Map(zn15, 16, 0); err != nil {
+					return b, err
+				}
+				zm16 := make(map[Level]bool, zn15)
 				for range zn15 {
 					var zk17 Level
-					if b, err = quarkDecodeLevel(b, &zk17, depth+2); err != nil {
+					if b, err = quarkDecodeLevel(b, &zk17, depth+2, budget); err != nil {
 						return b, err
 					}
 					var zv18 bool
@@ -2830,7 +2922,10 @@ func (v *storeKeysArgs) decode(b []byte, depth int) ([]byte, error) {
 				if zn19, b, err = codec.ReadMapLen(b); err != nil {
 					return b, err
 				}
-				zm20 := make(map[bool]uint8, min(zn19, 524288))
+				if err = budget.Map(zn19, 2, 0); err != nil {
+					return b, err
+				}
+				zm20 := make(map[bool]uint8, zn19)
 				for range zn19 {
 					var zk21 bool
 					if zk21, b, err = msgp.ReadBoolBytes(b); err != nil {
@@ -2858,7 +2953,7 @@ func (v *storeKeysResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *storeKeysResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *storeKeysResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -2907,7 +3002,8 @@ func (m *storeNothingMessage) Release() {
 func (m *storeNothingMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *storeNothingMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("codec.Store.Nothing arguments", err)
 	}
@@ -2921,7 +3017,8 @@ func (m *storeNothingMessage) CopyArgs() {
 func (m *storeNothingMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *storeNothingMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("codec.Store.Nothing results", err)
 	}
@@ -2944,7 +3041,7 @@ func (v *storeNothingArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *storeNothingArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *storeNothingArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -2973,10 +3070,11 @@ func (v *storeNothingArgs) decode(b []byte, depth int) ([]byte, error) {
 				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
 					return b, err
 				}
-				zs4 := make([]int64, 0, min(zn3, 131072))
-				var zz6 int64
+				if err = budget.Alloc(zn3, 8); err != nil {
+					return b, err
+				}
+				zs4 := make([]int64, zn3)
 				for zi5 := range zn3 {
-					zs4 = append(zs4, zz6)
 					if zs4[zi5], b, err = msgp.ReadInt64Bytes(b); err != nil {
 						return b, err
 					}
@@ -2997,7 +3095,7 @@ func (v *storeNothingResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *storeNothingResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *storeNothingResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -3074,8 +3172,8 @@ func quarkEncodeScalars(b []byte, v *Scalars) []byte {
 }
 
 // quarkDecodeScalars decodes one codec.Scalars from b into *v; depth counts the
-// containers around it.
-func quarkDecodeScalars(b []byte, v *Scalars, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeScalars(b []byte, v *Scalars, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -3203,8 +3301,8 @@ func quarkEncodeCelsius(b []byte, v *Celsius) []byte {
 }
 
 // quarkDecodeCelsius decodes one codec.Celsius from b into *v; depth counts the
-// containers around it.
-func quarkDecodeCelsius(b []byte, v *Celsius, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeCelsius(b []byte, v *Celsius, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	var zx1 float64
 	if zx1, b, err = msgp.ReadFloat64Bytes(b); err != nil {
@@ -3221,8 +3319,8 @@ func quarkEncodeLabel(b []byte, v *Label) []byte {
 }
 
 // quarkDecodeLabel decodes one codec.Label from b into *v; depth counts the
-// containers around it.
-func quarkDecodeLabel(b []byte, v *Label, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeLabel(b []byte, v *Label, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	var zx1 string
 	if zx1, b, err = msgp.ReadStringBytes(b); err != nil {
@@ -3243,8 +3341,8 @@ func quarkEncodeBlob(b []byte, v *Blob) []byte {
 }
 
 // quarkDecodeBlob decodes one codec.Blob from b into *v; depth counts the
-// containers around it.
-func quarkDecodeBlob(b []byte, v *Blob, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeBlob(b []byte, v *Blob, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if msgp.IsNil(b) {
 		if b, err = msgp.ReadNilBytes(b); err != nil {
@@ -3274,8 +3372,8 @@ func quarkEncodeUUID(b []byte, v *UUID) []byte {
 }
 
 // quarkDecodeUUID decodes one codec.UUID from b into *v; depth counts the
-// containers around it.
-func quarkDecodeUUID(b []byte, v *UUID, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeUUID(b []byte, v *UUID, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	var zd1 []byte
 	if zd1, b, err = msgp.ReadBytesZC(b); err != nil {
@@ -3298,8 +3396,8 @@ func quarkEncodeGrid(b []byte, v *Grid) []byte {
 }
 
 // quarkDecodeGrid decodes one codec.Grid from b into *v; depth counts the
-// containers around it.
-func quarkDecodeGrid(b []byte, v *Grid, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeGrid(b []byte, v *Grid, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -3361,8 +3459,8 @@ func quarkEncodeIndex(b []byte, v *Index) []byte {
 }
 
 // quarkDecodeIndex decodes one codec.Index from b into *v; depth counts the
-// containers around it.
-func quarkDecodeIndex(b []byte, v *Index, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeIndex(b []byte, v *Index, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if msgp.IsNil(b) {
 		if b, err = msgp.ReadNilBytes(b); err != nil {
@@ -3377,10 +3475,13 @@ func quarkDecodeIndex(b []byte, v *Index, depth int) ([]byte, error) {
 		if zn1, b, err = codec.ReadMapLen(b); err != nil {
 			return b, err
 		}
-		zm2 := make(Index, min(zn1, 26214))
+		if err = budget.Map(zn1, 40, 0); err != nil {
+			return b, err
+		}
+		zm2 := make(Index, zn1)
 		for range zn1 {
 			var zk3 Label
-			if b, err = quarkDecodeLabel(b, &zk3, depth+1); err != nil {
+			if b, err = quarkDecodeLabel(b, &zk3, depth+1, budget); err != nil {
 				return b, err
 			}
 			var zv4 []int
@@ -3397,10 +3498,11 @@ func quarkDecodeIndex(b []byte, v *Index, depth int) ([]byte, error) {
 				if zn5, b, err = codec.ReadArrayLen(b); err != nil {
 					return b, err
 				}
-				zs6 := make([]int, 0, min(zn5, 131072))
-				var zz8 int
+				if err = budget.Alloc(zn5, 8); err != nil {
+					return b, err
+				}
+				zs6 := make([]int, zn5)
 				for zi7 := range zn5 {
-					zs6 = append(zs6, zz8)
 					if zs6[zi7], b, err = msgp.ReadIntBytes(b); err != nil {
 						return b, err
 					}
@@ -3433,8 +3535,8 @@ func quarkEncodeFlags(b []byte, v *Flags) []byte {
 }
 
 // quarkDecodeFlags decodes one codec.Flags from b into *v; depth counts the
-// containers around it.
-func quarkDecodeFlags(b []byte, v *Flags, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeFlags(b []byte, v *Flags, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	var zx1 uint16
 	if zx1, b, err = msgp.ReadUint16Bytes(b); err != nil {
@@ -3462,8 +3564,8 @@ func quarkEncodeStack(b []byte, v *Stack) []byte {
 }
 
 // quarkDecodeStack decodes one codec.Stack from b into *v; depth counts the
-// containers around it.
-func quarkDecodeStack(b []byte, v *Stack, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeStack(b []byte, v *Stack, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if msgp.IsNil(b) {
 		if b, err = msgp.ReadNilBytes(b); err != nil {
@@ -3478,10 +3580,11 @@ func quarkDecodeStack(b []byte, v *Stack, depth int) ([]byte, error) {
 		if zn1, b, err = codec.ReadArrayLen(b); err != nil {
 			return b, err
 		}
-		zs2 := make(Stack, 0, min(zn1, 131072))
-		var zz4 *Frame
+		if err = budget.Alloc(zn1, 8); err != nil {
+			return b, err
+		}
+		zs2 := make(Stack, zn1)
 		for zi3 := range zn1 {
-			zs2 = append(zs2, zz4)
 			if msgp.IsNil(b) {
 				if b, err = msgp.ReadNilBytes(b); err != nil {
 					return b, err
@@ -3491,11 +3594,14 @@ func quarkDecodeStack(b []byte, v *Stack, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
-				zp5 := new(Frame)
-				if b, err = quarkDecodeFrame(b, zp5, depth+2); err != nil {
+				if err = budget.Alloc(1, 24); err != nil {
 					return b, err
 				}
-				zs2[zi3] = zp5
+				zp4 := new(Frame)
+				if b, err = quarkDecodeFrame(b, zp4, depth+2, budget); err != nil {
+					return b, err
+				}
+				zs2[zi3] = zp4
 			}
 		}
 		*v = zs2
@@ -3531,8 +3637,8 @@ func quarkEncodeFrame(b []byte, v *Frame) []byte {
 }
 
 // quarkDecodeFrame decodes one codec.Frame from b into *v; depth counts the
-// containers around it.
-func quarkDecodeFrame(b []byte, v *Frame, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeFrame(b []byte, v *Frame, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -3552,7 +3658,7 @@ func quarkDecodeFrame(b []byte, v *Frame, depth int) ([]byte, error) {
 				return b, err
 			}
 		case "Up":
-			if b, err = quarkDecodeLink(b, &v.Up, depth+1); err != nil {
+			if b, err = quarkDecodeLink(b, &v.Up, depth+1, budget); err != nil {
 				return b, err
 			}
 		default:
@@ -3580,8 +3686,8 @@ func quarkEncodeLink(b []byte, v *Link) []byte {
 }
 
 // quarkDecodeLink decodes one codec.Link from b into *v; depth counts the
-// containers around it.
-func quarkDecodeLink(b []byte, v *Link, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeLink(b []byte, v *Link, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if msgp.IsNil(b) {
 		if b, err = msgp.ReadNilBytes(b); err != nil {
@@ -3592,8 +3698,11 @@ func quarkDecodeLink(b []byte, v *Link, depth int) ([]byte, error) {
 		if err = codec.CheckDepth(depth); err != nil {
 			return b, err
 		}
+		if err = budget.Alloc(1, 24); err != nil {
+			return b, err
+		}
 		zp1 := new(Frame)
-		if b, err = quarkDecodeFrame(b, zp1, depth+1); err != nil {
+		if b, err = quarkDecodeFrame(b, zp1, depth+1, budget); err != nil {
 			return b, err
 		}
 		*v = zp1
@@ -3629,8 +3738,8 @@ func quarkEncodeTree(b []byte, v *Tree) []byte {
 }
 
 // quarkDecodeTree decodes one codec.Tree from b into *v; depth counts the
-// containers around it.
-func quarkDecodeTree(b []byte, v *Tree, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeTree(b []byte, v *Tree, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -3663,11 +3772,12 @@ func quarkDecodeTree(b []byte, v *Tree, depth int) ([]byte, error) {
 				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
 					return b, err
 				}
-				zs4 := make([]Tree, 0, min(zn3, 26214))
-				var zz6 Tree
+				if err = budget.Alloc(zn3, 40); err != nil {
+					return b, err
+				}
+				zs4 := make([]Tree, zn3)
 				for zi5 := range zn3 {
-					zs4 = append(zs4, zz6)
-					if b, err = quarkDecodeTree(b, &zs4[zi5], depth+2); err != nil {
+					if b, err = quarkDecodeTree(b, &zs4[zi5], depth+2, budget); err != nil {
 						return b, err
 					}
 				}
@@ -3709,8 +3819,8 @@ func quarkEncodeList(b []byte, v *List) []byte {
 }
 
 // quarkDecodeList decodes one codec.List from b into *v; depth counts the
-// containers around it.
-func quarkDecodeList(b []byte, v *List, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeList(b []byte, v *List, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -3739,8 +3849,11 @@ func quarkDecodeList(b []byte, v *List, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
+				if err = budget.Alloc(1, 16); err != nil {
+					return b, err
+				}
 				zp3 := new(List)
-				if b, err = quarkDecodeList(b, zp3, depth+2); err != nil {
+				if b, err = quarkDecodeList(b, zp3, depth+2, budget); err != nil {
 					return b, err
 				}
 				v.Next = zp3
@@ -3782,8 +3895,8 @@ func quarkEncodeExpr(b []byte, v *Expr) []byte {
 }
 
 // quarkDecodeExpr decodes one codec.Expr from b into *v; depth counts the
-// containers around it.
-func quarkDecodeExpr(b []byte, v *Expr, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeExpr(b []byte, v *Expr, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -3816,11 +3929,12 @@ func quarkDecodeExpr(b []byte, v *Expr, depth int) ([]byte, error) {
 				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
 					return b, err
 				}
-				zs4 := make([]Arg, 0, min(zn3, 65536))
-				var zz6 Arg
+				if err = budget.Alloc(zn3, 16); err != nil {
+					return b, err
+				}
+				zs4 := make([]Arg, zn3)
 				for zi5 := range zn3 {
-					zs4 = append(zs4, zz6)
-					if b, err = quarkDecodeArg(b, &zs4[zi5], depth+2); err != nil {
+					if b, err = quarkDecodeArg(b, &zs4[zi5], depth+2, budget); err != nil {
 						return b, err
 					}
 				}
@@ -3866,8 +3980,8 @@ func quarkEncodeArg(b []byte, v *Arg) []byte {
 }
 
 // quarkDecodeArg decodes one codec.Arg from b into *v; depth counts the
-// containers around it.
-func quarkDecodeArg(b []byte, v *Arg, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeArg(b []byte, v *Arg, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -3892,6 +4006,9 @@ func quarkDecodeArg(b []byte, v *Arg, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
+				if err = budget.Alloc(1, 8); err != nil {
+					return b, err
+				}
 				zp3 := new(float64)
 				if *zp3, b, err = msgp.ReadFloat64Bytes(b); err != nil {
 					return b, err
@@ -3908,8 +4025,11 @@ func quarkDecodeArg(b []byte, v *Arg, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
+				if err = budget.Alloc(1, 40); err != nil {
+					return b, err
+				}
 				zp4 := new(Expr)
-				if b, err = quarkDecodeExpr(b, zp4, depth+2); err != nil {
+				if b, err = quarkDecodeExpr(b, zp4, depth+2, budget); err != nil {
 					return b, err
 				}
 				v.Sub = zp4
@@ -3951,8 +4071,8 @@ func quarkEncodeTagged(b []byte, v *Tagged) []byte {
 }
 
 // quarkDecodeTagged decodes one codec.Tagged from b into *v; depth counts the
-// containers around it.
-func quarkDecodeTagged(b []byte, v *Tagged, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeTagged(b []byte, v *Tagged, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -4005,8 +4125,8 @@ func quarkEncodeDerived(b []byte, v *Derived) []byte {
 }
 
 // quarkDecodeDerived decodes one codec.Derived from b into *v; depth counts the
-// containers around it.
-func quarkDecodeDerived(b []byte, v *Derived, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeDerived(b []byte, v *Derived, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -4022,7 +4142,7 @@ func quarkDecodeDerived(b []byte, v *Derived, depth int) ([]byte, error) {
 		}
 		switch string(zk2) {
 		case "Base":
-			if b, err = quarkDecodeBase(b, &v.Base, depth+1); err != nil {
+			if b, err = quarkDecodeBase(b, &v.Base, depth+1, budget); err != nil {
 				return b, err
 			}
 		case "Meta":
@@ -4035,8 +4155,11 @@ func quarkDecodeDerived(b []byte, v *Derived, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
+				if err = budget.Alloc(1, 24); err != nil {
+					return b, err
+				}
 				zp3 := new(Meta)
-				if b, err = quarkDecodeMeta(b, zp3, depth+2); err != nil {
+				if b, err = quarkDecodeMeta(b, zp3, depth+2, budget); err != nil {
 					return b, err
 				}
 				v.Meta = zp3
@@ -4073,8 +4196,8 @@ func quarkEncodeBase(b []byte, v *Base) []byte {
 }
 
 // quarkDecodeBase decodes one codec.Base from b into *v; depth counts the
-// containers around it.
-func quarkDecodeBase(b []byte, v *Base, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeBase(b []byte, v *Base, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -4118,8 +4241,8 @@ func quarkEncodeMeta(b []byte, v *Meta) []byte {
 }
 
 // quarkDecodeMeta decodes one codec.Meta from b into *v; depth counts the
-// containers around it.
-func quarkDecodeMeta(b []byte, v *Meta, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeMeta(b []byte, v *Meta, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -4148,10 +4271,11 @@ func quarkDecodeMeta(b []byte, v *Meta, depth int) ([]byte, error) {
 				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
 					return b, err
 				}
-				zs4 := make([]string, 0, min(zn3, 65536))
-				var zz6 string
+				if err = budget.Alloc(zn3, 16); err != nil {
+					return b, err
+				}
+				zs4 := make([]string, zn3)
 				for zi5 := range zn3 {
-					zs4 = append(zs4, zz6)
 					if zs4[zi5], b, err = msgp.ReadStringBytes(b); err != nil {
 						return b, err
 					}
@@ -4185,8 +4309,8 @@ func quarkEncode_geo_Point(b []byte, v *geo.Point) []byte {
 }
 
 // quarkDecode_geo_Point decodes one geo.Point from b into *v; depth counts the
-// containers around it.
-func quarkDecode_geo_Point(b []byte, v *geo.Point, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecode_geo_Point(b []byte, v *geo.Point, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -4236,8 +4360,8 @@ func quarkEncode_geo_Path(b []byte, v *geo.Path) []byte {
 }
 
 // quarkDecode_geo_Path decodes one geo.Path from b into *v; depth counts the
-// containers around it.
-func quarkDecode_geo_Path(b []byte, v *geo.Path, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecode_geo_Path(b []byte, v *geo.Path, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if msgp.IsNil(b) {
 		if b, err = msgp.ReadNilBytes(b); err != nil {
@@ -4252,11 +4376,12 @@ func quarkDecode_geo_Path(b []byte, v *geo.Path, depth int) ([]byte, error) {
 		if zn1, b, err = codec.ReadArrayLen(b); err != nil {
 			return b, err
 		}
-		zs2 := make(geo.Path, 0, min(zn1, 21845))
-		var zz4 geo.Point
+		if err = budget.Alloc(zn1, 48); err != nil {
+			return b, err
+		}
+		zs2 := make(geo.Path, zn1)
 		for zi3 := range zn1 {
-			zs2 = append(zs2, zz4)
-			if b, err = quarkDecode_geo_Point(b, &zs2[zi3], depth+1); err != nil {
+			if b, err = quarkDecode_geo_Point(b, &zs2[zi3], depth+1, budget); err != nil {
 				return b, err
 			}
 		}
@@ -4281,8 +4406,8 @@ func quarkEncode_shapes_Point(b []byte, v *shapes.Point) []byte {
 }
 
 // quarkDecode_shapes_Point decodes one shapes.Point from b into *v; depth
-// counts the containers around it.
-func quarkDecode_shapes_Point(b []byte, v *shapes.Point, depth int) ([]byte, error) {
+// counts the containers around it, and budget is what it may still allocate.
+func quarkDecode_shapes_Point(b []byte, v *shapes.Point, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -4330,8 +4455,8 @@ func quarkEncode_geo_Region(b []byte, v *geo.Region) []byte {
 }
 
 // quarkDecode_geo_Region decodes one geo.Region from b into *v; depth counts
-// the containers around it.
-func quarkDecode_geo_Region(b []byte, v *geo.Region, depth int) ([]byte, error) {
+// the containers around it, and budget is what it may still allocate.
+func quarkDecode_geo_Region(b []byte, v *geo.Region, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -4360,11 +4485,12 @@ func quarkDecode_geo_Region(b []byte, v *geo.Region, depth int) ([]byte, error) 
 				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
 					return b, err
 				}
-				zs4 := make([]geo.Point, 0, min(zn3, 21845))
-				var zz6 geo.Point
+				if err = budget.Alloc(zn3, 48); err != nil {
+					return b, err
+				}
+				zs4 := make([]geo.Point, zn3)
 				for zi5 := range zn3 {
-					zs4 = append(zs4, zz6)
-					if b, err = quarkDecode_geo_Point(b, &zs4[zi5], depth+2); err != nil {
+					if b, err = quarkDecode_geo_Point(b, &zs4[zi5], depth+2, budget); err != nil {
 						return b, err
 					}
 				}
@@ -4385,8 +4511,8 @@ func quarkEncode_time_Time(b []byte, v *time.Time) []byte {
 }
 
 // quarkDecode_time_Time decodes one time.Time from b into *v; depth counts the
-// containers around it.
-func quarkDecode_time_Time(b []byte, v *time.Time, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecode_time_Time(b []byte, v *time.Time, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if *v, b, err = msgp.ReadTimeBytes(b); err != nil {
 		return b, err
@@ -4401,8 +4527,8 @@ func quarkEncode_time_Duration(b []byte, v *time.Duration) []byte {
 }
 
 // quarkDecode_time_Duration decodes one time.Duration from b into *v; depth
-// counts the containers around it.
-func quarkDecode_time_Duration(b []byte, v *time.Duration, depth int) ([]byte, error) {
+// counts the containers around it, and budget is what it may still allocate.
+func quarkDecode_time_Duration(b []byte, v *time.Duration, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	var zx1 int64
 	if zx1, b, err = msgp.ReadInt64Bytes(b); err != nil {
@@ -4422,8 +4548,8 @@ func quarkEncodeVersion(b []byte, v *Version) []byte {
 }
 
 // quarkDecodeVersion decodes one codec.Version from b into *v; depth counts the
-// containers around it.
-func quarkDecodeVersion(b []byte, v *Version, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeVersion(b []byte, v *Version, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	var zd1 []byte
 	if zd1, b, err = msgp.ReadBytesZC(b); err != nil {
@@ -4447,8 +4573,8 @@ func quarkEncodeLevel(b []byte, v *Level) []byte {
 }
 
 // quarkDecodeLevel decodes one codec.Level from b into *v; depth counts the
-// containers around it.
-func quarkDecodeLevel(b []byte, v *Level, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeLevel(b []byte, v *Level, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	var zd1 []byte
 	if zd1, b, err = msgp.ReadStringZC(b); err != nil {
@@ -4472,8 +4598,8 @@ func quarkEncodeBag(b []byte, v *Bag) []byte {
 }
 
 // quarkDecodeBag decodes one codec.Bag from b into *v; depth counts the
-// containers around it.
-func quarkDecodeBag(b []byte, v *Bag, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeBag(b []byte, v *Bag, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	var zd1 []byte
 	if zd1, b, err = msgp.ReadStringZC(b); err != nil {
@@ -4537,8 +4663,8 @@ func quarkEncodeStdlib(b []byte, v *Stdlib) []byte {
 }
 
 // quarkDecodeStdlib decodes one codec.Stdlib from b into *v; depth counts the
-// containers around it.
-func quarkDecodeStdlib(b []byte, v *Stdlib, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeStdlib(b []byte, v *Stdlib, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -4554,23 +4680,23 @@ func quarkDecodeStdlib(b []byte, v *Stdlib, depth int) ([]byte, error) {
 		}
 		switch string(zk2) {
 		case "At":
-			if b, err = quarkDecode_time_Time(b, &v.At, depth+1); err != nil {
+			if b, err = quarkDecode_time_Time(b, &v.At, depth+1, budget); err != nil {
 				return b, err
 			}
 		case "Took":
-			if b, err = quarkDecode_time_Duration(b, &v.Took, depth+1); err != nil {
+			if b, err = quarkDecode_time_Duration(b, &v.Took, depth+1, budget); err != nil {
 				return b, err
 			}
 		case "Month":
-			if b, err = quarkDecode_time_Month(b, &v.Month, depth+1); err != nil {
+			if b, err = quarkDecode_time_Month(b, &v.Month, depth+1, budget); err != nil {
 				return b, err
 			}
 		case "Addr":
-			if b, err = quarkDecode_netip_Addr(b, &v.Addr, depth+1); err != nil {
+			if b, err = quarkDecode_netip_Addr(b, &v.Addr, depth+1, budget); err != nil {
 				return b, err
 			}
 		case "Prefix":
-			if b, err = quarkDecode_netip_Prefix(b, &v.Prefix, depth+1); err != nil {
+			if b, err = quarkDecode_netip_Prefix(b, &v.Prefix, depth+1, budget); err != nil {
 				return b, err
 			}
 		case "Big":
@@ -4583,14 +4709,17 @@ func quarkDecodeStdlib(b []byte, v *Stdlib, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
+				if err = budget.Alloc(1, 32); err != nil {
+					return b, err
+				}
 				zp3 := new(big.Int)
-				if b, err = quarkDecode_big_Int(b, zp3, depth+2); err != nil {
+				if b, err = quarkDecode_big_Int(b, zp3, depth+2, budget); err != nil {
 					return b, err
 				}
 				v.Big = zp3
 			}
 		case "URL":
-			if b, err = quarkDecode_url_URL(b, &v.URL, depth+1); err != nil {
+			if b, err = quarkDecode_url_URL(b, &v.URL, depth+1, budget); err != nil {
 				return b, err
 			}
 		case "Network":
@@ -4607,10 +4736,13 @@ func quarkDecodeStdlib(b []byte, v *Stdlib, depth int) ([]byte, error) {
 				if zn4, b, err = codec.ReadMapLen(b); err != nil {
 					return b, err
 				}
-				zm5 := make(map[netip.Addr]string, min(zn4, 26214))
+				if err = budget.Map(zn4, 40, 0); err != nil {
+					return b, err
+				}
+				zm5 := make(map[netip.Addr]string, zn4)
 				for range zn4 {
 					var zk6 netip.Addr
-					if b, err = quarkDecode_netip_Addr(b, &zk6, depth+2); err != nil {
+					if b, err = quarkDecode_netip_Addr(b, &zk6, depth+2, budget); err != nil {
 						return b, err
 					}
 					var zv7 string
@@ -4622,7 +4754,7 @@ func quarkDecodeStdlib(b []byte, v *Stdlib, depth int) ([]byte, error) {
 				v.Network = zm5
 			}
 		case "Stamped":
-			if b, err = quarkDecodeStamped(b, &v.Stamped, depth+1); err != nil {
+			if b, err = quarkDecodeStamped(b, &v.Stamped, depth+1, budget); err != nil {
 				return b, err
 			}
 		default:
@@ -4653,8 +4785,8 @@ func quarkEncode_time_Month(b []byte, v *time.Month) []byte {
 }
 
 // quarkDecode_time_Month decodes one time.Month from b into *v; depth counts
-// the containers around it.
-func quarkDecode_time_Month(b []byte, v *time.Month, depth int) ([]byte, error) {
+// the containers around it, and budget is what it may still allocate.
+func quarkDecode_time_Month(b []byte, v *time.Month, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	var zx1 int
 	if zx1, b, err = msgp.ReadIntBytes(b); err != nil {
@@ -4674,8 +4806,8 @@ func quarkEncode_netip_Addr(b []byte, v *netip.Addr) []byte {
 }
 
 // quarkDecode_netip_Addr decodes one netip.Addr from b into *v; depth counts
-// the containers around it.
-func quarkDecode_netip_Addr(b []byte, v *netip.Addr, depth int) ([]byte, error) {
+// the containers around it, and budget is what it may still allocate.
+func quarkDecode_netip_Addr(b []byte, v *netip.Addr, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	var zd1 []byte
 	if zd1, b, err = msgp.ReadBytesZC(b); err != nil {
@@ -4699,8 +4831,8 @@ func quarkEncode_netip_Prefix(b []byte, v *netip.Prefix) []byte {
 }
 
 // quarkDecode_netip_Prefix decodes one netip.Prefix from b into *v; depth
-// counts the containers around it.
-func quarkDecode_netip_Prefix(b []byte, v *netip.Prefix, depth int) ([]byte, error) {
+// counts the containers around it, and budget is what it may still allocate.
+func quarkDecode_netip_Prefix(b []byte, v *netip.Prefix, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	var zd1 []byte
 	if zd1, b, err = msgp.ReadBytesZC(b); err != nil {
@@ -4724,8 +4856,8 @@ func quarkEncode_big_Int(b []byte, v *big.Int) []byte {
 }
 
 // quarkDecode_big_Int decodes one big.Int from b into *v; depth counts the
-// containers around it.
-func quarkDecode_big_Int(b []byte, v *big.Int, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecode_big_Int(b []byte, v *big.Int, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	var zd1 []byte
 	if zd1, b, err = msgp.ReadStringZC(b); err != nil {
@@ -4762,8 +4894,8 @@ func quarkEncode_url_URL(b []byte, v *url.URL) []byte {
 }
 
 // quarkDecode_url_URL decodes one url.URL from b into *v; depth counts the
-// containers around it.
-func quarkDecode_url_URL(b []byte, v *url.URL, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecode_url_URL(b []byte, v *url.URL, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	var zd1 []byte
 	if zd1, b, err = msgp.ReadBytesZC(b); err != nil {
@@ -4801,8 +4933,8 @@ func quarkEncodeStamped(b []byte, v *Stamped) []byte {
 }
 
 // quarkDecodeStamped decodes one codec.Stamped from b into *v; depth counts the
-// containers around it.
-func quarkDecodeStamped(b []byte, v *Stamped, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeStamped(b []byte, v *Stamped, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -4818,7 +4950,7 @@ func quarkDecodeStamped(b []byte, v *Stamped, depth int) ([]byte, error) {
 		}
 		switch string(zk2) {
 		case "Time":
-			if b, err = quarkDecode_time_Time(b, &v.Time, depth+1); err != nil {
+			if b, err = quarkDecode_time_Time(b, &v.Time, depth+1, budget); err != nil {
 				return b, err
 			}
 		case "Note":
@@ -4850,8 +4982,8 @@ func quarkEncodeSnapshot(b []byte, v *Snapshot) []byte {
 }
 
 // quarkDecodeSnapshot decodes one codec.Snapshot from b into *v; depth counts
-// the containers around it.
-func quarkDecodeSnapshot(b []byte, v *Snapshot, depth int) ([]byte, error) {
+// the containers around it, and budget is what it may still allocate.
+func quarkDecodeSnapshot(b []byte, v *Snapshot, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -4880,10 +5012,11 @@ func quarkDecodeSnapshot(b []byte, v *Snapshot, depth int) ([]byte, error) {
 				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
 					return b, err
 				}
-				zs4 := make([]string, 0, min(zn3, 65536))
-				var zz6 string
+				if err = budget.Alloc(zn3, 16); err != nil {
+					return b, err
+				}
+				zs4 := make([]string, zn3)
 				for zi5 := range zn3 {
-					zs4 = append(zs4, zz6)
 					if zs4[zi5], b, err = msgp.ReadStringBytes(b); err != nil {
 						return b, err
 					}
@@ -4931,8 +5064,8 @@ func quarkEncodeState(b []byte, v *State) []byte {
 }
 
 // quarkDecodeState decodes one codec.State from b into *v; depth counts the
-// containers around it.
-func quarkDecodeState(b []byte, v *State, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeState(b []byte, v *State, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -4969,10 +5102,11 @@ func quarkDecodeState(b []byte, v *State, depth int) ([]byte, error) {
 				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
 					return b, err
 				}
-				zs4 := make([]int64, 0, min(zn3, 131072))
-				var zz6 int64
+				if err = budget.Alloc(zn3, 8); err != nil {
+					return b, err
+				}
+				zs4 := make([]int64, zn3)
 				for zi5 := range zn3 {
-					zs4 = append(zs4, zz6)
 					if zs4[zi5], b, err = msgp.ReadInt64Bytes(b); err != nil {
 						return b, err
 					}
@@ -4980,7 +5114,7 @@ func quarkDecodeState(b []byte, v *State, depth int) ([]byte, error) {
 				v.History = zs4
 			}
 		case "Opened":
-			if b, err = quarkDecode_time_Time(b, &v.Opened, depth+1); err != nil {
+			if b, err = quarkDecode_time_Time(b, &v.Opened, depth+1, budget); err != nil {
 				return b, err
 			}
 		case "Limits":
@@ -4993,23 +5127,26 @@ func quarkDecodeState(b []byte, v *State, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
-				var zn7 int
-				if zn7, b, err = codec.ReadMapLen(b); err != nil {
+				var zn6 int
+				if zn6, b, err = codec.ReadMapLen(b); err != nil {
 					return b, err
 				}
-				zm8 := make(map[string]Celsius, min(zn7, 43690))
-				for range zn7 {
-					var zk9 string
-					if zk9, b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
-					}
-					var zv10 Celsius
-					if b, err = quarkDecodeCelsius(b, &zv10, depth+2); err != nil {
-						return b, err
-					}
-					zm8[zk9] = zv10
+				if err = budget.Map(zn6, 24, 0); err != nil {
+					return b, err
 				}
-				v.Limits = zm8
+				zm7 := make(map[string]Celsius, zn6)
+				for range zn6 {
+					var zk8 string
+					if zk8, b, err = msgp.ReadStringBytes(b); err != nil {
+						return b, err
+					}
+					var zv9 Celsius
+					if b, err = quarkDecodeCelsius(b, &zv9, depth+2, budget); err != nil {
+						return b, err
+					}
+					zm7[zk8] = zv9
+				}
+				v.Limits = zm7
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -5034,7 +5171,8 @@ func (v *State) UnmarshalQuark(b []byte) error {
 	if err := codec.CheckSize(b, 0); err != nil {
 		return err
 	}
-	rest, err := quarkDecodeState(b, v, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := quarkDecodeState(b, v, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("codec.State", err)
 	}
@@ -5056,8 +5194,8 @@ func quarkEncodeCounts(b []byte, v *Counts) []byte {
 }
 
 // quarkDecodeCounts decodes one codec.Counts from b into *v; depth counts the
-// containers around it.
-func quarkDecodeCounts(b []byte, v *Counts, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeCounts(b []byte, v *Counts, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if msgp.IsNil(b) {
 		if b, err = msgp.ReadNilBytes(b); err != nil {
@@ -5072,7 +5210,10 @@ func quarkDecodeCounts(b []byte, v *Counts, depth int) ([]byte, error) {
 		if zn1, b, err = codec.ReadMapLen(b); err != nil {
 			return b, err
 		}
-		zm2 := make(Counts, min(zn1, 43690))
+		if err = budget.Map(zn1, 24, 0); err != nil {
+			return b, err
+		}
+		zm2 := make(Counts, zn1)
 		for range zn1 {
 			var zk3 string
 			if zk3, b, err = msgp.ReadStringBytes(b); err != nil {
@@ -5103,7 +5244,8 @@ func (v *Counts) UnmarshalQuark(b []byte) error {
 	if err := codec.CheckSize(b, 0); err != nil {
 		return err
 	}
-	rest, err := quarkDecodeCounts(b, v, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := quarkDecodeCounts(b, v, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("codec.Counts", err)
 	}
@@ -5117,8 +5259,8 @@ func quarkEncodeTemperature(b []byte, v *Temperature) []byte {
 }
 
 // quarkDecodeTemperature decodes one codec.Temperature from b into *v; depth
-// counts the containers around it.
-func quarkDecodeTemperature(b []byte, v *Temperature, depth int) ([]byte, error) {
+// counts the containers around it, and budget is what it may still allocate.
+func quarkDecodeTemperature(b []byte, v *Temperature, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	var zx1 float64
 	if zx1, b, err = msgp.ReadFloat64Bytes(b); err != nil {
@@ -5137,7 +5279,8 @@ func (v *Temperature) UnmarshalQuark(b []byte) error {
 	if err := codec.CheckSize(b, 0); err != nil {
 		return err
 	}
-	rest, err := quarkDecodeTemperature(b, v, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := quarkDecodeTemperature(b, v, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("codec.Temperature", err)
 	}

@@ -11,7 +11,7 @@ import (
 )
 
 // This file needs a quark runtime that supports this generator's output.
-const _ = quark.SupportPackageIsVersion2
+const _ = quark.SupportPackageIsVersion3
 
 // quarkEncodeBalance appends the encoding of *v to b.
 func quarkEncodeBalance(b []byte, v *Balance) []byte {
@@ -31,8 +31,8 @@ func quarkEncodeBalance(b []byte, v *Balance) []byte {
 }
 
 // quarkDecodeBalance decodes one codeconly.Balance from b into *v; depth counts
-// the containers around it.
-func quarkDecodeBalance(b []byte, v *Balance, depth int) ([]byte, error) {
+// the containers around it, and budget is what it may still allocate.
+func quarkDecodeBalance(b []byte, v *Balance, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -65,11 +65,12 @@ func quarkDecodeBalance(b []byte, v *Balance, depth int) ([]byte, error) {
 				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
 					return b, err
 				}
-				zs4 := make([]Entry, 0, min(zn3, 43690))
-				var zz6 Entry
+				if err = budget.Alloc(zn3, 24); err != nil {
+					return b, err
+				}
+				zs4 := make([]Entry, zn3)
 				for zi5 := range zn3 {
-					zs4 = append(zs4, zz6)
-					if b, err = quarkDecodeEntry(b, &zs4[zi5], depth+2); err != nil {
+					if b, err = quarkDecodeEntry(b, &zs4[zi5], depth+2, budget); err != nil {
 						return b, err
 					}
 				}
@@ -98,7 +99,8 @@ func (v *Balance) UnmarshalQuark(b []byte) error {
 	if err := codec.CheckSize(b, 0); err != nil {
 		return err
 	}
-	rest, err := quarkDecodeBalance(b, v, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := quarkDecodeBalance(b, v, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("codeconly.Balance", err)
 	}
@@ -116,8 +118,8 @@ func quarkEncodeEntry(b []byte, v *Entry) []byte {
 }
 
 // quarkDecodeEntry decodes one codeconly.Entry from b into *v; depth counts the
-// containers around it.
-func quarkDecodeEntry(b []byte, v *Entry, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeEntry(b []byte, v *Entry, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err

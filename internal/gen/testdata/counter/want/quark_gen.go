@@ -12,7 +12,7 @@ import (
 )
 
 // This file needs a quark runtime that supports this generator's output.
-const _ = quark.SupportPackageIsVersion2
+const _ = quark.SupportPackageIsVersion3
 
 // CounterType describes the Counter actor type.
 var CounterType = &quark.TypeDesc{
@@ -133,7 +133,8 @@ func (m *counterAddMessage) Release() {
 func (m *counterAddMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *counterAddMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("counter.Counter.Add arguments", err)
 	}
@@ -145,7 +146,8 @@ func (m *counterAddMessage) CopyArgs() {}
 func (m *counterAddMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *counterAddMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("counter.Counter.Add results", err)
 	}
@@ -161,7 +163,7 @@ func (v *counterAddArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *counterAddArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *counterAddArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -196,7 +198,7 @@ func (v *counterAddResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *counterAddResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *counterAddResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -253,7 +255,8 @@ func (m *counterGetMessage) Release() {
 func (m *counterGetMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *counterGetMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("counter.Counter.Get arguments", err)
 	}
@@ -265,7 +268,8 @@ func (m *counterGetMessage) CopyArgs() {}
 func (m *counterGetMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *counterGetMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("counter.Counter.Get results", err)
 	}
@@ -279,7 +283,7 @@ func (v *counterGetArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *counterGetArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *counterGetArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -306,7 +310,7 @@ func (v *counterGetResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *counterGetResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *counterGetResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -363,7 +367,8 @@ func (m *counterIncMessage) Release() {
 func (m *counterIncMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *counterIncMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("counter.Counter.Inc arguments", err)
 	}
@@ -375,7 +380,8 @@ func (m *counterIncMessage) CopyArgs() {}
 func (m *counterIncMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *counterIncMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("counter.Counter.Inc results", err)
 	}
@@ -391,7 +397,7 @@ func (v *counterIncArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *counterIncArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *counterIncArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -424,7 +430,7 @@ func (v *counterIncResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *counterIncResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *counterIncResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -471,7 +477,8 @@ func (m *counterResetMessage) Release() {
 func (m *counterResetMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *counterResetMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("counter.Counter.Reset arguments", err)
 	}
@@ -483,7 +490,8 @@ func (m *counterResetMessage) CopyArgs() {}
 func (m *counterResetMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *counterResetMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("counter.Counter.Reset results", err)
 	}
@@ -497,7 +505,7 @@ func (v *counterResetArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *counterResetArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *counterResetArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -522,7 +530,7 @@ func (v *counterResetResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *counterResetResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *counterResetResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err

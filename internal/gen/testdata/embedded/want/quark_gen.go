@@ -12,7 +12,7 @@ import (
 )
 
 // This file needs a quark runtime that supports this generator's output.
-const _ = quark.SupportPackageIsVersion2
+const _ = quark.SupportPackageIsVersion3
 
 // PersonType describes the Person actor type.
 var PersonType = &quark.TypeDesc{
@@ -164,7 +164,8 @@ func (m *personGreetMessage) Release() {
 func (m *personGreetMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *personGreetMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("embedded.Person.Greet arguments", err)
 	}
@@ -176,7 +177,8 @@ func (m *personGreetMessage) CopyArgs() {}
 func (m *personGreetMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *personGreetMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("embedded.Person.Greet results", err)
 	}
@@ -192,7 +194,7 @@ func (v *personGreetArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *personGreetArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *personGreetArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -227,7 +229,7 @@ func (v *personGreetResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *personGreetResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *personGreetResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -284,7 +286,8 @@ func (m *personRenameMessage) Release() {
 func (m *personRenameMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *personRenameMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("embedded.Person.Rename arguments", err)
 	}
@@ -296,7 +299,8 @@ func (m *personRenameMessage) CopyArgs() {}
 func (m *personRenameMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *personRenameMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("embedded.Person.Rename results", err)
 	}
@@ -312,7 +316,7 @@ func (v *personRenameArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *personRenameArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *personRenameArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -345,7 +349,7 @@ func (v *personRenameResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *personRenameResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *personRenameResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -394,7 +398,8 @@ func (m *personNameMessage) Release() {
 func (m *personNameMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *personNameMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("embedded.Person.Name arguments", err)
 	}
@@ -406,7 +411,8 @@ func (m *personNameMessage) CopyArgs() {}
 func (m *personNameMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *personNameMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("embedded.Person.Name results", err)
 	}
@@ -420,7 +426,7 @@ func (v *personNameArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *personNameArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *personNameArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -447,7 +453,7 @@ func (v *personNameResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *personNameResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *personNameResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -502,7 +508,8 @@ func (m *personResetMessage) Release() {
 func (m *personResetMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *personResetMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("embedded.Person.Reset arguments", err)
 	}
@@ -514,7 +521,8 @@ func (m *personResetMessage) CopyArgs() {}
 func (m *personResetMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *personResetMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("embedded.Person.Reset results", err)
 	}
@@ -528,7 +536,7 @@ func (v *personResetArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *personResetArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *personResetArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -553,7 +561,7 @@ func (v *personResetResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *personResetResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *personResetResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -602,7 +610,8 @@ func (m *personGetMessage) Release() {
 func (m *personGetMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *personGetMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("embedded.Person.Get arguments", err)
 	}
@@ -614,7 +623,8 @@ func (m *personGetMessage) CopyArgs() {}
 func (m *personGetMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *personGetMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("embedded.Person.Get results", err)
 	}
@@ -628,7 +638,7 @@ func (v *personGetArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *personGetArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *personGetArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -655,7 +665,7 @@ func (v *personGetResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *personGetResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *personGetResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -712,7 +722,8 @@ func (m *personAgeMessage) Release() {
 func (m *personAgeMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *personAgeMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("embedded.Person.Age arguments", err)
 	}
@@ -724,7 +735,8 @@ func (m *personAgeMessage) CopyArgs() {}
 func (m *personAgeMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *personAgeMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("embedded.Person.Age results", err)
 	}
@@ -738,7 +750,7 @@ func (v *personAgeArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *personAgeArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *personAgeArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -765,7 +777,7 @@ func (v *personAgeResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *personAgeResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *personAgeResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err

@@ -18,7 +18,7 @@ import (
 )
 
 // This file needs a quark runtime that supports this generator's output.
-const _ = quark.SupportPackageIsVersion2
+const _ = quark.SupportPackageIsVersion3
 
 // RendererType describes the Renderer actor type.
 var RendererType = &quark.TypeDesc{
@@ -150,7 +150,8 @@ func (m *rendererPlotMessage) Release() {
 func (m *rendererPlotMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *rendererPlotMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec2.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec2.Corrupt("imports.Renderer.Plot arguments", err)
 	}
@@ -162,7 +163,8 @@ func (m *rendererPlotMessage) CopyArgs() {}
 func (m *rendererPlotMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *rendererPlotMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec2.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec2.Corrupt("imports.Renderer.Plot results", err)
 	}
@@ -186,7 +188,7 @@ func (v *rendererPlotArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *rendererPlotArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *rendererPlotArgs) decode(b []byte, depth int, budget *codec2.Budget) ([]byte, error) {
 	var err error
 	if err = codec2.CheckDepth(depth); err != nil {
 		return b, err
@@ -202,11 +204,11 @@ func (v *rendererPlotArgs) decode(b []byte, depth int) ([]byte, error) {
 		}
 		switch string(zk2) {
 		case "P":
-			if b, err = quarkDecode_geo_Point(b, &v.P, depth+1); err != nil {
+			if b, err = quarkDecode_geo_Point(b, &v.P, depth+1, budget); err != nil {
 				return b, err
 			}
 		case "Q":
-			if b, err = quarkDecode_geo2_Point(b, &v.Q, depth+1); err != nil {
+			if b, err = quarkDecode_geo2_Point(b, &v.Q, depth+1, budget); err != nil {
 				return b, err
 			}
 		default:
@@ -229,7 +231,7 @@ func (v *rendererPlotResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *rendererPlotResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *rendererPlotResults) decode(b []byte, depth int, budget *codec2.Budget) ([]byte, error) {
 	var err error
 	if err = codec2.CheckDepth(depth); err != nil {
 		return b, err
@@ -254,8 +256,11 @@ func (v *rendererPlotResults) decode(b []byte, depth int) ([]byte, error) {
 				if err = codec2.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
+				if err = budget.Alloc(1, 16); err != nil {
+					return b, err
+				}
 				zp3 := new(geo2.Point)
-				if b, err = quarkDecode_geo2_Point(b, zp3, depth+2); err != nil {
+				if b, err = quarkDecode_geo2_Point(b, zp3, depth+2, budget); err != nil {
 					return b, err
 				}
 				v.R0 = zp3
@@ -300,7 +305,8 @@ func (m *rendererScheduleMessage) Release() {
 func (m *rendererScheduleMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *rendererScheduleMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec2.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec2.Corrupt("imports.Renderer.Schedule arguments", err)
 	}
@@ -312,7 +318,8 @@ func (m *rendererScheduleMessage) CopyArgs() {}
 func (m *rendererScheduleMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *rendererScheduleMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec2.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec2.Corrupt("imports.Renderer.Schedule results", err)
 	}
@@ -332,7 +339,7 @@ func (v *rendererScheduleArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *rendererScheduleArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *rendererScheduleArgs) decode(b []byte, depth int, budget *codec2.Budget) ([]byte, error) {
 	var err error
 	if err = codec2.CheckDepth(depth); err != nil {
 		return b, err
@@ -348,15 +355,15 @@ func (v *rendererScheduleArgs) decode(b []byte, depth int) ([]byte, error) {
 		}
 		switch string(zk2) {
 		case "At":
-			if b, err = quarkDecode_time_Time(b, &v.At, depth+1); err != nil {
+			if b, err = quarkDecode_time_Time(b, &v.At, depth+1, budget); err != nil {
 				return b, err
 			}
 		case "Every":
-			if b, err = quarkDecode_time_Duration(b, &v.Every, depth+1); err != nil {
+			if b, err = quarkDecode_time_Duration(b, &v.Every, depth+1, budget); err != nil {
 				return b, err
 			}
 		case "From":
-			if b, err = quarkDecode_netip_Addr(b, &v.From, depth+1); err != nil {
+			if b, err = quarkDecode_netip_Addr(b, &v.From, depth+1, budget); err != nil {
 				return b, err
 			}
 		default:
@@ -373,7 +380,7 @@ func (v *rendererScheduleResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *rendererScheduleResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *rendererScheduleResults) decode(b []byte, depth int, budget *codec2.Budget) ([]byte, error) {
 	var err error
 	if err = codec2.CheckDepth(depth); err != nil {
 		return b, err
@@ -422,7 +429,8 @@ func (m *rendererSeedMessage) Release() {
 func (m *rendererSeedMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *rendererSeedMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec2.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec2.Corrupt("imports.Renderer.Seed arguments", err)
 	}
@@ -440,7 +448,8 @@ func (m *rendererSeedMessage) CopyArgs() {
 func (m *rendererSeedMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *rendererSeedMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec2.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec2.Corrupt("imports.Renderer.Seed results", err)
 	}
@@ -460,7 +469,7 @@ func (v *rendererSeedArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *rendererSeedArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *rendererSeedArgs) decode(b []byte, depth int, budget *codec2.Budget) ([]byte, error) {
 	var err error
 	if err = codec2.CheckDepth(depth); err != nil {
 		return b, err
@@ -485,8 +494,11 @@ func (v *rendererSeedArgs) decode(b []byte, depth int) ([]byte, error) {
 				if err = codec2.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
+				if err = budget.Alloc(1, 16); err != nil {
+					return b, err
+				}
 				zp3 := new(rand.PCG)
-				if b, err = quarkDecode_rand_PCG(b, zp3, depth+2); err != nil {
+				if b, err = quarkDecode_rand_PCG(b, zp3, depth+2, budget); err != nil {
 					return b, err
 				}
 				v.Src = zp3
@@ -505,7 +517,7 @@ func (v *rendererSeedResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *rendererSeedResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *rendererSeedResults) decode(b []byte, depth int, budget *codec2.Budget) ([]byte, error) {
 	var err error
 	if err = codec2.CheckDepth(depth); err != nil {
 		return b, err
@@ -557,7 +569,8 @@ func (m *rendererLocalsMessage) Release() {
 func (m *rendererLocalsMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *rendererLocalsMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec2.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec2.Corrupt("imports.Renderer.Locals arguments", err)
 	}
@@ -582,7 +595,8 @@ func (m *rendererLocalsMessage) CopyArgs() {
 func (m *rendererLocalsMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *rendererLocalsMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec2.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec2.Corrupt("imports.Renderer.Locals results", err)
 	}
@@ -613,7 +627,7 @@ func (v *rendererLocalsArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *rendererLocalsArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *rendererLocalsArgs) decode(b []byte, depth int, budget *codec2.Budget) ([]byte, error) {
 	var err error
 	if err = codec2.CheckDepth(depth); err != nil {
 		return b, err
@@ -629,7 +643,7 @@ func (v *rendererLocalsArgs) decode(b []byte, depth int) ([]byte, error) {
 		}
 		switch string(zk2) {
 		case "L":
-			if b, err = quarkDecodeLocal(b, &v.L, depth+1); err != nil {
+			if b, err = quarkDecodeLocal(b, &v.L, depth+1, budget); err != nil {
 				return b, err
 			}
 		case "Ls":
@@ -646,10 +660,11 @@ func (v *rendererLocalsArgs) decode(b []byte, depth int) ([]byte, error) {
 				if zn3, b, err = codec2.ReadArrayLen(b); err != nil {
 					return b, err
 				}
-				zs4 := make([]*Local, 0, min(zn3, 131072))
-				var zz6 *Local
+				if err = budget.Alloc(zn3, 8); err != nil {
+					return b, err
+				}
+				zs4 := make([]*Local, zn3)
 				for zi5 := range zn3 {
-					zs4 = append(zs4, zz6)
 					if msgp.IsNil(b) {
 						if b, err = msgp.ReadNilBytes(b); err != nil {
 							return b, err
@@ -659,11 +674,14 @@ func (v *rendererLocalsArgs) decode(b []byte, depth int) ([]byte, error) {
 						if err = codec2.CheckDepth(depth + 2); err != nil {
 							return b, err
 						}
-						zp7 := new(Local)
-						if b, err = quarkDecodeLocal(b, zp7, depth+3); err != nil {
+						if err = budget.Alloc(1, 8); err != nil {
 							return b, err
 						}
-						zs4[zi5] = zp7
+						zp6 := new(Local)
+						if b, err = quarkDecodeLocal(b, zp6, depth+3, budget); err != nil {
+							return b, err
+						}
+						zs4[zi5] = zp6
 					}
 				}
 				v.Ls = zs4
@@ -692,7 +710,7 @@ func (v *rendererLocalsResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *rendererLocalsResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *rendererLocalsResults) decode(b []byte, depth int, budget *codec2.Budget) ([]byte, error) {
 	var err error
 	if err = codec2.CheckDepth(depth); err != nil {
 		return b, err
@@ -721,14 +739,17 @@ func (v *rendererLocalsResults) decode(b []byte, depth int) ([]byte, error) {
 				if zn3, b, err = codec2.ReadMapLen(b); err != nil {
 					return b, err
 				}
-				zm4 := make(map[string]Local, min(zn3, 43690))
+				if err = budget.Map(zn3, 24, 0); err != nil {
+					return b, err
+				}
+				zm4 := make(map[string]Local, zn3)
 				for range zn3 {
 					var zk5 string
 					if zk5, b, err = msgp.ReadStringBytes(b); err != nil {
 						return b, err
 					}
 					var zv6 Local
-					if b, err = quarkDecodeLocal(b, &zv6, depth+2); err != nil {
+					if b, err = quarkDecodeLocal(b, &zv6, depth+2, budget); err != nil {
 						return b, err
 					}
 					zm4[zk5] = zv6
@@ -755,8 +776,8 @@ func quarkEncode_geo_Point(b []byte, v *geo.Point) []byte {
 }
 
 // quarkDecode_geo_Point decodes one geo.Point from b into *v; depth counts the
-// containers around it.
-func quarkDecode_geo_Point(b []byte, v *geo.Point, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecode_geo_Point(b []byte, v *geo.Point, depth int, budget *codec2.Budget) ([]byte, error) {
 	var err error
 	if err = codec2.CheckDepth(depth); err != nil {
 		return b, err
@@ -799,8 +820,8 @@ func quarkEncode_geo2_Point(b []byte, v *geo2.Point) []byte {
 }
 
 // quarkDecode_geo2_Point decodes one geo.Point from b into *v; depth counts the
-// containers around it.
-func quarkDecode_geo2_Point(b []byte, v *geo2.Point, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecode_geo2_Point(b []byte, v *geo2.Point, depth int, budget *codec2.Budget) ([]byte, error) {
 	var err error
 	if err = codec2.CheckDepth(depth); err != nil {
 		return b, err
@@ -838,8 +859,8 @@ func quarkEncode_time_Time(b []byte, v *time.Time) []byte {
 }
 
 // quarkDecode_time_Time decodes one time.Time from b into *v; depth counts the
-// containers around it.
-func quarkDecode_time_Time(b []byte, v *time.Time, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecode_time_Time(b []byte, v *time.Time, depth int, budget *codec2.Budget) ([]byte, error) {
 	var err error
 	if *v, b, err = msgp.ReadTimeBytes(b); err != nil {
 		return b, err
@@ -854,8 +875,8 @@ func quarkEncode_time_Duration(b []byte, v *time.Duration) []byte {
 }
 
 // quarkDecode_time_Duration decodes one time.Duration from b into *v; depth
-// counts the containers around it.
-func quarkDecode_time_Duration(b []byte, v *time.Duration, depth int) ([]byte, error) {
+// counts the containers around it, and budget is what it may still allocate.
+func quarkDecode_time_Duration(b []byte, v *time.Duration, depth int, budget *codec2.Budget) ([]byte, error) {
 	var err error
 	var zx1 int64
 	if zx1, b, err = msgp.ReadInt64Bytes(b); err != nil {
@@ -875,8 +896,8 @@ func quarkEncode_netip_Addr(b []byte, v *netip.Addr) []byte {
 }
 
 // quarkDecode_netip_Addr decodes one netip.Addr from b into *v; depth counts
-// the containers around it.
-func quarkDecode_netip_Addr(b []byte, v *netip.Addr, depth int) ([]byte, error) {
+// the containers around it, and budget is what it may still allocate.
+func quarkDecode_netip_Addr(b []byte, v *netip.Addr, depth int, budget *codec2.Budget) ([]byte, error) {
 	var err error
 	var zd1 []byte
 	if zd1, b, err = msgp.ReadBytesZC(b); err != nil {
@@ -900,8 +921,8 @@ func quarkEncode_rand_PCG(b []byte, v *rand.PCG) []byte {
 }
 
 // quarkDecode_rand_PCG decodes one rand.PCG from b into *v; depth counts the
-// containers around it.
-func quarkDecode_rand_PCG(b []byte, v *rand.PCG, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecode_rand_PCG(b []byte, v *rand.PCG, depth int, budget *codec2.Budget) ([]byte, error) {
 	var err error
 	var zd1 []byte
 	if zd1, b, err = msgp.ReadBytesZC(b); err != nil {
@@ -924,8 +945,8 @@ func quarkEncodeLocal(b []byte, v *Local) []byte {
 }
 
 // quarkDecodeLocal decodes one imports.Local from b into *v; depth counts the
-// containers around it.
-func quarkDecodeLocal(b []byte, v *Local, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeLocal(b []byte, v *Local, depth int, budget *codec2.Budget) ([]byte, error) {
 	var err error
 	if err = codec2.CheckDepth(depth); err != nil {
 		return b, err

@@ -13,7 +13,7 @@ import (
 )
 
 // This file needs a quark runtime that supports this generator's output.
-const _ = quark.SupportPackageIsVersion2
+const _ = quark.SupportPackageIsVersion3
 
 // CacheType describes the Cache actor type.
 var CacheType = &quark.TypeDesc{
@@ -123,7 +123,8 @@ func (m *cacheLookupMessage) Release() {
 func (m *cacheLookupMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *cacheLookupMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("example.com/cache.Cache.Lookup arguments", err)
 	}
@@ -135,7 +136,8 @@ func (m *cacheLookupMessage) CopyArgs() {}
 func (m *cacheLookupMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *cacheLookupMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("example.com/cache.Cache.Lookup results", err)
 	}
@@ -153,7 +155,7 @@ func (v *cacheLookupArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *cacheLookupArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *cacheLookupArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -194,7 +196,7 @@ func (v *cacheLookupResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *cacheLookupResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *cacheLookupResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -266,7 +268,8 @@ func (m *cacheStoreMessage) Release() {
 func (m *cacheStoreMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *cacheStoreMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("example.com/cache.Cache.Store arguments", err)
 	}
@@ -280,7 +283,8 @@ func (m *cacheStoreMessage) CopyArgs() {
 func (m *cacheStoreMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *cacheStoreMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("example.com/cache.Cache.Store results", err)
 	}
@@ -302,7 +306,7 @@ func (v *cacheStoreArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *cacheStoreArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *cacheStoreArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -349,7 +353,7 @@ func (v *cacheStoreResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *cacheStoreResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *cacheStoreResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -398,7 +402,8 @@ func (m *cacheTouchMessage) Release() {
 func (m *cacheTouchMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *cacheTouchMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("example.com/cache.Cache.Touch arguments", err)
 	}
@@ -410,7 +415,8 @@ func (m *cacheTouchMessage) CopyArgs() {}
 func (m *cacheTouchMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *cacheTouchMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("example.com/cache.Cache.Touch results", err)
 	}
@@ -426,7 +432,7 @@ func (v *cacheTouchArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *cacheTouchArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *cacheTouchArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -459,7 +465,7 @@ func (v *cacheTouchResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *cacheTouchResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *cacheTouchResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -552,7 +558,8 @@ func (m *plainDoMessage) Release() {
 func (m *plainDoMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *plainDoMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("markers.Plain.Do arguments", err)
 	}
@@ -564,7 +571,8 @@ func (m *plainDoMessage) CopyArgs() {}
 func (m *plainDoMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *plainDoMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("markers.Plain.Do results", err)
 	}
@@ -578,7 +586,7 @@ func (v *plainDoArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *plainDoArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *plainDoArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -603,7 +611,7 @@ func (v *plainDoResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *plainDoResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *plainDoResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -697,7 +705,8 @@ func (m *reentrantDoMessage) Release() {
 func (m *reentrantDoMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *reentrantDoMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("markers.Reentrant.Do arguments", err)
 	}
@@ -709,7 +718,8 @@ func (m *reentrantDoMessage) CopyArgs() {}
 func (m *reentrantDoMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *reentrantDoMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("markers.Reentrant.Do results", err)
 	}
@@ -723,7 +733,7 @@ func (v *reentrantDoArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *reentrantDoArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *reentrantDoArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -748,7 +758,7 @@ func (v *reentrantDoResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *reentrantDoResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *reentrantDoResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err

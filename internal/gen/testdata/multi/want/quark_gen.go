@@ -12,7 +12,7 @@ import (
 )
 
 // This file needs a quark runtime that supports this generator's output.
-const _ = quark.SupportPackageIsVersion2
+const _ = quark.SupportPackageIsVersion3
 
 // ZerothType describes the Zeroth actor type.
 var ZerothType = &quark.TypeDesc{
@@ -101,7 +101,8 @@ func (m *zerothZedMessage) Release() {
 func (m *zerothZedMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *zerothZedMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("multi.Zeroth.Zed arguments", err)
 	}
@@ -113,7 +114,8 @@ func (m *zerothZedMessage) CopyArgs() {}
 func (m *zerothZedMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *zerothZedMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("multi.Zeroth.Zed results", err)
 	}
@@ -127,7 +129,7 @@ func (v *zerothZedArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *zerothZedArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *zerothZedArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -152,7 +154,7 @@ func (v *zerothZedResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *zerothZedResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *zerothZedResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -199,7 +201,8 @@ func (m *zerothAlphaMessage) Release() {
 func (m *zerothAlphaMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *zerothAlphaMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("multi.Zeroth.Alpha arguments", err)
 	}
@@ -211,7 +214,8 @@ func (m *zerothAlphaMessage) CopyArgs() {}
 func (m *zerothAlphaMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *zerothAlphaMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("multi.Zeroth.Alpha results", err)
 	}
@@ -225,7 +229,7 @@ func (v *zerothAlphaArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *zerothAlphaArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *zerothAlphaArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -250,7 +254,7 @@ func (v *zerothAlphaResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *zerothAlphaResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *zerothAlphaResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -343,7 +347,8 @@ func (m *secondTwoMessage) Release() {
 func (m *secondTwoMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *secondTwoMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("multi.Second.Two arguments", err)
 	}
@@ -355,7 +360,8 @@ func (m *secondTwoMessage) CopyArgs() {}
 func (m *secondTwoMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *secondTwoMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("multi.Second.Two results", err)
 	}
@@ -369,7 +375,7 @@ func (v *secondTwoArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *secondTwoArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *secondTwoArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -394,7 +400,7 @@ func (v *secondTwoResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *secondTwoResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *secondTwoResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -487,7 +493,8 @@ func (m *firstOneMessage) Release() {
 func (m *firstOneMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *firstOneMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("multi.First.One arguments", err)
 	}
@@ -499,7 +506,8 @@ func (m *firstOneMessage) CopyArgs() {}
 func (m *firstOneMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *firstOneMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("multi.First.One results", err)
 	}
@@ -513,7 +521,7 @@ func (v *firstOneArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *firstOneArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *firstOneArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -538,7 +546,7 @@ func (v *firstOneResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *firstOneResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *firstOneResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err

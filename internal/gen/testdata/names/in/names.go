@@ -33,14 +33,17 @@ type lower interface {
 	ping(ctx context.Context) error
 }
 
-// b and v are named like the parameters of the generated helpers, which
-// therefore use other names.
+// b, v and budget are named like the parameters of the generated helpers,
+// which therefore use other names.
 type b struct {
 	Next *b
 	Vs   []v
+	B    []budget
 }
 
 type v int
+
+type budget string
 
 // Shadow passes them.
 //

@@ -13,7 +13,7 @@ import (
 )
 
 // This file needs a quark runtime that supports this generator's output.
-const _ = quark.SupportPackageIsVersion2
+const _ = quark.SupportPackageIsVersion3
 
 // ClashType describes the Clash actor type.
 var ClashType = &quark.TypeDesc{
@@ -199,7 +199,8 @@ func (m *clashLocalsMessage) Release() {
 func (m *clashLocalsMessage) AppendArgs(b_ []byte) []byte { return m.args.encode(b_) }
 
 func (m *clashLocalsMessage) ReadArgs(b_ []byte) error {
-	rest, err := m.args.decode(b_, 0)
+	budget_ := codec.NewBudget(len(b_))
+	rest, err := m.args.decode(b_, 0, &budget_)
 	if err != nil {
 		return codec.Corrupt("names.Clash.Locals arguments", err)
 	}
@@ -211,7 +212,8 @@ func (m *clashLocalsMessage) CopyArgs() {}
 func (m *clashLocalsMessage) AppendResults(b_ []byte) []byte { return m.res.encode(b_) }
 
 func (m *clashLocalsMessage) ReadResults(b_ []byte) error {
-	rest, err := m.res.decode(b_, 0)
+	budget_ := codec.NewBudget(len(b_))
+	rest, err := m.res.decode(b_, 0, &budget_)
 	if err != nil {
 		return codec.Corrupt("names.Clash.Locals results", err)
 	}
@@ -231,7 +233,7 @@ func (v_ *clashLocalsArgs) encode(b_ []byte) []byte {
 	return b_
 }
 
-func (v_ *clashLocalsArgs) decode(b_ []byte, depth int) ([]byte, error) {
+func (v_ *clashLocalsArgs) decode(b_ []byte, depth int, budget_ *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b_, err
@@ -274,7 +276,7 @@ func (v_ *clashLocalsResults) encode(b_ []byte) []byte {
 	return b_
 }
 
-func (v_ *clashLocalsResults) decode(b_ []byte, depth int) ([]byte, error) {
+func (v_ *clashLocalsResults) decode(b_ []byte, depth int, budget_ *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b_, err
@@ -335,7 +337,8 @@ func (m *clashUnnamedMessage) Release() {
 func (m *clashUnnamedMessage) AppendArgs(b_ []byte) []byte { return m.args.encode(b_) }
 
 func (m *clashUnnamedMessage) ReadArgs(b_ []byte) error {
-	rest, err := m.args.decode(b_, 0)
+	budget_ := codec.NewBudget(len(b_))
+	rest, err := m.args.decode(b_, 0, &budget_)
 	if err != nil {
 		return codec.Corrupt("names.Clash.Unnamed arguments", err)
 	}
@@ -347,7 +350,8 @@ func (m *clashUnnamedMessage) CopyArgs() {}
 func (m *clashUnnamedMessage) AppendResults(b_ []byte) []byte { return m.res.encode(b_) }
 
 func (m *clashUnnamedMessage) ReadResults(b_ []byte) error {
-	rest, err := m.res.decode(b_, 0)
+	budget_ := codec.NewBudget(len(b_))
+	rest, err := m.res.decode(b_, 0, &budget_)
 	if err != nil {
 		return codec.Corrupt("names.Clash.Unnamed results", err)
 	}
@@ -365,7 +369,7 @@ func (v_ *clashUnnamedArgs) encode(b_ []byte) []byte {
 	return b_
 }
 
-func (v_ *clashUnnamedArgs) decode(b_ []byte, depth int) ([]byte, error) {
+func (v_ *clashUnnamedArgs) decode(b_ []byte, depth int, budget_ *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b_, err
@@ -406,7 +410,7 @@ func (v_ *clashUnnamedResults) encode(b_ []byte) []byte {
 	return b_
 }
 
-func (v_ *clashUnnamedResults) decode(b_ []byte, depth int) ([]byte, error) {
+func (v_ *clashUnnamedResults) decode(b_ []byte, depth int, budget_ *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b_, err
@@ -472,7 +476,8 @@ func (m *clashBlankMessage) Release() {
 func (m *clashBlankMessage) AppendArgs(b_ []byte) []byte { return m.args.encode(b_) }
 
 func (m *clashBlankMessage) ReadArgs(b_ []byte) error {
-	rest, err := m.args.decode(b_, 0)
+	budget_ := codec.NewBudget(len(b_))
+	rest, err := m.args.decode(b_, 0, &budget_)
 	if err != nil {
 		return codec.Corrupt("names.Clash.Blank arguments", err)
 	}
@@ -484,7 +489,8 @@ func (m *clashBlankMessage) CopyArgs() {}
 func (m *clashBlankMessage) AppendResults(b_ []byte) []byte { return m.res.encode(b_) }
 
 func (m *clashBlankMessage) ReadResults(b_ []byte) error {
-	rest, err := m.res.decode(b_, 0)
+	budget_ := codec.NewBudget(len(b_))
+	rest, err := m.res.decode(b_, 0, &budget_)
 	if err != nil {
 		return codec.Corrupt("names.Clash.Blank results", err)
 	}
@@ -504,7 +510,7 @@ func (v_ *clashBlankArgs) encode(b_ []byte) []byte {
 	return b_
 }
 
-func (v_ *clashBlankArgs) decode(b_ []byte, depth int) ([]byte, error) {
+func (v_ *clashBlankArgs) decode(b_ []byte, depth int, budget_ *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b_, err
@@ -549,7 +555,7 @@ func (v_ *clashBlankResults) encode(b_ []byte) []byte {
 	return b_
 }
 
-func (v_ *clashBlankResults) decode(b_ []byte, depth int) ([]byte, error) {
+func (v_ *clashBlankResults) decode(b_ []byte, depth int, budget_ *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b_, err
@@ -613,7 +619,8 @@ func (m *clashFieldsMessage) Release() {
 func (m *clashFieldsMessage) AppendArgs(b_ []byte) []byte { return m.args.encode(b_) }
 
 func (m *clashFieldsMessage) ReadArgs(b_ []byte) error {
-	rest, err := m.args.decode(b_, 0)
+	budget_ := codec.NewBudget(len(b_))
+	rest, err := m.args.decode(b_, 0, &budget_)
 	if err != nil {
 		return codec.Corrupt("names.Clash.Fields arguments", err)
 	}
@@ -625,7 +632,8 @@ func (m *clashFieldsMessage) CopyArgs() {}
 func (m *clashFieldsMessage) AppendResults(b_ []byte) []byte { return m.res.encode(b_) }
 
 func (m *clashFieldsMessage) ReadResults(b_ []byte) error {
-	rest, err := m.res.decode(b_, 0)
+	budget_ := codec.NewBudget(len(b_))
+	rest, err := m.res.decode(b_, 0, &budget_)
 	if err != nil {
 		return codec.Corrupt("names.Clash.Fields results", err)
 	}
@@ -647,7 +655,7 @@ func (v_ *clashFieldsArgs) encode(b_ []byte) []byte {
 	return b_
 }
 
-func (v_ *clashFieldsArgs) decode(b_ []byte, depth int) ([]byte, error) {
+func (v_ *clashFieldsArgs) decode(b_ []byte, depth int, budget_ *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b_, err
@@ -692,7 +700,7 @@ func (v_ *clashFieldsResults) encode(b_ []byte) []byte {
 	return b_
 }
 
-func (v_ *clashFieldsResults) decode(b_ []byte, depth int) ([]byte, error) {
+func (v_ *clashFieldsResults) decode(b_ []byte, depth int, budget_ *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b_, err
@@ -743,7 +751,8 @@ func (m *clashErrNameMessage) Release() {
 func (m *clashErrNameMessage) AppendArgs(b_ []byte) []byte { return m.args.encode(b_) }
 
 func (m *clashErrNameMessage) ReadArgs(b_ []byte) error {
-	rest, err := m.args.decode(b_, 0)
+	budget_ := codec.NewBudget(len(b_))
+	rest, err := m.args.decode(b_, 0, &budget_)
 	if err != nil {
 		return codec.Corrupt("names.Clash.ErrName arguments", err)
 	}
@@ -755,7 +764,8 @@ func (m *clashErrNameMessage) CopyArgs() {}
 func (m *clashErrNameMessage) AppendResults(b_ []byte) []byte { return m.res.encode(b_) }
 
 func (m *clashErrNameMessage) ReadResults(b_ []byte) error {
-	rest, err := m.res.decode(b_, 0)
+	budget_ := codec.NewBudget(len(b_))
+	rest, err := m.res.decode(b_, 0, &budget_)
 	if err != nil {
 		return codec.Corrupt("names.Clash.ErrName results", err)
 	}
@@ -771,7 +781,7 @@ func (v_ *clashErrNameArgs) encode(b_ []byte) []byte {
 	return b_
 }
 
-func (v_ *clashErrNameArgs) decode(b_ []byte, depth int) ([]byte, error) {
+func (v_ *clashErrNameArgs) decode(b_ []byte, depth int, budget_ *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b_, err
@@ -806,7 +816,7 @@ func (v_ *clashErrNameResults) encode(b_ []byte) []byte {
 	return b_
 }
 
-func (v_ *clashErrNameResults) decode(b_ []byte, depth int) ([]byte, error) {
+func (v_ *clashErrNameResults) decode(b_ []byte, depth int, budget_ *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b_, err
@@ -866,7 +876,8 @@ func (m *clashReceiversMessage) Release() {
 func (m *clashReceiversMessage) AppendArgs(b_ []byte) []byte { return m.args.encode(b_) }
 
 func (m *clashReceiversMessage) ReadArgs(b_ []byte) error {
-	rest, err := m.args.decode(b_, 0)
+	budget_ := codec.NewBudget(len(b_))
+	rest, err := m.args.decode(b_, 0, &budget_)
 	if err != nil {
 		return codec.Corrupt("names.Clash.Receivers arguments", err)
 	}
@@ -878,7 +889,8 @@ func (m *clashReceiversMessage) CopyArgs() {}
 func (m *clashReceiversMessage) AppendResults(b_ []byte) []byte { return m.res.encode(b_) }
 
 func (m *clashReceiversMessage) ReadResults(b_ []byte) error {
-	rest, err := m.res.decode(b_, 0)
+	budget_ := codec.NewBudget(len(b_))
+	rest, err := m.res.decode(b_, 0, &budget_)
 	if err != nil {
 		return codec.Corrupt("names.Clash.Receivers results", err)
 	}
@@ -900,7 +912,7 @@ func (v_ *clashReceiversArgs) encode(b_ []byte) []byte {
 	return b_
 }
 
-func (v_ *clashReceiversArgs) decode(b_ []byte, depth int) ([]byte, error) {
+func (v_ *clashReceiversArgs) decode(b_ []byte, depth int, budget_ *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b_, err
@@ -945,7 +957,7 @@ func (v_ *clashReceiversResults) encode(b_ []byte) []byte {
 	return b_
 }
 
-func (v_ *clashReceiversResults) decode(b_ []byte, depth int) ([]byte, error) {
+func (v_ *clashReceiversResults) decode(b_ []byte, depth int, budget_ *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b_, err
@@ -994,7 +1006,8 @@ func (m *clashOneWayNamedMessage) Release() {
 func (m *clashOneWayNamedMessage) AppendArgs(b_ []byte) []byte { return m.args.encode(b_) }
 
 func (m *clashOneWayNamedMessage) ReadArgs(b_ []byte) error {
-	rest, err := m.args.decode(b_, 0)
+	budget_ := codec.NewBudget(len(b_))
+	rest, err := m.args.decode(b_, 0, &budget_)
 	if err != nil {
 		return codec.Corrupt("names.Clash.OneWayNamed arguments", err)
 	}
@@ -1006,7 +1019,8 @@ func (m *clashOneWayNamedMessage) CopyArgs() {}
 func (m *clashOneWayNamedMessage) AppendResults(b_ []byte) []byte { return m.res.encode(b_) }
 
 func (m *clashOneWayNamedMessage) ReadResults(b_ []byte) error {
-	rest, err := m.res.decode(b_, 0)
+	budget_ := codec.NewBudget(len(b_))
+	rest, err := m.res.decode(b_, 0, &budget_)
 	if err != nil {
 		return codec.Corrupt("names.Clash.OneWayNamed results", err)
 	}
@@ -1022,7 +1036,7 @@ func (v_ *clashOneWayNamedArgs) encode(b_ []byte) []byte {
 	return b_
 }
 
-func (v_ *clashOneWayNamedArgs) decode(b_ []byte, depth int) ([]byte, error) {
+func (v_ *clashOneWayNamedArgs) decode(b_ []byte, depth int, budget_ *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b_, err
@@ -1055,7 +1069,7 @@ func (v_ *clashOneWayNamedResults) encode(b_ []byte) []byte {
 	return b_
 }
 
-func (v_ *clashOneWayNamedResults) decode(b_ []byte, depth int) ([]byte, error) {
+func (v_ *clashOneWayNamedResults) decode(b_ []byte, depth int, budget_ *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b_, err
@@ -1148,7 +1162,8 @@ func (m *lowerpingMessage) Release() {
 func (m *lowerpingMessage) AppendArgs(b_ []byte) []byte { return m.args.encode(b_) }
 
 func (m *lowerpingMessage) ReadArgs(b_ []byte) error {
-	rest, err := m.args.decode(b_, 0)
+	budget_ := codec.NewBudget(len(b_))
+	rest, err := m.args.decode(b_, 0, &budget_)
 	if err != nil {
 		return codec.Corrupt("names.lower.ping arguments", err)
 	}
@@ -1160,7 +1175,8 @@ func (m *lowerpingMessage) CopyArgs() {}
 func (m *lowerpingMessage) AppendResults(b_ []byte) []byte { return m.res.encode(b_) }
 
 func (m *lowerpingMessage) ReadResults(b_ []byte) error {
-	rest, err := m.res.decode(b_, 0)
+	budget_ := codec.NewBudget(len(b_))
+	rest, err := m.res.decode(b_, 0, &budget_)
 	if err != nil {
 		return codec.Corrupt("names.lower.ping results", err)
 	}
@@ -1174,7 +1190,7 @@ func (v_ *lowerpingArgs) encode(b_ []byte) []byte {
 	return b_
 }
 
-func (v_ *lowerpingArgs) decode(b_ []byte, depth int) ([]byte, error) {
+func (v_ *lowerpingArgs) decode(b_ []byte, depth int, budget_ *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b_, err
@@ -1199,7 +1215,7 @@ func (v_ *lowerpingResults) encode(b_ []byte) []byte {
 	return b_
 }
 
-func (v_ *lowerpingResults) decode(b_ []byte, depth int) ([]byte, error) {
+func (v_ *lowerpingResults) decode(b_ []byte, depth int, budget_ *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b_, err
@@ -1300,7 +1316,8 @@ func (m *shadowPassMessage) Release() {
 func (m *shadowPassMessage) AppendArgs(b_ []byte) []byte { return m.args.encode(b_) }
 
 func (m *shadowPassMessage) ReadArgs(b_ []byte) error {
-	rest, err := m.args.decode(b_, 0)
+	budget_ := codec.NewBudget(len(b_))
+	rest, err := m.args.decode(b_, 0, &budget_)
 	if err != nil {
 		return codec.Corrupt("names.Shadow.Pass arguments", err)
 	}
@@ -1322,7 +1339,8 @@ func (m *shadowPassMessage) CopyArgs() {
 func (m *shadowPassMessage) AppendResults(b_ []byte) []byte { return m.res.encode(b_) }
 
 func (m *shadowPassMessage) ReadResults(b_ []byte) error {
-	rest, err := m.res.decode(b_, 0)
+	budget_ := codec.NewBudget(len(b_))
+	rest, err := m.res.decode(b_, 0, &budget_)
 	if err != nil {
 		return codec.Corrupt("names.Shadow.Pass results", err)
 	}
@@ -1350,7 +1368,7 @@ func (v_ *shadowPassArgs) encode(b_ []byte) []byte {
 	return b_
 }
 
-func (v_ *shadowPassArgs) decode(b_ []byte, depth int) ([]byte, error) {
+func (v_ *shadowPassArgs) decode(b_ []byte, depth int, budget_ *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b_, err
@@ -1366,7 +1384,7 @@ func (v_ *shadowPassArgs) decode(b_ []byte, depth int) ([]byte, error) {
 		}
 		switch string(zk2) {
 		case "X":
-			if b_, err = quarkDecodeb(b_, &v_.X, depth+1); err != nil {
+			if b_, err = quarkDecodeb(b_, &v_.X, depth+1, budget_); err != nil {
 				return b_, err
 			}
 		case "Y":
@@ -1383,14 +1401,17 @@ func (v_ *shadowPassArgs) decode(b_ []byte, depth int) ([]byte, error) {
 				if zn3, b_, err = codec.ReadMapLen(b_); err != nil {
 					return b_, err
 				}
-				zm4 := make(map[v]b, min(zn3, 26214))
+				if err = budget_.Map(zn3, 64, 0); err != nil {
+					return b_, err
+				}
+				zm4 := make(map[v]b, zn3)
 				for range zn3 {
 					var zk5 v
-					if b_, err = quarkDecodev_(b_, &zk5, depth+2); err != nil {
+					if b_, err = quarkDecodev_(b_, &zk5, depth+2, budget_); err != nil {
 						return b_, err
 					}
 					var zv6 b
-					if b_, err = quarkDecodeb(b_, &zv6, depth+2); err != nil {
+					if b_, err = quarkDecodeb(b_, &zv6, depth+2, budget_); err != nil {
 						return b_, err
 					}
 					zm4[zk5] = zv6
@@ -1413,7 +1434,7 @@ func (v_ *shadowPassResults) encode(b_ []byte) []byte {
 	return b_
 }
 
-func (v_ *shadowPassResults) decode(b_ []byte, depth int) ([]byte, error) {
+func (v_ *shadowPassResults) decode(b_ []byte, depth int, budget_ *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b_, err
@@ -1429,7 +1450,7 @@ func (v_ *shadowPassResults) decode(b_ []byte, depth int) ([]byte, error) {
 		}
 		switch string(zk2) {
 		case "R0":
-			if b_, err = quarkDecodeb(b_, &v_.R0, depth+1); err != nil {
+			if b_, err = quarkDecodeb(b_, &v_.R0, depth+1, budget_); err != nil {
 				return b_, err
 			}
 		default:
@@ -1443,7 +1464,7 @@ func (v_ *shadowPassResults) decode(b_ []byte, depth int) ([]byte, error) {
 
 // quarkEncodeb appends the encoding of *v_ to b_.
 func quarkEncodeb(b_ []byte, v_ *b) []byte {
-	b_ = msgp.AppendMapHeader(b_, 2)
+	b_ = msgp.AppendMapHeader(b_, 3)
 	b_ = msgp.AppendString(b_, "Next")
 	if v_.Next == nil {
 		b_ = msgp.AppendNil(b_)
@@ -1459,12 +1480,21 @@ func quarkEncodeb(b_ []byte, v_ *b) []byte {
 			b_ = quarkEncodev(b_, &v_.Vs[zi1])
 		}
 	}
+	b_ = msgp.AppendString(b_, "B")
+	if v_.B == nil {
+		b_ = msgp.AppendNil(b_)
+	} else {
+		b_ = msgp.AppendArrayHeader(b_, uint32(len(v_.B)))
+		for zi2 := range v_.B {
+			b_ = quarkEncodebudget(b_, &v_.B[zi2])
+		}
+	}
 	return b_
 }
 
 // quarkDecodeb decodes one names.b from b_ into *v_; depth counts the
-// containers around it.
-func quarkDecodeb(b_ []byte, v_ *b, depth int) ([]byte, error) {
+// containers around it, and budget_ is what it may still allocate.
+func quarkDecodeb(b_ []byte, v_ *b, depth int, budget_ *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b_, err
@@ -1489,8 +1519,11 @@ func quarkDecodeb(b_ []byte, v_ *b, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b_, err
 				}
+				if err = budget_.Alloc(1, 56); err != nil {
+					return b_, err
+				}
 				zp3 := new(b)
-				if b_, err = quarkDecodeb(b_, zp3, depth+2); err != nil {
+				if b_, err = quarkDecodeb(b_, zp3, depth+2, budget_); err != nil {
 					return b_, err
 				}
 				v_.Next = zp3
@@ -1509,15 +1542,41 @@ func quarkDecodeb(b_ []byte, v_ *b, depth int) ([]byte, error) {
 				if zn4, b_, err = codec.ReadArrayLen(b_); err != nil {
 					return b_, err
 				}
-				zs5 := make([]v, 0, min(zn4, 131072))
-				var zz7 v
+				if err = budget_.Alloc(zn4, 8); err != nil {
+					return b_, err
+				}
+				zs5 := make([]v, zn4)
 				for zi6 := range zn4 {
-					zs5 = append(zs5, zz7)
-					if b_, err = quarkDecodev_(b_, &zs5[zi6], depth+2); err != nil {
+					if b_, err = quarkDecodev_(b_, &zs5[zi6], depth+2, budget_); err != nil {
 						return b_, err
 					}
 				}
 				v_.Vs = zs5
+			}
+		case "B":
+			if msgp.IsNil(b_) {
+				if b_, err = msgp.ReadNilBytes(b_); err != nil {
+					return b_, err
+				}
+				v_.B = nil
+			} else {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b_, err
+				}
+				var zn7 int
+				if zn7, b_, err = codec.ReadArrayLen(b_); err != nil {
+					return b_, err
+				}
+				if err = budget_.Alloc(zn7, 16); err != nil {
+					return b_, err
+				}
+				zs8 := make([]budget, zn7)
+				for zi9 := range zn7 {
+					if b_, err = quarkDecodebudget(b_, &zs8[zi9], depth+2, budget_); err != nil {
+						return b_, err
+					}
+				}
+				v_.B = zs8
 			}
 		default:
 			if b_, err = codec.Skip(b_); err != nil {
@@ -1537,6 +1596,7 @@ func quarkCopyb(v_ *b) {
 		v_.Next = zp1
 	}
 	v_.Vs = slices.Clone(v_.Vs)
+	v_.B = slices.Clone(v_.B)
 }
 
 // quarkEncodev appends the encoding of *v_ to b_.
@@ -1546,13 +1606,31 @@ func quarkEncodev(b_ []byte, v_ *v) []byte {
 }
 
 // quarkDecodev_ decodes one names.v from b_ into *v_; depth counts the
-// containers around it.
-func quarkDecodev_(b_ []byte, v_ *v, depth int) ([]byte, error) {
+// containers around it, and budget_ is what it may still allocate.
+func quarkDecodev_(b_ []byte, v_ *v, depth int, budget_ *codec.Budget) ([]byte, error) {
 	var err error
 	var zx1 int
 	if zx1, b_, err = msgp.ReadIntBytes(b_); err != nil {
 		return b_, err
 	}
 	*v_ = v(zx1)
+	return b_, nil
+}
+
+// quarkEncodebudget appends the encoding of *v_ to b_.
+func quarkEncodebudget(b_ []byte, v_ *budget) []byte {
+	b_ = msgp.AppendString(b_, string(*v_))
+	return b_
+}
+
+// quarkDecodebudget decodes one names.budget from b_ into *v_; depth counts the
+// containers around it, and budget_ is what it may still allocate.
+func quarkDecodebudget(b_ []byte, v_ *budget, depth int, budget_ *codec.Budget) ([]byte, error) {
+	var err error
+	var zx1 string
+	if zx1, b_, err = msgp.ReadStringBytes(b_); err != nil {
+		return b_, err
+	}
+	*v_ = budget(zx1)
 	return b_, nil
 }

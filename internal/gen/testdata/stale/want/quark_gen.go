@@ -12,7 +12,7 @@ import (
 )
 
 // This file needs a quark runtime that supports this generator's output.
-const _ = quark.SupportPackageIsVersion2
+const _ = quark.SupportPackageIsVersion3
 
 // CounterType describes the Counter actor type.
 var CounterType = &quark.TypeDesc{
@@ -108,7 +108,8 @@ func (m *counterAddMessage) Release() {
 func (m *counterAddMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *counterAddMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("stale.Counter.Add arguments", err)
 	}
@@ -120,7 +121,8 @@ func (m *counterAddMessage) CopyArgs() {}
 func (m *counterAddMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *counterAddMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("stale.Counter.Add results", err)
 	}
@@ -136,7 +138,7 @@ func (v *counterAddArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *counterAddArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *counterAddArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -171,7 +173,7 @@ func (v *counterAddResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *counterAddResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *counterAddResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -228,7 +230,8 @@ func (m *counterNewMessage) Release() {
 func (m *counterNewMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *counterNewMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("stale.Counter.New arguments", err)
 	}
@@ -240,7 +243,8 @@ func (m *counterNewMessage) CopyArgs() {}
 func (m *counterNewMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *counterNewMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("stale.Counter.New results", err)
 	}
@@ -256,7 +260,7 @@ func (v *counterNewArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *counterNewArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *counterNewArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -289,7 +293,7 @@ func (v *counterNewResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *counterNewResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *counterNewResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err

@@ -14,7 +14,7 @@ import (
 )
 
 // This file needs a quark runtime that supports this generator's output.
-const _ = quark.SupportPackageIsVersion2
+const _ = quark.SupportPackageIsVersion3
 
 // ShapesType describes the Shapes actor type.
 var ShapesType = &quark.TypeDesc{
@@ -202,7 +202,8 @@ func (m *shapesStructsMessage) Release() {
 func (m *shapesStructsMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *shapesStructsMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("types.Shapes.Structs arguments", err)
 	}
@@ -221,7 +222,8 @@ func (m *shapesStructsMessage) CopyArgs() {
 func (m *shapesStructsMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *shapesStructsMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("types.Shapes.Structs results", err)
 	}
@@ -252,7 +254,7 @@ func (v *shapesStructsArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *shapesStructsArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *shapesStructsArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -268,7 +270,7 @@ func (v *shapesStructsArgs) decode(b []byte, depth int) ([]byte, error) {
 		}
 		switch string(zk2) {
 		case "H":
-			if b, err = quarkDecodeHolder(b, &v.H, depth+1); err != nil {
+			if b, err = quarkDecodeHolder(b, &v.H, depth+1, budget); err != nil {
 				return b, err
 			}
 		case "Hp":
@@ -281,8 +283,11 @@ func (v *shapesStructsArgs) decode(b []byte, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
+				if err = budget.Alloc(1, 24); err != nil {
+					return b, err
+				}
 				zp3 := new(Holder)
-				if b, err = quarkDecodeHolder(b, zp3, depth+2); err != nil {
+				if b, err = quarkDecodeHolder(b, zp3, depth+2, budget); err != nil {
 					return b, err
 				}
 				v.Hp = zp3
@@ -301,11 +306,12 @@ func (v *shapesStructsArgs) decode(b []byte, depth int) ([]byte, error) {
 				if zn4, b, err = codec.ReadArrayLen(b); err != nil {
 					return b, err
 				}
-				zs5 := make([]Holder, 0, min(zn4, 43690))
-				var zz7 Holder
+				if err = budget.Alloc(zn4, 24); err != nil {
+					return b, err
+				}
+				zs5 := make([]Holder, zn4)
 				for zi6 := range zn4 {
-					zs5 = append(zs5, zz7)
-					if b, err = quarkDecodeHolder(b, &zs5[zi6], depth+2); err != nil {
+					if b, err = quarkDecodeHolder(b, &zs5[zi6], depth+2, budget); err != nil {
 						return b, err
 					}
 				}
@@ -327,7 +333,7 @@ func (v *shapesStructsResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *shapesStructsResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *shapesStructsResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -343,7 +349,7 @@ func (v *shapesStructsResults) decode(b []byte, depth int) ([]byte, error) {
 		}
 		switch string(zk2) {
 		case "R0":
-			if b, err = quarkDecodeHolder(b, &v.R0, depth+1); err != nil {
+			if b, err = quarkDecodeHolder(b, &v.R0, depth+1, budget); err != nil {
 				return b, err
 			}
 		default:
@@ -389,7 +395,8 @@ func (m *shapesContainersMessage) Release() {
 func (m *shapesContainersMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *shapesContainersMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("types.Shapes.Containers arguments", err)
 	}
@@ -416,7 +423,8 @@ func (m *shapesContainersMessage) CopyArgs() {
 func (m *shapesContainersMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *shapesContainersMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("types.Shapes.Containers results", err)
 	}
@@ -464,7 +472,7 @@ func (v *shapesContainersArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *shapesContainersArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *shapesContainersArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -489,6 +497,9 @@ func (v *shapesContainersArgs) decode(b []byte, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
+				if err = budget.Alloc(1, 8); err != nil {
+					return b, err
+				}
 				zp3 := new(int)
 				if *zp3, b, err = msgp.ReadIntBytes(b); err != nil {
 					return b, err
@@ -509,10 +520,11 @@ func (v *shapesContainersArgs) decode(b []byte, depth int) ([]byte, error) {
 				if zn4, b, err = codec.ReadArrayLen(b); err != nil {
 					return b, err
 				}
-				zs5 := make([]string, 0, min(zn4, 65536))
-				var zz7 string
+				if err = budget.Alloc(zn4, 16); err != nil {
+					return b, err
+				}
+				zs5 := make([]string, zn4)
 				for zi6 := range zn4 {
-					zs5 = append(zs5, zz7)
 					if zs5[zi6], b, err = msgp.ReadStringBytes(b); err != nil {
 						return b, err
 					}
@@ -520,11 +532,11 @@ func (v *shapesContainersArgs) decode(b []byte, depth int) ([]byte, error) {
 				v.S = zs5
 			}
 		case "A":
-			var zd8 []byte
-			if zd8, b, err = msgp.ReadBytesZC(b); err != nil {
+			var zd7 []byte
+			if zd7, b, err = msgp.ReadBytesZC(b); err != nil {
 				return b, err
 			}
-			clear(v.A[copy(v.A[:], zd8):])
+			clear(v.A[copy(v.A[:], zd7):])
 		case "M":
 			if msgp.IsNil(b) {
 				if b, err = msgp.ReadNilBytes(b); err != nil {
@@ -535,43 +547,47 @@ func (v *shapesContainersArgs) decode(b []byte, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
-				var zn9 int
-				if zn9, b, err = codec.ReadMapLen(b); err != nil {
+				var zn8 int
+				if zn8, b, err = codec.ReadMapLen(b); err != nil {
 					return b, err
 				}
-				zm10 := make(map[string][]int, min(zn9, 26214))
-				for range zn9 {
-					var zk11 string
-					if zk11, b, err = msgp.ReadStringBytes(b); err != nil {
+				if err = budget.Map(zn8, 40, 0); err != nil {
+					return b, err
+				}
+				zm9 := make(map[string][]int, zn8)
+				for range zn8 {
+					var zk10 string
+					if zk10, b, err = msgp.ReadStringBytes(b); err != nil {
 						return b, err
 					}
-					var zv12 []int
+					var zv11 []int
 					if msgp.IsNil(b) {
 						if b, err = msgp.ReadNilBytes(b); err != nil {
 							return b, err
 						}
-						zv12 = nil
+						zv11 = nil
 					} else {
 						if err = codec.CheckDepth(depth + 2); err != nil {
 							return b, err
 						}
-						var zn13 int
-						if zn13, b, err = codec.ReadArrayLen(b); err != nil {
+						var zn12 int
+						if zn12, b, err = codec.ReadArrayLen(b); err != nil {
 							return b, err
 						}
-						zs14 := make([]int, 0, min(zn13, 131072))
-						var zz16 int
-						for zi15 := range zn13 {
-							zs14 = append(zs14, zz16)
-							if zs14[zi15], b, err = msgp.ReadIntBytes(b); err != nil {
+						if err = budget.Alloc(zn12, 8); err != nil {
+							return b, err
+						}
+						zs13 := make([]int, zn12)
+						for zi14 := range zn12 {
+							if zs13[zi14], b, err = msgp.ReadIntBytes(b); err != nil {
 								return b, err
 							}
 						}
-						zv12 = zs14
+						zv11 = zs13
 					}
-					zm10[zk11] = zv12
+					zm9[zk10] = zv11
 				}
-				v.M = zm10
+				v.M = zm9
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -592,7 +608,7 @@ func (v *shapesContainersResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *shapesContainersResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *shapesContainersResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -667,7 +683,8 @@ func (m *shapesDefinedMessage) Release() {
 func (m *shapesDefinedMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *shapesDefinedMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("types.Shapes.Defined arguments", err)
 	}
@@ -679,7 +696,8 @@ func (m *shapesDefinedMessage) CopyArgs() {}
 func (m *shapesDefinedMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *shapesDefinedMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("types.Shapes.Defined results", err)
 	}
@@ -697,7 +715,7 @@ func (v *shapesDefinedArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *shapesDefinedArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *shapesDefinedArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -713,7 +731,7 @@ func (v *shapesDefinedArgs) decode(b []byte, depth int) ([]byte, error) {
 		}
 		switch string(zk2) {
 		case "P":
-			if b, err = quarkDecodeIntPair(b, &v.P, depth+1); err != nil {
+			if b, err = quarkDecodeIntPair(b, &v.P, depth+1, budget); err != nil {
 				return b, err
 			}
 		default:
@@ -732,7 +750,7 @@ func (v *shapesDefinedResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *shapesDefinedResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *shapesDefinedResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -748,7 +766,7 @@ func (v *shapesDefinedResults) decode(b []byte, depth int) ([]byte, error) {
 		}
 		switch string(zk2) {
 		case "R0":
-			if b, err = quarkDecodeNames(b, &v.R0, depth+1); err != nil {
+			if b, err = quarkDecodeNames(b, &v.R0, depth+1, budget); err != nil {
 				return b, err
 			}
 		default:
@@ -794,7 +812,8 @@ func (m *shapesAnonymousMessage) Release() {
 func (m *shapesAnonymousMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *shapesAnonymousMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("types.Shapes.Anonymous arguments", err)
 	}
@@ -806,7 +825,8 @@ func (m *shapesAnonymousMessage) CopyArgs() {}
 func (m *shapesAnonymousMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *shapesAnonymousMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("types.Shapes.Anonymous results", err)
 	}
@@ -828,7 +848,7 @@ func (v *shapesAnonymousArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *shapesAnonymousArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *shapesAnonymousArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -889,7 +909,7 @@ func (v *shapesAnonymousResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *shapesAnonymousResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *shapesAnonymousResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -919,7 +939,7 @@ func (v *shapesAnonymousResults) decode(b []byte, depth int) ([]byte, error) {
 				}
 				switch string(zk4) {
 				case "N":
-					if b, err = quarkDecodeNames(b, &v.R0.N, depth+2); err != nil {
+					if b, err = quarkDecodeNames(b, &v.R0.N, depth+2, budget); err != nil {
 						return b, err
 					}
 				default:
@@ -967,7 +987,8 @@ func (m *shapesRecursiveMessage) Release() {
 func (m *shapesRecursiveMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *shapesRecursiveMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("types.Shapes.Recursive arguments", err)
 	}
@@ -987,7 +1008,8 @@ func (m *shapesRecursiveMessage) CopyArgs() {
 func (m *shapesRecursiveMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *shapesRecursiveMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("types.Shapes.Recursive results", err)
 	}
@@ -1009,7 +1031,7 @@ func (v *shapesRecursiveArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *shapesRecursiveArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *shapesRecursiveArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -1034,14 +1056,17 @@ func (v *shapesRecursiveArgs) decode(b []byte, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
+				if err = budget.Alloc(1, 24); err != nil {
+					return b, err
+				}
 				zp3 := new(Tree)
-				if b, err = quarkDecodeTree(b, zp3, depth+2); err != nil {
+				if b, err = quarkDecodeTree(b, zp3, depth+2, budget); err != nil {
 					return b, err
 				}
 				v.T = zp3
 			}
 		case "N":
-			if b, err = quarkDecodeNested(b, &v.N, depth+1); err != nil {
+			if b, err = quarkDecodeNested(b, &v.N, depth+1, budget); err != nil {
 				return b, err
 			}
 		default:
@@ -1058,7 +1083,7 @@ func (v *shapesRecursiveResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *shapesRecursiveResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *shapesRecursiveResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -1112,7 +1137,8 @@ func (m *shapesEmptyMessage) Release() {
 func (m *shapesEmptyMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *shapesEmptyMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("types.Shapes.Empty arguments", err)
 	}
@@ -1127,7 +1153,8 @@ func (m *shapesEmptyMessage) CopyArgs() {
 func (m *shapesEmptyMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *shapesEmptyMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("types.Shapes.Empty results", err)
 	}
@@ -1176,7 +1203,7 @@ func (v *shapesEmptyArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *shapesEmptyArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *shapesEmptyArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -1241,18 +1268,16 @@ func (v *shapesEmptyArgs) decode(b []byte, depth int) ([]byte, error) {
 				if zn7, b, err = codec.ReadArrayLen(b); err != nil {
 					return b, err
 				}
-				zs8 := make([]struct{}, 0, zn7)
-				var zz10 struct{}
+				zs8 := make([]struct{}, zn7)
 				for range zn7 {
-					zs8 = append(zs8, zz10)
 					if err = codec.CheckDepth(depth + 2); err != nil {
 						return b, err
 					}
-					var zn11 int
-					if zn11, b, err = codec.ReadMapLen(b); err != nil {
+					var zn10 int
+					if zn10, b, err = codec.ReadMapLen(b); err != nil {
 						return b, err
 					}
-					for range zn11 {
+					for range zn10 {
 						if b, err = codec.Skip(b); err != nil {
 							return b, err
 						}
@@ -1273,25 +1298,28 @@ func (v *shapesEmptyArgs) decode(b []byte, depth int) ([]byte, error) {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
-				var zn13 int
-				if zn13, b, err = codec.ReadMapLen(b); err != nil {
+				var zn12 int
+				if zn12, b, err = codec.ReadMapLen(b); err != nil {
 					return b, err
 				}
-				zm14 := make(map[string]struct{}, min(zn13, 65536))
-				for range zn13 {
-					var zk15 string
-					if zk15, b, err = msgp.ReadStringBytes(b); err != nil {
+				if err = budget.Map(zn12, 24, 0); err != nil {
+					return b, err
+				}
+				zm13 := make(map[string]struct{}, zn12)
+				for range zn12 {
+					var zk14 string
+					if zk14, b, err = msgp.ReadStringBytes(b); err != nil {
 						return b, err
 					}
-					var zv16 struct{}
+					var zv15 struct{}
 					if err = codec.CheckDepth(depth + 2); err != nil {
 						return b, err
 					}
-					var zn17 int
-					if zn17, b, err = codec.ReadMapLen(b); err != nil {
+					var zn16 int
+					if zn16, b, err = codec.ReadMapLen(b); err != nil {
 						return b, err
 					}
-					for range zn17 {
+					for range zn16 {
 						if b, err = codec.Skip(b); err != nil {
 							return b, err
 						}
@@ -1299,9 +1327,9 @@ func (v *shapesEmptyArgs) decode(b []byte, depth int) ([]byte, error) {
 							return b, err
 						}
 					}
-					zm14[zk15] = zv16
+					zm13[zk14] = zv15
 				}
-				v.Set = zm14
+				v.Set = zm13
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -1326,7 +1354,7 @@ func (v *shapesEmptyResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *shapesEmptyResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *shapesEmptyResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -1365,8 +1393,11 @@ func (v *shapesEmptyResults) decode(b []byte, depth int) ([]byte, error) {
 					if err = codec.CheckDepth(depth + 2); err != nil {
 						return b, err
 					}
+					if err = budget.Alloc(1, 24); err != nil {
+						return b, err
+					}
 					zp5 := new(Tree)
-					if b, err = quarkDecodeTree(b, zp5, depth+3); err != nil {
+					if b, err = quarkDecodeTree(b, zp5, depth+3, budget); err != nil {
 						return b, err
 					}
 					v.R0[zi4] = zp5
@@ -1409,7 +1440,8 @@ func (m *shapesAliasMessage) Release() {
 func (m *shapesAliasMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *shapesAliasMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("types.Shapes.Alias arguments", err)
 	}
@@ -1421,7 +1453,8 @@ func (m *shapesAliasMessage) CopyArgs() {}
 func (m *shapesAliasMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *shapesAliasMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("types.Shapes.Alias results", err)
 	}
@@ -1435,7 +1468,7 @@ func (v *shapesAliasArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *shapesAliasArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *shapesAliasArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -1460,7 +1493,7 @@ func (v *shapesAliasResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *shapesAliasResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *shapesAliasResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -1489,8 +1522,8 @@ func quarkEncodeHolder(b []byte, v *Holder) []byte {
 }
 
 // quarkDecodeHolder decodes one types.Holder from b into *v; depth counts the
-// containers around it.
-func quarkDecodeHolder(b []byte, v *Holder, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeHolder(b []byte, v *Holder, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -1529,8 +1562,8 @@ func quarkEncodeIntPair(b []byte, v *IntPair) []byte {
 }
 
 // quarkDecodeIntPair decodes one types.IntPair from b into *v; depth counts the
-// containers around it.
-func quarkDecodeIntPair(b []byte, v *IntPair, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeIntPair(b []byte, v *IntPair, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -1576,8 +1609,8 @@ func quarkEncodeNames(b []byte, v *Names) []byte {
 }
 
 // quarkDecodeNames decodes one types.Names from b into *v; depth counts the
-// containers around it.
-func quarkDecodeNames(b []byte, v *Names, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeNames(b []byte, v *Names, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if msgp.IsNil(b) {
 		if b, err = msgp.ReadNilBytes(b); err != nil {
@@ -1592,10 +1625,11 @@ func quarkDecodeNames(b []byte, v *Names, depth int) ([]byte, error) {
 		if zn1, b, err = codec.ReadArrayLen(b); err != nil {
 			return b, err
 		}
-		zs2 := make(Names, 0, min(zn1, 65536))
-		var zz4 string
+		if err = budget.Alloc(zn1, 16); err != nil {
+			return b, err
+		}
+		zs2 := make(Names, zn1)
 		for zi3 := range zn1 {
-			zs2 = append(zs2, zz4)
 			if zs2[zi3], b, err = msgp.ReadStringBytes(b); err != nil {
 				return b, err
 			}
@@ -1630,8 +1664,8 @@ func quarkEncodeTree(b []byte, v *Tree) []byte {
 }
 
 // quarkDecodeTree decodes one types.Tree from b into *v; depth counts the
-// containers around it.
-func quarkDecodeTree(b []byte, v *Tree, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeTree(b []byte, v *Tree, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -1660,10 +1694,11 @@ func quarkDecodeTree(b []byte, v *Tree, depth int) ([]byte, error) {
 				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
 					return b, err
 				}
-				zs4 := make([]*Tree, 0, min(zn3, 131072))
-				var zz6 *Tree
+				if err = budget.Alloc(zn3, 8); err != nil {
+					return b, err
+				}
+				zs4 := make([]*Tree, zn3)
 				for zi5 := range zn3 {
-					zs4 = append(zs4, zz6)
 					if msgp.IsNil(b) {
 						if b, err = msgp.ReadNilBytes(b); err != nil {
 							return b, err
@@ -1673,11 +1708,14 @@ func quarkDecodeTree(b []byte, v *Tree, depth int) ([]byte, error) {
 						if err = codec.CheckDepth(depth + 2); err != nil {
 							return b, err
 						}
-						zp7 := new(Tree)
-						if b, err = quarkDecodeTree(b, zp7, depth+3); err != nil {
+						if err = budget.Alloc(1, 24); err != nil {
 							return b, err
 						}
-						zs4[zi5] = zp7
+						zp6 := new(Tree)
+						if b, err = quarkDecodeTree(b, zp6, depth+3, budget); err != nil {
+							return b, err
+						}
+						zs4[zi5] = zp6
 					}
 				}
 				v.Kids = zs4
@@ -1722,8 +1760,8 @@ func quarkEncodeNested(b []byte, v *Nested) []byte {
 }
 
 // quarkDecodeNested decodes one types.Nested from b into *v; depth counts the
-// containers around it.
-func quarkDecodeNested(b []byte, v *Nested, depth int) ([]byte, error) {
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeNested(b []byte, v *Nested, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if msgp.IsNil(b) {
 		if b, err = msgp.ReadNilBytes(b); err != nil {
@@ -1738,11 +1776,12 @@ func quarkDecodeNested(b []byte, v *Nested, depth int) ([]byte, error) {
 		if zn1, b, err = codec.ReadArrayLen(b); err != nil {
 			return b, err
 		}
-		zs2 := make(Nested, 0, min(zn1, 43690))
-		var zz4 Nested
+		if err = budget.Alloc(zn1, 24); err != nil {
+			return b, err
+		}
+		zs2 := make(Nested, zn1)
 		for zi3 := range zn1 {
-			zs2 = append(zs2, zz4)
-			if b, err = quarkDecodeNested(b, &zs2[zi3], depth+1); err != nil {
+			if b, err = quarkDecodeNested(b, &zs2[zi3], depth+1, budget); err != nil {
 				return b, err
 			}
 		}

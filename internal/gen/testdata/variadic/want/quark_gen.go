@@ -13,7 +13,7 @@ import (
 )
 
 // This file needs a quark runtime that supports this generator's output.
-const _ = quark.SupportPackageIsVersion2
+const _ = quark.SupportPackageIsVersion3
 
 // SummerType describes the Summer actor type.
 var SummerType = &quark.TypeDesc{
@@ -123,7 +123,8 @@ func (m *summerSumMessage) Release() {
 func (m *summerSumMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *summerSumMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("variadic.Summer.Sum arguments", err)
 	}
@@ -137,7 +138,8 @@ func (m *summerSumMessage) CopyArgs() {
 func (m *summerSumMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *summerSumMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("variadic.Summer.Sum results", err)
 	}
@@ -160,7 +162,7 @@ func (v *summerSumArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *summerSumArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *summerSumArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -189,10 +191,11 @@ func (v *summerSumArgs) decode(b []byte, depth int) ([]byte, error) {
 				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
 					return b, err
 				}
-				zs4 := make([]int, 0, min(zn3, 131072))
-				var zz6 int
+				if err = budget.Alloc(zn3, 8); err != nil {
+					return b, err
+				}
+				zs4 := make([]int, zn3)
 				for zi5 := range zn3 {
-					zs4 = append(zs4, zz6)
 					if zs4[zi5], b, err = msgp.ReadIntBytes(b); err != nil {
 						return b, err
 					}
@@ -215,7 +218,7 @@ func (v *summerSumResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *summerSumResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *summerSumResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -275,7 +278,8 @@ func (m *summerJoinMessage) Release() {
 func (m *summerJoinMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *summerJoinMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("variadic.Summer.Join arguments", err)
 	}
@@ -289,7 +293,8 @@ func (m *summerJoinMessage) CopyArgs() {
 func (m *summerJoinMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *summerJoinMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("variadic.Summer.Join results", err)
 	}
@@ -314,7 +319,7 @@ func (v *summerJoinArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *summerJoinArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *summerJoinArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -347,10 +352,11 @@ func (v *summerJoinArgs) decode(b []byte, depth int) ([]byte, error) {
 				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
 					return b, err
 				}
-				zs4 := make([]string, 0, min(zn3, 65536))
-				var zz6 string
+				if err = budget.Alloc(zn3, 16); err != nil {
+					return b, err
+				}
+				zs4 := make([]string, zn3)
 				for zi5 := range zn3 {
-					zs4 = append(zs4, zz6)
 					if zs4[zi5], b, err = msgp.ReadStringBytes(b); err != nil {
 						return b, err
 					}
@@ -373,7 +379,7 @@ func (v *summerJoinResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *summerJoinResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *summerJoinResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -431,7 +437,8 @@ func (m *summerLogMessage) Release() {
 func (m *summerLogMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
 
 func (m *summerLogMessage) ReadArgs(b []byte) error {
-	rest, err := m.args.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("variadic.Summer.Log arguments", err)
 	}
@@ -452,7 +459,8 @@ func (m *summerLogMessage) CopyArgs() {
 func (m *summerLogMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
 
 func (m *summerLogMessage) ReadResults(b []byte) error {
-	rest, err := m.res.decode(b, 0)
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
 	if err != nil {
 		return codec.Corrupt("variadic.Summer.Log results", err)
 	}
@@ -481,7 +489,7 @@ func (v *summerLogArgs) encode(b []byte) []byte {
 	return b
 }
 
-func (v *summerLogArgs) decode(b []byte, depth int) ([]byte, error) {
+func (v *summerLogArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -514,22 +522,23 @@ func (v *summerLogArgs) decode(b []byte, depth int) ([]byte, error) {
 				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
 					return b, err
 				}
-				zs4 := make([][]byte, 0, min(zn3, 43690))
-				var zz6 []byte
+				if err = budget.Alloc(zn3, 24); err != nil {
+					return b, err
+				}
+				zs4 := make([][]byte, zn3)
 				for zi5 := range zn3 {
-					zs4 = append(zs4, zz6)
 					if msgp.IsNil(b) {
 						if b, err = msgp.ReadNilBytes(b); err != nil {
 							return b, err
 						}
 						zs4[zi5] = nil
 					} else {
-						var zd7 []byte
-						if zd7, b, err = msgp.ReadBytesZC(b); err != nil {
+						var zd6 []byte
+						if zd6, b, err = msgp.ReadBytesZC(b); err != nil {
 							return b, err
 						}
-						zs4[zi5] = make([]byte, len(zd7))
-						copy(zs4[zi5], zd7)
+						zs4[zi5] = make([]byte, len(zd6))
+						copy(zs4[zi5], zd6)
 					}
 				}
 				v.A1 = zs4
@@ -548,7 +557,7 @@ func (v *summerLogResults) encode(b []byte) []byte {
 	return b
 }
 
-func (v *summerLogResults) decode(b []byte, depth int) ([]byte, error) {
+func (v *summerLogResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
