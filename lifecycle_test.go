@@ -321,9 +321,12 @@ func TestStopIsNotHeldByCollection(t *testing.T) {
 			close(release)
 		}
 	}()
+	before := runtime.NumGoroutine()
 	if _, err := testactors.NewProbeRef(s, quark.StringKey("idle")).Run(ctx, "x"); err != nil {
 		t.Fatal(err)
 	}
+	// Idle (its drainer gone) before the collector looks.
+	waitFor(t, "the drainer to exit", func() bool { return runtime.NumGoroutine() <= before })
 	advanced := make(chan struct{})
 	go func() {
 		defer close(advanced)
@@ -362,11 +365,15 @@ func TestCollectionRunsHooksSideBySide(t *testing.T) {
 	s := newSilo(t, registerProbes(h), quark.WithClock(clk),
 		quark.WithCollectionAge(time.Minute), quark.WithCollectionQuantum(time.Minute))
 	ctx := context.Background()
+	before := runtime.NumGoroutine()
 	for _, k := range []string{"a", "b"} {
 		if _, err := testactors.NewProbeRef(s, quark.StringKey(k)).Run(ctx, "x"); err != nil {
 			t.Fatal(err)
 		}
 	}
+	// Both idle (their drainers gone) before the one collection that takes
+	// them both.
+	waitFor(t, "drainers to exit", func() bool { return runtime.NumGoroutine() <= before })
 	advanced := make(chan struct{})
 	go func() {
 		defer close(advanced)
