@@ -18,6 +18,15 @@ import (
 	"github.com/quarkgo/quark/storage"
 )
 
+// quiesce waits until the goroutines started since base have exited: a
+// drainer holds its activation for a moment after the call it ran has
+// returned, and the fake clock runs a collection at once, so a test that
+// expects an activation collected lets its drainer go first.
+func quiesce(t *testing.T, base int) {
+	t.Helper()
+	waitFor(t, "drainers to exit", func() bool { return runtime.NumGoroutine() <= base })
+}
+
 func TestIdleCollectionFollowsTheClock(t *testing.T) {
 	clk := quarktest.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	var mu sync.Mutex
@@ -30,11 +39,13 @@ func TestIdleCollectionFollowsTheClock(t *testing.T) {
 	s := newSilo(t, registerProbes(h), quark.WithClock(clk),
 		quark.WithCollectionAge(10*time.Minute), quark.WithCollectionQuantum(time.Minute))
 	ctx := context.Background()
+	base := runtime.NumGoroutine()
 	call := func(key string) {
 		t.Helper()
 		if _, err := testactors.NewProbeRef(s, quark.StringKey(key)).Run(ctx, "x"); err != nil {
 			t.Fatal(err)
 		}
+		quiesce(t, base)
 	}
 	collected := func(key string) bool {
 		mu.Lock()
@@ -83,12 +94,14 @@ func TestPerTypeCollectionAge(t *testing.T) {
 		must(testactors.RegisterStatelessProbe(s, func(a *quark.Activation) testactors.StatelessProbe { return h.newProbe(a) }))
 	}, quark.WithClock(clk))
 	ctx := context.Background()
+	base := runtime.NumGoroutine()
 	if _, err := testactors.NewProbeRef(s, quark.StringKey("short")).Run(ctx, "x"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := testactors.NewStatelessProbeRef(s, quark.StringKey("long")).Run(ctx, "x"); err != nil {
 		t.Fatal(err)
 	}
+	quiesce(t, base)
 	clk.Advance(5 * time.Minute)
 	if n := s.Stats().Activations; n != 1 {
 		t.Fatalf("%d activations after 5 min, want 1 (the 2-minute type collected)", n)
@@ -325,8 +338,7 @@ func TestStopIsNotHeldByCollection(t *testing.T) {
 	if _, err := testactors.NewProbeRef(s, quark.StringKey("idle")).Run(ctx, "x"); err != nil {
 		t.Fatal(err)
 	}
-	// Idle (its drainer gone) before the collector looks.
-	waitFor(t, "the drainer to exit", func() bool { return runtime.NumGoroutine() <= before })
+	quiesce(t, before)
 	advanced := make(chan struct{})
 	go func() {
 		defer close(advanced)
@@ -371,9 +383,7 @@ func TestCollectionRunsHooksSideBySide(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// Both idle (their drainers gone) before the one collection that takes
-	// them both.
-	waitFor(t, "drainers to exit", func() bool { return runtime.NumGoroutine() <= before })
+	quiesce(t, before) // both idle before the one collection that takes them both
 	advanced := make(chan struct{})
 	go func() {
 		defer close(advanced)

@@ -189,11 +189,11 @@ func (s *Silo) Start(ctx context.Context) error {
 // nil once the activations are gone; a later Stop's ctx applies to the
 // OnDeactivate calls still to come.
 func (s *Silo) Stop(ctx context.Context) error {
+	defer s.flushLogs()
 	if s.state.CompareAndSwap(siloCreated, siloStopped) {
 		return nil
 	}
 	s.stopCtx.Store(&ctx)
-	defer s.flushLogs()
 	if s.state.CompareAndSwap(siloRunning, siloStopping) {
 		s.collectMu.Lock()
 		if s.collectTimer != nil {
@@ -326,23 +326,25 @@ func (s *Silo) collectTick() {
 }
 
 // collect deactivates activations idle for at least their type's collection
-// age, running their OnDeactivate hooks side by side (forEachBounded). Idle
+// age, running their OnDeactivate hooks side by side (forEachBounded, over
+// every type at once), so a slow hook holds up only its own goroutine. Idle
 // times are measured on the coarse clock, so an activation is collected
 // between age and age plus one quantum after its last call. Once Stop has
 // begun it collects no more: Stop deactivates the rest.
 func (s *Silo) collect(now time.Time) {
-	running := func() bool { return s.state.Load() == siloRunning }
+	var acts []*Activation
 	for _, t := range s.allTypes() {
-		cutoff := now.UnixNano() - int64(t.collectAge) - int64(s.cfg.collectQuantum)
-		var n atomic.Int64
-		forEachBounded(t.all(nil), running, func(a *Activation) {
-			if a.collectIfIdle(cutoff) {
-				n.Add(1)
-			}
-		})
-		if n := n.Load(); n > 0 {
-			s.log.Debug("collected idle activations", slog.String("type", t.desc.Name), slog.Int64("count", n))
+		acts = t.all(acts)
+	}
+	var n atomic.Int64
+	forEachBounded(acts, func() bool { return s.state.Load() == siloRunning }, func(a *Activation) {
+		cutoff := now.UnixNano() - int64(a.typ.collectAge) - int64(s.cfg.collectQuantum)
+		if a.collectIfIdle(cutoff) {
+			n.Add(1)
 		}
+	})
+	if n := n.Load(); n > 0 {
+		s.log.Debug("collected idle activations", slog.Int64("count", n))
 	}
 }
 
