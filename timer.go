@@ -44,10 +44,10 @@ func KeepAlive() TimerOption { return func(t *ActorTimer) { t.keepAlive = true }
 //
 // A tick that finds the activation's mailbox full is skipped: it is counted
 // in Stats.SkippedTimerTicks, and a periodic timer ticks again a period
-// later. The timer stops when Stop is called or the activation is
-// deactivated; no tick runs once the silo has begun to stop. A timer
-// registered on an activation already deactivated never ticks. Time is the
-// silo's Clock.
+// later (a one-shot timer's only tick is not retried). The timer stops when
+// Stop is called or the activation is deactivated; no tick runs once the
+// silo has begun to stop. A timer registered on an activation already
+// deactivated never ticks. Time is the silo's Clock.
 //
 // Timers cost one entry in the silo's scheduler each: there is no goroutine
 // or runtime timer per actor, and a one-shot timer that has fired, or any
