@@ -607,7 +607,7 @@ func (a *Activation) activate(e *Envelope) error {
 	a.mu.Lock()
 	a.writer = false
 	a.drainer.Store(false)
-	a.impl = nil
+	a.releaseOwnedLocked()
 	q := a.closeLocked()
 	a.mu.Unlock()
 	for q != nil {

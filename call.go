@@ -20,7 +20,7 @@ func (r Ref) Call(ctx context.Context, m Message) error {
 	e.hint = r.act
 	e.shared = m.Method().ReadOnly
 	r.s.isolateArgs(e)
-	if r.s.out == nil {
+	if len(r.s.cfg.outgoing) == 0 {
 		return r.s.dispatch(ctx, m)
 	}
 	return r.s.out(ctx, m)
@@ -30,8 +30,9 @@ func (r Ref) Call(ctx context.Context, m Message) error {
 // without waiting for it to run. m belongs to the runtime from then on,
 // whatever Send returns; it is released once it has run and the outgoing
 // interceptors have returned. A message that cannot be queued (or that an
-// interceptor stops) is counted in Stats.DroppedOneWay, logged, and reported
-// by the returned error.
+// interceptor stops) is counted in Stats.DroppedOneWay, logged (at most one
+// line a second per silo, with the count), and reported by the returned
+// error.
 func (r Ref) Send(ctx context.Context, m Message) error {
 	e := m.envelope()
 	e.msg = m
@@ -42,7 +43,7 @@ func (r Ref) Send(ctx context.Context, m Message) error {
 	e.shared = m.Method().ReadOnly
 	s := r.s
 	s.isolateArgs(e)
-	if s.out == nil {
+	if len(s.cfg.outgoing) == 0 {
 		e.refs.Store(1)
 		return s.dispatch(ctx, m)
 	}
@@ -211,10 +212,35 @@ func (s *Silo) send(ctx context.Context, e *Envelope) error {
 	}
 }
 
-// drop counts, logs and releases a one-way message that will not run.
+// oneWayFailed counts and logs (rate-limited) a one-way message whose
+// method, or tick callback, failed.
+func (s *Silo) oneWayFailed(e *Envelope, err error) {
+	attrs := []slog.Attr{slog.String("actor", e.target.String()),
+		slog.String("method", e.msg.Method().Name), slog.Any("err", err)}
+	switch m := e.msg.(type) {
+	case *reminderMessage:
+		if !m.ran {
+			// The tick did not reach ReceiveReminder (full mailbox, failed
+			// activation): the reminder service retries it, or logs that it
+			// gave up when the next tick fell due.
+			return
+		}
+		s.callbackErrs.Add(1)
+		s.callbackLog.note(s, attrs...)
+	case *tickMessage:
+		s.callbackErrs.Add(1)
+		s.callbackLog.note(s, attrs...)
+	default:
+		s.dropped.Add(1)
+		s.dropLog.note(s, attrs...)
+	}
+}
+
+// drop counts, logs (rate-limited) and releases a one-way message that will
+// not run.
 func (s *Silo) drop(e *Envelope, err error) error {
 	s.dropped.Add(1)
-	s.log.Warn("one-way message dropped", slog.String("actor", e.target.String()),
+	s.dropLog.note(s, slog.String("actor", e.target.String()),
 		slog.String("method", e.msg.Method().Name), slog.Any("err", err))
 	e.state.Store(envDone)
 	e.ctx.finish()
@@ -258,14 +284,14 @@ func (s *Silo) forward(e *Envelope) {
 }
 
 // complete finishes a queued message: it signals a waiting caller, or drops
-// the result of one that gave up, or releases a one-way message.
+// the result of one that gave up, or releases a one-way message. A failed
+// timer or reminder tick is a callback error, any other failed one-way
+// message a drop; both are counted and logged rate-limited.
 func (s *Silo) complete(e *Envelope, err error) {
 	e.ctx.finish()
 	if e.oneWay {
 		if err != nil {
-			s.dropped.Add(1)
-			s.log.Warn("one-way message failed", slog.String("actor", e.target.String()),
-				slog.String("method", e.msg.Method().Name), slog.Any("err", err))
+			s.oneWayFailed(e, err)
 		}
 		s.unref(e)
 		return
@@ -446,7 +472,7 @@ func (a *Activation) collectIfIdle(cutoff int64) bool {
 func (a *Activation) deactivate(reason DeactivationReason) {
 	s := a.typ.silo
 	if d, ok := a.impl.(Deactivator); ok && reason != reasonPanic {
-		ctx := a.hookContext(nil)
+		ctx := a.deactivationContext(reason)
 		func() {
 			defer func() {
 				if r := recover(); r != nil {
@@ -461,14 +487,9 @@ func (a *Activation) deactivate(reason DeactivationReason) {
 	a.typ.remove(a)
 	a.mu.Lock()
 	a.writer = false
-	a.impl = nil // References may keep the activation; not the actor's state.
+	a.releaseOwnedLocked() // References may keep the activation; not the actor, its state or timers.
 	q := a.closeLocked()
-	timers := a.timers
-	a.timers = nil
 	a.mu.Unlock()
-	for _, t := range timers {
-		t.Stop()
-	}
 	for q != nil {
 		next := q.next
 		q.next = nil

@@ -33,21 +33,33 @@ type Silo struct {
 	types  map[*TypeDesc]*actorType
 	names  map[string]*actorType
 
-	in, out Invoker // interceptor chains, built at Start
+	in, out Invoker // interceptor chains, built by NewSilo and never changed
 
 	coarse atomic.Int64 // the clock at the last collection, in Unix nanoseconds
 	live   atomic.Int64 // activations not yet dead
 	idle   chan struct{}
 
+	// collectMu guards collectTimer only: it is never held while a
+	// collection runs, so Stop does not wait for one.
 	collectMu    sync.Mutex
 	collectTimer Timer
+	// stopCtx is the context of the latest Stop: OnDeactivate with
+	// ReasonShutdown runs under its deadline.
+	stopCtx atomic.Pointer[context.Context]
 
 	timers    scheduler
 	reminders reminderService
 
-	dropped atomic.Int64
-	late    atomic.Int64
-	expired atomic.Int64
+	dropped      atomic.Int64
+	late         atomic.Int64
+	expired      atomic.Int64
+	skippedTicks atomic.Int64
+	callbackErrs atomic.Int64
+
+	// Rate-limited logs of events that can come in floods.
+	dropLog     eventLog
+	callbackLog eventLog
+	skipLog     eventLog
 }
 
 // NewSilo returns a silo configured by opts; it returns an *Error with
@@ -67,6 +79,13 @@ func NewSilo(opts ...Option) (*Silo, error) {
 		names: make(map[string]*actorType),
 		idle:  make(chan struct{}, 1),
 	}
+	// Built here, not at Start: calls read them without synchronisation,
+	// and may be made while Start runs.
+	s.in = chain(invokeActor, cfg.incoming)
+	s.out = chain(s.dispatch, cfg.outgoing)
+	s.dropLog = eventLog{msg: "one-way messages dropped", level: slog.LevelWarn}
+	s.callbackLog = eventLog{msg: "timer or reminder callbacks failed", level: slog.LevelWarn}
+	s.skipLog = eventLog{msg: "timer ticks skipped: mailbox full", level: slog.LevelWarn}
 	s.coarse.Store(cfg.clock.Now().UnixNano())
 	s.reminders.store = cfg.reminderStore
 	if s.reminders.store == nil {
@@ -129,8 +148,10 @@ func (s *Silo) allTypes() []*actorType {
 	return ts
 }
 
-// Start starts serving calls and the idle collector. It returns an *Error
-// with CodeInvalidArgument when the silo was already started.
+// Start starts serving calls, the reminders and the idle collector. It
+// returns an *Error with CodeInvalidArgument when the silo was already
+// started, or the error that kept the reminders from loading; a silo whose
+// Start failed is stopped, with nothing left scheduled on its Clock.
 func (s *Silo) Start(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -138,17 +159,21 @@ func (s *Silo) Start(ctx context.Context) error {
 	if !s.state.CompareAndSwap(siloCreated, siloRunning) {
 		return Errorf(CodeInvalidArgument, "start %s: already started", s.cfg.name)
 	}
-	s.in = chain(invokeActor, s.cfg.incoming)
-	s.out = chain(s.dispatch, s.cfg.outgoing)
 	s.coarse.Store(s.cfg.clock.Now().UnixNano())
-	s.collectMu.Lock()
-	s.collectTimer = s.cfg.clock.AfterFunc(s.cfg.collectQuantum, s.collectTick)
-	s.collectMu.Unlock()
 	if err := s.reminders.start(ctx, s); err != nil {
-		s.state.Store(siloStopping)
-		s.Stop(ctx)
+		// Stop disarms whatever was armed (reminders, timers of actors
+		// called meanwhile) and deactivates those actors; the collector
+		// is not armed yet.
+		if serr := s.Stop(ctx); serr != nil {
+			s.log.Warn("silo start failed and stop did not finish", slog.Any("err", serr))
+		}
 		return err
 	}
+	s.collectMu.Lock()
+	if s.state.Load() == siloRunning { // not stopped meanwhile
+		s.collectTimer = s.cfg.clock.AfterFunc(s.cfg.collectQuantum, s.collectTick)
+	}
+	s.collectMu.Unlock()
 	s.log.Info("silo started")
 	return nil
 }
@@ -156,40 +181,70 @@ func (s *Silo) Start(ctx context.Context) error {
 // Stop stops the silo gracefully: calls from outside the silo fail at once
 // with CodeUnavailable, calls already admitted (and the calls they make) run
 // to completion, then every activation's OnDeactivate runs with
-// ReasonShutdown. It returns when all activations are gone, or with ctx's
-// error (as CodeTimeout or CodeCanceled) when ctx ends first. Calling Stop
-// again, or on a silo never started, returns nil.
+// ReasonShutdown, under ctx's deadline (or the default call timeout when ctx
+// has none). It returns when all activations are gone, or with ctx's error
+// (as CodeTimeout or CodeCanceled) when ctx ends first; an idle collection
+// under way does not hold it. Once Stop has begun no timer tick runs and no
+// collection starts. Calling Stop again, or on a silo never started, returns
+// nil once the activations are gone; a later Stop's ctx applies to the
+// OnDeactivate calls still to come.
 func (s *Silo) Stop(ctx context.Context) error {
+	defer s.flushLogs()
 	if s.state.CompareAndSwap(siloCreated, siloStopped) {
 		return nil
 	}
-	if !s.state.CompareAndSwap(siloRunning, siloStopping) {
-		if s.state.Load() == siloStopped {
-			return nil
+	s.stopCtx.Store(&ctx)
+	if s.state.CompareAndSwap(siloRunning, siloStopping) {
+		s.collectMu.Lock()
+		if s.collectTimer != nil {
+			s.collectTimer.Stop()
 		}
-		// Another Stop began (and perhaps gave up at its deadline): wait
-		// for the activations it asked to go.
-		return s.waitStopped(ctx)
+		s.collectMu.Unlock()
+		s.reminders.stop(ctx, s)
+		s.timers.disarm()
+	} else if s.state.Load() == siloStopped {
+		return nil
 	}
-	s.collectMu.Lock()
-	if s.collectTimer != nil {
-		s.collectTimer.Stop()
-	}
-	s.collectMu.Unlock()
-	s.reminders.stop(ctx, s)
-	s.timers.mu.Lock()
-	if s.timers.armed != nil {
-		s.timers.armed.Stop()
-		s.timers.armed = nil
-	}
-	s.timers.mu.Unlock()
-
+	// Another Stop may have begun and given up at its deadline before it
+	// asked every activation to go: ask again (asking twice is harmless).
 	var acts []*Activation
 	for _, t := range s.allTypes() {
 		acts = t.all(acts)
 	}
 	s.deactivateAll(ctx, acts, ReasonShutdown)
 	return s.waitStopped(ctx)
+}
+
+// flushLogs writes the summaries of rate-limited events not yet logged.
+func (s *Silo) flushLogs() {
+	s.dropLog.flushHeld(s, true)
+	s.callbackLog.flushHeld(s, true)
+	s.skipLog.flushHeld(s, true)
+}
+
+// shutdownContext returns the context for OnDeactivate with ReasonShutdown:
+// the latest Stop's deadline and cancellation, the actor pinned as for any
+// hook.
+func (a *Activation) shutdownContext() *callCtx {
+	s := a.typ.silo
+	p := s.stopCtx.Load()
+	if p == nil {
+		return a.hookContext(nil)
+	}
+	c := newCallCtx(s, *p, nil, nil)
+	c.act = a
+	c.pinned.Store(true)
+	c.deadlineMono()
+	return c
+}
+
+// deactivationContext returns the context OnDeactivate runs under for
+// reason.
+func (a *Activation) deactivationContext(reason DeactivationReason) *callCtx {
+	if reason == ReasonShutdown {
+		return a.shutdownContext()
+	}
+	return a.hookContext(nil)
 }
 
 // waitStopped waits until no activation is left, then marks the silo
@@ -215,6 +270,16 @@ func (s *Silo) waitStopped(ctx context.Context) error {
 // deactivateAll asks each activation to deactivate, running the hooks of idle
 // ones on a few goroutines; busy ones deactivate when their turn ends.
 func (s *Silo) deactivateAll(ctx context.Context, acts []*Activation, reason DeactivationReason) {
+	forEachBounded(acts, func() bool { return ctx.Err() == nil }, func(a *Activation) {
+		a.requestDeactivation(reason)
+	})
+}
+
+// forEachBounded calls f for each activation on at most 4×GOMAXPROCS
+// goroutines, so that a few slow OnDeactivate hooks hold up neither each
+// other nor the rest, and returns when every f has returned. It stops
+// starting new calls once more() is false.
+func forEachBounded(acts []*Activation, more func() bool, f func(*Activation)) {
 	workers := min(len(acts), 4*runtime.GOMAXPROCS(0))
 	var wg sync.WaitGroup
 	var next atomic.Int64
@@ -222,10 +287,10 @@ func (s *Silo) deactivateAll(ctx context.Context, acts []*Activation, reason Dea
 		wg.Go(func() {
 			for {
 				i := int(next.Add(1)) - 1
-				if i >= len(acts) || ctx.Err() != nil {
+				if i >= len(acts) || !more() {
 					return
 				}
-				acts[i].requestDeactivation(reason)
+				f(acts[i])
 			}
 		})
 	}
@@ -242,38 +307,44 @@ func (s *Silo) activationGone() {
 	}
 }
 
-// collectTick runs one idle collection and re-arms the collector.
+// collectTick runs one idle collection, then arms the next one. It holds no
+// lock while the collection runs (Stop must not wait for OnDeactivate hooks
+// it did not ask for), and the next collection is armed only after this one
+// ends, so two never overlap.
 func (s *Silo) collectTick() {
-	s.collectMu.Lock()
-	defer s.collectMu.Unlock()
 	if s.state.Load() != siloRunning {
 		return
 	}
 	now := s.cfg.clock.Now()
 	s.coarse.Store(now.UnixNano())
 	s.collect(now)
-	if s.state.Load() == siloRunning {
+	s.collectMu.Lock()
+	if s.state.Load() == siloRunning { // Stop, which takes collectMu, has not begun
 		s.collectTimer = s.cfg.clock.AfterFunc(s.cfg.collectQuantum, s.collectTick)
 	}
+	s.collectMu.Unlock()
 }
 
 // collect deactivates activations idle for at least their type's collection
-// age. Idle times are measured on the coarse clock, so an activation is
-// collected between age and age plus one quantum after its last call.
+// age, running their OnDeactivate hooks side by side (forEachBounded, over
+// every type at once), so a slow hook holds up only its own goroutine. Idle
+// times are measured on the coarse clock, so an activation is collected
+// between age and age plus one quantum after its last call. Once Stop has
+// begun it collects no more: Stop deactivates the rest.
 func (s *Silo) collect(now time.Time) {
 	var acts []*Activation
 	for _, t := range s.allTypes() {
-		cutoff := now.UnixNano() - int64(t.collectAge) - int64(s.cfg.collectQuantum)
-		acts = t.all(acts[:0])
-		n := 0
-		for _, a := range acts {
-			if a.collectIfIdle(cutoff) {
-				n++
-			}
+		acts = t.all(acts)
+	}
+	var n atomic.Int64
+	forEachBounded(acts, func() bool { return s.state.Load() == siloRunning }, func(a *Activation) {
+		cutoff := now.UnixNano() - int64(a.typ.collectAge) - int64(s.cfg.collectQuantum)
+		if a.collectIfIdle(cutoff) {
+			n.Add(1)
 		}
-		if n > 0 {
-			s.log.Debug("collected idle activations", slog.String("type", t.desc.Name), slog.Int("count", n))
-		}
+	})
+	if n := n.Load(); n > 0 {
+		s.log.Debug("collected idle activations", slog.Int64("count", n))
 	}
 }
 
@@ -283,6 +354,8 @@ type Stats struct {
 	Activations int64
 	// DroppedOneWay counts one-way messages that could not be delivered
 	// (full mailbox, unknown type, silo stopping) or whose method failed.
+	// Drops are logged at most once a second per silo, with the count since
+	// the last line.
 	DroppedOneWay int64
 	// LateResults counts results that arrived after their caller gave up.
 	LateResults int64
@@ -293,15 +366,24 @@ type Stats struct {
 	// cannot be scheduled (see RegisterReminder); they are logged and left
 	// as they are in the store.
 	BadReminders int64
+	// SkippedTimerTicks counts timer ticks skipped because the activation's
+	// mailbox was full; the timer itself goes on.
+	SkippedTimerTicks int64
+	// CallbackErrors counts timer and reminder ticks that failed: the
+	// callback (or ReceiveReminder) returned an error, or the tick could
+	// not reach its activation.
+	CallbackErrors int64
 }
 
 // Stats returns the silo's counters.
 func (s *Silo) Stats() Stats {
 	return Stats{
-		Activations:   s.live.Load(),
-		DroppedOneWay: s.dropped.Load(),
-		LateResults:   s.late.Load(),
-		Expired:       s.expired.Load(),
-		BadReminders:  s.reminders.bad.Load(),
+		Activations:       s.live.Load(),
+		DroppedOneWay:     s.dropped.Load(),
+		LateResults:       s.late.Load(),
+		Expired:           s.expired.Load(),
+		BadReminders:      s.reminders.bad.Load(),
+		SkippedTimerTicks: s.skippedTicks.Load(),
+		CallbackErrors:    s.callbackErrs.Load(),
 	}
 }

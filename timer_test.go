@@ -127,3 +127,179 @@ func TestTimerDiesWithActivationAndDoesNotKeepItAlive(t *testing.T) {
 		t.Fatalf("a tick re-activated the actor: %d activations", n)
 	}
 }
+
+// TestPeriodicTimerSurvivesAFullMailbox: a tick that meets a full mailbox is
+// skipped and counted; the timer keeps its schedule.
+func TestPeriodicTimerSurvivesAFullMailbox(t *testing.T) {
+	clk := quarktest.NewClock(time.Unix(0, 0))
+	var ticks, told atomic.Int64
+	entered := make(chan struct{})
+	release := make(chan struct{})
+	h := &hooks{
+		run: func(_ context.Context, p *probe, step string) (string, error) {
+			switch step {
+			case "start":
+				p.a.RegisterTimer(time.Second, 10*time.Second, func(context.Context) error { ticks.Add(1); return nil })
+			case "block":
+				close(entered)
+				<-release
+			}
+			return step, nil
+		},
+		tell: func(context.Context, *probe, string) error { told.Add(1); return nil },
+	}
+	s := newSilo(t, registerProbes(h, quark.MailboxSize(2)), quark.WithClock(clk), quark.WithCollectionAge(time.Hour))
+	ref := testactors.NewProbeRef(s, quark.StringKey("t"))
+	ctx := context.Background()
+	if _, err := ref.Run(ctx, "start"); err != nil {
+		t.Fatal(err)
+	}
+	blocked := make(chan error)
+	go func() {
+		_, err := ref.Run(ctx, "block")
+		blocked <- err
+	}()
+	<-entered
+	for range 2 { // the mailbox's two slots
+		if err := ref.Tell(ctx, "fill"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clk.Advance(time.Second) // the tick meets the full mailbox
+	if n := s.Stats().SkippedTimerTicks; n != 1 {
+		t.Fatalf("%d skipped ticks, want 1", n)
+	}
+	close(release)
+	if err := <-blocked; err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the mailbox to empty", func() bool { return told.Load() == 2 })
+	clk.Advance(10 * time.Second)                // one period after the skipped tick
+	if _, err := ref.Run(ctx, "x"); err != nil { // a turn after any queued tick
+		t.Fatal(err)
+	}
+	if n := ticks.Load(); n != 1 {
+		t.Fatalf("%d ticks after the skipped one, want 1: the timer died", n)
+	}
+}
+
+// TestFiredOneShotTimersAreForgotten: a one-shot timer that has fired leaves
+// nothing in its activation or in the silo's scheduler.
+func TestFiredOneShotTimersAreForgotten(t *testing.T) {
+	clk := quarktest.NewClock(time.Unix(0, 0))
+	const n = 10_000
+	var ticks atomic.Int64
+	var act *quark.Activation
+	h := &hooks{run: func(_ context.Context, p *probe, step string) (string, error) {
+		switch step {
+		case "many":
+			act = p.a
+			for range n {
+				p.a.RegisterTimer(time.Second, 0, func(context.Context) error { ticks.Add(1); return nil })
+			}
+		case "stop-one":
+			tm := p.a.RegisterTimer(time.Hour, 0, func(context.Context) error { return nil })
+			tm.Stop()
+		}
+		return step, nil
+	}}
+	s := newSilo(t, registerProbes(h), quark.WithClock(clk), quark.WithCollectionAge(time.Hour))
+	ref := testactors.NewProbeRef(s, quark.StringKey("t"))
+	ctx := context.Background()
+	for _, step := range []string{"many", "stop-one"} {
+		if _, err := ref.Run(ctx, step); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clk.Advance(time.Second)
+	if _, err := ref.Run(ctx, "x"); err != nil { // a turn after the queued ticks
+		t.Fatal(err)
+	}
+	if got := ticks.Load(); got != n {
+		t.Fatalf("%d ticks, want %d", got, n)
+	}
+	if listed, scheduled := quark.TimerCounts(act); listed != 0 || scheduled != 0 {
+		t.Fatalf("after the one-shot timers fired or stopped: %d in the activation's list, %d scheduled; want 0 and 0",
+			listed, scheduled)
+	}
+}
+
+// TestTimersOfAFailedActivationAreForgotten: timers registered by an
+// OnActivate that then fails do not stay scheduled.
+func TestTimersOfAFailedActivationAreForgotten(t *testing.T) {
+	clk := quarktest.NewClock(time.Unix(0, 0))
+	var act *quark.Activation
+	var ticks atomic.Int64
+	h := &hooks{activate: func(_ context.Context, p *probe) error {
+		act = p.a
+		p.a.RegisterTimer(time.Hour, time.Hour, func(context.Context) error { ticks.Add(1); return nil })
+		return quark.Errorf(quark.CodeUnavailable, "no")
+	}}
+	s := newSilo(t, registerProbes(h), quark.WithClock(clk))
+	if _, err := testactors.NewProbeRef(s, quark.StringKey("t")).Run(context.Background(), "x"); quark.CodeOf(err) != quark.CodeUnavailable {
+		t.Fatalf("call: %v, want the activation's error", err)
+	}
+	if listed, scheduled := quark.TimerCounts(act); listed != 0 || scheduled != 0 {
+		t.Fatalf("after OnActivate failed: %d timers listed, %d scheduled; want 0 and 0", listed, scheduled)
+	}
+	clk.Advance(2 * time.Hour)
+	if n := ticks.Load(); n != 0 {
+		t.Fatalf("a timer of a failed activation ticked %d times", n)
+	}
+}
+
+// TestNoTimerTickAfterStopReturned: a tick queued behind a turn that
+// outlives Stop's deadline does not run once Stop has returned.
+func TestNoTimerTickAfterStopReturned(t *testing.T) {
+	clk := quarktest.NewClock(time.Unix(0, 0))
+	var ticks atomic.Int64
+	entered := make(chan struct{})
+	release := make(chan struct{})
+	h := &hooks{run: func(_ context.Context, p *probe, step string) (string, error) {
+		switch step {
+		case "start":
+			p.a.RegisterTimer(time.Second, time.Second, func(context.Context) error { ticks.Add(1); return nil })
+		case "block":
+			close(entered)
+			<-release
+		}
+		return step, nil
+	}}
+	s, err := quark.NewSilo(quark.WithLogger(quiet), quark.WithClock(clk), quark.WithCollectionAge(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	registerProbes(h)(s)
+	ctx := context.Background()
+	if err := s.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ref := testactors.NewProbeRef(s, quark.StringKey("t"))
+	if _, err := ref.Run(ctx, "start"); err != nil {
+		t.Fatal(err)
+	}
+	blocked := make(chan struct{})
+	go func() {
+		defer close(blocked)
+		ref.Run(ctx, "block")
+	}()
+	<-entered
+	clk.Advance(time.Second) // a tick queues behind the blocked turn
+	short, cancel := context.WithTimeout(ctx, time.Millisecond)
+	defer cancel()
+	if err := s.Stop(short); quark.CodeOf(err) != quark.CodeTimeout {
+		t.Fatalf("stop with a blocked turn: %v, want CodeTimeout", err)
+	}
+	close(release)
+	<-blocked
+	if err := s.Stop(ctx); err != nil { // waits for the activation to go
+		t.Fatal(err)
+	}
+	if n := ticks.Load(); n != 0 {
+		t.Fatalf("%d ticks ran after Stop returned", n)
+	}
+	clk.Advance(time.Hour)
+	if n := ticks.Load(); n != 0 {
+		t.Fatalf("%d ticks ran after Stop returned", n)
+	}
+}
