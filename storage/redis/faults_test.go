@@ -9,6 +9,7 @@ import (
 
 	"github.com/quarkgo/quark/internal/faultproxy"
 	"github.com/quarkgo/quark/quarkerr"
+	"github.com/quarkgo/quark/storage"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -145,6 +146,10 @@ func TestLostReplyOnDeleteIsNotConflict(t *testing.T) {
 // A store returns at its ctx deadline when the server stalls, not at the
 // client's read timeout: one from Open, and one from New given a client
 // with go-redis's default options (no ContextTimeoutEnabled). So does Open.
+// stalledReminder is what the reminder calls of the stall tests save.
+var stalledReminder = storage.Reminder{ActorType: "t", ActorKey: []byte("k"), Name: "r", Hash: 1,
+	First: time.Unix(60, 0), Period: time.Minute}
+
 func TestStalledServerHonoursDeadline(t *testing.T) {
 	p := proxied(t)
 	ctx := context.Background()
@@ -176,6 +181,15 @@ func TestStalledServerHonoursDeadline(t *testing.T) {
 			op{name + "/read", func(ctx context.Context) error { _, err := s.Read(ctx, "k"); return err }},
 			op{name + "/write", func(ctx context.Context) error { _, err := s.Write(ctx, "k", []byte("w"), etag); return err }},
 			op{name + "/delete", func(ctx context.Context) error { return s.Delete(ctx, "k", etag) }},
+			op{name + "/save reminder", func(ctx context.Context) error { return s.SaveReminder(ctx, stalledReminder) }},
+			op{name + "/delete reminder", func(ctx context.Context) error {
+				return s.DeleteReminder(ctx, stalledReminder.ActorType, stalledReminder.ActorKey, stalledReminder.Name)
+			}},
+			op{name + "/list reminders", func(ctx context.Context) error { _, err := s.Reminders(ctx, 0, ^uint32(0)); return err }},
+			op{name + "/save watermark", func(ctx context.Context) error {
+				return s.SaveWatermark(ctx, storage.Watermark{Lo: 0, Hi: ^uint32(0), Time: time.Unix(1, 0)})
+			}},
+			op{name + "/list watermarks", func(ctx context.Context) error { _, err := s.Watermarks(ctx, 0, ^uint32(0)); return err }},
 		)
 	}
 	for _, op := range ops {

@@ -30,9 +30,9 @@
 // client's ReadTimeout (5 s by default), and never, on a stalled server,
 // for a client whose ReadTimeout is -1. A write or delete
 // that returns Timeout or Canceled has an unknown outcome: the server may
-// still run it. Open and the reminder calls use the client directly, so
-// they end at ctx's deadline with Open's client, and otherwise at the
-// client's timeouts.
+// still run it. The reminder calls are bound the same way. Open uses the
+// client directly, so it ends at ctx's deadline (its client has
+// ContextTimeoutEnabled).
 //
 // # Retries and idempotence
 //

@@ -3,6 +3,7 @@ package redisstore
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"net/url"
 	"strconv"
 	"strings"
@@ -80,7 +81,7 @@ func (s *Store) SaveReminder(ctx context.Context, r storage.Reminder) error {
 	if err := s.checkReminder(ctx, op, r.ActorType, r.Name); err != nil {
 		return err
 	}
-	if err := s.saveReminder(ctx, r); err != nil {
+	if err := s.bound(ctx, func() error { return s.saveReminder(ctx, r) }); err != nil {
 		return s.fail(ctx, op, r.ActorType+"/"+r.Name, err)
 	}
 	return nil
@@ -110,10 +111,13 @@ func (s *Store) DeleteReminder(ctx context.Context, actorType string, actorKey [
 		return err
 	}
 	id := reminderID(actorType, actorKey, name)
-	_, err := s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.Del(ctx, s.remKey(id))
-		p.ZRem(ctx, s.remBase()+remIndex, id)
-		return nil
+	err := s.bound(ctx, func() error {
+		_, err := s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			p.Del(ctx, s.remKey(id))
+			p.ZRem(ctx, s.remBase()+remIndex, id)
+			return nil
+		})
+		return err
 	})
 	if err != nil {
 		return s.fail(ctx, op, actorType+"/"+name, err)
@@ -136,6 +140,24 @@ func (s *Store) Reminders(ctx context.Context, lo, hi uint32) ([]storage.Reminde
 	if lo > hi {
 		return nil, nil
 	}
+	var out []storage.Reminder
+	err := s.bound(ctx, func() (err error) {
+		out, err = s.listReminders(ctx, lo, hi)
+		return err
+	})
+	var typed *quarkerr.Error
+	if err != nil && !errors.As(err, &typed) {
+		err = s.fail(ctx, op, remIndex, err) // ctx ended first
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// listReminders is Reminders' work, run under bound.
+func (s *Store) listReminders(ctx context.Context, lo, hi uint32) ([]storage.Reminder, error) {
+	const op = "list reminders"
 	if err := s.migrate(ctx); err != nil {
 		return nil, s.fail(ctx, op, legacyIndex, err)
 	}
@@ -195,7 +217,7 @@ func (s *Store) migrate(ctx context.Context) error {
 			continue
 		}
 		if ok {
-			if err := s.saveReminder(ctx, r); err != nil {
+			if err := s.bound(ctx, func() error { return s.saveReminder(ctx, r) }); err != nil {
 				return err
 			}
 			if err := s.client.Del(ctx, key).Err(); err != nil {
@@ -269,7 +291,9 @@ func (s *Store) SaveWatermark(ctx context.Context, w storage.Watermark) error {
 	if w.Lo > w.Hi {
 		return quarkerr.Errorf(quarkerr.InvalidArgument, "%s: empty range [%d, %d]", op, w.Lo, w.Hi)
 	}
-	err := s.client.HSet(ctx, s.remBase()+remWatermark, field, strconv.FormatInt(w.Time.UnixNano(), 10)).Err()
+	err := s.bound(ctx, func() error {
+		return s.client.HSet(ctx, s.remBase()+remWatermark, field, strconv.FormatInt(w.Time.UnixNano(), 10)).Err()
+	})
 	if err != nil {
 		return s.fail(ctx, op, field, err)
 	}
@@ -287,7 +311,11 @@ func (s *Store) Watermarks(ctx context.Context, lo, hi uint32) ([]storage.Waterm
 	if err := storage.CheckContext(ctx, op, ""); err != nil {
 		return nil, err
 	}
-	all, err := s.client.HGetAll(ctx, s.remBase()+remWatermark).Result()
+	var all map[string]string
+	err := s.bound(ctx, func() (err error) {
+		all, err = s.client.HGetAll(ctx, s.remBase()+remWatermark).Result()
+		return err
+	})
 	if err != nil {
 		return nil, s.fail(ctx, op, remWatermark, err)
 	}
