@@ -20,7 +20,7 @@
 //
 // # Deadlines
 //
-// Read, Write and Delete end when ctx ends (deadline or cancellation), with
+// Read, Write, Delete and the reminder calls end when ctx ends (deadline or cancellation), with
 // a Timeout or Canceled error, whatever client they use: go-redis watches
 // only deadlines, and only with ContextTimeoutEnabled, so each of these
 // calls runs its command on a goroutine of its own and returns when ctx
