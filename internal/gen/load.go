@@ -7,6 +7,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"golang.org/x/tools/go/packages"
@@ -181,7 +182,7 @@ func (l *loader) generate(pkg *packages.Package) *Package {
 		// those declared, then check the complete result.
 		return l.generateAgain(pkg, res, a)
 	}
-	if errs := append(a.errs, a.invalid...); len(errs) > 0 {
+	if errs := slices.Concat(a.errs, a.invalid); len(errs) > 0 {
 		res.Errors = sortErrors(errs)
 		return res
 	}
@@ -222,7 +223,7 @@ func (l *loader) generateAgain(pkg *packages.Package, res *Package, a *analysis)
 		return res
 	}
 	a2 := analyze(pkg2, l.fset)
-	if errs := append(a2.errs, a2.invalid...); len(errs) > 0 {
+	if errs := slices.Concat(a2.errs, a2.invalid); len(errs) > 0 {
 		res.Errors = sortErrors(errs)
 		return res
 	}
