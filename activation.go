@@ -511,9 +511,15 @@ func (a *Activation) handBackLocked() {
 }
 
 // suspend releases the turn held by the running message e while its method
-// waits on an outgoing call (reentrant types only).
+// waits on an outgoing call (reentrant types only). A method may have several
+// calls out at once (errgroup with its ctx): the first releases the turn, the
+// others only count themselves.
 func (a *Activation) suspend(e *Envelope) {
 	a.mu.Lock()
+	if e.out++; e.out > 1 {
+		a.mu.Unlock()
+		return
+	}
 	a.dropTurnLocked(e.shared)
 	a.suspended++
 	if e.drainer {
@@ -531,11 +537,16 @@ func (a *Activation) suspend(e *Envelope) {
 	}
 }
 
-// resume takes a turn back for e after its outgoing call returned, waiting
-// for the turn when another message holds it. Resuming turns go before
-// queued messages.
+// resume takes a turn back for e after its last outgoing call returned,
+// waiting for the turn when another message holds it. Resuming turns go
+// before queued messages. While other calls of e are still out, it returns
+// at once without the turn.
 func (a *Activation) resume(e *Envelope) {
 	a.mu.Lock()
+	if e.out--; e.out > 0 {
+		a.mu.Unlock()
+		return
+	}
 	if a.rhead == nil && a.turnFreeLocked(e.shared) {
 		a.takeTurnLocked(e.shared)
 		a.suspended--

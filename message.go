@@ -105,6 +105,9 @@ type Envelope struct {
 	// drainer is set while the activation's drainer goroutine runs the
 	// message; a reentrant suspension clears it (the role passes on).
 	drainer bool
+	// out counts the outgoing calls of a running reentrant method that
+	// released its turn; guarded by the activation's mu.
+	out int32
 
 	done chan struct{} // signalled once when a queued call completes
 	wake chan struct{} // signalled when a suspended turn is handed back
@@ -151,6 +154,7 @@ func (e *Envelope) reset() {
 	e.oneWay = false
 	e.shared = false
 	e.drainer = false
+	e.out = 0
 	e.done = nil
 	e.wake = nil
 }

@@ -1,0 +1,143 @@
+package quark_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/quarkgo/quark"
+	"github.com/quarkgo/quark/internal/testactors"
+)
+
+// fanTimeout is the call timeout of the fan-out tests: short, so that a
+// wedged turn fails the test in a second or two instead of hanging it.
+const fanTimeout = 2 * time.Second
+
+// meet returns a step function that lets n callers pass only once all n have
+// arrived: proof that they were in flight at the same time.
+func meet(n int) func(ctx context.Context) error {
+	var arrived sync.WaitGroup
+	arrived.Add(n)
+	all := make(chan struct{})
+	go func() { arrived.Wait(); close(all) }()
+	return func(ctx context.Context) error {
+		arrived.Done()
+		select {
+		case <-all:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// TestConcurrentOutgoingCalls: a method makes two outgoing calls at once
+// (errgroup with its ctx) on reentrant and non-reentrant actors, in
+// exclusive and readonly methods. The two callees meet at a barrier, so both
+// calls are out at once; afterwards the actor must still serve calls.
+func TestConcurrentOutgoingCalls(t *testing.T) {
+	cases := []struct {
+		name      string
+		reentrant bool
+		readonly  bool
+	}{
+		{"reentrant", true, false},
+		{"reentrant-readonly", true, true},
+		{"exclusive", false, false},
+		{"readonly", false, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			modes(t, func(t *testing.T, inline bool) {
+				var s *quark.Silo
+				barrier := meet(2)
+				fan := func(ctx context.Context, p *probe, step string) (string, error) {
+					if step != "fan" {
+						if step == "meet" {
+							return step, barrier(ctx)
+						}
+						return step, nil
+					}
+					g, gctx := errgroup.WithContext(ctx)
+					for _, k := range []string{"x", "y"} {
+						g.Go(func() error {
+							_, err := testactors.NewProbeRef(s, quark.StringKey(k)).Run(gctx, "meet")
+							return err
+						})
+					}
+					return "fanned", g.Wait()
+				}
+				h := &hooks{run: fan, peek: fan}
+				s = newSilo(t, registerProbes(h), quark.WithInlineCalls(inline), quark.WithCallTimeout(fanTimeout))
+				call := func(step string) (string, error) {
+					ctx := context.Background()
+					key := quark.StringKey("fan")
+					switch {
+					case tc.reentrant && tc.readonly:
+						return testactors.NewReentrantProbeRef(s, key).Peek(ctx, step)
+					case tc.reentrant:
+						return testactors.NewReentrantProbeRef(s, key).Run(ctx, step)
+					case tc.readonly:
+						return testactors.NewProbeRef(s, key).Peek(ctx, step)
+					}
+					return testactors.NewProbeRef(s, key).Run(ctx, step)
+				}
+				if got, err := call("fan"); err != nil || got != "fanned" {
+					t.Fatalf("fan: got %q, %v", got, err)
+				}
+				// The turn came back whole: the actor serves the next call.
+				if got, err := call("after"); err != nil || got != "after" {
+					t.Fatalf("call after the fan-out: got %q, %v", got, err)
+				}
+			})
+		})
+	}
+}
+
+// TestConcurrentOutgoingCallsWithCallback: while one outgoing call of a
+// reentrant method is still out, another one calls back into the actor. The
+// turn stays released until the last outgoing call returns, so the callback
+// runs; the first call is held until the callback has returned.
+func TestConcurrentOutgoingCallsWithCallback(t *testing.T) {
+	modes(t, func(t *testing.T, inline bool) {
+		var s *quark.Silo
+		callbackDone := make(chan struct{})
+		h := &hooks{run: func(ctx context.Context, p *probe, step string) (string, error) {
+			switch step {
+			case "fan":
+				g, gctx := errgroup.WithContext(ctx)
+				g.Go(func() error {
+					_, err := testactors.NewProbeRef(s, quark.StringKey("hold")).Run(gctx, "hold")
+					return err
+				})
+				g.Go(func() error {
+					defer close(callbackDone)
+					_, err := testactors.NewProbeRef(s, quark.StringKey("b")).Run(gctx, "b->a")
+					return err
+				})
+				return "fanned", g.Wait()
+			case "hold":
+				select {
+				case <-callbackDone:
+					return step, nil
+				case <-ctx.Done():
+					return "", ctx.Err()
+				}
+			case "b->a":
+				return testactors.NewReentrantProbeRef(s, quark.StringKey("a")).Run(ctx, "leaf")
+			}
+			return step, nil
+		}}
+		s = newSilo(t, registerProbes(h), quark.WithInlineCalls(inline), quark.WithCallTimeout(fanTimeout))
+		a := testactors.NewReentrantProbeRef(s, quark.StringKey("a"))
+		if got, err := a.Run(context.Background(), "fan"); err != nil || got != "fanned" {
+			t.Fatalf("fan: got %q, %v", got, err)
+		}
+		if got, err := a.Run(context.Background(), "after"); err != nil || got != "after" {
+			t.Fatalf("call after the fan-out: got %q, %v", got, err)
+		}
+	})
+}
