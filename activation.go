@@ -309,6 +309,24 @@ func (a *Activation) offer(e *Envelope, inline, idleOnly bool) admit {
 		return admitBusy
 	}
 	a.lastUsed = s.coarse.Load()
+	if e.rejoin && !a.writer && a.readers > 0 {
+		// The reader turn this call's own chain holds: share it now, even
+		// with a writer waiting (it waits for that chain).
+		a.readers++
+		if inline {
+			a.mu.Unlock()
+			return admitInline
+		}
+		if e.done == nil {
+			e.done = make(chan struct{}, 1)
+		}
+		a.mu.Unlock()
+		go func() {
+			a.runQueued(e)
+			a.release(true)
+		}()
+		return admitQueued
+	}
 	if !e.oneWay {
 		if a.admits++; a.admits > s.cfg.maxInline {
 			// Enough calls in a row: make this caller yield its processor

@@ -99,9 +99,19 @@ func (s *Silo) call(ctx context.Context, e *Envelope) error {
 		e.state.Store(envIdle)
 		return err
 	}
-	if l := caller.find(&e.target); l != nil && !e.typ.desc.Stateless && (!e.typ.desc.Reentrant || l.pinned.Load()) {
-		return Errorf(CodeDeadlock, "call %s.%s: %s is already waiting in this call chain and is not reentrant",
-			e.target, e.msg.Method().Name, e.target)
+	if l := caller.find(&e.target); l != nil && !e.typ.desc.Stateless {
+		switch {
+		case e.typ.desc.Reentrant && !l.pinned.Load():
+			// The chain's turn is released while it waits.
+		case e.shared && !l.pinned.Load() && l.env != nil && l.env.shared:
+			// The chain holds a readonly turn of the target, which this
+			// readonly call shares: it rejoins that turn even past a
+			// waiting writer, which waits for the chain itself.
+			e.rejoin = true
+		default:
+			return Errorf(CodeDeadlock, "call %s.%s: %s is already waiting in this call chain and is not reentrant",
+				e.target, e.msg.Method().Name, e.target)
+		}
 	}
 	e.ctx = newCallCtx(s, ctx, e, caller)
 	e.state.Store(envPending)

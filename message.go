@@ -102,6 +102,9 @@ type Envelope struct {
 	refs   atomic.Int32 // holders of a one-way message: the runtime, and Send while interceptors run
 	oneWay bool
 	shared bool // runs in a shared (readonly) turn
+	// rejoin: a readonly call whose own call chain holds a readonly turn of
+	// the target; it shares that turn at once, ahead of waiting writers.
+	rejoin bool
 	// drainer is set while the activation's drainer goroutine runs the
 	// message; a reentrant suspension clears it (the role passes on).
 	drainer bool
@@ -153,6 +156,7 @@ func (e *Envelope) reset() {
 	e.state.Store(envIdle)
 	e.oneWay = false
 	e.shared = false
+	e.rejoin = false
 	e.drainer = false
 	e.out = 0
 	e.done = nil
