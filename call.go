@@ -115,17 +115,15 @@ func (s *Silo) call(ctx context.Context, e *Envelope) error {
 	}
 	e.ctx = newCallCtx(s, ctx, e, caller)
 	e.state.Store(envPending)
-	// A reentrant caller gives up its turn while it waits.
-	var suspended *Envelope
+	// A reentrant caller gives up its turn while it waits: the turn is
+	// released by its first call out and taken back after its last returns.
 	if caller != nil && caller.act != nil && caller.act.typ.desc.Reentrant && !caller.pinned.Load() {
-		suspended = caller.env
-		caller.act.suspend(suspended)
+		caller.act.suspend(caller)
+		err := s.deliver(ctx, e)
+		caller.act.resume(caller)
+		return err
 	}
-	err := s.deliver(ctx, e)
-	if suspended != nil {
-		caller.act.resume(suspended)
-	}
-	return err
+	return s.deliver(ctx, e)
 }
 
 // deliver finds or creates the target activation and runs or queues e.
@@ -157,8 +155,11 @@ func (s *Silo) deliver(ctx context.Context, e *Envelope) error {
 		}
 		err := a.run(e)
 		e.ctx.finish()
+		a.mu.Lock()
+		act := a.finish(e, s.coarse.Load())
+		a.mu.Unlock()
 		e.state.Store(envDone)
-		a.release(e.shared)
+		a.perform(act)
 		return err
 	}
 }
@@ -287,33 +288,31 @@ func (s *Silo) complete(e *Envelope, err error) {
 }
 
 // runQueued runs a message taken from the mailbox, unless its caller has gone
-// or its deadline has passed, and completes it. It reports whether the
-// goroutine still holds the drainer role it had when it started (a reentrant
-// suspension passes the role on). It must not touch e after completion: the
-// caller may reuse it at once.
-func (a *Activation) runQueued(e *Envelope) (kept bool) {
+// or its deadline has passed, and ends its context. It returns the outcome
+// and whether to complete the message: one whose caller gave up is not, and
+// is not touched again. The turn is still held: the caller steps finish, then
+// completes the message (after which it may be reused at once).
+func (a *Activation) runQueued(e *Envelope) (err error, complete bool) {
 	s := a.typ.silo
 	if e.ctx == nil {
 		// One-way messages get their context when they run: they carry no
 		// deadline or values from the sender.
 		e.ctx = newCallCtx(s, context.Background(), e, nil)
 	}
-	var err error
 	switch {
 	case e.state.Load() == envAbandoned:
 		s.expired.Add(1)
-		kept, e.drainer = e.drainer, false
 		e.ctx.finish()
-		return kept
+		return nil, false
 	case expired(e.ctx):
 		s.expired.Add(1)
 		err = Errorf(CodeTimeout, "call %s.%s: deadline passed while queued", e.target, e.msg.Method().Name)
 	default:
 		err = a.run(e)
 	}
-	kept, e.drainer = e.drainer, false
-	s.complete(e, err)
-	return kept
+	// Ended before the turn's end is stepped: see resume.
+	e.ctx.finish()
+	return err, true
 }
 
 // expired reports whether c's deadline is fixed and has passed. A default
@@ -405,12 +404,7 @@ func (a *Activation) panicked(e *Envelope, r any) error {
 		slog.String("actor", a.id.String()), slog.String("method", e.msg.Method().Name),
 		slog.Any("panic", r), slog.String("stack", string(debug.Stack())))
 	a.mu.Lock()
-	a.deact = reasonPanic
-	if a.status == statusValid {
-		// Start nothing more on this activation; it is discarded once the
-		// turns in flight (including suspended reentrant ones) are done.
-		a.status = statusDeactivating
-	}
+	a.turns.panicked()
 	a.mu.Unlock()
 	return Errorf(CodePanic, "actor %s method %s panicked: %v", a.id, e.msg.Method().Name, r)
 }
@@ -419,17 +413,10 @@ func (a *Activation) panicked(e *Envelope, r any) error {
 // marks it to deactivate when its current turns end.
 func (a *Activation) requestDeactivation(reason DeactivationReason) {
 	a.mu.Lock()
-	if a.deact == ReasonNone || a.deact == ReasonRequested && reason == ReasonShutdown {
-		a.deact = reason
-	}
-	idle := a.idleLocked()
-	if idle {
-		a.writer = true
-		a.status = statusDeactivating
-	}
+	now, recorded := a.turns.deactivate(reason)
 	a.mu.Unlock()
-	if idle {
-		a.deactivate(a.deact)
+	if now {
+		a.deactivate(recorded)
 	}
 }
 
@@ -437,15 +424,12 @@ func (a *Activation) requestDeactivation(reason DeactivationReason) {
 // cutoff, reporting whether it did.
 func (a *Activation) collectIfIdle(cutoff int64) bool {
 	a.mu.Lock()
-	if !a.idleLocked() || a.lastUsed >= cutoff {
-		a.mu.Unlock()
-		return false
-	}
-	a.writer = true
-	a.status = statusDeactivating
+	now := a.collect(cutoff)
 	a.mu.Unlock()
-	a.deactivate(ReasonIdle)
-	return true
+	if now {
+		a.deactivate(ReasonIdle)
+	}
+	return now
 }
 
 // deactivate runs OnDeactivate in the activation's last turn (held by the
@@ -468,9 +452,8 @@ func (a *Activation) deactivate(reason DeactivationReason) {
 	}
 	a.typ.remove(a)
 	a.mu.Lock()
-	a.writer = false
 	a.impl = nil // References may keep the activation; not the actor's state.
-	q := a.closeLocked()
+	q := a.closeLast()
 	timers := a.timers
 	a.timers = nil
 	a.mu.Unlock()

@@ -89,7 +89,7 @@ type Message interface {
 // mailbox link and reply signal. Generated message types embed it; its fields
 // are private to the runtime.
 type Envelope struct {
-	next   *Envelope // mailbox or resumer-list link
+	next   *Envelope // mailbox, resume-list or wake-list link
 	msg    Message   // the message that embeds this envelope
 	target ID
 	typ    *actorType
@@ -105,12 +105,14 @@ type Envelope struct {
 	// rejoin: a readonly call whose own call chain holds a readonly turn of
 	// the target; it shares that turn at once, ahead of waiting writers.
 	rejoin bool
-	// drainer is set while the activation's drainer goroutine runs the
-	// message; a reentrant suspension clears it (the role passes on).
-	drainer bool
-	// out counts the outgoing calls of a running reentrant method that
-	// released its turn; guarded by the activation's mu.
-	out int32
+	// The message's turn record, guarded by the activation's mu (see
+	// turns). drainer: the activation's drainer goroutine runs the message;
+	// a reentrant suspension clears it (the role passes on). out: outgoing
+	// calls of its reentrant method that released the turn. resuming: it
+	// waits on the resume list.
+	drainer  bool
+	resuming bool
+	out      int32
 
 	done chan struct{} // signalled once when a queued call completes
 	wake chan struct{} // signalled when a suspended turn is handed back
@@ -158,6 +160,7 @@ func (e *Envelope) reset() {
 	e.shared = false
 	e.rejoin = false
 	e.drainer = false
+	e.resuming = false
 	e.out = 0
 	e.done = nil
 	e.wake = nil
