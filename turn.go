@@ -376,8 +376,25 @@ func (m *turns) merge(a, b actions) actions {
 // suspend releases the turn of the running reentrant message e while its
 // method waits on an outgoing call. A method may have several calls out at
 // once (errgroup with its ctx): the first releases the turn, the others only
-// count themselves.
+// count themselves. Whichever returns last takes the turn back (resume).
 func (m *turns) suspend(e *Envelope) (act actions) {
+	if e.resuming {
+		// Another call of the method returned and waits to resume: with
+		// this one going out it is no longer the last, so it goes on
+		// without the turn, which the last call to return takes back.
+		m.unlinkResumer(e)
+		e.out++
+		e.next = act.wake
+		act.wake = e
+		// It may have held up the resumers and the mailbox behind it.
+		m.handBack(&act)
+		if m.canDrain() {
+			m.drainer.Store(true)
+			act.drain = true
+		}
+		m.assert()
+		return act
+	}
 	if e.out++; e.out > 1 {
 		return act
 	}
