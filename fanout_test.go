@@ -17,14 +17,18 @@ import (
 const fanTimeout = 2 * time.Second
 
 // meet returns a step function that lets n callers pass only once all n have
-// arrived: proof that they were in flight at the same time.
+// arrived: proof that they were in flight at the same time. It starts no
+// goroutine: the last to arrive opens the way.
 func meet(n int) func(ctx context.Context) error {
-	var arrived sync.WaitGroup
-	arrived.Add(n)
+	var mu sync.Mutex
+	arrived := 0
 	all := make(chan struct{})
-	go func() { arrived.Wait(); close(all) }()
 	return func(ctx context.Context) error {
-		arrived.Done()
+		mu.Lock()
+		if arrived++; arrived == n {
+			close(all)
+		}
+		mu.Unlock()
 		select {
 		case <-all:
 			return nil
