@@ -145,3 +145,50 @@ func TestConcurrentOutgoingCallsWithCallback(t *testing.T) {
 		}
 	})
 }
+
+// TestReentrantMethodReturnsWithCallOut: a reentrant method starts a
+// goroutine that calls out, and returns while that call is still out. The
+// turn was released when the call went out; the method's return must not
+// release it a second time, nor the late return of the call take it back
+// for a method that is over. The actor serves calls before and after.
+func TestReentrantMethodReturnsWithCallOut(t *testing.T) {
+	modes(t, func(t *testing.T, inline bool) {
+		var s *quark.Silo
+		entered := make(chan struct{})
+		release := make(chan struct{})
+		returned := make(chan error, 1)
+		h := &hooks{run: func(ctx context.Context, p *probe, step string) (string, error) {
+			switch step {
+			case "leave":
+				// Not cancelled when the method returns; still a link of
+				// the method's call chain.
+				out := context.WithoutCancel(ctx)
+				go func() {
+					_, err := testactors.NewProbeRef(s, quark.StringKey("leaf")).Run(out, "hold")
+					returned <- err
+				}()
+				<-entered
+				return step, nil
+			case "hold":
+				close(entered)
+				<-release
+			}
+			return step, nil
+		}}
+		s = newSilo(t, registerProbes(h), quark.WithInlineCalls(inline), quark.WithCallTimeout(fanTimeout))
+		a := testactors.NewReentrantProbeRef(s, quark.StringKey("a"))
+		if got, err := a.Run(context.Background(), "leave"); err != nil || got != "leave" {
+			t.Fatalf("leave: %q, %v", got, err)
+		}
+		if got, err := a.Run(context.Background(), "while out"); err != nil || got != "while out" {
+			t.Fatalf("call while the left call is out: %q, %v", got, err)
+		}
+		close(release)
+		if err := <-returned; err != nil {
+			t.Fatalf("the left call: %v", err)
+		}
+		if got, err := a.Run(context.Background(), "after"); err != nil || got != "after" {
+			t.Fatalf("call after the left call returned: %q, %v", got, err)
+		}
+	})
+}
