@@ -27,7 +27,9 @@
 // turn while a method waits on an outgoing actor call and takes it back
 // before the method resumes: calls interleave, but never two goroutines run
 // the actor's code at once. A call that would wait on a non-reentrant actor
-// already waiting in its own call chain fails at once with CodeDeadlock.
+// already waiting in its own call chain fails at once with CodeDeadlock,
+// except a readonly call to an actor whose readonly method waits in the
+// chain: it shares that method's turn.
 //
 // A method may make several outgoing calls at once, for example from an
 // errgroup made with its ctx. On a reentrant actor the turn is released when
