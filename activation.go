@@ -128,7 +128,9 @@ func (a *Activation) offer(e *Envelope, inline, idleOnly bool) admit {
 	a.mu.Lock()
 	r, act := a.turns.offer(e, inline, idleOnly, s.coarse.Load(), s.cfg.maxInline, int32(a.typ.mailbox))
 	a.mu.Unlock()
-	a.perform(act)
+	if act.any() {
+		a.perform(act)
+	}
 	return r
 }
 

@@ -159,7 +159,9 @@ func (s *Silo) deliver(ctx context.Context, e *Envelope) error {
 		act := a.finish(e, s.coarse.Load())
 		a.mu.Unlock()
 		e.state.Store(envDone)
-		a.perform(act)
+		if act.any() {
+			a.perform(act)
+		}
 		return err
 	}
 }

@@ -97,6 +97,12 @@ type actions struct {
 	again    bool
 }
 
+// any reports whether act asks anything of the activation besides the
+// drainer's own step: the fast path skips performing nothing.
+func (act *actions) any() bool {
+	return act.wake != nil || act.spawn != nil || act.drain || act.finalize
+}
+
 // admit is the outcome of submitting a message to an activation.
 type admit uint8
 
