@@ -103,6 +103,7 @@ func (s *Silo) call(ctx context.Context, e *Envelope) error {
 		switch {
 		case e.typ.desc.Reentrant && !l.pinned.Load():
 			// The chain's turn is released while it waits.
+			e.inChain = true
 		case e.shared && !l.pinned.Load() && l.env != nil && l.env.shared:
 			// The chain holds a readonly turn of the target, which this
 			// readonly call shares: it rejoins that turn even past a
@@ -150,6 +151,10 @@ func (s *Silo) deliver(ctx context.Context, e *Envelope) error {
 			e.ctx.finish()
 			e.state.Store(envDone)
 			return Errorf(CodeOverloaded, "call %s.%s: mailbox full (%d messages)", e.target, e.msg.Method().Name, t.mailbox)
+		case admitDiscarded:
+			e.ctx.finish()
+			e.state.Store(envDone)
+			return errDiscarded(e)
 		case admitQueued:
 			return s.wait(ctx, e)
 		}
@@ -263,9 +268,20 @@ func (s *Silo) forward(e *Envelope) {
 		case admitOverload:
 			s.complete(e, Errorf(CodeOverloaded, "call %s.%s: mailbox full (%d messages)",
 				e.target, e.msg.Method().Name, e.typ.mailbox))
+		case admitDiscarded:
+			s.complete(e, errDiscarded(e))
 		}
 		return
 	}
+}
+
+// errDiscarded is the error of a call back into a reentrant activation that
+// was discarded after a panic while the call's own chain waited on it: no
+// turn starts there any more, and the chain's suspended turn waits for this
+// very call, so it fails at once rather than at its deadline.
+func errDiscarded(e *Envelope) error {
+	return Errorf(CodeUnavailable, "call %s.%s: the activation was discarded after a panic while this call's chain waited on it",
+		e.target, e.msg.Method().Name)
 }
 
 // complete finishes a queued message: it signals a waiting caller, or drops
@@ -406,8 +422,14 @@ func (a *Activation) panicked(e *Envelope, r any) error {
 		slog.String("actor", a.id.String()), slog.String("method", e.msg.Method().Name),
 		slog.Any("panic", r), slog.String("stack", string(debug.Stack())))
 	a.mu.Lock()
-	a.turns.panicked()
+	q := a.turns.panicked()
 	a.mu.Unlock()
+	for q != nil {
+		next := q.next
+		q.next = nil
+		s.complete(q, errDiscarded(q))
+		q = next
+	}
 	return Errorf(CodePanic, "actor %s method %s panicked: %v", a.id, e.msg.Method().Name, r)
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -191,4 +192,75 @@ func TestReentrantMethodReturnsWithCallOut(t *testing.T) {
 			t.Fatalf("call after the left call returned: %q, %v", got, err)
 		}
 	})
+}
+
+// TestCallbackIntoPanickedActivation: a reentrant method waits on a call
+// that calls back into its own actor, and meanwhile another method of the
+// actor panics. The discarded activation starts nothing more, and its
+// suspended turn waits for the callback: the callback must fail at once
+// (CodeUnavailable), whether it arrives after the panic or was queued
+// before it, instead of waiting for its deadline. The actor then serves
+// calls again from a new activation.
+func TestCallbackIntoPanickedActivation(t *testing.T) {
+	for _, queued := range []bool{false, true} {
+		name := "arrives after the panic"
+		if queued {
+			name = "queued before the panic"
+		}
+		t.Run(name, func(t *testing.T) {
+			modes(t, func(t *testing.T, inline bool) {
+				synctest.Test(t, func(t *testing.T) {
+					var s *quark.Silo
+					callBack := make(chan struct{})
+					panicNow := make(chan struct{})
+					h := &hooks{run: func(ctx context.Context, p *probe, step string) (string, error) {
+						switch step {
+						case "fan":
+							return testactors.NewProbeRef(s, quark.StringKey("b")).Run(ctx, "back")
+						case "back":
+							<-callBack
+							return testactors.NewReentrantProbeRef(s, quark.StringKey("a")).Run(ctx, "plain")
+						case "panic":
+							<-panicNow
+							panic("boom")
+						}
+						return step, nil
+					}}
+					s = newSilo(t, registerProbes(h), quark.WithInlineCalls(inline), quark.WithCallTimeout(time.Minute))
+					a := testactors.NewReentrantProbeRef(s, quark.StringKey("a"))
+					if _, err := a.Run(context.Background(), "warm"); err != nil {
+						t.Fatal(err)
+					}
+					fan := make(chan error, 1)
+					go func() { _, err := a.Run(context.Background(), "fan"); fan <- err }()
+					synctest.Wait() // the fan's call is out, b waits to call back
+					pan := make(chan error, 1)
+					go func() { _, err := a.Run(context.Background(), "panic"); pan <- err }()
+					synctest.Wait() // the panicking method runs, holding the turn
+					if queued {
+						close(callBack)
+						synctest.Wait() // the callback is queued behind it
+						close(panicNow)
+					} else {
+						close(panicNow)
+						if err := <-pan; quark.CodeOf(err) != quark.CodePanic {
+							t.Fatalf("panic: %v", err)
+						}
+						close(callBack)
+					}
+					if err := <-fan; quark.CodeOf(err) != quark.CodeUnavailable {
+						t.Fatalf("fan whose callback met the panicked activation: err = %v, want CodeUnavailable", err)
+					}
+					if queued {
+						if err := <-pan; quark.CodeOf(err) != quark.CodePanic {
+							t.Fatalf("panic: %v", err)
+						}
+					}
+					if got, err := a.Run(context.Background(), "after"); err != nil || got != "after" {
+						t.Fatalf("after the panic: %q, %v", got, err)
+					}
+				})
+			})
+		})
+	}
 }

@@ -105,6 +105,9 @@ type Envelope struct {
 	// rejoin: a readonly call whose own call chain holds a readonly turn of
 	// the target; it shares that turn at once, ahead of waiting writers.
 	rejoin bool
+	// inChain: a call back into a reentrant actor whose turn waits, in
+	// this call's own chain, for the call to return.
+	inChain bool
 	// The message's turn record, guarded by the activation's mu (see
 	// turns). drainer: the activation's drainer goroutine runs the message;
 	// a reentrant suspension clears it (the role passes on). out: outgoing
@@ -159,6 +162,7 @@ func (e *Envelope) reset() {
 	e.oneWay = false
 	e.shared = false
 	e.rejoin = false
+	e.inChain = false
 	e.drainer = false
 	e.resuming = false
 	e.out = 0

@@ -107,12 +107,13 @@ func (act *actions) any() bool {
 type admit uint8
 
 const (
-	admitQueued   admit = iota // in the mailbox; a drainer will run it
-	admitInline                // the caller holds the turn and runs it now
-	admitRetry                 // the activation is dead: look the actor up again
-	admitOverload              // the mailbox is full
-	admitBusy                  // submitIfIdle: the activation is not idle
-	admitYield                 // yield the processor, then offer again
+	admitQueued    admit = iota // in the mailbox; a drainer will run it
+	admitInline                 // the caller holds the turn and runs it now
+	admitRetry                  // the activation is dead: look the actor up again
+	admitOverload               // the mailbox is full
+	admitBusy                   // submitIfIdle: the activation is not idle
+	admitYield                  // yield the processor, then offer again
+	admitDiscarded              // a call back into a turn of its chain on an activation discarded after a panic
 )
 
 // closedInbox marks the inbox of a dead activation.
@@ -191,6 +192,11 @@ func (m *turns) offer(e *Envelope, inline, idleOnly bool, now int64, maxInline, 
 	var act actions
 	if m.status == statusDead {
 		return admitRetry, act
+	}
+	if e.inChain && m.deact == reasonPanic && m.status == statusDeactivating {
+		// Nothing starts here any more, and the chain's suspended turn
+		// waits for this call: it would wait for its deadline.
+		return admitDiscarded, act
 	}
 	// Messages posted earlier go first: a caller that posts and then calls
 	// finds its one-way message ahead of its call. Their senders may not
@@ -559,13 +565,42 @@ func (m *turns) collect(cutoff int64) bool {
 
 // panicked records that a method panicked: nothing more starts, and the
 // activation is discarded once the turns in flight (including suspended
-// reentrant ones) are done.
-func (m *turns) panicked() {
+// reentrant ones) are done. It takes out of the queue, and returns to be
+// failed, the calls back into the activation from its own suspended turns'
+// chains: those turns wait for them, and they would never start.
+func (m *turns) panicked() (discarded *Envelope) {
 	m.deact = reasonPanic
 	if m.status == statusValid {
 		m.status = statusDeactivating
 	}
+	var prev, tail *Envelope
+	for e := m.qhead; e != nil; {
+		next := e.next
+		if !e.inChain {
+			prev = e
+			e = next
+			continue
+		}
+		if prev == nil {
+			m.qhead = next
+		} else {
+			prev.next = next
+		}
+		if m.qtail == e {
+			m.qtail = prev
+		}
+		m.pending.Add(-1)
+		e.next = nil
+		if tail == nil {
+			discarded = e
+		} else {
+			tail.next = e
+		}
+		tail = e
+		e = next
+	}
 	m.assert()
+	return discarded
 }
 
 // closeLast ends the last turn: the activation is dead and returns every

@@ -233,9 +233,19 @@ func (tm *turnModel) closed(t *rapid.T, h *Envelope) {
 
 func (tm *turnModel) offer(t *rapid.T) {
 	mm := tm.newMsg(t, false)
+	// A call back from the chain of a method with calls out.
+	for _, o := range tm.msgs {
+		if o.st == msgRunning && !o.ended && o.out > 0 {
+			mm.e.inChain = rapid.Bool().Draw(t, "inChain")
+			break
+		}
+	}
 	inline := rapid.Bool().Draw(t, "inline")
 	r, act := tm.m.offer(mm.e, inline, false, tm.now, modelMaxInline, modelMailbox)
-	tm.logf("offer %d shared=%v inline=%v: %d", mm.id, mm.e.shared, inline, r)
+	tm.logf("offer %d shared=%v inline=%v inChain=%v: %d", mm.id, mm.e.shared, inline, mm.e.inChain, r)
+	if (r == admitDiscarded) != (mm.e.inChain && tm.m.deact == reasonPanic && tm.m.status == statusDeactivating) {
+		t.Fatalf("offer %d: %d on a panicked activation, inChain %v", mm.id, r, mm.e.inChain)
+	}
 	tm.admitted(t, mm, r, act)
 }
 
@@ -327,8 +337,24 @@ func (tm *turnModel) finish(t *rapid.T) {
 
 func (tm *turnModel) finishMsg(t *rapid.T, mm *modelMsg, panicked bool) {
 	if panicked {
-		tm.m.panicked()
 		tm.logf("panic %d", mm.id)
+		for e := tm.m.panicked(); e != nil; {
+			next := e.next
+			e.next = nil
+			d := tm.by[e]
+			if !e.inChain || d.st != msgQueued {
+				t.Fatalf("panic discarded msg %d (inChain %v, state %v)", d.id, e.inChain, d.st)
+			}
+			i := slices.Index(tm.fifo, d)
+			tm.fifo = slices.Delete(tm.fifo, i, i+1)
+			d.st = msgClosed
+			e = next
+		}
+		for _, q := range tm.fifo {
+			if q.e.inChain {
+				t.Fatalf("msg %d, a call back from a suspended chain, left queued on a panicked activation", q.id)
+			}
+		}
 	}
 	mm.ended = true
 	tm.now++
