@@ -383,6 +383,10 @@ func TestTurnExclusion(t *testing.T) {
 				synctest.Test(t, func(t *testing.T) {
 					var entered atomic.Int32
 					release := make(chan struct{})
+					var once sync.Once
+					open := func() { once.Do(func() { close(release) }) }
+					defer open() // a failed check must not leave calls blocked
+
 					block := func(ctx context.Context, step string) (string, error) {
 						if step == "warm" {
 							return step, nil
@@ -427,7 +431,7 @@ func TestTurnExclusion(t *testing.T) {
 					if n := entered.Load(); n != want {
 						t.Fatalf("while the first call holds its turn, %d calls are inside, want %d", n, want)
 					}
-					close(release)
+					open()
 					for range 2 {
 						if err := <-errs; err != nil {
 							t.Fatal(err)
