@@ -163,7 +163,7 @@ func (a *Activation) perform(act actions) {
 func (a *Activation) runBeside(e *Envelope) {
 	err, ok := a.runQueued(e)
 	a.mu.Lock()
-	act := a.finish(e, a.typ.silo.coarse.Load())
+	act := a.finish(e)
 	a.mu.Unlock()
 	if ok {
 		a.typ.silo.complete(e, err)
@@ -181,7 +181,9 @@ func (a *Activation) drain() {
 	a.mu.Unlock()
 	for {
 		run, activate, again := act.run, act.activate, act.again
-		a.perform(act)
+		if act.any() {
+			a.perform(act)
+		}
 		switch {
 		case activate != nil:
 			if a.activate(activate) != nil {
@@ -193,7 +195,7 @@ func (a *Activation) drain() {
 		case run != nil:
 			err, ok := a.runQueued(run)
 			a.mu.Lock()
-			act = a.finish(run, s.coarse.Load())
+			act = a.finish(run)
 			a.mu.Unlock()
 			if ok {
 				s.complete(run, err)

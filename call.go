@@ -161,7 +161,7 @@ func (s *Silo) deliver(ctx context.Context, e *Envelope) error {
 		err := a.run(e)
 		e.ctx.finish()
 		a.mu.Lock()
-		act := a.finish(e, s.coarse.Load())
+		act := a.finish(e)
 		a.mu.Unlock()
 		e.state.Store(envDone)
 		if act.any() {

@@ -91,7 +91,8 @@ type actions struct {
 	// The drainer's own next step, for steps taken by the drainer: run is
 	// the message it runs now (its turn taken), activate the message whose
 	// arrival triggers activation (the writer turn taken), again that it
-	// steps once more (after spawning a reader). None of them: it exits.
+	// steps next once more (after spawning a reader, or finishing a turn).
+	// None of them: it exits.
 	run      *Envelope
 	activate *Envelope
 	again    bool
@@ -304,6 +305,13 @@ func (m *turns) next(now int64) (act actions) {
 				m.drainer.Store(true)
 				continue
 			}
+			// A deactivation asked for while the drainer held its role
+			// found the activation busy: run it now.
+			if m.finalizable() {
+				m.writer = true
+				m.status = statusDeactivating
+				act.finalize, act.reason = true, m.deact
+			}
 			m.assert()
 			return act
 		}
@@ -329,9 +337,9 @@ func (m *turns) next(now int64) (act actions) {
 }
 
 // finish ends the turn of e, run inline, on a goroutine of its own, or by the
-// drainer. When e held the drainer role the drainer goes on: the actions
-// then carry its next step (now is the silo's coarse clock).
-func (m *turns) finish(e *Envelope, now int64) (act actions) {
+// drainer. When e held the drainer role the drainer goes on: it steps next
+// again (act.again).
+func (m *turns) finish(e *Envelope) (act actions) {
 	switch {
 	case e.out > 0:
 		// The method returned with outgoing calls still out (goroutines it
@@ -360,7 +368,14 @@ func (m *turns) finish(e *Envelope, now int64) (act actions) {
 		return act
 	}
 	if keep {
-		return m.merge(act, m.next(now))
+		// The drainer steps next once it has completed e: a caller woken
+		// by the completion often queues its next call in the meantime,
+		// and the drainer, still holding its role, runs it without a new
+		// goroutine being started.
+		m.handBack(&act)
+		act.again = true
+		m.assert()
+		return act
 	}
 	m.handBack(&act)
 	if m.canDrain() {
@@ -369,20 +384,6 @@ func (m *turns) finish(e *Envelope, now int64) (act actions) {
 	}
 	m.assert()
 	return act
-}
-
-// merge combines the actions of two steps taken under one lock.
-func (m *turns) merge(a, b actions) actions {
-	if a.wake != nil {
-		last := a.wake
-		for last.next != nil {
-			last = last.next
-		}
-		last.next = b.wake
-		b.wake = a.wake
-	}
-	b.drain = b.drain || a.drain
-	return b
 }
 
 // suspend releases the turn of the running reentrant message e while its

@@ -358,7 +358,7 @@ func (tm *turnModel) finishMsg(t *rapid.T, mm *modelMsg, panicked bool) {
 	}
 	mm.ended = true
 	tm.now++
-	act := tm.m.finish(mm.e, tm.now)
+	act := tm.m.finish(mm.e)
 	tm.logf("finish %d", mm.id)
 	mm.st = msgDone
 	mm.holding = false
@@ -475,6 +475,9 @@ func (tm *turnModel) settle(t *rapid.T) {
 	if tm.m.status == statusValid && (tm.m.drainer.Load() || tm.m.qhead != nil || tm.m.suspended != 0) {
 		t.Fatalf("settled activation not idle\nsteps:\n%v", tm.log)
 	}
+	if tm.m.status == statusValid && tm.m.deact != ReasonNone {
+		t.Fatalf("settled activation with a deactivation (%v) requested that never ran\nsteps:\n%v", tm.m.deact, tm.log)
+	}
 }
 
 // settleOne lets one method make progress: a call of it returns, or it
@@ -513,7 +516,7 @@ func fixChecks(t *testing.T, n int) {
 }
 
 func TestTurnStateMachineModel(t *testing.T) {
-	fixChecks(t, 2000)
+	fixChecks(t, 5000)
 	rapid.Check(t, func(t *rapid.T) {
 		tm := newTurnModel()
 		t.Repeat(map[string]func(*rapid.T){
