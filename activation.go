@@ -126,7 +126,8 @@ func (a *Activation) offer(e *Envelope, inline, idleOnly bool) admit {
 	}
 	s := a.typ.silo
 	a.mu.Lock()
-	r, act := a.turns.offer(e, inline, idleOnly, s.coarse.Load(), s.cfg.maxInline, int32(a.typ.mailbox))
+	var act actions
+	r := a.turns.offer(e, inline, idleOnly, s.coarse.Load(), s.cfg.maxInline, int32(a.typ.mailbox), &act)
 	a.mu.Unlock()
 	if act.any() {
 		a.perform(act)
@@ -162,8 +163,9 @@ func (a *Activation) perform(act actions) {
 // (a reader joining others), then ends its turn.
 func (a *Activation) runBeside(e *Envelope) {
 	err, ok := a.runQueued(e)
+	var act actions
 	a.mu.Lock()
-	act := a.finish(e)
+	a.finish(e, a.typ.silo.coarse.Load(), &act)
 	a.mu.Unlock()
 	if ok {
 		a.typ.silo.complete(e, err)
@@ -176,8 +178,9 @@ func (a *Activation) runBeside(e *Envelope) {
 // only while messages wait.
 func (a *Activation) drain() {
 	s := a.typ.silo
+	var act actions
 	a.mu.Lock()
-	act := a.next(s.coarse.Load())
+	a.next(s.coarse.Load(), &act)
 	a.mu.Unlock()
 	for {
 		run, activate, again := act.run, act.activate, act.again
@@ -189,20 +192,23 @@ func (a *Activation) drain() {
 			if a.activate(activate) != nil {
 				return
 			}
+			act = actions{}
 			a.mu.Lock()
-			act = a.activated(s.coarse.Load())
+			a.activated(s.coarse.Load(), &act)
 			a.mu.Unlock()
 		case run != nil:
 			err, ok := a.runQueued(run)
+			act = actions{}
 			a.mu.Lock()
-			act = a.finish(run)
+			a.finish(run, s.coarse.Load(), &act)
 			a.mu.Unlock()
 			if ok {
 				s.complete(run, err)
 			}
 		case again:
+			act = actions{}
 			a.mu.Lock()
-			act = a.next(s.coarse.Load())
+			a.next(s.coarse.Load(), &act)
 			a.mu.Unlock()
 		default:
 			return

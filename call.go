@@ -103,12 +103,12 @@ func (s *Silo) call(ctx context.Context, e *Envelope) error {
 		switch {
 		case e.typ.desc.Reentrant && !l.pinned.Load():
 			// The chain's turn is released while it waits.
-			e.inChain = true
+			e.turn.inChain = true
 		case e.shared && !l.pinned.Load() && l.env != nil && l.env.shared:
 			// The chain holds a readonly turn of the target, which this
 			// readonly call shares: it rejoins that turn even past a
 			// waiting writer, which waits for the chain itself.
-			e.rejoin = true
+			e.turn.rejoin = true
 		default:
 			return Errorf(CodeDeadlock, "call %s.%s: %s is already waiting in this call chain and is not reentrant",
 				e.target, e.msg.Method().Name, e.target)
@@ -160,8 +160,9 @@ func (s *Silo) deliver(ctx context.Context, e *Envelope) error {
 		}
 		err := a.run(e)
 		e.ctx.finish()
+		var act actions
 		a.mu.Lock()
-		act := a.finish(e)
+		a.finish(e, s.coarse.Load(), &act)
 		a.mu.Unlock()
 		e.state.Store(envDone)
 		if act.any() {

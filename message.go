@@ -102,23 +102,30 @@ type Envelope struct {
 	refs   atomic.Int32 // holders of a one-way message: the runtime, and Send while interceptors run
 	oneWay bool
 	shared bool // runs in a shared (readonly) turn
-	// rejoin: a readonly call whose own call chain holds a readonly turn of
-	// the target; it shares that turn at once, ahead of waiting writers.
+	turn   turnRecord
+
+	done chan struct{} // signalled once when a queued call completes
+	wake chan struct{} // signalled when a suspended turn is handed back
+}
+
+// turnRecord is how a message takes and keeps its turn, guarded by the
+// activation's mu (see turns) once the message is submitted.
+type turnRecord struct {
+	// rejoin: a readonly call whose own call chain holds a readonly turn
+	// of the target; it shares that turn at once, ahead of waiting
+	// writers.
 	rejoin bool
 	// inChain: a call back into a reentrant actor whose turn waits, in
 	// this call's own chain, for the call to return.
 	inChain bool
-	// The message's turn record, guarded by the activation's mu (see
-	// turns). drainer: the activation's drainer goroutine runs the message;
-	// a reentrant suspension clears it (the role passes on). out: outgoing
-	// calls of its reentrant method that released the turn. resuming: it
-	// waits on the resume list.
-	drainer  bool
+	// drainer: the activation's drainer goroutine runs the message; a
+	// reentrant suspension clears it (the role passes on).
+	drainer bool
+	// resuming: it waits on the resume list.
 	resuming bool
-	out      int32
-
-	done chan struct{} // signalled once when a queued call completes
-	wake chan struct{} // signalled when a suspended turn is handed back
+	// out counts the outgoing calls of its reentrant method that released
+	// the turn.
+	out int32
 }
 
 // Envelope states.
@@ -161,11 +168,7 @@ func (e *Envelope) reset() {
 	e.state.Store(envIdle)
 	e.oneWay = false
 	e.shared = false
-	e.rejoin = false
-	e.inChain = false
-	e.drainer = false
-	e.resuming = false
-	e.out = 0
+	e.turn = turnRecord{}
 	e.done = nil
 	e.wake = nil
 }

@@ -36,10 +36,11 @@ import (
 //
 // # Turn records
 //
-// The envelope of a running message records its turn: drainer (it holds the
-// drainer role), out (outgoing calls of a reentrant method that released the
-// turn) and resuming (it waits on the resume list). They are guarded by mu
-// like the rest.
+// A submitted message's envelope records how it takes and keeps its turn
+// (turnRecord): whether it rejoins its chain's readonly turn or calls back
+// into its chain's suspended one, whether it holds the drainer role, how many
+// outgoing calls of its reentrant method are out, whether it waits on the
+// resume list. They are guarded by mu like the rest.
 type turns struct {
 	// inbox takes one-way messages without the lock: a stack, newest
 	// first, moved to the queue by whoever next holds the lock; closedInbox
@@ -189,15 +190,14 @@ func (m *turns) kick() (act actions) {
 // stateless worker): run it on the caller's goroutine when inline is allowed
 // and nothing else runs or waits, else queue it. now is the silo's coarse
 // clock, maxInline the admissions between yields, mailbox the bound.
-func (m *turns) offer(e *Envelope, inline, idleOnly bool, now int64, maxInline, mailbox int32) (admit, actions) {
-	var act actions
+func (m *turns) offer(e *Envelope, inline, idleOnly bool, now int64, maxInline, mailbox int32, act *actions) admit {
 	if m.status == statusDead {
-		return admitRetry, act
+		return admitRetry
 	}
-	if e.inChain && m.deact == reasonPanic && m.status == statusDeactivating {
+	if e.turn.inChain && m.deact == reasonPanic && m.status == statusDeactivating {
 		// Nothing starts here any more, and the chain's suspended turn
 		// waits for this call: it would wait for its deadline.
-		return admitDiscarded, act
+		return admitDiscarded
 	}
 	// Messages posted earlier go first: a caller that posts and then calls
 	// finds its one-way message ahead of its call. Their senders may not
@@ -208,20 +208,20 @@ func (m *turns) offer(e *Envelope, inline, idleOnly bool, now int64, maxInline, 
 	}
 	free := m.status <= statusValid && m.qhead == nil && !m.drainer.Load() && m.rhead == nil
 	if idleOnly && !(free && m.turnFree(false)) {
-		return admitBusy, act
+		return admitBusy
 	}
 	m.lastUsed = now
-	if e.rejoin && !m.writer && m.readers > 0 {
+	if e.turn.rejoin && !m.writer && m.readers > 0 {
 		// The readonly turn this call's own chain holds: share it now,
 		// even past a waiting writer, which waits for that chain.
 		m.readers++
 		m.assert()
 		if inline {
-			return admitInline, act
+			return admitInline
 		}
 		m.prepareReply(e)
 		act.spawn = e
-		return admitQueued, act
+		return admitQueued
 	}
 	if !e.oneWay {
 		if m.admits++; m.admits > maxInline {
@@ -231,7 +231,7 @@ func (m *turns) offer(e *Envelope, inline, idleOnly bool, now int64, maxInline, 
 			// turns run inline or hand off to a drainer and back within its
 			// time slice, keeps others waiting for whole slices.
 			m.admits = 0
-			return admitYield, act
+			return admitYield
 		}
 	}
 	// A new activation is always activated by a drainer, never on a
@@ -240,7 +240,7 @@ func (m *turns) offer(e *Envelope, inline, idleOnly bool, now int64, maxInline, 
 	if inline && free && m.status == statusValid && m.turnFree(e.shared) {
 		m.take(e.shared)
 		m.assert()
-		return admitInline, act
+		return admitInline
 	}
 	if e.shared && m.status == statusValid && !m.writer && m.readers > 0 && m.qhead == nil && m.rhead == nil {
 		// Readers are running and no writer waits: join them at once.
@@ -248,11 +248,11 @@ func (m *turns) offer(e *Envelope, inline, idleOnly bool, now int64, maxInline, 
 		m.prepareReply(e)
 		act.spawn = e
 		m.assert()
-		return admitQueued, act
+		return admitQueued
 	}
 	if m.pending.Add(1) > mailbox {
 		m.pending.Add(-1)
-		return admitOverload, act
+		return admitOverload
 	}
 	m.prepareReply(e)
 	e.next = nil
@@ -262,7 +262,7 @@ func (m *turns) offer(e *Envelope, inline, idleOnly bool, now int64, maxInline, 
 		act.drain = true
 	}
 	m.assert()
-	return admitQueued, act
+	return admitQueued
 }
 
 // prepareReply gives a call that will complete on another goroutine its
@@ -287,15 +287,15 @@ func (m *turns) canDrain() bool {
 // next is the drainer's step: hand turns back to resumers, then take the
 // next message whose turn is free, or give up the drainer role when there is
 // none. The drainer role is held on entry; now is the silo's coarse clock.
-func (m *turns) next(now int64) (act actions) {
+func (m *turns) next(now int64, act *actions) {
 	for {
-		m.handBack(&act)
+		m.handBack(act)
 		m.absorb()
 		if m.status == statusActivating && m.qhead != nil && m.turnFree(false) {
 			m.writer = true
 			act.activate = m.qhead
 			m.assert()
-			return act
+			return
 		}
 		e := m.qhead
 		if e == nil || m.rhead != nil || m.status != statusValid || !m.turnFree(e.shared) {
@@ -313,7 +313,7 @@ func (m *turns) next(now int64) (act actions) {
 				act.finalize, act.reason = true, m.deact
 			}
 			m.assert()
-			return act
+			return
 		}
 		m.pop()
 		if t, ok := e.msg.(*tickMessage); !ok || t.timer.keepAlive {
@@ -327,26 +327,27 @@ func (m *turns) next(now int64) (act actions) {
 			act.spawn = e
 			act.again = true
 			m.assert()
-			return act
+			return
 		}
-		e.drainer = true
+		e.turn.drainer = true
 		act.run = e
 		m.assert()
-		return act
+		return
 	}
 }
 
 // finish ends the turn of e, run inline, on a goroutine of its own, or by the
-// drainer. When e held the drainer role the drainer goes on: it steps next
-// again (act.again).
-func (m *turns) finish(e *Envelope) (act actions) {
+// drainer. When e held the drainer role the drainer goes on: for a one-way
+// message the actions carry its next step (now is the silo's coarse clock);
+// for a call it steps next again (act.again) once it has completed e.
+func (m *turns) finish(e *Envelope, now int64, act *actions) {
 	switch {
-	case e.out > 0:
+	case e.turn.out > 0:
 		// The method returned with outgoing calls still out (goroutines it
 		// left behind): the turn was released when they went out.
-		e.out = 0
+		e.turn.out = 0
 		m.suspended--
-	case e.resuming:
+	case e.turn.resuming:
 		// Likewise, and one of them waits to resume: let it go turnless.
 		m.unlinkResumer(e)
 		m.suspended--
@@ -355,8 +356,8 @@ func (m *turns) finish(e *Envelope) (act actions) {
 	default:
 		m.drop(e.shared)
 	}
-	keep := e.drainer
-	e.drainer = false
+	keep := e.turn.drainer
+	e.turn.drainer = false
 	if m.finalizable() {
 		m.writer = true
 		m.status = statusDeactivating
@@ -365,25 +366,31 @@ func (m *turns) finish(e *Envelope) (act actions) {
 		}
 		act.finalize, act.reason = true, m.deact
 		m.assert()
-		return act
+		return
 	}
 	if keep {
+		if e.oneWay {
+			// No caller waits for its completion: step on now, under
+			// the same lock.
+			m.next(now, act)
+			return
+		}
 		// The drainer steps next once it has completed e: a caller woken
 		// by the completion often queues its next call in the meantime,
 		// and the drainer, still holding its role, runs it without a new
 		// goroutine being started.
-		m.handBack(&act)
+		m.handBack(act)
 		act.again = true
 		m.assert()
-		return act
+		return
 	}
-	m.handBack(&act)
+	m.handBack(act)
 	if m.canDrain() {
 		m.drainer.Store(true)
 		act.drain = true
 	}
 	m.assert()
-	return act
+	return
 }
 
 // suspend releases the turn of the running reentrant message e while its
@@ -391,12 +398,12 @@ func (m *turns) finish(e *Envelope) (act actions) {
 // once (errgroup with its ctx): the first releases the turn, the others only
 // count themselves. Whichever returns last takes the turn back (resume).
 func (m *turns) suspend(e *Envelope) (act actions) {
-	if e.resuming {
+	if e.turn.resuming {
 		// Another call of the method returned and waits to resume: with
 		// this one going out it is no longer the last, so it goes on
 		// without the turn, which the last call to return takes back.
 		m.unlinkResumer(e)
-		e.out++
+		e.turn.out++
 		e.next = act.wake
 		act.wake = e
 		// It may have held up the resumers and the mailbox behind it.
@@ -408,15 +415,15 @@ func (m *turns) suspend(e *Envelope) (act actions) {
 		m.assert()
 		return act
 	}
-	if e.out++; e.out > 1 {
+	if e.turn.out++; e.turn.out > 1 {
 		return act
 	}
 	m.drop(e.shared)
 	m.suspended++
-	if e.drainer {
+	if e.turn.drainer {
 		// The drainer role passes on: queued messages must not wait for
 		// this method's calls.
-		e.drainer = false
+		e.turn.drainer = false
 		m.drainer.Store(false)
 	}
 	m.handBack(&act)
@@ -434,7 +441,7 @@ func (m *turns) suspend(e *Envelope) (act actions) {
 // other resumers wait, puts e on the resume list (ahead of queued messages)
 // and returns the channel to wait on.
 func (m *turns) resume(e *Envelope) (wait chan struct{}) {
-	if e.out--; e.out > 0 {
+	if e.turn.out--; e.turn.out > 0 {
 		return nil
 	}
 	if m.rhead == nil && m.turnFree(e.shared) {
@@ -446,7 +453,7 @@ func (m *turns) resume(e *Envelope) (wait chan struct{}) {
 	if e.wake == nil {
 		e.wake = make(chan struct{}, 1)
 	}
-	e.resuming = true
+	e.turn.resuming = true
 	e.next = nil
 	if m.rtail == nil {
 		m.rhead = e
@@ -465,7 +472,7 @@ func (m *turns) handBack(act *actions) {
 		if m.rhead == nil {
 			m.rtail = nil
 		}
-		e.resuming = false
+		e.turn.resuming = false
 		m.take(e.shared)
 		m.suspended--
 		e.next = act.wake
@@ -490,7 +497,7 @@ func (m *turns) unlinkResumer(e *Envelope) {
 		}
 		break
 	}
-	e.resuming = false
+	e.turn.resuming = false
 	e.next = nil
 }
 
@@ -520,10 +527,10 @@ func (m *turns) finalizable() bool {
 
 // activated ends the first turn after a successful activation; the drainer
 // goes on.
-func (m *turns) activated(now int64) actions {
+func (m *turns) activated(now int64, act *actions) {
 	m.status = statusValid
 	m.writer = false
-	return m.next(now)
+	m.next(now, act)
 }
 
 // activationFailed ends the first turn after a failed activation: the
@@ -577,7 +584,7 @@ func (m *turns) panicked() (discarded *Envelope) {
 	var prev, tail *Envelope
 	for e := m.qhead; e != nil; {
 		next := e.next
-		if !e.inChain {
+		if !e.turn.inChain {
 			prev = e
 			e = next
 			continue
@@ -707,7 +714,7 @@ func (m *turns) invariants() error {
 	}
 	r := int32(0)
 	for e := m.rhead; e != nil; e = e.next {
-		if !e.resuming {
+		if !e.turn.resuming {
 			return fmt.Errorf("turns: a resumer not marked resuming")
 		}
 		r++

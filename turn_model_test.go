@@ -130,6 +130,13 @@ func (tm *turnModel) apply(t *rapid.T, act actions) {
 	}
 }
 
+// step takes a step that fills in actions, then performs them.
+func (tm *turnModel) step(t *rapid.T, f func(*actions)) {
+	var act actions
+	f(&act)
+	tm.apply(t, act)
+}
+
 func (tm *turnModel) popHead(t *rapid.T, mm *modelMsg) {
 	if len(tm.fifo) == 0 || tm.fifo[0] != mm {
 		t.Fatalf("drainer took msg %d, the model's head is %v", mm.id, tm.fifo)
@@ -236,15 +243,16 @@ func (tm *turnModel) offer(t *rapid.T) {
 	// A call back from the chain of a method with calls out.
 	for _, o := range tm.msgs {
 		if o.st == msgRunning && !o.ended && o.out > 0 {
-			mm.e.inChain = rapid.Bool().Draw(t, "inChain")
+			mm.e.turn.inChain = rapid.Bool().Draw(t, "inChain")
 			break
 		}
 	}
 	inline := rapid.Bool().Draw(t, "inline")
-	r, act := tm.m.offer(mm.e, inline, false, tm.now, modelMaxInline, modelMailbox)
-	tm.logf("offer %d shared=%v inline=%v inChain=%v: %d", mm.id, mm.e.shared, inline, mm.e.inChain, r)
-	if (r == admitDiscarded) != (mm.e.inChain && tm.m.deact == reasonPanic && tm.m.status == statusDeactivating) {
-		t.Fatalf("offer %d: %d on a panicked activation, inChain %v", mm.id, r, mm.e.inChain)
+	var act actions
+	r := tm.m.offer(mm.e, inline, false, tm.now, modelMaxInline, modelMailbox, &act)
+	tm.logf("offer %d shared=%v inline=%v inChain=%v: %d", mm.id, mm.e.shared, inline, mm.e.turn.inChain, r)
+	if (r == admitDiscarded) != (mm.e.turn.inChain && tm.m.deact == reasonPanic && tm.m.status == statusDeactivating) {
+		t.Fatalf("offer %d: %d on a panicked activation, inChain %v", mm.id, r, mm.e.turn.inChain)
 	}
 	tm.admitted(t, mm, r, act)
 }
@@ -252,7 +260,8 @@ func (tm *turnModel) offer(t *rapid.T) {
 func (tm *turnModel) offerIdle(t *rapid.T) {
 	mm := tm.newMsg(t, rapid.Bool().Draw(t, "oneWay"))
 	inline := !mm.e.oneWay && rapid.Bool().Draw(t, "inline")
-	r, act := tm.m.offer(mm.e, inline, true, tm.now, modelMaxInline, modelMailbox)
+	var act actions
+	r := tm.m.offer(mm.e, inline, true, tm.now, modelMaxInline, modelMailbox, &act)
 	tm.logf("offerIdle %d oneWay=%v: %d", mm.id, mm.e.oneWay, r)
 	tm.admitted(t, mm, r, act)
 }
@@ -269,9 +278,10 @@ func (tm *turnModel) rejoin(t *rapid.T) {
 		t.Skip("no readonly turn held")
 	}
 	mm := tm.newMsg(t, false)
-	mm.e.shared, mm.e.rejoin = true, true
+	mm.e.shared, mm.e.turn.rejoin = true, true
 	inline := rapid.Bool().Draw(t, "inline")
-	r, act := tm.m.offer(mm.e, inline, false, tm.now, modelMaxInline, modelMailbox)
+	var act actions
+	r := tm.m.offer(mm.e, inline, false, tm.now, modelMaxInline, modelMailbox, &act)
 	tm.logf("rejoin %d inline=%v: %d", mm.id, inline, r)
 	if r != admitInline && act.spawn != mm.e {
 		t.Fatalf("a rejoining reader did not share its chain's turn: %d", r)
@@ -308,7 +318,7 @@ func (tm *turnModel) drainer(t *rapid.T) {
 		t.Skip("no drainer to step")
 	}
 	tm.now++
-	tm.apply(t, tm.m.next(tm.now))
+	tm.step(t, func(act *actions) { tm.m.next(tm.now, act) })
 }
 
 // pick draws a running message matching ok.
@@ -342,8 +352,8 @@ func (tm *turnModel) finishMsg(t *rapid.T, mm *modelMsg, panicked bool) {
 			next := e.next
 			e.next = nil
 			d := tm.by[e]
-			if !e.inChain || d.st != msgQueued {
-				t.Fatalf("panic discarded msg %d (inChain %v, state %v)", d.id, e.inChain, d.st)
+			if !e.turn.inChain || d.st != msgQueued {
+				t.Fatalf("panic discarded msg %d (inChain %v, state %v)", d.id, e.turn.inChain, d.st)
 			}
 			i := slices.Index(tm.fifo, d)
 			tm.fifo = slices.Delete(tm.fifo, i, i+1)
@@ -351,14 +361,15 @@ func (tm *turnModel) finishMsg(t *rapid.T, mm *modelMsg, panicked bool) {
 			e = next
 		}
 		for _, q := range tm.fifo {
-			if q.e.inChain {
+			if q.e.turn.inChain {
 				t.Fatalf("msg %d, a call back from a suspended chain, left queued on a panicked activation", q.id)
 			}
 		}
 	}
 	mm.ended = true
 	tm.now++
-	act := tm.m.finish(mm.e)
+	var act actions
+	tm.m.finish(mm.e, tm.now, &act)
 	tm.logf("finish %d", mm.id)
 	mm.st = msgDone
 	mm.holding = false
@@ -410,7 +421,7 @@ func (tm *turnModel) activate(t *rapid.T) {
 		return
 	}
 	tm.logf("activated")
-	tm.apply(t, tm.m.activated(tm.now))
+	tm.step(t, func(act *actions) { tm.m.activated(tm.now, act) })
 }
 
 func (tm *turnModel) lastTurn(t *rapid.T) {
@@ -450,13 +461,13 @@ func (tm *turnModel) settle(t *rapid.T) {
 		switch {
 		case tm.starts > 0:
 			tm.starts--
-			tm.apply(t, tm.m.next(tm.now))
+			tm.step(t, func(act *actions) { tm.m.next(tm.now, act) })
 		case tm.again > 0:
 			tm.again--
-			tm.apply(t, tm.m.next(tm.now))
+			tm.step(t, func(act *actions) { tm.m.next(tm.now, act) })
 		case tm.activating != nil:
 			tm.activating = nil
-			tm.apply(t, tm.m.activated(tm.now))
+			tm.step(t, func(act *actions) { tm.m.activated(tm.now, act) })
 		case tm.finalizing:
 			tm.finalizing = false
 			tm.closed(t, tm.m.closeLast())
