@@ -11,7 +11,8 @@ import (
 // call, a deactivation asked for, ...), updates the state and returns the
 // actions the activation must perform once it has released its lock (wake a
 // resumer, start a drainer, run a message on a goroutine of its own, run the
-// last turn). The Activation does lock, step, unlock, act.
+// last turn); the busiest steps fill in an actions value on the caller's
+// stack rather than return it. The Activation does lock, step, unlock, act.
 //
 // Every method except post runs with the activation's mu held. post and the
 // fields it touches (inbox, pending, drainer) are the lock-free one-way path:
