@@ -34,7 +34,7 @@ import (
 // (-run=TestTurnsModel -rapid.seed=N). The number of runs is fixed
 // (fixChecks) unless -rapid.checks is given.
 func TestTurnsModel(t *testing.T) {
-	fixChecks(t, 40)
+	fixChecks(t, 100)
 	rapid.Check(t, func(rt *rapid.T) {
 		w := newWorld(rt, rapid.Bool().Draw(rt, "inline"))
 		rt.Repeat(map[string]func(*rapid.T){
