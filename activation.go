@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"sync"
-	"sync/atomic"
 
 	"github.com/quarkgo/quark/quarkerr"
 )
@@ -25,37 +24,12 @@ type Activation struct {
 	states []stateSlot   // durable states made by the factory, loaded before OnActivate
 	timers []*ActorTimer // guarded by mu
 
-	// inbox takes one-way messages without the lock: a stack, newest
-	// first, moved to the queue by whoever next holds the lock; closedInbox
-	// once the activation is dead. pending counts the inbox and the queue
-	// together, for the mailbox bound. drainer is true while a goroutine
-	// drains the mailbox; it is written under mu and read without it by
-	// senders, which take mu to start a drainer only when it is false.
-	inbox   atomic.Pointer[Envelope]
-	pending atomic.Int32
-	drainer atomic.Bool
-
-	mu        sync.Mutex
-	status    uint8
-	writer    bool               // an exclusive turn is held
-	deact     DeactivationReason // requested deactivation, applied when idle
-	readers   int32              // shared turns held
-	suspended int32              // reentrant turns released while waiting on a call
-	admits    int32              // calls admitted since a caller last yielded
-	qhead     *Envelope
-	qtail     *Envelope
-	rhead     *Envelope // suspended turns waiting to be handed back, FIFO
-	rtail     *Envelope
-	lastUsed  int64 // the silo's coarse clock at the last admitted call
+	// mu guards the turn state machine (see turns) but its lock-free
+	// one-way path. Every change of turn or mailbox state is a step of the
+	// machine taken under mu; what the step returns is done after unlocking.
+	mu sync.Mutex
+	turns
 }
-
-// Activation status.
-const (
-	statusActivating uint8 = iota
-	statusValid
-	statusDeactivating
-	statusDead
-)
 
 // DeactivationReason says why an activation was deactivated.
 type DeactivationReason uint8
@@ -116,171 +90,27 @@ func (a *Activation) Logger() *slog.Logger {
 // that go to a new activation. It may be called from any goroutine.
 func (a *Activation) DeactivateOnIdle() {
 	a.mu.Lock()
-	if a.deact == ReasonNone {
-		a.deact = ReasonRequested
-	}
-	idle := a.idleLocked()
-	if idle {
-		a.writer = true
-		a.status = statusDeactivating
-	}
+	now, _ := a.turns.deactivate(ReasonRequested)
 	a.mu.Unlock()
-	if idle {
+	if now {
 		a.deactivate(ReasonRequested)
 	}
 }
 
 func (a *Activation) callerSilo() *Silo { return a.typ.silo }
 
-// idleLocked reports whether nothing runs, waits or is suspended, so the
-// activation can be deactivated now.
-func (a *Activation) idleLocked() bool {
-	return a.status == statusValid && !a.writer && !a.drainer.Load() && a.readers == 0 &&
-		a.suspended == 0 && a.qhead == nil && a.inbox.Load() == nil && a.rhead == nil
-}
-
-// turnFreeLocked reports whether a turn of the given kind could start now.
-func (a *Activation) turnFreeLocked(shared bool) bool {
-	if a.writer {
-		return false
-	}
-	return shared || a.readers == 0
-}
-
-func (a *Activation) takeTurnLocked(shared bool) {
-	if shared {
-		a.readers++
-	} else {
-		a.writer = true
-	}
-}
-
-func (a *Activation) dropTurnLocked(shared bool) {
-	if shared {
-		a.readers--
-	} else {
-		a.writer = false
-	}
-}
-
-func (a *Activation) pushLocked(e *Envelope) {
-	e.next = nil
-	a.appendReversedLocked(e) // a list of one
-}
-
-func (a *Activation) popLocked() *Envelope {
-	e := a.qhead
-	a.qhead = e.next
-	if a.qhead == nil {
-		a.qtail = nil
-	}
-	e.next = nil
-	a.pending.Add(-1)
-	return e
-}
-
-// takeQueueLocked empties the mailbox and returns its messages as a list.
-func (a *Activation) takeQueueLocked() *Envelope {
-	a.absorbLocked()
-	h := a.qhead
-	n := int32(0)
-	for e := h; e != nil; e = e.next {
-		n++
-	}
-	a.qhead, a.qtail = nil, nil
-	a.pending.Add(-n)
-	return h
-}
-
-// closedInbox marks the inbox of a dead activation.
-var closedInbox = new(Envelope)
-
 // post queues a one-way message without taking the lock unless a drainer has
 // to be started.
 func (a *Activation) post(e *Envelope) admit {
-	if a.pending.Add(1) > int32(a.typ.mailbox) {
-		a.pending.Add(-1)
-		return admitOverload
-	}
-	for {
-		h := a.inbox.Load()
-		if h == closedInbox {
-			a.pending.Add(-1)
-			return admitRetry
-		}
-		e.next = h
-		if a.inbox.CompareAndSwap(h, e) {
-			break
-		}
-	}
-	// A drainer that sees the inbox empty clears drainer before looking
-	// again, so either it finds e or this sees drainer false.
-	if !a.drainer.Load() {
+	r, kick := a.turns.post(e, int32(a.typ.mailbox))
+	if kick {
 		a.mu.Lock()
-		start := a.canDrainLocked()
-		if start {
-			a.drainer.Store(true)
-		}
+		act := a.kick()
 		a.mu.Unlock()
-		if start {
-			go a.drain()
-		}
+		a.perform(act)
 	}
-	return admitQueued
+	return r
 }
-
-// absorbLocked moves the inbox's messages, oldest first, to the end of the
-// queue. Only holders of mu take from the inbox or close it.
-func (a *Activation) absorbLocked() {
-	if h := a.inbox.Load(); h == nil || h == closedInbox {
-		return
-	}
-	a.appendReversedLocked(a.inbox.Swap(nil))
-}
-
-// appendReversedLocked appends an inbox list (newest first) to the queue in
-// arrival order.
-func (a *Activation) appendReversedLocked(h *Envelope) {
-	if h == nil {
-		return
-	}
-	last := h
-	var first *Envelope
-	for h != nil {
-		next := h.next
-		h.next = first
-		first = h
-		h = next
-	}
-	if a.qtail == nil {
-		a.qhead = first
-	} else {
-		a.qtail.next = first
-	}
-	a.qtail = last
-}
-
-// closeLocked marks the activation dead and returns every message waiting
-// in its mailbox; later posts fail and look the actor up again.
-func (a *Activation) closeLocked() *Envelope {
-	a.status = statusDead
-	if h := a.inbox.Swap(closedInbox); h != closedInbox {
-		a.appendReversedLocked(h)
-	}
-	return a.takeQueueLocked()
-}
-
-// admit is the outcome of submitting a message to an activation.
-type admit uint8
-
-const (
-	admitQueued   admit = iota // in the mailbox; a drainer will run it
-	admitInline                // the caller holds the turn and runs it now
-	admitRetry                 // the activation is dead: look the actor up again
-	admitOverload              // the mailbox is full
-	admitBusy                  // submitIfIdle: the activation is not idle
-	admitYield                 // yield the processor, then offer again
-)
 
 // submit offers e to the activation: run it on the caller's goroutine when
 // inline is allowed and nothing else is running or waiting, else queue it.
@@ -296,84 +126,51 @@ func (a *Activation) offer(e *Envelope, inline, idleOnly bool) admit {
 	}
 	s := a.typ.silo
 	a.mu.Lock()
-	if a.status == statusDead {
-		a.mu.Unlock()
-		return admitRetry
-	}
-	// Messages posted earlier go first: a caller that posts and then calls
-	// finds its one-way message ahead of its call.
-	a.absorbLocked()
-	free := a.status <= statusValid && a.qhead == nil && !a.drainer.Load() && a.rhead == nil
-	if idleOnly && !(free && a.turnFreeLocked(false)) {
-		a.mu.Unlock()
-		return admitBusy
-	}
-	a.lastUsed = s.coarse.Load()
-	if !e.oneWay {
-		if a.admits++; a.admits > s.cfg.maxInline {
-			// Enough calls in a row: make this caller yield its processor
-			// before it goes on, so that goroutines queued behind it in the
-			// Go scheduler run. Without it a caller in a tight loop, whose
-			// turns run inline or hand off to a drainer and back within its
-			// time slice, keeps others waiting for whole slices.
-			a.admits = 0
-			a.mu.Unlock()
-			return admitYield
-		}
-	}
-	// A new activation is always activated by a drainer, never on a
-	// caller's goroutine: OnActivate serves every call waiting for it, and
-	// none of them should wait on another caller's goroutine to do it.
-	if inline && free {
-		if a.status == statusValid && a.turnFreeLocked(e.shared) {
-			a.takeTurnLocked(e.shared)
-			a.mu.Unlock()
-			return admitInline
-		}
-	}
-	if e.shared && a.status == statusValid && !a.writer && a.readers > 0 && a.qhead == nil && a.rhead == nil {
-		// Readers are running and no writer waits: join them at once.
-		a.readers++
-		if e.done == nil {
-			e.done = make(chan struct{}, 1)
-		}
-		a.mu.Unlock()
-		go func() {
-			a.runQueued(e)
-			a.release(true)
-		}()
-		return admitQueued
-	}
-	if a.pending.Add(1) > int32(a.typ.mailbox) {
-		a.pending.Add(-1)
-		a.mu.Unlock()
-		return admitOverload
-	}
-	if !e.oneWay && e.done == nil {
-		// The reply channel is made per queued call rather than kept in the
-		// pooled message, so a message reused across testing/synctest
-		// bubbles never blocks on another bubble's channel.
-		e.done = make(chan struct{}, 1)
-	}
-	a.pushLocked(e)
-	start := a.canDrainLocked()
-	if start {
-		a.drainer.Store(true)
-	}
+	var act actions
+	r := a.turns.offer(e, inline, idleOnly, s.coarse.Load(), s.cfg.maxInline, int32(a.typ.mailbox), &act)
 	a.mu.Unlock()
-	if start {
-		go a.drain()
+	if act.any() {
+		a.perform(act)
 	}
-	return admitQueued
+	return r
 }
 
-// canDrainLocked reports whether a new drainer could make progress now.
-func (a *Activation) canDrainLocked() bool {
-	if a.drainer.Load() || a.rhead != nil || a.status >= statusDeactivating {
-		return false
+// perform does what a step of the turn state machine asked, outside the
+// lock, in this order: wake resumers, run a reader beside, start a drainer,
+// run the last turn. The drainer's own next step (run, activate, again) is
+// left to the drainer.
+func (a *Activation) perform(act actions) {
+	for e := act.wake; e != nil; {
+		// Read what is needed before the signal: the woken goroutine may
+		// finish its turn and its message be reused at once.
+		next, wake := e.next, e.wake
+		e.next = nil
+		wake <- struct{}{}
+		e = next
 	}
-	a.absorbLocked()
-	return a.qhead != nil && a.turnFreeLocked(a.qhead.shared)
+	if e := act.spawn; e != nil {
+		go a.runBeside(e)
+	}
+	if act.drain {
+		go a.drain()
+	}
+	if act.finalize {
+		a.deactivate(act.reason)
+	}
+}
+
+// runBeside runs a message whose turn is already taken on its own goroutine
+// (a reader joining others), then ends its turn.
+func (a *Activation) runBeside(e *Envelope) {
+	err, ok := a.runQueued(e)
+	var act actions
+	a.mu.Lock()
+	a.finish(e, a.typ.silo.coarse.Load(), &act)
+	a.mu.Unlock()
+	if ok {
+		a.typ.silo.complete(e, err)
+	}
+	a.perform(act)
 }
 
 // drain runs queued messages until the mailbox is empty or the head cannot
@@ -381,183 +178,81 @@ func (a *Activation) canDrainLocked() bool {
 // only while messages wait.
 func (a *Activation) drain() {
 	s := a.typ.silo
+	var act actions
 	a.mu.Lock()
+	a.next(s.coarse.Load(), &act)
+	a.mu.Unlock()
 	for {
-		a.handBackLocked()
-		a.absorbLocked()
-		if a.status == statusActivating && a.qhead != nil && a.turnFreeLocked(false) {
-			a.writer = true
-			head := a.qhead
-			a.mu.Unlock()
-			if a.activate(head) != nil {
+		run, activate, again := act.run, act.activate, act.again
+		if act.any() {
+			a.perform(act)
+		}
+		switch {
+		case activate != nil:
+			if a.activate(activate) != nil {
 				return
 			}
+			act = actions{}
 			a.mu.Lock()
-			a.writer = false
-			continue
-		}
-		e := a.qhead
-		if e == nil || a.rhead != nil || a.status != statusValid || !a.turnFreeLocked(e.shared) {
-			a.drainer.Store(false)
-			// A post that saw drainer still set left its message to us.
-			if e == nil && a.status == statusValid && a.inbox.Load() != nil {
-				a.drainer.Store(true)
-				continue
+			a.activated(s.coarse.Load(), &act)
+			a.mu.Unlock()
+		case run != nil:
+			err, ok := a.runQueued(run)
+			act = actions{}
+			a.mu.Lock()
+			a.finish(run, s.coarse.Load(), &act)
+			a.mu.Unlock()
+			if ok {
+				s.complete(run, err)
 			}
-			a.mu.Unlock()
-			return
-		}
-		a.popLocked()
-		if t, ok := e.msg.(*tickMessage); !ok || t.timer.keepAlive {
-			// Timer ticks do not keep an idle actor alive unless asked to.
-			a.lastUsed = s.coarse.Load()
-		}
-		shared := e.shared
-		a.takeTurnLocked(shared)
-		concurrent := shared && a.qhead != nil && a.qhead.shared
-		a.mu.Unlock()
-
-		if concurrent {
-			// Several shared turns in a row: run this one beside the drainer
-			// so readers overlap.
-			go func() {
-				a.runQueued(e)
-				a.release(true)
-			}()
+		case again:
+			act = actions{}
 			a.mu.Lock()
-			continue
-		}
-		e.drainer = true
-		if !a.runQueued(e) {
-			// A reentrant suspension passed the drainer role on.
-			a.release(shared)
-			return
-		}
-		a.mu.Lock()
-		a.dropTurnLocked(shared)
-		if a.finalizableLocked() {
-			reason := a.deact
-			a.writer = true
-			a.status = statusDeactivating
-			a.drainer.Store(false)
+			a.next(s.coarse.Load(), &act)
 			a.mu.Unlock()
-			a.deactivate(reason)
+		default:
 			return
 		}
 	}
 }
 
-// finalizableLocked reports whether a requested deactivation can start now:
-// no turn held, suspended or waiting to resume. Queued messages do not block
-// it: they are forwarded to the next activation. A panic has already moved
-// the activation to deactivating, so nothing new starts while the turns in
-// flight finish.
-func (a *Activation) finalizableLocked() bool {
-	if a.writer || a.readers != 0 || a.suspended != 0 || a.rhead != nil {
-		return false
-	}
-	switch a.deact {
-	case ReasonNone:
-		return false
-	case reasonPanic:
-		return a.status == statusDeactivating
-	case ReasonShutdown:
-		// Messages admitted before the silo stopped run here first.
-		a.absorbLocked()
-		if a.qhead != nil {
-			return false
-		}
-	}
-	return a.status == statusValid
-}
-
-// release ends a turn run outside the drainer loop (inline, or a concurrent
-// shared turn) and makes sure queued work has a drainer.
-func (a *Activation) release(shared bool) {
+// suspend releases the turn of the method whose context is c while it waits
+// on an outgoing call (reentrant types only). It does nothing once the
+// method has returned (a goroutine it left behind makes the call).
+func (a *Activation) suspend(c *callCtx) {
 	a.mu.Lock()
-	a.dropTurnLocked(shared)
-	if a.finalizableLocked() {
-		reason := a.deact
-		a.writer = true
-		a.status = statusDeactivating
-		a.mu.Unlock()
-		a.deactivate(reason)
-		return
-	}
-	a.handBackLocked()
-	start := a.canDrainLocked()
-	if start {
-		a.drainer.Store(true)
-	}
-	a.mu.Unlock()
-	if start {
-		go a.drain()
-	}
-}
-
-// handBackLocked gives free turns to suspended reentrant turns waiting to
-// resume, in order.
-func (a *Activation) handBackLocked() {
-	for e := a.rhead; e != nil && a.turnFreeLocked(e.shared); e = a.rhead {
-		a.rhead = e.next
-		if a.rhead == nil {
-			a.rtail = nil
-		}
-		e.next = nil
-		a.takeTurnLocked(e.shared)
-		a.suspended--
-		e.wake <- struct{}{}
-	}
-}
-
-// suspend releases the turn held by the running message e while its method
-// waits on an outgoing call (reentrant types only).
-func (a *Activation) suspend(e *Envelope) {
-	a.mu.Lock()
-	a.dropTurnLocked(e.shared)
-	a.suspended++
-	if e.drainer {
-		e.drainer = false
-		a.drainer.Store(false)
-	}
-	a.handBackLocked()
-	start := a.canDrainLocked()
-	if start {
-		a.drainer.Store(true)
-	}
-	a.mu.Unlock()
-	if start {
-		go a.drain()
-	}
-}
-
-// resume takes a turn back for e after its outgoing call returned, waiting
-// for the turn when another message holds it. Resuming turns go before
-// queued messages.
-func (a *Activation) resume(e *Envelope) {
-	a.mu.Lock()
-	if a.rhead == nil && a.turnFreeLocked(e.shared) {
-		a.takeTurnLocked(e.shared)
-		a.suspended--
+	if c.ended.Load() {
 		a.mu.Unlock()
 		return
 	}
-	e.wake = make(chan struct{}, 1)
-	e.next = nil
-	if a.rtail == nil {
-		a.rhead = e
-	} else {
-		a.rtail.next = e
-	}
-	a.rtail = e
+	act := a.turns.suspend(c.env)
 	a.mu.Unlock()
-	<-e.wake
+	a.perform(act)
+}
+
+// resume is the return of an outgoing call suspend let go: after the
+// method's last call out it takes the turn back, waiting when another message
+// holds it. Resuming turns go before queued messages. A method that has
+// returned meanwhile no longer has a turn: its message may already be reused,
+// so ended is checked, under the lock, before the message is touched; it is
+// set before the turn's end is stepped.
+func (a *Activation) resume(c *callCtx) {
+	a.mu.Lock()
+	if c.ended.Load() {
+		a.mu.Unlock()
+		return
+	}
+	wait := a.turns.resume(c.env)
+	a.mu.Unlock()
+	if wait != nil {
+		<-wait
+	}
 }
 
 // activate runs the factory and OnActivate in the first turn, on the drainer,
-// triggered by the queued message e, with the writer turn held. On failure it
-// fails every queued message (e included), removes the activation and
-// returns the error.
+// triggered by the queued message e, with the writer turn held. On success
+// the drainer steps activated; on failure activate fails every queued message
+// (e included), removes the activation and returns the error.
 func (a *Activation) activate(e *Envelope) error {
 	s := a.typ.silo
 	err := func() (err error) {
@@ -597,26 +292,23 @@ func (a *Activation) activate(e *Envelope) error {
 		return nil
 	}()
 	if err == nil {
-		a.mu.Lock()
-		a.status = statusValid
-		a.mu.Unlock()
 		return nil
 	}
 	s.log.Warn("actor activation failed", slog.String("actor", a.id.String()), slog.Any("err", err))
 	a.typ.remove(a)
 	a.mu.Lock()
-	a.writer = false
-	a.drainer.Store(false)
 	a.releaseOwnedLocked()
-	q := a.closeLocked()
+	q := a.activationFailed()
 	a.mu.Unlock()
+	// Counted out before the callers learn of the failure, so that none of
+	// them sees the failed activation still counted.
+	s.activationGone()
 	for q != nil {
 		next := q.next
 		q.next = nil
 		s.complete(q, err)
 		q = next
 	}
-	s.activationGone()
 	return err
 }
 

@@ -102,23 +102,32 @@ func (s *Silo) call(ctx context.Context, e *Envelope) error {
 		e.state.Store(envIdle)
 		return err
 	}
-	if l := caller.find(&e.target); l != nil && !e.typ.desc.Stateless && (!e.typ.desc.Reentrant || l.pinned.Load()) {
-		return Errorf(CodeDeadlock, "call %s.%s: %s is already waiting in this call chain and is not reentrant",
-			e.target, e.msg.Method().Name, e.target)
+	if l := caller.find(&e.target); l != nil && !e.typ.desc.Stateless {
+		switch {
+		case e.typ.desc.Reentrant && !l.pinned.Load():
+			// The chain's turn is released while it waits.
+			e.turn.inChain = true
+		case e.shared && !l.pinned.Load() && l.env != nil && l.env.shared:
+			// The chain holds a readonly turn of the target, which this
+			// readonly call shares: it rejoins that turn even past a
+			// waiting writer, which waits for the chain itself.
+			e.turn.rejoin = true
+		default:
+			return Errorf(CodeDeadlock, "call %s.%s: %s is already waiting in this call chain and is not reentrant",
+				e.target, e.msg.Method().Name, e.target)
+		}
 	}
 	e.ctx = newCallCtx(s, ctx, e, caller)
 	e.state.Store(envPending)
-	// A reentrant caller gives up its turn while it waits.
-	var suspended *Envelope
+	// A reentrant caller gives up its turn while it waits: the turn is
+	// released by its first call out and taken back after its last returns.
 	if caller != nil && caller.act != nil && caller.act.typ.desc.Reentrant && !caller.pinned.Load() {
-		suspended = caller.env
-		caller.act.suspend(suspended)
+		caller.act.suspend(caller)
+		err := s.deliver(ctx, e)
+		caller.act.resume(caller)
+		return err
 	}
-	err := s.deliver(ctx, e)
-	if suspended != nil {
-		caller.act.resume(suspended)
-	}
-	return err
+	return s.deliver(ctx, e)
 }
 
 // deliver finds or creates the target activation and runs or queues e.
@@ -145,13 +154,23 @@ func (s *Silo) deliver(ctx context.Context, e *Envelope) error {
 			e.ctx.finish()
 			e.state.Store(envDone)
 			return Errorf(CodeOverloaded, "call %s.%s: mailbox full (%d messages)", e.target, e.msg.Method().Name, t.mailbox)
+		case admitDiscarded:
+			e.ctx.finish()
+			e.state.Store(envDone)
+			return errDiscarded(e)
 		case admitQueued:
 			return s.wait(ctx, e)
 		}
 		err := a.run(e)
 		e.ctx.finish()
+		var act actions
+		a.mu.Lock()
+		a.finish(e, s.coarse.Load(), &act)
+		a.mu.Unlock()
 		e.state.Store(envDone)
-		a.release(e.shared)
+		if act.any() {
+			a.perform(act)
+		}
 		return err
 	}
 }
@@ -278,9 +297,20 @@ func (s *Silo) forward(e *Envelope) {
 		case admitOverload:
 			s.complete(e, Errorf(CodeOverloaded, "call %s.%s: mailbox full (%d messages)",
 				e.target, e.msg.Method().Name, e.typ.mailbox))
+		case admitDiscarded:
+			s.complete(e, errDiscarded(e))
 		}
 		return
 	}
+}
+
+// errDiscarded is the error of a call back into a reentrant activation that
+// was discarded after a panic while the call's own chain waited on it: no
+// turn starts there any more, and the chain's suspended turn waits for this
+// very call, so it fails at once rather than at its deadline.
+func errDiscarded(e *Envelope) error {
+	return Errorf(CodeUnavailable, "call %s.%s: the activation was discarded after a panic while this call's chain waited on it",
+		e.target, e.msg.Method().Name)
 }
 
 // complete finishes a queued message: it signals a waiting caller, or drops
@@ -305,33 +335,31 @@ func (s *Silo) complete(e *Envelope, err error) {
 }
 
 // runQueued runs a message taken from the mailbox, unless its caller has gone
-// or its deadline has passed, and completes it. It reports whether the
-// goroutine still holds the drainer role it had when it started (a reentrant
-// suspension passes the role on). It must not touch e after completion: the
-// caller may reuse it at once.
-func (a *Activation) runQueued(e *Envelope) (kept bool) {
+// or its deadline has passed, and ends its context. It returns the outcome
+// and whether to complete the message: one whose caller gave up is not, and
+// is not touched again. The turn is still held: the caller steps finish, then
+// completes the message (after which it may be reused at once).
+func (a *Activation) runQueued(e *Envelope) (err error, complete bool) {
 	s := a.typ.silo
 	if e.ctx == nil {
 		// One-way messages get their context when they run: they carry no
 		// deadline or values from the sender.
 		e.ctx = newCallCtx(s, context.Background(), e, nil)
 	}
-	var err error
 	switch {
 	case e.state.Load() == envAbandoned:
 		s.expired.Add(1)
-		kept, e.drainer = e.drainer, false
 		e.ctx.finish()
-		return kept
+		return nil, false
 	case expired(e.ctx):
 		s.expired.Add(1)
 		err = Errorf(CodeTimeout, "call %s.%s: deadline passed while queued", e.target, e.msg.Method().Name)
 	default:
 		err = a.run(e)
 	}
-	kept, e.drainer = e.drainer, false
-	s.complete(e, err)
-	return kept
+	// Ended before the turn's end is stepped: see resume.
+	e.ctx.finish()
+	return err, true
 }
 
 // expired reports whether c's deadline is fixed and has passed. A default
@@ -423,13 +451,14 @@ func (a *Activation) panicked(e *Envelope, r any) error {
 		slog.String("actor", a.id.String()), slog.String("method", e.msg.Method().Name),
 		slog.Any("panic", r), slog.String("stack", string(debug.Stack())))
 	a.mu.Lock()
-	a.deact = reasonPanic
-	if a.status == statusValid {
-		// Start nothing more on this activation; it is discarded once the
-		// turns in flight (including suspended reentrant ones) are done.
-		a.status = statusDeactivating
-	}
+	q := a.turns.panicked()
 	a.mu.Unlock()
+	for q != nil {
+		next := q.next
+		q.next = nil
+		s.complete(q, errDiscarded(q))
+		q = next
+	}
 	return Errorf(CodePanic, "actor %s method %s panicked: %v", a.id, e.msg.Method().Name, r)
 }
 
@@ -437,17 +466,10 @@ func (a *Activation) panicked(e *Envelope, r any) error {
 // marks it to deactivate when its current turns end.
 func (a *Activation) requestDeactivation(reason DeactivationReason) {
 	a.mu.Lock()
-	if a.deact == ReasonNone || a.deact == ReasonRequested && reason == ReasonShutdown {
-		a.deact = reason
-	}
-	idle := a.idleLocked()
-	if idle {
-		a.writer = true
-		a.status = statusDeactivating
-	}
+	now, recorded := a.turns.deactivate(reason)
 	a.mu.Unlock()
-	if idle {
-		a.deactivate(a.deact)
+	if now {
+		a.deactivate(recorded)
 	}
 }
 
@@ -455,15 +477,12 @@ func (a *Activation) requestDeactivation(reason DeactivationReason) {
 // cutoff, reporting whether it did.
 func (a *Activation) collectIfIdle(cutoff int64) bool {
 	a.mu.Lock()
-	if !a.idleLocked() || a.lastUsed >= cutoff {
-		a.mu.Unlock()
-		return false
-	}
-	a.writer = true
-	a.status = statusDeactivating
+	now := a.collect(cutoff)
 	a.mu.Unlock()
-	a.deactivate(ReasonIdle)
-	return true
+	if now {
+		a.deactivate(ReasonIdle)
+	}
+	return now
 }
 
 // deactivate runs OnDeactivate in the activation's last turn (held by the
@@ -486,9 +505,8 @@ func (a *Activation) deactivate(reason DeactivationReason) {
 	}
 	a.typ.remove(a)
 	a.mu.Lock()
-	a.writer = false
 	a.releaseOwnedLocked() // References may keep the activation; not the actor, its state or timers.
-	q := a.closeLocked()
+	q := a.closeLast()
 	a.mu.Unlock()
 	for q != nil {
 		next := q.next

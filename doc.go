@@ -27,7 +27,17 @@
 // turn while a method waits on an outgoing actor call and takes it back
 // before the method resumes: calls interleave, but never two goroutines run
 // the actor's code at once. A call that would wait on a non-reentrant actor
-// already waiting in its own call chain fails at once with CodeDeadlock.
+// already waiting in its own call chain fails at once with CodeDeadlock,
+// except a readonly call to an actor whose readonly method waits in the
+// chain: it shares that method's turn.
+//
+// A method may make several outgoing calls at once, for example from an
+// errgroup made with its ctx. On a reentrant actor the turn is released when
+// the first of them goes out and taken back when the last one returns, so a
+// call back into the actor runs while any of them is out. Goroutines whose
+// call returns while others are still out run without the turn: they must
+// not touch the actor's state; read their results after the group's Wait,
+// which returns with the turn held.
 //
 // # Contexts
 //

@@ -92,7 +92,7 @@ type Message interface {
 // mailbox link and reply signal. Generated message types embed it; its fields
 // are private to the runtime.
 type Envelope struct {
-	next   *Envelope // mailbox or resumer-list link
+	next   *Envelope // mailbox, resume-list or wake-list link
 	msg    Message   // the message that embeds this envelope
 	target ID
 	typ    *actorType
@@ -105,12 +105,30 @@ type Envelope struct {
 	refs   atomic.Int32 // holders of a one-way message: the runtime, and Send while interceptors run
 	oneWay bool
 	shared bool // runs in a shared (readonly) turn
-	// drainer is set while the activation's drainer goroutine runs the
-	// message; a reentrant suspension clears it (the role passes on).
-	drainer bool
+	turn   turnRecord
 
 	done chan struct{} // signalled once when a queued call completes
 	wake chan struct{} // signalled when a suspended turn is handed back
+}
+
+// turnRecord is how a message takes and keeps its turn, guarded by the
+// activation's mu (see turns) once the message is submitted.
+type turnRecord struct {
+	// rejoin: a readonly call whose own call chain holds a readonly turn
+	// of the target; it shares that turn at once, ahead of waiting
+	// writers.
+	rejoin bool
+	// inChain: a call back into a reentrant actor whose turn waits, in
+	// this call's own chain, for the call to return.
+	inChain bool
+	// drainer: the activation's drainer goroutine runs the message; a
+	// reentrant suspension clears it (the role passes on).
+	drainer bool
+	// resuming: it waits on the resume list.
+	resuming bool
+	// out counts the outgoing calls of its reentrant method that released
+	// the turn.
+	out int32
 }
 
 // Envelope states.
@@ -153,7 +171,7 @@ func (e *Envelope) reset() {
 	e.state.Store(envIdle)
 	e.oneWay = false
 	e.shared = false
-	e.drainer = false
+	e.turn = turnRecord{}
 	e.done = nil
 	e.wake = nil
 }

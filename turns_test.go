@@ -2,10 +2,12 @@ package quark_test
 
 import (
 	"context"
+	"fmt"
 	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/quarkgo/quark"
@@ -280,7 +282,9 @@ func TestCycleDetection(t *testing.T) {
 			}
 			return step, nil
 		}}
-		s = newSilo(t, registerProbes(h), quark.WithInlineCalls(inline))
+		// A short call timeout: a missed cycle fails as CodeTimeout within a
+		// second instead of hanging for the default 30s.
+		s = newSilo(t, registerProbes(h), quark.WithInlineCalls(inline), quark.WithCallTimeout(time.Second))
 		// No deadline on the context: a cycle must fail at once, not hang.
 		for _, tc := range []struct{ key, step string }{{"a", "a->b"}, {"s", "self"}, {"w", "wrapped"}} {
 			// Activate first: detection must not depend on the call that
@@ -347,3 +351,248 @@ func TestStatelessWorkersServeConcurrently(t *testing.T) {
 }
 
 type ctxKey struct{}
+
+// TestTurnExclusion blocks a first call inside the actor, lets everything
+// settle (synctest.Wait: every goroutine of the bubble is blocked), and
+// proves whether a second call has entered: never beside a writer, always
+// beside a reader when it is a reader. Run with the fast path on, the first
+// call holds its turn on the caller's goroutine (inline) and the second is
+// queued; off, both go through the mailbox.
+func TestTurnExclusion(t *testing.T) {
+	type kind int
+	const (
+		writer kind = iota
+		reader
+		oneWay
+	)
+	cases := []struct {
+		name          string
+		first, second kind
+		share         bool
+	}{
+		{"writer/writer", writer, writer, false},
+		{"writer/reader", writer, reader, false},
+		{"reader/writer", reader, writer, false},
+		{"writer/one-way", writer, oneWay, false},
+		{"reader/one-way", reader, oneWay, false},
+		{"reader/reader", reader, reader, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			modes(t, func(t *testing.T, inline bool) {
+				synctest.Test(t, func(t *testing.T) {
+					var entered atomic.Int32
+					release := make(chan struct{})
+					var once sync.Once
+					open := func() { once.Do(func() { close(release) }) }
+					defer open() // a failed check must not leave calls blocked
+
+					block := func(ctx context.Context, step string) (string, error) {
+						if step == "warm" {
+							return step, nil
+						}
+						entered.Add(1)
+						<-release
+						return step, nil
+					}
+					h := &hooks{
+						run:  func(ctx context.Context, _ *probe, step string) (string, error) { return block(ctx, step) },
+						peek: func(ctx context.Context, _ *probe, step string) (string, error) { return block(ctx, step) },
+						tell: func(ctx context.Context, _ *probe, step string) error { _, err := block(ctx, step); return err },
+					}
+					s := newSilo(t, registerProbes(h), quark.WithInlineCalls(inline))
+					ref := testactors.NewProbeRef(s, quark.StringKey("x"))
+					if _, err := ref.Run(context.Background(), "warm"); err != nil {
+						t.Fatal(err)
+					}
+					do := func(k kind) error {
+						switch k {
+						case reader:
+							_, err := ref.Peek(context.Background(), "r")
+							return err
+						case oneWay:
+							return ref.Tell(context.Background(), "t")
+						}
+						_, err := ref.Run(context.Background(), "w")
+						return err
+					}
+					errs := make(chan error, 2)
+					go func() { errs <- do(tc.first) }()
+					synctest.Wait()
+					if n := entered.Load(); n != 1 {
+						t.Fatalf("first call: %d entered, want 1", n)
+					}
+					go func() { errs <- do(tc.second) }()
+					synctest.Wait()
+					want := int32(1)
+					if tc.share {
+						want = 2
+					}
+					if n := entered.Load(); n != want {
+						t.Fatalf("while the first call holds its turn, %d calls are inside, want %d", n, want)
+					}
+					open()
+					for range 2 {
+						if err := <-errs; err != nil {
+							t.Fatal(err)
+						}
+					}
+					synctest.Wait()
+					if n := entered.Load(); n != 2 {
+						t.Fatalf("%d calls ran, want 2", n)
+					}
+				})
+			})
+		})
+	}
+}
+
+// TestReentrantCallbackDuringOnActivate: a reentrant actor's OnActivate calls
+// B, which calls back into the actor. OnActivate holds its turn during its
+// calls, so the callback is a deadlock, reported at once (the short call
+// timeout makes a missed detection fail in a second, as CodeTimeout). The
+// failed activation leaves nothing behind: the next call activates afresh.
+func TestReentrantCallbackDuringOnActivate(t *testing.T) {
+	modes(t, func(t *testing.T, inline bool) {
+		var s *quark.Silo
+		var callBack atomic.Bool
+		callBack.Store(true)
+		h := &hooks{
+			activate: func(ctx context.Context, p *probe) error {
+				if p.a.ID().Type != testactors.ReentrantProbeType.Name || !callBack.Load() {
+					return nil
+				}
+				_, err := testactors.NewProbeRef(s, quark.StringKey("b")).Run(ctx, "b->a")
+				return err
+			},
+			run: func(ctx context.Context, p *probe, step string) (string, error) {
+				if step == "b->a" {
+					return testactors.NewReentrantProbeRef(s, quark.StringKey("a")).Run(ctx, "leaf")
+				}
+				return step, nil
+			},
+		}
+		s = newSilo(t, registerProbes(h), quark.WithInlineCalls(inline), quark.WithCallTimeout(time.Second))
+		a := testactors.NewReentrantProbeRef(s, quark.StringKey("a"))
+		if _, err := a.Run(context.Background(), "x"); quark.CodeOf(err) != quark.CodeDeadlock {
+			t.Fatalf("call back during OnActivate: err = %v, want CodeDeadlock", err)
+		}
+		callBack.Store(false)
+		if got, err := a.Run(context.Background(), "x"); err != nil || got != "x" {
+			t.Fatalf("after the failed activation: %q, %v", got, err)
+		}
+	})
+}
+
+// TestReadonlyChainRejoins: a readonly method of A calls B, which calls back a
+// readonly method of A. Readonly turns share, so the callback joins the turn
+// its own chain holds instead of failing with CodeDeadlock; a call back into
+// an exclusive method is still a deadlock.
+func TestReadonlyChainRejoins(t *testing.T) {
+	modes(t, func(t *testing.T, inline bool) {
+		var s *quark.Silo
+		h := &hooks{
+			peek: func(ctx context.Context, p *probe, step string) (string, error) {
+				switch step {
+				case "a->b->peek":
+					got, err := testactors.NewProbeRef(s, quark.StringKey("b")).Run(ctx, "b->peek")
+					return "a(" + got + ")", err
+				case "a->b->run":
+					return testactors.NewProbeRef(s, quark.StringKey("b")).Run(ctx, "b->run")
+				}
+				return step, nil
+			},
+			run: func(ctx context.Context, p *probe, step string) (string, error) {
+				a := testactors.NewProbeRef(s, quark.StringKey("a"))
+				switch step {
+				case "b->peek":
+					got, err := a.Peek(ctx, "leaf")
+					return "b(" + got + ")", err
+				case "b->run":
+					return a.Run(ctx, "leaf")
+				}
+				return step, nil
+			},
+		}
+		s = newSilo(t, registerProbes(h), quark.WithInlineCalls(inline), quark.WithCallTimeout(time.Second))
+		a := testactors.NewProbeRef(s, quark.StringKey("a"))
+		if got, err := a.Peek(context.Background(), "a->b->peek"); err != nil || got != "a(b(leaf))" {
+			t.Fatalf("readonly chain: got %q, %v", got, err)
+		}
+		if _, err := a.Peek(context.Background(), "a->b->run"); quark.CodeOf(err) != quark.CodeDeadlock {
+			t.Fatalf("readonly then exclusive in one chain: err = %v, want CodeDeadlock", err)
+		}
+	})
+}
+
+// TestReadonlyChainRejoinsPastWaitingWriter: as TestReadonlyChainRejoins, but
+// a writer is queued on A while B is about to call back. A new reader waits
+// behind a queued writer (writers are not starved); the callback must not,
+// since the reader it would wait for is its own chain's: it rejoins, the
+// chain completes, then the writer runs.
+func TestReadonlyChainRejoinsPastWaitingWriter(t *testing.T) {
+	modes(t, func(t *testing.T, inline bool) {
+		synctest.Test(t, func(t *testing.T) {
+			var s *quark.Silo
+			writerQueued := make(chan struct{})
+			var order []string // appended inside A's turns and B's
+			var mu sync.Mutex
+			note := func(what string) {
+				mu.Lock()
+				order = append(order, what)
+				mu.Unlock()
+			}
+			h := &hooks{
+				peek: func(ctx context.Context, p *probe, step string) (string, error) {
+					switch step {
+					case "a->b":
+						return testactors.NewProbeRef(s, quark.StringKey("b")).Run(ctx, "b->a")
+					case "callback":
+						note("callback")
+					}
+					return step, nil
+				},
+				run: func(ctx context.Context, p *probe, step string) (string, error) {
+					switch step {
+					case "b->a":
+						<-writerQueued
+						return testactors.NewProbeRef(s, quark.StringKey("a")).Peek(ctx, "callback")
+					case "write":
+						note("writer")
+					}
+					return step, nil
+				},
+			}
+			s = newSilo(t, registerProbes(h), quark.WithInlineCalls(inline), quark.WithCallTimeout(time.Second))
+			a := testactors.NewProbeRef(s, quark.StringKey("a"))
+			if _, err := a.Run(context.Background(), "warm"); err != nil {
+				t.Fatal(err)
+			}
+			chain := make(chan error, 1)
+			go func() {
+				got, err := a.Peek(context.Background(), "a->b")
+				if err == nil && got != "callback" {
+					err = fmt.Errorf("got %q", got)
+				}
+				chain <- err
+			}()
+			synctest.Wait() // B waits for writerQueued, A's reader turn is held
+			write := make(chan error, 1)
+			go func() {
+				_, err := a.Run(context.Background(), "write")
+				write <- err
+			}()
+			synctest.Wait() // the writer is queued behind A's reader
+			close(writerQueued)
+			if err := <-chain; err != nil {
+				t.Fatalf("readonly chain with a writer waiting: %v", err)
+			}
+			if err := <-write; err != nil {
+				t.Fatalf("writer: %v", err)
+			}
+			if len(order) != 2 || order[0] != "callback" || order[1] != "writer" {
+				t.Fatalf("order = %v, want the callback, then the writer", order)
+			}
+		})
+	})
+}

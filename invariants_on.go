@@ -1,0 +1,6 @@
+//go:build quarkinvariants
+
+package quark
+
+// checkInvariants: see invariants_off.go.
+const checkInvariants = true
