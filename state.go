@@ -51,7 +51,9 @@ type State[T any] struct {
 	// before storage keys, so Clear need not look for one.
 	legacyGone bool
 	read       func(b []byte, v *T) error
-	write      func(b []byte, v *T) []byte
+	// write appends v's encoding to b; it fails for a value a load would
+	// refuse, so that no actor is left unable to activate.
+	write func(b []byte, v *T) ([]byte, error)
 }
 
 // stateSlot is what an activation keeps of each State to load it.
@@ -89,7 +91,15 @@ func NewState[T any, P interface {
 		act:   a,
 		key:   a.id.StorageKey(),
 		read:  func(b []byte, v *T) error { return P(v).UnmarshalQuark(b) },
-		write: func(b []byte, v *T) []byte { return P(v).MarshalQuark(b) },
+		write: func(b []byte, v *T) ([]byte, error) {
+			b = P(v).MarshalQuark(b)
+			// UnmarshalQuark refuses more than the default maximum message
+			// size: a value over it could be stored but never loaded.
+			if err := codec.CheckSize(b, codec.DefaultMaxMessageSize); err != nil {
+				return nil, err
+			}
+			return b, nil
+		},
 	}
 	if cfg.json {
 		s.read = func(b []byte, v *T) error {
@@ -98,14 +108,14 @@ func NewState[T any, P interface {
 			}
 			return nil
 		}
-		s.write = func(b []byte, v *T) []byte {
+		s.write = func(b []byte, v *T) ([]byte, error) {
 			out, err := json.Marshal(v)
 			if err != nil {
-				// A //quark:codec type has only encodable fields; a
-				// marshaler method of a field failing is a programming error.
-				panic(Errorf(CodeInternal, "encode JSON state: %w", err))
+				// A //quark:codec type has only encodable fields, but a
+				// field's own MarshalJSON may still fail.
+				return nil, Errorf(CodeInvalidArgument, "encode JSON state: %w", err)
 			}
-			return append(b, out...)
+			return append(b, out...), nil
 		}
 	}
 	if a.typ.desc.Stateless {
@@ -221,7 +231,10 @@ func (s *State[T]) Write(ctx context.Context) error {
 	if err := s.usable("write"); err != nil {
 		return err
 	}
-	b := s.write(nil, &s.Value)
+	b, err := s.write(nil, &s.Value)
+	if err != nil {
+		return s.failed("write", err)
+	}
 	etag, err := s.store().Write(ctx, s.key, b, s.etag)
 	if err != nil {
 		return s.failed("write", err)

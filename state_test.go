@@ -176,7 +176,7 @@ func TestStateJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec, err := st.Read(ctx, counterID(quark.StringKey("j")).StorageKey())
-	if err != nil || string(rec.Value) != `{"Total":3,"Updates":1}` {
+	if err != nil || string(rec.Value) != `{"Total":3,"Updates":1,"Blob":null}` {
 		t.Fatalf("stored %s, %v; want JSON", rec.Value, err)
 	}
 	if _, err := st.Write(ctx, counterID(quark.StringKey("k")).StorageKey(), []byte("{not json"), ""); err != nil {

@@ -4352,11 +4352,17 @@ func quarkCopy_url_URL(v *url.URL) {
 
 // quarkEncodeCounterState appends the encoding of *v to b.
 func quarkEncodeCounterState(b []byte, v *CounterState) []byte {
-	b = msgp.AppendMapHeader(b, 2)
+	b = msgp.AppendMapHeader(b, 3)
 	b = msgp.AppendString(b, "Total")
 	b = msgp.AppendInt64(b, v.Total)
 	b = msgp.AppendString(b, "Updates")
 	b = msgp.AppendInt64(b, v.Updates)
+	b = msgp.AppendString(b, "Blob")
+	if v.Blob == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		b = msgp.AppendBytes(b, v.Blob)
+	}
 	return b
 }
 
@@ -4386,6 +4392,20 @@ func quarkDecodeCounterState(b []byte, v *CounterState, depth int, budget *codec
 			if v.Updates, b, err = msgp.ReadInt64Bytes(b); err != nil {
 				return b, err
 			}
+		case "Blob":
+			if msgp.IsNil(b) {
+				if b, err = msgp.ReadNilBytes(b); err != nil {
+					return b, err
+				}
+				v.Blob = nil
+			} else {
+				var zd3 []byte
+				if zd3, b, err = msgp.ReadBytesZC(b); err != nil {
+					return b, err
+				}
+				v.Blob = make([]byte, len(zd3))
+				copy(v.Blob, zd3)
+			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
 				return b, err
@@ -4393,6 +4413,11 @@ func quarkDecodeCounterState(b []byte, v *CounterState, depth int, budget *codec
 		}
 	}
 	return b, nil
+}
+
+// quarkCopyCounterState replaces the parts of *v that hold memory with copies.
+func quarkCopyCounterState(v *CounterState) {
+	v.Blob = slices.Clone(v.Blob)
 }
 
 // MarshalQuark appends the encoding of *v to b.

@@ -7,4 +7,6 @@ package testactors
 type CounterState struct {
 	Total   int64
 	Updates int64
+	// Blob is filled only by tests of state size limits.
+	Blob []byte
 }
