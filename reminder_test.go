@@ -261,13 +261,12 @@ func (l *tickLog) all() []time.Time {
 	return slices.Clone(l.dues)
 }
 
-// sync makes a call to the probe r, so that the ticks the clock posted to it
+// syncProbe makes a call to the probe "r", the one the reminder tests
+// register their reminders on, so that the ticks the clock posted to it
 // before have run (they are ahead in its mailbox).
-func syncProbe(t *testing.T, s *quark.Silo, key string) {
+func syncProbe(t *testing.T, s *quark.Silo) {
 	t.Helper()
-	if _, err := testactors.NewProbeRef(s, quark.StringKey(key)).Run(context.Background(), "x"); err != nil {
-		t.Fatal(err)
-	}
+	syncProbeStep(t, s, "x")
 }
 
 func stopSilo(t *testing.T, s *quark.Silo) {
@@ -304,9 +303,9 @@ func TestReminderRestart(t *testing.T) {
 			var l tickLog
 			h := l.hooks()
 			s1 := newSilo(t, registerProbes(h), quark.WithClock(clk), quark.WithStore(st))
-			syncProbeStep(t, s1, "r", "remind")
+			syncProbeStep(t, s1, "remind")
 			clk.Advance(time.Minute)
-			syncProbe(t, s1, "r")
+			syncProbe(t, s1)
 			if got := l.all(); len(got) != 1 || !got[0].Equal(t0.Add(time.Minute)) {
 				t.Fatalf("ticks before the restart: %v", got)
 			}
@@ -315,7 +314,7 @@ func TestReminderRestart(t *testing.T) {
 			clk.Set(t0.Add(c.startAt))
 			s2 := newSilo(t, registerProbes(h), quark.WithClock(clk), quark.WithStore(st))
 			clk.Advance(0)
-			syncProbe(t, s2, "r")
+			syncProbe(t, s2)
 			var want []time.Time
 			want = append(want, t0.Add(time.Minute))
 			for _, d := range c.want {
@@ -325,7 +324,7 @@ func TestReminderRestart(t *testing.T) {
 				t.Fatalf("ticks after the restart: got %v, want %v", got, want)
 			}
 			clk.Set(t0.Add(c.next))
-			syncProbe(t, s2, "r")
+			syncProbe(t, s2)
 			want = append(want, t0.Add(c.next))
 			if got := l.all(); !slices.EqualFunc(got, want, time.Time.Equal) {
 				t.Fatalf("ticks at the next period: got %v, want %v", got, want)
@@ -334,9 +333,10 @@ func TestReminderRestart(t *testing.T) {
 	}
 }
 
-func syncProbeStep(t *testing.T, s *quark.Silo, key, step string) {
+// syncProbeStep makes the probe "r" run step and waits for it.
+func syncProbeStep(t *testing.T, s *quark.Silo, step string) {
 	t.Helper()
-	if _, err := testactors.NewProbeRef(s, quark.StringKey(key)).Run(context.Background(), step); err != nil {
+	if _, err := testactors.NewProbeRef(s, quark.StringKey("r")).Run(context.Background(), step); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -351,21 +351,21 @@ func TestReminderWatermarkSavedWhileRunning(t *testing.T) {
 	var l tickLog
 	h := l.hooks()
 	s1 := newSilo(t, registerProbes(h), quark.WithClock(clk1), quark.WithStore(st))
-	syncProbeStep(t, s1, "r", "remind")
+	syncProbeStep(t, s1, "remind")
 	clk1.Advance(time.Minute + 30*time.Second)
-	syncProbe(t, s1, "r")
+	syncProbe(t, s1)
 	clk1.Advance(5 * time.Second) // the next save after the tick ran
 	// s1 is left running, but its clock never moves again: as far as the
 	// store can tell it died. A new silo takes over on a clock of its own.
 	clk2 := quarktest.NewClock(t0.Add(100 * time.Second))
 	s2 := newSilo(t, registerProbes(h), quark.WithClock(clk2), quark.WithStore(st))
 	clk2.Advance(0)
-	syncProbe(t, s2, "r")
+	syncProbe(t, s2)
 	if got := l.all(); len(got) != 1 {
 		t.Fatalf("ticks after the takeover: %v, want the one at 1m only", got)
 	}
 	clk2.Set(t0.Add(2 * time.Minute))
-	syncProbe(t, s2, "r")
+	syncProbe(t, s2)
 	if got := l.all(); len(got) != 2 || !got[1].Equal(t0.Add(2*time.Minute)) {
 		t.Fatalf("ticks at 2m: %v", got)
 	}
@@ -442,7 +442,7 @@ func TestReminderTickRetried(t *testing.T) {
 			}
 		}},
 		{"failing activation", func(t *testing.T, s *quark.Silo, h *hooks) func() {
-			syncProbeStep(t, s, "r", "bye")
+			syncProbeStep(t, s, "bye")
 			waitFor(t, "deactivation", func() bool { return s.Stats().Activations == 0 })
 			var fail atomic.Bool
 			fail.Store(true)
@@ -463,7 +463,7 @@ func TestReminderTickRetried(t *testing.T) {
 			w := &logWatch{msg: "reminder tick not delivered; retrying", ch: make(chan slog.Record, 16)}
 			s := newSilo(t, registerProbes(h, quark.MailboxSize(2)), quark.WithClock(clk),
 				quark.WithStore(storage.NewMemory()), quark.WithLogger(slog.New(w)))
-			syncProbeStep(t, s, "r", "remind")
+			syncProbeStep(t, s, "remind")
 			unblock := c.block(t, s, h)
 			clk.Advance(time.Minute)
 			w.wait(t)
@@ -478,7 +478,7 @@ func TestReminderTickRetried(t *testing.T) {
 				t.Fatalf("retried tick due %v, want %v", got[0], t0.Add(time.Minute))
 			}
 			clk.Set(t0.Add(2 * time.Minute))
-			syncProbe(t, s, "r")
+			syncProbe(t, s)
 			if got := l.all(); len(got) != 2 || !got[1].Equal(t0.Add(2*time.Minute)) {
 				t.Fatalf("ticks: %v", got)
 			}
@@ -520,8 +520,8 @@ func TestNoReminderActivatesAfterStop(t *testing.T) {
 			var l tickLog
 			h := l.hooks()
 			s := newSilo(t, registerProbes(h), quark.WithClock(clk), quark.WithStore(storage.NewMemory()))
-			syncProbeStep(t, s, "r", "remind")
-			syncProbeStep(t, s, "r", "bye")
+			syncProbeStep(t, s, "remind")
+			syncProbeStep(t, s, "bye")
 			waitFor(t, "deactivation", func() bool { return s.Stats().Activations == 0 })
 			created := h.created.Load()
 			if stalled {
@@ -612,7 +612,7 @@ func TestReminderBadStoredRows(t *testing.T) {
 				t.Fatalf("BadReminders = %d, want %d", n, len(bad))
 			}
 			clk.Advance(time.Minute)
-			syncProbe(t, s, "r")
+			syncProbe(t, s)
 			if got := l.all(); len(got) != 1 || !got[0].Equal(t0.Add(time.Minute)) {
 				t.Fatalf("ticks: %v, want the good reminder's at 1m", got)
 			}
@@ -692,7 +692,7 @@ func TestReminderTickInFlightAtStop(t *testing.T) {
 	}
 	w := &logWatch{msg: "reminder stop: waiting for ticks in delivery", ch: make(chan slog.Record, 1)}
 	s1 := newSilo(t, registerProbes(h), quark.WithClock(clk), quark.WithStore(st), quark.WithLogger(slog.New(w)))
-	syncProbeStep(t, s1, "r", "remind")
+	syncProbeStep(t, s1, "remind")
 	clk.Advance(time.Minute)
 	<-entered
 	stopped := make(chan error, 1)
@@ -705,7 +705,7 @@ func TestReminderTickInFlightAtStop(t *testing.T) {
 	clk.Advance(30 * time.Second)
 	s2 := newSilo(t, registerProbes(h), quark.WithClock(clk), quark.WithStore(st))
 	clk.Advance(0)
-	syncProbe(t, s2, "r")
+	syncProbe(t, s2)
 	if got := l.all(); len(got) != 1 || !got[0].Equal(t0.Add(time.Minute)) {
 		t.Fatalf("ticks: %v, want the one at 1m once", got)
 	}
@@ -783,15 +783,15 @@ func TestReminderRestartManyNoDoubleTicks(t *testing.T) {
 		},
 	}
 	s1 := newSilo(t, registerProbes(h), quark.WithClock(clk), quark.WithStore(st))
-	syncProbeStep(t, s1, "r", "remind")
+	syncProbeStep(t, s1, "remind")
 	clk.Advance(90 * time.Second)
-	syncProbe(t, s1, "r")
+	syncProbe(t, s1)
 	stopSilo(t, s1)
 	s2 := newSilo(t, registerProbes(h), quark.WithClock(clk), quark.WithStore(st))
 	clk.Advance(0)
-	syncProbe(t, s2, "r")
+	syncProbe(t, s2)
 	clk.Set(t0.Add(3*time.Minute - time.Nanosecond))
-	syncProbe(t, s2, "r")
+	syncProbe(t, s2)
 	mu.Lock()
 	defer mu.Unlock()
 	for i := range n {

@@ -391,7 +391,6 @@ func (m *turns) finish(e *Envelope, now int64, act *actions) {
 		act.drain = true
 	}
 	m.assert()
-	return
 }
 
 // suspend releases the turn of the running reentrant message e while its

@@ -456,7 +456,6 @@ func (tm *turnModel) collect(t *rapid.T) {
 // may be left waiting.
 func (tm *turnModel) settle(t *rapid.T) {
 	for progress := true; progress; {
-		progress = false
 		tm.check(t)
 		switch {
 		case tm.starts > 0:
@@ -473,9 +472,7 @@ func (tm *turnModel) settle(t *rapid.T) {
 			tm.closed(t, tm.m.closeLast())
 		default:
 			progress = tm.settleOne(t)
-			continue
 		}
-		progress = true
 	}
 	for _, mm := range tm.msgs {
 		if mm.st == msgQueued || mm.st == msgRunning {

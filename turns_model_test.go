@@ -183,7 +183,7 @@ func (o *occupancy) leave(reader bool) {
 //	               all N calls are out together; some call back first
 //	meet:F         a fan's leaf: meet the others
 //	back:F:KEY     a fan's leaf: call back into reentrant KEY, then meet
-//	panic          panic
+//	panic          the method panics
 //	deact          DeactivateOnIdle
 //	plain          return
 func (w *world) method(reader bool) func(ctx context.Context, p *probe, step string) (string, error) {
@@ -269,7 +269,8 @@ func (w *world) newName(kind string) string {
 	return fmt.Sprintf("%s%d", kind, w.next)
 }
 
-func (w *world) gate(rt *rapid.T) string {
+// gate makes a new gate, shut until open opens it, and returns its name.
+func (w *world) gate() string {
 	name := w.newName("g")
 	w.mu.Lock()
 	w.gates[name] = make(chan struct{})
@@ -287,7 +288,7 @@ func (w *world) call(rt *rapid.T) {
 	readonly := rapid.Bool().Draw(rt, "readonly")
 	step := "plain"
 	if rapid.Bool().Draw(rt, "blocks") {
-		step = "gate:" + w.gate(rt)
+		step = "gate:" + w.gate()
 	}
 	w.startOn(w.newName("call"), quark.CodeOK, reentrant, readonly, key, step)
 }
@@ -341,7 +342,7 @@ func (w *world) tell(rt *rapid.T) {
 	key := quark.StringKey(rapid.SampledFrom(modelActors).Draw(rt, "key"))
 	step := "plain"
 	if rapid.Bool().Draw(rt, "blocks") {
-		step = "gate:" + w.gate(rt)
+		step = "gate:" + w.gate()
 	}
 	if err := testactors.NewProbeRef(w.s, key).Tell(context.Background(), step); err != nil {
 		rt.Fatalf("tell: %v", err)

@@ -387,18 +387,18 @@ func TestTurnExclusion(t *testing.T) {
 					open := func() { once.Do(func() { close(release) }) }
 					defer open() // a failed check must not leave calls blocked
 
-					block := func(ctx context.Context, step string) (string, error) {
+					block := func(step string) string {
 						if step == "warm" {
-							return step, nil
+							return step
 						}
 						entered.Add(1)
 						<-release
-						return step, nil
+						return step
 					}
 					h := &hooks{
-						run:  func(ctx context.Context, _ *probe, step string) (string, error) { return block(ctx, step) },
-						peek: func(ctx context.Context, _ *probe, step string) (string, error) { return block(ctx, step) },
-						tell: func(ctx context.Context, _ *probe, step string) error { _, err := block(ctx, step); return err },
+						run:  func(_ context.Context, _ *probe, step string) (string, error) { return block(step), nil },
+						peek: func(_ context.Context, _ *probe, step string) (string, error) { return block(step), nil },
+						tell: func(_ context.Context, _ *probe, step string) error { block(step); return nil },
 					}
 					s := newSilo(t, registerProbes(h), quark.WithInlineCalls(inline))
 					ref := testactors.NewProbeRef(s, quark.StringKey("x"))

@@ -51,7 +51,7 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-func run(args []string, stdout, stderr io.Writer) int {
+func run(args []string, stdout, stderr io.Writer) (code int) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var cfg config
@@ -82,12 +82,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "bench: %v\n", err)
 			return 1
 		}
-		defer f.Close()
 		if err := pprof.StartCPUProfile(f); err != nil {
-			fmt.Fprintf(stderr, "bench: %v\n", err)
+			fmt.Fprintf(stderr, "bench: %v\n", errors.Join(err, f.Close()))
 			return 1
 		}
-		defer pprof.StopCPUProfile()
+		defer func() {
+			pprof.StopCPUProfile()
+			// A failed Close can mean the profile never reached the disk.
+			if err := f.Close(); err != nil {
+				fmt.Fprintf(stderr, "bench: cpu profile: %v\n", err)
+				if code == 0 {
+					code = 1
+				}
+			}
+		}()
 	}
 
 	var act activationRun

@@ -26,7 +26,8 @@ type Account interface {
 //quark:stateless
 type Teller interface {
 	// Transfer withdraws amount from one account and deposits it in another,
-	// putting it back if the deposit fails.
+	// putting it back if the deposit fails, and sends the outcome, made or
+	// refused, to the ledger. It fails if the ledger cannot be sent it.
 	Transfer(ctx context.Context, from, to string, amount int64) error
 }
 

@@ -9,7 +9,8 @@ import (
 )
 
 // ErrInsufficientFunds is returned by Account.Withdraw and Teller.Transfer
-// when the source balance is too small.
+// when the source balance is too small; Transfer returns it only once the
+// refusal is on its way to the ledger.
 var ErrInsufficientFunds = errors.New("insufficient funds")
 
 // account keeps its balance in durable state: every change is written
@@ -54,7 +55,12 @@ func (t *teller) Transfer(ctx context.Context, from, to string, amount int64) er
 	ledger := NewLedgerRef(t.self, quark.StringKey("books"))
 	if _, err := NewAccountRef(t.self, quark.StringKey(from)).Withdraw(ctx, amount); err != nil {
 		if errors.Is(err, ErrInsufficientFunds) {
-			ledger.Record(ctx, amount, false)
+			// A refusal the books miss is a failure, not a refusal:
+			// the error must not match ErrInsufficientFunds, which
+			// callers take as the expected outcome.
+			if rerr := ledger.Record(ctx, amount, false); rerr != nil {
+				return fmt.Errorf("%v, and the refusal was not recorded: %w", err, rerr)
+			}
 		}
 		return err
 	}
@@ -65,7 +71,10 @@ func (t *teller) Transfer(ctx context.Context, from, to string, amount int64) er
 		}
 		return err
 	}
-	return ledger.Record(ctx, amount, true)
+	if err := ledger.Record(ctx, amount, true); err != nil {
+		return fmt.Errorf("transfer of %d cents from %s to %s made but not recorded: %w", amount, from, to, err)
+	}
+	return nil
 }
 
 type ledger struct {

@@ -37,13 +37,18 @@ func main() {
 }
 
 // run opens the store in dir, opens the accounts if they are new, makes
-// transfers random transfers and prints the outcome to w.
-func run(ctx context.Context, w io.Writer, dir string, transfers int) error {
+// transfers random transfers and prints the outcome to w. It fails, too, if
+// the silo does not stop cleanly or the store does not close.
+func run(ctx context.Context, w io.Writer, dir string, transfers int) (err error) {
 	store, err := embedded.Open(filepath.Join(dir, "bank.db"))
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer func() {
+		if cerr := store.Close(); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("close store: %w", cerr))
+		}
+	}()
 	silo, err := quark.NewSilo(quark.WithName("bank"), quark.WithStore(store),
 		quark.WithLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))))
 	if err != nil {
@@ -58,7 +63,9 @@ func run(ctx context.Context, w io.Writer, dir string, transfers int) error {
 	defer func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		silo.Stop(ctx)
+		if serr := silo.Stop(ctx); serr != nil {
+			err = errors.Join(err, fmt.Errorf("stop silo: %w", serr))
+		}
 	}()
 
 	opening, err := holdings(ctx, silo)

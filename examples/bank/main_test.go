@@ -134,3 +134,52 @@ func TestTransfersThroughTheCodec(t *testing.T) {
 		}
 	}
 }
+
+// TestTransfersTheLedgerMisses: a transfer whose outcome cannot be sent to
+// the ledger fails, made or refused, and a refusal the books miss does not
+// pass for an ordinary refusal, which callers take in their stride.
+func TestTransfersTheLedgerMisses(t *testing.T) {
+	unreachable := errors.New("ledger unreachable")
+	dropRecords := func(next quark.Invoker) quark.Invoker {
+		return func(ctx context.Context, m quark.Message) error {
+			if m.Method() == &ledgerRecordMethod {
+				return unreachable
+			}
+			return next(ctx, m)
+		}
+	}
+	s, err := quark.NewSilo(quark.WithLogger(slog.New(slog.DiscardHandler)), quark.WithStore(storage.NewMemory()),
+		quark.WithOutgoingInterceptors(dropRecords))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := register(s); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := s.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := s.Stop(ctx); err != nil {
+			t.Error(err)
+		}
+	}()
+	alice := NewAccountRef(s, quark.StringKey("alice"))
+	teller := NewTellerRef(s, quark.IntKey(0))
+	if _, err := alice.Deposit(ctx, 100); err != nil {
+		t.Fatal(err)
+	}
+	err = teller.Transfer(ctx, "alice", "bob", 60)
+	if err == nil || !strings.Contains(err.Error(), "made but not recorded") || !strings.Contains(err.Error(), "ledger unreachable") {
+		t.Fatalf("transfer the ledger missed: %v, want an error saying it was made but not recorded", err)
+	}
+	if b, err := alice.Balance(ctx); err != nil || b != 40 {
+		t.Fatalf("alice after the unrecorded transfer: %d, %v; want 40", b, err)
+	}
+	err = teller.Transfer(ctx, "alice", "bob", 60)
+	if err == nil || errors.Is(err, ErrInsufficientFunds) ||
+		!strings.Contains(err.Error(), "insufficient funds, and the refusal was not recorded") {
+		t.Fatalf("refusal the ledger missed: %v, want an error that is not ErrInsufficientFunds", err)
+	}
+}

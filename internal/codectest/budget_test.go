@@ -18,23 +18,20 @@ import (
 func allocBound(n int) uint64 { return uint64(codec.AllocFactor*n + codec.AllocBase) }
 
 // repeated returns an array header for n elements followed by n copies of
-// elem, or a map header for n entries when isMap.
-func repeated(n int, elem []byte, isMap bool) []byte {
-	var b []byte
-	if isMap {
-		b = msgp.AppendMapHeader(nil, uint32(n))
-	} else {
-		b = msgp.AppendArrayHeader(nil, uint32(n))
-	}
-	return append(b, bytes.Repeat(elem, n)...)
+// elem.
+func repeated(n int, elem []byte) []byte {
+	return append(msgp.AppendArrayHeader(nil, uint32(n)), bytes.Repeat(elem, n)...)
 }
 
-// fill returns the array (or map) of as many copies of elem as make the
-// whole of wrap's output size bytes long.
-func fill(size int, elem []byte, isMap bool, wrap func([]byte) []byte) []byte {
+// amplifierSize is the size of each amplifier's input.
+const amplifierSize = 64 << 10
+
+// fill returns the array of as many copies of elem as make the whole of
+// wrap's output amplifierSize bytes long.
+func fill(elem []byte, wrap func([]byte) []byte) []byte {
 	// A 16-bit length takes 2 bytes more than the empty header.
-	over := len(wrap(repeated(0, elem, isMap))) + 2
-	return wrap(repeated((size-over)/len(elem), elem, isMap))
+	over := len(wrap(repeated(0, elem))) + 2
+	return wrap(repeated((amplifierSize-over)/len(elem), elem))
 }
 
 // names returns a map of as many entries, keyed by distinct short strings
@@ -73,7 +70,6 @@ type amplifier struct {
 // amplifiers are 64 KiB of the least bytes that encode an element, in every
 // kind of container that allocates per element, recursive types included.
 func amplifiers() []amplifier {
-	const size = 64 << 10
 	none := func(b []byte) []byte { return b }
 	field := func(name string) func([]byte) []byte {
 		return func(b []byte) []byte { return obj(name, b) }
@@ -81,24 +77,24 @@ func amplifiers() []amplifier {
 	sparse := decoderOf[codectest.Sparse]()
 	emptyMap, emptyArr := []byte{0x80}, []byte{0x90}
 	return []amplifier{
-		{hostile{"Wides: empty maps", decoderOf[codectest.Wides](), fill(size, emptyMap, false, none)}, true},
-		{hostile{"Sparse.Wides: empty maps", sparse, fill(size, emptyMap, false, field("Wides"))}, true},
-		{hostile{"Sparse.Ptrs: empty maps", sparse, fill(size, emptyMap, false, field("Ptrs"))}, true},
-		{hostile{"Sparse.Maps: empty maps", sparse, fill(size, emptyMap, false, field("Maps"))}, false},
-		{hostile{"Sparse.ByKey: keys to empty maps", sparse, keyed(size, emptyMap, field("ByKey"))}, true},
-		{hostile{"Sparse.Grid: one empty map each", sparse, fill(size, []byte{0x91, 0x80}, false, field("Grid"))}, true},
-		{hostile{"Sparse.Grid: empty arrays", sparse, fill(size, emptyArr, false, field("Grid"))}, false},
-		{hostile{"Sparse.Lists: empty arrays", sparse, fill(size, emptyArr, false, field("Lists"))}, false},
-		{hostile{"Sparse.Labels: one-byte strings", sparse, fill(size, []byte{0xa1, 'x'}, false, field("Labels"))}, false},
-		{hostile{"Sparse.Blobs: empty bins", sparse, fill(size, []byte{0xc4, 0x00}, false, field("Blobs"))}, false},
-		{hostile{"Sparse: Wides paid for by a long label", sparse, obj("Labels", raw([]any{string(bytes.Repeat([]byte{'x'}, 60_000))}), "Wides", repeated(6500, emptyMap, false))}, false},
-		{hostile{"Sparse: more Wides than a long label pays for", sparse, obj("Labels", raw([]any{string(bytes.Repeat([]byte{'x'}, 60_000))}), "Wides", repeated(8000, emptyMap, false))}, true},
-		{hostile{"Containers.SliceOfMaps: empty maps", decoderOf[codectest.Containers](), fill(size, emptyMap, false, field("SliceOfMaps"))}, false},
-		{hostile{"Containers.PointPtrs: empty maps", decoderOf[codectest.Containers](), fill(size, emptyMap, false, field("PointPtrs"))}, true},
-		{hostile{"Tree.Children: empty maps", decoderOf[codectest.Tree](), fill(size, emptyMap, false, field("Children"))}, false},
-		{hostile{"Tree.Children: one child each", decoderOf[codectest.Tree](), fill(size, append([]byte{0x81, 0xa8}, append([]byte("Children"), 0x91, 0x80)...), false, field("Children"))}, false},
-		{hostile{"Dir.Sub: names to empty maps", decoderOf[codectest.Dir](), names(size, emptyMap, field("Sub"))}, false},
-		{hostile{"Expr.Args: empty subexpressions", decoderOf[codectest.Expr](), fill(size, append([]byte{0x81, 0xa3}, append([]byte("Sub"), 0x80)...), false, field("Args"))}, false},
+		{hostile{"Wides: empty maps", decoderOf[codectest.Wides](), fill(emptyMap, none)}, true},
+		{hostile{"Sparse.Wides: empty maps", sparse, fill(emptyMap, field("Wides"))}, true},
+		{hostile{"Sparse.Ptrs: empty maps", sparse, fill(emptyMap, field("Ptrs"))}, true},
+		{hostile{"Sparse.Maps: empty maps", sparse, fill(emptyMap, field("Maps"))}, false},
+		{hostile{"Sparse.ByKey: keys to empty maps", sparse, keyed(amplifierSize, emptyMap, field("ByKey"))}, true},
+		{hostile{"Sparse.Grid: one empty map each", sparse, fill([]byte{0x91, 0x80}, field("Grid"))}, true},
+		{hostile{"Sparse.Grid: empty arrays", sparse, fill(emptyArr, field("Grid"))}, false},
+		{hostile{"Sparse.Lists: empty arrays", sparse, fill(emptyArr, field("Lists"))}, false},
+		{hostile{"Sparse.Labels: one-byte strings", sparse, fill([]byte{0xa1, 'x'}, field("Labels"))}, false},
+		{hostile{"Sparse.Blobs: empty bins", sparse, fill([]byte{0xc4, 0x00}, field("Blobs"))}, false},
+		{hostile{"Sparse: Wides paid for by a long label", sparse, obj("Labels", raw([]any{string(bytes.Repeat([]byte{'x'}, 60_000))}), "Wides", repeated(6500, emptyMap))}, false},
+		{hostile{"Sparse: more Wides than a long label pays for", sparse, obj("Labels", raw([]any{string(bytes.Repeat([]byte{'x'}, 60_000))}), "Wides", repeated(8000, emptyMap))}, true},
+		{hostile{"Containers.SliceOfMaps: empty maps", decoderOf[codectest.Containers](), fill(emptyMap, field("SliceOfMaps"))}, false},
+		{hostile{"Containers.PointPtrs: empty maps", decoderOf[codectest.Containers](), fill(emptyMap, field("PointPtrs"))}, true},
+		{hostile{"Tree.Children: empty maps", decoderOf[codectest.Tree](), fill(emptyMap, field("Children"))}, false},
+		{hostile{"Tree.Children: one child each", decoderOf[codectest.Tree](), fill(append([]byte{0x81, 0xa8}, append([]byte("Children"), 0x91, 0x80)...), field("Children"))}, false},
+		{hostile{"Dir.Sub: names to empty maps", decoderOf[codectest.Dir](), names(amplifierSize, emptyMap, field("Sub"))}, false},
+		{hostile{"Expr.Args: empty subexpressions", decoderOf[codectest.Expr](), fill(append([]byte{0x81, 0xa3}, append([]byte("Sub"), 0x80)...), field("Args"))}, false},
 		{hostile{"List: nested to the depth limit", decoderOf[codectest.List](), nest(50, obj(), func(inner []byte) []byte { return obj("Next", inner) })}, false},
 	}
 }
@@ -161,7 +157,7 @@ func TestDecodeAllocationBoundOverCorpus(t *testing.T) {
 	var inputs [][]byte
 	for _, c := range cases {
 		b := c.encode()
-		inputs = append(inputs, b, b[:len(b)/2], repeated(100, b, false))
+		inputs = append(inputs, b, b[:len(b)/2], repeated(100, b))
 		for i := 0; i < len(b); i += 7 {
 			flipped := bytes.Clone(b)
 			flipped[i] ^= 0x5a
@@ -249,7 +245,7 @@ func shapeGen(depth int) *rapid.Generator[[]byte] {
 		case 1: // an element repeated in an array
 			elem := shapeGen(depth-1).Draw(t, "elem")
 			n := rapid.IntRange(0, 20_000/len(elem)).Draw(t, "n")
-			return repeated(n, elem, false)
+			return repeated(n, elem)
 		case 2: // a map of distinct small keys to one value
 			val := shapeGen(depth-1).Draw(t, "val")
 			n := rapid.IntRange(0, 20_000/(len(val)+3)).Draw(t, "n")

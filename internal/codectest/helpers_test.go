@@ -52,11 +52,7 @@ func isCorrupt(err error) bool {
 	return errors.As(err, &qe) && quarkerr.CodeOf(err) == quarkerr.Corrupt
 }
 
-var (
-	timeType   = reflect.TypeFor[time.Time]()
-	binaryType = reflect.TypeFor[encoding.BinaryMarshaler]()
-	textType   = reflect.TypeFor[encoding.TextMarshaler]()
-)
+var timeType = reflect.TypeFor[time.Time]()
 
 // diff returns "" when got equals want and else a description of the first
 // difference. It is reflect.DeepEqual with the codec's notion of equality:

@@ -76,8 +76,10 @@ type link struct {
 func (l *link) cut() {
 	l.cutOnce.Do(func() {
 		close(l.done)
-		l.client.Close()
-		l.server.Close()
+		// Cutting asks only that the connections end; a Close error
+		// leaves nothing to undo and no one to tell.
+		_ = l.client.Close()
+		_ = l.server.Close()
 	})
 }
 
@@ -121,8 +123,8 @@ func (p *Proxy) accept() {
 		s, err := d.DialContext(p.ctx, "tcp", p.target)
 		if err != nil {
 			// The client sees its connection end, as it would if the
-			// server refused it.
-			c.Close()
+			// server refused it; a Close error changes nothing.
+			_ = c.Close()
 			continue
 		}
 		l := &link{client: c, server: s, done: make(chan struct{})}
@@ -210,24 +212,27 @@ func (p *Proxy) deliver(l *link, b []byte, toServer bool) (forward, ok bool) {
 		}
 		return !p.dropReplies, true
 	}
-	// Client to server: the chunk is forwarded; it may arm the link.
-	window := append(l.tail, b...)
+	// Client to server: the chunk is forwarded; it may arm the link. The
+	// window searched is the earlier bytes followed by this chunk, built in
+	// l.tail itself (b is the pump's buffer and must not be kept).
+	prev := len(l.tail)
+	l.tail = append(l.tail, b...)
 	if l.losing == nil {
 		for i, f := range p.faults {
 			// Only a match that ends in this chunk counts: one wholly
 			// in bytes already forwarded belongs to an earlier request.
-			from := max(0, len(l.tail)-len(f.match)+1)
-			if bytes.Contains(window[from:], f.match) {
+			from := max(0, prev-len(f.match)+1)
+			if bytes.Contains(l.tail[from:], f.match) {
 				l.losing = f
 				p.faults = append(p.faults[:i], p.faults[i+1:]...)
 				break
 			}
 		}
 	}
-	if len(window) > MaxMatch {
-		window = window[len(window)-MaxMatch:]
+	if n := len(l.tail); n > MaxMatch {
+		// Keep the last MaxMatch bytes; copy allows the overlap.
+		l.tail = l.tail[:copy(l.tail, l.tail[n-MaxMatch:])]
 	}
-	l.tail = append(l.tail[:0], window...)
 	return true, true
 }
 

@@ -174,6 +174,44 @@ func TestLoseReplyMatchSplitAcrossWrites(t *testing.T) {
 	}
 }
 
+// A pattern split across two writes is still found after more than
+// MaxMatch bytes went before it on the connection: the proxy keeps the
+// latest of them.
+func TestLoseReplyMatchSplitAfterLongRequests(t *testing.T) {
+	srv := startServer(t, false)
+	p := start(t, srv.ln.Addr().String())
+	c := dial(t, p)
+	for _, fill := range []string{"a", "b", "c"} {
+		c.roundTrip(strings.Repeat(fill, 3*faultproxy.MaxMatch))
+		<-srv.got
+	}
+	lost := p.LoseReply([]byte("needle"))
+	// The stall proves the proxy read the first write before the second
+	// is sent, so the two are separate chunks.
+	p.Stall()
+	if _, err := io.WriteString(c.c, strings.Repeat("y", 2*faultproxy.MaxMatch)+" nee"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := p.WaitHeld(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	p.Resume()
+	if _, err := io.WriteString(c.c, "dle\n"); err != nil {
+		t.Fatal(err)
+	}
+	<-srv.got
+	select {
+	case <-lost:
+	case <-ctx.Done():
+		t.Fatal("the fault did not fire on the request carrying the pattern")
+	}
+	if _, err := c.read(); err == nil {
+		t.Fatal("reply not lost")
+	}
+}
+
 func TestDropReplies(t *testing.T) {
 	// The server closes after answering, so the client's read ends at the
 	// proxy's cut rather than by a timeout: every byte before it was the

@@ -150,12 +150,15 @@ func TestLostReplyIsNotConflict(t *testing.T) {
 	}
 }
 
-// callWithin runs call with a ctx of deadline d and fails the test unless
-// it returns Timeout well before the guard; the generous bound tells
+// deadline is the deadline callWithin gives each call.
+const deadline = 200 * time.Millisecond
+
+// callWithin runs call with a ctx of the deadline above and fails the test
+// unless it returns Timeout well before the guard; the generous bound tells
 // returning at the deadline from waiting for the server.
-func callWithin(t *testing.T, what string, d time.Duration, call func(ctx context.Context) error) {
+func callWithin(t *testing.T, what string, call func(ctx context.Context) error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), d)
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
 	defer cancel()
 	start := time.Now()
 	done := make(chan error, 1)
@@ -165,15 +168,13 @@ func callWithin(t *testing.T, what string, d time.Duration, call func(ctx contex
 		if c := quarkerr.CodeOf(err); c != quarkerr.Timeout {
 			t.Fatalf("%s on a stalled server: %v (code %v), want Timeout", what, err, c)
 		}
-		if took := time.Since(start); took > d+2*time.Second {
-			t.Fatalf("%s with a %v deadline returned after %v", what, d, took)
+		if took := time.Since(start); took > deadline+2*time.Second {
+			t.Fatalf("%s with a %v deadline returned after %v", what, deadline, took)
 		}
 	case <-time.After(guard):
-		t.Fatalf("%s with a %v deadline had not returned after %v", what, d, guard)
+		t.Fatalf("%s with a %v deadline had not returned after %v", what, deadline, guard)
 	}
 }
-
-const deadline = 200 * time.Millisecond
 
 // A stalled server holds no call past its deadline: on an open
 // connection, while connecting, and while waiting for the pool's only
@@ -187,16 +188,16 @@ func TestStalledServerHonoursDeadline(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.Stall()
-	callWithin(t, "write", deadline, func(ctx context.Context) error {
+	callWithin(t, "write", func(ctx context.Context) error {
 		_, err := s.Write(ctx, "k", []byte("w"), etag)
 		return err
 	})
-	callWithin(t, "read", deadline, func(ctx context.Context) error {
+	callWithin(t, "read", func(ctx context.Context) error {
 		_, err := s.Read(ctx, "k")
 		return err
 	})
-	callWithin(t, "delete", deadline, func(ctx context.Context) error { return s.Delete(ctx, "k", etag) })
-	callWithin(t, "open", deadline, func(ctx context.Context) error {
+	callWithin(t, "delete", func(ctx context.Context) error { return s.Delete(ctx, "k", etag) })
+	callWithin(t, "open", func(ctx context.Context) error {
 		_, err := New(ctx, proxiedPool(t, p, 1), tableName())
 		return err
 	})
@@ -219,7 +220,7 @@ func TestStalledServerHonoursDeadline(t *testing.T) {
 	if err := p.WaitHeld(guardCtx, 1); err != nil {
 		t.Fatalf("the read never reached the proxy: %v", err)
 	}
-	callWithin(t, "write waiting for a connection", deadline, func(ctx context.Context) error {
+	callWithin(t, "write waiting for a connection", func(ctx context.Context) error {
 		_, err := s.Write(ctx, "k", []byte("w"), etag)
 		return err
 	})

@@ -209,7 +209,9 @@ func Open(ctx context.Context, addr, prefix string) (*Store, error) {
 		ContextTimeoutEnabled: true,
 	})
 	if err := client.Ping(ctx).Err(); err != nil {
-		client.Close()
+		// The ping's error is the one to report; closing a client that
+		// never reached the server only releases its pool.
+		_ = client.Close()
 		code := quarkerr.Unavailable
 		if c := quarkerr.CodeOf(err); c == quarkerr.Canceled || c == quarkerr.Timeout {
 			code = c

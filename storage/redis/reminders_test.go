@@ -78,9 +78,9 @@ func TestReminderKeysShareOneSlot(t *testing.T) {
 			case "tagged prefix":
 				p = "{app" + p + "}:"
 			case "open brace in prefix":
-				p = p + "{x:"
+				p += "{x:"
 			case "close brace in prefix":
-				p = p + "}x:"
+				p += "}x:"
 			}
 			t.Cleanup(func() { removeAll(t, c, p) })
 			s := New(c, p)

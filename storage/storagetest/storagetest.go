@@ -49,7 +49,11 @@ func prefix(t *testing.T) string {
 func open(t *testing.T, h Harness) (storage.Store, string) {
 	t.Helper()
 	s := h.New(t)
-	t.Cleanup(func() { s.Close() })
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("close store: %v", err)
+		}
+	})
 	return s, prefix(t)
 }
 
