@@ -88,9 +88,9 @@ func NewState[T any, P interface {
 		o(&cfg)
 	}
 	s := &State[T]{
-		act:   a,
-		key:   a.id.StorageKey(),
-		read:  func(b []byte, v *T) error { return P(v).UnmarshalQuark(b) },
+		act:  a,
+		key:  a.id.StorageKey(),
+		read: func(b []byte, v *T) error { return P(v).UnmarshalQuark(b) },
 		write: func(b []byte, v *T) ([]byte, error) {
 			b = P(v).MarshalQuark(b)
 			// UnmarshalQuark refuses more than the default maximum message
