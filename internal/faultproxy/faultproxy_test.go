@@ -159,16 +159,27 @@ func TestLoseReplyMatchSplitAcrossWrites(t *testing.T) {
 	p := start(t, srv.ln.Addr().String())
 	c := dial(t, p)
 	lost := p.LoseReply([]byte("needle"))
-	// The pattern straddles two writes; the server gets the line only
-	// after the second, so the proxy has read the first by then.
+	// The stall proves the proxy read the first write before the second is
+	// sent, so the pattern really straddles two chunks.
+	p.Stall()
 	if _, err := io.WriteString(c.c, "hay nee"); err != nil {
 		t.Fatal(err)
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := p.WaitHeld(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	p.Resume()
 	if _, err := io.WriteString(c.c, "dle hay\n"); err != nil {
 		t.Fatal(err)
 	}
 	<-srv.got
-	<-lost
+	select {
+	case <-lost:
+	case <-ctx.Done():
+		t.Fatal("the fault did not fire on the request carrying the pattern")
+	}
 	if _, err := c.read(); err == nil {
 		t.Fatal("reply not lost")
 	}
