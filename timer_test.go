@@ -92,8 +92,10 @@ func TestTimers(t *testing.T) {
 func TestTimerDiesWithActivationAndDoesNotKeepItAlive(t *testing.T) {
 	clk := quarktest.NewClock(time.Unix(0, 0))
 	var ticks atomic.Int64
+	var act atomic.Pointer[quark.Activation]
 	h := &hooks{run: func(_ context.Context, p *probe, step string) (string, error) {
 		if step == "start" {
+			act.Store(p.a)
 			// Due half-way between collections, so a tick is never in
 			// flight at the instant the fake clock runs the collector.
 			p.a.RegisterTimer(30*time.Second, time.Minute, func(context.Context) error { ticks.Add(1); return nil })
@@ -110,7 +112,13 @@ func TestTimerDiesWithActivationAndDoesNotKeepItAlive(t *testing.T) {
 	for i := 0; i < 20 && s.Stats().Activations > 0; i++ {
 		prev := ticks.Load()
 		clk.Advance(30 * time.Second) // a tick falls due
-		waitFor(t, "the tick to run", func() bool { return ticks.Load() > prev || s.Stats().Activations == 0 })
+		// The callback counts its tick before the runtime schedules the
+		// next one at the clock's time then: wait for both, or the next
+		// Advance would move the schedule.
+		waitFor(t, "the tick to run and the next to be scheduled", func() bool {
+			_, scheduled := quark.TimerCounts(act.Load())
+			return ticks.Load() > prev && scheduled == 1 || s.Stats().Activations == 0
+		})
 		clk.Advance(30 * time.Second) // the collector looks
 	}
 	if s.Stats().Activations != 0 {
