@@ -123,9 +123,23 @@ func (s *Silo) call(ctx context.Context, e *Envelope) error {
 	// released by its first call out and taken back after its last returns.
 	if caller != nil && caller.act != nil && caller.act.typ.desc.Reentrant && !caller.pinned.Load() {
 		caller.act.suspend(caller)
-		err := s.deliver(ctx, e)
+		err := s.admitAndDeliver(ctx, e)
 		caller.act.resume(caller)
 		return err
+	}
+	return s.admitAndDeliver(ctx, e)
+}
+
+// admitAndDeliver asks the incoming interceptors to admit the call e, with
+// the callee's context, then delivers it. It runs after a reentrant caller
+// has released its turn, so that an Admit hook's own calls may reach it.
+func (s *Silo) admitAndDeliver(ctx context.Context, e *Envelope) error {
+	if s.admitters != nil {
+		if err := s.admit(e.ctx, e.msg); err != nil {
+			e.ctx.finish()
+			e.state.Store(envDone)
+			return err
+		}
 	}
 	return s.deliver(ctx, e)
 }
@@ -206,6 +220,17 @@ func (s *Silo) wait(ctx context.Context, e *Envelope) error {
 func (s *Silo) send(ctx context.Context, e *Envelope) error {
 	if err := s.admissible(e, chainOf(ctx) != nil); err != nil {
 		return s.drop(e, err)
+	}
+	if s.admitters != nil {
+		// The message carries no context of its own until it runs; its
+		// admission sees the sender's deadline, cancellation and
+		// propagated values, and is no link of a call chain.
+		actx := newCallCtx(s, ctx, e, nil)
+		err := s.admit(actx, e.msg)
+		actx.finish()
+		if err != nil {
+			return s.drop(e, err)
+		}
 	}
 	e.state.Store(envPending)
 	t := e.typ

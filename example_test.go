@@ -54,12 +54,12 @@ func ExampleCodeOf() {
 
 func ExampleWithIncomingInterceptors() {
 	ctx := context.Background()
-	logCalls := func(next quark.Invoker) quark.Invoker {
+	logCalls := quark.CallInterceptorFunc(func(next quark.Invoker) quark.Invoker {
 		return func(ctx context.Context, m quark.Message) error {
 			fmt.Println("call", m.Target(), m.Method().Name)
 			return next(ctx, m)
 		}
-	}
+	})
 	silo, _ := quark.NewSilo(quark.WithLogger(slog.New(slog.DiscardHandler)),
 		quark.WithIncomingInterceptors(logCalls))
 	testactors.RegisterCounter(silo, func(*quark.Activation) testactors.Counter { return &total{} })
@@ -68,6 +68,39 @@ func ExampleWithIncomingInterceptors() {
 
 	testactors.NewCounterRef(silo, quark.IntKey(7)).Add(ctx, 1)
 	// Output: call testactors.Counter/7 Add
+}
+
+// tenantKey carries the caller's tenant; the silo propagates it to the
+// callee's side.
+type tenantKey struct{}
+
+func ExampleAdmitInterceptorFunc() {
+	ctx := context.Background()
+	// Authorization: refuse calls from other tenants before the actor
+	// activates, so their factory and OnActivate never run.
+	sameTenant := quark.AdmitInterceptorFunc(func(ctx context.Context, m quark.Message) error {
+		if tenant, _ := m.Target().Key.Extension(); ctx.Value(tenantKey{}) != tenant {
+			return quark.Errorf(quark.CodeInvalidArgument, "%s is not yours", m.Target())
+		}
+		return nil
+	})
+	silo, _ := quark.NewSilo(quark.WithLogger(slog.New(slog.DiscardHandler)),
+		quark.WithPropagatedContextKeys(tenantKey{}),
+		quark.WithIncomingInterceptors(sameTenant))
+	testactors.RegisterCounter(silo, func(*quark.Activation) testactors.Counter { return &total{} })
+	silo.Start(ctx)
+	defer silo.Stop(ctx)
+
+	acme := context.WithValue(ctx, tenantKey{}, "acme")
+	_, err := testactors.NewCounterRef(silo, quark.CompoundKey(quark.IntKey(1), "globex")).Add(acme, 1)
+	fmt.Println(err)
+	fmt.Println("activations:", silo.Stats().Activations)
+	n, _ := testactors.NewCounterRef(silo, quark.CompoundKey(quark.IntKey(1), "acme")).Add(acme, 1)
+	fmt.Println(n, "activations:", silo.Stats().Activations)
+	// Output:
+	// quark invalid argument: testactors.Counter/1+globex is not yours
+	// activations: 0
+	// 1 activations: 1
 }
 
 func ExampleCompoundKey() {

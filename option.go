@@ -75,6 +75,12 @@ func (c *siloConfig) validate() error {
 	case c.maxInline <= 0:
 		return Errorf(CodeInvalidArgument, "silo option: max inline turns %d must be positive", c.maxInline)
 	}
+	if err := validInterceptors("incoming", c.incoming); err != nil {
+		return err
+	}
+	if err := validInterceptors("outgoing", c.outgoing); err != nil {
+		return err
+	}
 	for i, k := range c.propagate {
 		if k == nil {
 			return Errorf(CodeInvalidArgument, "silo option: propagated context key %d is nil", i)
@@ -138,14 +144,20 @@ func WithMaxInlineTurns(n int) Option {
 	return siloOption(func(c *siloConfig) { c.maxInline = int32(min(n, 1<<30)) })
 }
 
-// WithIncomingInterceptors adds interceptors around every call the silo's
-// actors receive, the first outermost. Default none.
+// WithIncomingInterceptors adds interceptors on the callee's side of every
+// call and one-way message the silo's actors receive, the first outermost:
+// their Admit hooks may refuse a message before its actor activates, their
+// WrapCall hooks run inside the callee's turn (see Interceptor). A nil
+// interceptor makes NewSilo fail with CodeInvalidArgument. Default none.
 func WithIncomingInterceptors(i ...Interceptor) Option {
 	return siloOption(func(c *siloConfig) { c.incoming = append(c.incoming, i...) })
 }
 
-// WithOutgoingInterceptors adds interceptors around every call made through
-// the silo, the first outermost. Default none.
+// WithOutgoingInterceptors adds interceptors on the caller's side of every
+// call and one-way message made through the silo, the first outermost: their
+// WrapCall hooks run when Ref.Call or Ref.Send is called; their Admit hooks
+// are not asked (see Interceptor). A nil interceptor makes NewSilo fail with
+// CodeInvalidArgument. Default none.
 func WithOutgoingInterceptors(i ...Interceptor) Option {
 	return siloOption(func(c *siloConfig) { c.outgoing = append(c.outgoing, i...) })
 }

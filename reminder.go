@@ -630,7 +630,7 @@ type reminderMessage struct {
 	ran  bool // written by Invoke, read by Release, in that order
 }
 
-var reminderMethod = MethodDesc{Name: "ReceiveReminder"}
+var reminderMethod = MethodDesc{Name: "ReceiveReminder", OneWay: true}
 
 func (m *reminderMessage) Method() *MethodDesc { return &reminderMethod }
 

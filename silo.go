@@ -34,6 +34,9 @@ type Silo struct {
 	names  map[string]*actorType
 
 	in, out Invoker // interceptor chains, built by NewSilo and never changed
+	// admitters are the incoming interceptors whose Admit may refuse a
+	// message (see admit); nil when none may, as is usual.
+	admitters []Interceptor
 
 	coarse atomic.Int64 // the clock at the last collection, in Unix nanoseconds
 	live   atomic.Int64 // activations not yet dead
@@ -83,6 +86,7 @@ func NewSilo(opts ...Option) (*Silo, error) {
 	// and may be made while Start runs.
 	s.in = chain(invokeActor, cfg.incoming)
 	s.out = chain(s.dispatch, cfg.outgoing)
+	s.admitters = admitters(cfg.incoming)
 	s.dropLog = eventLog{msg: "one-way messages dropped", level: slog.LevelWarn}
 	s.callbackLog = eventLog{msg: "timer or reminder callbacks failed", level: slog.LevelWarn}
 	s.skipLog = eventLog{msg: "timer ticks skipped: mailbox full", level: slog.LevelWarn}

@@ -412,7 +412,7 @@ func TestStressOutgoingInterceptorSeesOneWayTargetAfterNext(t *testing.T) {
 	// The interceptor contract: it sees the call's target before and after
 	// the next step. For a one-way message the runtime may already have run
 	// and released it by then.
-	trace := func(next quark.Invoker) quark.Invoker {
+	trace := quark.CallInterceptorFunc(func(next quark.Invoker) quark.Invoker {
 		return func(ctx context.Context, m quark.Message) error {
 			err := next(ctx, m)
 			if m.Target() != want {
@@ -420,7 +420,7 @@ func TestStressOutgoingInterceptorSeesOneWayTargetAfterNext(t *testing.T) {
 			}
 			return err
 		}
-	}
+	})
 	h := &hooks{tell: func(context.Context, *probe, string) error { told.Add(1); return nil }}
 	s := newSilo(t, registerProbes(h), quark.WithOutgoingInterceptors(trace))
 	ref := testactors.NewProbeRef(s, quark.StringKey("t"))
@@ -967,16 +967,16 @@ func TestStressDeepChainAcrossActors(t *testing.T) {
 
 func TestStressInterceptorsShortCircuitOneWay(t *testing.T) {
 	modes(t, func(t *testing.T, inline bool) {
-		denyOut := func(next quark.Invoker) quark.Invoker {
+		denyOut := quark.CallInterceptorFunc(func(next quark.Invoker) quark.Invoker {
 			return func(ctx context.Context, m quark.Message) error {
 				if m.Target().Key.Str() == "blocked-out" {
 					return quark.NewError(quark.CodeInvalidArgument, "denied on the way out")
 				}
 				return next(ctx, m)
 			}
-		}
+		})
 		var deniedIn atomic.Int64
-		denyIn := func(next quark.Invoker) quark.Invoker {
+		denyIn := quark.CallInterceptorFunc(func(next quark.Invoker) quark.Invoker {
 			return func(ctx context.Context, m quark.Message) error {
 				if m.Target().Key.Str() == "blocked-in" {
 					deniedIn.Add(1)
@@ -984,11 +984,17 @@ func TestStressInterceptorsShortCircuitOneWay(t *testing.T) {
 				}
 				return next(ctx, m)
 			}
-		}
+		})
+		refuse := quark.AdmitInterceptorFunc(func(_ context.Context, m quark.Message) error {
+			if m.Target().Key.Str() == "refused" {
+				return quark.NewError(quark.CodeInvalidArgument, "refused admission")
+			}
+			return nil
+		})
 		tells := newLedger()
 		h := &hooks{tell: func(_ context.Context, _ *probe, step string) error { tells.record(step); return nil }}
 		s := newSilo(t, registerProbes(h), quark.WithInlineCalls(inline),
-			quark.WithOutgoingInterceptors(denyOut), quark.WithIncomingInterceptors(denyIn))
+			quark.WithOutgoingInterceptors(denyOut), quark.WithIncomingInterceptors(refuse, denyIn))
 		ctx := context.Background()
 		const n = 300
 		before := s.Stats().DroppedOneWay
@@ -1003,6 +1009,9 @@ func TestStressInterceptorsShortCircuitOneWay(t *testing.T) {
 					if err := testactors.NewProbeRef(s, quark.StringKey("blocked-in")).Tell(ctx, step); err != nil {
 						t.Errorf("send: %v", err)
 					}
+					if err := testactors.NewProbeRef(s, quark.StringKey("refused")).Tell(ctx, step); quark.CodeOf(err) != quark.CodeInvalidArgument {
+						t.Errorf("refused send: %v", err)
+					}
 					if err := testactors.NewProbeRef(s, quark.StringKey("open")).Tell(ctx, step); err != nil {
 						t.Errorf("send: %v", err)
 					}
@@ -1012,11 +1021,12 @@ func TestStressInterceptorsShortCircuitOneWay(t *testing.T) {
 		wg.Wait()
 		tells.check(t, 4*n)
 		waitFor(t, "messages denied on the way in to be released", func() bool {
-			// Denied on the way in and on the way out: both are counted.
-			return deniedIn.Load() == 4*n && s.Stats().DroppedOneWay-before == 2*4*n
+			// Denied on the way in and on the way out, and refused
+			// admission: all are counted.
+			return deniedIn.Load() == 4*n && s.Stats().DroppedOneWay-before == 3*4*n
 		})
 		if n := s.Stats().Activations; n != 2 {
-			t.Fatalf("%d activations, want 2 (nothing activated for a send denied on the way out)", n)
+			t.Fatalf("%d activations, want 2 (nothing activated for a send denied on the way out or refused admission)", n)
 		}
 	})
 }

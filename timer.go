@@ -239,7 +239,7 @@ type tickMessage struct {
 	timer *ActorTimer
 }
 
-var tickMethod = MethodDesc{Name: "timer"}
+var tickMethod = MethodDesc{Name: "timer", OneWay: true}
 
 func (m *tickMessage) Method() *MethodDesc { return &tickMethod }
 

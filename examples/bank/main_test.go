@@ -140,14 +140,14 @@ func TestTransfersThroughTheCodec(t *testing.T) {
 // pass for an ordinary refusal, which callers take in their stride.
 func TestTransfersTheLedgerMisses(t *testing.T) {
 	unreachable := errors.New("ledger unreachable")
-	dropRecords := func(next quark.Invoker) quark.Invoker {
+	dropRecords := quark.CallInterceptorFunc(func(next quark.Invoker) quark.Invoker {
 		return func(ctx context.Context, m quark.Message) error {
 			if m.Method() == &ledgerRecordMethod {
 				return unreachable
 			}
 			return next(ctx, m)
 		}
-	}
+	})
 	s, err := quark.NewSilo(quark.WithLogger(slog.New(slog.DiscardHandler)), quark.WithStore(storage.NewMemory()),
 		quark.WithOutgoingInterceptors(dropRecords))
 	if err != nil {
