@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -396,6 +397,71 @@ func TestNilInterceptor(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			if _, err := quark.NewSilo(quark.WithLogger(quiet), c.opt); quark.CodeOf(err) != quark.CodeInvalidArgument {
 				t.Fatalf("NewSilo: %v, want CodeInvalidArgument", err)
+			}
+		})
+	}
+}
+
+// BenchmarkInterceptors measures what interceptors add to a call (inline)
+// and a one-way message: none, one Admit hook (incoming), one WrapCall hook
+// on each side. Compare with BenchmarkCall and BenchmarkOneWay, which run
+// with none.
+func BenchmarkInterceptors(b *testing.B) {
+	pass := quark.CallInterceptorFunc(func(next quark.Invoker) quark.Invoker { return next })
+	wrap := quark.CallInterceptorFunc(func(next quark.Invoker) quark.Invoker {
+		return func(ctx context.Context, m quark.Message) error { return next(ctx, m) }
+	})
+	admit := quark.AdmitInterceptorFunc(func(context.Context, quark.Message) error { return nil })
+	for _, bc := range []struct {
+		name string
+		opts []quark.Option
+	}{
+		{"none", nil},
+		{"pass", []quark.Option{quark.WithIncomingInterceptors(pass), quark.WithOutgoingInterceptors(pass)}},
+		{"admit", []quark.Option{quark.WithIncomingInterceptors(admit)}},
+		{"wrap", []quark.Option{quark.WithIncomingInterceptors(wrap), quark.WithOutgoingInterceptors(wrap)}},
+	} {
+		processed := new(atomic.Int64)
+		silo := func(b *testing.B) *quark.Silo {
+			return newSilo(b, func(s *quark.Silo) {
+				must(testactors.RegisterCounter(s, func(*quark.Activation) testactors.Counter {
+					return &benchCounter{processed: processed}
+				}))
+			}, bc.opts...)
+		}
+		b.Run("call/"+bc.name, func(b *testing.B) {
+			ref := testactors.NewCounterRef(silo(b), quark.IntKey(1))
+			warmCounter(b, ref)
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := ref.Add(ctx, 1); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run("oneway/"+bc.name, func(b *testing.B) {
+			ref := testactors.NewCounterRef(silo(b), quark.IntKey(1))
+			warmCounter(b, ref)
+			ctx := context.Background()
+			processed.Store(0)
+			var sent int64
+			b.ReportAllocs()
+			for b.Loop() {
+				for {
+					err := ref.Inc(ctx, 1)
+					if err == nil {
+						break
+					}
+					if quark.CodeOf(err) != quark.CodeOverloaded {
+						b.Fatal(err)
+					}
+					runtime.Gosched()
+				}
+				sent++
+			}
+			for processed.Load() != sent {
+				runtime.Gosched()
 			}
 		})
 	}
