@@ -47,6 +47,24 @@
 // Pass it to the calls the method makes; that is how deadlines and the chain
 // travel.
 //
+// # Interceptors
+//
+// An Interceptor hooks into every call and one-way message: installed with
+// WithOutgoingInterceptors it wraps the caller's side (WrapCall), installed
+// with WithIncomingInterceptors it wraps the method inside the callee's turn
+// (WrapCall) and may refuse a message before its actor activates (Admit),
+// which is where authorization belongs. CallInterceptorFunc and
+// AdmitInterceptorFunc make an Interceptor of one function:
+//
+//	authz := quark.AdmitInterceptorFunc(func(ctx context.Context, m quark.Message) error {
+//		if !allowed(ctx.Value(principalKey{}), m.Target(), m.Method()) {
+//			return quark.Errorf(quark.CodeInvalidArgument, "%s: not allowed", m.Target())
+//		}
+//		return nil
+//	})
+//	silo, _ := quark.NewSilo(quark.WithPropagatedContextKeys(principalKey{}),
+//		quark.WithIncomingInterceptors(authz))
+//
 // # The fast path
 //
 // A call to an idle local activation with an empty mailbox runs its turn on

@@ -23,8 +23,9 @@ type Invoker func(ctx context.Context, m Message) error
 // adapters then implement them as pass-through, so code that uses them
 // keeps compiling.
 //
-// Concurrency and ownership: WrapCall is called once per silo by NewSilo;
-// the Invoker it returns and Admit are called from many goroutines at once,
+// Concurrency and ownership: NewSilo calls WrapCall once for each side the
+// interceptor is installed on; the Invoker it returns and Admit are called
+// from many goroutines at once,
 // so they must be safe for concurrent use. Neither may keep m, or the
 // context it was passed, after returning: the message is reused.
 //
@@ -35,12 +36,12 @@ type Interceptor interface {
 	// stop the message by returning an error without calling next.
 	//
 	// Outgoing, it runs on the caller's goroutine when Ref.Call or
-	// Ref.Send is called, before the runtime looks at the message. For a
-	// call, next returns the call's outcome. For a one-way message, next
-	// returns once the message is queued (or with the error that kept it
-	// out); it may have run and m may be reused by then, but m's Target and
-	// Method stay readable until the interceptor returns. A one-way message
-	// stopped here is counted in Stats.DroppedOneWay.
+	// Ref.Send is called, before the runtime checks or delivers the
+	// message. For a call, next returns the call's outcome. For a one-way
+	// message, next returns once the message is queued (or with the error
+	// that kept it out); it may have run and m may be reused by then, but
+	// m's Target and Method stay readable until the interceptor returns. A
+	// one-way message stopped here is counted in Stats.DroppedOneWay.
 	//
 	// Incoming, it runs inside the callee's turn with the callee's fresh
 	// context, after the activation exists: next runs the actor method and
@@ -69,9 +70,9 @@ type Interceptor interface {
 	// (a principal or a tenant, say); Admit may pass it to calls of its own
 	// (to consult an authorization actor). For a one-way message, ctx
 	// carries the sender's deadline, cancellation and propagated values,
-	// and no call chain. Timer and reminder ticks, which the actor arranged
-	// itself, and messages the runtime moves to a new activation are not
-	// asked again.
+	// and is not part of the sender's call chain. Timer and reminder
+	// ticks, which the actor arranged itself, are not asked, nor are
+	// messages the runtime moves to a new activation (asked once already).
 	Admit(ctx context.Context, m Message) error
 }
 
