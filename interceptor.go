@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 	"runtime/debug"
+
+	"github.com/quarkgo/quark/codec"
 )
 
 // Invoker carries a call one step further: on the outgoing side towards the
@@ -55,7 +57,8 @@ type Interceptor interface {
 	// created, so a refused call never activates the actor (its factory
 	// and OnActivate do not run). A nil result admits the message; an
 	// error refuses it, and the caller gets that error as returned (an
-	// *Error keeps its Code). A refused one-way message is counted in
+	// *Error keeps its Code; with WithCodecRouting, it arrives as it would
+	// from another silo). A refused one-way message is counted in
 	// Stats.DroppedOneWay and logged; locally, Send returns the error.
 	// The incoming interceptors' Admit hooks are asked first to last, and
 	// the first refusal stops the rest; outgoing interceptors' Admit is
@@ -144,13 +147,28 @@ func (s *Silo) admit(ctx context.Context, m Message) (err error) {
 			s.log.Error("interceptor Admit panicked; message refused",
 				slog.String("actor", m.Target().String()), slog.String("method", m.Method().Name),
 				slog.Any("panic", r), slog.String("stack", string(debug.Stack())))
-			err = Errorf(CodePanic, "call %s.%s: interceptor Admit panicked: %v", m.Target(), m.Method().Name, r)
+			err = s.refusal(Errorf(CodePanic, "call %s.%s: interceptor Admit panicked: %v", m.Target(), m.Method().Name, r))
 		}
 	}()
 	for _, i := range s.admitters {
 		if err := i.Admit(ctx, m); err != nil {
-			return err
+			return s.refusal(err)
 		}
 	}
 	return nil
+}
+
+// refusal returns the refusal err as the caller receives it: unchanged, or
+// when the silo routes local calls through the codec, as it would arrive
+// from another silo (code, message and registered sentinel identity, not
+// its type).
+func (s *Silo) refusal(err error) error {
+	if !s.cfg.codecRouting {
+		return err
+	}
+	out, _, derr := codec.ReadError(codec.AppendError(nil, err))
+	if derr != nil {
+		return derr
+	}
+	return out
 }

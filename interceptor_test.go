@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/quarkgo/quark"
+	"github.com/quarkgo/quark/codec"
 	"github.com/quarkgo/quark/internal/testactors"
 	"github.com/quarkgo/quark/quarktest"
 	"github.com/quarkgo/quark/storage"
@@ -248,10 +249,10 @@ func TestAdmitContext(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			type seen struct {
-				deadline     time.Time
-				principal    any
-				other        any
-				hasActivaton bool
+				deadline      time.Time
+				principal     any
+				other         any
+				hasActivation bool
 			}
 			entered := make(chan seen, 1)
 			admit := quark.AdmitInterceptorFunc(func(ctx context.Context, m quark.Message) error {
@@ -277,7 +278,7 @@ func TestAdmitContext(t *testing.T) {
 				errc <- err
 			}()
 			got := <-entered
-			if !got.deadline.Equal(deadline) || got.principal != "alice" || got.other != nil || got.hasActivaton {
+			if !got.deadline.Equal(deadline) || got.principal != "alice" || got.other != nil || got.hasActivation {
 				t.Fatalf("Admit saw %+v; want the caller's deadline %v, principal alice, no other value, no activation", got, deadline)
 			}
 			select {
@@ -462,6 +463,44 @@ func BenchmarkInterceptors(b *testing.B) {
 			}
 			for processed.Load() != sent {
 				runtime.Gosched()
+			}
+		})
+	}
+}
+
+// errForbidden is a sentinel registered for the wire.
+var errForbidden = errors.New("forbidden")
+
+// forbiddenError is an error type that does not survive the wire.
+type forbiddenError struct{ who string }
+
+func (e *forbiddenError) Error() string { return e.who + " may not" }
+func (e *forbiddenError) Unwrap() error { return errForbidden }
+
+func init() { codec.RegisterError("github.com/quarkgo/quark_test.errForbidden", errForbidden) }
+
+// TestRefusalThroughCodecRouting: with codec routing, a refusal reaches the
+// caller as it would from another silo: message and registered sentinel
+// identity kept, its type not.
+func TestRefusalThroughCodecRouting(t *testing.T) {
+	for _, routed := range []bool{false, true} {
+		t.Run(fmt.Sprintf("routed=%t", routed), func(t *testing.T) {
+			admit := quark.AdmitInterceptorFunc(func(context.Context, quark.Message) error {
+				return &forbiddenError{"mallory"}
+			})
+			h := &hooks{}
+			s := newSilo(t, registerProbes(h), quark.WithCodecRouting(routed), quark.WithIncomingInterceptors(admit))
+			ctx := context.Background()
+			_, callErr := testactors.NewProbeRef(s, quark.StringKey("a")).Run(ctx, "x")
+			sendErr := testactors.NewProbeRef(s, quark.StringKey("a")).Tell(ctx, "x")
+			for _, err := range []error{callErr, sendErr} {
+				var typed *forbiddenError
+				if !errors.Is(err, errForbidden) || !strings.Contains(err.Error(), "mallory may not") || errors.As(err, &typed) == routed {
+					t.Fatalf("refusal arrived as %#v; want the sentinel and message kept, and the type kept only when not routed", err)
+				}
+			}
+			if n := h.created.Load(); n != 0 {
+				t.Fatalf("factory ran %d times, want 0", n)
 			}
 		})
 	}
