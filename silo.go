@@ -357,7 +357,8 @@ type Stats struct {
 	// Activations is the number of activations not yet deactivated.
 	Activations int64
 	// DroppedOneWay counts one-way messages that could not be delivered
-	// (full mailbox, unknown type, silo stopping) or whose method failed.
+	// (full mailbox, unknown type, silo stopping, stopped or refused by an
+	// interceptor) or whose method failed.
 	// Drops are logged at most once a second per silo, with the count since
 	// the last line.
 	DroppedOneWay int64
