@@ -27,11 +27,13 @@ type Invoker func(ctx context.Context, m Message) error
 //
 // Concurrency and ownership: NewSilo calls WrapCall once for each side the
 // interceptor is installed on; the Invoker it returns and Admit are called
-// from many goroutines at once,
-// so they must be safe for concurrent use. Neither may keep m, or the
-// context it was passed, after returning: the message is reused.
+// from many goroutines at once, so they must be safe for concurrent use.
+// Neither may keep m, or the context it was passed, after returning: the
+// message is reused.
 //
-// With no interceptors configured a call pays nothing for them.
+// With no interceptors configured a call pays nothing for them, and a
+// CallInterceptorFunc adds no admission step. An Admit hook on the incoming
+// side costs a one-way message one allocation (its context).
 type Interceptor interface {
 	// WrapCall wraps the step that carries every call and one-way message
 	// on. The returned Invoker may change the context passed to next, or
