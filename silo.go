@@ -42,7 +42,7 @@ type Silo struct {
 	// collectMu guards collectTimer only: it is never held while a
 	// collection runs, so Stop does not wait for one.
 	collectMu    sync.Mutex
-	collectTimer Timer
+	collectTimer ClockTimer
 	// stopCtx is the context of the latest Stop: OnDeactivate with
 	// ReasonShutdown runs under its deadline.
 	stopCtx atomic.Pointer[context.Context]
@@ -64,7 +64,7 @@ type Silo struct {
 
 // NewSilo returns a silo configured by opts; it returns an *Error with
 // CodeInvalidArgument for an invalid option value.
-func NewSilo(opts ...Option) (*Silo, error) {
+func NewSilo(opts ...SiloOption) (*Silo, error) {
 	cfg := defaultSiloConfig()
 	for _, o := range opts {
 		o.applyToSilo(&cfg)
