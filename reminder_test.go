@@ -580,7 +580,7 @@ func TestReminderBadStoredRows(t *testing.T) {
 	}{
 		{"memory", func(t *testing.T) (storage.ReminderStore, func()) { return storage.NewMemory(), func() {} }},
 		{"embedded", func(t *testing.T) (storage.ReminderStore, func()) {
-			st, err := embedded.Open(filepath.Join(t.TempDir(), "q.db"), embedded.NoSync())
+			st, err := embedded.Open(filepath.Join(t.TempDir(), "q.db"), embedded.WithSync(false))
 			if err != nil {
 				t.Fatal(err)
 			}
