@@ -99,8 +99,10 @@ func (s *Silo) callerSilo() *Silo { return s }
 
 // Register adds an actor type; factory makes the implementation of each new
 // activation. Generated RegisterX functions call it with a typed factory.
-// It returns an *Error with CodeInvalidArgument for a type registered twice
-// (by descriptor or name), an invalid option, or a silo already started.
+// opts override, for this type only, the defaults the silo's options set
+// (an Option such as WithMailboxSize goes to either). It returns an *Error
+// with CodeInvalidArgument for a type registered twice (by descriptor or
+// name), an invalid option, or a silo already started.
 func (s *Silo) Register(d *TypeDesc, factory func(*Activation) any, opts ...TypeOption) error {
 	if d == nil || d.Name == "" || factory == nil {
 		return Errorf(CodeInvalidArgument, "register: type descriptor, name and factory are required")
