@@ -249,7 +249,7 @@ func TestMailboxBound(t *testing.T) {
 		},
 		tell: func(context.Context, *probe, string) error { told.Add(1); return nil },
 	}
-	s := newSilo(t, registerProbes(h, quark.MailboxSize(2)))
+	s := newSilo(t, registerProbes(h, quark.WithMailboxSize(2)))
 	ref := testactors.NewProbeRef(s, quark.StringKey("m"))
 	done := make(chan error)
 	go func() { _, err := ref.Run(context.Background(), "block"); done <- err }()

@@ -192,10 +192,17 @@ func (t *actorType) deliverStateless(e *Envelope, inline bool) (*Activation, adm
 			w = t.newActivation(e.target.Key)
 			w.set = ws
 			ws.workers = append(ws.workers, w)
-		} else {
-			w = ws.workers[int(ws.next)%len(ws.workers)]
-			ws.next++
+			// e is queued before another caller can see the new worker:
+			// one that found it idle first would take it, and e would
+			// queue behind that call on a set that is not full. submit
+			// does not block; ws.mu is never taken inside an activation's
+			// mu, so the nesting is safe.
+			r := w.submit(e, inline)
+			ws.mu.Unlock()
+			return w, r
 		}
+		w = ws.workers[int(ws.next)%len(ws.workers)]
+		ws.next++
 		ws.mu.Unlock()
 		if r := w.submit(e, inline); r != admitRetry {
 			return w, r

@@ -10,13 +10,13 @@ type Clock interface {
 	// Now returns the current time.
 	Now() time.Time
 	// AfterFunc calls f in its own goroutine once d has elapsed, unless the
-	// returned Timer is stopped first. A fake clock may call f from the
+	// returned ClockTimer is stopped first. A fake clock may call f from the
 	// goroutine that advances it.
-	AfterFunc(d time.Duration, f func()) Timer
+	AfterFunc(d time.Duration, f func()) ClockTimer
 }
 
-// Timer is a pending AfterFunc call.
-type Timer interface {
+// ClockTimer is a pending AfterFunc call.
+type ClockTimer interface {
 	// Stop prevents the call if it has not started, reporting whether it
 	// did so.
 	Stop() bool
@@ -24,5 +24,5 @@ type Timer interface {
 
 type systemClock struct{}
 
-func (systemClock) Now() time.Time                            { return time.Now() }
-func (systemClock) AfterFunc(d time.Duration, f func()) Timer { return time.AfterFunc(d, f) }
+func (systemClock) Now() time.Time                                 { return time.Now() }
+func (systemClock) AfterFunc(d time.Duration, f func()) ClockTimer { return time.AfterFunc(d, f) }

@@ -74,6 +74,19 @@
 // only while messages wait; an idle activation holds no goroutine. See
 // WithInlineCalls and WithMaxInlineTurns.
 //
+// # Options
+//
+// Options are values made by With... functions, and their type says where
+// they go. An Option (WithMailboxSize, WithStore, WithCollectionAge) goes
+// to both places: given to NewSilo it sets the default of every type, given
+// at registration it overrides that default for the one type. A SiloOption
+// (WithLogger, WithCallTimeout, ...) goes to NewSilo only, a TypeOption
+// (WithMaxWorkers) to registration only; a StateOption (WithJSON) configures
+// NewState and a TimerOption (WithKeepAlive) RegisterTimer.
+//
+//	silo, _ := quark.NewSilo(quark.WithStore(st), quark.WithMailboxSize(1_000))
+//	bank.RegisterAccount(silo, newAccount, quark.WithMailboxSize(10_000))
+//
 // # Errors
 //
 // Every error the runtime returns is an *Error whose Code CodeOf reads:

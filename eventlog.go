@@ -34,7 +34,7 @@ type eventLog struct {
 	sample atomic.Pointer[[]slog.Attr] // the first occurrence held back
 
 	mu    sync.Mutex
-	flush Timer // armed to write the held-back summary; nil when none is
+	flush ClockTimer // armed to write the held-back summary; nil when none is
 }
 
 // note records one occurrence, described by attrs, and writes a line if the

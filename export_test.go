@@ -1,5 +1,11 @@
 package quark
 
+import (
+	"time"
+
+	"github.com/quarkgo/quark/storage"
+)
+
 // TimerCounts reports how many timers the activation a keeps in its list and
 // how many the silo's timer scheduler holds: tests of what a timer leaves
 // behind read them.
@@ -12,4 +18,21 @@ func TimerCounts(a *Activation) (listed, scheduled int) {
 	scheduled = len(sc.heap)
 	sc.mu.Unlock()
 	return listed, scheduled
+}
+
+// TypeSettings is what the silo's and a registered type's options resolved
+// to for that type.
+type TypeSettings struct {
+	Mailbox    int
+	MaxWorkers int
+	CollectAge time.Duration
+	Store      storage.Store
+}
+
+// SettingsOf reports the settings of the type d registered on s.
+func SettingsOf(s *Silo, d *TypeDesc) TypeSettings {
+	s.typeMu.Lock()
+	t := s.types[d]
+	s.typeMu.Unlock()
+	return TypeSettings{Mailbox: t.mailbox, MaxWorkers: t.maxWorkers, CollectAge: t.collectAge, Store: t.store}
 }

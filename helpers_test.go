@@ -17,9 +17,9 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 var quiet = slog.New(slog.DiscardHandler)
 
 // newSilo returns a started silo that the test stops at cleanup.
-func newSilo(t testing.TB, register func(*quark.Silo), opts ...quark.Option) *quark.Silo {
+func newSilo(t testing.TB, register func(*quark.Silo), opts ...quark.SiloOption) *quark.Silo {
 	t.Helper()
-	s, err := quark.NewSilo(append([]quark.Option{quark.WithLogger(quiet)}, opts...)...)
+	s, err := quark.NewSilo(append([]quark.SiloOption{quark.WithLogger(quiet)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -387,7 +387,7 @@ func TestNilInterceptor(t *testing.T) {
 	ok := quark.CallInterceptorFunc(func(next quark.Invoker) quark.Invoker { return next })
 	cases := []struct {
 		name string
-		opt  quark.Option
+		opt  quark.SiloOption
 	}{
 		{"incoming nil", quark.WithIncomingInterceptors(ok, nil)},
 		{"outgoing nil", quark.WithOutgoingInterceptors(nil)},
@@ -415,12 +415,12 @@ func BenchmarkInterceptors(b *testing.B) {
 	admit := quark.AdmitInterceptorFunc(func(context.Context, quark.Message) error { return nil })
 	for _, bc := range []struct {
 		name string
-		opts []quark.Option
+		opts []quark.SiloOption
 	}{
 		{"none", nil},
-		{"pass", []quark.Option{quark.WithIncomingInterceptors(pass), quark.WithOutgoingInterceptors(pass)}},
-		{"admit", []quark.Option{quark.WithIncomingInterceptors(admit)}},
-		{"wrap", []quark.Option{quark.WithIncomingInterceptors(wrap), quark.WithOutgoingInterceptors(wrap)}},
+		{"pass", []quark.SiloOption{quark.WithIncomingInterceptors(pass), quark.WithOutgoingInterceptors(pass)}},
+		{"admit", []quark.SiloOption{quark.WithIncomingInterceptors(admit)}},
+		{"wrap", []quark.SiloOption{quark.WithIncomingInterceptors(wrap), quark.WithOutgoingInterceptors(wrap)}},
 	} {
 		processed := new(atomic.Int64)
 		silo := func(b *testing.B) *quark.Silo {

@@ -90,7 +90,7 @@ func TestPerTypeCollectionAge(t *testing.T) {
 	h := &hooks{}
 	s := newSilo(t, func(s *quark.Silo) {
 		must(testactors.RegisterProbe(s, func(a *quark.Activation) testactors.Probe { return h.newProbe(a) },
-			quark.CollectionAge(2*time.Minute)))
+			quark.WithCollectionAge(2*time.Minute)))
 		must(testactors.RegisterStatelessProbe(s, func(a *quark.Activation) testactors.StatelessProbe { return h.newProbe(a) }))
 	}, quark.WithClock(clk))
 	ctx := context.Background()
@@ -245,7 +245,7 @@ func TestStopHonoursItsDeadline(t *testing.T) {
 }
 
 func TestConfigurationErrors(t *testing.T) {
-	for name, opt := range map[string]quark.Option{
+	for name, opt := range map[string]quark.SiloOption{
 		"call timeout":       quark.WithCallTimeout(0),
 		"collection age":     quark.WithCollectionAge(-time.Second),
 		"collection quantum": quark.WithCollectionQuantum(0),
@@ -265,10 +265,10 @@ func TestConfigurationErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	newProbe := func(a *quark.Activation) testactors.Probe { return (&hooks{}).newProbe(a) }
-	if err := testactors.RegisterProbe(s, newProbe, quark.MailboxSize(0)); quark.CodeOf(err) != quark.CodeInvalidArgument {
+	if err := testactors.RegisterProbe(s, newProbe, quark.WithMailboxSize(0)); quark.CodeOf(err) != quark.CodeInvalidArgument {
 		t.Errorf("mailbox 0: %v", err)
 	}
-	if err := testactors.RegisterProbe(s, newProbe, quark.MaxWorkers(-1)); quark.CodeOf(err) != quark.CodeInvalidArgument {
+	if err := testactors.RegisterProbe(s, newProbe, quark.WithMaxWorkers(-1)); quark.CodeOf(err) != quark.CodeInvalidArgument {
 		t.Errorf("max workers -1: %v", err)
 	}
 	if err := testactors.RegisterProbe(s, newProbe); err != nil {
@@ -619,7 +619,7 @@ func TestDroppedOneWayLogIsRateLimited(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	registerProbes(h, quark.MailboxSize(1))(s)
+	registerProbes(h, quark.WithMailboxSize(1))(s)
 	ctx := context.Background()
 	if err := s.Start(ctx); err != nil {
 		t.Fatal(err)

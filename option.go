@@ -9,11 +9,32 @@ import (
 	"github.com/quarkgo/quark/storage"
 )
 
-// Option configures a Silo. Each option documents its default.
-type Option interface {
+// Options follow one idiom: each is a value made by a With... function, and
+// its type says where it applies. A SiloOption configures NewSilo, a
+// TypeOption one actor type at registration (Silo.Register and the
+// generated RegisterX functions), an Option both, a StateOption NewState and
+// a TimerOption RegisterTimer. Options apply in order, so of two that set
+// the same thing the later wins. Each documents its default.
+
+// SiloOption configures a Silo at NewSilo.
+type SiloOption interface {
 	applyToSilo(*siloConfig)
 }
 
+// TypeOption configures one actor type at registration.
+type TypeOption interface {
+	applyToType(*typeConfig)
+}
+
+// Option applies to a silo and to one type alike: given to NewSilo it sets
+// the default of every type the silo registers; given at registration it
+// overrides that default for the one type.
+type Option interface {
+	SiloOption
+	TypeOption
+}
+
+// siloOption adapts a function to a SiloOption that applies to silos only.
 type siloOption func(*siloConfig)
 
 func (f siloOption) applyToSilo(c *siloConfig) { f(c) }
@@ -90,41 +111,49 @@ func (c *siloConfig) validate() error {
 }
 
 // WithName names the silo in logs. Default "silo".
-func WithName(name string) Option { return siloOption(func(c *siloConfig) { c.name = name }) }
+func WithName(name string) SiloOption { return siloOption(func(c *siloConfig) { c.name = name }) }
 
 // WithLogger sets the logger; the silo adds its name, and actor IDs where
 // they apply. Default slog.Default().
-func WithLogger(l *slog.Logger) Option { return siloOption(func(c *siloConfig) { c.log = l }) }
+func WithLogger(l *slog.Logger) SiloOption { return siloOption(func(c *siloConfig) { c.log = l }) }
 
 // WithClock sets the clock behind scheduling decisions (idle collection,
 // timers, reminders). Default: the system clock. Tests pass a
 // quarktest.Clock.
-func WithClock(clk Clock) Option { return siloOption(func(c *siloConfig) { c.clock = clk }) }
+func WithClock(clk Clock) SiloOption { return siloOption(func(c *siloConfig) { c.clock = clk }) }
 
 // WithCallTimeout sets the deadline of calls whose context has none.
 // Default 30s.
-func WithCallTimeout(d time.Duration) Option {
+func WithCallTimeout(d time.Duration) SiloOption {
 	return siloOption(func(c *siloConfig) { c.callTimeout = d })
 }
 
 // WithCollectionAge sets how long an activation may stay idle before the
-// collector deactivates it. Default 15 minutes; a type may override it with
-// CollectionAge.
-func WithCollectionAge(d time.Duration) Option {
-	return siloOption(func(c *siloConfig) { c.collectAge = d })
-}
+// collector deactivates it: for every type when given to NewSilo, for one
+// type when given at registration. Default 15 minutes.
+func WithCollectionAge(d time.Duration) Option { return collectionAgeOption(d) }
+
+type collectionAgeOption time.Duration
+
+func (o collectionAgeOption) applyToSilo(c *siloConfig) { c.collectAge = time.Duration(o) }
+func (o collectionAgeOption) applyToType(c *typeConfig) { c.collectAge = time.Duration(o) }
 
 // WithCollectionQuantum sets how often the collector looks for idle
 // activations; it is also the resolution of idle times. Default 1 minute.
-func WithCollectionQuantum(d time.Duration) Option {
+func WithCollectionQuantum(d time.Duration) SiloOption {
 	return siloOption(func(c *siloConfig) { c.collectQuantum = d })
 }
 
 // WithMailboxSize bounds each activation's queue of waiting messages; a call
 // to a full mailbox fails with CodeOverloaded, and a one-way message to one is
-// dropped and counted. Default 100,000; a type may override it with
-// MailboxSize.
-func WithMailboxSize(n int) Option { return siloOption(func(c *siloConfig) { c.mailbox = n }) }
+// dropped and counted. It applies to every type when given to NewSilo, to
+// one type when given at registration. Default 100,000.
+func WithMailboxSize(n int) Option { return mailboxSizeOption(n) }
+
+type mailboxSizeOption int
+
+func (o mailboxSizeOption) applyToSilo(c *siloConfig) { c.mailbox = int(o) }
+func (o mailboxSizeOption) applyToType(c *typeConfig) { c.mailbox = int(o) }
 
 // WithInlineCalls turns the fast path on or off. On, a call to an idle local
 // activation with an empty mailbox runs its turn on the caller's goroutine:
@@ -133,14 +162,14 @@ func WithMailboxSize(n int) Option { return siloOption(func(c *siloConfig) { c.m
 // does, so a method that ignores ctx holds its caller past the deadline. Off,
 // every call goes through the mailbox and a timed-out caller returns at its
 // deadline. Default on.
-func WithInlineCalls(on bool) Option { return siloOption(func(c *siloConfig) { c.inline = on }) }
+func WithInlineCalls(on bool) SiloOption { return siloOption(func(c *siloConfig) { c.inline = on }) }
 
 // WithMaxInlineTurns bounds how many calls in a row an activation admits
 // before the next caller first yields its processor (runtime.Gosched). On the
 // fast path a caller in a tight loop would otherwise run turn after turn on
 // its own goroutine (or hand off to a drainer and back) for a whole scheduler
 // time slice while other goroutines wait. Default 64.
-func WithMaxInlineTurns(n int) Option {
+func WithMaxInlineTurns(n int) SiloOption {
 	return siloOption(func(c *siloConfig) { c.maxInline = int32(min(n, 1<<30)) })
 }
 
@@ -149,7 +178,7 @@ func WithMaxInlineTurns(n int) Option {
 // their Admit hooks may refuse a message before its actor activates, their
 // WrapCall hooks run inside the callee's turn (see Interceptor). A nil
 // interceptor makes NewSilo fail with CodeInvalidArgument. Default none.
-func WithIncomingInterceptors(i ...Interceptor) Option {
+func WithIncomingInterceptors(i ...Interceptor) SiloOption {
 	return siloOption(func(c *siloConfig) { c.incoming = append(c.incoming, i...) })
 }
 
@@ -158,7 +187,7 @@ func WithIncomingInterceptors(i ...Interceptor) Option {
 // WrapCall hooks run when Ref.Call or Ref.Send is called; their Admit hooks
 // are not asked (see Interceptor). A nil interceptor makes NewSilo fail with
 // CodeInvalidArgument. Default none.
-func WithOutgoingInterceptors(i ...Interceptor) Option {
+func WithOutgoingInterceptors(i ...Interceptor) SiloOption {
 	return siloOption(func(c *siloConfig) { c.outgoing = append(c.outgoing, i...) })
 }
 
@@ -166,7 +195,7 @@ func WithOutgoingInterceptors(i ...Interceptor) Option {
 // context passes through from its caller (a trace span, a tenant). All other
 // caller values are dropped: the callee's context is fresh. Keys are compared
 // with ==. One-way messages carry none. Default none.
-func WithPropagatedContextKeys(keys ...any) Option {
+func WithPropagatedContextKeys(keys ...any) SiloOption {
 	return siloOption(func(c *siloConfig) { c.propagate = append(c.propagate, keys...) })
 }
 
@@ -178,7 +207,7 @@ func WithPropagatedContextKeys(keys ...any) Option {
 // type). It costs an encode and a decode each way; without it a local call
 // deep-copies mutable arguments and results instead (see docs/codec.md).
 // Default off.
-func WithCodecRouting(on bool) Option {
+func WithCodecRouting(on bool) SiloOption {
 	return siloOption(func(c *siloConfig) { c.codecRouting = on })
 }
 
@@ -186,33 +215,36 @@ func WithCodecRouting(on bool) Option {
 // results; larger input fails with CodeInvalidArgument (wrapping
 // codec.ErrTooLarge) before it is decoded. Default 16 MiB
 // (codec.DefaultMaxMessageSize).
-func WithMaxMessageSize(n int) Option { return siloOption(func(c *siloConfig) { c.maxMessage = n }) }
+func WithMaxMessageSize(n int) SiloOption {
+	return siloOption(func(c *siloConfig) { c.maxMessage = n })
+}
 
-// WithStore sets the store where actors' State values live, unless a type
-// names its own with Store. The silo does not close it. Default none: an
-// actor that makes a State on a silo without a store fails to activate
-// with CodeInvalidArgument.
-func WithStore(st storage.Store) Option { return siloOption(func(c *siloConfig) { c.store = st }) }
+// WithStore sets the store where actors' State values live: of every type
+// when given to NewSilo, of one type when given at registration. The silo
+// does not close it. Default none: an actor that makes a State without a
+// store fails to activate with CodeInvalidArgument.
+func WithStore(st storage.Store) Option { return storeOption{st} }
+
+type storeOption struct{ st storage.Store }
+
+func (o storeOption) applyToSilo(c *siloConfig) { c.store = o.st }
+func (o storeOption) applyToType(c *typeConfig) { c.store = o.st }
 
 // WithReminderStore sets where reminders are kept. Default: the WithStore
 // store, when it can keep reminders (every store in this module can);
 // without one, RegisterReminder fails with CodeInvalidArgument.
-func WithReminderStore(rs storage.ReminderStore) Option {
+func WithReminderStore(rs storage.ReminderStore) SiloOption {
 	return siloOption(func(c *siloConfig) { c.reminderStore = rs })
 }
 
 // WithMinReminderPeriod sets the shortest reminder period accepted. Default
 // 1 minute: reminders are for coarse, durable schedules; use timers for
 // short ones.
-func WithMinReminderPeriod(d time.Duration) Option {
+func WithMinReminderPeriod(d time.Duration) SiloOption {
 	return siloOption(func(c *siloConfig) { c.minReminder = d })
 }
 
-// TypeOption configures one actor type at registration.
-type TypeOption interface {
-	applyToType(*typeConfig)
-}
-
+// typeOption adapts a function to a TypeOption that applies to types only.
 type typeOption func(*typeConfig)
 
 func (f typeOption) applyToType(c *typeConfig) { f(c) }
@@ -236,22 +268,13 @@ func (c *typeConfig) validate(name string) error {
 	return nil
 }
 
-// MaxWorkers bounds the activations per key of a stateless worker type on one
-// silo. Default runtime.GOMAXPROCS(0) at registration. Ignored for other
-// types.
-func MaxWorkers(n int) TypeOption { return typeOption(func(c *typeConfig) { c.maxWorkers = n }) }
+// WithMaxWorkers bounds the activations per key of a stateless worker type
+// on one silo. Default runtime.GOMAXPROCS(0) at registration. Ignored for
+// other types.
+func WithMaxWorkers(n int) TypeOption { return typeOption(func(c *typeConfig) { c.maxWorkers = n }) }
 
-// MailboxSize overrides WithMailboxSize for one type.
-func MailboxSize(n int) TypeOption { return typeOption(func(c *typeConfig) { c.mailbox = n }) }
-
-// Store overrides WithStore for one type.
-func Store(st storage.Store) TypeOption { return typeOption(func(c *typeConfig) { c.store = st }) }
-
-// CollectionAge overrides WithCollectionAge for one type.
-func CollectionAge(d time.Duration) TypeOption {
-	return typeOption(func(c *typeConfig) { c.collectAge = d })
-}
-
+// typeConfig starts from the silo's defaults, so a type option overrides
+// the silo option that sets the same thing.
 func (s *Silo) typeConfig(opts []TypeOption) typeConfig {
 	c := typeConfig{maxWorkers: runtime.GOMAXPROCS(0), mailbox: s.cfg.mailbox, collectAge: s.cfg.collectAge, store: s.cfg.store}
 	for _, o := range opts {
@@ -259,3 +282,34 @@ func (s *Silo) typeConfig(opts []TypeOption) typeConfig {
 	}
 	return c
 }
+
+// StateOption configures NewState.
+type StateOption interface {
+	applyToState(*stateConfig)
+}
+
+type stateOption func(*stateConfig)
+
+func (f stateOption) applyToState(c *stateConfig) { f(c) }
+
+// WithJSON stores the value as JSON (encoding/json, with its reflection and
+// its rules for field names and tags) instead of the generated MessagePack:
+// for state other tools read, or kept in a store that humans inspect. Values
+// stored one way do not load the other way. Default: MessagePack.
+func WithJSON() StateOption { return stateOption(func(c *stateConfig) { c.json = true }) }
+
+// TimerOption configures RegisterTimer.
+type TimerOption interface {
+	applyToTimer(*timerConfig)
+}
+
+type timerOption func(*timerConfig)
+
+func (f timerOption) applyToTimer(c *timerConfig) { f(c) }
+
+type timerConfig struct{ keepAlive bool }
+
+// WithKeepAlive makes the timer's ticks count as use of the activation, so
+// it is not collected while the timer runs. Default off: ticks do not keep
+// an idle actor alive.
+func WithKeepAlive() TimerOption { return timerOption(func(c *timerConfig) { c.keepAlive = true }) }

@@ -214,16 +214,16 @@ type reminderService struct {
 	mu        sync.Mutex
 	heap      dueHeap[*remEntry]
 	byKey     map[remKey]*remEntry
-	armed     Timer
+	armed     ClockTimer
 	at        time.Time
 	holds     map[*remTick]struct{}
-	inflight  int                // ticks handed to an activation, not yet run or failed
-	retries   map[*remTick]Timer // undelivered ticks waiting for their next attempt
-	drained   chan struct{}      // closed when stopped and inflight is zero
-	loaded    bool               // start read the store: the watermark means something
-	delivered bool               // a tick was delivered since the last save
-	claimed   time.Time          // the latest watermark computed
-	saveTimer Timer
+	inflight  int                     // ticks handed to an activation, not yet run or failed
+	retries   map[*remTick]ClockTimer // undelivered ticks waiting for their next attempt
+	drained   chan struct{}           // closed when stopped and inflight is zero
+	loaded    bool                    // start read the store: the watermark means something
+	delivered bool                    // a tick was delivered since the last save
+	claimed   time.Time               // the latest watermark computed
+	saveTimer ClockTimer
 
 	saveMu sync.Mutex // one watermark write at a time, in order
 
@@ -481,7 +481,7 @@ func (rs *reminderService) finished(s *Silo, t *remTick, ran bool) {
 		return
 	}
 	if rs.retries == nil {
-		rs.retries = make(map[*remTick]Timer)
+		rs.retries = make(map[*remTick]ClockTimer)
 	}
 	rs.retries[t] = s.cfg.clock.AfterFunc(wait, func() {
 		rs.mu.Lock()
@@ -584,7 +584,7 @@ func (rs *reminderService) stop(ctx context.Context, s *Silo) {
 	rs.mu.Lock()
 	rs.stopped = true
 	rs.gate.Unlock()
-	for _, tm := range []Timer{rs.armed, rs.saveTimer} {
+	for _, tm := range []ClockTimer{rs.armed, rs.saveTimer} {
 		if tm != nil {
 			tm.Stop()
 		}

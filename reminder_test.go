@@ -219,7 +219,7 @@ func BenchmarkReminderLateness(b *testing.B) {
 	for range b.N {
 		late = late[:0]
 		done = make(chan struct{})
-		s := newSilo(b, registerProbes(h, quark.MailboxSize(2*n)), quark.WithReminderStore(&countingReminders{}))
+		s := newSilo(b, registerProbes(h, quark.WithMailboxSize(2*n)), quark.WithReminderStore(&countingReminders{}))
 		testactors.NewProbeRef(s, quark.StringKey("owner")).Run(ctx, "x")
 		start := time.Now()
 		for i := range n {
@@ -461,7 +461,7 @@ func TestReminderTickRetried(t *testing.T) {
 			var l tickLog
 			h := l.hooks()
 			w := &logWatch{msg: "reminder tick not delivered; retrying", ch: make(chan slog.Record, 16)}
-			s := newSilo(t, registerProbes(h, quark.MailboxSize(2)), quark.WithClock(clk),
+			s := newSilo(t, registerProbes(h, quark.WithMailboxSize(2)), quark.WithClock(clk),
 				quark.WithStore(storage.NewMemory()), quark.WithLogger(slog.New(w)))
 			syncProbeStep(t, s, "remind")
 			unblock := c.block(t, s, h)
@@ -496,7 +496,7 @@ type stallClock struct {
 	kept    []func()
 }
 
-func (c *stallClock) AfterFunc(d time.Duration, f func()) quark.Timer {
+func (c *stallClock) AfterFunc(d time.Duration, f func()) quark.ClockTimer {
 	return c.Clock.AfterFunc(d, func() {
 		c.mu.Lock()
 		if c.stalled {
@@ -580,7 +580,7 @@ func TestReminderBadStoredRows(t *testing.T) {
 	}{
 		{"memory", func(t *testing.T) (storage.ReminderStore, func()) { return storage.NewMemory(), func() {} }},
 		{"embedded", func(t *testing.T) (storage.ReminderStore, func()) {
-			st, err := embedded.Open(filepath.Join(t.TempDir(), "q.db"), embedded.NoSync())
+			st, err := embedded.Open(filepath.Join(t.TempDir(), "q.db"), embedded.WithSync(false))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -45,7 +45,7 @@ type Silo struct {
 	// collectMu guards collectTimer only: it is never held while a
 	// collection runs, so Stop does not wait for one.
 	collectMu    sync.Mutex
-	collectTimer Timer
+	collectTimer ClockTimer
 	// stopCtx is the context of the latest Stop: OnDeactivate with
 	// ReasonShutdown runs under its deadline.
 	stopCtx atomic.Pointer[context.Context]
@@ -67,7 +67,7 @@ type Silo struct {
 
 // NewSilo returns a silo configured by opts; it returns an *Error with
 // CodeInvalidArgument for an invalid option value.
-func NewSilo(opts ...Option) (*Silo, error) {
+func NewSilo(opts ...SiloOption) (*Silo, error) {
 	cfg := defaultSiloConfig()
 	for _, o := range opts {
 		o.applyToSilo(&cfg)
@@ -103,8 +103,10 @@ func (s *Silo) callerSilo() *Silo { return s }
 
 // Register adds an actor type; factory makes the implementation of each new
 // activation. Generated RegisterX functions call it with a typed factory.
-// It returns an *Error with CodeInvalidArgument for a type registered twice
-// (by descriptor or name), an invalid option, or a silo already started.
+// opts override, for this type only, the defaults the silo's options set
+// (an Option such as WithMailboxSize goes to either). It returns an *Error
+// with CodeInvalidArgument for a type registered twice (by descriptor or
+// name), an invalid option, or a silo already started.
 func (s *Silo) Register(d *TypeDesc, factory func(*Activation) any, opts ...TypeOption) error {
 	if d == nil || d.Name == "" || factory == nil {
 		return Errorf(CodeInvalidArgument, "register: type descriptor, name and factory are required")

@@ -61,16 +61,7 @@ type stateSlot interface {
 	load(ctx context.Context) error
 }
 
-// StateOption configures NewState.
-type StateOption func(*stateConfig)
-
 type stateConfig struct{ json bool }
-
-// StateJSON stores the value as JSON (encoding/json, with its reflection and
-// its rules for field names and tags) instead of the generated MessagePack:
-// for state other tools read, or kept in a store that humans inspect. Values
-// stored one way do not load the other way.
-func StateJSON() StateOption { return func(c *stateConfig) { c.json = true } }
 
 // NewState returns the durable state of the activation a, registered to be
 // loaded from the activation's store before OnActivate runs. Call it from
@@ -85,7 +76,7 @@ func NewState[T any, P interface {
 }](a *Activation, opts ...StateOption) *State[T] {
 	var cfg stateConfig
 	for _, o := range opts {
-		o(&cfg)
+		o.applyToState(&cfg)
 	}
 	s := &State[T]{
 		act:  a,

@@ -166,7 +166,7 @@ func TestNewStateOnStatelessWorkerIsRefused(t *testing.T) {
 	s := newSilo(t, func(s *quark.Silo) {
 		must(testactors.RegisterStatelessProbe(s, func(a *quark.Activation) testactors.StatelessProbe {
 			return &stateProbe{state: quark.NewState[testactors.CounterState](a)}
-		}, quark.MaxWorkers(4)))
+		}, quark.WithMaxWorkers(4)))
 	}, quark.WithStore(st))
 	ref := testactors.NewStatelessProbeRef(s, quark.StringKey("w"))
 	// Several calls at once would start several workers; none may run.

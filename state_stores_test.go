@@ -14,7 +14,7 @@ import (
 	"github.com/quarkgo/quark/storage"
 	"github.com/quarkgo/quark/storage/embedded"
 	"github.com/quarkgo/quark/storage/postgres"
-	redisstore "github.com/quarkgo/quark/storage/redis"
+	"github.com/quarkgo/quark/storage/redisstore"
 	"github.com/quarkgo/quark/storage/storagetest"
 	"github.com/redis/go-redis/v9"
 )

@@ -169,7 +169,7 @@ func TestStateJSON(t *testing.T) {
 	ctx := context.Background()
 	s := newSilo(t, func(s *quark.Silo) {
 		must(testactors.RegisterCounter(s, func(a *quark.Activation) testactors.Counter {
-			return &durableCounter{a: a, state: quark.NewState[testactors.CounterState](a, quark.StateJSON())}
+			return &durableCounter{a: a, state: quark.NewState[testactors.CounterState](a, quark.WithJSON())}
 		}))
 	}, quark.WithStore(st))
 	if _, err := testactors.NewCounterRef(s, quark.StringKey("j")).Add(ctx, 3); err != nil {

@@ -633,7 +633,7 @@ func TestStressIdleCollectionRacesCalls(t *testing.T) {
 			tell:       func(_ context.Context, _ *probe, step string) error { tells.record(step); return nil },
 			deactivate: func(*probe, quark.DeactivationReason) { deactivated.Add(1) },
 		}
-		s := newSilo(t, registerProbes(h, quark.MaxWorkers(2)), quark.WithInlineCalls(inline), quark.WithClock(clk),
+		s := newSilo(t, registerProbes(h, quark.WithMaxWorkers(2)), quark.WithInlineCalls(inline), quark.WithClock(clk),
 			quark.WithCollectionAge(time.Minute), quark.WithCollectionQuantum(time.Minute))
 		ctx, cancel := context.WithTimeout(context.Background(), liveness)
 		defer cancel()

@@ -28,14 +28,6 @@ type ActorTimer struct {
 	slot int
 }
 
-// TimerOption configures RegisterTimer.
-type TimerOption func(*ActorTimer)
-
-// KeepAlive makes the timer's ticks count as use of the activation, so it is
-// not collected while the timer runs. By default ticks do not keep an idle
-// actor alive.
-func KeepAlive() TimerOption { return func(t *ActorTimer) { t.keepAlive = true } }
-
 // RegisterTimer calls f after due and then, if period is positive, again each
 // period after the previous call returned. Each call runs as a turn of the
 // activation (so never at the same time as a method), with a context carrying
@@ -53,10 +45,11 @@ func KeepAlive() TimerOption { return func(t *ActorTimer) { t.keepAlive = true }
 // or runtime timer per actor, and a one-shot timer that has fired, or any
 // stopped timer, is forgotten by the activation and the scheduler.
 func (a *Activation) RegisterTimer(due, period time.Duration, f func(ctx context.Context) error, opts ...TimerOption) *ActorTimer {
-	t := &ActorTimer{act: a, f: f, period: period, index: -1, slot: -1}
+	var cfg timerConfig
 	for _, o := range opts {
-		o(t)
+		o.applyToTimer(&cfg)
 	}
+	t := &ActorTimer{act: a, f: f, period: period, keepAlive: cfg.keepAlive, index: -1, slot: -1}
 	s := a.typ.silo
 	a.mu.Lock()
 	if a.status == statusDead {
@@ -118,7 +111,7 @@ func (a *Activation) releaseOwnedLocked() {
 type scheduler struct {
 	mu    sync.Mutex
 	heap  dueHeap[*ActorTimer]
-	armed Timer
+	armed ClockTimer
 	at    time.Time
 }
 

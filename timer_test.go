@@ -156,7 +156,7 @@ func TestPeriodicTimerSurvivesAFullMailbox(t *testing.T) {
 		},
 		tell: func(context.Context, *probe, string) error { told.Add(1); return nil },
 	}
-	s := newSilo(t, registerProbes(h, quark.MailboxSize(2)), quark.WithClock(clk), quark.WithCollectionAge(time.Hour))
+	s := newSilo(t, registerProbes(h, quark.WithMailboxSize(2)), quark.WithClock(clk), quark.WithCollectionAge(time.Hour))
 	ref := testactors.NewProbeRef(s, quark.StringKey("t"))
 	ctx := context.Background()
 	if _, err := ref.Run(ctx, "start"); err != nil {

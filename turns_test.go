@@ -317,7 +317,7 @@ func TestStatelessWorkersServeConcurrently(t *testing.T) {
 			}
 			return step, nil
 		}}
-		s := newSilo(t, registerProbes(h, quark.MaxWorkers(workers)), quark.WithInlineCalls(inline))
+		s := newSilo(t, registerProbes(h, quark.WithMaxWorkers(workers)), quark.WithInlineCalls(inline))
 		ref := testactors.NewStatelessProbeRef(s, quark.IntKey(0))
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()

@@ -34,7 +34,7 @@ func (c *Clock) Now() time.Time {
 
 // AfterFunc schedules f for when the clock has advanced by d. A d of zero or
 // less makes f due at the next Advance or Set, even by zero.
-func (c *Clock) AfterFunc(d time.Duration, f func()) quark.Timer {
+func (c *Clock) AfterFunc(d time.Duration, f func()) quark.ClockTimer {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.seq++

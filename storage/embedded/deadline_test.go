@@ -46,7 +46,7 @@ func (c *endsAfterCheck) Deadline() (time.Time, bool) { return time.Time{}, fals
 // a call that started runs to its end and reports its real outcome, never
 // Canceled for a write it committed.
 func TestCallThatStartedReportsItsOutcome(t *testing.T) {
-	s, err := Open(filepath.Join(t.TempDir(), "quark.db"), NoSync())
+	s, err := Open(filepath.Join(t.TempDir(), "quark.db"), WithSync(false))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,7 +28,7 @@
 // started runs to its end whatever ctx does, and reports its real outcome
 // (never Canceled or Timeout for a write it committed). A read takes
 // microseconds; a write waits for its group commit: up to the batch delay
-// (BatchDelay, 1 ms by default) for others to join, then bbolt's single
+// (WithBatchDelay, 1 ms by default) for others to join, then bbolt's single
 // writer, then the fsync, which takes as long as the disk takes. So a slow
 // or stalled disk holds a write past its deadline: bbolt cannot interrupt a
 // transaction or an fsync, and the store does not abandon one whose outcome
@@ -75,21 +75,29 @@ type Store struct {
 
 var _ storage.Store = (*Store)(nil)
 
-// Option configures Open.
-type Option func(*options)
+// Option configures Open. Each option documents its default.
+type Option interface {
+	applyToOpen(*options)
+}
+
+type optionFunc func(*options)
+
+func (f optionFunc) applyToOpen(o *options) { f(o) }
 
 type options struct {
 	batchDelay time.Duration
 	noSync     bool
 }
 
-// BatchDelay sets how long a write waits for others to share its fsync.
-// Default 1ms.
-func BatchDelay(d time.Duration) Option { return func(o *options) { o.batchDelay = d } }
+// WithBatchDelay sets how long a write waits for others to share its
+// fsync. Default 1ms.
+func WithBatchDelay(d time.Duration) Option {
+	return optionFunc(func(o *options) { o.batchDelay = d })
+}
 
-// NoSync skips fsync: writes survive a process crash but not a machine
-// crash. For tests and benchmarks only. Default off.
-func NoSync() Option { return func(o *options) { o.noSync = true } }
+// WithSync turns fsync on or off. Off, writes survive a process crash but
+// not a machine crash: for tests and benchmarks only. Default on.
+func WithSync(on bool) Option { return optionFunc(func(o *options) { o.noSync = !on }) }
 
 // lockWait is how long Open waits for the file's lock.
 const lockWait = time.Second
@@ -102,7 +110,7 @@ const lockWait = time.Second
 func Open(path string, opts ...Option) (*Store, error) {
 	o := options{batchDelay: time.Millisecond}
 	for _, opt := range opts {
-		opt(&o)
+		opt.applyToOpen(&o)
 	}
 	if path == "" {
 		return nil, quarkerr.New(quarkerr.InvalidArgument, "open embedded store: empty path")
