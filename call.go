@@ -19,7 +19,9 @@ func (r Ref) Call(ctx context.Context, m Message) error {
 	e.typ = r.typ
 	e.hint = r.act
 	e.shared = m.Method().ReadOnly
-	r.s.isolateArgs(e)
+	if err := r.s.isolateArgs(e); err != nil {
+		return err
+	}
 	if len(r.s.cfg.outgoing) == 0 {
 		return r.s.dispatch(ctx, m)
 	}
@@ -42,7 +44,10 @@ func (r Ref) Send(ctx context.Context, m Message) error {
 	e.oneWay = true
 	e.shared = m.Method().ReadOnly
 	s := r.s
-	s.isolateArgs(e)
+	if err := s.isolateArgs(e); err != nil {
+		e.refs.Store(1)
+		return s.drop(e, err)
+	}
 	if len(s.cfg.outgoing) == 0 {
 		e.refs.Store(1)
 		return s.dispatch(ctx, m)
@@ -384,13 +389,24 @@ func (a *Activation) run(e *Envelope) (err error) {
 
 // isolateArgs makes sure the callee will share no mutable memory with the
 // caller through the arguments: it deep-copies them now, while the caller
-// waits, or encodes them when calls are routed through the codec.
-func (s *Silo) isolateArgs(e *Envelope) {
+// waits, or encodes them when calls are routed through the codec. Arguments
+// that cannot be encoded fail this call only, with CodeInvalidArgument.
+func (s *Silo) isolateArgs(e *Envelope) error {
 	if s.cfg.codecRouting {
-		e.wire = e.msg.AppendArgs(nil)
-		return
+		b, err := e.msg.AppendArgs(nil)
+		if err != nil {
+			verb := "call"
+			if e.oneWay {
+				verb = "send"
+			}
+			return Errorf(CodeInvalidArgument, "%s %s.%s: arguments cannot be encoded: %w",
+				verb, e.target, e.msg.Method().Name, err)
+		}
+		e.wire = b
+		return nil
 	}
 	e.msg.CopyArgs()
+	return nil
 }
 
 // invokeActor is the innermost incoming invoker.
@@ -431,7 +447,12 @@ func invokeThroughCodec(ctx context.Context, e *Envelope) error {
 	if e.oneWay {
 		return err
 	}
-	res := in.AppendResults(nil)
+	res, rerr := in.AppendResults(nil)
+	if rerr != nil {
+		// The method ran; only its answer cannot travel.
+		return Errorf(CodeInvalidArgument, "call %s.%s: the method ran but its results cannot be encoded: %w",
+			e.target, m.Method().Name, rerr)
+	}
 	if rerr := codec.CheckSize(res, max); rerr != nil {
 		return rerr
 	}

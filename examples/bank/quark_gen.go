@@ -12,7 +12,7 @@ import (
 )
 
 // This file needs a quark runtime that supports this generator's output.
-const _ = quark.SupportPackageIsVersion3
+const _ = quark.SupportPackageIsVersion4
 
 // AccountType describes the Account actor type.
 var AccountType = &quark.TypeDesc{
@@ -121,7 +121,7 @@ func (m *accountDepositMessage) Release() {
 	accountDepositPool.Put(m)
 }
 
-func (m *accountDepositMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *accountDepositMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *accountDepositMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -134,7 +134,7 @@ func (m *accountDepositMessage) ReadArgs(b []byte) error {
 
 func (m *accountDepositMessage) CopyArgs() {}
 
-func (m *accountDepositMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *accountDepositMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *accountDepositMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -245,7 +245,7 @@ func (m *accountWithdrawMessage) Release() {
 	accountWithdrawPool.Put(m)
 }
 
-func (m *accountWithdrawMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *accountWithdrawMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *accountWithdrawMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -258,7 +258,7 @@ func (m *accountWithdrawMessage) ReadArgs(b []byte) error {
 
 func (m *accountWithdrawMessage) CopyArgs() {}
 
-func (m *accountWithdrawMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *accountWithdrawMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *accountWithdrawMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -367,7 +367,7 @@ func (m *accountBalanceMessage) Release() {
 	accountBalancePool.Put(m)
 }
 
-func (m *accountBalanceMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *accountBalanceMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *accountBalanceMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -380,7 +380,7 @@ func (m *accountBalanceMessage) ReadArgs(b []byte) error {
 
 func (m *accountBalanceMessage) CopyArgs() {}
 
-func (m *accountBalanceMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *accountBalanceMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *accountBalanceMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -531,7 +531,7 @@ func (m *tellerTransferMessage) Release() {
 	tellerTransferPool.Put(m)
 }
 
-func (m *tellerTransferMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *tellerTransferMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *tellerTransferMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -544,7 +544,7 @@ func (m *tellerTransferMessage) ReadArgs(b []byte) error {
 
 func (m *tellerTransferMessage) CopyArgs() {}
 
-func (m *tellerTransferMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *tellerTransferMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *tellerTransferMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -716,7 +716,7 @@ func (m *ledgerRecordMessage) Release() {
 	ledgerRecordPool.Put(m)
 }
 
-func (m *ledgerRecordMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *ledgerRecordMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *ledgerRecordMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -729,7 +729,7 @@ func (m *ledgerRecordMessage) ReadArgs(b []byte) error {
 
 func (m *ledgerRecordMessage) CopyArgs() {}
 
-func (m *ledgerRecordMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *ledgerRecordMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *ledgerRecordMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -834,7 +834,7 @@ func (m *ledgerSummaryMessage) Release() {
 	ledgerSummaryPool.Put(m)
 }
 
-func (m *ledgerSummaryMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *ledgerSummaryMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *ledgerSummaryMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -847,7 +847,7 @@ func (m *ledgerSummaryMessage) ReadArgs(b []byte) error {
 
 func (m *ledgerSummaryMessage) CopyArgs() {}
 
-func (m *ledgerSummaryMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *ledgerSummaryMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *ledgerSummaryMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -1012,8 +1012,10 @@ func quarkDecodeAccountState(b []byte, v *AccountState, depth int, budget *codec
 	return b, nil
 }
 
-// MarshalQuark appends the encoding of *v to b.
-func (v *AccountState) MarshalQuark(b []byte) []byte { return quarkEncodeAccountState(b, v) }
+// MarshalQuark appends the encoding of *v to b; it never fails.
+func (v *AccountState) MarshalQuark(b []byte) ([]byte, error) {
+	return quarkEncodeAccountState(b, v), nil
+}
 
 // UnmarshalQuark decodes b, which must hold exactly one encoded AccountState,
 // into *v.
@@ -1067,8 +1069,8 @@ func quarkDecodeBooks(b []byte, v *Books, depth int, budget *codec.Budget) ([]by
 	return b, nil
 }
 
-// MarshalQuark appends the encoding of *v to b.
-func (v *Books) MarshalQuark(b []byte) []byte { return quarkEncodeBooks(b, v) }
+// MarshalQuark appends the encoding of *v to b; it never fails.
+func (v *Books) MarshalQuark(b []byte) ([]byte, error) { return quarkEncodeBooks(b, v), nil }
 
 // UnmarshalQuark decodes b, which must hold exactly one encoded Books, into *v.
 func (v *Books) UnmarshalQuark(b []byte) error {

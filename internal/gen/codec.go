@@ -28,6 +28,10 @@ type namedCodec struct {
 	// marked is set for a type of the package marked //quark:codec, which
 	// gets MarshalQuark and UnmarshalQuark methods.
 	marked bool
+	// fallible is set when encoding a value of the type can fail: it uses
+	// a marshaler method or proto.Marshal, or holds a type that does.
+	// Its encoder then returns an error too. Set by findFallible.
+	fallible bool
 	// Function names, assigned by the emitter.
 	encode, decode, copy string
 }
@@ -329,6 +333,65 @@ func (c *codecs) isImmutable(t *types.Named) bool {
 	}
 	c.marks[obj] = marked
 	return marked
+}
+
+// findFallible marks the named types whose encoding can fail: the least
+// fixed point, so that a recursive type is fallible only if something on
+// it is.
+func (c *codecs) findFallible() {
+	for changed := true; changed; {
+		changed = false
+		for _, nc := range c.named {
+			if nc.fallible {
+				continue
+			}
+			switch nc.enc {
+			case binaryEnc, textEnc:
+				nc.fallible = true
+			case structural:
+				nc.fallible = c.structureCanFail(nc.named)
+			}
+			changed = changed || nc.fallible
+		}
+	}
+}
+
+// canFail reports whether encoding a value of type t can fail, once
+// findFallible has run.
+func (c *codecs) canFail(t types.Type) bool {
+	if n, ok := types.Unalias(t).(*types.Named); ok {
+		if nc := c.byObj[n.Obj()]; nc != nil {
+			return nc.fallible
+		}
+	}
+	return c.structureCanFail(types.Unalias(t))
+}
+
+// structureCanFail is canFail for t's own structure, as encType encodes it.
+func (c *codecs) structureCanFail(t types.Type) bool {
+	switch u := t.Underlying().(type) {
+	case *types.Pointer:
+		return isProto(u) || c.canFail(u.Elem())
+	case *types.Slice:
+		return c.canFail(u.Elem())
+	case *types.Array:
+		return c.canFail(u.Elem())
+	case *types.Map:
+		return c.canFail(u.Key()) || c.canFail(u.Elem())
+	case *types.Struct:
+		return c.anyCanFail(c.fields[u])
+	}
+	return false
+}
+
+// anyCanFail reports whether encoding any of fields can fail.
+func (c *codecs) anyCanFail(fields []*structField) bool {
+	for _, f := range fields {
+		if c.canFail(f.typ) {
+			return true
+		}
+	}
+	return false
 }
 
 // isMutable reports whether a value of type t holds memory a copy of it

@@ -110,6 +110,7 @@ func (d depth) String() string {
 // named type. It runs before anything else is emitted, so that the
 // locals are reserved before any import is named.
 func (e *emitter) codecNames() {
+	e.cs.findFallible()
 	taken := e.im.taken
 	e.b, e.v, e.depth, e.err = taken.fresh("b"), taken.fresh("v"), taken.fresh("depth"), taken.fresh("err")
 	e.budget = taken.fresh("budget")
@@ -252,9 +253,15 @@ func sameBasic(t types.Type, goType string) bool {
 // ---- encoding
 
 // enc writes statements that append the encoding of the value at p, of
-// type t, to $b.
+// type t, to $b. Where the encoding can fail (see codecs.canFail), they
+// return $b and the error: the function being written declares $err and
+// returns ([]byte, error).
 func (e *emitter) enc(t types.Type, p place) {
 	if nc := e.namedCodec(t); nc != nil {
+		if nc.fallible {
+			e.try("$b, $err = %s($b, %s)", nc.encode, p.addr())
+			return
+		}
 		e.c("$b = %s($b, %s)\n", nc.encode, p.addr())
 		return
 	}
@@ -276,8 +283,9 @@ func (e *emitter) encType(t types.Type, p place) {
 		e.c("if %s == nil {\n$b = $msgp.AppendNil($b)\n} else {\n", p.val())
 		if isProto(u) {
 			data := e.tmp("zd")
-			e.c("%s, $err := $proto.Marshal(%s)\n", data, p.val())
-			e.c("if $err != nil {\npanic(%s + $err.Error())\n}\n", strconv.Quote("quark: encode "+e.qualified(u)+": "))
+			e.p("var %s []byte\n", data)
+			e.c("if %s, $err = $proto.Marshal(%s); $err != nil {\nreturn $b, $codec.Unencodable(%s, $err)\n}\n",
+				data, p.val(), strconv.Quote(e.qualified(u)))
 			e.c("$b = $msgp.AppendBytes($b, %s)\n", data)
 		} else {
 			e.enc(u.Elem(), pointee(p.val()))
@@ -573,24 +581,36 @@ func (e *emitter) helpers(nc *namedCodec) {
 	v := place{expr: e.v, ptr: true}
 
 	e.p("\n")
-	e.doc("%s appends the encoding of *%s to %s.", nc.encode, e.v, e.b)
-	e.c("func %s($b []byte, $v *%s) []byte {\n", nc.encode, typ)
 	e.ntmp = 0
 	switch nc.enc {
 	case timeEnc:
+		e.doc("%s appends the encoding of *%s to %s.", nc.encode, e.v, e.b)
+		e.c("func %s($b []byte, $v *%s) []byte {\n", nc.encode, typ)
 		e.c("return $msgp.AppendTime($b, *$v)\n}\n")
 	case binaryEnc, textEnc:
 		m, app := "MarshalBinary", "AppendBytes"
 		if nc.enc == textEnc {
 			m, app = "MarshalText", "AppendStringFromBytes"
 		}
+		e.doc("%s appends the encoding of *%s to %s, or fails with the error of its %s method.", nc.encode, e.v, e.b, m)
+		e.c("func %s($b []byte, $v *%s) ([]byte, error) {\n", nc.encode, typ)
 		data := e.tmp("zd")
 		e.c("%s, $err := $v.%s()\n", data, m)
-		e.c("if $err != nil {\npanic(%s + $err.Error())\n}\n", strconv.Quote("quark: encode "+name+": "))
-		e.c("return $msgp.%s($b, %s)\n}\n", app, data)
+		e.c("if $err != nil {\nreturn $b, $codec.Unencodable(%s, $err)\n}\n", strconv.Quote(name))
+		e.c("return $msgp.%s($b, %s), nil\n}\n", app, data)
 	default:
-		e.encType(t, v)
-		e.c("return $b\n}\n")
+		if nc.fallible {
+			e.doc("%s appends the encoding of *%s to %s, or fails with the error of a value in it that cannot be encoded.", nc.encode, e.v, e.b)
+			e.c("func %s($b []byte, $v *%s) ([]byte, error) {\n", nc.encode, typ)
+			e.c("var $err error\n")
+			e.encType(t, v)
+			e.c("return $b, nil\n}\n")
+		} else {
+			e.doc("%s appends the encoding of *%s to %s.", nc.encode, e.v, e.b)
+			e.c("func %s($b []byte, $v *%s) []byte {\n", nc.encode, typ)
+			e.encType(t, v)
+			e.c("return $b\n}\n")
+		}
 	}
 
 	e.p("\n")
@@ -643,8 +663,13 @@ func (e *emitter) helpers(nc *namedCodec) {
 
 	if nc.marked {
 		e.p("\n")
-		e.doc("MarshalQuark appends the encoding of *%s to %s.", e.v, e.b)
-		e.c("func ($v *%s) MarshalQuark($b []byte) []byte { return %s($b, $v) }\n\n", typ, nc.encode)
+		if nc.fallible {
+			e.doc("MarshalQuark appends the encoding of *%s to %s; it fails with code InvalidArgument when a value in it cannot be encoded.", e.v, e.b)
+			e.c("func ($v *%s) MarshalQuark($b []byte) ([]byte, error) { return %s($b, $v) }\n\n", typ, nc.encode)
+		} else {
+			e.doc("MarshalQuark appends the encoding of *%s to %s; it never fails.", e.v, e.b)
+			e.c("func ($v *%s) MarshalQuark($b []byte) ([]byte, error) { return %s($b, $v), nil }\n\n", typ, nc.encode)
+		}
 		e.doc("UnmarshalQuark decodes %s, which must hold exactly one encoded %s, into *%s.", e.b, t.Obj().Name(), e.v)
 		e.c("func ($v *%s) UnmarshalQuark($b []byte) error {\n", typ)
 		e.try2("$codec.CheckSize($b, 0)")
@@ -678,7 +703,11 @@ func (e *emitter) messageCodec(a *actor, m *method) {
 	} {
 		what := strconv.Quote(a.TypeName + "." + m.Name + " " + part.what)
 		e.p("\n")
-		e.c("func (%s *%s) Append%s($b []byte) []byte { return %s.%s.encode($b) }\n\n", e.m, msg, part.name, e.m, part.field)
+		if e.cs.anyCanFail(part.fields) {
+			e.c("func (%s *%s) Append%s($b []byte) ([]byte, error) { return %s.%s.encode($b) }\n\n", e.m, msg, part.name, e.m, part.field)
+		} else {
+			e.c("func (%s *%s) Append%s($b []byte) ([]byte, error) { return %s.%s.encode($b), nil }\n\n", e.m, msg, part.name, e.m, part.field)
+		}
 		e.c("func (%s *%s) Read%s($b []byte) error {\n", e.m, msg, part.name)
 		e.c("$budget := $codec.NewBudget(len($b))\n")
 		e.c("%s, $err := %s.%s.decode($b, 0, &$budget)\n", e.rest, e.m, part.field)
@@ -720,10 +749,17 @@ func fieldsOf(ps []*param) []*structField {
 func (e *emitter) structCodec(name string, fields []*structField) {
 	v := place{expr: e.v, ptr: true}
 	e.p("\n")
-	e.c("func ($v *%s) encode($b []byte) []byte {\n", name)
 	e.ntmp = 0
-	e.encFields(fields, v)
-	e.c("return $b\n}\n\n")
+	if e.cs.anyCanFail(fields) {
+		e.c("func ($v *%s) encode($b []byte) ([]byte, error) {\n", name)
+		e.c("var $err error\n")
+		e.encFields(fields, v)
+		e.c("return $b, nil\n}\n\n")
+	} else {
+		e.c("func ($v *%s) encode($b []byte) []byte {\n", name)
+		e.encFields(fields, v)
+		e.c("return $b\n}\n\n")
+	}
 	e.c("func ($v *%s) decode($b []byte, $depth int, $budget *$codec.Budget) ([]byte, error) {\n", name)
 	e.ntmp = 0
 	e.c("var $err error\n")

@@ -13,10 +13,12 @@ import (
 	"github.com/quarkgo/quark"
 	"github.com/quarkgo/quark/codec"
 	"github.com/tinylib/msgp/msgp"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 )
 
 // This file needs a quark runtime that supports this generator's output.
-const _ = quark.SupportPackageIsVersion3
+const _ = quark.SupportPackageIsVersion4
 
 // CounterType describes the Counter actor type.
 var CounterType = &quark.TypeDesc{
@@ -120,7 +122,7 @@ func (m *counterAddMessage) Release() {
 	counterAddPool.Put(m)
 }
 
-func (m *counterAddMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *counterAddMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *counterAddMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -133,7 +135,7 @@ func (m *counterAddMessage) ReadArgs(b []byte) error {
 
 func (m *counterAddMessage) CopyArgs() {}
 
-func (m *counterAddMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *counterAddMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *counterAddMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -242,7 +244,7 @@ func (m *counterGetMessage) Release() {
 	counterGetPool.Put(m)
 }
 
-func (m *counterGetMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *counterGetMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *counterGetMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -255,7 +257,7 @@ func (m *counterGetMessage) ReadArgs(b []byte) error {
 
 func (m *counterGetMessage) CopyArgs() {}
 
-func (m *counterGetMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *counterGetMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *counterGetMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -354,7 +356,7 @@ func (m *counterIncMessage) Release() {
 	counterIncPool.Put(m)
 }
 
-func (m *counterIncMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *counterIncMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *counterIncMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -367,7 +369,7 @@ func (m *counterIncMessage) ReadArgs(b []byte) error {
 
 func (m *counterIncMessage) CopyArgs() {}
 
-func (m *counterIncMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *counterIncMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *counterIncMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -421,6 +423,509 @@ func (v *counterIncResults) encode(b []byte) []byte {
 }
 
 func (v *counterIncResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
+// LabellerType describes the Labeller actor type.
+var LabellerType = &quark.TypeDesc{
+	Name: "testactors.Labeller",
+	Methods: []*quark.MethodDesc{
+		&labellerRelabelMethod,
+		&labellerWrapMethod,
+		&labellerPostMethod,
+	},
+	NewMessage: func(methodID uint32) quark.Message {
+		switch methodID {
+		case 0x2b272815: // Relabel
+			return labellerRelabelPool.Get().(*labellerRelabelMessage)
+		case 0xfe444138: // Wrap
+			return labellerWrapPool.Get().(*labellerWrapMessage)
+		case 0x048e01a6: // Post
+			return labellerPostPool.Get().(*labellerPostMessage)
+		}
+		return nil
+	},
+}
+
+var (
+	labellerRelabelMethod = quark.MethodDesc{ID: 0x2b272815, Name: "Relabel"}
+	labellerWrapMethod    = quark.MethodDesc{ID: 0xfe444138, Name: "Wrap"}
+	labellerPostMethod    = quark.MethodDesc{ID: 0x048e01a6, Name: "Post", OneWay: true}
+)
+
+// RegisterLabeller registers the Labeller actor type on s. newActor is called
+// once per activation and returns the implementation.
+func RegisterLabeller(s *quark.Silo, newActor func(*quark.Activation) Labeller, opts ...quark.TypeOption) error {
+	return s.Register(LabellerType, func(a *quark.Activation) any { return newActor(a) }, opts...)
+}
+
+// LabellerRef is a typed reference to one Labeller actor.
+type LabellerRef struct{ ref quark.Ref }
+
+// NewLabellerRef returns a reference to the Labeller actor with key.
+func NewLabellerRef(c quark.Caller, key quark.Key) LabellerRef {
+	return LabellerRef{ref: quark.NewRef(c, LabellerType, key)}
+}
+
+// ID returns the referenced actor's identity.
+func (r LabellerRef) ID() quark.ID { return r.ref.ID() }
+
+// Relabel calls Labeller.Relabel on the referenced actor.
+func (r LabellerRef) Relabel(ctx context.Context, l Label) (r0 Label, err error) {
+	m := labellerRelabelPool.Get().(*labellerRelabelMessage)
+	m.args.L = l
+	err = r.ref.Call(ctx, m)
+	if m.Reclaim() {
+		r0 = m.res.R0
+		m.Release()
+	}
+	return r0, err
+}
+
+// Wrap calls Labeller.Wrap on the referenced actor.
+func (r LabellerRef) Wrap(ctx context.Context, v *wrapperspb.StringValue) (r0 *wrapperspb.StringValue, err error) {
+	m := labellerWrapPool.Get().(*labellerWrapMessage)
+	m.args.V = v
+	err = r.ref.Call(ctx, m)
+	if m.Reclaim() {
+		r0 = m.res.R0
+		m.Release()
+	}
+	return r0, err
+}
+
+// Post sends Labeller.Post to the referenced actor without waiting for it to
+// run.
+func (r LabellerRef) Post(ctx context.Context, l Label) error {
+	m := labellerPostPool.Get().(*labellerPostMessage)
+	m.args.L = l
+	return r.ref.Send(ctx, m)
+}
+
+type labellerRelabelArgs struct {
+	L Label
+}
+
+type labellerRelabelResults struct {
+	R0 Label
+}
+
+type labellerRelabelMessage struct {
+	quark.Envelope
+	args labellerRelabelArgs
+	res  labellerRelabelResults
+}
+
+var labellerRelabelPool = sync.Pool{New: func() any { return new(labellerRelabelMessage) }}
+
+func (m *labellerRelabelMessage) Method() *quark.MethodDesc { return &labellerRelabelMethod }
+
+func (m *labellerRelabelMessage) Invoke(ctx context.Context, actor any) (err error) {
+	m.res.R0, err = actor.(Labeller).Relabel(ctx, m.args.L)
+	return err
+}
+
+func (m *labellerRelabelMessage) Release() {
+	m.args, m.res = labellerRelabelArgs{}, labellerRelabelResults{}
+	labellerRelabelPool.Put(m)
+}
+
+func (m *labellerRelabelMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b) }
+
+func (m *labellerRelabelMessage) ReadArgs(b []byte) error {
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
+	if err != nil {
+		return codec.Corrupt("testactors.Labeller.Relabel arguments", err)
+	}
+	return codec.CheckTrailing("testactors.Labeller.Relabel arguments", rest)
+}
+
+func (m *labellerRelabelMessage) CopyArgs() {}
+
+func (m *labellerRelabelMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b) }
+
+func (m *labellerRelabelMessage) ReadResults(b []byte) error {
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
+	if err != nil {
+		return codec.Corrupt("testactors.Labeller.Relabel results", err)
+	}
+	return codec.CheckTrailing("testactors.Labeller.Relabel results", rest)
+}
+
+func (m *labellerRelabelMessage) CopyResults() {}
+
+func (v *labellerRelabelArgs) encode(b []byte) ([]byte, error) {
+	var err error
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "L")
+	if b, err = quarkEncodeLabel(b, &v.L); err != nil {
+		return b, err
+	}
+	return b, nil
+}
+
+func (v *labellerRelabelArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "L":
+			if b, err = quarkDecodeLabel(b, &v.L, depth+1, budget); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+func (v *labellerRelabelResults) encode(b []byte) ([]byte, error) {
+	var err error
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "R0")
+	if b, err = quarkEncodeLabel(b, &v.R0); err != nil {
+		return b, err
+	}
+	return b, nil
+}
+
+func (v *labellerRelabelResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "R0":
+			if b, err = quarkDecodeLabel(b, &v.R0, depth+1, budget); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+type labellerWrapArgs struct {
+	V *wrapperspb.StringValue
+}
+
+type labellerWrapResults struct {
+	R0 *wrapperspb.StringValue
+}
+
+type labellerWrapMessage struct {
+	quark.Envelope
+	args labellerWrapArgs
+	res  labellerWrapResults
+}
+
+var labellerWrapPool = sync.Pool{New: func() any { return new(labellerWrapMessage) }}
+
+func (m *labellerWrapMessage) Method() *quark.MethodDesc { return &labellerWrapMethod }
+
+func (m *labellerWrapMessage) Invoke(ctx context.Context, actor any) (err error) {
+	m.res.R0, err = actor.(Labeller).Wrap(ctx, m.args.V)
+	return err
+}
+
+func (m *labellerWrapMessage) Release() {
+	m.args, m.res = labellerWrapArgs{}, labellerWrapResults{}
+	labellerWrapPool.Put(m)
+}
+
+func (m *labellerWrapMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b) }
+
+func (m *labellerWrapMessage) ReadArgs(b []byte) error {
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
+	if err != nil {
+		return codec.Corrupt("testactors.Labeller.Wrap arguments", err)
+	}
+	return codec.CheckTrailing("testactors.Labeller.Wrap arguments", rest)
+}
+
+func (m *labellerWrapMessage) CopyArgs() {
+	if m.args.V != nil {
+		m.args.V = proto.Clone(m.args.V).(*wrapperspb.StringValue)
+	}
+}
+
+func (m *labellerWrapMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b) }
+
+func (m *labellerWrapMessage) ReadResults(b []byte) error {
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
+	if err != nil {
+		return codec.Corrupt("testactors.Labeller.Wrap results", err)
+	}
+	return codec.CheckTrailing("testactors.Labeller.Wrap results", rest)
+}
+
+func (m *labellerWrapMessage) CopyResults() {
+	if m.res.R0 != nil {
+		m.res.R0 = proto.Clone(m.res.R0).(*wrapperspb.StringValue)
+	}
+}
+
+func (v *labellerWrapArgs) encode(b []byte) ([]byte, error) {
+	var err error
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "V")
+	if v.V == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		var zd1 []byte
+		if zd1, err = proto.Marshal(v.V); err != nil {
+			return b, codec.Unencodable("*wrapperspb.StringValue", err)
+		}
+		b = msgp.AppendBytes(b, zd1)
+	}
+	return b, nil
+}
+
+func (v *labellerWrapArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "V":
+			if msgp.IsNil(b) {
+				if b, err = msgp.ReadNilBytes(b); err != nil {
+					return b, err
+				}
+				v.V = nil
+			} else {
+				var zd4 []byte
+				if zd4, b, err = msgp.ReadBytesZC(b); err != nil {
+					return b, err
+				}
+				if err = budget.Alloc(1, 56); err != nil {
+					return b, err
+				}
+				zp3 := new(wrapperspb.StringValue)
+				if err = (proto.UnmarshalOptions{RecursionLimit: codec.MaxDepth}).Unmarshal(zd4, zp3); err != nil {
+					return b, err
+				}
+				v.V = zp3
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+func (v *labellerWrapResults) encode(b []byte) ([]byte, error) {
+	var err error
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "R0")
+	if v.R0 == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		var zd1 []byte
+		if zd1, err = proto.Marshal(v.R0); err != nil {
+			return b, codec.Unencodable("*wrapperspb.StringValue", err)
+		}
+		b = msgp.AppendBytes(b, zd1)
+	}
+	return b, nil
+}
+
+func (v *labellerWrapResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "R0":
+			if msgp.IsNil(b) {
+				if b, err = msgp.ReadNilBytes(b); err != nil {
+					return b, err
+				}
+				v.R0 = nil
+			} else {
+				var zd4 []byte
+				if zd4, b, err = msgp.ReadBytesZC(b); err != nil {
+					return b, err
+				}
+				if err = budget.Alloc(1, 56); err != nil {
+					return b, err
+				}
+				zp3 := new(wrapperspb.StringValue)
+				if err = (proto.UnmarshalOptions{RecursionLimit: codec.MaxDepth}).Unmarshal(zd4, zp3); err != nil {
+					return b, err
+				}
+				v.R0 = zp3
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+type labellerPostArgs struct {
+	L Label
+}
+
+type labellerPostResults struct{}
+
+type labellerPostMessage struct {
+	quark.Envelope
+	args labellerPostArgs
+	res  labellerPostResults
+}
+
+var labellerPostPool = sync.Pool{New: func() any { return new(labellerPostMessage) }}
+
+func (m *labellerPostMessage) Method() *quark.MethodDesc { return &labellerPostMethod }
+
+func (m *labellerPostMessage) Invoke(ctx context.Context, actor any) (err error) {
+	err = actor.(Labeller).Post(ctx, m.args.L)
+	return err
+}
+
+func (m *labellerPostMessage) Release() {
+	m.args, m.res = labellerPostArgs{}, labellerPostResults{}
+	labellerPostPool.Put(m)
+}
+
+func (m *labellerPostMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b) }
+
+func (m *labellerPostMessage) ReadArgs(b []byte) error {
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
+	if err != nil {
+		return codec.Corrupt("testactors.Labeller.Post arguments", err)
+	}
+	return codec.CheckTrailing("testactors.Labeller.Post arguments", rest)
+}
+
+func (m *labellerPostMessage) CopyArgs() {}
+
+func (m *labellerPostMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
+
+func (m *labellerPostMessage) ReadResults(b []byte) error {
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
+	if err != nil {
+		return codec.Corrupt("testactors.Labeller.Post results", err)
+	}
+	return codec.CheckTrailing("testactors.Labeller.Post results", rest)
+}
+
+func (m *labellerPostMessage) CopyResults() {}
+
+func (v *labellerPostArgs) encode(b []byte) ([]byte, error) {
+	var err error
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "L")
+	if b, err = quarkEncodeLabel(b, &v.L); err != nil {
+		return b, err
+	}
+	return b, nil
+}
+
+func (v *labellerPostArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "L":
+			if b, err = quarkDecodeLabel(b, &v.L, depth+1, budget); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+func (v *labellerPostResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 0)
+	return b
+}
+
+func (v *labellerPostResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -666,7 +1171,7 @@ func (m *mutatorFillMessage) Release() {
 	mutatorFillPool.Put(m)
 }
 
-func (m *mutatorFillMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *mutatorFillMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *mutatorFillMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -681,7 +1186,7 @@ func (m *mutatorFillMessage) CopyArgs() {
 	m.args.Xs = slices.Clone(m.args.Xs)
 }
 
-func (m *mutatorFillMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *mutatorFillMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *mutatorFillMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -846,7 +1351,7 @@ func (m *mutatorBumpMessage) Release() {
 	mutatorBumpPool.Put(m)
 }
 
-func (m *mutatorBumpMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *mutatorBumpMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *mutatorBumpMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -859,7 +1364,7 @@ func (m *mutatorBumpMessage) ReadArgs(b []byte) error {
 
 func (m *mutatorBumpMessage) CopyArgs() {}
 
-func (m *mutatorBumpMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *mutatorBumpMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *mutatorBumpMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -948,7 +1453,7 @@ func (m *mutatorSnapshotMessage) Release() {
 	mutatorSnapshotPool.Put(m)
 }
 
-func (m *mutatorSnapshotMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *mutatorSnapshotMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *mutatorSnapshotMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -961,7 +1466,7 @@ func (m *mutatorSnapshotMessage) ReadArgs(b []byte) error {
 
 func (m *mutatorSnapshotMessage) CopyArgs() {}
 
-func (m *mutatorSnapshotMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *mutatorSnapshotMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *mutatorSnapshotMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -1092,7 +1597,7 @@ func (m *mutatorEditMessage) Release() {
 	mutatorEditPool.Put(m)
 }
 
-func (m *mutatorEditMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *mutatorEditMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *mutatorEditMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -1112,7 +1617,7 @@ func (m *mutatorEditMessage) CopyArgs() {
 	}
 }
 
-func (m *mutatorEditMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *mutatorEditMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *mutatorEditMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -1268,7 +1773,7 @@ func (m *mutatorMergeMessage) Release() {
 	mutatorMergePool.Put(m)
 }
 
-func (m *mutatorMergeMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *mutatorMergeMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *mutatorMergeMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -1290,7 +1795,7 @@ func (m *mutatorMergeMessage) CopyArgs() {
 	}
 }
 
-func (m *mutatorMergeMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *mutatorMergeMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *mutatorMergeMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -1534,7 +2039,7 @@ func (m *mutatorRecordMessage) Release() {
 	mutatorRecordPool.Put(m)
 }
 
-func (m *mutatorRecordMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *mutatorRecordMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *mutatorRecordMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -1549,7 +2054,7 @@ func (m *mutatorRecordMessage) CopyArgs() {
 	m.args.Xs = slices.Clone(m.args.Xs)
 }
 
-func (m *mutatorRecordMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *mutatorRecordMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *mutatorRecordMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -1678,7 +2183,7 @@ func (m *mutatorKeepMessage) Release() {
 	mutatorKeepPool.Put(m)
 }
 
-func (m *mutatorKeepMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *mutatorKeepMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *mutatorKeepMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -1691,7 +2196,7 @@ func (m *mutatorKeepMessage) ReadArgs(b []byte) error {
 
 func (m *mutatorKeepMessage) CopyArgs() {}
 
-func (m *mutatorKeepMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *mutatorKeepMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *mutatorKeepMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -1858,7 +2363,7 @@ func (m *mutatorFreezeMessage) Release() {
 	mutatorFreezePool.Put(m)
 }
 
-func (m *mutatorFreezeMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *mutatorFreezeMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *mutatorFreezeMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -1871,7 +2376,7 @@ func (m *mutatorFreezeMessage) ReadArgs(b []byte) error {
 
 func (m *mutatorFreezeMessage) CopyArgs() {}
 
-func (m *mutatorFreezeMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *mutatorFreezeMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *mutatorFreezeMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -1982,7 +2487,7 @@ func (m *mutatorScrambleMessage) Release() {
 	mutatorScramblePool.Put(m)
 }
 
-func (m *mutatorScrambleMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *mutatorScrambleMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b) }
 
 func (m *mutatorScrambleMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -1997,7 +2502,7 @@ func (m *mutatorScrambleMessage) CopyArgs() {
 	quarkCopyEverything(&m.args.E)
 }
 
-func (m *mutatorScrambleMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *mutatorScrambleMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b) }
 
 func (m *mutatorScrambleMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -2012,11 +2517,14 @@ func (m *mutatorScrambleMessage) CopyResults() {
 	quarkCopyEverything(&m.res.R0)
 }
 
-func (v *mutatorScrambleArgs) encode(b []byte) []byte {
+func (v *mutatorScrambleArgs) encode(b []byte) ([]byte, error) {
+	var err error
 	b = msgp.AppendMapHeader(b, 1)
 	b = msgp.AppendString(b, "E")
-	b = quarkEncodeEverything(b, &v.E)
-	return b
+	if b, err = quarkEncodeEverything(b, &v.E); err != nil {
+		return b, err
+	}
+	return b, nil
 }
 
 func (v *mutatorScrambleArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
@@ -2047,11 +2555,14 @@ func (v *mutatorScrambleArgs) decode(b []byte, depth int, budget *codec.Budget) 
 	return b, nil
 }
 
-func (v *mutatorScrambleResults) encode(b []byte) []byte {
+func (v *mutatorScrambleResults) encode(b []byte) ([]byte, error) {
+	var err error
 	b = msgp.AppendMapHeader(b, 1)
 	b = msgp.AppendString(b, "R0")
-	b = quarkEncodeEverything(b, &v.R0)
-	return b
+	if b, err = quarkEncodeEverything(b, &v.R0); err != nil {
+		return b, err
+	}
+	return b, nil
 }
 
 func (v *mutatorScrambleResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
@@ -2106,7 +2617,9 @@ func (m *mutatorScrambleAgainMessage) Release() {
 	mutatorScrambleAgainPool.Put(m)
 }
 
-func (m *mutatorScrambleAgainMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *mutatorScrambleAgainMessage) AppendArgs(b []byte) ([]byte, error) {
+	return m.args.encode(b), nil
+}
 
 func (m *mutatorScrambleAgainMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -2119,7 +2632,9 @@ func (m *mutatorScrambleAgainMessage) ReadArgs(b []byte) error {
 
 func (m *mutatorScrambleAgainMessage) CopyArgs() {}
 
-func (m *mutatorScrambleAgainMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *mutatorScrambleAgainMessage) AppendResults(b []byte) ([]byte, error) {
+	return m.res.encode(b), nil
+}
 
 func (m *mutatorScrambleAgainMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -2208,7 +2723,7 @@ func (m *mutatorCurrentMessage) Release() {
 	mutatorCurrentPool.Put(m)
 }
 
-func (m *mutatorCurrentMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *mutatorCurrentMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *mutatorCurrentMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -2221,7 +2736,7 @@ func (m *mutatorCurrentMessage) ReadArgs(b []byte) error {
 
 func (m *mutatorCurrentMessage) CopyArgs() {}
 
-func (m *mutatorCurrentMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *mutatorCurrentMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b) }
 
 func (m *mutatorCurrentMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -2261,11 +2776,14 @@ func (v *mutatorCurrentArgs) decode(b []byte, depth int, budget *codec.Budget) (
 	return b, nil
 }
 
-func (v *mutatorCurrentResults) encode(b []byte) []byte {
+func (v *mutatorCurrentResults) encode(b []byte) ([]byte, error) {
+	var err error
 	b = msgp.AppendMapHeader(b, 1)
 	b = msgp.AppendString(b, "R0")
-	b = quarkEncodeEverything(b, &v.R0)
-	return b
+	if b, err = quarkEncodeEverything(b, &v.R0); err != nil {
+		return b, err
+	}
+	return b, nil
 }
 
 func (v *mutatorCurrentResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
@@ -2417,7 +2935,7 @@ func (m *probeRunMessage) Release() {
 	probeRunPool.Put(m)
 }
 
-func (m *probeRunMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *probeRunMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *probeRunMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -2430,7 +2948,7 @@ func (m *probeRunMessage) ReadArgs(b []byte) error {
 
 func (m *probeRunMessage) CopyArgs() {}
 
-func (m *probeRunMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *probeRunMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *probeRunMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -2541,7 +3059,7 @@ func (m *probePeekMessage) Release() {
 	probePeekPool.Put(m)
 }
 
-func (m *probePeekMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *probePeekMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *probePeekMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -2554,7 +3072,7 @@ func (m *probePeekMessage) ReadArgs(b []byte) error {
 
 func (m *probePeekMessage) CopyArgs() {}
 
-func (m *probePeekMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *probePeekMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *probePeekMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -2663,7 +3181,7 @@ func (m *probeTellMessage) Release() {
 	probeTellPool.Put(m)
 }
 
-func (m *probeTellMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *probeTellMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *probeTellMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -2676,7 +3194,7 @@ func (m *probeTellMessage) ReadArgs(b []byte) error {
 
 func (m *probeTellMessage) CopyArgs() {}
 
-func (m *probeTellMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *probeTellMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *probeTellMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -2779,7 +3297,7 @@ func (m *probeSplitMessage) Release() {
 	probeSplitPool.Put(m)
 }
 
-func (m *probeSplitMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *probeSplitMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *probeSplitMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -2792,7 +3310,7 @@ func (m *probeSplitMessage) ReadArgs(b []byte) error {
 
 func (m *probeSplitMessage) CopyArgs() {}
 
-func (m *probeSplitMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *probeSplitMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *probeSplitMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -2981,7 +3499,7 @@ func (m *reentrantProbeRunMessage) Release() {
 	reentrantProbeRunPool.Put(m)
 }
 
-func (m *reentrantProbeRunMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *reentrantProbeRunMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *reentrantProbeRunMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -2994,7 +3512,9 @@ func (m *reentrantProbeRunMessage) ReadArgs(b []byte) error {
 
 func (m *reentrantProbeRunMessage) CopyArgs() {}
 
-func (m *reentrantProbeRunMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *reentrantProbeRunMessage) AppendResults(b []byte) ([]byte, error) {
+	return m.res.encode(b), nil
+}
 
 func (m *reentrantProbeRunMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -3105,7 +3625,9 @@ func (m *reentrantProbePeekMessage) Release() {
 	reentrantProbePeekPool.Put(m)
 }
 
-func (m *reentrantProbePeekMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *reentrantProbePeekMessage) AppendArgs(b []byte) ([]byte, error) {
+	return m.args.encode(b), nil
+}
 
 func (m *reentrantProbePeekMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -3118,7 +3640,9 @@ func (m *reentrantProbePeekMessage) ReadArgs(b []byte) error {
 
 func (m *reentrantProbePeekMessage) CopyArgs() {}
 
-func (m *reentrantProbePeekMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *reentrantProbePeekMessage) AppendResults(b []byte) ([]byte, error) {
+	return m.res.encode(b), nil
+}
 
 func (m *reentrantProbePeekMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -3279,7 +3803,7 @@ func (m *statelessProbeRunMessage) Release() {
 	statelessProbeRunPool.Put(m)
 }
 
-func (m *statelessProbeRunMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *statelessProbeRunMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *statelessProbeRunMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -3292,7 +3816,9 @@ func (m *statelessProbeRunMessage) ReadArgs(b []byte) error {
 
 func (m *statelessProbeRunMessage) CopyArgs() {}
 
-func (m *statelessProbeRunMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *statelessProbeRunMessage) AppendResults(b []byte) ([]byte, error) {
+	return m.res.encode(b), nil
+}
 
 func (m *statelessProbeRunMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -3372,6 +3898,32 @@ func (v *statelessProbeRunResults) decode(b []byte, depth int, budget *codec.Bud
 			}
 		}
 	}
+	return b, nil
+}
+
+// quarkEncodeLabel appends the encoding of *v to b, or fails with the error of
+// its MarshalText method.
+func quarkEncodeLabel(b []byte, v *Label) ([]byte, error) {
+	zd1, err := v.MarshalText()
+	if err != nil {
+		return b, codec.Unencodable("testactors.Label", err)
+	}
+	return msgp.AppendStringFromBytes(b, zd1), nil
+}
+
+// quarkDecodeLabel decodes one testactors.Label from b into *v; depth counts
+// the containers around it, and budget is what it may still allocate.
+func quarkDecodeLabel(b []byte, v *Label, depth int, budget *codec.Budget) ([]byte, error) {
+	var err error
+	var zd1 []byte
+	if zd1, b, err = msgp.ReadStringZC(b); err != nil {
+		return b, err
+	}
+	var zc2 Label
+	if err = zc2.UnmarshalText(zd1); err != nil {
+		return b, err
+	}
+	*v = zc2
 	return b, nil
 }
 
@@ -3569,8 +4121,10 @@ func quarkDecodeFrozen(b []byte, v *Frozen, depth int, budget *codec.Budget) ([]
 	return b, nil
 }
 
-// quarkEncodeEverything appends the encoding of *v to b.
-func quarkEncodeEverything(b []byte, v *Everything) []byte {
+// quarkEncodeEverything appends the encoding of *v to b, or fails with the
+// error of a value in it that cannot be encoded.
+func quarkEncodeEverything(b []byte, v *Everything) ([]byte, error) {
+	var err error
 	b = msgp.AppendMapHeader(b, 13)
 	b = msgp.AppendString(b, "Ints")
 	if v.Ints == nil {
@@ -3687,13 +4241,17 @@ func quarkEncodeEverything(b []byte, v *Everything) []byte {
 	if v.Num == nil {
 		b = msgp.AppendNil(b)
 	} else {
-		b = quarkEncode_big_Int(b, v.Num)
+		if b, err = quarkEncode_big_Int(b, v.Num); err != nil {
+			return b, err
+		}
 	}
 	b = msgp.AppendString(b, "Link")
 	if v.Link == nil {
 		b = msgp.AppendNil(b)
 	} else {
-		b = quarkEncode_url_URL(b, v.Link)
+		if b, err = quarkEncode_url_URL(b, v.Link); err != nil {
+			return b, err
+		}
 	}
 	b = msgp.AppendString(b, "Inner")
 	b = msgp.AppendMapHeader(b, 2)
@@ -3712,7 +4270,7 @@ func quarkEncodeEverything(b []byte, v *Everything) []byte {
 	} else {
 		b = quarkEncodeDoc(b, v.Inner.Doc)
 	}
-	return b
+	return b, nil
 }
 
 // quarkDecodeEverything decodes one testactors.Everything from b into *v; depth
@@ -4274,13 +4832,14 @@ func quarkCopyEverything(v *Everything) {
 	}
 }
 
-// quarkEncode_big_Int appends the encoding of *v to b.
-func quarkEncode_big_Int(b []byte, v *big.Int) []byte {
+// quarkEncode_big_Int appends the encoding of *v to b, or fails with the error
+// of its MarshalText method.
+func quarkEncode_big_Int(b []byte, v *big.Int) ([]byte, error) {
 	zd1, err := v.MarshalText()
 	if err != nil {
-		panic("quark: encode big.Int: " + err.Error())
+		return b, codec.Unencodable("big.Int", err)
 	}
-	return msgp.AppendStringFromBytes(b, zd1)
+	return msgp.AppendStringFromBytes(b, zd1), nil
 }
 
 // quarkDecode_big_Int decodes one big.Int from b into *v; depth counts the
@@ -4312,13 +4871,14 @@ func quarkCopy_big_Int(v *big.Int) {
 	*v = zc2
 }
 
-// quarkEncode_url_URL appends the encoding of *v to b.
-func quarkEncode_url_URL(b []byte, v *url.URL) []byte {
+// quarkEncode_url_URL appends the encoding of *v to b, or fails with the error
+// of its MarshalBinary method.
+func quarkEncode_url_URL(b []byte, v *url.URL) ([]byte, error) {
 	zd1, err := v.MarshalBinary()
 	if err != nil {
-		panic("quark: encode url.URL: " + err.Error())
+		return b, codec.Unencodable("url.URL", err)
 	}
-	return msgp.AppendBytes(b, zd1)
+	return msgp.AppendBytes(b, zd1), nil
 }
 
 // quarkDecode_url_URL decodes one url.URL from b into *v; depth counts the
@@ -4348,6 +4908,72 @@ func quarkCopy_url_URL(v *url.URL) {
 		panic("quark: copy url.URL: " + err.Error())
 	}
 	*v = zc2
+}
+
+// quarkEncodeLabelState appends the encoding of *v to b, or fails with the
+// error of a value in it that cannot be encoded.
+func quarkEncodeLabelState(b []byte, v *LabelState) ([]byte, error) {
+	var err error
+	b = msgp.AppendMapHeader(b, 2)
+	b = msgp.AppendString(b, "Name")
+	if b, err = quarkEncodeLabel(b, &v.Name); err != nil {
+		return b, err
+	}
+	b = msgp.AppendString(b, "Count")
+	b = msgp.AppendInt64(b, v.Count)
+	return b, nil
+}
+
+// quarkDecodeLabelState decodes one testactors.LabelState from b into *v; depth
+// counts the containers around it, and budget is what it may still allocate.
+func quarkDecodeLabelState(b []byte, v *LabelState, depth int, budget *codec.Budget) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "Name":
+			if b, err = quarkDecodeLabel(b, &v.Name, depth+1, budget); err != nil {
+				return b, err
+			}
+		case "Count":
+			if v.Count, b, err = msgp.ReadInt64Bytes(b); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+// MarshalQuark appends the encoding of *v to b; it fails with code
+// InvalidArgument when a value in it cannot be encoded.
+func (v *LabelState) MarshalQuark(b []byte) ([]byte, error) { return quarkEncodeLabelState(b, v) }
+
+// UnmarshalQuark decodes b, which must hold exactly one encoded LabelState,
+// into *v.
+func (v *LabelState) UnmarshalQuark(b []byte) error {
+	if err := codec.CheckSize(b, 0); err != nil {
+		return err
+	}
+	budget := codec.NewBudget(len(b))
+	rest, err := quarkDecodeLabelState(b, v, 0, &budget)
+	if err != nil {
+		return codec.Corrupt("testactors.LabelState", err)
+	}
+	return codec.CheckTrailing("testactors.LabelState", rest)
 }
 
 // quarkEncodeCounterState appends the encoding of *v to b.
@@ -4420,8 +5046,10 @@ func quarkCopyCounterState(v *CounterState) {
 	v.Blob = slices.Clone(v.Blob)
 }
 
-// MarshalQuark appends the encoding of *v to b.
-func (v *CounterState) MarshalQuark(b []byte) []byte { return quarkEncodeCounterState(b, v) }
+// MarshalQuark appends the encoding of *v to b; it never fails.
+func (v *CounterState) MarshalQuark(b []byte) ([]byte, error) {
+	return quarkEncodeCounterState(b, v), nil
+}
 
 // UnmarshalQuark decodes b, which must hold exactly one encoded CounterState,
 // into *v.

@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"net/url"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 	"unsafe"
@@ -33,6 +34,29 @@ func wantCorrupt(t *testing.T, what string, err error) {
 	qe, ok := err.(*quarkerr.Error)
 	if !ok || qe.Code != quarkerr.Corrupt {
 		t.Fatalf("%s: %v (%T), want an *quarkerr.Error with code Corrupt", what, err, err)
+	}
+}
+
+// appendArgs returns msg's encoded arguments appended to b, failing t if
+// they cannot be encoded.
+func appendArgs(t *testing.T, msg quark.Message, b []byte) []byte {
+	t.Helper()
+	b, err := msg.AppendArgs(b)
+	if err != nil {
+		t.Fatalf("AppendArgs: %v", err)
+	}
+	return b
+}
+
+// TestUnencodableArgs: a protocol buffer message that proto.Marshal
+// refuses (a string field holding invalid UTF-8) fails AppendArgs with
+// code InvalidArgument naming the type and the cause, without a panic.
+func TestUnencodableArgs(t *testing.T) {
+	in := message(t, "Proto")
+	setArgs(in, storeProtoArgs{Vs: []*wrapperspb.StringValue{wrapperspb.String("\xff")}})
+	_, err := in.AppendArgs(nil)
+	if quarkerr.CodeOf(err) != quarkerr.InvalidArgument || !strings.Contains(err.Error(), "wrapperspb.StringValue") {
+		t.Fatalf("AppendArgs = %v, want an *quarkerr.Error with code InvalidArgument naming the type", err)
 	}
 }
 
@@ -175,7 +199,7 @@ func TestArgsRoundTrip(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			in := message(t, name)
 			setArgs(in, want)
-			b := in.AppendArgs([]byte("prefix"))[len("prefix"):]
+			b := appendArgs(t, in, []byte("prefix"))[len("prefix"):]
 			out := message(t, name)
 			if err := out.ReadArgs(b); err != nil {
 				t.Fatalf("ReadArgs: %v", err)
@@ -183,7 +207,7 @@ func TestArgsRoundTrip(t *testing.T) {
 			if got := getArgs(out); !equal(got, want) {
 				t.Fatalf("round trip:\n got %+v\nwant %+v", got, want)
 			}
-			if again := out.AppendArgs(nil); len(again) != len(b) {
+			if again := appendArgs(t, out, nil); len(again) != len(b) {
 				t.Fatalf("re-encoding is %d bytes, want %d", len(again), len(b))
 			}
 			// One value, exactly.
@@ -209,7 +233,7 @@ func TestNilAndEmpty(t *testing.T) {
 	in := message(t, "Named")
 	setArgs(in, storeNamedArgs{I: Index{"e": {}, "n": nil}})
 	out := message(t, "Named")
-	if err := out.ReadArgs(in.AppendArgs(nil)); err != nil {
+	if err := out.ReadArgs(appendArgs(t, in, nil)); err != nil {
 		t.Fatal(err)
 	}
 	got := getArgs(out).(storeNamedArgs)
@@ -225,7 +249,7 @@ func TestDecodersNeverPanic(t *testing.T) {
 	for name, want := range sampleArgs() {
 		in := message(t, name)
 		setArgs(in, want)
-		b := in.AppendArgs(nil)
+		b := appendArgs(t, in, nil)
 		for range 2000 {
 			m := append([]byte(nil), b...)
 			for range 1 + r.IntN(4) {
@@ -266,7 +290,7 @@ func TestDepthLimit(t *testing.T) {
 	}
 	in := message(t, "Recursive")
 	setArgs(in, storeRecursiveArgs{L: *deep})
-	err := message(t, "Recursive").ReadArgs(in.AppendArgs(nil))
+	err := message(t, "Recursive").ReadArgs(appendArgs(t, in, nil))
 	wantCorrupt(t, "too deep", err)
 	if !errors.Is(err, codec.ErrTooDeep) {
 		t.Fatalf("%v, want ErrTooDeep", err)
@@ -315,7 +339,10 @@ func TestSchemaChanges(t *testing.T) {
 
 func TestMarshalQuark(t *testing.T) {
 	s := State{Owner: "o", Balance: -3, History: []int64{1}, Opened: time.Unix(10, 0), Limits: map[string]Celsius{"max": 30}}
-	b := s.MarshalQuark([]byte{1, 2})
+	b, err := s.MarshalQuark([]byte{1, 2})
+	if err != nil {
+		t.Fatal(err)
+	}
 	var got State
 	if err := got.UnmarshalQuark(b[2:]); err != nil {
 		t.Fatal(err)
@@ -333,7 +360,11 @@ func TestMarshalQuark(t *testing.T) {
 	}
 	c := Counts{"a": 1}
 	var c2 Counts
-	if err := c2.UnmarshalQuark(c.MarshalQuark(nil)); err != nil || !reflect.DeepEqual(c, c2) {
+	cb, err := c.MarshalQuark(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c2.UnmarshalQuark(cb); err != nil || !reflect.DeepEqual(c, c2) {
 		t.Fatalf("%v %v", c2, err)
 	}
 	var _ codec.Marshaler = new(Temperature)

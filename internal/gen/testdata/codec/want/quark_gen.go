@@ -23,7 +23,7 @@ import (
 )
 
 // This file needs a quark runtime that supports this generator's output.
-const _ = quark.SupportPackageIsVersion3
+const _ = quark.SupportPackageIsVersion4
 
 // StoreType describes the Store actor type.
 var StoreType = &quark.TypeDesc{
@@ -311,7 +311,7 @@ func (m *storeScalarsMessage) Release() {
 	storeScalarsPool.Put(m)
 }
 
-func (m *storeScalarsMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *storeScalarsMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *storeScalarsMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -326,7 +326,7 @@ func (m *storeScalarsMessage) CopyArgs() {
 	quarkCopyScalars(&m.args.S)
 }
 
-func (m *storeScalarsMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *storeScalarsMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *storeScalarsMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -458,7 +458,7 @@ func (m *storeNamedMessage) Release() {
 	storeNamedPool.Put(m)
 }
 
-func (m *storeNamedMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *storeNamedMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *storeNamedMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -474,7 +474,7 @@ func (m *storeNamedMessage) CopyArgs() {
 	quarkCopyIndex(&m.args.I)
 }
 
-func (m *storeNamedMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *storeNamedMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *storeNamedMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -639,7 +639,7 @@ func (m *storeContainersMessage) Release() {
 	storeContainersPool.Put(m)
 }
 
-func (m *storeContainersMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *storeContainersMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *storeContainersMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -710,7 +710,7 @@ func (m *storeContainersMessage) CopyArgs() {
 	}
 }
 
-func (m *storeContainersMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *storeContainersMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *storeContainersMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -1277,7 +1277,7 @@ func (m *storeRecursiveMessage) Release() {
 	storeRecursivePool.Put(m)
 }
 
-func (m *storeRecursiveMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *storeRecursiveMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *storeRecursiveMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -1298,7 +1298,7 @@ func (m *storeRecursiveMessage) CopyArgs() {
 	quarkCopyList(&m.args.L)
 }
 
-func (m *storeRecursiveMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *storeRecursiveMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *storeRecursiveMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -1437,7 +1437,7 @@ func (m *storeStructsMessage) Release() {
 	storeStructsPool.Put(m)
 }
 
-func (m *storeStructsMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *storeStructsMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *storeStructsMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -1452,7 +1452,7 @@ func (m *storeStructsMessage) CopyArgs() {
 	quarkCopyDerived(&m.args.D)
 }
 
-func (m *storeStructsMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *storeStructsMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *storeStructsMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -1601,7 +1601,7 @@ func (m *storeForeignMessage) Release() {
 	storeForeignPool.Put(m)
 }
 
-func (m *storeForeignMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *storeForeignMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *storeForeignMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -1616,7 +1616,7 @@ func (m *storeForeignMessage) CopyArgs() {
 	quarkCopy_geo_Path(&m.args.Path)
 }
 
-func (m *storeForeignMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *storeForeignMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *storeForeignMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -1821,7 +1821,7 @@ func (m *storeMarshalersMessage) Release() {
 	storeMarshalersPool.Put(m)
 }
 
-func (m *storeMarshalersMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *storeMarshalersMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b) }
 
 func (m *storeMarshalersMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -1843,7 +1843,7 @@ func (m *storeMarshalersMessage) CopyArgs() {
 	quarkCopyStdlib(&m.args.S)
 }
 
-func (m *storeMarshalersMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *storeMarshalersMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b) }
 
 func (m *storeMarshalersMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -1858,30 +1858,41 @@ func (m *storeMarshalersMessage) CopyResults() {
 	m.res.R0 = maps.Clone(m.res.R0)
 }
 
-func (v *storeMarshalersArgs) encode(b []byte) []byte {
+func (v *storeMarshalersArgs) encode(b []byte) ([]byte, error) {
+	var err error
 	b = msgp.AppendMapHeader(b, 5)
 	b = msgp.AppendString(b, "V")
-	b = quarkEncodeVersion(b, &v.V)
+	if b, err = quarkEncodeVersion(b, &v.V); err != nil {
+		return b, err
+	}
 	b = msgp.AppendString(b, "L")
 	if v.L == nil {
 		b = msgp.AppendNil(b)
 	} else {
-		b = quarkEncodeLevel(b, v.L)
+		if b, err = quarkEncodeLevel(b, v.L); err != nil {
+			return b, err
+		}
 	}
 	b = msgp.AppendString(b, "B")
-	b = quarkEncodeBag(b, &v.B)
+	if b, err = quarkEncodeBag(b, &v.B); err != nil {
+		return b, err
+	}
 	b = msgp.AppendString(b, "Ls")
 	if v.Ls == nil {
 		b = msgp.AppendNil(b)
 	} else {
 		b = msgp.AppendArrayHeader(b, uint32(len(v.Ls)))
 		for zi1 := range v.Ls {
-			b = quarkEncodeLevel(b, &v.Ls[zi1])
+			if b, err = quarkEncodeLevel(b, &v.Ls[zi1]); err != nil {
+				return b, err
+			}
 		}
 	}
 	b = msgp.AppendString(b, "S")
-	b = quarkEncodeStdlib(b, &v.S)
-	return b
+	if b, err = quarkEncodeStdlib(b, &v.S); err != nil {
+		return b, err
+	}
+	return b, nil
 }
 
 func (v *storeMarshalersArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
@@ -1964,7 +1975,8 @@ func (v *storeMarshalersArgs) decode(b []byte, depth int, budget *codec.Budget) 
 	return b, nil
 }
 
-func (v *storeMarshalersResults) encode(b []byte) []byte {
+func (v *storeMarshalersResults) encode(b []byte) ([]byte, error) {
+	var err error
 	b = msgp.AppendMapHeader(b, 1)
 	b = msgp.AppendString(b, "R0")
 	if v.R0 == nil {
@@ -1972,11 +1984,15 @@ func (v *storeMarshalersResults) encode(b []byte) []byte {
 	} else {
 		b = msgp.AppendMapHeader(b, uint32(len(v.R0)))
 		for zk1, zv2 := range v.R0 {
-			b = quarkEncodeLevel(b, &zk1)
-			b = quarkEncodeVersion(b, &zv2)
+			if b, err = quarkEncodeLevel(b, &zk1); err != nil {
+				return b, err
+			}
+			if b, err = quarkEncodeVersion(b, &zv2); err != nil {
+				return b, err
+			}
 		}
 	}
-	return b
+	return b, nil
 }
 
 func (v *storeMarshalersResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
@@ -2063,7 +2079,7 @@ func (m *storeProtoMessage) Release() {
 	storeProtoPool.Put(m)
 }
 
-func (m *storeProtoMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *storeProtoMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b) }
 
 func (m *storeProtoMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -2090,7 +2106,7 @@ func (m *storeProtoMessage) CopyArgs() {
 	}
 }
 
-func (m *storeProtoMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *storeProtoMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b) }
 
 func (m *storeProtoMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -2107,15 +2123,16 @@ func (m *storeProtoMessage) CopyResults() {
 	}
 }
 
-func (v *storeProtoArgs) encode(b []byte) []byte {
+func (v *storeProtoArgs) encode(b []byte) ([]byte, error) {
+	var err error
 	b = msgp.AppendMapHeader(b, 2)
 	b = msgp.AppendString(b, "Ts")
 	if v.Ts == nil {
 		b = msgp.AppendNil(b)
 	} else {
-		zd1, err := proto.Marshal(v.Ts)
-		if err != nil {
-			panic("quark: encode *timestamppb.Timestamp: " + err.Error())
+		var zd1 []byte
+		if zd1, err = proto.Marshal(v.Ts); err != nil {
+			return b, codec.Unencodable("*timestamppb.Timestamp", err)
 		}
 		b = msgp.AppendBytes(b, zd1)
 	}
@@ -2128,15 +2145,15 @@ func (v *storeProtoArgs) encode(b []byte) []byte {
 			if v.Vs[zi2] == nil {
 				b = msgp.AppendNil(b)
 			} else {
-				zd3, err := proto.Marshal(v.Vs[zi2])
-				if err != nil {
-					panic("quark: encode *wrapperspb.StringValue: " + err.Error())
+				var zd3 []byte
+				if zd3, err = proto.Marshal(v.Vs[zi2]); err != nil {
+					return b, codec.Unencodable("*wrapperspb.StringValue", err)
 				}
 				b = msgp.AppendBytes(b, zd3)
 			}
 		}
 	}
-	return b
+	return b, nil
 }
 
 func (v *storeProtoArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
@@ -2224,19 +2241,20 @@ func (v *storeProtoArgs) decode(b []byte, depth int, budget *codec.Budget) ([]by
 	return b, nil
 }
 
-func (v *storeProtoResults) encode(b []byte) []byte {
+func (v *storeProtoResults) encode(b []byte) ([]byte, error) {
+	var err error
 	b = msgp.AppendMapHeader(b, 1)
 	b = msgp.AppendString(b, "R0")
 	if v.R0 == nil {
 		b = msgp.AppendNil(b)
 	} else {
-		zd1, err := proto.Marshal(v.R0)
-		if err != nil {
-			panic("quark: encode *timestamppb.Timestamp: " + err.Error())
+		var zd1 []byte
+		if zd1, err = proto.Marshal(v.R0); err != nil {
+			return b, codec.Unencodable("*timestamppb.Timestamp", err)
 		}
 		b = msgp.AppendBytes(b, zd1)
 	}
-	return b
+	return b, nil
 }
 
 func (v *storeProtoResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
@@ -2312,7 +2330,7 @@ func (m *storeSnapshotMessage) Release() {
 	storeSnapshotPool.Put(m)
 }
 
-func (m *storeSnapshotMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *storeSnapshotMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *storeSnapshotMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -2327,7 +2345,7 @@ func (m *storeSnapshotMessage) CopyArgs() {
 	m.args.Ps = slices.Clone(m.args.Ps)
 }
 
-func (m *storeSnapshotMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *storeSnapshotMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *storeSnapshotMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -2473,7 +2491,7 @@ func (m *storeSharedMessage) Release() {
 	storeSharedPool.Put(m)
 }
 
-func (m *storeSharedMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *storeSharedMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *storeSharedMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -2486,7 +2504,7 @@ func (m *storeSharedMessage) ReadArgs(b []byte) error {
 
 func (m *storeSharedMessage) CopyArgs() {}
 
-func (m *storeSharedMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *storeSharedMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *storeSharedMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -2682,7 +2700,7 @@ func (m *storeKeysMessage) Release() {
 	storeKeysPool.Put(m)
 }
 
-func (m *storeKeysMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *storeKeysMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b) }
 
 func (m *storeKeysMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -2701,7 +2719,7 @@ func (m *storeKeysMessage) CopyArgs() {
 	m.args.B = maps.Clone(m.args.B)
 }
 
-func (m *storeKeysMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *storeKeysMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *storeKeysMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -2714,7 +2732,8 @@ func (m *storeKeysMessage) ReadResults(b []byte) error {
 
 func (m *storeKeysMessage) CopyResults() {}
 
-func (v *storeKeysArgs) encode(b []byte) []byte {
+func (v *storeKeysArgs) encode(b []byte) ([]byte, error) {
+	var err error
 	b = msgp.AppendMapHeader(b, 5)
 	b = msgp.AppendString(b, "U")
 	if v.U == nil {
@@ -2752,7 +2771,9 @@ func (v *storeKeysArgs) encode(b []byte) []byte {
 	} else {
 		b = msgp.AppendMapHeader(b, uint32(len(v.L)))
 		for zk7, zv8 := range v.L {
-			b = quarkEncodeLevel(b, &zk7)
+			if b, err = quarkEncodeLevel(b, &zk7); err != nil {
+				return b, err
+			}
 			b = msgp.AppendBool(b, zv8)
 		}
 	}
@@ -2766,7 +2787,7 @@ func (v *storeKeysArgs) encode(b []byte) []byte {
 			b = msgp.AppendUint8(b, zv10)
 		}
 	}
-	return b
+	return b, nil
 }
 
 func (v *storeKeysArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
@@ -2999,7 +3020,7 @@ func (m *storeNothingMessage) Release() {
 	storeNothingPool.Put(m)
 }
 
-func (m *storeNothingMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *storeNothingMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *storeNothingMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -3014,7 +3035,7 @@ func (m *storeNothingMessage) CopyArgs() {
 	m.args.Ids = slices.Clone(m.args.Ids)
 }
 
-func (m *storeNothingMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *storeNothingMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *storeNothingMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -4538,13 +4559,14 @@ func quarkDecode_time_Duration(b []byte, v *time.Duration, depth int, budget *co
 	return b, nil
 }
 
-// quarkEncodeVersion appends the encoding of *v to b.
-func quarkEncodeVersion(b []byte, v *Version) []byte {
+// quarkEncodeVersion appends the encoding of *v to b, or fails with the error
+// of its MarshalBinary method.
+func quarkEncodeVersion(b []byte, v *Version) ([]byte, error) {
 	zd1, err := v.MarshalBinary()
 	if err != nil {
-		panic("quark: encode codec.Version: " + err.Error())
+		return b, codec.Unencodable("codec.Version", err)
 	}
-	return msgp.AppendBytes(b, zd1)
+	return msgp.AppendBytes(b, zd1), nil
 }
 
 // quarkDecodeVersion decodes one codec.Version from b into *v; depth counts the
@@ -4563,13 +4585,14 @@ func quarkDecodeVersion(b []byte, v *Version, depth int, budget *codec.Budget) (
 	return b, nil
 }
 
-// quarkEncodeLevel appends the encoding of *v to b.
-func quarkEncodeLevel(b []byte, v *Level) []byte {
+// quarkEncodeLevel appends the encoding of *v to b, or fails with the error of
+// its MarshalText method.
+func quarkEncodeLevel(b []byte, v *Level) ([]byte, error) {
 	zd1, err := v.MarshalText()
 	if err != nil {
-		panic("quark: encode codec.Level: " + err.Error())
+		return b, codec.Unencodable("codec.Level", err)
 	}
-	return msgp.AppendStringFromBytes(b, zd1)
+	return msgp.AppendStringFromBytes(b, zd1), nil
 }
 
 // quarkDecodeLevel decodes one codec.Level from b into *v; depth counts the
@@ -4588,13 +4611,14 @@ func quarkDecodeLevel(b []byte, v *Level, depth int, budget *codec.Budget) ([]by
 	return b, nil
 }
 
-// quarkEncodeBag appends the encoding of *v to b.
-func quarkEncodeBag(b []byte, v *Bag) []byte {
+// quarkEncodeBag appends the encoding of *v to b, or fails with the error of
+// its MarshalText method.
+func quarkEncodeBag(b []byte, v *Bag) ([]byte, error) {
 	zd1, err := v.MarshalText()
 	if err != nil {
-		panic("quark: encode codec.Bag: " + err.Error())
+		return b, codec.Unencodable("codec.Bag", err)
 	}
-	return msgp.AppendStringFromBytes(b, zd1)
+	return msgp.AppendStringFromBytes(b, zd1), nil
 }
 
 // quarkDecodeBag decodes one codec.Bag from b into *v; depth counts the
@@ -4626,8 +4650,10 @@ func quarkCopyBag(v *Bag) {
 	*v = zc2
 }
 
-// quarkEncodeStdlib appends the encoding of *v to b.
-func quarkEncodeStdlib(b []byte, v *Stdlib) []byte {
+// quarkEncodeStdlib appends the encoding of *v to b, or fails with the error of
+// a value in it that cannot be encoded.
+func quarkEncodeStdlib(b []byte, v *Stdlib) ([]byte, error) {
+	var err error
 	b = msgp.AppendMapHeader(b, 9)
 	b = msgp.AppendString(b, "At")
 	b = quarkEncode_time_Time(b, &v.At)
@@ -4636,30 +4662,40 @@ func quarkEncodeStdlib(b []byte, v *Stdlib) []byte {
 	b = msgp.AppendString(b, "Month")
 	b = quarkEncode_time_Month(b, &v.Month)
 	b = msgp.AppendString(b, "Addr")
-	b = quarkEncode_netip_Addr(b, &v.Addr)
+	if b, err = quarkEncode_netip_Addr(b, &v.Addr); err != nil {
+		return b, err
+	}
 	b = msgp.AppendString(b, "Prefix")
-	b = quarkEncode_netip_Prefix(b, &v.Prefix)
+	if b, err = quarkEncode_netip_Prefix(b, &v.Prefix); err != nil {
+		return b, err
+	}
 	b = msgp.AppendString(b, "Big")
 	if v.Big == nil {
 		b = msgp.AppendNil(b)
 	} else {
-		b = quarkEncode_big_Int(b, v.Big)
+		if b, err = quarkEncode_big_Int(b, v.Big); err != nil {
+			return b, err
+		}
 	}
 	b = msgp.AppendString(b, "URL")
-	b = quarkEncode_url_URL(b, &v.URL)
+	if b, err = quarkEncode_url_URL(b, &v.URL); err != nil {
+		return b, err
+	}
 	b = msgp.AppendString(b, "Network")
 	if v.Network == nil {
 		b = msgp.AppendNil(b)
 	} else {
 		b = msgp.AppendMapHeader(b, uint32(len(v.Network)))
 		for zk1, zv2 := range v.Network {
-			b = quarkEncode_netip_Addr(b, &zk1)
+			if b, err = quarkEncode_netip_Addr(b, &zk1); err != nil {
+				return b, err
+			}
 			b = msgp.AppendString(b, zv2)
 		}
 	}
 	b = msgp.AppendString(b, "Stamped")
 	b = quarkEncodeStamped(b, &v.Stamped)
-	return b
+	return b, nil
 }
 
 // quarkDecodeStdlib decodes one codec.Stdlib from b into *v; depth counts the
@@ -4796,13 +4832,14 @@ func quarkDecode_time_Month(b []byte, v *time.Month, depth int, budget *codec.Bu
 	return b, nil
 }
 
-// quarkEncode_netip_Addr appends the encoding of *v to b.
-func quarkEncode_netip_Addr(b []byte, v *netip.Addr) []byte {
+// quarkEncode_netip_Addr appends the encoding of *v to b, or fails with the
+// error of its MarshalBinary method.
+func quarkEncode_netip_Addr(b []byte, v *netip.Addr) ([]byte, error) {
 	zd1, err := v.MarshalBinary()
 	if err != nil {
-		panic("quark: encode netip.Addr: " + err.Error())
+		return b, codec.Unencodable("netip.Addr", err)
 	}
-	return msgp.AppendBytes(b, zd1)
+	return msgp.AppendBytes(b, zd1), nil
 }
 
 // quarkDecode_netip_Addr decodes one netip.Addr from b into *v; depth counts
@@ -4821,13 +4858,14 @@ func quarkDecode_netip_Addr(b []byte, v *netip.Addr, depth int, budget *codec.Bu
 	return b, nil
 }
 
-// quarkEncode_netip_Prefix appends the encoding of *v to b.
-func quarkEncode_netip_Prefix(b []byte, v *netip.Prefix) []byte {
+// quarkEncode_netip_Prefix appends the encoding of *v to b, or fails with the
+// error of its MarshalBinary method.
+func quarkEncode_netip_Prefix(b []byte, v *netip.Prefix) ([]byte, error) {
 	zd1, err := v.MarshalBinary()
 	if err != nil {
-		panic("quark: encode netip.Prefix: " + err.Error())
+		return b, codec.Unencodable("netip.Prefix", err)
 	}
-	return msgp.AppendBytes(b, zd1)
+	return msgp.AppendBytes(b, zd1), nil
 }
 
 // quarkDecode_netip_Prefix decodes one netip.Prefix from b into *v; depth
@@ -4846,13 +4884,14 @@ func quarkDecode_netip_Prefix(b []byte, v *netip.Prefix, depth int, budget *code
 	return b, nil
 }
 
-// quarkEncode_big_Int appends the encoding of *v to b.
-func quarkEncode_big_Int(b []byte, v *big.Int) []byte {
+// quarkEncode_big_Int appends the encoding of *v to b, or fails with the error
+// of its MarshalText method.
+func quarkEncode_big_Int(b []byte, v *big.Int) ([]byte, error) {
 	zd1, err := v.MarshalText()
 	if err != nil {
-		panic("quark: encode big.Int: " + err.Error())
+		return b, codec.Unencodable("big.Int", err)
 	}
-	return msgp.AppendStringFromBytes(b, zd1)
+	return msgp.AppendStringFromBytes(b, zd1), nil
 }
 
 // quarkDecode_big_Int decodes one big.Int from b into *v; depth counts the
@@ -4884,13 +4923,14 @@ func quarkCopy_big_Int(v *big.Int) {
 	*v = zc2
 }
 
-// quarkEncode_url_URL appends the encoding of *v to b.
-func quarkEncode_url_URL(b []byte, v *url.URL) []byte {
+// quarkEncode_url_URL appends the encoding of *v to b, or fails with the error
+// of its MarshalBinary method.
+func quarkEncode_url_URL(b []byte, v *url.URL) ([]byte, error) {
 	zd1, err := v.MarshalBinary()
 	if err != nil {
-		panic("quark: encode url.URL: " + err.Error())
+		return b, codec.Unencodable("url.URL", err)
 	}
-	return msgp.AppendBytes(b, zd1)
+	return msgp.AppendBytes(b, zd1), nil
 }
 
 // quarkDecode_url_URL decodes one url.URL from b into *v; depth counts the
@@ -5163,8 +5203,8 @@ func quarkCopyState(v *State) {
 	v.Limits = maps.Clone(v.Limits)
 }
 
-// MarshalQuark appends the encoding of *v to b.
-func (v *State) MarshalQuark(b []byte) []byte { return quarkEncodeState(b, v) }
+// MarshalQuark appends the encoding of *v to b; it never fails.
+func (v *State) MarshalQuark(b []byte) ([]byte, error) { return quarkEncodeState(b, v), nil }
 
 // UnmarshalQuark decodes b, which must hold exactly one encoded State, into *v.
 func (v *State) UnmarshalQuark(b []byte) error {
@@ -5235,8 +5275,8 @@ func quarkCopyCounts(v *Counts) {
 	*v = maps.Clone(*v)
 }
 
-// MarshalQuark appends the encoding of *v to b.
-func (v *Counts) MarshalQuark(b []byte) []byte { return quarkEncodeCounts(b, v) }
+// MarshalQuark appends the encoding of *v to b; it never fails.
+func (v *Counts) MarshalQuark(b []byte) ([]byte, error) { return quarkEncodeCounts(b, v), nil }
 
 // UnmarshalQuark decodes b, which must hold exactly one encoded Counts, into
 // *v.
@@ -5270,8 +5310,10 @@ func quarkDecodeTemperature(b []byte, v *Temperature, depth int, budget *codec.B
 	return b, nil
 }
 
-// MarshalQuark appends the encoding of *v to b.
-func (v *Temperature) MarshalQuark(b []byte) []byte { return quarkEncodeTemperature(b, v) }
+// MarshalQuark appends the encoding of *v to b; it never fails.
+func (v *Temperature) MarshalQuark(b []byte) ([]byte, error) {
+	return quarkEncodeTemperature(b, v), nil
+}
 
 // UnmarshalQuark decodes b, which must hold exactly one encoded Temperature,
 // into *v.

@@ -12,7 +12,7 @@ import (
 )
 
 // This file needs a quark runtime that supports this generator's output.
-const _ = quark.SupportPackageIsVersion3
+const _ = quark.SupportPackageIsVersion4
 
 // CounterType describes the Counter actor type.
 var CounterType = &quark.TypeDesc{
@@ -130,7 +130,7 @@ func (m *counterAddMessage) Release() {
 	counterAddPool.Put(m)
 }
 
-func (m *counterAddMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *counterAddMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *counterAddMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -143,7 +143,7 @@ func (m *counterAddMessage) ReadArgs(b []byte) error {
 
 func (m *counterAddMessage) CopyArgs() {}
 
-func (m *counterAddMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *counterAddMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *counterAddMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -252,7 +252,7 @@ func (m *counterGetMessage) Release() {
 	counterGetPool.Put(m)
 }
 
-func (m *counterGetMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *counterGetMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *counterGetMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -265,7 +265,7 @@ func (m *counterGetMessage) ReadArgs(b []byte) error {
 
 func (m *counterGetMessage) CopyArgs() {}
 
-func (m *counterGetMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *counterGetMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *counterGetMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -364,7 +364,7 @@ func (m *counterIncMessage) Release() {
 	counterIncPool.Put(m)
 }
 
-func (m *counterIncMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *counterIncMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *counterIncMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -377,7 +377,7 @@ func (m *counterIncMessage) ReadArgs(b []byte) error {
 
 func (m *counterIncMessage) CopyArgs() {}
 
-func (m *counterIncMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *counterIncMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *counterIncMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -474,7 +474,7 @@ func (m *counterResetMessage) Release() {
 	counterResetPool.Put(m)
 }
 
-func (m *counterResetMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *counterResetMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *counterResetMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -487,7 +487,7 @@ func (m *counterResetMessage) ReadArgs(b []byte) error {
 
 func (m *counterResetMessage) CopyArgs() {}
 
-func (m *counterResetMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *counterResetMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *counterResetMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))

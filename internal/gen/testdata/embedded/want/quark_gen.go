@@ -12,7 +12,7 @@ import (
 )
 
 // This file needs a quark runtime that supports this generator's output.
-const _ = quark.SupportPackageIsVersion3
+const _ = quark.SupportPackageIsVersion4
 
 // PersonType describes the Person actor type.
 var PersonType = &quark.TypeDesc{
@@ -161,7 +161,7 @@ func (m *personGreetMessage) Release() {
 	personGreetPool.Put(m)
 }
 
-func (m *personGreetMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *personGreetMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *personGreetMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -174,7 +174,7 @@ func (m *personGreetMessage) ReadArgs(b []byte) error {
 
 func (m *personGreetMessage) CopyArgs() {}
 
-func (m *personGreetMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *personGreetMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *personGreetMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -283,7 +283,7 @@ func (m *personRenameMessage) Release() {
 	personRenamePool.Put(m)
 }
 
-func (m *personRenameMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *personRenameMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *personRenameMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -296,7 +296,7 @@ func (m *personRenameMessage) ReadArgs(b []byte) error {
 
 func (m *personRenameMessage) CopyArgs() {}
 
-func (m *personRenameMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *personRenameMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *personRenameMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -395,7 +395,7 @@ func (m *personNameMessage) Release() {
 	personNamePool.Put(m)
 }
 
-func (m *personNameMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *personNameMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *personNameMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -408,7 +408,7 @@ func (m *personNameMessage) ReadArgs(b []byte) error {
 
 func (m *personNameMessage) CopyArgs() {}
 
-func (m *personNameMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *personNameMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *personNameMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -505,7 +505,7 @@ func (m *personResetMessage) Release() {
 	personResetPool.Put(m)
 }
 
-func (m *personResetMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *personResetMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *personResetMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -518,7 +518,7 @@ func (m *personResetMessage) ReadArgs(b []byte) error {
 
 func (m *personResetMessage) CopyArgs() {}
 
-func (m *personResetMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *personResetMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *personResetMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -607,7 +607,7 @@ func (m *personGetMessage) Release() {
 	personGetPool.Put(m)
 }
 
-func (m *personGetMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *personGetMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *personGetMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -620,7 +620,7 @@ func (m *personGetMessage) ReadArgs(b []byte) error {
 
 func (m *personGetMessage) CopyArgs() {}
 
-func (m *personGetMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *personGetMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *personGetMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -719,7 +719,7 @@ func (m *personAgeMessage) Release() {
 	personAgePool.Put(m)
 }
 
-func (m *personAgeMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *personAgeMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *personAgeMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -732,7 +732,7 @@ func (m *personAgeMessage) ReadArgs(b []byte) error {
 
 func (m *personAgeMessage) CopyArgs() {}
 
-func (m *personAgeMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *personAgeMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *personAgeMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))

@@ -18,7 +18,7 @@ import (
 )
 
 // This file needs a quark runtime that supports this generator's output.
-const _ = quark.SupportPackageIsVersion3
+const _ = quark.SupportPackageIsVersion4
 
 // RendererType describes the Renderer actor type.
 var RendererType = &quark.TypeDesc{
@@ -147,7 +147,7 @@ func (m *rendererPlotMessage) Release() {
 	rendererPlotPool.Put(m)
 }
 
-func (m *rendererPlotMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *rendererPlotMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *rendererPlotMessage) ReadArgs(b []byte) error {
 	budget := codec2.NewBudget(len(b))
@@ -160,7 +160,7 @@ func (m *rendererPlotMessage) ReadArgs(b []byte) error {
 
 func (m *rendererPlotMessage) CopyArgs() {}
 
-func (m *rendererPlotMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *rendererPlotMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *rendererPlotMessage) ReadResults(b []byte) error {
 	budget := codec2.NewBudget(len(b))
@@ -302,7 +302,7 @@ func (m *rendererScheduleMessage) Release() {
 	rendererSchedulePool.Put(m)
 }
 
-func (m *rendererScheduleMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *rendererScheduleMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b) }
 
 func (m *rendererScheduleMessage) ReadArgs(b []byte) error {
 	budget := codec2.NewBudget(len(b))
@@ -315,7 +315,9 @@ func (m *rendererScheduleMessage) ReadArgs(b []byte) error {
 
 func (m *rendererScheduleMessage) CopyArgs() {}
 
-func (m *rendererScheduleMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *rendererScheduleMessage) AppendResults(b []byte) ([]byte, error) {
+	return m.res.encode(b), nil
+}
 
 func (m *rendererScheduleMessage) ReadResults(b []byte) error {
 	budget := codec2.NewBudget(len(b))
@@ -328,15 +330,18 @@ func (m *rendererScheduleMessage) ReadResults(b []byte) error {
 
 func (m *rendererScheduleMessage) CopyResults() {}
 
-func (v *rendererScheduleArgs) encode(b []byte) []byte {
+func (v *rendererScheduleArgs) encode(b []byte) ([]byte, error) {
+	var err error
 	b = msgp.AppendMapHeader(b, 3)
 	b = msgp.AppendString(b, "At")
 	b = quarkEncode_time_Time(b, &v.At)
 	b = msgp.AppendString(b, "Every")
 	b = quarkEncode_time_Duration(b, &v.Every)
 	b = msgp.AppendString(b, "From")
-	b = quarkEncode_netip_Addr(b, &v.From)
-	return b
+	if b, err = quarkEncode_netip_Addr(b, &v.From); err != nil {
+		return b, err
+	}
+	return b, nil
 }
 
 func (v *rendererScheduleArgs) decode(b []byte, depth int, budget *codec2.Budget) ([]byte, error) {
@@ -426,7 +431,7 @@ func (m *rendererSeedMessage) Release() {
 	rendererSeedPool.Put(m)
 }
 
-func (m *rendererSeedMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *rendererSeedMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b) }
 
 func (m *rendererSeedMessage) ReadArgs(b []byte) error {
 	budget := codec2.NewBudget(len(b))
@@ -445,7 +450,7 @@ func (m *rendererSeedMessage) CopyArgs() {
 	}
 }
 
-func (m *rendererSeedMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *rendererSeedMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *rendererSeedMessage) ReadResults(b []byte) error {
 	budget := codec2.NewBudget(len(b))
@@ -458,15 +463,18 @@ func (m *rendererSeedMessage) ReadResults(b []byte) error {
 
 func (m *rendererSeedMessage) CopyResults() {}
 
-func (v *rendererSeedArgs) encode(b []byte) []byte {
+func (v *rendererSeedArgs) encode(b []byte) ([]byte, error) {
+	var err error
 	b = msgp.AppendMapHeader(b, 1)
 	b = msgp.AppendString(b, "Src")
 	if v.Src == nil {
 		b = msgp.AppendNil(b)
 	} else {
-		b = quarkEncode_rand_PCG(b, v.Src)
+		if b, err = quarkEncode_rand_PCG(b, v.Src); err != nil {
+			return b, err
+		}
 	}
-	return b
+	return b, nil
 }
 
 func (v *rendererSeedArgs) decode(b []byte, depth int, budget *codec2.Budget) ([]byte, error) {
@@ -566,7 +574,7 @@ func (m *rendererLocalsMessage) Release() {
 	rendererLocalsPool.Put(m)
 }
 
-func (m *rendererLocalsMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *rendererLocalsMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *rendererLocalsMessage) ReadArgs(b []byte) error {
 	budget := codec2.NewBudget(len(b))
@@ -592,7 +600,7 @@ func (m *rendererLocalsMessage) CopyArgs() {
 	}
 }
 
-func (m *rendererLocalsMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *rendererLocalsMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *rendererLocalsMessage) ReadResults(b []byte) error {
 	budget := codec2.NewBudget(len(b))
@@ -886,13 +894,14 @@ func quarkDecode_time_Duration(b []byte, v *time.Duration, depth int, budget *co
 	return b, nil
 }
 
-// quarkEncode_netip_Addr appends the encoding of *v to b.
-func quarkEncode_netip_Addr(b []byte, v *netip.Addr) []byte {
+// quarkEncode_netip_Addr appends the encoding of *v to b, or fails with the
+// error of its MarshalBinary method.
+func quarkEncode_netip_Addr(b []byte, v *netip.Addr) ([]byte, error) {
 	zd1, err := v.MarshalBinary()
 	if err != nil {
-		panic("quark: encode netip.Addr: " + err.Error())
+		return b, codec2.Unencodable("netip.Addr", err)
 	}
-	return msgp.AppendBytes(b, zd1)
+	return msgp.AppendBytes(b, zd1), nil
 }
 
 // quarkDecode_netip_Addr decodes one netip.Addr from b into *v; depth counts
@@ -911,13 +920,14 @@ func quarkDecode_netip_Addr(b []byte, v *netip.Addr, depth int, budget *codec2.B
 	return b, nil
 }
 
-// quarkEncode_rand_PCG appends the encoding of *v to b.
-func quarkEncode_rand_PCG(b []byte, v *rand.PCG) []byte {
+// quarkEncode_rand_PCG appends the encoding of *v to b, or fails with the error
+// of its MarshalBinary method.
+func quarkEncode_rand_PCG(b []byte, v *rand.PCG) ([]byte, error) {
 	zd1, err := v.MarshalBinary()
 	if err != nil {
-		panic("quark: encode rand.PCG: " + err.Error())
+		return b, codec2.Unencodable("rand.PCG", err)
 	}
-	return msgp.AppendBytes(b, zd1)
+	return msgp.AppendBytes(b, zd1), nil
 }
 
 // quarkDecode_rand_PCG decodes one rand.PCG from b into *v; depth counts the

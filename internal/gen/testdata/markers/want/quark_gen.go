@@ -13,7 +13,7 @@ import (
 )
 
 // This file needs a quark runtime that supports this generator's output.
-const _ = quark.SupportPackageIsVersion3
+const _ = quark.SupportPackageIsVersion4
 
 // CacheType describes the Cache actor type.
 var CacheType = &quark.TypeDesc{
@@ -120,7 +120,7 @@ func (m *cacheLookupMessage) Release() {
 	cacheLookupPool.Put(m)
 }
 
-func (m *cacheLookupMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *cacheLookupMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *cacheLookupMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -133,7 +133,7 @@ func (m *cacheLookupMessage) ReadArgs(b []byte) error {
 
 func (m *cacheLookupMessage) CopyArgs() {}
 
-func (m *cacheLookupMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *cacheLookupMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *cacheLookupMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -265,7 +265,7 @@ func (m *cacheStoreMessage) Release() {
 	cacheStorePool.Put(m)
 }
 
-func (m *cacheStoreMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *cacheStoreMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *cacheStoreMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -280,7 +280,7 @@ func (m *cacheStoreMessage) CopyArgs() {
 	m.args.Value = slices.Clone(m.args.Value)
 }
 
-func (m *cacheStoreMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *cacheStoreMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *cacheStoreMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -399,7 +399,7 @@ func (m *cacheTouchMessage) Release() {
 	cacheTouchPool.Put(m)
 }
 
-func (m *cacheTouchMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *cacheTouchMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *cacheTouchMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -412,7 +412,7 @@ func (m *cacheTouchMessage) ReadArgs(b []byte) error {
 
 func (m *cacheTouchMessage) CopyArgs() {}
 
-func (m *cacheTouchMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *cacheTouchMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *cacheTouchMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -555,7 +555,7 @@ func (m *plainDoMessage) Release() {
 	plainDoPool.Put(m)
 }
 
-func (m *plainDoMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *plainDoMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *plainDoMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -568,7 +568,7 @@ func (m *plainDoMessage) ReadArgs(b []byte) error {
 
 func (m *plainDoMessage) CopyArgs() {}
 
-func (m *plainDoMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *plainDoMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *plainDoMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -702,7 +702,7 @@ func (m *reentrantDoMessage) Release() {
 	reentrantDoPool.Put(m)
 }
 
-func (m *reentrantDoMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *reentrantDoMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *reentrantDoMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -715,7 +715,7 @@ func (m *reentrantDoMessage) ReadArgs(b []byte) error {
 
 func (m *reentrantDoMessage) CopyArgs() {}
 
-func (m *reentrantDoMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *reentrantDoMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *reentrantDoMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))

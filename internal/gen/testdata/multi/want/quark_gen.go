@@ -12,7 +12,7 @@ import (
 )
 
 // This file needs a quark runtime that supports this generator's output.
-const _ = quark.SupportPackageIsVersion3
+const _ = quark.SupportPackageIsVersion4
 
 // ZerothType describes the Zeroth actor type.
 var ZerothType = &quark.TypeDesc{
@@ -98,7 +98,7 @@ func (m *zerothZedMessage) Release() {
 	zerothZedPool.Put(m)
 }
 
-func (m *zerothZedMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *zerothZedMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *zerothZedMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -111,7 +111,7 @@ func (m *zerothZedMessage) ReadArgs(b []byte) error {
 
 func (m *zerothZedMessage) CopyArgs() {}
 
-func (m *zerothZedMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *zerothZedMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *zerothZedMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -198,7 +198,7 @@ func (m *zerothAlphaMessage) Release() {
 	zerothAlphaPool.Put(m)
 }
 
-func (m *zerothAlphaMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *zerothAlphaMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *zerothAlphaMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -211,7 +211,7 @@ func (m *zerothAlphaMessage) ReadArgs(b []byte) error {
 
 func (m *zerothAlphaMessage) CopyArgs() {}
 
-func (m *zerothAlphaMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *zerothAlphaMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *zerothAlphaMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -344,7 +344,7 @@ func (m *secondTwoMessage) Release() {
 	secondTwoPool.Put(m)
 }
 
-func (m *secondTwoMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *secondTwoMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *secondTwoMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -357,7 +357,7 @@ func (m *secondTwoMessage) ReadArgs(b []byte) error {
 
 func (m *secondTwoMessage) CopyArgs() {}
 
-func (m *secondTwoMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *secondTwoMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *secondTwoMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -490,7 +490,7 @@ func (m *firstOneMessage) Release() {
 	firstOnePool.Put(m)
 }
 
-func (m *firstOneMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *firstOneMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *firstOneMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -503,7 +503,7 @@ func (m *firstOneMessage) ReadArgs(b []byte) error {
 
 func (m *firstOneMessage) CopyArgs() {}
 
-func (m *firstOneMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *firstOneMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *firstOneMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))

@@ -13,7 +13,7 @@ import (
 )
 
 // This file needs a quark runtime that supports this generator's output.
-const _ = quark.SupportPackageIsVersion3
+const _ = quark.SupportPackageIsVersion4
 
 // ClashType describes the Clash actor type.
 var ClashType = &quark.TypeDesc{
@@ -196,7 +196,7 @@ func (m *clashLocalsMessage) Release() {
 	clashLocalsPool.Put(m)
 }
 
-func (m *clashLocalsMessage) AppendArgs(b_ []byte) []byte { return m.args.encode(b_) }
+func (m *clashLocalsMessage) AppendArgs(b_ []byte) ([]byte, error) { return m.args.encode(b_), nil }
 
 func (m *clashLocalsMessage) ReadArgs(b_ []byte) error {
 	budget_ := codec.NewBudget(len(b_))
@@ -209,7 +209,7 @@ func (m *clashLocalsMessage) ReadArgs(b_ []byte) error {
 
 func (m *clashLocalsMessage) CopyArgs() {}
 
-func (m *clashLocalsMessage) AppendResults(b_ []byte) []byte { return m.res.encode(b_) }
+func (m *clashLocalsMessage) AppendResults(b_ []byte) ([]byte, error) { return m.res.encode(b_), nil }
 
 func (m *clashLocalsMessage) ReadResults(b_ []byte) error {
 	budget_ := codec.NewBudget(len(b_))
@@ -334,7 +334,7 @@ func (m *clashUnnamedMessage) Release() {
 	clashUnnamedPool.Put(m)
 }
 
-func (m *clashUnnamedMessage) AppendArgs(b_ []byte) []byte { return m.args.encode(b_) }
+func (m *clashUnnamedMessage) AppendArgs(b_ []byte) ([]byte, error) { return m.args.encode(b_), nil }
 
 func (m *clashUnnamedMessage) ReadArgs(b_ []byte) error {
 	budget_ := codec.NewBudget(len(b_))
@@ -347,7 +347,7 @@ func (m *clashUnnamedMessage) ReadArgs(b_ []byte) error {
 
 func (m *clashUnnamedMessage) CopyArgs() {}
 
-func (m *clashUnnamedMessage) AppendResults(b_ []byte) []byte { return m.res.encode(b_) }
+func (m *clashUnnamedMessage) AppendResults(b_ []byte) ([]byte, error) { return m.res.encode(b_), nil }
 
 func (m *clashUnnamedMessage) ReadResults(b_ []byte) error {
 	budget_ := codec.NewBudget(len(b_))
@@ -473,7 +473,7 @@ func (m *clashBlankMessage) Release() {
 	clashBlankPool.Put(m)
 }
 
-func (m *clashBlankMessage) AppendArgs(b_ []byte) []byte { return m.args.encode(b_) }
+func (m *clashBlankMessage) AppendArgs(b_ []byte) ([]byte, error) { return m.args.encode(b_), nil }
 
 func (m *clashBlankMessage) ReadArgs(b_ []byte) error {
 	budget_ := codec.NewBudget(len(b_))
@@ -486,7 +486,7 @@ func (m *clashBlankMessage) ReadArgs(b_ []byte) error {
 
 func (m *clashBlankMessage) CopyArgs() {}
 
-func (m *clashBlankMessage) AppendResults(b_ []byte) []byte { return m.res.encode(b_) }
+func (m *clashBlankMessage) AppendResults(b_ []byte) ([]byte, error) { return m.res.encode(b_), nil }
 
 func (m *clashBlankMessage) ReadResults(b_ []byte) error {
 	budget_ := codec.NewBudget(len(b_))
@@ -616,7 +616,7 @@ func (m *clashFieldsMessage) Release() {
 	clashFieldsPool.Put(m)
 }
 
-func (m *clashFieldsMessage) AppendArgs(b_ []byte) []byte { return m.args.encode(b_) }
+func (m *clashFieldsMessage) AppendArgs(b_ []byte) ([]byte, error) { return m.args.encode(b_), nil }
 
 func (m *clashFieldsMessage) ReadArgs(b_ []byte) error {
 	budget_ := codec.NewBudget(len(b_))
@@ -629,7 +629,7 @@ func (m *clashFieldsMessage) ReadArgs(b_ []byte) error {
 
 func (m *clashFieldsMessage) CopyArgs() {}
 
-func (m *clashFieldsMessage) AppendResults(b_ []byte) []byte { return m.res.encode(b_) }
+func (m *clashFieldsMessage) AppendResults(b_ []byte) ([]byte, error) { return m.res.encode(b_), nil }
 
 func (m *clashFieldsMessage) ReadResults(b_ []byte) error {
 	budget_ := codec.NewBudget(len(b_))
@@ -748,7 +748,7 @@ func (m *clashErrNameMessage) Release() {
 	clashErrNamePool.Put(m)
 }
 
-func (m *clashErrNameMessage) AppendArgs(b_ []byte) []byte { return m.args.encode(b_) }
+func (m *clashErrNameMessage) AppendArgs(b_ []byte) ([]byte, error) { return m.args.encode(b_), nil }
 
 func (m *clashErrNameMessage) ReadArgs(b_ []byte) error {
 	budget_ := codec.NewBudget(len(b_))
@@ -761,7 +761,7 @@ func (m *clashErrNameMessage) ReadArgs(b_ []byte) error {
 
 func (m *clashErrNameMessage) CopyArgs() {}
 
-func (m *clashErrNameMessage) AppendResults(b_ []byte) []byte { return m.res.encode(b_) }
+func (m *clashErrNameMessage) AppendResults(b_ []byte) ([]byte, error) { return m.res.encode(b_), nil }
 
 func (m *clashErrNameMessage) ReadResults(b_ []byte) error {
 	budget_ := codec.NewBudget(len(b_))
@@ -873,7 +873,7 @@ func (m *clashReceiversMessage) Release() {
 	clashReceiversPool.Put(m)
 }
 
-func (m *clashReceiversMessage) AppendArgs(b_ []byte) []byte { return m.args.encode(b_) }
+func (m *clashReceiversMessage) AppendArgs(b_ []byte) ([]byte, error) { return m.args.encode(b_), nil }
 
 func (m *clashReceiversMessage) ReadArgs(b_ []byte) error {
 	budget_ := codec.NewBudget(len(b_))
@@ -886,7 +886,9 @@ func (m *clashReceiversMessage) ReadArgs(b_ []byte) error {
 
 func (m *clashReceiversMessage) CopyArgs() {}
 
-func (m *clashReceiversMessage) AppendResults(b_ []byte) []byte { return m.res.encode(b_) }
+func (m *clashReceiversMessage) AppendResults(b_ []byte) ([]byte, error) {
+	return m.res.encode(b_), nil
+}
 
 func (m *clashReceiversMessage) ReadResults(b_ []byte) error {
 	budget_ := codec.NewBudget(len(b_))
@@ -1003,7 +1005,9 @@ func (m *clashOneWayNamedMessage) Release() {
 	clashOneWayNamedPool.Put(m)
 }
 
-func (m *clashOneWayNamedMessage) AppendArgs(b_ []byte) []byte { return m.args.encode(b_) }
+func (m *clashOneWayNamedMessage) AppendArgs(b_ []byte) ([]byte, error) {
+	return m.args.encode(b_), nil
+}
 
 func (m *clashOneWayNamedMessage) ReadArgs(b_ []byte) error {
 	budget_ := codec.NewBudget(len(b_))
@@ -1016,7 +1020,9 @@ func (m *clashOneWayNamedMessage) ReadArgs(b_ []byte) error {
 
 func (m *clashOneWayNamedMessage) CopyArgs() {}
 
-func (m *clashOneWayNamedMessage) AppendResults(b_ []byte) []byte { return m.res.encode(b_) }
+func (m *clashOneWayNamedMessage) AppendResults(b_ []byte) ([]byte, error) {
+	return m.res.encode(b_), nil
+}
 
 func (m *clashOneWayNamedMessage) ReadResults(b_ []byte) error {
 	budget_ := codec.NewBudget(len(b_))
@@ -1159,7 +1165,7 @@ func (m *lowerpingMessage) Release() {
 	lowerpingPool.Put(m)
 }
 
-func (m *lowerpingMessage) AppendArgs(b_ []byte) []byte { return m.args.encode(b_) }
+func (m *lowerpingMessage) AppendArgs(b_ []byte) ([]byte, error) { return m.args.encode(b_), nil }
 
 func (m *lowerpingMessage) ReadArgs(b_ []byte) error {
 	budget_ := codec.NewBudget(len(b_))
@@ -1172,7 +1178,7 @@ func (m *lowerpingMessage) ReadArgs(b_ []byte) error {
 
 func (m *lowerpingMessage) CopyArgs() {}
 
-func (m *lowerpingMessage) AppendResults(b_ []byte) []byte { return m.res.encode(b_) }
+func (m *lowerpingMessage) AppendResults(b_ []byte) ([]byte, error) { return m.res.encode(b_), nil }
 
 func (m *lowerpingMessage) ReadResults(b_ []byte) error {
 	budget_ := codec.NewBudget(len(b_))
@@ -1313,7 +1319,7 @@ func (m *shadowPassMessage) Release() {
 	shadowPassPool.Put(m)
 }
 
-func (m *shadowPassMessage) AppendArgs(b_ []byte) []byte { return m.args.encode(b_) }
+func (m *shadowPassMessage) AppendArgs(b_ []byte) ([]byte, error) { return m.args.encode(b_), nil }
 
 func (m *shadowPassMessage) ReadArgs(b_ []byte) error {
 	budget_ := codec.NewBudget(len(b_))
@@ -1336,7 +1342,7 @@ func (m *shadowPassMessage) CopyArgs() {
 	}
 }
 
-func (m *shadowPassMessage) AppendResults(b_ []byte) []byte { return m.res.encode(b_) }
+func (m *shadowPassMessage) AppendResults(b_ []byte) ([]byte, error) { return m.res.encode(b_), nil }
 
 func (m *shadowPassMessage) ReadResults(b_ []byte) error {
 	budget_ := codec.NewBudget(len(b_))

@@ -12,7 +12,7 @@ import (
 )
 
 // This file needs a quark runtime that supports this generator's output.
-const _ = quark.SupportPackageIsVersion3
+const _ = quark.SupportPackageIsVersion4
 
 // CounterType describes the Counter actor type.
 var CounterType = &quark.TypeDesc{
@@ -105,7 +105,7 @@ func (m *counterAddMessage) Release() {
 	counterAddPool.Put(m)
 }
 
-func (m *counterAddMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *counterAddMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *counterAddMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -118,7 +118,7 @@ func (m *counterAddMessage) ReadArgs(b []byte) error {
 
 func (m *counterAddMessage) CopyArgs() {}
 
-func (m *counterAddMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *counterAddMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *counterAddMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -227,7 +227,7 @@ func (m *counterNewMessage) Release() {
 	counterNewPool.Put(m)
 }
 
-func (m *counterNewMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *counterNewMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *counterNewMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -240,7 +240,7 @@ func (m *counterNewMessage) ReadArgs(b []byte) error {
 
 func (m *counterNewMessage) CopyArgs() {}
 
-func (m *counterNewMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *counterNewMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *counterNewMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))

@@ -14,7 +14,7 @@ import (
 )
 
 // This file needs a quark runtime that supports this generator's output.
-const _ = quark.SupportPackageIsVersion3
+const _ = quark.SupportPackageIsVersion4
 
 // ShapesType describes the Shapes actor type.
 var ShapesType = &quark.TypeDesc{
@@ -199,7 +199,7 @@ func (m *shapesStructsMessage) Release() {
 	shapesStructsPool.Put(m)
 }
 
-func (m *shapesStructsMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *shapesStructsMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *shapesStructsMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -219,7 +219,7 @@ func (m *shapesStructsMessage) CopyArgs() {
 	m.args.Hs = slices.Clone(m.args.Hs)
 }
 
-func (m *shapesStructsMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *shapesStructsMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *shapesStructsMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -392,7 +392,7 @@ func (m *shapesContainersMessage) Release() {
 	shapesContainersPool.Put(m)
 }
 
-func (m *shapesContainersMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *shapesContainersMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *shapesContainersMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -420,7 +420,9 @@ func (m *shapesContainersMessage) CopyArgs() {
 	}
 }
 
-func (m *shapesContainersMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *shapesContainersMessage) AppendResults(b []byte) ([]byte, error) {
+	return m.res.encode(b), nil
+}
 
 func (m *shapesContainersMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -680,7 +682,7 @@ func (m *shapesDefinedMessage) Release() {
 	shapesDefinedPool.Put(m)
 }
 
-func (m *shapesDefinedMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *shapesDefinedMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *shapesDefinedMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -693,7 +695,7 @@ func (m *shapesDefinedMessage) ReadArgs(b []byte) error {
 
 func (m *shapesDefinedMessage) CopyArgs() {}
 
-func (m *shapesDefinedMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *shapesDefinedMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *shapesDefinedMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -809,7 +811,7 @@ func (m *shapesAnonymousMessage) Release() {
 	shapesAnonymousPool.Put(m)
 }
 
-func (m *shapesAnonymousMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *shapesAnonymousMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *shapesAnonymousMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -822,7 +824,7 @@ func (m *shapesAnonymousMessage) ReadArgs(b []byte) error {
 
 func (m *shapesAnonymousMessage) CopyArgs() {}
 
-func (m *shapesAnonymousMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *shapesAnonymousMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *shapesAnonymousMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -984,7 +986,7 @@ func (m *shapesRecursiveMessage) Release() {
 	shapesRecursivePool.Put(m)
 }
 
-func (m *shapesRecursiveMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *shapesRecursiveMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *shapesRecursiveMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -1005,7 +1007,7 @@ func (m *shapesRecursiveMessage) CopyArgs() {
 	quarkCopyNested(&m.args.N)
 }
 
-func (m *shapesRecursiveMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *shapesRecursiveMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *shapesRecursiveMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -1134,7 +1136,7 @@ func (m *shapesEmptyMessage) Release() {
 	shapesEmptyPool.Put(m)
 }
 
-func (m *shapesEmptyMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *shapesEmptyMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *shapesEmptyMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -1150,7 +1152,7 @@ func (m *shapesEmptyMessage) CopyArgs() {
 	m.args.Set = maps.Clone(m.args.Set)
 }
 
-func (m *shapesEmptyMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *shapesEmptyMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *shapesEmptyMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -1437,7 +1439,7 @@ func (m *shapesAliasMessage) Release() {
 	shapesAliasPool.Put(m)
 }
 
-func (m *shapesAliasMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *shapesAliasMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *shapesAliasMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -1450,7 +1452,7 @@ func (m *shapesAliasMessage) ReadArgs(b []byte) error {
 
 func (m *shapesAliasMessage) CopyArgs() {}
 
-func (m *shapesAliasMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *shapesAliasMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *shapesAliasMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))

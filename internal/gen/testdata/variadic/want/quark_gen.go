@@ -13,7 +13,7 @@ import (
 )
 
 // This file needs a quark runtime that supports this generator's output.
-const _ = quark.SupportPackageIsVersion3
+const _ = quark.SupportPackageIsVersion4
 
 // SummerType describes the Summer actor type.
 var SummerType = &quark.TypeDesc{
@@ -120,7 +120,7 @@ func (m *summerSumMessage) Release() {
 	summerSumPool.Put(m)
 }
 
-func (m *summerSumMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *summerSumMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *summerSumMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -135,7 +135,7 @@ func (m *summerSumMessage) CopyArgs() {
 	m.args.Xs = slices.Clone(m.args.Xs)
 }
 
-func (m *summerSumMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *summerSumMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *summerSumMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -275,7 +275,7 @@ func (m *summerJoinMessage) Release() {
 	summerJoinPool.Put(m)
 }
 
-func (m *summerJoinMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *summerJoinMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *summerJoinMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -290,7 +290,7 @@ func (m *summerJoinMessage) CopyArgs() {
 	m.args.Parts = slices.Clone(m.args.Parts)
 }
 
-func (m *summerJoinMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *summerJoinMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *summerJoinMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -434,7 +434,7 @@ func (m *summerLogMessage) Release() {
 	summerLogPool.Put(m)
 }
 
-func (m *summerLogMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *summerLogMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *summerLogMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -456,7 +456,7 @@ func (m *summerLogMessage) CopyArgs() {
 	}
 }
 
-func (m *summerLogMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *summerLogMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *summerLogMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
