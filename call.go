@@ -390,22 +390,25 @@ func (a *Activation) run(e *Envelope) (err error) {
 // isolateArgs makes sure the callee will share no mutable memory with the
 // caller through the arguments: it deep-copies them now, while the caller
 // waits, or encodes them when calls are routed through the codec. Arguments
-// that cannot be encoded fail this call only, with CodeInvalidArgument.
+// that cannot be encoded (or copied) fail this call only, with
+// CodeInvalidArgument.
 func (s *Silo) isolateArgs(e *Envelope) error {
-	if s.cfg.codecRouting {
-		b, err := e.msg.AppendArgs(nil)
-		if err != nil {
-			verb := "call"
-			if e.oneWay {
-				verb = "send"
-			}
-			return Errorf(CodeInvalidArgument, "%s %s.%s: arguments cannot be encoded: %w",
-				verb, e.target, e.msg.Method().Name, err)
-		}
-		e.wire = b
-		return nil
+	what, verb := "copied", "call"
+	if e.oneWay {
+		verb = "send"
 	}
-	e.msg.CopyArgs()
+	var err error
+	if s.cfg.codecRouting {
+		what = "encoded"
+		e.wire, err = e.msg.AppendArgs(nil)
+	} else {
+		err = e.msg.CopyArgs()
+	}
+	if err != nil {
+		e.wire = nil
+		return Errorf(CodeInvalidArgument, "%s %s.%s: arguments cannot be %s: %w",
+			verb, e.target, e.msg.Method().Name, what, err)
+	}
 	return nil
 }
 
@@ -417,7 +420,11 @@ func invokeActor(ctx context.Context, m Message) error {
 	}
 	err := m.Invoke(ctx, e.act.impl)
 	if !e.oneWay {
-		m.CopyResults()
+		if cerr := m.CopyResults(); cerr != nil {
+			// The method ran; only its answer cannot be handed over.
+			return Errorf(CodeInvalidArgument, "call %s.%s: the method ran but its results cannot be copied: %w",
+				e.target, m.Method().Name, cerr)
+		}
 	}
 	return err
 }

@@ -25,6 +25,7 @@ type labeller struct {
 const (
 	emptyResult   = "give back the empty label"
 	invalidResult = "give back invalid UTF-8"
+	zeroResult    = "give back the zero note"
 )
 
 func (l *labeller) Relabel(ctx context.Context, in testactors.Label) (testactors.Label, error) {
@@ -49,6 +50,13 @@ func (l *labeller) Wrap(_ context.Context, v *wrapperspb.StringValue) (*wrappers
 	return v, nil
 }
 
+func (l *labeller) Annotate(_ context.Context, n testactors.Note) (testactors.Note, error) {
+	if n.Text() == zeroResult {
+		return testactors.Note{}, nil
+	}
+	return n, nil
+}
+
 func (l *labeller) Post(_ context.Context, in testactors.Label) error {
 	l.posted <- in
 	return nil
@@ -64,25 +72,47 @@ func registerLabeller(created *atomic.Int64, posted chan testactors.Label) func(
 }
 
 // TestUnencodableValueFailsItsCallOnly: arguments or results that the
-// generated encoder cannot encode (a MarshalText or proto.Marshal that
-// fails) fail that call with CodeInvalidArgument naming the method and the
-// cause, on the caller's goroutine, without a panic; the activation is not
-// discarded and the next call on it works.
+// generated encoder cannot encode (a MarshalText, MarshalBinary or
+// proto.Marshal that fails) fail that call with CodeInvalidArgument naming
+// the method and the cause, on the caller's goroutine, without a panic; the
+// activation is not discarded and the next call on it works. The same holds
+// for a local call's deep copy, which goes through the methods of a
+// marshaler type that holds memory (Note).
 func TestUnencodableValueFailsItsCallOnly(t *testing.T) {
+	for _, viaCodec := range []bool{true, false} {
+		name := "copied"
+		if viaCodec {
+			name = "encoded"
+		}
+		t.Run(name, func(t *testing.T) { testUnencodable(t, viaCodec) })
+	}
+}
+
+func testUnencodable(t *testing.T, viaCodec bool) {
 	modes(t, func(t *testing.T, inline bool) {
 		var created atomic.Int64
 		posted := make(chan testactors.Label, 1)
-		s := newSilo(t, registerLabeller(&created, posted), quark.WithInlineCalls(inline), quark.WithCodecRouting(true),
+		s := newSilo(t, registerLabeller(&created, posted), quark.WithInlineCalls(inline), quark.WithCodecRouting(viaCodec),
 			quark.WithStore(storage.NewMemory()))
 		ref := testactors.NewLabellerRef(s, quark.StringKey("l"))
 		ctx := context.Background()
 		if got, err := ref.Relabel(ctx, "first"); err != nil || got != "first" {
 			t.Fatalf("a good call: %q, %v", got, err)
 		}
-		for _, tc := range []struct {
+		cases := []struct {
 			name  string
 			call  func() error
 			wants []string // in the error's text
+		}{
+			{"binary arguments", func() error { _, err := ref.Annotate(ctx, testactors.Note{}); return err },
+				[]string{"Annotate", "arguments", "the zero note has no binary form"}},
+			{"binary results", func() error { _, err := ref.Annotate(ctx, testactors.NewNote(zeroResult)); return err },
+				[]string{"Annotate", "results", "the zero note has no binary form"}},
+		}
+		encodedOnly := []struct {
+			name  string
+			call  func() error
+			wants []string
 		}{
 			{"text arguments", func() error { _, err := ref.Relabel(ctx, ""); return err },
 				[]string{"Relabel", "arguments", "the empty label has no text form"}},
@@ -94,7 +124,13 @@ func TestUnencodableValueFailsItsCallOnly(t *testing.T) {
 				[]string{"Wrap", "results", "UTF-8"}},
 			{"one-way arguments", func() error { return ref.Post(ctx, "") },
 				[]string{"Post", "arguments", "the empty label has no text form"}},
-		} {
+		}
+		if viaCodec {
+			// A Label is a string and a proto message is copied by
+			// proto.Clone: neither fails to copy.
+			cases = append(cases, encodedOnly...)
+		}
+		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
 				err := tc.call()
 				if quark.CodeOf(err) != quark.CodeInvalidArgument {
@@ -117,7 +153,7 @@ func TestUnencodableValueFailsItsCallOnly(t *testing.T) {
 		if n := created.Load(); n != 1 {
 			t.Errorf("%d activations, want 1: a failed encoding discarded the activation", n)
 		}
-		if n := s.Stats().DroppedOneWay; n != 1 {
+		if n := s.Stats().DroppedOneWay; viaCodec && n != 1 {
 			t.Errorf("DroppedOneWay = %d, want 1 (the unencodable one-way message)", n)
 		}
 		// A good one-way message still arrives.
@@ -143,8 +179,8 @@ func TestStateWriteOfUnencodableValueFails(t *testing.T) {
 	}
 }
 
-// refusingMessage is a message whose arguments never encode; it counts its
-// releases.
+// refusingMessage is a message whose arguments never encode or copy; it
+// counts its releases.
 type refusingMessage struct {
 	quark.Envelope
 	released int
@@ -158,18 +194,24 @@ func (m *refusingMessage) Release()                             { m.released++ }
 func (*refusingMessage) ReadArgs([]byte) error                  { return nil }
 func (*refusingMessage) ReadResults([]byte) error               { return nil }
 func (*refusingMessage) AppendResults(b []byte) ([]byte, error) { return b, nil }
-func (*refusingMessage) CopyArgs()                              {}
-func (*refusingMessage) CopyResults()                           {}
+func (*refusingMessage) CopyArgs() error                        { return errors.New("refused") }
+func (*refusingMessage) CopyResults() error                     { return nil }
 func (*refusingMessage) AppendArgs(b []byte) ([]byte, error) {
 	return b, errors.New("refused")
 }
 
 // TestUnencodableMessageIsGivenBack: after a call whose arguments cannot be
-// encoded, the runtime holds nothing of the message: the caller may reclaim
-// it (and so return it to its pool); a one-way message is released once.
+// encoded (or copied), the runtime holds nothing of the message: the caller
+// may reclaim it (and so return it to its pool); a one-way message is
+// released once.
 func TestUnencodableMessageIsGivenBack(t *testing.T) {
+	t.Run("encoded", func(t *testing.T) { testGivenBack(t, true) })
+	t.Run("copied", func(t *testing.T) { testGivenBack(t, false) })
+}
+
+func testGivenBack(t *testing.T, viaCodec bool) {
 	var created atomic.Int64
-	s := newSilo(t, registerLabeller(&created, nil), quark.WithCodecRouting(true))
+	s := newSilo(t, registerLabeller(&created, nil), quark.WithCodecRouting(viaCodec))
 	ref := quark.NewRef(s, testactors.LabellerType, quark.StringKey("r"))
 	ctx := context.Background()
 

@@ -10,7 +10,8 @@ import (
 // fails to compile, instead of misbehaving at run time. Version 2 added the
 // serializers and copies of the Message interface; version 3, the decoders'
 // allocation budget (codec.Budget); version 4, encoders that return an error
-// (AppendArgs, AppendResults and MarshalQuark) instead of panicking.
+// (AppendArgs, AppendResults, MarshalQuark) and copies that return one
+// (CopyArgs, CopyResults) instead of panicking.
 const SupportPackageIsVersion4 = true
 
 // MethodDesc describes one actor method. Generated code declares one per
@@ -85,10 +86,12 @@ type Message interface {
 	ReadResults(b []byte) error
 	// CopyArgs replaces the arguments that hold mutable memory with deep
 	// copies, so that caller and callee share none; it does nothing for
-	// immutable ones.
-	CopyArgs()
+	// immutable ones. The copy of a marshaler type goes through its
+	// methods: when one fails, CopyArgs fails with code CodeInvalidArgument
+	// (and never panics).
+	CopyArgs() error
 	// CopyResults does the same for the results.
-	CopyResults()
+	CopyResults() error
 
 	envelope() *Envelope
 }

@@ -230,8 +230,8 @@ func (*runtimeMessage) AppendArgs(b []byte) ([]byte, error)    { return b, nil }
 func (*runtimeMessage) ReadArgs([]byte) error                  { return nil }
 func (*runtimeMessage) AppendResults(b []byte) ([]byte, error) { return b, nil }
 func (*runtimeMessage) ReadResults([]byte) error               { return nil }
-func (*runtimeMessage) CopyArgs()                              {}
-func (*runtimeMessage) CopyResults()                           {}
+func (*runtimeMessage) CopyArgs() error                        { return nil }
+func (*runtimeMessage) CopyResults() error                     { return nil }
 
 // tickMessage runs a timer callback as a turn.
 type tickMessage struct {

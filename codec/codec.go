@@ -87,6 +87,14 @@ func Unencodable(what string, err error) error {
 	return quarkerr.Errorf(quarkerr.InvalidArgument, "encode %s: %w", what, err)
 }
 
+// Uncopyable wraps a failure to deep-copy a value of type what, which goes
+// through the type's MarshalBinary and UnmarshalBinary (or MarshalText and
+// UnmarshalText) methods, as an *quarkerr.Error with code InvalidArgument.
+// Generated copies return it instead of panicking.
+func Uncopyable(what string, err error) error {
+	return quarkerr.Errorf(quarkerr.InvalidArgument, "copy %s: %w", what, err)
+}
+
 // CheckDepth returns an error once depth exceeds MaxDepth. Generated
 // decoders call it on entering each struct, slice, array, map or pointer,
 // with depth counting the containers around it.

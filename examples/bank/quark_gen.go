@@ -132,7 +132,7 @@ func (m *accountDepositMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("main.Account.Deposit arguments", rest)
 }
 
-func (m *accountDepositMessage) CopyArgs() {}
+func (m *accountDepositMessage) CopyArgs() error { return nil }
 
 func (m *accountDepositMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
@@ -145,7 +145,7 @@ func (m *accountDepositMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("main.Account.Deposit results", rest)
 }
 
-func (m *accountDepositMessage) CopyResults() {}
+func (m *accountDepositMessage) CopyResults() error { return nil }
 
 func (v *accountDepositArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 1)
@@ -256,7 +256,7 @@ func (m *accountWithdrawMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("main.Account.Withdraw arguments", rest)
 }
 
-func (m *accountWithdrawMessage) CopyArgs() {}
+func (m *accountWithdrawMessage) CopyArgs() error { return nil }
 
 func (m *accountWithdrawMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
@@ -269,7 +269,7 @@ func (m *accountWithdrawMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("main.Account.Withdraw results", rest)
 }
 
-func (m *accountWithdrawMessage) CopyResults() {}
+func (m *accountWithdrawMessage) CopyResults() error { return nil }
 
 func (v *accountWithdrawArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 1)
@@ -378,7 +378,7 @@ func (m *accountBalanceMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("main.Account.Balance arguments", rest)
 }
 
-func (m *accountBalanceMessage) CopyArgs() {}
+func (m *accountBalanceMessage) CopyArgs() error { return nil }
 
 func (m *accountBalanceMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
@@ -391,7 +391,7 @@ func (m *accountBalanceMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("main.Account.Balance results", rest)
 }
 
-func (m *accountBalanceMessage) CopyResults() {}
+func (m *accountBalanceMessage) CopyResults() error { return nil }
 
 func (v *accountBalanceArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 0)
@@ -542,7 +542,7 @@ func (m *tellerTransferMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("main.Teller.Transfer arguments", rest)
 }
 
-func (m *tellerTransferMessage) CopyArgs() {}
+func (m *tellerTransferMessage) CopyArgs() error { return nil }
 
 func (m *tellerTransferMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
@@ -555,7 +555,7 @@ func (m *tellerTransferMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("main.Teller.Transfer results", rest)
 }
 
-func (m *tellerTransferMessage) CopyResults() {}
+func (m *tellerTransferMessage) CopyResults() error { return nil }
 
 func (v *tellerTransferArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 3)
@@ -727,7 +727,7 @@ func (m *ledgerRecordMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("main.Ledger.Record arguments", rest)
 }
 
-func (m *ledgerRecordMessage) CopyArgs() {}
+func (m *ledgerRecordMessage) CopyArgs() error { return nil }
 
 func (m *ledgerRecordMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
@@ -740,7 +740,7 @@ func (m *ledgerRecordMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("main.Ledger.Record results", rest)
 }
 
-func (m *ledgerRecordMessage) CopyResults() {}
+func (m *ledgerRecordMessage) CopyResults() error { return nil }
 
 func (v *ledgerRecordArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 2)
@@ -845,7 +845,7 @@ func (m *ledgerSummaryMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("main.Ledger.Summary arguments", rest)
 }
 
-func (m *ledgerSummaryMessage) CopyArgs() {}
+func (m *ledgerSummaryMessage) CopyArgs() error { return nil }
 
 func (m *ledgerSummaryMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
@@ -858,7 +858,7 @@ func (m *ledgerSummaryMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("main.Ledger.Summary results", rest)
 }
 
-func (m *ledgerSummaryMessage) CopyResults() {}
+func (m *ledgerSummaryMessage) CopyResults() error { return nil }
 
 func (v *ledgerSummaryArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 0)

@@ -500,9 +500,15 @@ func (e *emitter) decFields(fields []*structField, p place, d depth) {
 // ---- copying
 
 // cp writes statements that replace the mutable parts of the value at p,
-// of type t, with copies. t must be mutable.
+// of type t, with copies. t must be mutable. Where the copy can fail (see
+// codecs.copyCanFail), they return the error: the function being written
+// returns an error.
 func (e *emitter) cp(t types.Type, p place) {
 	if nc := e.namedCodec(t); nc != nil {
+		if nc.copyFallible {
+			e.c("if $err := %s(%s); $err != nil {\nreturn $err\n}\n", nc.copy, p.addr())
+			return
+		}
 		e.p("%s(%s)\n", nc.copy, p.addr())
 		return
 	}
@@ -639,24 +645,32 @@ func (e *emitter) helpers(nc *namedCodec) {
 
 	if nc.copy != "" {
 		e.p("\n")
-		e.doc("%s replaces the parts of *%s that hold memory with copies.", nc.copy, e.v)
-		e.c("func %s($v *%s) {\n", nc.copy, typ)
 		e.ntmp = 0
+		if nc.copyFallible {
+			e.doc("%s replaces the parts of *%s that hold memory with copies, or fails with the error of a value in it that cannot be copied.", nc.copy, e.v)
+			e.c("func %s($v *%s) error {\n", nc.copy, typ)
+		} else {
+			e.doc("%s replaces the parts of *%s that hold memory with copies.", nc.copy, e.v)
+			e.c("func %s($v *%s) {\n", nc.copy, typ)
+		}
 		switch nc.enc {
 		case binaryEnc, textEnc:
 			m, u := "MarshalBinary", "UnmarshalBinary"
 			if nc.enc == textEnc {
 				m, u = "MarshalText", "UnmarshalText"
 			}
-			msg := strconv.Quote("quark: copy " + name + ": ")
+			what := strconv.Quote(name)
 			data, val := e.tmp("zd"), e.tmp("zc")
 			e.c("%s, $err := $v.%s()\n", data, m)
-			e.c("if $err != nil {\npanic(%s + $err.Error())\n}\n", msg)
+			e.c("if $err != nil {\nreturn $codec.Uncopyable(%s, $err)\n}\n", what)
 			e.p("var %s %s\n", val, typ)
-			e.c("if $err := %s.%s(%s); $err != nil {\npanic(%s + $err.Error())\n}\n", val, u, data, msg)
+			e.c("if $err := %s.%s(%s); $err != nil {\nreturn $codec.Uncopyable(%s, $err)\n}\n", val, u, data, what)
 			e.c("*$v = %s\n", val)
 		default:
 			e.cpType(t, v)
+		}
+		if nc.copyFallible {
+			e.p("return nil\n")
 		}
 		e.p("}\n")
 	}
@@ -713,13 +727,14 @@ func (e *emitter) messageCodec(a *actor, m *method) {
 		e.c("%s, $err := %s.%s.decode($b, 0, &$budget)\n", e.rest, e.m, part.field)
 		e.c("if $err != nil {\nreturn $codec.Corrupt(%s, $err)\n}\n", what)
 		e.c("return $codec.CheckTrailing(%s, %s)\n}\n\n", what, e.rest)
-		e.p("func (%s *%s) Copy%s() {", e.m, msg, part.name)
 		e.ntmp = 0
 		if !m.Immutable && e.anyMutable(part.fields) {
-			e.p("\n")
+			e.p("func (%s *%s) Copy%s() error {\n", e.m, msg, part.name)
 			e.cpFields(part.fields, place{expr: e.m + "." + part.field})
+			e.p("return nil\n}\n")
+		} else {
+			e.p("func (%s *%s) Copy%s() error { return nil }\n", e.m, msg, part.name)
 		}
-		e.p("}\n")
 	}
 	e.structCodec(pre+"Args", args)
 	e.structCodec(pre+"Results", res)

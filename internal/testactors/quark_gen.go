@@ -133,7 +133,7 @@ func (m *counterAddMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("testactors.Counter.Add arguments", rest)
 }
 
-func (m *counterAddMessage) CopyArgs() {}
+func (m *counterAddMessage) CopyArgs() error { return nil }
 
 func (m *counterAddMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
@@ -146,7 +146,7 @@ func (m *counterAddMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("testactors.Counter.Add results", rest)
 }
 
-func (m *counterAddMessage) CopyResults() {}
+func (m *counterAddMessage) CopyResults() error { return nil }
 
 func (v *counterAddArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 1)
@@ -255,7 +255,7 @@ func (m *counterGetMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("testactors.Counter.Get arguments", rest)
 }
 
-func (m *counterGetMessage) CopyArgs() {}
+func (m *counterGetMessage) CopyArgs() error { return nil }
 
 func (m *counterGetMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
@@ -268,7 +268,7 @@ func (m *counterGetMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("testactors.Counter.Get results", rest)
 }
 
-func (m *counterGetMessage) CopyResults() {}
+func (m *counterGetMessage) CopyResults() error { return nil }
 
 func (v *counterGetArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 0)
@@ -367,7 +367,7 @@ func (m *counterIncMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("testactors.Counter.Inc arguments", rest)
 }
 
-func (m *counterIncMessage) CopyArgs() {}
+func (m *counterIncMessage) CopyArgs() error { return nil }
 
 func (m *counterIncMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
@@ -380,7 +380,7 @@ func (m *counterIncMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("testactors.Counter.Inc results", rest)
 }
 
-func (m *counterIncMessage) CopyResults() {}
+func (m *counterIncMessage) CopyResults() error { return nil }
 
 func (v *counterIncArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 1)
@@ -448,6 +448,7 @@ var LabellerType = &quark.TypeDesc{
 	Methods: []*quark.MethodDesc{
 		&labellerRelabelMethod,
 		&labellerWrapMethod,
+		&labellerAnnotateMethod,
 		&labellerPostMethod,
 	},
 	NewMessage: func(methodID uint32) quark.Message {
@@ -456,6 +457,8 @@ var LabellerType = &quark.TypeDesc{
 			return labellerRelabelPool.Get().(*labellerRelabelMessage)
 		case 0xfe444138: // Wrap
 			return labellerWrapPool.Get().(*labellerWrapMessage)
+		case 0xcfe2e224: // Annotate
+			return labellerAnnotatePool.Get().(*labellerAnnotateMessage)
 		case 0x048e01a6: // Post
 			return labellerPostPool.Get().(*labellerPostMessage)
 		}
@@ -464,9 +467,10 @@ var LabellerType = &quark.TypeDesc{
 }
 
 var (
-	labellerRelabelMethod = quark.MethodDesc{ID: 0x2b272815, Name: "Relabel"}
-	labellerWrapMethod    = quark.MethodDesc{ID: 0xfe444138, Name: "Wrap"}
-	labellerPostMethod    = quark.MethodDesc{ID: 0x048e01a6, Name: "Post", OneWay: true}
+	labellerRelabelMethod  = quark.MethodDesc{ID: 0x2b272815, Name: "Relabel"}
+	labellerWrapMethod     = quark.MethodDesc{ID: 0xfe444138, Name: "Wrap"}
+	labellerAnnotateMethod = quark.MethodDesc{ID: 0xcfe2e224, Name: "Annotate"}
+	labellerPostMethod     = quark.MethodDesc{ID: 0x048e01a6, Name: "Post", OneWay: true}
 )
 
 // RegisterLabeller registers the Labeller actor type on s. newActor is called
@@ -502,6 +506,18 @@ func (r LabellerRef) Relabel(ctx context.Context, l Label) (r0 Label, err error)
 func (r LabellerRef) Wrap(ctx context.Context, v *wrapperspb.StringValue) (r0 *wrapperspb.StringValue, err error) {
 	m := labellerWrapPool.Get().(*labellerWrapMessage)
 	m.args.V = v
+	err = r.ref.Call(ctx, m)
+	if m.Reclaim() {
+		r0 = m.res.R0
+		m.Release()
+	}
+	return r0, err
+}
+
+// Annotate calls Labeller.Annotate on the referenced actor.
+func (r LabellerRef) Annotate(ctx context.Context, n Note) (r0 Note, err error) {
+	m := labellerAnnotatePool.Get().(*labellerAnnotateMessage)
+	m.args.N = n
 	err = r.ref.Call(ctx, m)
 	if m.Reclaim() {
 		r0 = m.res.R0
@@ -557,7 +573,7 @@ func (m *labellerRelabelMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("testactors.Labeller.Relabel arguments", rest)
 }
 
-func (m *labellerRelabelMessage) CopyArgs() {}
+func (m *labellerRelabelMessage) CopyArgs() error { return nil }
 
 func (m *labellerRelabelMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b) }
 
@@ -570,7 +586,7 @@ func (m *labellerRelabelMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("testactors.Labeller.Relabel results", rest)
 }
 
-func (m *labellerRelabelMessage) CopyResults() {}
+func (m *labellerRelabelMessage) CopyResults() error { return nil }
 
 func (v *labellerRelabelArgs) encode(b []byte) ([]byte, error) {
 	var err error
@@ -687,10 +703,11 @@ func (m *labellerWrapMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("testactors.Labeller.Wrap arguments", rest)
 }
 
-func (m *labellerWrapMessage) CopyArgs() {
+func (m *labellerWrapMessage) CopyArgs() error {
 	if m.args.V != nil {
 		m.args.V = proto.Clone(m.args.V).(*wrapperspb.StringValue)
 	}
+	return nil
 }
 
 func (m *labellerWrapMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b) }
@@ -704,10 +721,11 @@ func (m *labellerWrapMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("testactors.Labeller.Wrap results", rest)
 }
 
-func (m *labellerWrapMessage) CopyResults() {
+func (m *labellerWrapMessage) CopyResults() error {
 	if m.res.R0 != nil {
 		m.res.R0 = proto.Clone(m.res.R0).(*wrapperspb.StringValue)
 	}
+	return nil
 }
 
 func (v *labellerWrapArgs) encode(b []byte) ([]byte, error) {
@@ -830,6 +848,146 @@ func (v *labellerWrapResults) decode(b []byte, depth int, budget *codec.Budget) 
 	return b, nil
 }
 
+type labellerAnnotateArgs struct {
+	N Note
+}
+
+type labellerAnnotateResults struct {
+	R0 Note
+}
+
+type labellerAnnotateMessage struct {
+	quark.Envelope
+	args labellerAnnotateArgs
+	res  labellerAnnotateResults
+}
+
+var labellerAnnotatePool = sync.Pool{New: func() any { return new(labellerAnnotateMessage) }}
+
+func (m *labellerAnnotateMessage) Method() *quark.MethodDesc { return &labellerAnnotateMethod }
+
+func (m *labellerAnnotateMessage) Invoke(ctx context.Context, actor any) (err error) {
+	m.res.R0, err = actor.(Labeller).Annotate(ctx, m.args.N)
+	return err
+}
+
+func (m *labellerAnnotateMessage) Release() {
+	m.args, m.res = labellerAnnotateArgs{}, labellerAnnotateResults{}
+	labellerAnnotatePool.Put(m)
+}
+
+func (m *labellerAnnotateMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b) }
+
+func (m *labellerAnnotateMessage) ReadArgs(b []byte) error {
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
+	if err != nil {
+		return codec.Corrupt("testactors.Labeller.Annotate arguments", err)
+	}
+	return codec.CheckTrailing("testactors.Labeller.Annotate arguments", rest)
+}
+
+func (m *labellerAnnotateMessage) CopyArgs() error {
+	if err := quarkCopyNote(&m.args.N); err != nil {
+		return err
+	}
+	return nil
+}
+
+func (m *labellerAnnotateMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b) }
+
+func (m *labellerAnnotateMessage) ReadResults(b []byte) error {
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
+	if err != nil {
+		return codec.Corrupt("testactors.Labeller.Annotate results", err)
+	}
+	return codec.CheckTrailing("testactors.Labeller.Annotate results", rest)
+}
+
+func (m *labellerAnnotateMessage) CopyResults() error {
+	if err := quarkCopyNote(&m.res.R0); err != nil {
+		return err
+	}
+	return nil
+}
+
+func (v *labellerAnnotateArgs) encode(b []byte) ([]byte, error) {
+	var err error
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "N")
+	if b, err = quarkEncodeNote(b, &v.N); err != nil {
+		return b, err
+	}
+	return b, nil
+}
+
+func (v *labellerAnnotateArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "N":
+			if b, err = quarkDecodeNote(b, &v.N, depth+1, budget); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+func (v *labellerAnnotateResults) encode(b []byte) ([]byte, error) {
+	var err error
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "R0")
+	if b, err = quarkEncodeNote(b, &v.R0); err != nil {
+		return b, err
+	}
+	return b, nil
+}
+
+func (v *labellerAnnotateResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "R0":
+			if b, err = quarkDecodeNote(b, &v.R0, depth+1, budget); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
 type labellerPostArgs struct {
 	L Label
 }
@@ -867,7 +1025,7 @@ func (m *labellerPostMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("testactors.Labeller.Post arguments", rest)
 }
 
-func (m *labellerPostMessage) CopyArgs() {}
+func (m *labellerPostMessage) CopyArgs() error { return nil }
 
 func (m *labellerPostMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
@@ -880,7 +1038,7 @@ func (m *labellerPostMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("testactors.Labeller.Post results", rest)
 }
 
-func (m *labellerPostMessage) CopyResults() {}
+func (m *labellerPostMessage) CopyResults() error { return nil }
 
 func (v *labellerPostArgs) encode(b []byte) ([]byte, error) {
 	var err error
@@ -1182,8 +1340,9 @@ func (m *mutatorFillMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("testactors.Mutator.Fill arguments", rest)
 }
 
-func (m *mutatorFillMessage) CopyArgs() {
+func (m *mutatorFillMessage) CopyArgs() error {
 	m.args.Xs = slices.Clone(m.args.Xs)
+	return nil
 }
 
 func (m *mutatorFillMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
@@ -1197,8 +1356,9 @@ func (m *mutatorFillMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("testactors.Mutator.Fill results", rest)
 }
 
-func (m *mutatorFillMessage) CopyResults() {
+func (m *mutatorFillMessage) CopyResults() error {
 	m.res.R0 = slices.Clone(m.res.R0)
+	return nil
 }
 
 func (v *mutatorFillArgs) encode(b []byte) []byte {
@@ -1362,7 +1522,7 @@ func (m *mutatorBumpMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("testactors.Mutator.Bump arguments", rest)
 }
 
-func (m *mutatorBumpMessage) CopyArgs() {}
+func (m *mutatorBumpMessage) CopyArgs() error { return nil }
 
 func (m *mutatorBumpMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
@@ -1375,7 +1535,7 @@ func (m *mutatorBumpMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("testactors.Mutator.Bump results", rest)
 }
 
-func (m *mutatorBumpMessage) CopyResults() {}
+func (m *mutatorBumpMessage) CopyResults() error { return nil }
 
 func (v *mutatorBumpArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 0)
@@ -1464,7 +1624,7 @@ func (m *mutatorSnapshotMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("testactors.Mutator.Snapshot arguments", rest)
 }
 
-func (m *mutatorSnapshotMessage) CopyArgs() {}
+func (m *mutatorSnapshotMessage) CopyArgs() error { return nil }
 
 func (m *mutatorSnapshotMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
@@ -1477,8 +1637,9 @@ func (m *mutatorSnapshotMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("testactors.Mutator.Snapshot results", rest)
 }
 
-func (m *mutatorSnapshotMessage) CopyResults() {
+func (m *mutatorSnapshotMessage) CopyResults() error {
 	m.res.R0 = slices.Clone(m.res.R0)
+	return nil
 }
 
 func (v *mutatorSnapshotArgs) encode(b []byte) []byte {
@@ -1608,13 +1769,14 @@ func (m *mutatorEditMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("testactors.Mutator.Edit arguments", rest)
 }
 
-func (m *mutatorEditMessage) CopyArgs() {
+func (m *mutatorEditMessage) CopyArgs() error {
 	if m.args.Doc != nil {
 		zp1 := new(Doc)
 		*zp1 = *m.args.Doc
 		quarkCopyDoc(zp1)
 		m.args.Doc = zp1
 	}
+	return nil
 }
 
 func (m *mutatorEditMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
@@ -1628,13 +1790,14 @@ func (m *mutatorEditMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("testactors.Mutator.Edit results", rest)
 }
 
-func (m *mutatorEditMessage) CopyResults() {
+func (m *mutatorEditMessage) CopyResults() error {
 	if m.res.R0 != nil {
 		zp1 := new(Doc)
 		*zp1 = *m.res.R0
 		quarkCopyDoc(zp1)
 		m.res.R0 = zp1
 	}
+	return nil
 }
 
 func (v *mutatorEditArgs) encode(b []byte) []byte {
@@ -1784,7 +1947,7 @@ func (m *mutatorMergeMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("testactors.Mutator.Merge arguments", rest)
 }
 
-func (m *mutatorMergeMessage) CopyArgs() {
+func (m *mutatorMergeMessage) CopyArgs() error {
 	if m.args.Index != nil {
 		zm1 := make(map[string][]int, len(m.args.Index))
 		for zk2, zv3 := range m.args.Index {
@@ -1793,6 +1956,7 @@ func (m *mutatorMergeMessage) CopyArgs() {
 		}
 		m.args.Index = zm1
 	}
+	return nil
 }
 
 func (m *mutatorMergeMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
@@ -1806,7 +1970,7 @@ func (m *mutatorMergeMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("testactors.Mutator.Merge results", rest)
 }
 
-func (m *mutatorMergeMessage) CopyResults() {
+func (m *mutatorMergeMessage) CopyResults() error {
 	if m.res.R0 != nil {
 		zm1 := make(map[string][]int, len(m.res.R0))
 		for zk2, zv3 := range m.res.R0 {
@@ -1815,6 +1979,7 @@ func (m *mutatorMergeMessage) CopyResults() {
 		}
 		m.res.R0 = zm1
 	}
+	return nil
 }
 
 func (v *mutatorMergeArgs) encode(b []byte) []byte {
@@ -2050,8 +2215,9 @@ func (m *mutatorRecordMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("testactors.Mutator.Record arguments", rest)
 }
 
-func (m *mutatorRecordMessage) CopyArgs() {
+func (m *mutatorRecordMessage) CopyArgs() error {
 	m.args.Xs = slices.Clone(m.args.Xs)
+	return nil
 }
 
 func (m *mutatorRecordMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
@@ -2065,7 +2231,7 @@ func (m *mutatorRecordMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("testactors.Mutator.Record results", rest)
 }
 
-func (m *mutatorRecordMessage) CopyResults() {}
+func (m *mutatorRecordMessage) CopyResults() error { return nil }
 
 func (v *mutatorRecordArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 1)
@@ -2194,7 +2360,7 @@ func (m *mutatorKeepMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("testactors.Mutator.Keep arguments", rest)
 }
 
-func (m *mutatorKeepMessage) CopyArgs() {}
+func (m *mutatorKeepMessage) CopyArgs() error { return nil }
 
 func (m *mutatorKeepMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
@@ -2207,7 +2373,7 @@ func (m *mutatorKeepMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("testactors.Mutator.Keep results", rest)
 }
 
-func (m *mutatorKeepMessage) CopyResults() {}
+func (m *mutatorKeepMessage) CopyResults() error { return nil }
 
 func (v *mutatorKeepArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 1)
@@ -2374,7 +2540,7 @@ func (m *mutatorFreezeMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("testactors.Mutator.Freeze arguments", rest)
 }
 
-func (m *mutatorFreezeMessage) CopyArgs() {}
+func (m *mutatorFreezeMessage) CopyArgs() error { return nil }
 
 func (m *mutatorFreezeMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
@@ -2387,7 +2553,7 @@ func (m *mutatorFreezeMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("testactors.Mutator.Freeze results", rest)
 }
 
-func (m *mutatorFreezeMessage) CopyResults() {}
+func (m *mutatorFreezeMessage) CopyResults() error { return nil }
 
 func (v *mutatorFreezeArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 1)
@@ -2498,8 +2664,11 @@ func (m *mutatorScrambleMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("testactors.Mutator.Scramble arguments", rest)
 }
 
-func (m *mutatorScrambleMessage) CopyArgs() {
-	quarkCopyEverything(&m.args.E)
+func (m *mutatorScrambleMessage) CopyArgs() error {
+	if err := quarkCopyEverything(&m.args.E); err != nil {
+		return err
+	}
+	return nil
 }
 
 func (m *mutatorScrambleMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b) }
@@ -2513,8 +2682,11 @@ func (m *mutatorScrambleMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("testactors.Mutator.Scramble results", rest)
 }
 
-func (m *mutatorScrambleMessage) CopyResults() {
-	quarkCopyEverything(&m.res.R0)
+func (m *mutatorScrambleMessage) CopyResults() error {
+	if err := quarkCopyEverything(&m.res.R0); err != nil {
+		return err
+	}
+	return nil
 }
 
 func (v *mutatorScrambleArgs) encode(b []byte) ([]byte, error) {
@@ -2630,7 +2802,7 @@ func (m *mutatorScrambleAgainMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("testactors.Mutator.ScrambleAgain arguments", rest)
 }
 
-func (m *mutatorScrambleAgainMessage) CopyArgs() {}
+func (m *mutatorScrambleAgainMessage) CopyArgs() error { return nil }
 
 func (m *mutatorScrambleAgainMessage) AppendResults(b []byte) ([]byte, error) {
 	return m.res.encode(b), nil
@@ -2645,7 +2817,7 @@ func (m *mutatorScrambleAgainMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("testactors.Mutator.ScrambleAgain results", rest)
 }
 
-func (m *mutatorScrambleAgainMessage) CopyResults() {}
+func (m *mutatorScrambleAgainMessage) CopyResults() error { return nil }
 
 func (v *mutatorScrambleAgainArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 0)
@@ -2734,7 +2906,7 @@ func (m *mutatorCurrentMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("testactors.Mutator.Current arguments", rest)
 }
 
-func (m *mutatorCurrentMessage) CopyArgs() {}
+func (m *mutatorCurrentMessage) CopyArgs() error { return nil }
 
 func (m *mutatorCurrentMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b) }
 
@@ -2747,8 +2919,11 @@ func (m *mutatorCurrentMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("testactors.Mutator.Current results", rest)
 }
 
-func (m *mutatorCurrentMessage) CopyResults() {
-	quarkCopyEverything(&m.res.R0)
+func (m *mutatorCurrentMessage) CopyResults() error {
+	if err := quarkCopyEverything(&m.res.R0); err != nil {
+		return err
+	}
+	return nil
 }
 
 func (v *mutatorCurrentArgs) encode(b []byte) []byte {
@@ -2946,7 +3121,7 @@ func (m *probeRunMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("testactors.Probe.Run arguments", rest)
 }
 
-func (m *probeRunMessage) CopyArgs() {}
+func (m *probeRunMessage) CopyArgs() error { return nil }
 
 func (m *probeRunMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
@@ -2959,7 +3134,7 @@ func (m *probeRunMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("testactors.Probe.Run results", rest)
 }
 
-func (m *probeRunMessage) CopyResults() {}
+func (m *probeRunMessage) CopyResults() error { return nil }
 
 func (v *probeRunArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 1)
@@ -3070,7 +3245,7 @@ func (m *probePeekMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("testactors.Probe.Peek arguments", rest)
 }
 
-func (m *probePeekMessage) CopyArgs() {}
+func (m *probePeekMessage) CopyArgs() error { return nil }
 
 func (m *probePeekMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
@@ -3083,7 +3258,7 @@ func (m *probePeekMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("testactors.Probe.Peek results", rest)
 }
 
-func (m *probePeekMessage) CopyResults() {}
+func (m *probePeekMessage) CopyResults() error { return nil }
 
 func (v *probePeekArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 1)
@@ -3192,7 +3367,7 @@ func (m *probeTellMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("testactors.Probe.Tell arguments", rest)
 }
 
-func (m *probeTellMessage) CopyArgs() {}
+func (m *probeTellMessage) CopyArgs() error { return nil }
 
 func (m *probeTellMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
@@ -3205,7 +3380,7 @@ func (m *probeTellMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("testactors.Probe.Tell results", rest)
 }
 
-func (m *probeTellMessage) CopyResults() {}
+func (m *probeTellMessage) CopyResults() error { return nil }
 
 func (v *probeTellArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 1)
@@ -3308,7 +3483,7 @@ func (m *probeSplitMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("testactors.Probe.Split arguments", rest)
 }
 
-func (m *probeSplitMessage) CopyArgs() {}
+func (m *probeSplitMessage) CopyArgs() error { return nil }
 
 func (m *probeSplitMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
@@ -3321,7 +3496,7 @@ func (m *probeSplitMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("testactors.Probe.Split results", rest)
 }
 
-func (m *probeSplitMessage) CopyResults() {}
+func (m *probeSplitMessage) CopyResults() error { return nil }
 
 func (v *probeSplitArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 2)
@@ -3510,7 +3685,7 @@ func (m *reentrantProbeRunMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("testactors.ReentrantProbe.Run arguments", rest)
 }
 
-func (m *reentrantProbeRunMessage) CopyArgs() {}
+func (m *reentrantProbeRunMessage) CopyArgs() error { return nil }
 
 func (m *reentrantProbeRunMessage) AppendResults(b []byte) ([]byte, error) {
 	return m.res.encode(b), nil
@@ -3525,7 +3700,7 @@ func (m *reentrantProbeRunMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("testactors.ReentrantProbe.Run results", rest)
 }
 
-func (m *reentrantProbeRunMessage) CopyResults() {}
+func (m *reentrantProbeRunMessage) CopyResults() error { return nil }
 
 func (v *reentrantProbeRunArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 1)
@@ -3638,7 +3813,7 @@ func (m *reentrantProbePeekMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("testactors.ReentrantProbe.Peek arguments", rest)
 }
 
-func (m *reentrantProbePeekMessage) CopyArgs() {}
+func (m *reentrantProbePeekMessage) CopyArgs() error { return nil }
 
 func (m *reentrantProbePeekMessage) AppendResults(b []byte) ([]byte, error) {
 	return m.res.encode(b), nil
@@ -3653,7 +3828,7 @@ func (m *reentrantProbePeekMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("testactors.ReentrantProbe.Peek results", rest)
 }
 
-func (m *reentrantProbePeekMessage) CopyResults() {}
+func (m *reentrantProbePeekMessage) CopyResults() error { return nil }
 
 func (v *reentrantProbePeekArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 1)
@@ -3814,7 +3989,7 @@ func (m *statelessProbeRunMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("testactors.StatelessProbe.Run arguments", rest)
 }
 
-func (m *statelessProbeRunMessage) CopyArgs() {}
+func (m *statelessProbeRunMessage) CopyArgs() error { return nil }
 
 func (m *statelessProbeRunMessage) AppendResults(b []byte) ([]byte, error) {
 	return m.res.encode(b), nil
@@ -3829,7 +4004,7 @@ func (m *statelessProbeRunMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("testactors.StatelessProbe.Run results", rest)
 }
 
-func (m *statelessProbeRunMessage) CopyResults() {}
+func (m *statelessProbeRunMessage) CopyResults() error { return nil }
 
 func (v *statelessProbeRunArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 1)
@@ -3925,6 +4100,47 @@ func quarkDecodeLabel(b []byte, v *Label, depth int, budget *codec.Budget) ([]by
 	}
 	*v = zc2
 	return b, nil
+}
+
+// quarkEncodeNote appends the encoding of *v to b, or fails with the error of
+// its MarshalBinary method.
+func quarkEncodeNote(b []byte, v *Note) ([]byte, error) {
+	zd1, err := v.MarshalBinary()
+	if err != nil {
+		return b, codec.Unencodable("testactors.Note", err)
+	}
+	return msgp.AppendBytes(b, zd1), nil
+}
+
+// quarkDecodeNote decodes one testactors.Note from b into *v; depth counts the
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeNote(b []byte, v *Note, depth int, budget *codec.Budget) ([]byte, error) {
+	var err error
+	var zd1 []byte
+	if zd1, b, err = msgp.ReadBytesZC(b); err != nil {
+		return b, err
+	}
+	var zc2 Note
+	if err = zc2.UnmarshalBinary(zd1); err != nil {
+		return b, err
+	}
+	*v = zc2
+	return b, nil
+}
+
+// quarkCopyNote replaces the parts of *v that hold memory with copies, or fails
+// with the error of a value in it that cannot be copied.
+func quarkCopyNote(v *Note) error {
+	zd1, err := v.MarshalBinary()
+	if err != nil {
+		return codec.Uncopyable("testactors.Note", err)
+	}
+	var zc2 Note
+	if err := zc2.UnmarshalBinary(zd1); err != nil {
+		return codec.Uncopyable("testactors.Note", err)
+	}
+	*v = zc2
+	return nil
 }
 
 // quarkEncodeDoc appends the encoding of *v to b.
@@ -4744,8 +4960,9 @@ func quarkDecodeEverything(b []byte, v *Everything, depth int, budget *codec.Bud
 	return b, nil
 }
 
-// quarkCopyEverything replaces the parts of *v that hold memory with copies.
-func quarkCopyEverything(v *Everything) {
+// quarkCopyEverything replaces the parts of *v that hold memory with copies, or
+// fails with the error of a value in it that cannot be copied.
+func quarkCopyEverything(v *Everything) error {
 	v.Ints = slices.Clone(v.Ints)
 	v.Bytes = slices.Clone(v.Bytes)
 	for zi1 := range v.Rows {
@@ -4814,13 +5031,17 @@ func quarkCopyEverything(v *Everything) {
 	if v.Num != nil {
 		zp18 := new(big.Int)
 		*zp18 = *v.Num
-		quarkCopy_big_Int(zp18)
+		if err := quarkCopy_big_Int(zp18); err != nil {
+			return err
+		}
 		v.Num = zp18
 	}
 	if v.Link != nil {
 		zp19 := new(url.URL)
 		*zp19 = *v.Link
-		quarkCopy_url_URL(zp19)
+		if err := quarkCopy_url_URL(zp19); err != nil {
+			return err
+		}
 		v.Link = zp19
 	}
 	v.Inner.Tags = slices.Clone(v.Inner.Tags)
@@ -4830,6 +5051,7 @@ func quarkCopyEverything(v *Everything) {
 		quarkCopyDoc(zp20)
 		v.Inner.Doc = zp20
 	}
+	return nil
 }
 
 // quarkEncode_big_Int appends the encoding of *v to b, or fails with the error
@@ -4858,17 +5080,19 @@ func quarkDecode_big_Int(b []byte, v *big.Int, depth int, budget *codec.Budget) 
 	return b, nil
 }
 
-// quarkCopy_big_Int replaces the parts of *v that hold memory with copies.
-func quarkCopy_big_Int(v *big.Int) {
+// quarkCopy_big_Int replaces the parts of *v that hold memory with copies, or
+// fails with the error of a value in it that cannot be copied.
+func quarkCopy_big_Int(v *big.Int) error {
 	zd1, err := v.MarshalText()
 	if err != nil {
-		panic("quark: copy big.Int: " + err.Error())
+		return codec.Uncopyable("big.Int", err)
 	}
 	var zc2 big.Int
 	if err := zc2.UnmarshalText(zd1); err != nil {
-		panic("quark: copy big.Int: " + err.Error())
+		return codec.Uncopyable("big.Int", err)
 	}
 	*v = zc2
+	return nil
 }
 
 // quarkEncode_url_URL appends the encoding of *v to b, or fails with the error
@@ -4897,17 +5121,19 @@ func quarkDecode_url_URL(b []byte, v *url.URL, depth int, budget *codec.Budget) 
 	return b, nil
 }
 
-// quarkCopy_url_URL replaces the parts of *v that hold memory with copies.
-func quarkCopy_url_URL(v *url.URL) {
+// quarkCopy_url_URL replaces the parts of *v that hold memory with copies, or
+// fails with the error of a value in it that cannot be copied.
+func quarkCopy_url_URL(v *url.URL) error {
 	zd1, err := v.MarshalBinary()
 	if err != nil {
-		panic("quark: copy url.URL: " + err.Error())
+		return codec.Uncopyable("url.URL", err)
 	}
 	var zc2 url.URL
 	if err := zc2.UnmarshalBinary(zd1); err != nil {
-		panic("quark: copy url.URL: " + err.Error())
+		return codec.Uncopyable("url.URL", err)
 	}
 	*v = zc2
+	return nil
 }
 
 // quarkEncodeLabelState appends the encoding of *v to b, or fails with the

@@ -322,8 +322,9 @@ func (m *storeScalarsMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("codec.Store.Scalars arguments", rest)
 }
 
-func (m *storeScalarsMessage) CopyArgs() {
+func (m *storeScalarsMessage) CopyArgs() error {
 	quarkCopyScalars(&m.args.S)
+	return nil
 }
 
 func (m *storeScalarsMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
@@ -337,8 +338,9 @@ func (m *storeScalarsMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("codec.Store.Scalars results", rest)
 }
 
-func (m *storeScalarsMessage) CopyResults() {
+func (m *storeScalarsMessage) CopyResults() error {
 	quarkCopyScalars(&m.res.R0)
+	return nil
 }
 
 func (v *storeScalarsArgs) encode(b []byte) []byte {
@@ -469,9 +471,10 @@ func (m *storeNamedMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("codec.Store.Named arguments", rest)
 }
 
-func (m *storeNamedMessage) CopyArgs() {
+func (m *storeNamedMessage) CopyArgs() error {
 	quarkCopyBlob(&m.args.B)
 	quarkCopyIndex(&m.args.I)
+	return nil
 }
 
 func (m *storeNamedMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
@@ -485,9 +488,10 @@ func (m *storeNamedMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("codec.Store.Named results", rest)
 }
 
-func (m *storeNamedMessage) CopyResults() {
+func (m *storeNamedMessage) CopyResults() error {
 	quarkCopyStack(&m.res.R0)
 	quarkCopyLink(&m.res.R1)
+	return nil
 }
 
 func (v *storeNamedArgs) encode(b []byte) []byte {
@@ -650,7 +654,7 @@ func (m *storeContainersMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("codec.Store.Containers arguments", rest)
 }
 
-func (m *storeContainersMessage) CopyArgs() {
+func (m *storeContainersMessage) CopyArgs() error {
 	if m.args.M != nil {
 		zm1 := make(map[string][]Tree, len(m.args.M))
 		for zk2, zv3 := range m.args.M {
@@ -708,6 +712,7 @@ func (m *storeContainersMessage) CopyArgs() {
 		}
 		m.args.Bs = zs14
 	}
+	return nil
 }
 
 func (m *storeContainersMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
@@ -721,7 +726,7 @@ func (m *storeContainersMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("codec.Store.Containers results", rest)
 }
 
-func (m *storeContainersMessage) CopyResults() {
+func (m *storeContainersMessage) CopyResults() error {
 	for zi1 := range m.res.R0 {
 		if m.res.R0[zi1] != nil {
 			zm2 := make(map[Label]*Tree, len(m.res.R0[zi1]))
@@ -737,6 +742,7 @@ func (m *storeContainersMessage) CopyResults() {
 			m.res.R0[zi1] = zm2
 		}
 	}
+	return nil
 }
 
 func (v *storeContainersArgs) encode(b []byte) []byte {
@@ -1288,7 +1294,7 @@ func (m *storeRecursiveMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("codec.Store.Recursive arguments", rest)
 }
 
-func (m *storeRecursiveMessage) CopyArgs() {
+func (m *storeRecursiveMessage) CopyArgs() error {
 	if m.args.E != nil {
 		zp1 := new(Expr)
 		*zp1 = *m.args.E
@@ -1296,6 +1302,7 @@ func (m *storeRecursiveMessage) CopyArgs() {
 		m.args.E = zp1
 	}
 	quarkCopyList(&m.args.L)
+	return nil
 }
 
 func (m *storeRecursiveMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
@@ -1309,8 +1316,9 @@ func (m *storeRecursiveMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("codec.Store.Recursive results", rest)
 }
 
-func (m *storeRecursiveMessage) CopyResults() {
+func (m *storeRecursiveMessage) CopyResults() error {
 	quarkCopyTree(&m.res.R0)
+	return nil
 }
 
 func (v *storeRecursiveArgs) encode(b []byte) []byte {
@@ -1448,8 +1456,9 @@ func (m *storeStructsMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("codec.Store.Structs arguments", rest)
 }
 
-func (m *storeStructsMessage) CopyArgs() {
+func (m *storeStructsMessage) CopyArgs() error {
 	quarkCopyDerived(&m.args.D)
+	return nil
 }
 
 func (m *storeStructsMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
@@ -1463,13 +1472,14 @@ func (m *storeStructsMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("codec.Store.Structs results", rest)
 }
 
-func (m *storeStructsMessage) CopyResults() {
+func (m *storeStructsMessage) CopyResults() error {
 	if m.res.R0 != nil {
 		zp1 := new(Derived)
 		*zp1 = *m.res.R0
 		quarkCopyDerived(zp1)
 		m.res.R0 = zp1
 	}
+	return nil
 }
 
 func (v *storeStructsArgs) encode(b []byte) []byte {
@@ -1612,8 +1622,9 @@ func (m *storeForeignMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("codec.Store.Foreign arguments", rest)
 }
 
-func (m *storeForeignMessage) CopyArgs() {
+func (m *storeForeignMessage) CopyArgs() error {
 	quarkCopy_geo_Path(&m.args.Path)
+	return nil
 }
 
 func (m *storeForeignMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
@@ -1627,13 +1638,14 @@ func (m *storeForeignMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("codec.Store.Foreign results", rest)
 }
 
-func (m *storeForeignMessage) CopyResults() {
+func (m *storeForeignMessage) CopyResults() error {
 	if m.res.R0 != nil {
 		zp1 := new(geo.Point)
 		*zp1 = *m.res.R0
 		m.res.R0 = zp1
 	}
 	m.res.R1 = slices.Clone(m.res.R1)
+	return nil
 }
 
 func (v *storeForeignArgs) encode(b []byte) []byte {
@@ -1832,15 +1844,20 @@ func (m *storeMarshalersMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("codec.Store.Marshalers arguments", rest)
 }
 
-func (m *storeMarshalersMessage) CopyArgs() {
+func (m *storeMarshalersMessage) CopyArgs() error {
 	if m.args.L != nil {
 		zp1 := new(Level)
 		*zp1 = *m.args.L
 		m.args.L = zp1
 	}
-	quarkCopyBag(&m.args.B)
+	if err := quarkCopyBag(&m.args.B); err != nil {
+		return err
+	}
 	m.args.Ls = slices.Clone(m.args.Ls)
-	quarkCopyStdlib(&m.args.S)
+	if err := quarkCopyStdlib(&m.args.S); err != nil {
+		return err
+	}
+	return nil
 }
 
 func (m *storeMarshalersMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b) }
@@ -1854,8 +1871,9 @@ func (m *storeMarshalersMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("codec.Store.Marshalers results", rest)
 }
 
-func (m *storeMarshalersMessage) CopyResults() {
+func (m *storeMarshalersMessage) CopyResults() error {
 	m.res.R0 = maps.Clone(m.res.R0)
+	return nil
 }
 
 func (v *storeMarshalersArgs) encode(b []byte) ([]byte, error) {
@@ -2090,7 +2108,7 @@ func (m *storeProtoMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("codec.Store.Proto arguments", rest)
 }
 
-func (m *storeProtoMessage) CopyArgs() {
+func (m *storeProtoMessage) CopyArgs() error {
 	if m.args.Ts != nil {
 		m.args.Ts = proto.Clone(m.args.Ts).(*timestamppb.Timestamp)
 	}
@@ -2104,6 +2122,7 @@ func (m *storeProtoMessage) CopyArgs() {
 		}
 		m.args.Vs = zs1
 	}
+	return nil
 }
 
 func (m *storeProtoMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b) }
@@ -2117,10 +2136,11 @@ func (m *storeProtoMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("codec.Store.Proto results", rest)
 }
 
-func (m *storeProtoMessage) CopyResults() {
+func (m *storeProtoMessage) CopyResults() error {
 	if m.res.R0 != nil {
 		m.res.R0 = proto.Clone(m.res.R0).(*timestamppb.Timestamp)
 	}
+	return nil
 }
 
 func (v *storeProtoArgs) encode(b []byte) ([]byte, error) {
@@ -2341,8 +2361,9 @@ func (m *storeSnapshotMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("codec.Store.Snapshot arguments", rest)
 }
 
-func (m *storeSnapshotMessage) CopyArgs() {
+func (m *storeSnapshotMessage) CopyArgs() error {
 	m.args.Ps = slices.Clone(m.args.Ps)
+	return nil
 }
 
 func (m *storeSnapshotMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
@@ -2356,7 +2377,7 @@ func (m *storeSnapshotMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("codec.Store.Snapshot results", rest)
 }
 
-func (m *storeSnapshotMessage) CopyResults() {}
+func (m *storeSnapshotMessage) CopyResults() error { return nil }
 
 func (v *storeSnapshotArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 2)
@@ -2502,7 +2523,7 @@ func (m *storeSharedMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("codec.Store.Shared arguments", rest)
 }
 
-func (m *storeSharedMessage) CopyArgs() {}
+func (m *storeSharedMessage) CopyArgs() error { return nil }
 
 func (m *storeSharedMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
@@ -2515,7 +2536,7 @@ func (m *storeSharedMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("codec.Store.Shared results", rest)
 }
 
-func (m *storeSharedMessage) CopyResults() {}
+func (m *storeSharedMessage) CopyResults() error { return nil }
 
 func (v *storeSharedArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 2)
@@ -2711,12 +2732,13 @@ func (m *storeKeysMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("codec.Store.Keys arguments", rest)
 }
 
-func (m *storeKeysMessage) CopyArgs() {
+func (m *storeKeysMessage) CopyArgs() error {
 	m.args.U = maps.Clone(m.args.U)
 	m.args.T = maps.Clone(m.args.T)
 	m.args.F = maps.Clone(m.args.F)
 	m.args.L = maps.Clone(m.args.L)
 	m.args.B = maps.Clone(m.args.B)
+	return nil
 }
 
 func (m *storeKeysMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
@@ -2730,7 +2752,7 @@ func (m *storeKeysMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("codec.Store.Keys results", rest)
 }
 
-func (m *storeKeysMessage) CopyResults() {}
+func (m *storeKeysMessage) CopyResults() error { return nil }
 
 func (v *storeKeysArgs) encode(b []byte) ([]byte, error) {
 	var err error
@@ -3031,8 +3053,9 @@ func (m *storeNothingMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("codec.Store.Nothing arguments", rest)
 }
 
-func (m *storeNothingMessage) CopyArgs() {
+func (m *storeNothingMessage) CopyArgs() error {
 	m.args.Ids = slices.Clone(m.args.Ids)
+	return nil
 }
 
 func (m *storeNothingMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
@@ -3046,7 +3069,7 @@ func (m *storeNothingMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("codec.Store.Nothing results", rest)
 }
 
-func (m *storeNothingMessage) CopyResults() {}
+func (m *storeNothingMessage) CopyResults() error { return nil }
 
 func (v *storeNothingArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 1)
@@ -4637,17 +4660,19 @@ func quarkDecodeBag(b []byte, v *Bag, depth int, budget *codec.Budget) ([]byte, 
 	return b, nil
 }
 
-// quarkCopyBag replaces the parts of *v that hold memory with copies.
-func quarkCopyBag(v *Bag) {
+// quarkCopyBag replaces the parts of *v that hold memory with copies, or fails
+// with the error of a value in it that cannot be copied.
+func quarkCopyBag(v *Bag) error {
 	zd1, err := v.MarshalText()
 	if err != nil {
-		panic("quark: copy codec.Bag: " + err.Error())
+		return codec.Uncopyable("codec.Bag", err)
 	}
 	var zc2 Bag
 	if err := zc2.UnmarshalText(zd1); err != nil {
-		panic("quark: copy codec.Bag: " + err.Error())
+		return codec.Uncopyable("codec.Bag", err)
 	}
 	*v = zc2
+	return nil
 }
 
 // quarkEncodeStdlib appends the encoding of *v to b, or fails with the error of
@@ -4802,16 +4827,22 @@ func quarkDecodeStdlib(b []byte, v *Stdlib, depth int, budget *codec.Budget) ([]
 	return b, nil
 }
 
-// quarkCopyStdlib replaces the parts of *v that hold memory with copies.
-func quarkCopyStdlib(v *Stdlib) {
+// quarkCopyStdlib replaces the parts of *v that hold memory with copies, or
+// fails with the error of a value in it that cannot be copied.
+func quarkCopyStdlib(v *Stdlib) error {
 	if v.Big != nil {
 		zp1 := new(big.Int)
 		*zp1 = *v.Big
-		quarkCopy_big_Int(zp1)
+		if err := quarkCopy_big_Int(zp1); err != nil {
+			return err
+		}
 		v.Big = zp1
 	}
-	quarkCopy_url_URL(&v.URL)
+	if err := quarkCopy_url_URL(&v.URL); err != nil {
+		return err
+	}
 	v.Network = maps.Clone(v.Network)
+	return nil
 }
 
 // quarkEncode_time_Month appends the encoding of *v to b.
@@ -4910,17 +4941,19 @@ func quarkDecode_big_Int(b []byte, v *big.Int, depth int, budget *codec.Budget) 
 	return b, nil
 }
 
-// quarkCopy_big_Int replaces the parts of *v that hold memory with copies.
-func quarkCopy_big_Int(v *big.Int) {
+// quarkCopy_big_Int replaces the parts of *v that hold memory with copies, or
+// fails with the error of a value in it that cannot be copied.
+func quarkCopy_big_Int(v *big.Int) error {
 	zd1, err := v.MarshalText()
 	if err != nil {
-		panic("quark: copy big.Int: " + err.Error())
+		return codec.Uncopyable("big.Int", err)
 	}
 	var zc2 big.Int
 	if err := zc2.UnmarshalText(zd1); err != nil {
-		panic("quark: copy big.Int: " + err.Error())
+		return codec.Uncopyable("big.Int", err)
 	}
 	*v = zc2
+	return nil
 }
 
 // quarkEncode_url_URL appends the encoding of *v to b, or fails with the error
@@ -4949,17 +4982,19 @@ func quarkDecode_url_URL(b []byte, v *url.URL, depth int, budget *codec.Budget) 
 	return b, nil
 }
 
-// quarkCopy_url_URL replaces the parts of *v that hold memory with copies.
-func quarkCopy_url_URL(v *url.URL) {
+// quarkCopy_url_URL replaces the parts of *v that hold memory with copies, or
+// fails with the error of a value in it that cannot be copied.
+func quarkCopy_url_URL(v *url.URL) error {
 	zd1, err := v.MarshalBinary()
 	if err != nil {
-		panic("quark: copy url.URL: " + err.Error())
+		return codec.Uncopyable("url.URL", err)
 	}
 	var zc2 url.URL
 	if err := zc2.UnmarshalBinary(zd1); err != nil {
-		panic("quark: copy url.URL: " + err.Error())
+		return codec.Uncopyable("url.URL", err)
 	}
 	*v = zc2
+	return nil
 }
 
 // quarkEncodeStamped appends the encoding of *v to b.

@@ -141,7 +141,7 @@ func (m *counterAddMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("counter.Counter.Add arguments", rest)
 }
 
-func (m *counterAddMessage) CopyArgs() {}
+func (m *counterAddMessage) CopyArgs() error { return nil }
 
 func (m *counterAddMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
@@ -154,7 +154,7 @@ func (m *counterAddMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("counter.Counter.Add results", rest)
 }
 
-func (m *counterAddMessage) CopyResults() {}
+func (m *counterAddMessage) CopyResults() error { return nil }
 
 func (v *counterAddArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 1)
@@ -263,7 +263,7 @@ func (m *counterGetMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("counter.Counter.Get arguments", rest)
 }
 
-func (m *counterGetMessage) CopyArgs() {}
+func (m *counterGetMessage) CopyArgs() error { return nil }
 
 func (m *counterGetMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
@@ -276,7 +276,7 @@ func (m *counterGetMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("counter.Counter.Get results", rest)
 }
 
-func (m *counterGetMessage) CopyResults() {}
+func (m *counterGetMessage) CopyResults() error { return nil }
 
 func (v *counterGetArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 0)
@@ -375,7 +375,7 @@ func (m *counterIncMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("counter.Counter.Inc arguments", rest)
 }
 
-func (m *counterIncMessage) CopyArgs() {}
+func (m *counterIncMessage) CopyArgs() error { return nil }
 
 func (m *counterIncMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
@@ -388,7 +388,7 @@ func (m *counterIncMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("counter.Counter.Inc results", rest)
 }
 
-func (m *counterIncMessage) CopyResults() {}
+func (m *counterIncMessage) CopyResults() error { return nil }
 
 func (v *counterIncArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 1)
@@ -485,7 +485,7 @@ func (m *counterResetMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("counter.Counter.Reset arguments", rest)
 }
 
-func (m *counterResetMessage) CopyArgs() {}
+func (m *counterResetMessage) CopyArgs() error { return nil }
 
 func (m *counterResetMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
@@ -498,7 +498,7 @@ func (m *counterResetMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("counter.Counter.Reset results", rest)
 }
 
-func (m *counterResetMessage) CopyResults() {}
+func (m *counterResetMessage) CopyResults() error { return nil }
 
 func (v *counterResetArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 0)

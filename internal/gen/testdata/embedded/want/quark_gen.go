@@ -172,7 +172,7 @@ func (m *personGreetMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("embedded.Person.Greet arguments", rest)
 }
 
-func (m *personGreetMessage) CopyArgs() {}
+func (m *personGreetMessage) CopyArgs() error { return nil }
 
 func (m *personGreetMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
@@ -185,7 +185,7 @@ func (m *personGreetMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("embedded.Person.Greet results", rest)
 }
 
-func (m *personGreetMessage) CopyResults() {}
+func (m *personGreetMessage) CopyResults() error { return nil }
 
 func (v *personGreetArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 1)
@@ -294,7 +294,7 @@ func (m *personRenameMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("embedded.Person.Rename arguments", rest)
 }
 
-func (m *personRenameMessage) CopyArgs() {}
+func (m *personRenameMessage) CopyArgs() error { return nil }
 
 func (m *personRenameMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
@@ -307,7 +307,7 @@ func (m *personRenameMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("embedded.Person.Rename results", rest)
 }
 
-func (m *personRenameMessage) CopyResults() {}
+func (m *personRenameMessage) CopyResults() error { return nil }
 
 func (v *personRenameArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 1)
@@ -406,7 +406,7 @@ func (m *personNameMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("embedded.Person.Name arguments", rest)
 }
 
-func (m *personNameMessage) CopyArgs() {}
+func (m *personNameMessage) CopyArgs() error { return nil }
 
 func (m *personNameMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
@@ -419,7 +419,7 @@ func (m *personNameMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("embedded.Person.Name results", rest)
 }
 
-func (m *personNameMessage) CopyResults() {}
+func (m *personNameMessage) CopyResults() error { return nil }
 
 func (v *personNameArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 0)
@@ -516,7 +516,7 @@ func (m *personResetMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("embedded.Person.Reset arguments", rest)
 }
 
-func (m *personResetMessage) CopyArgs() {}
+func (m *personResetMessage) CopyArgs() error { return nil }
 
 func (m *personResetMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
@@ -529,7 +529,7 @@ func (m *personResetMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("embedded.Person.Reset results", rest)
 }
 
-func (m *personResetMessage) CopyResults() {}
+func (m *personResetMessage) CopyResults() error { return nil }
 
 func (v *personResetArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 0)
@@ -618,7 +618,7 @@ func (m *personGetMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("embedded.Person.Get arguments", rest)
 }
 
-func (m *personGetMessage) CopyArgs() {}
+func (m *personGetMessage) CopyArgs() error { return nil }
 
 func (m *personGetMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
@@ -631,7 +631,7 @@ func (m *personGetMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("embedded.Person.Get results", rest)
 }
 
-func (m *personGetMessage) CopyResults() {}
+func (m *personGetMessage) CopyResults() error { return nil }
 
 func (v *personGetArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 0)
@@ -730,7 +730,7 @@ func (m *personAgeMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("embedded.Person.Age arguments", rest)
 }
 
-func (m *personAgeMessage) CopyArgs() {}
+func (m *personAgeMessage) CopyArgs() error { return nil }
 
 func (m *personAgeMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
@@ -743,7 +743,7 @@ func (m *personAgeMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("embedded.Person.Age results", rest)
 }
 
-func (m *personAgeMessage) CopyResults() {}
+func (m *personAgeMessage) CopyResults() error { return nil }
 
 func (v *personAgeArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 0)

@@ -158,7 +158,7 @@ func (m *rendererPlotMessage) ReadArgs(b []byte) error {
 	return codec2.CheckTrailing("imports.Renderer.Plot arguments", rest)
 }
 
-func (m *rendererPlotMessage) CopyArgs() {}
+func (m *rendererPlotMessage) CopyArgs() error { return nil }
 
 func (m *rendererPlotMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
@@ -171,12 +171,13 @@ func (m *rendererPlotMessage) ReadResults(b []byte) error {
 	return codec2.CheckTrailing("imports.Renderer.Plot results", rest)
 }
 
-func (m *rendererPlotMessage) CopyResults() {
+func (m *rendererPlotMessage) CopyResults() error {
 	if m.res.R0 != nil {
 		zp1 := new(geo2.Point)
 		*zp1 = *m.res.R0
 		m.res.R0 = zp1
 	}
+	return nil
 }
 
 func (v *rendererPlotArgs) encode(b []byte) []byte {
@@ -313,7 +314,7 @@ func (m *rendererScheduleMessage) ReadArgs(b []byte) error {
 	return codec2.CheckTrailing("imports.Renderer.Schedule arguments", rest)
 }
 
-func (m *rendererScheduleMessage) CopyArgs() {}
+func (m *rendererScheduleMessage) CopyArgs() error { return nil }
 
 func (m *rendererScheduleMessage) AppendResults(b []byte) ([]byte, error) {
 	return m.res.encode(b), nil
@@ -328,7 +329,7 @@ func (m *rendererScheduleMessage) ReadResults(b []byte) error {
 	return codec2.CheckTrailing("imports.Renderer.Schedule results", rest)
 }
 
-func (m *rendererScheduleMessage) CopyResults() {}
+func (m *rendererScheduleMessage) CopyResults() error { return nil }
 
 func (v *rendererScheduleArgs) encode(b []byte) ([]byte, error) {
 	var err error
@@ -442,12 +443,13 @@ func (m *rendererSeedMessage) ReadArgs(b []byte) error {
 	return codec2.CheckTrailing("imports.Renderer.Seed arguments", rest)
 }
 
-func (m *rendererSeedMessage) CopyArgs() {
+func (m *rendererSeedMessage) CopyArgs() error {
 	if m.args.Src != nil {
 		zp1 := new(rand.PCG)
 		*zp1 = *m.args.Src
 		m.args.Src = zp1
 	}
+	return nil
 }
 
 func (m *rendererSeedMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
@@ -461,7 +463,7 @@ func (m *rendererSeedMessage) ReadResults(b []byte) error {
 	return codec2.CheckTrailing("imports.Renderer.Seed results", rest)
 }
 
-func (m *rendererSeedMessage) CopyResults() {}
+func (m *rendererSeedMessage) CopyResults() error { return nil }
 
 func (v *rendererSeedArgs) encode(b []byte) ([]byte, error) {
 	var err error
@@ -585,7 +587,7 @@ func (m *rendererLocalsMessage) ReadArgs(b []byte) error {
 	return codec2.CheckTrailing("imports.Renderer.Locals arguments", rest)
 }
 
-func (m *rendererLocalsMessage) CopyArgs() {
+func (m *rendererLocalsMessage) CopyArgs() error {
 	if m.args.Ls != nil {
 		zs1 := make([]*Local, len(m.args.Ls))
 		copy(zs1, m.args.Ls)
@@ -598,6 +600,7 @@ func (m *rendererLocalsMessage) CopyArgs() {
 		}
 		m.args.Ls = zs1
 	}
+	return nil
 }
 
 func (m *rendererLocalsMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
@@ -611,8 +614,9 @@ func (m *rendererLocalsMessage) ReadResults(b []byte) error {
 	return codec2.CheckTrailing("imports.Renderer.Locals results", rest)
 }
 
-func (m *rendererLocalsMessage) CopyResults() {
+func (m *rendererLocalsMessage) CopyResults() error {
 	m.res.R0 = maps.Clone(m.res.R0)
+	return nil
 }
 
 func (v *rendererLocalsArgs) encode(b []byte) []byte {

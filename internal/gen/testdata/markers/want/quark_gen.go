@@ -131,7 +131,7 @@ func (m *cacheLookupMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("example.com/cache.Cache.Lookup arguments", rest)
 }
 
-func (m *cacheLookupMessage) CopyArgs() {}
+func (m *cacheLookupMessage) CopyArgs() error { return nil }
 
 func (m *cacheLookupMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
@@ -144,8 +144,9 @@ func (m *cacheLookupMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("example.com/cache.Cache.Lookup results", rest)
 }
 
-func (m *cacheLookupMessage) CopyResults() {
+func (m *cacheLookupMessage) CopyResults() error {
 	m.res.Value = slices.Clone(m.res.Value)
+	return nil
 }
 
 func (v *cacheLookupArgs) encode(b []byte) []byte {
@@ -276,8 +277,9 @@ func (m *cacheStoreMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("example.com/cache.Cache.Store arguments", rest)
 }
 
-func (m *cacheStoreMessage) CopyArgs() {
+func (m *cacheStoreMessage) CopyArgs() error {
 	m.args.Value = slices.Clone(m.args.Value)
+	return nil
 }
 
 func (m *cacheStoreMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
@@ -291,7 +293,7 @@ func (m *cacheStoreMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("example.com/cache.Cache.Store results", rest)
 }
 
-func (m *cacheStoreMessage) CopyResults() {}
+func (m *cacheStoreMessage) CopyResults() error { return nil }
 
 func (v *cacheStoreArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 2)
@@ -410,7 +412,7 @@ func (m *cacheTouchMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("example.com/cache.Cache.Touch arguments", rest)
 }
 
-func (m *cacheTouchMessage) CopyArgs() {}
+func (m *cacheTouchMessage) CopyArgs() error { return nil }
 
 func (m *cacheTouchMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
@@ -423,7 +425,7 @@ func (m *cacheTouchMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("example.com/cache.Cache.Touch results", rest)
 }
 
-func (m *cacheTouchMessage) CopyResults() {}
+func (m *cacheTouchMessage) CopyResults() error { return nil }
 
 func (v *cacheTouchArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 1)
@@ -566,7 +568,7 @@ func (m *plainDoMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("markers.Plain.Do arguments", rest)
 }
 
-func (m *plainDoMessage) CopyArgs() {}
+func (m *plainDoMessage) CopyArgs() error { return nil }
 
 func (m *plainDoMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
@@ -579,7 +581,7 @@ func (m *plainDoMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("markers.Plain.Do results", rest)
 }
 
-func (m *plainDoMessage) CopyResults() {}
+func (m *plainDoMessage) CopyResults() error { return nil }
 
 func (v *plainDoArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 0)
@@ -713,7 +715,7 @@ func (m *reentrantDoMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("markers.Reentrant.Do arguments", rest)
 }
 
-func (m *reentrantDoMessage) CopyArgs() {}
+func (m *reentrantDoMessage) CopyArgs() error { return nil }
 
 func (m *reentrantDoMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
@@ -726,7 +728,7 @@ func (m *reentrantDoMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("markers.Reentrant.Do results", rest)
 }
 
-func (m *reentrantDoMessage) CopyResults() {}
+func (m *reentrantDoMessage) CopyResults() error { return nil }
 
 func (v *reentrantDoArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 0)

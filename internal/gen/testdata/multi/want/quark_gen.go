@@ -109,7 +109,7 @@ func (m *zerothZedMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("multi.Zeroth.Zed arguments", rest)
 }
 
-func (m *zerothZedMessage) CopyArgs() {}
+func (m *zerothZedMessage) CopyArgs() error { return nil }
 
 func (m *zerothZedMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
@@ -122,7 +122,7 @@ func (m *zerothZedMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("multi.Zeroth.Zed results", rest)
 }
 
-func (m *zerothZedMessage) CopyResults() {}
+func (m *zerothZedMessage) CopyResults() error { return nil }
 
 func (v *zerothZedArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 0)
@@ -209,7 +209,7 @@ func (m *zerothAlphaMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("multi.Zeroth.Alpha arguments", rest)
 }
 
-func (m *zerothAlphaMessage) CopyArgs() {}
+func (m *zerothAlphaMessage) CopyArgs() error { return nil }
 
 func (m *zerothAlphaMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
@@ -222,7 +222,7 @@ func (m *zerothAlphaMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("multi.Zeroth.Alpha results", rest)
 }
 
-func (m *zerothAlphaMessage) CopyResults() {}
+func (m *zerothAlphaMessage) CopyResults() error { return nil }
 
 func (v *zerothAlphaArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 0)
@@ -355,7 +355,7 @@ func (m *secondTwoMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("multi.Second.Two arguments", rest)
 }
 
-func (m *secondTwoMessage) CopyArgs() {}
+func (m *secondTwoMessage) CopyArgs() error { return nil }
 
 func (m *secondTwoMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
@@ -368,7 +368,7 @@ func (m *secondTwoMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("multi.Second.Two results", rest)
 }
 
-func (m *secondTwoMessage) CopyResults() {}
+func (m *secondTwoMessage) CopyResults() error { return nil }
 
 func (v *secondTwoArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 0)
@@ -501,7 +501,7 @@ func (m *firstOneMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("multi.First.One arguments", rest)
 }
 
-func (m *firstOneMessage) CopyArgs() {}
+func (m *firstOneMessage) CopyArgs() error { return nil }
 
 func (m *firstOneMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
@@ -514,7 +514,7 @@ func (m *firstOneMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("multi.First.One results", rest)
 }
 
-func (m *firstOneMessage) CopyResults() {}
+func (m *firstOneMessage) CopyResults() error { return nil }
 
 func (v *firstOneArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 0)

@@ -207,7 +207,7 @@ func (m *clashLocalsMessage) ReadArgs(b_ []byte) error {
 	return codec.CheckTrailing("names.Clash.Locals arguments", rest)
 }
 
-func (m *clashLocalsMessage) CopyArgs() {}
+func (m *clashLocalsMessage) CopyArgs() error { return nil }
 
 func (m *clashLocalsMessage) AppendResults(b_ []byte) ([]byte, error) { return m.res.encode(b_), nil }
 
@@ -220,7 +220,7 @@ func (m *clashLocalsMessage) ReadResults(b_ []byte) error {
 	return codec.CheckTrailing("names.Clash.Locals results", rest)
 }
 
-func (m *clashLocalsMessage) CopyResults() {}
+func (m *clashLocalsMessage) CopyResults() error { return nil }
 
 func (v_ *clashLocalsArgs) encode(b_ []byte) []byte {
 	b_ = msgp.AppendMapHeader(b_, 3)
@@ -345,7 +345,7 @@ func (m *clashUnnamedMessage) ReadArgs(b_ []byte) error {
 	return codec.CheckTrailing("names.Clash.Unnamed arguments", rest)
 }
 
-func (m *clashUnnamedMessage) CopyArgs() {}
+func (m *clashUnnamedMessage) CopyArgs() error { return nil }
 
 func (m *clashUnnamedMessage) AppendResults(b_ []byte) ([]byte, error) { return m.res.encode(b_), nil }
 
@@ -358,7 +358,7 @@ func (m *clashUnnamedMessage) ReadResults(b_ []byte) error {
 	return codec.CheckTrailing("names.Clash.Unnamed results", rest)
 }
 
-func (m *clashUnnamedMessage) CopyResults() {}
+func (m *clashUnnamedMessage) CopyResults() error { return nil }
 
 func (v_ *clashUnnamedArgs) encode(b_ []byte) []byte {
 	b_ = msgp.AppendMapHeader(b_, 2)
@@ -484,7 +484,7 @@ func (m *clashBlankMessage) ReadArgs(b_ []byte) error {
 	return codec.CheckTrailing("names.Clash.Blank arguments", rest)
 }
 
-func (m *clashBlankMessage) CopyArgs() {}
+func (m *clashBlankMessage) CopyArgs() error { return nil }
 
 func (m *clashBlankMessage) AppendResults(b_ []byte) ([]byte, error) { return m.res.encode(b_), nil }
 
@@ -497,7 +497,7 @@ func (m *clashBlankMessage) ReadResults(b_ []byte) error {
 	return codec.CheckTrailing("names.Clash.Blank results", rest)
 }
 
-func (m *clashBlankMessage) CopyResults() {}
+func (m *clashBlankMessage) CopyResults() error { return nil }
 
 func (v_ *clashBlankArgs) encode(b_ []byte) []byte {
 	b_ = msgp.AppendMapHeader(b_, 3)
@@ -627,7 +627,7 @@ func (m *clashFieldsMessage) ReadArgs(b_ []byte) error {
 	return codec.CheckTrailing("names.Clash.Fields arguments", rest)
 }
 
-func (m *clashFieldsMessage) CopyArgs() {}
+func (m *clashFieldsMessage) CopyArgs() error { return nil }
 
 func (m *clashFieldsMessage) AppendResults(b_ []byte) ([]byte, error) { return m.res.encode(b_), nil }
 
@@ -640,7 +640,7 @@ func (m *clashFieldsMessage) ReadResults(b_ []byte) error {
 	return codec.CheckTrailing("names.Clash.Fields results", rest)
 }
 
-func (m *clashFieldsMessage) CopyResults() {}
+func (m *clashFieldsMessage) CopyResults() error { return nil }
 
 func (v_ *clashFieldsArgs) encode(b_ []byte) []byte {
 	b_ = msgp.AppendMapHeader(b_, 4)
@@ -759,7 +759,7 @@ func (m *clashErrNameMessage) ReadArgs(b_ []byte) error {
 	return codec.CheckTrailing("names.Clash.ErrName arguments", rest)
 }
 
-func (m *clashErrNameMessage) CopyArgs() {}
+func (m *clashErrNameMessage) CopyArgs() error { return nil }
 
 func (m *clashErrNameMessage) AppendResults(b_ []byte) ([]byte, error) { return m.res.encode(b_), nil }
 
@@ -772,7 +772,7 @@ func (m *clashErrNameMessage) ReadResults(b_ []byte) error {
 	return codec.CheckTrailing("names.Clash.ErrName results", rest)
 }
 
-func (m *clashErrNameMessage) CopyResults() {}
+func (m *clashErrNameMessage) CopyResults() error { return nil }
 
 func (v_ *clashErrNameArgs) encode(b_ []byte) []byte {
 	b_ = msgp.AppendMapHeader(b_, 1)
@@ -884,7 +884,7 @@ func (m *clashReceiversMessage) ReadArgs(b_ []byte) error {
 	return codec.CheckTrailing("names.Clash.Receivers arguments", rest)
 }
 
-func (m *clashReceiversMessage) CopyArgs() {}
+func (m *clashReceiversMessage) CopyArgs() error { return nil }
 
 func (m *clashReceiversMessage) AppendResults(b_ []byte) ([]byte, error) {
 	return m.res.encode(b_), nil
@@ -899,7 +899,7 @@ func (m *clashReceiversMessage) ReadResults(b_ []byte) error {
 	return codec.CheckTrailing("names.Clash.Receivers results", rest)
 }
 
-func (m *clashReceiversMessage) CopyResults() {}
+func (m *clashReceiversMessage) CopyResults() error { return nil }
 
 func (v_ *clashReceiversArgs) encode(b_ []byte) []byte {
 	b_ = msgp.AppendMapHeader(b_, 4)
@@ -1018,7 +1018,7 @@ func (m *clashOneWayNamedMessage) ReadArgs(b_ []byte) error {
 	return codec.CheckTrailing("names.Clash.OneWayNamed arguments", rest)
 }
 
-func (m *clashOneWayNamedMessage) CopyArgs() {}
+func (m *clashOneWayNamedMessage) CopyArgs() error { return nil }
 
 func (m *clashOneWayNamedMessage) AppendResults(b_ []byte) ([]byte, error) {
 	return m.res.encode(b_), nil
@@ -1033,7 +1033,7 @@ func (m *clashOneWayNamedMessage) ReadResults(b_ []byte) error {
 	return codec.CheckTrailing("names.Clash.OneWayNamed results", rest)
 }
 
-func (m *clashOneWayNamedMessage) CopyResults() {}
+func (m *clashOneWayNamedMessage) CopyResults() error { return nil }
 
 func (v_ *clashOneWayNamedArgs) encode(b_ []byte) []byte {
 	b_ = msgp.AppendMapHeader(b_, 1)
@@ -1176,7 +1176,7 @@ func (m *lowerpingMessage) ReadArgs(b_ []byte) error {
 	return codec.CheckTrailing("names.lower.ping arguments", rest)
 }
 
-func (m *lowerpingMessage) CopyArgs() {}
+func (m *lowerpingMessage) CopyArgs() error { return nil }
 
 func (m *lowerpingMessage) AppendResults(b_ []byte) ([]byte, error) { return m.res.encode(b_), nil }
 
@@ -1189,7 +1189,7 @@ func (m *lowerpingMessage) ReadResults(b_ []byte) error {
 	return codec.CheckTrailing("names.lower.ping results", rest)
 }
 
-func (m *lowerpingMessage) CopyResults() {}
+func (m *lowerpingMessage) CopyResults() error { return nil }
 
 func (v_ *lowerpingArgs) encode(b_ []byte) []byte {
 	b_ = msgp.AppendMapHeader(b_, 0)
@@ -1330,7 +1330,7 @@ func (m *shadowPassMessage) ReadArgs(b_ []byte) error {
 	return codec.CheckTrailing("names.Shadow.Pass arguments", rest)
 }
 
-func (m *shadowPassMessage) CopyArgs() {
+func (m *shadowPassMessage) CopyArgs() error {
 	quarkCopyb(&m.args.X)
 	if m.args.Y != nil {
 		zm1 := make(map[v]b, len(m.args.Y))
@@ -1340,6 +1340,7 @@ func (m *shadowPassMessage) CopyArgs() {
 		}
 		m.args.Y = zm1
 	}
+	return nil
 }
 
 func (m *shadowPassMessage) AppendResults(b_ []byte) ([]byte, error) { return m.res.encode(b_), nil }
@@ -1353,8 +1354,9 @@ func (m *shadowPassMessage) ReadResults(b_ []byte) error {
 	return codec.CheckTrailing("names.Shadow.Pass results", rest)
 }
 
-func (m *shadowPassMessage) CopyResults() {
+func (m *shadowPassMessage) CopyResults() error {
 	quarkCopyb(&m.res.R0)
+	return nil
 }
 
 func (v_ *shadowPassArgs) encode(b_ []byte) []byte {

@@ -116,7 +116,7 @@ func (m *counterAddMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("stale.Counter.Add arguments", rest)
 }
 
-func (m *counterAddMessage) CopyArgs() {}
+func (m *counterAddMessage) CopyArgs() error { return nil }
 
 func (m *counterAddMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
@@ -129,7 +129,7 @@ func (m *counterAddMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("stale.Counter.Add results", rest)
 }
 
-func (m *counterAddMessage) CopyResults() {}
+func (m *counterAddMessage) CopyResults() error { return nil }
 
 func (v *counterAddArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 1)
@@ -238,7 +238,7 @@ func (m *counterNewMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("stale.Counter.New arguments", rest)
 }
 
-func (m *counterNewMessage) CopyArgs() {}
+func (m *counterNewMessage) CopyArgs() error { return nil }
 
 func (m *counterNewMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
@@ -251,7 +251,7 @@ func (m *counterNewMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("stale.Counter.New results", rest)
 }
 
-func (m *counterNewMessage) CopyResults() {}
+func (m *counterNewMessage) CopyResults() error { return nil }
 
 func (v *counterNewArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 1)

@@ -210,13 +210,14 @@ func (m *shapesStructsMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("types.Shapes.Structs arguments", rest)
 }
 
-func (m *shapesStructsMessage) CopyArgs() {
+func (m *shapesStructsMessage) CopyArgs() error {
 	if m.args.Hp != nil {
 		zp1 := new(Holder)
 		*zp1 = *m.args.Hp
 		m.args.Hp = zp1
 	}
 	m.args.Hs = slices.Clone(m.args.Hs)
+	return nil
 }
 
 func (m *shapesStructsMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
@@ -230,7 +231,7 @@ func (m *shapesStructsMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("types.Shapes.Structs results", rest)
 }
 
-func (m *shapesStructsMessage) CopyResults() {}
+func (m *shapesStructsMessage) CopyResults() error { return nil }
 
 func (v *shapesStructsArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 3)
@@ -403,7 +404,7 @@ func (m *shapesContainersMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("types.Shapes.Containers arguments", rest)
 }
 
-func (m *shapesContainersMessage) CopyArgs() {
+func (m *shapesContainersMessage) CopyArgs() error {
 	if m.args.P != nil {
 		zp1 := new(int)
 		*zp1 = *m.args.P
@@ -418,6 +419,7 @@ func (m *shapesContainersMessage) CopyArgs() {
 		}
 		m.args.M = zm2
 	}
+	return nil
 }
 
 func (m *shapesContainersMessage) AppendResults(b []byte) ([]byte, error) {
@@ -433,7 +435,7 @@ func (m *shapesContainersMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("types.Shapes.Containers results", rest)
 }
 
-func (m *shapesContainersMessage) CopyResults() {}
+func (m *shapesContainersMessage) CopyResults() error { return nil }
 
 func (v *shapesContainersArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 4)
@@ -693,7 +695,7 @@ func (m *shapesDefinedMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("types.Shapes.Defined arguments", rest)
 }
 
-func (m *shapesDefinedMessage) CopyArgs() {}
+func (m *shapesDefinedMessage) CopyArgs() error { return nil }
 
 func (m *shapesDefinedMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
@@ -706,8 +708,9 @@ func (m *shapesDefinedMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("types.Shapes.Defined results", rest)
 }
 
-func (m *shapesDefinedMessage) CopyResults() {
+func (m *shapesDefinedMessage) CopyResults() error {
 	quarkCopyNames(&m.res.R0)
+	return nil
 }
 
 func (v *shapesDefinedArgs) encode(b []byte) []byte {
@@ -822,7 +825,7 @@ func (m *shapesAnonymousMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("types.Shapes.Anonymous arguments", rest)
 }
 
-func (m *shapesAnonymousMessage) CopyArgs() {}
+func (m *shapesAnonymousMessage) CopyArgs() error { return nil }
 
 func (m *shapesAnonymousMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
@@ -835,8 +838,9 @@ func (m *shapesAnonymousMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("types.Shapes.Anonymous results", rest)
 }
 
-func (m *shapesAnonymousMessage) CopyResults() {
+func (m *shapesAnonymousMessage) CopyResults() error {
 	quarkCopyNames(&m.res.R0.N)
+	return nil
 }
 
 func (v *shapesAnonymousArgs) encode(b []byte) []byte {
@@ -997,7 +1001,7 @@ func (m *shapesRecursiveMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("types.Shapes.Recursive arguments", rest)
 }
 
-func (m *shapesRecursiveMessage) CopyArgs() {
+func (m *shapesRecursiveMessage) CopyArgs() error {
 	if m.args.T != nil {
 		zp1 := new(Tree)
 		*zp1 = *m.args.T
@@ -1005,6 +1009,7 @@ func (m *shapesRecursiveMessage) CopyArgs() {
 		m.args.T = zp1
 	}
 	quarkCopyNested(&m.args.N)
+	return nil
 }
 
 func (m *shapesRecursiveMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
@@ -1018,7 +1023,7 @@ func (m *shapesRecursiveMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("types.Shapes.Recursive results", rest)
 }
 
-func (m *shapesRecursiveMessage) CopyResults() {}
+func (m *shapesRecursiveMessage) CopyResults() error { return nil }
 
 func (v *shapesRecursiveArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 2)
@@ -1147,9 +1152,10 @@ func (m *shapesEmptyMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("types.Shapes.Empty arguments", rest)
 }
 
-func (m *shapesEmptyMessage) CopyArgs() {
+func (m *shapesEmptyMessage) CopyArgs() error {
 	m.args.Es = slices.Clone(m.args.Es)
 	m.args.Set = maps.Clone(m.args.Set)
+	return nil
 }
 
 func (m *shapesEmptyMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
@@ -1163,7 +1169,7 @@ func (m *shapesEmptyMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("types.Shapes.Empty results", rest)
 }
 
-func (m *shapesEmptyMessage) CopyResults() {
+func (m *shapesEmptyMessage) CopyResults() error {
 	for zi1 := range m.res.R0 {
 		if m.res.R0[zi1] != nil {
 			zp2 := new(Tree)
@@ -1172,6 +1178,7 @@ func (m *shapesEmptyMessage) CopyResults() {
 			m.res.R0[zi1] = zp2
 		}
 	}
+	return nil
 }
 
 func (v *shapesEmptyArgs) encode(b []byte) []byte {
@@ -1450,7 +1457,7 @@ func (m *shapesAliasMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("types.Shapes.Alias arguments", rest)
 }
 
-func (m *shapesAliasMessage) CopyArgs() {}
+func (m *shapesAliasMessage) CopyArgs() error { return nil }
 
 func (m *shapesAliasMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
@@ -1463,7 +1470,7 @@ func (m *shapesAliasMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("types.Shapes.Alias results", rest)
 }
 
-func (m *shapesAliasMessage) CopyResults() {}
+func (m *shapesAliasMessage) CopyResults() error { return nil }
 
 func (v *shapesAliasArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 0)
