@@ -19,7 +19,9 @@ func (r Ref) Call(ctx context.Context, m Message) error {
 	e.typ = r.typ
 	e.hint = r.act
 	e.shared = m.Method().ReadOnly
-	r.s.isolateArgs(e)
+	if err := r.s.isolateArgs(e); err != nil {
+		return err
+	}
 	if len(r.s.cfg.outgoing) == 0 {
 		return r.s.dispatch(ctx, m)
 	}
@@ -42,7 +44,10 @@ func (r Ref) Send(ctx context.Context, m Message) error {
 	e.oneWay = true
 	e.shared = m.Method().ReadOnly
 	s := r.s
-	s.isolateArgs(e)
+	if err := s.isolateArgs(e); err != nil {
+		e.refs.Store(1)
+		return s.drop(e, err)
+	}
 	if len(s.cfg.outgoing) == 0 {
 		e.refs.Store(1)
 		return s.dispatch(ctx, m)
@@ -409,13 +414,27 @@ func (a *Activation) run(e *Envelope) (err error) {
 
 // isolateArgs makes sure the callee will share no mutable memory with the
 // caller through the arguments: it deep-copies them now, while the caller
-// waits, or encodes them when calls are routed through the codec.
-func (s *Silo) isolateArgs(e *Envelope) {
-	if s.cfg.codecRouting {
-		e.wire = e.msg.AppendArgs(nil)
-		return
+// waits, or encodes them when calls are routed through the codec. Arguments
+// that cannot be encoded (or copied) fail this call only, with
+// CodeInvalidArgument.
+func (s *Silo) isolateArgs(e *Envelope) error {
+	what, verb := "copied", "call"
+	if e.oneWay {
+		verb = "send"
 	}
-	e.msg.CopyArgs()
+	var err error
+	if s.cfg.codecRouting {
+		what = "encoded"
+		e.wire, err = e.msg.AppendArgs(nil)
+	} else {
+		err = e.msg.CopyArgs()
+	}
+	if err != nil {
+		e.wire = nil
+		return Errorf(CodeInvalidArgument, "%s %s.%s: arguments cannot be %s: %w",
+			verb, e.target, e.msg.Method().Name, what, err)
+	}
+	return nil
 }
 
 // invokeActor is the innermost incoming invoker.
@@ -426,7 +445,11 @@ func invokeActor(ctx context.Context, m Message) error {
 	}
 	err := m.Invoke(ctx, e.act.impl)
 	if !e.oneWay {
-		m.CopyResults()
+		if cerr := m.CopyResults(); cerr != nil {
+			// The method ran; only its answer cannot be handed over.
+			return Errorf(CodeInvalidArgument, "call %s.%s: the method ran but its results cannot be copied: %w",
+				e.target, m.Method().Name, cerr)
+		}
 	}
 	return err
 }
@@ -456,7 +479,12 @@ func invokeThroughCodec(ctx context.Context, e *Envelope) error {
 	if e.oneWay {
 		return err
 	}
-	res := in.AppendResults(nil)
+	res, rerr := in.AppendResults(nil)
+	if rerr != nil {
+		// The method ran; only its answer cannot travel.
+		return Errorf(CodeInvalidArgument, "call %s.%s: the method ran but its results cannot be encoded: %w",
+			e.target, m.Method().Name, rerr)
+	}
 	if rerr := codec.CheckSize(res, max); rerr != nil {
 		return rerr
 	}

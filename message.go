@@ -5,12 +5,14 @@ import (
 	"sync/atomic"
 )
 
-// SupportPackageIsVersion3 is referenced by generated code. A build that pairs
+// SupportPackageIsVersion4 is referenced by generated code. A build that pairs
 // generated code with a runtime that lacks the constant its generator named
 // fails to compile, instead of misbehaving at run time. Version 2 added the
 // serializers and copies of the Message interface; version 3, the decoders'
-// allocation budget (codec.Budget).
-const SupportPackageIsVersion3 = true
+// allocation budget (codec.Budget); version 4, encoders that return an error
+// (AppendArgs, AppendResults, MarshalQuark) and copies that return one
+// (CopyArgs, CopyResults) instead of panicking.
+const SupportPackageIsVersion4 = true
 
 // MethodDesc describes one actor method. Generated code declares one per
 // method; the runtime and interceptors read it and never change it.
@@ -67,23 +69,29 @@ type Message interface {
 	// Target is the called actor.
 	Target() ID
 
-	// AppendArgs appends the encoded arguments to b.
-	AppendArgs(b []byte) []byte
+	// AppendArgs appends the encoded arguments to b. It fails, with code
+	// CodeInvalidArgument, when an argument cannot be encoded (its
+	// MarshalBinary or MarshalText method, or proto.Marshal, returned an
+	// error); it never panics.
+	AppendArgs(b []byte) ([]byte, error)
 	// ReadArgs decodes the arguments from b, which holds exactly one
 	// encoded value; it fails with CodeCorrupt and never panics, and
 	// allocates at most codec.AllocFactor bytes per byte of b plus
 	// codec.AllocBase.
 	ReadArgs(b []byte) error
-	// AppendResults appends the encoded results (not the error) to b.
-	AppendResults(b []byte) []byte
+	// AppendResults appends the encoded results (not the error) to b, or
+	// fails as AppendArgs does.
+	AppendResults(b []byte) ([]byte, error)
 	// ReadResults decodes the results from b, as ReadArgs does.
 	ReadResults(b []byte) error
 	// CopyArgs replaces the arguments that hold mutable memory with deep
 	// copies, so that caller and callee share none; it does nothing for
-	// immutable ones.
-	CopyArgs()
+	// immutable ones. The copy of a marshaler type goes through its
+	// methods: when one fails, CopyArgs fails with code CodeInvalidArgument
+	// (and never panics).
+	CopyArgs() error
 	// CopyResults does the same for the results.
-	CopyResults()
+	CopyResults() error
 
 	envelope() *Envelope
 }

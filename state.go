@@ -83,7 +83,12 @@ func NewState[T any, P interface {
 		key:  a.id.StorageKey(),
 		read: func(b []byte, v *T) error { return P(v).UnmarshalQuark(b) },
 		write: func(b []byte, v *T) ([]byte, error) {
-			b = P(v).MarshalQuark(b)
+			b, err := P(v).MarshalQuark(b)
+			if err != nil {
+				// A field's MarshalBinary or MarshalText, or
+				// proto.Marshal, failed: CodeInvalidArgument.
+				return nil, err
+			}
 			// UnmarshalQuark refuses more than the default maximum message
 			// size: a value over it could be stored but never loaded.
 			if err := codec.CheckSize(b, codec.DefaultMaxMessageSize); err != nil {

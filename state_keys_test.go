@@ -146,7 +146,11 @@ func counterValue(t *testing.T, st storage.Store, key string) (testactors.Counte
 func writeLegacy(t *testing.T, st storage.Store, key string, total int64) {
 	t.Helper()
 	v := testactors.CounterState{Total: total, Updates: 1}
-	if _, err := st.Write(context.Background(), key, v.MarshalQuark(nil), ""); err != nil {
+	b, err := v.MarshalQuark(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Write(context.Background(), key, b, ""); err != nil {
 		t.Fatal(err)
 	}
 }

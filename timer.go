@@ -218,13 +218,13 @@ func (t *ActorTimer) post() {
 // and reminder ticks): they are never pooled, copied or encoded.
 type runtimeMessage struct{ Envelope }
 
-func (*runtimeMessage) Release()                      {}
-func (*runtimeMessage) AppendArgs(b []byte) []byte    { return b }
-func (*runtimeMessage) ReadArgs([]byte) error         { return nil }
-func (*runtimeMessage) AppendResults(b []byte) []byte { return b }
-func (*runtimeMessage) ReadResults([]byte) error      { return nil }
-func (*runtimeMessage) CopyArgs()                     {}
-func (*runtimeMessage) CopyResults()                  {}
+func (*runtimeMessage) Release()                               {}
+func (*runtimeMessage) AppendArgs(b []byte) ([]byte, error)    { return b, nil }
+func (*runtimeMessage) ReadArgs([]byte) error                  { return nil }
+func (*runtimeMessage) AppendResults(b []byte) ([]byte, error) { return b, nil }
+func (*runtimeMessage) ReadResults([]byte) error               { return nil }
+func (*runtimeMessage) CopyArgs() error                        { return nil }
+func (*runtimeMessage) CopyResults() error                     { return nil }
 
 // tickMessage runs a timer callback as a turn.
 type tickMessage struct {

@@ -51,8 +51,11 @@ var ErrTrailing = errors.New("trailing bytes after the value")
 // Marshaler is implemented by generated code for types marked //quark:codec
 // (durable state, for instance).
 type Marshaler interface {
-	// MarshalQuark appends the value's encoding to b.
-	MarshalQuark(b []byte) []byte
+	// MarshalQuark appends the value's encoding to b. It fails, with an
+	// *quarkerr.Error of code InvalidArgument (see Unencodable), when a
+	// value in it cannot be encoded: a MarshalBinary or MarshalText method,
+	// or proto.Marshal, returned an error. It never panics.
+	MarshalQuark(b []byte) ([]byte, error)
 }
 
 // Unmarshaler is implemented by generated code for types marked
@@ -74,6 +77,22 @@ func Corrupt(what string, err error) error {
 		return err
 	}
 	return quarkerr.Errorf(quarkerr.Corrupt, "decode %s: %w", what, err)
+}
+
+// Unencodable wraps a failure to encode a value of type what (a
+// MarshalBinary or MarshalText method or proto.Marshal that returned err)
+// as an *quarkerr.Error with code InvalidArgument: the value is at fault,
+// not bytes. Generated encoders return it instead of panicking.
+func Unencodable(what string, err error) error {
+	return quarkerr.Errorf(quarkerr.InvalidArgument, "encode %s: %w", what, err)
+}
+
+// Uncopyable wraps a failure to deep-copy a value of type what, which goes
+// through the type's MarshalBinary and UnmarshalBinary (or MarshalText and
+// UnmarshalText) methods, as an *quarkerr.Error with code InvalidArgument.
+// Generated copies return it instead of panicking.
+func Uncopyable(what string, err error) error {
+	return quarkerr.Errorf(quarkerr.InvalidArgument, "copy %s: %w", what, err)
 }
 
 // CheckDepth returns an error once depth exceeds MaxDepth. Generated

@@ -162,7 +162,7 @@ func TestGenNoPackages(t *testing.T) {
 
 func TestVersion(t *testing.T) {
 	code, stdout, _ := quark(t, "version")
-	if code != 0 || !strings.HasPrefix(stdout, "quark ") || !strings.Contains(stdout, "SupportPackageIsVersion3") {
+	if code != 0 || !strings.HasPrefix(stdout, "quark ") || !strings.Contains(stdout, "SupportPackageIsVersion4") {
 		t.Fatalf("version: code %d, stdout %q", code, stdout)
 	}
 }

@@ -25,7 +25,7 @@ func newVersionCmd() *cobra.Command {
 		Short: "Print the version of quark",
 		Args:  cobra.NoArgs,
 		Run: func(cmd *cobra.Command, args []string) {
-			fmt.Fprintf(cmd.OutOrStdout(), "quark %s (%s %s/%s), generating for quark.SupportPackageIsVersion3\n",
+			fmt.Fprintf(cmd.OutOrStdout(), "quark %s (%s %s/%s), generating for quark.SupportPackageIsVersion4\n",
 				version(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		},
 	}

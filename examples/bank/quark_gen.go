@@ -12,7 +12,7 @@ import (
 )
 
 // This file needs a quark runtime that supports this generator's output.
-const _ = quark.SupportPackageIsVersion3
+const _ = quark.SupportPackageIsVersion4
 
 // AccountType describes the Account actor type.
 var AccountType = &quark.TypeDesc{
@@ -121,7 +121,7 @@ func (m *accountDepositMessage) Release() {
 	accountDepositPool.Put(m)
 }
 
-func (m *accountDepositMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *accountDepositMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *accountDepositMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -132,9 +132,9 @@ func (m *accountDepositMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("main.Account.Deposit arguments", rest)
 }
 
-func (m *accountDepositMessage) CopyArgs() {}
+func (m *accountDepositMessage) CopyArgs() error { return nil }
 
-func (m *accountDepositMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *accountDepositMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *accountDepositMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -145,7 +145,7 @@ func (m *accountDepositMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("main.Account.Deposit results", rest)
 }
 
-func (m *accountDepositMessage) CopyResults() {}
+func (m *accountDepositMessage) CopyResults() error { return nil }
 
 func (v *accountDepositArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 1)
@@ -245,7 +245,7 @@ func (m *accountWithdrawMessage) Release() {
 	accountWithdrawPool.Put(m)
 }
 
-func (m *accountWithdrawMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *accountWithdrawMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *accountWithdrawMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -256,9 +256,9 @@ func (m *accountWithdrawMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("main.Account.Withdraw arguments", rest)
 }
 
-func (m *accountWithdrawMessage) CopyArgs() {}
+func (m *accountWithdrawMessage) CopyArgs() error { return nil }
 
-func (m *accountWithdrawMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *accountWithdrawMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *accountWithdrawMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -269,7 +269,7 @@ func (m *accountWithdrawMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("main.Account.Withdraw results", rest)
 }
 
-func (m *accountWithdrawMessage) CopyResults() {}
+func (m *accountWithdrawMessage) CopyResults() error { return nil }
 
 func (v *accountWithdrawArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 1)
@@ -367,7 +367,7 @@ func (m *accountBalanceMessage) Release() {
 	accountBalancePool.Put(m)
 }
 
-func (m *accountBalanceMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *accountBalanceMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *accountBalanceMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -378,9 +378,9 @@ func (m *accountBalanceMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("main.Account.Balance arguments", rest)
 }
 
-func (m *accountBalanceMessage) CopyArgs() {}
+func (m *accountBalanceMessage) CopyArgs() error { return nil }
 
-func (m *accountBalanceMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *accountBalanceMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *accountBalanceMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -391,7 +391,7 @@ func (m *accountBalanceMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("main.Account.Balance results", rest)
 }
 
-func (m *accountBalanceMessage) CopyResults() {}
+func (m *accountBalanceMessage) CopyResults() error { return nil }
 
 func (v *accountBalanceArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 0)
@@ -531,7 +531,7 @@ func (m *tellerTransferMessage) Release() {
 	tellerTransferPool.Put(m)
 }
 
-func (m *tellerTransferMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *tellerTransferMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *tellerTransferMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -542,9 +542,9 @@ func (m *tellerTransferMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("main.Teller.Transfer arguments", rest)
 }
 
-func (m *tellerTransferMessage) CopyArgs() {}
+func (m *tellerTransferMessage) CopyArgs() error { return nil }
 
-func (m *tellerTransferMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *tellerTransferMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *tellerTransferMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -555,7 +555,7 @@ func (m *tellerTransferMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("main.Teller.Transfer results", rest)
 }
 
-func (m *tellerTransferMessage) CopyResults() {}
+func (m *tellerTransferMessage) CopyResults() error { return nil }
 
 func (v *tellerTransferArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 3)
@@ -716,7 +716,7 @@ func (m *ledgerRecordMessage) Release() {
 	ledgerRecordPool.Put(m)
 }
 
-func (m *ledgerRecordMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *ledgerRecordMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *ledgerRecordMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -727,9 +727,9 @@ func (m *ledgerRecordMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("main.Ledger.Record arguments", rest)
 }
 
-func (m *ledgerRecordMessage) CopyArgs() {}
+func (m *ledgerRecordMessage) CopyArgs() error { return nil }
 
-func (m *ledgerRecordMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *ledgerRecordMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *ledgerRecordMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -740,7 +740,7 @@ func (m *ledgerRecordMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("main.Ledger.Record results", rest)
 }
 
-func (m *ledgerRecordMessage) CopyResults() {}
+func (m *ledgerRecordMessage) CopyResults() error { return nil }
 
 func (v *ledgerRecordArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 2)
@@ -834,7 +834,7 @@ func (m *ledgerSummaryMessage) Release() {
 	ledgerSummaryPool.Put(m)
 }
 
-func (m *ledgerSummaryMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *ledgerSummaryMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *ledgerSummaryMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -845,9 +845,9 @@ func (m *ledgerSummaryMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("main.Ledger.Summary arguments", rest)
 }
 
-func (m *ledgerSummaryMessage) CopyArgs() {}
+func (m *ledgerSummaryMessage) CopyArgs() error { return nil }
 
-func (m *ledgerSummaryMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *ledgerSummaryMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *ledgerSummaryMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -858,7 +858,7 @@ func (m *ledgerSummaryMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("main.Ledger.Summary results", rest)
 }
 
-func (m *ledgerSummaryMessage) CopyResults() {}
+func (m *ledgerSummaryMessage) CopyResults() error { return nil }
 
 func (v *ledgerSummaryArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 0)
@@ -1012,8 +1012,10 @@ func quarkDecodeAccountState(b []byte, v *AccountState, depth int, budget *codec
 	return b, nil
 }
 
-// MarshalQuark appends the encoding of *v to b.
-func (v *AccountState) MarshalQuark(b []byte) []byte { return quarkEncodeAccountState(b, v) }
+// MarshalQuark appends the encoding of *v to b; it never fails.
+func (v *AccountState) MarshalQuark(b []byte) ([]byte, error) {
+	return quarkEncodeAccountState(b, v), nil
+}
 
 // UnmarshalQuark decodes b, which must hold exactly one encoded AccountState,
 // into *v.
@@ -1067,8 +1069,8 @@ func quarkDecodeBooks(b []byte, v *Books, depth int, budget *codec.Budget) ([]by
 	return b, nil
 }
 
-// MarshalQuark appends the encoding of *v to b.
-func (v *Books) MarshalQuark(b []byte) []byte { return quarkEncodeBooks(b, v) }
+// MarshalQuark appends the encoding of *v to b; it never fails.
+func (v *Books) MarshalQuark(b []byte) ([]byte, error) { return quarkEncodeBooks(b, v), nil }
 
 // UnmarshalQuark decodes b, which must hold exactly one encoded Books, into *v.
 func (v *Books) UnmarshalQuark(b []byte) error {

@@ -23,7 +23,10 @@ func BenchmarkOrder(b *testing.B) {
 		b.ReportAllocs()
 		var buf []byte
 		for b.Loop() {
-			buf = order.MarshalQuark(buf[:0])
+			var err error
+			if buf, err = order.MarshalQuark(buf[:0]); err != nil {
+				b.Fatal(err)
+			}
 			var out codectest.Order
 			if err := out.UnmarshalQuark(buf); err != nil {
 				b.Fatal(err)
@@ -91,7 +94,10 @@ func BenchmarkOrderEncode(b *testing.B) {
 	b.ReportAllocs()
 	var buf []byte
 	for b.Loop() {
-		buf = order.MarshalQuark(buf[:0])
+		var err error
+		if buf, err = order.MarshalQuark(buf[:0]); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 
@@ -152,10 +158,13 @@ func fixtureTen() codectest.Ten {
 func BenchmarkTen(b *testing.B) {
 	v := fixtureTen()
 	b.Run("quark", func(b *testing.B) {
-		buf := v.MarshalQuark(nil)
+		buf := marshal(b, &v, nil)
 		b.ReportAllocs()
 		for b.Loop() {
-			buf = v.MarshalQuark(buf[:0])
+			var err error
+			if buf, err = v.MarshalQuark(buf[:0]); err != nil {
+				b.Fatal(err)
+			}
 			var out codectest.Ten
 			if err := out.UnmarshalQuark(buf); err != nil {
 				b.Fatal(err)

@@ -156,7 +156,7 @@ func TestDecodeAllocationBoundOverCorpus(t *testing.T) {
 	cases := goldenCases()
 	var inputs [][]byte
 	for _, c := range cases {
-		b := c.encode()
+		b := c.encode(t)
 		inputs = append(inputs, b, b[:len(b)/2], repeated(100, b))
 		for i := 0; i < len(b); i += 7 {
 			flipped := bytes.Clone(b)
@@ -208,7 +208,7 @@ func TestLargeOrdinaryValuesDecode(t *testing.T) {
 
 func checkLarge[T any, P codecPtr[T]](t *testing.T, name string, v T) {
 	t.Helper()
-	b := P(&v).MarshalQuark(nil)
+	b := marshal(t, P(&v), nil)
 	got, err := decode[T, P](t, b)
 	if err != nil {
 		t.Fatalf("%s of %d bytes: %v", name, len(b), err)

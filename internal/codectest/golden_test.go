@@ -19,7 +19,7 @@ var update = flag.Bool("update", false, "rewrite testdata/*.golden with the curr
 // testdata/<name>.golden.
 type goldenCase struct {
 	name   string
-	encode func() []byte
+	encode func(t tb) []byte
 	// check decodes b and compares it with the fixed value.
 	check func(t *testing.T, b []byte)
 	// decode decodes b into a fresh value of the type and returns the error.
@@ -35,7 +35,7 @@ func golden[T any, P codecPtr[T]](name string, v T, want func(*T)) goldenCase {
 	}
 	return goldenCase{
 		name:   name,
-		encode: func() []byte { return P(&v).MarshalQuark(nil) },
+		encode: func(t tb) []byte { return marshal(t, P(&v), nil) },
 		check: func(t *testing.T, b []byte) {
 			t.Helper()
 			// Decode a copy and clobber it: nothing decoded may alias the
@@ -150,7 +150,7 @@ func readGolden(path string) ([]byte, error) {
 func TestGolden(t *testing.T) {
 	for _, c := range goldenCases() {
 		t.Run(c.name, func(t *testing.T) {
-			got := c.encode()
+			got := c.encode(t)
 			if *update {
 				if err := writeGolden(c.name, got); err != nil {
 					t.Fatal(err)

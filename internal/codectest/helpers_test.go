@@ -30,8 +30,26 @@ type tb interface {
 	Fatalf(format string, args ...any)
 }
 
-// encode returns v's encoding.
-func encode[T any, P codecPtr[T]](v T) []byte { return P(&v).MarshalQuark(nil) }
+// encode returns v's encoding. It is for the tests' own values, which all
+// encode: a failure is a broken fixture, and panics.
+func encode[T any, P codecPtr[T]](v T) []byte {
+	b, err := P(&v).MarshalQuark(nil)
+	if err != nil {
+		panic(fmt.Sprintf("a fixture does not encode: %v", err))
+	}
+	return b
+}
+
+// marshal returns MarshalQuark's encoding of m appended to b, failing t if
+// the encoding fails.
+func marshal(t tb, m codec.Marshaler, b []byte) []byte {
+	t.Helper()
+	b, err := m.MarshalQuark(b)
+	if err != nil {
+		t.Fatalf("MarshalQuark: %v", err)
+	}
+	return b
+}
 
 // decode decodes b into a fresh T, turning a panic into a test failure so
 // that one bad decoder does not take the whole run down.

@@ -215,7 +215,7 @@ func TestDeepUnknownField(t *testing.T) {
 // TestTruncated: no strict prefix of an encoding decodes.
 func TestTruncated(t *testing.T) {
 	for _, c := range goldenCases() {
-		b := c.encode()
+		b := c.encode(t)
 		for i := range len(b) {
 			if err := c.decode(t, b[:i]); !isCorrupt(err) {
 				t.Fatalf("%s truncated to %d of %d bytes: %v, want Corrupt", c.name, i, len(b), err)
@@ -227,7 +227,7 @@ func TestTruncated(t *testing.T) {
 // TestTrailingBytes: UnmarshalQuark takes exactly one value.
 func TestTrailingBytes(t *testing.T) {
 	for _, c := range goldenCases() {
-		b := c.encode()
+		b := c.encode(t)
 		for _, extra := range [][]byte{{0xc0}, {0x00}, b} {
 			err := c.decode(t, append(b[:len(b):len(b)], extra...))
 			if !isCorrupt(err) || !errors.Is(err, codec.ErrTrailing) {
@@ -351,7 +351,7 @@ func TestArrayLengthChanges(t *testing.T) {
 // refuses only with a Corrupt error.
 func TestNoPanicOnCorruptedGoldens(t *testing.T) {
 	for _, c := range goldenCases() {
-		b := c.encode()
+		b := c.encode(t)
 		mutated := make([]byte, len(b))
 		for i := range len(b) * 8 {
 			copy(mutated, b)

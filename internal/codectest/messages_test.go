@@ -42,11 +42,17 @@ func (h half) new(t tb) quark.Message {
 }
 
 // encode returns m's encoding of this half.
-func (h half) encode(m quark.Message) []byte {
+func (h half) encode(t tb, m quark.Message) []byte {
+	t.Helper()
+	enc := m.AppendArgs
 	if h.results {
-		return m.AppendResults(nil)
+		enc = m.AppendResults
 	}
-	return m.AppendArgs(nil)
+	b, err := enc(nil)
+	if err != nil {
+		t.Fatalf("%s: %v", h.name, err)
+	}
+	return b
 }
 
 // read decodes b into m, turning a panic into a test failure.
@@ -90,7 +96,7 @@ func TestMessagesRefuseHostileInput(t *testing.T) {
 		t.Run(h.name, func(t *testing.T) {
 			m := h.new(t)
 			defer m.Release()
-			zero := h.encode(m)
+			zero := h.encode(t, m)
 			if err := h.read(t, m, zero); err != nil {
 				t.Fatalf("decoding the zero value's encoding %x: %v", zero, err)
 			}
@@ -155,10 +161,10 @@ func TestMessageFieldsAreSkippedAndDefaulted(t *testing.T) {
 	if err := h.read(t, m, in); err != nil {
 		t.Fatal(err)
 	}
-	if keys := mapKeys(t, m.AppendArgs(nil)); len(keys) != 1 || keys[0] != "N" {
+	if keys := mapKeys(t, h.encode(t, m)); len(keys) != 1 || keys[0] != "N" {
 		t.Fatalf("Add's arguments are keyed %q, want [N]", keys)
 	}
-	if got := field(t, m.AppendArgs(nil), "N"); !bytes.Equal(got, raw(int64(41))) {
+	if got := field(t, h.encode(t, m), "N"); !bytes.Equal(got, raw(int64(41))) {
 		t.Fatalf("N = %x after decoding %x", got, in)
 	}
 	if err := h.read(t, m, obj()); err != nil {
@@ -174,7 +180,7 @@ func FuzzMessages(f *testing.F) {
 	hs := halves()
 	for i, h := range hs {
 		m := h.new(f)
-		f.Add(append([]byte{byte(i)}, h.encode(m)...))
+		f.Add(append([]byte{byte(i)}, h.encode(f, m)...))
 		m.Release()
 	}
 	f.Add(append([]byte{0}, obj("N", raw(int64(-1)), "X", raw(nil))...))
@@ -195,13 +201,13 @@ func FuzzMessages(f *testing.F) {
 			}
 			return
 		}
-		enc := h.encode(m)
+		enc := h.encode(t, m)
 		m2 := h.new(t)
 		defer m2.Release()
 		if err := h.read(t, m2, enc); err != nil {
 			t.Fatalf("%s: %x decoded, but its re-encoding %x does not: %v", h.name, b[1:], enc, err)
 		}
-		if again := h.encode(m2); !bytes.Equal(canonicalOf(t, again), canonicalOf(t, enc)) {
+		if again := h.encode(t, m2); !bytes.Equal(canonicalOf(t, again), canonicalOf(t, enc)) {
 			t.Fatalf("%s: encoding is not stable: %x, then %x", h.name, enc, again)
 		}
 	})

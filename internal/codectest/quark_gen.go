@@ -16,7 +16,7 @@ import (
 )
 
 // This file needs a quark runtime that supports this generator's output.
-const _ = quark.SupportPackageIsVersion3
+const _ = quark.SupportPackageIsVersion4
 
 // quarkEncodeScalars appends the encoding of *v to b.
 func quarkEncodeScalars(b []byte, v *Scalars) []byte {
@@ -191,8 +191,8 @@ func quarkCopyScalars(v *Scalars) {
 	v.Bytes = slices.Clone(v.Bytes)
 }
 
-// MarshalQuark appends the encoding of *v to b.
-func (v *Scalars) MarshalQuark(b []byte) []byte { return quarkEncodeScalars(b, v) }
+// MarshalQuark appends the encoding of *v to b; it never fails.
+func (v *Scalars) MarshalQuark(b []byte) ([]byte, error) { return quarkEncodeScalars(b, v), nil }
 
 // UnmarshalQuark decodes b, which must hold exactly one encoded Scalars, into
 // *v.
@@ -337,8 +337,8 @@ func quarkCopyNamed(v *Named) {
 	}
 }
 
-// MarshalQuark appends the encoding of *v to b.
-func (v *Named) MarshalQuark(b []byte) []byte { return quarkEncodeNamed(b, v) }
+// MarshalQuark appends the encoding of *v to b; it never fails.
+func (v *Named) MarshalQuark(b []byte) ([]byte, error) { return quarkEncodeNamed(b, v), nil }
 
 // UnmarshalQuark decodes b, which must hold exactly one encoded Named, into *v.
 func (v *Named) UnmarshalQuark(b []byte) error {
@@ -705,8 +705,8 @@ func quarkDecodePoint(b []byte, v *Point, depth int, budget *codec.Budget) ([]by
 	return b, nil
 }
 
-// MarshalQuark appends the encoding of *v to b.
-func (v *Point) MarshalQuark(b []byte) []byte { return quarkEncodePoint(b, v) }
+// MarshalQuark appends the encoding of *v to b; it never fails.
+func (v *Point) MarshalQuark(b []byte) ([]byte, error) { return quarkEncodePoint(b, v), nil }
 
 // UnmarshalQuark decodes b, which must hold exactly one encoded Point, into *v.
 func (v *Point) UnmarshalQuark(b []byte) error {
@@ -1492,8 +1492,8 @@ func quarkCopyContainers(v *Containers) {
 	}
 }
 
-// MarshalQuark appends the encoding of *v to b.
-func (v *Containers) MarshalQuark(b []byte) []byte { return quarkEncodeContainers(b, v) }
+// MarshalQuark appends the encoding of *v to b; it never fails.
+func (v *Containers) MarshalQuark(b []byte) ([]byte, error) { return quarkEncodeContainers(b, v), nil }
 
 // UnmarshalQuark decodes b, which must hold exactly one encoded Containers,
 // into *v.
@@ -1923,8 +1923,8 @@ func quarkCopyPointers(v *Pointers) {
 	}
 }
 
-// MarshalQuark appends the encoding of *v to b.
-func (v *Pointers) MarshalQuark(b []byte) []byte { return quarkEncodePointers(b, v) }
+// MarshalQuark appends the encoding of *v to b; it never fails.
+func (v *Pointers) MarshalQuark(b []byte) ([]byte, error) { return quarkEncodePointers(b, v), nil }
 
 // UnmarshalQuark decodes b, which must hold exactly one encoded Pointers, into
 // *v.
@@ -2116,8 +2116,8 @@ func quarkCopyTimes(v *Times) {
 	v.Schedule = maps.Clone(v.Schedule)
 }
 
-// MarshalQuark appends the encoding of *v to b.
-func (v *Times) MarshalQuark(b []byte) []byte { return quarkEncodeTimes(b, v) }
+// MarshalQuark appends the encoding of *v to b; it never fails.
+func (v *Times) MarshalQuark(b []byte) ([]byte, error) { return quarkEncodeTimes(b, v), nil }
 
 // UnmarshalQuark decodes b, which must hold exactly one encoded Times, into *v.
 func (v *Times) UnmarshalQuark(b []byte) error {
@@ -2168,20 +2168,30 @@ func quarkDecodeTimeout(b []byte, v *Timeout, depth int, budget *codec.Budget) (
 	return b, nil
 }
 
-// quarkEncodeMarshalers appends the encoding of *v to b.
-func quarkEncodeMarshalers(b []byte, v *Marshalers) []byte {
+// quarkEncodeMarshalers appends the encoding of *v to b, or fails with the
+// error of a value in it that cannot be encoded.
+func quarkEncodeMarshalers(b []byte, v *Marshalers) ([]byte, error) {
+	var err error
 	b = msgp.AppendMapHeader(b, 10)
 	b = msgp.AppendString(b, "Version")
-	b = quarkEncodeVersion(b, &v.Version)
+	if b, err = quarkEncodeVersion(b, &v.Version); err != nil {
+		return b, err
+	}
 	b = msgp.AppendString(b, "Level")
-	b = quarkEncodeLevel(b, &v.Level)
+	if b, err = quarkEncodeLevel(b, &v.Level); err != nil {
+		return b, err
+	}
 	b = msgp.AppendString(b, "Color")
-	b = quarkEncodeColor(b, &v.Color)
+	if b, err = quarkEncodeColor(b, &v.Color); err != nil {
+		return b, err
+	}
 	b = msgp.AppendString(b, "VersionPtr")
 	if v.VersionPtr == nil {
 		b = msgp.AppendNil(b)
 	} else {
-		b = quarkEncodeVersion(b, v.VersionPtr)
+		if b, err = quarkEncodeVersion(b, v.VersionPtr); err != nil {
+			return b, err
+		}
 	}
 	b = msgp.AppendString(b, "Levels")
 	if v.Levels == nil {
@@ -2189,7 +2199,9 @@ func quarkEncodeMarshalers(b []byte, v *Marshalers) []byte {
 	} else {
 		b = msgp.AppendArrayHeader(b, uint32(len(v.Levels)))
 		for zi1 := range v.Levels {
-			b = quarkEncodeLevel(b, &v.Levels[zi1])
+			if b, err = quarkEncodeLevel(b, &v.Levels[zi1]); err != nil {
+				return b, err
+			}
 		}
 	}
 	b = msgp.AppendString(b, "ByLevel")
@@ -2199,11 +2211,15 @@ func quarkEncodeMarshalers(b []byte, v *Marshalers) []byte {
 		b = msgp.AppendMapHeader(b, uint32(len(v.ByLevel)))
 		for zk2, zv3 := range v.ByLevel {
 			b = msgp.AppendString(b, zk2)
-			b = quarkEncodeLevel(b, &zv3)
+			if b, err = quarkEncodeLevel(b, &zv3); err != nil {
+				return b, err
+			}
 		}
 	}
 	b = msgp.AppendString(b, "Addr")
-	b = quarkEncode_netip_Addr(b, &v.Addr)
+	if b, err = quarkEncode_netip_Addr(b, &v.Addr); err != nil {
+		return b, err
+	}
 	b = msgp.AppendString(b, "Colors")
 	if v.Colors == nil {
 		b = msgp.AppendNil(b)
@@ -2211,7 +2227,9 @@ func quarkEncodeMarshalers(b []byte, v *Marshalers) []byte {
 		b = msgp.AppendMapHeader(b, uint32(len(v.Colors)))
 		for zk4, zv5 := range v.Colors {
 			b = msgp.AppendString(b, zk4)
-			b = quarkEncodeColor(b, &zv5)
+			if b, err = quarkEncodeColor(b, &zv5); err != nil {
+				return b, err
+			}
 		}
 	}
 	b = msgp.AppendString(b, "ColorList")
@@ -2220,16 +2238,20 @@ func quarkEncodeMarshalers(b []byte, v *Marshalers) []byte {
 	} else {
 		b = msgp.AppendArrayHeader(b, uint32(len(v.ColorList)))
 		for zi6 := range v.ColorList {
-			b = quarkEncodeColor(b, &v.ColorList[zi6])
+			if b, err = quarkEncodeColor(b, &v.ColorList[zi6]); err != nil {
+				return b, err
+			}
 		}
 	}
 	b = msgp.AppendString(b, "ColorPtr")
 	if v.ColorPtr == nil {
 		b = msgp.AppendNil(b)
 	} else {
-		b = quarkEncodeColor(b, v.ColorPtr)
+		if b, err = quarkEncodeColor(b, v.ColorPtr); err != nil {
+			return b, err
+		}
 	}
-	return b
+	return b, nil
 }
 
 // quarkDecodeMarshalers decodes one codectest.Marshalers from b into *v; depth
@@ -2442,8 +2464,9 @@ func quarkCopyMarshalers(v *Marshalers) {
 	}
 }
 
-// MarshalQuark appends the encoding of *v to b.
-func (v *Marshalers) MarshalQuark(b []byte) []byte { return quarkEncodeMarshalers(b, v) }
+// MarshalQuark appends the encoding of *v to b; it fails with code
+// InvalidArgument when a value in it cannot be encoded.
+func (v *Marshalers) MarshalQuark(b []byte) ([]byte, error) { return quarkEncodeMarshalers(b, v) }
 
 // UnmarshalQuark decodes b, which must hold exactly one encoded Marshalers,
 // into *v.
@@ -2459,13 +2482,14 @@ func (v *Marshalers) UnmarshalQuark(b []byte) error {
 	return codec.CheckTrailing("codectest.Marshalers", rest)
 }
 
-// quarkEncodeVersion appends the encoding of *v to b.
-func quarkEncodeVersion(b []byte, v *Version) []byte {
+// quarkEncodeVersion appends the encoding of *v to b, or fails with the error
+// of its MarshalBinary method.
+func quarkEncodeVersion(b []byte, v *Version) ([]byte, error) {
 	zd1, err := v.MarshalBinary()
 	if err != nil {
-		panic("quark: encode codectest.Version: " + err.Error())
+		return b, codec.Unencodable("codectest.Version", err)
 	}
-	return msgp.AppendBytes(b, zd1)
+	return msgp.AppendBytes(b, zd1), nil
 }
 
 // quarkDecodeVersion decodes one codectest.Version from b into *v; depth counts
@@ -2484,13 +2508,14 @@ func quarkDecodeVersion(b []byte, v *Version, depth int, budget *codec.Budget) (
 	return b, nil
 }
 
-// quarkEncodeLevel appends the encoding of *v to b.
-func quarkEncodeLevel(b []byte, v *Level) []byte {
+// quarkEncodeLevel appends the encoding of *v to b, or fails with the error of
+// its MarshalText method.
+func quarkEncodeLevel(b []byte, v *Level) ([]byte, error) {
 	zd1, err := v.MarshalText()
 	if err != nil {
-		panic("quark: encode codectest.Level: " + err.Error())
+		return b, codec.Unencodable("codectest.Level", err)
 	}
-	return msgp.AppendStringFromBytes(b, zd1)
+	return msgp.AppendStringFromBytes(b, zd1), nil
 }
 
 // quarkDecodeLevel decodes one codectest.Level from b into *v; depth counts the
@@ -2509,13 +2534,14 @@ func quarkDecodeLevel(b []byte, v *Level, depth int, budget *codec.Budget) ([]by
 	return b, nil
 }
 
-// quarkEncodeColor appends the encoding of *v to b.
-func quarkEncodeColor(b []byte, v *Color) []byte {
+// quarkEncodeColor appends the encoding of *v to b, or fails with the error of
+// its MarshalText method.
+func quarkEncodeColor(b []byte, v *Color) ([]byte, error) {
 	zd1, err := v.MarshalText()
 	if err != nil {
-		panic("quark: encode codectest.Color: " + err.Error())
+		return b, codec.Unencodable("codectest.Color", err)
 	}
-	return msgp.AppendStringFromBytes(b, zd1)
+	return msgp.AppendStringFromBytes(b, zd1), nil
 }
 
 // quarkDecodeColor decodes one codectest.Color from b into *v; depth counts the
@@ -2534,13 +2560,14 @@ func quarkDecodeColor(b []byte, v *Color, depth int, budget *codec.Budget) ([]by
 	return b, nil
 }
 
-// quarkEncode_netip_Addr appends the encoding of *v to b.
-func quarkEncode_netip_Addr(b []byte, v *netip.Addr) []byte {
+// quarkEncode_netip_Addr appends the encoding of *v to b, or fails with the
+// error of its MarshalBinary method.
+func quarkEncode_netip_Addr(b []byte, v *netip.Addr) ([]byte, error) {
 	zd1, err := v.MarshalBinary()
 	if err != nil {
-		panic("quark: encode netip.Addr: " + err.Error())
+		return b, codec.Unencodable("netip.Addr", err)
 	}
-	return msgp.AppendBytes(b, zd1)
+	return msgp.AppendBytes(b, zd1), nil
 }
 
 // quarkDecode_netip_Addr decodes one netip.Addr from b into *v; depth counts
@@ -2627,8 +2654,8 @@ func quarkDecodeTagged(b []byte, v *Tagged, depth int, budget *codec.Budget) ([]
 	return b, nil
 }
 
-// MarshalQuark appends the encoding of *v to b.
-func (v *Tagged) MarshalQuark(b []byte) []byte { return quarkEncodeTagged(b, v) }
+// MarshalQuark appends the encoding of *v to b; it never fails.
+func (v *Tagged) MarshalQuark(b []byte) ([]byte, error) { return quarkEncodeTagged(b, v), nil }
 
 // UnmarshalQuark decodes b, which must hold exactly one encoded Tagged, into
 // *v.
@@ -2728,8 +2755,8 @@ func quarkCopyDerived(v *Derived) {
 	}
 }
 
-// MarshalQuark appends the encoding of *v to b.
-func (v *Derived) MarshalQuark(b []byte) []byte { return quarkEncodeDerived(b, v) }
+// MarshalQuark appends the encoding of *v to b; it never fails.
+func (v *Derived) MarshalQuark(b []byte) ([]byte, error) { return quarkEncodeDerived(b, v), nil }
 
 // UnmarshalQuark decodes b, which must hold exactly one encoded Derived, into
 // *v.
@@ -2833,8 +2860,10 @@ func quarkDecodeStamp(b []byte, v *Stamp, depth int, budget *codec.Budget) ([]by
 	return b, nil
 }
 
-// quarkEncodeKeys appends the encoding of *v to b.
-func quarkEncodeKeys(b []byte, v *Keys) []byte {
+// quarkEncodeKeys appends the encoding of *v to b, or fails with the error of a
+// value in it that cannot be encoded.
+func quarkEncodeKeys(b []byte, v *Keys) ([]byte, error) {
+	var err error
 	b = msgp.AppendMapHeader(b, 12)
 	b = msgp.AppendString(b, "Bools")
 	if v.Bools == nil {
@@ -2922,7 +2951,9 @@ func quarkEncodeKeys(b []byte, v *Keys) []byte {
 	} else {
 		b = msgp.AppendMapHeader(b, uint32(len(v.Levels)))
 		for zk17, zv18 := range v.Levels {
-			b = quarkEncodeLevel(b, &zk17)
+			if b, err = quarkEncodeLevel(b, &zk17); err != nil {
+				return b, err
+			}
 			b = msgp.AppendBool(b, zv18)
 		}
 	}
@@ -2932,7 +2963,9 @@ func quarkEncodeKeys(b []byte, v *Keys) []byte {
 	} else {
 		b = msgp.AppendMapHeader(b, uint32(len(v.Versions)))
 		for zk19, zv20 := range v.Versions {
-			b = quarkEncodeVersion(b, &zk19)
+			if b, err = quarkEncodeVersion(b, &zk19); err != nil {
+				return b, err
+			}
 			b = msgp.AppendString(b, zv20)
 		}
 	}
@@ -2942,7 +2975,9 @@ func quarkEncodeKeys(b []byte, v *Keys) []byte {
 	} else {
 		b = msgp.AppendMapHeader(b, uint32(len(v.Addrs)))
 		for zk21, zv22 := range v.Addrs {
-			b = quarkEncode_netip_Addr(b, &zk21)
+			if b, err = quarkEncode_netip_Addr(b, &zk21); err != nil {
+				return b, err
+			}
 			b = quarkEncodeFlag(b, &zv22)
 		}
 	}
@@ -2952,11 +2987,13 @@ func quarkEncodeKeys(b []byte, v *Keys) []byte {
 	} else {
 		b = msgp.AppendMapHeader(b, uint32(len(v.Colors)))
 		for zk23, zv24 := range v.Colors {
-			b = quarkEncodeColor(b, &zk23)
+			if b, err = quarkEncodeColor(b, &zk23); err != nil {
+				return b, err
+			}
 			b = msgp.AppendInt8(b, zv24)
 		}
 	}
-	return b
+	return b, nil
 }
 
 // quarkDecodeKeys decodes one codectest.Keys from b into *v; depth counts the
@@ -3373,8 +3410,9 @@ func quarkCopyKeys(v *Keys) {
 	v.Colors = maps.Clone(v.Colors)
 }
 
-// MarshalQuark appends the encoding of *v to b.
-func (v *Keys) MarshalQuark(b []byte) []byte { return quarkEncodeKeys(b, v) }
+// MarshalQuark appends the encoding of *v to b; it fails with code
+// InvalidArgument when a value in it cannot be encoded.
+func (v *Keys) MarshalQuark(b []byte) ([]byte, error) { return quarkEncodeKeys(b, v) }
 
 // UnmarshalQuark decodes b, which must hold exactly one encoded Keys, into *v.
 func (v *Keys) UnmarshalQuark(b []byte) error {
@@ -3389,8 +3427,10 @@ func (v *Keys) UnmarshalQuark(b []byte) error {
 	return codec.CheckTrailing("codectest.Keys", rest)
 }
 
-// quarkEncodeForeign appends the encoding of *v to b.
-func quarkEncodeForeign(b []byte, v *Foreign) []byte {
+// quarkEncodeForeign appends the encoding of *v to b, or fails with the error
+// of a value in it that cannot be encoded.
+func quarkEncodeForeign(b []byte, v *Foreign) ([]byte, error) {
+	var err error
 	b = msgp.AppendMapHeader(b, 5)
 	b = msgp.AppendString(b, "Address")
 	b = quarkEncode_v1_Address(b, &v.Address)
@@ -3420,8 +3460,10 @@ func quarkEncodeForeign(b []byte, v *Foreign) []byte {
 		}
 	}
 	b = msgp.AppendString(b, "Prefix")
-	b = quarkEncode_netip_Prefix(b, &v.Prefix)
-	return b
+	if b, err = quarkEncode_netip_Prefix(b, &v.Prefix); err != nil {
+		return b, err
+	}
+	return b, nil
 }
 
 // quarkDecodeForeign decodes one codectest.Foreign from b into *v; depth counts
@@ -3552,8 +3594,9 @@ func quarkCopyForeign(v *Foreign) {
 	}
 }
 
-// MarshalQuark appends the encoding of *v to b.
-func (v *Foreign) MarshalQuark(b []byte) []byte { return quarkEncodeForeign(b, v) }
+// MarshalQuark appends the encoding of *v to b; it fails with code
+// InvalidArgument when a value in it cannot be encoded.
+func (v *Foreign) MarshalQuark(b []byte) ([]byte, error) { return quarkEncodeForeign(b, v) }
 
 // UnmarshalQuark decodes b, which must hold exactly one encoded Foreign, into
 // *v.
@@ -4027,13 +4070,14 @@ func quarkCopy_v2_Customer(v *v2.Customer) {
 	}
 }
 
-// quarkEncode_netip_Prefix appends the encoding of *v to b.
-func quarkEncode_netip_Prefix(b []byte, v *netip.Prefix) []byte {
+// quarkEncode_netip_Prefix appends the encoding of *v to b, or fails with the
+// error of its MarshalBinary method.
+func quarkEncode_netip_Prefix(b []byte, v *netip.Prefix) ([]byte, error) {
 	zd1, err := v.MarshalBinary()
 	if err != nil {
-		panic("quark: encode netip.Prefix: " + err.Error())
+		return b, codec.Unencodable("netip.Prefix", err)
 	}
-	return msgp.AppendBytes(b, zd1)
+	return msgp.AppendBytes(b, zd1), nil
 }
 
 // quarkDecode_netip_Prefix decodes one netip.Prefix from b into *v; depth
@@ -4142,8 +4186,8 @@ func quarkCopyTree(v *Tree) {
 	}
 }
 
-// MarshalQuark appends the encoding of *v to b.
-func (v *Tree) MarshalQuark(b []byte) []byte { return quarkEncodeTree(b, v) }
+// MarshalQuark appends the encoding of *v to b; it never fails.
+func (v *Tree) MarshalQuark(b []byte) ([]byte, error) { return quarkEncodeTree(b, v), nil }
 
 // UnmarshalQuark decodes b, which must hold exactly one encoded Tree, into *v.
 func (v *Tree) UnmarshalQuark(b []byte) error {
@@ -4231,8 +4275,8 @@ func quarkCopyList(v *List) {
 	}
 }
 
-// MarshalQuark appends the encoding of *v to b.
-func (v *List) MarshalQuark(b []byte) []byte { return quarkEncodeList(b, v) }
+// MarshalQuark appends the encoding of *v to b; it never fails.
+func (v *List) MarshalQuark(b []byte) ([]byte, error) { return quarkEncodeList(b, v), nil }
 
 // UnmarshalQuark decodes b, which must hold exactly one encoded List, into *v.
 func (v *List) UnmarshalQuark(b []byte) error {
@@ -4368,8 +4412,8 @@ func quarkCopyDir(v *Dir) {
 	}
 }
 
-// MarshalQuark appends the encoding of *v to b.
-func (v *Dir) MarshalQuark(b []byte) []byte { return quarkEncodeDir(b, v) }
+// MarshalQuark appends the encoding of *v to b; it never fails.
+func (v *Dir) MarshalQuark(b []byte) ([]byte, error) { return quarkEncodeDir(b, v), nil }
 
 // UnmarshalQuark decodes b, which must hold exactly one encoded Dir, into *v.
 func (v *Dir) UnmarshalQuark(b []byte) error {
@@ -4468,8 +4512,8 @@ func quarkCopyExpr(v *Expr) {
 	}
 }
 
-// MarshalQuark appends the encoding of *v to b.
-func (v *Expr) MarshalQuark(b []byte) []byte { return quarkEncodeExpr(b, v) }
+// MarshalQuark appends the encoding of *v to b; it never fails.
+func (v *Expr) MarshalQuark(b []byte) ([]byte, error) { return quarkEncodeExpr(b, v), nil }
 
 // UnmarshalQuark decodes b, which must hold exactly one encoded Expr, into *v.
 func (v *Expr) UnmarshalQuark(b []byte) error {
@@ -4581,8 +4625,8 @@ func quarkCopyArg(v *Arg) {
 	}
 }
 
-// MarshalQuark appends the encoding of *v to b.
-func (v *Arg) MarshalQuark(b []byte) []byte { return quarkEncodeArg(b, v) }
+// MarshalQuark appends the encoding of *v to b; it never fails.
+func (v *Arg) MarshalQuark(b []byte) ([]byte, error) { return quarkEncodeArg(b, v), nil }
 
 // UnmarshalQuark decodes b, which must hold exactly one encoded Arg, into *v.
 func (v *Arg) UnmarshalQuark(b []byte) error {
@@ -4646,8 +4690,8 @@ func quarkCopyTags(v *Tags) {
 	*v = slices.Clone(*v)
 }
 
-// MarshalQuark appends the encoding of *v to b.
-func (v *Tags) MarshalQuark(b []byte) []byte { return quarkEncodeTags(b, v) }
+// MarshalQuark appends the encoding of *v to b; it never fails.
+func (v *Tags) MarshalQuark(b []byte) ([]byte, error) { return quarkEncodeTags(b, v), nil }
 
 // UnmarshalQuark decodes b, which must hold exactly one encoded Tags, into *v.
 func (v *Tags) UnmarshalQuark(b []byte) error {
@@ -4718,8 +4762,8 @@ func quarkCopyScores(v *Scores) {
 	*v = maps.Clone(*v)
 }
 
-// MarshalQuark appends the encoding of *v to b.
-func (v *Scores) MarshalQuark(b []byte) []byte { return quarkEncodeScores(b, v) }
+// MarshalQuark appends the encoding of *v to b; it never fails.
+func (v *Scores) MarshalQuark(b []byte) ([]byte, error) { return quarkEncodeScores(b, v), nil }
 
 // UnmarshalQuark decodes b, which must hold exactly one encoded Scores, into
 // *v.
@@ -4789,8 +4833,8 @@ func quarkDecodeMatrix(b []byte, v *Matrix, depth int, budget *codec.Budget) ([]
 	return b, nil
 }
 
-// MarshalQuark appends the encoding of *v to b.
-func (v *Matrix) MarshalQuark(b []byte) []byte { return quarkEncodeMatrix(b, v) }
+// MarshalQuark appends the encoding of *v to b; it never fails.
+func (v *Matrix) MarshalQuark(b []byte) ([]byte, error) { return quarkEncodeMatrix(b, v), nil }
 
 // UnmarshalQuark decodes b, which must hold exactly one encoded Matrix, into
 // *v.
@@ -4825,8 +4869,10 @@ func quarkDecodeTemperature(b []byte, v *Temperature, depth int, budget *codec.B
 	return b, nil
 }
 
-// MarshalQuark appends the encoding of *v to b.
-func (v *Temperature) MarshalQuark(b []byte) []byte { return quarkEncodeTemperature(b, v) }
+// MarshalQuark appends the encoding of *v to b; it never fails.
+func (v *Temperature) MarshalQuark(b []byte) ([]byte, error) {
+	return quarkEncodeTemperature(b, v), nil
+}
 
 // UnmarshalQuark decodes b, which must hold exactly one encoded Temperature,
 // into *v.
@@ -4892,8 +4938,8 @@ func quarkDecodeOrderLine(b []byte, v *OrderLine, depth int, budget *codec.Budge
 	return b, nil
 }
 
-// MarshalQuark appends the encoding of *v to b.
-func (v *OrderLine) MarshalQuark(b []byte) []byte { return quarkEncodeOrderLine(b, v) }
+// MarshalQuark appends the encoding of *v to b; it never fails.
+func (v *OrderLine) MarshalQuark(b []byte) ([]byte, error) { return quarkEncodeOrderLine(b, v), nil }
 
 // UnmarshalQuark decodes b, which must hold exactly one encoded OrderLine, into
 // *v.
@@ -5070,8 +5116,8 @@ func quarkCopyOrder(v *Order) {
 	v.Attrs = maps.Clone(v.Attrs)
 }
 
-// MarshalQuark appends the encoding of *v to b.
-func (v *Order) MarshalQuark(b []byte) []byte { return quarkEncodeOrder(b, v) }
+// MarshalQuark appends the encoding of *v to b; it never fails.
+func (v *Order) MarshalQuark(b []byte) ([]byte, error) { return quarkEncodeOrder(b, v), nil }
 
 // UnmarshalQuark decodes b, which must hold exactly one encoded Order, into *v.
 func (v *Order) UnmarshalQuark(b []byte) error {
@@ -5247,8 +5293,8 @@ func quarkCopyTen(v *Ten) {
 	v.Counters = maps.Clone(v.Counters)
 }
 
-// MarshalQuark appends the encoding of *v to b.
-func (v *Ten) MarshalQuark(b []byte) []byte { return quarkEncodeTen(b, v) }
+// MarshalQuark appends the encoding of *v to b; it never fails.
+func (v *Ten) MarshalQuark(b []byte) ([]byte, error) { return quarkEncodeTen(b, v), nil }
 
 // UnmarshalQuark decodes b, which must hold exactly one encoded Ten, into *v.
 func (v *Ten) UnmarshalQuark(b []byte) error {
@@ -5312,8 +5358,8 @@ func quarkCopyWides(v *Wides) {
 	*v = slices.Clone(*v)
 }
 
-// MarshalQuark appends the encoding of *v to b.
-func (v *Wides) MarshalQuark(b []byte) []byte { return quarkEncodeWides(b, v) }
+// MarshalQuark appends the encoding of *v to b; it never fails.
+func (v *Wides) MarshalQuark(b []byte) ([]byte, error) { return quarkEncodeWides(b, v), nil }
 
 // UnmarshalQuark decodes b, which must hold exactly one encoded Wides, into *v.
 func (v *Wides) UnmarshalQuark(b []byte) error {
@@ -5871,8 +5917,8 @@ func quarkCopySparse(v *Sparse) {
 	}
 }
 
-// MarshalQuark appends the encoding of *v to b.
-func (v *Sparse) MarshalQuark(b []byte) []byte { return quarkEncodeSparse(b, v) }
+// MarshalQuark appends the encoding of *v to b; it never fails.
+func (v *Sparse) MarshalQuark(b []byte) ([]byte, error) { return quarkEncodeSparse(b, v), nil }
 
 // UnmarshalQuark decodes b, which must hold exactly one encoded Sparse, into
 // *v.

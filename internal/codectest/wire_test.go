@@ -2,14 +2,15 @@ package codectest_test
 
 import (
 	"bytes"
-	"fmt"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/quarkgo/quark/codec"
 	"github.com/quarkgo/quark/internal/codectest"
+	"github.com/quarkgo/quark/quarkerr"
 	"github.com/tinylib/msgp/msgp"
 )
 
@@ -163,17 +164,25 @@ func TestTimes(t *testing.T) {
 	}
 }
 
-// TestFailingMarshalerPanics: an encoder has no error to return, so a
-// MarshalText that fails is a panic naming the type.
-func TestFailingMarshalerPanics(t *testing.T) {
-	defer func() {
-		r := recover()
-		if r == nil {
-			t.Fatal("encoding an unnamed Level did not panic")
-		}
-		if msg := fmt.Sprint(r); !strings.HasPrefix(msg, "quark: encode") || !strings.Contains(msg, "Level") {
-			t.Fatalf("panic %q, want \"quark: encode …Level…\"", msg)
-		}
-	}()
-	encode(codectest.Marshalers{Level: 7})
+// TestFailingMarshalerIsAnError: a MarshalText that fails makes
+// MarshalQuark, and the encoders of every type around it, return an
+// InvalidArgument error naming the type and wrapping the cause; it never
+// panics.
+func TestFailingMarshalerIsAnError(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		m    codec.Marshaler
+	}{
+		{"field", &codectest.Marshalers{Level: 7}},
+		{"slice element", &codectest.Marshalers{Levels: []codectest.Level{codectest.Debug, 7}}},
+		{"map value", &codectest.Marshalers{ByLevel: map[string]codectest.Level{"x": 7}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := tc.m.MarshalQuark(nil)
+			if quarkerr.CodeOf(err) != quarkerr.InvalidArgument || !strings.Contains(err.Error(), "encode codectest.Level") ||
+				!strings.Contains(err.Error(), "level 7 has no name") {
+				t.Fatalf("MarshalQuark = %v, want InvalidArgument naming codectest.Level and the cause", err)
+			}
+		})
+	}
 }

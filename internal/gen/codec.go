@@ -28,6 +28,14 @@ type namedCodec struct {
 	// marked is set for a type of the package marked //quark:codec, which
 	// gets MarshalQuark and UnmarshalQuark methods.
 	marked bool
+	// fallible is set when encoding a value of the type can fail: it uses
+	// a marshaler method or proto.Marshal, or holds a type that does.
+	// Its encoder then returns an error too. Set by findFallible.
+	fallible bool
+	// copyFallible is set when the deep copy of a value of the type can
+	// fail: it holds memory and goes through marshaler methods, or holds a
+	// type whose copy does. Its copy then returns an error.
+	copyFallible bool
 	// Function names, assigned by the emitter.
 	encode, decode, copy string
 }
@@ -329,6 +337,116 @@ func (c *codecs) isImmutable(t *types.Named) bool {
 	}
 	c.marks[obj] = marked
 	return marked
+}
+
+// findFallible marks the named types whose encoding, or deep copy, can
+// fail: the least fixed point, so that a recursive type is fallible only if
+// something on it is.
+func (c *codecs) findFallible() {
+	for changed := true; changed; {
+		changed = false
+		for _, nc := range c.named {
+			if !nc.fallible {
+				switch nc.enc {
+				case binaryEnc, textEnc:
+					nc.fallible = true
+				case structural:
+					nc.fallible = c.structureCanFail(nc.named)
+				}
+				changed = changed || nc.fallible
+			}
+			if !nc.copyFallible && c.isMutable(nc.named) {
+				switch nc.enc {
+				case binaryEnc, textEnc:
+					nc.copyFallible = true
+				case structural:
+					nc.copyFallible = c.structureCopyCanFail(nc.named)
+				}
+				changed = changed || nc.copyFallible
+			}
+		}
+	}
+}
+
+// copyCanFail reports whether the deep copy of a value of type t can
+// fail, once findFallible has run. Only mutable values are copied.
+func (c *codecs) copyCanFail(t types.Type) bool {
+	if !c.isMutable(t) {
+		return false
+	}
+	if n, ok := types.Unalias(t).(*types.Named); ok {
+		if nc := c.byObj[n.Obj()]; nc != nil {
+			return nc.copyFallible
+		}
+	}
+	return c.structureCopyCanFail(types.Unalias(t))
+}
+
+// structureCopyCanFail is copyCanFail for t's own structure, as cpType
+// copies it: a protocol buffer message is cloned, and map keys are not
+// copied.
+func (c *codecs) structureCopyCanFail(t types.Type) bool {
+	switch u := t.Underlying().(type) {
+	case *types.Pointer:
+		return !isProto(u) && c.copyCanFail(u.Elem())
+	case *types.Slice:
+		return c.copyCanFail(u.Elem())
+	case *types.Array:
+		return c.copyCanFail(u.Elem())
+	case *types.Map:
+		return c.copyCanFail(u.Elem())
+	case *types.Struct:
+		return c.anyCopyCanFail(c.fields[u])
+	}
+	return false
+}
+
+// anyCopyCanFail reports whether the copy of any of fields can fail.
+func (c *codecs) anyCopyCanFail(fields []*structField) bool {
+	for _, f := range fields {
+		if c.copyCanFail(f.typ) {
+			return true
+		}
+	}
+	return false
+}
+
+// canFail reports whether encoding a value of type t can fail, once
+// findFallible has run.
+func (c *codecs) canFail(t types.Type) bool {
+	if n, ok := types.Unalias(t).(*types.Named); ok {
+		if nc := c.byObj[n.Obj()]; nc != nil {
+			return nc.fallible
+		}
+	}
+	return c.structureCanFail(types.Unalias(t))
+}
+
+// structureCanFail is canFail for t's own structure, as encType encodes it.
+func (c *codecs) structureCanFail(t types.Type) bool {
+	switch u := t.Underlying().(type) {
+	case *types.Pointer:
+		return isProto(u) || c.canFail(u.Elem())
+	case *types.Slice:
+		return c.canFail(u.Elem())
+	case *types.Array:
+		return c.canFail(u.Elem())
+	case *types.Map:
+		return c.canFail(u.Key()) || c.canFail(u.Elem())
+	case *types.Struct:
+		return c.anyCanFail(c.fields[u])
+	}
+	return false
+}
+
+// anyCanFail reports whether encoding any of fields can fail.
+func (c *codecs) anyCanFail(fields []*structField) bool {
+	for _, f := range fields {
+		if c.canFail(f.typ) {
+			return true
+		}
+	}
+	return false
 }
 
 // isMutable reports whether a value of type t holds memory a copy of it

@@ -94,9 +94,17 @@
 // helpers of every named type reached from the messages or marked
 // //quark:codec, in the order they are reached:
 //
-//	quarkEncodeT(b []byte, v *T) []byte
+//	quarkEncodeT(b []byte, v *T) []byte  // ([]byte, error) when it can fail
 //	quarkDecodeT(b []byte, v *T, depth int, budget *codec.Budget) ([]byte, error)
-//	quarkCopyT(v *T)  // only when T holds memory a copy must not share
+//	quarkCopyT(v *T)  // only when T holds memory a copy must not share; error when it can fail
+//
+// An encoder can fail, and then returns an error (code InvalidArgument, from
+// codec.Unencodable) instead of panicking, when T has MarshalBinary or
+// MarshalText methods, is a protocol buffer message, or holds such a value;
+// the args and results encode methods, AppendArgs and AppendResults, and
+// MarshalQuark pass the error on. Encoders that cannot fail check nothing.
+// Likewise a copy that goes through marshaler methods returns an error
+// (codec.Uncopyable), passed on by CopyArgs and CopyResults.
 //
 // T is the type's name for a type of the package, and _pkg_Name for a type
 // of another package, pkg being the name the generated file imports that

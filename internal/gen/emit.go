@@ -52,7 +52,7 @@ func emit(a *analysis) ([]byte, error) {
 	var out bytes.Buffer
 	fmt.Fprintf(&out, "%s\n\npackage %s\n\n%s\n", Header, pkg.Name(), e.im.decl())
 	out.WriteString("// This file needs a quark runtime that supports this generator's output.\n")
-	fmt.Fprintf(&out, "const _ = %s.SupportPackageIsVersion3\n", e.quark)
+	fmt.Fprintf(&out, "const _ = %s.SupportPackageIsVersion4\n", e.quark)
 	out.Write(body)
 	src, err := format.Source(out.Bytes())
 	if err != nil {

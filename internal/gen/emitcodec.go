@@ -110,6 +110,7 @@ func (d depth) String() string {
 // named type. It runs before anything else is emitted, so that the
 // locals are reserved before any import is named.
 func (e *emitter) codecNames() {
+	e.cs.findFallible()
 	taken := e.im.taken
 	e.b, e.v, e.depth, e.err = taken.fresh("b"), taken.fresh("v"), taken.fresh("depth"), taken.fresh("err")
 	e.budget = taken.fresh("budget")
@@ -252,9 +253,15 @@ func sameBasic(t types.Type, goType string) bool {
 // ---- encoding
 
 // enc writes statements that append the encoding of the value at p, of
-// type t, to $b.
+// type t, to $b. Where the encoding can fail (see codecs.canFail), they
+// return $b and the error: the function being written declares $err and
+// returns ([]byte, error).
 func (e *emitter) enc(t types.Type, p place) {
 	if nc := e.namedCodec(t); nc != nil {
+		if nc.fallible {
+			e.try("$b, $err = %s($b, %s)", nc.encode, p.addr())
+			return
+		}
 		e.c("$b = %s($b, %s)\n", nc.encode, p.addr())
 		return
 	}
@@ -276,8 +283,9 @@ func (e *emitter) encType(t types.Type, p place) {
 		e.c("if %s == nil {\n$b = $msgp.AppendNil($b)\n} else {\n", p.val())
 		if isProto(u) {
 			data := e.tmp("zd")
-			e.c("%s, $err := $proto.Marshal(%s)\n", data, p.val())
-			e.c("if $err != nil {\npanic(%s + $err.Error())\n}\n", strconv.Quote("quark: encode "+e.qualified(u)+": "))
+			e.p("var %s []byte\n", data)
+			e.c("if %s, $err = $proto.Marshal(%s); $err != nil {\nreturn $b, $codec.Unencodable(%s, $err)\n}\n",
+				data, p.val(), strconv.Quote(e.qualified(u)))
 			e.c("$b = $msgp.AppendBytes($b, %s)\n", data)
 		} else {
 			e.enc(u.Elem(), pointee(p.val()))
@@ -492,9 +500,15 @@ func (e *emitter) decFields(fields []*structField, p place, d depth) {
 // ---- copying
 
 // cp writes statements that replace the mutable parts of the value at p,
-// of type t, with copies. t must be mutable.
+// of type t, with copies. t must be mutable. Where the copy can fail (see
+// codecs.copyCanFail), they return the error: the function being written
+// returns an error.
 func (e *emitter) cp(t types.Type, p place) {
 	if nc := e.namedCodec(t); nc != nil {
+		if nc.copyFallible {
+			e.c("if $err := %s(%s); $err != nil {\nreturn $err\n}\n", nc.copy, p.addr())
+			return
+		}
 		e.p("%s(%s)\n", nc.copy, p.addr())
 		return
 	}
@@ -573,24 +587,36 @@ func (e *emitter) helpers(nc *namedCodec) {
 	v := place{expr: e.v, ptr: true}
 
 	e.p("\n")
-	e.doc("%s appends the encoding of *%s to %s.", nc.encode, e.v, e.b)
-	e.c("func %s($b []byte, $v *%s) []byte {\n", nc.encode, typ)
 	e.ntmp = 0
 	switch nc.enc {
 	case timeEnc:
+		e.doc("%s appends the encoding of *%s to %s.", nc.encode, e.v, e.b)
+		e.c("func %s($b []byte, $v *%s) []byte {\n", nc.encode, typ)
 		e.c("return $msgp.AppendTime($b, *$v)\n}\n")
 	case binaryEnc, textEnc:
 		m, app := "MarshalBinary", "AppendBytes"
 		if nc.enc == textEnc {
 			m, app = "MarshalText", "AppendStringFromBytes"
 		}
+		e.doc("%s appends the encoding of *%s to %s, or fails with the error of its %s method.", nc.encode, e.v, e.b, m)
+		e.c("func %s($b []byte, $v *%s) ([]byte, error) {\n", nc.encode, typ)
 		data := e.tmp("zd")
 		e.c("%s, $err := $v.%s()\n", data, m)
-		e.c("if $err != nil {\npanic(%s + $err.Error())\n}\n", strconv.Quote("quark: encode "+name+": "))
-		e.c("return $msgp.%s($b, %s)\n}\n", app, data)
+		e.c("if $err != nil {\nreturn $b, $codec.Unencodable(%s, $err)\n}\n", strconv.Quote(name))
+		e.c("return $msgp.%s($b, %s), nil\n}\n", app, data)
 	default:
-		e.encType(t, v)
-		e.c("return $b\n}\n")
+		if nc.fallible {
+			e.doc("%s appends the encoding of *%s to %s, or fails with the error of a value in it that cannot be encoded.", nc.encode, e.v, e.b)
+			e.c("func %s($b []byte, $v *%s) ([]byte, error) {\n", nc.encode, typ)
+			e.c("var $err error\n")
+			e.encType(t, v)
+			e.c("return $b, nil\n}\n")
+		} else {
+			e.doc("%s appends the encoding of *%s to %s.", nc.encode, e.v, e.b)
+			e.c("func %s($b []byte, $v *%s) []byte {\n", nc.encode, typ)
+			e.encType(t, v)
+			e.c("return $b\n}\n")
+		}
 	}
 
 	e.p("\n")
@@ -619,32 +645,45 @@ func (e *emitter) helpers(nc *namedCodec) {
 
 	if nc.copy != "" {
 		e.p("\n")
-		e.doc("%s replaces the parts of *%s that hold memory with copies.", nc.copy, e.v)
-		e.c("func %s($v *%s) {\n", nc.copy, typ)
 		e.ntmp = 0
+		if nc.copyFallible {
+			e.doc("%s replaces the parts of *%s that hold memory with copies, or fails with the error of a value in it that cannot be copied.", nc.copy, e.v)
+			e.c("func %s($v *%s) error {\n", nc.copy, typ)
+		} else {
+			e.doc("%s replaces the parts of *%s that hold memory with copies.", nc.copy, e.v)
+			e.c("func %s($v *%s) {\n", nc.copy, typ)
+		}
 		switch nc.enc {
 		case binaryEnc, textEnc:
 			m, u := "MarshalBinary", "UnmarshalBinary"
 			if nc.enc == textEnc {
 				m, u = "MarshalText", "UnmarshalText"
 			}
-			msg := strconv.Quote("quark: copy " + name + ": ")
+			what := strconv.Quote(name)
 			data, val := e.tmp("zd"), e.tmp("zc")
 			e.c("%s, $err := $v.%s()\n", data, m)
-			e.c("if $err != nil {\npanic(%s + $err.Error())\n}\n", msg)
+			e.c("if $err != nil {\nreturn $codec.Uncopyable(%s, $err)\n}\n", what)
 			e.p("var %s %s\n", val, typ)
-			e.c("if $err := %s.%s(%s); $err != nil {\npanic(%s + $err.Error())\n}\n", val, u, data, msg)
+			e.c("if $err := %s.%s(%s); $err != nil {\nreturn $codec.Uncopyable(%s, $err)\n}\n", val, u, data, what)
 			e.c("*$v = %s\n", val)
 		default:
 			e.cpType(t, v)
+		}
+		if nc.copyFallible {
+			e.p("return nil\n")
 		}
 		e.p("}\n")
 	}
 
 	if nc.marked {
 		e.p("\n")
-		e.doc("MarshalQuark appends the encoding of *%s to %s.", e.v, e.b)
-		e.c("func ($v *%s) MarshalQuark($b []byte) []byte { return %s($b, $v) }\n\n", typ, nc.encode)
+		if nc.fallible {
+			e.doc("MarshalQuark appends the encoding of *%s to %s; it fails with code InvalidArgument when a value in it cannot be encoded.", e.v, e.b)
+			e.c("func ($v *%s) MarshalQuark($b []byte) ([]byte, error) { return %s($b, $v) }\n\n", typ, nc.encode)
+		} else {
+			e.doc("MarshalQuark appends the encoding of *%s to %s; it never fails.", e.v, e.b)
+			e.c("func ($v *%s) MarshalQuark($b []byte) ([]byte, error) { return %s($b, $v), nil }\n\n", typ, nc.encode)
+		}
 		e.doc("UnmarshalQuark decodes %s, which must hold exactly one encoded %s, into *%s.", e.b, t.Obj().Name(), e.v)
 		e.c("func ($v *%s) UnmarshalQuark($b []byte) error {\n", typ)
 		e.try2("$codec.CheckSize($b, 0)")
@@ -678,19 +717,24 @@ func (e *emitter) messageCodec(a *actor, m *method) {
 	} {
 		what := strconv.Quote(a.TypeName + "." + m.Name + " " + part.what)
 		e.p("\n")
-		e.c("func (%s *%s) Append%s($b []byte) []byte { return %s.%s.encode($b) }\n\n", e.m, msg, part.name, e.m, part.field)
+		if e.cs.anyCanFail(part.fields) {
+			e.c("func (%s *%s) Append%s($b []byte) ([]byte, error) { return %s.%s.encode($b) }\n\n", e.m, msg, part.name, e.m, part.field)
+		} else {
+			e.c("func (%s *%s) Append%s($b []byte) ([]byte, error) { return %s.%s.encode($b), nil }\n\n", e.m, msg, part.name, e.m, part.field)
+		}
 		e.c("func (%s *%s) Read%s($b []byte) error {\n", e.m, msg, part.name)
 		e.c("$budget := $codec.NewBudget(len($b))\n")
 		e.c("%s, $err := %s.%s.decode($b, 0, &$budget)\n", e.rest, e.m, part.field)
 		e.c("if $err != nil {\nreturn $codec.Corrupt(%s, $err)\n}\n", what)
 		e.c("return $codec.CheckTrailing(%s, %s)\n}\n\n", what, e.rest)
-		e.p("func (%s *%s) Copy%s() {", e.m, msg, part.name)
 		e.ntmp = 0
 		if !m.Immutable && e.anyMutable(part.fields) {
-			e.p("\n")
+			e.p("func (%s *%s) Copy%s() error {\n", e.m, msg, part.name)
 			e.cpFields(part.fields, place{expr: e.m + "." + part.field})
+			e.p("return nil\n}\n")
+		} else {
+			e.p("func (%s *%s) Copy%s() error { return nil }\n", e.m, msg, part.name)
 		}
-		e.p("}\n")
 	}
 	e.structCodec(pre+"Args", args)
 	e.structCodec(pre+"Results", res)
@@ -720,10 +764,17 @@ func fieldsOf(ps []*param) []*structField {
 func (e *emitter) structCodec(name string, fields []*structField) {
 	v := place{expr: e.v, ptr: true}
 	e.p("\n")
-	e.c("func ($v *%s) encode($b []byte) []byte {\n", name)
 	e.ntmp = 0
-	e.encFields(fields, v)
-	e.c("return $b\n}\n\n")
+	if e.cs.anyCanFail(fields) {
+		e.c("func ($v *%s) encode($b []byte) ([]byte, error) {\n", name)
+		e.c("var $err error\n")
+		e.encFields(fields, v)
+		e.c("return $b, nil\n}\n\n")
+	} else {
+		e.c("func ($v *%s) encode($b []byte) []byte {\n", name)
+		e.encFields(fields, v)
+		e.c("return $b\n}\n\n")
+	}
 	e.c("func ($v *%s) decode($b []byte, $depth int, $budget *$codec.Budget) ([]byte, error) {\n", name)
 	e.ntmp = 0
 	e.c("var $err error\n")

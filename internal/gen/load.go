@@ -213,7 +213,7 @@ func (l *loader) generateAgain(pkg *packages.Package, res *Package, a *analysis)
 	}
 	for _, t := range a.codecTypes {
 		name := t.Obj().Name()
-		fmt.Fprintf(&stub, "func (*%s) MarshalQuark(b []byte) []byte { return b }\n\n", name)
+		fmt.Fprintf(&stub, "func (*%s) MarshalQuark(b []byte) ([]byte, error) { return b, nil }\n\n", name)
 		fmt.Fprintf(&stub, "func (*%s) UnmarshalQuark([]byte) error { return nil }\n\n", name)
 	}
 	file := res.File()

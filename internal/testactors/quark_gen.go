@@ -13,10 +13,12 @@ import (
 	"github.com/quarkgo/quark"
 	"github.com/quarkgo/quark/codec"
 	"github.com/tinylib/msgp/msgp"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 )
 
 // This file needs a quark runtime that supports this generator's output.
-const _ = quark.SupportPackageIsVersion3
+const _ = quark.SupportPackageIsVersion4
 
 // CounterType describes the Counter actor type.
 var CounterType = &quark.TypeDesc{
@@ -120,7 +122,7 @@ func (m *counterAddMessage) Release() {
 	counterAddPool.Put(m)
 }
 
-func (m *counterAddMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *counterAddMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *counterAddMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -131,9 +133,9 @@ func (m *counterAddMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("testactors.Counter.Add arguments", rest)
 }
 
-func (m *counterAddMessage) CopyArgs() {}
+func (m *counterAddMessage) CopyArgs() error { return nil }
 
-func (m *counterAddMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *counterAddMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *counterAddMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -144,7 +146,7 @@ func (m *counterAddMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("testactors.Counter.Add results", rest)
 }
 
-func (m *counterAddMessage) CopyResults() {}
+func (m *counterAddMessage) CopyResults() error { return nil }
 
 func (v *counterAddArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 1)
@@ -242,7 +244,7 @@ func (m *counterGetMessage) Release() {
 	counterGetPool.Put(m)
 }
 
-func (m *counterGetMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *counterGetMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *counterGetMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -253,9 +255,9 @@ func (m *counterGetMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("testactors.Counter.Get arguments", rest)
 }
 
-func (m *counterGetMessage) CopyArgs() {}
+func (m *counterGetMessage) CopyArgs() error { return nil }
 
-func (m *counterGetMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *counterGetMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *counterGetMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -266,7 +268,7 @@ func (m *counterGetMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("testactors.Counter.Get results", rest)
 }
 
-func (m *counterGetMessage) CopyResults() {}
+func (m *counterGetMessage) CopyResults() error { return nil }
 
 func (v *counterGetArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 0)
@@ -354,7 +356,7 @@ func (m *counterIncMessage) Release() {
 	counterIncPool.Put(m)
 }
 
-func (m *counterIncMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *counterIncMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *counterIncMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -365,9 +367,9 @@ func (m *counterIncMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("testactors.Counter.Inc arguments", rest)
 }
 
-func (m *counterIncMessage) CopyArgs() {}
+func (m *counterIncMessage) CopyArgs() error { return nil }
 
-func (m *counterIncMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *counterIncMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *counterIncMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -378,7 +380,7 @@ func (m *counterIncMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("testactors.Counter.Inc results", rest)
 }
 
-func (m *counterIncMessage) CopyResults() {}
+func (m *counterIncMessage) CopyResults() error { return nil }
 
 func (v *counterIncArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 1)
@@ -421,6 +423,667 @@ func (v *counterIncResults) encode(b []byte) []byte {
 }
 
 func (v *counterIncResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+		if b, err = codec.Skip(b); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
+// LabellerType describes the Labeller actor type.
+var LabellerType = &quark.TypeDesc{
+	Name: "testactors.Labeller",
+	Methods: []*quark.MethodDesc{
+		&labellerRelabelMethod,
+		&labellerWrapMethod,
+		&labellerAnnotateMethod,
+		&labellerPostMethod,
+	},
+	NewMessage: func(methodID uint32) quark.Message {
+		switch methodID {
+		case 0x2b272815: // Relabel
+			return labellerRelabelPool.Get().(*labellerRelabelMessage)
+		case 0xfe444138: // Wrap
+			return labellerWrapPool.Get().(*labellerWrapMessage)
+		case 0xcfe2e224: // Annotate
+			return labellerAnnotatePool.Get().(*labellerAnnotateMessage)
+		case 0x048e01a6: // Post
+			return labellerPostPool.Get().(*labellerPostMessage)
+		}
+		return nil
+	},
+}
+
+var (
+	labellerRelabelMethod  = quark.MethodDesc{ID: 0x2b272815, Name: "Relabel"}
+	labellerWrapMethod     = quark.MethodDesc{ID: 0xfe444138, Name: "Wrap"}
+	labellerAnnotateMethod = quark.MethodDesc{ID: 0xcfe2e224, Name: "Annotate"}
+	labellerPostMethod     = quark.MethodDesc{ID: 0x048e01a6, Name: "Post", OneWay: true}
+)
+
+// RegisterLabeller registers the Labeller actor type on s. newActor is called
+// once per activation and returns the implementation.
+func RegisterLabeller(s *quark.Silo, newActor func(*quark.Activation) Labeller, opts ...quark.TypeOption) error {
+	return s.Register(LabellerType, func(a *quark.Activation) any { return newActor(a) }, opts...)
+}
+
+// LabellerRef is a typed reference to one Labeller actor.
+type LabellerRef struct{ ref quark.Ref }
+
+// NewLabellerRef returns a reference to the Labeller actor with key.
+func NewLabellerRef(c quark.Caller, key quark.Key) LabellerRef {
+	return LabellerRef{ref: quark.NewRef(c, LabellerType, key)}
+}
+
+// ID returns the referenced actor's identity.
+func (r LabellerRef) ID() quark.ID { return r.ref.ID() }
+
+// Relabel calls Labeller.Relabel on the referenced actor.
+func (r LabellerRef) Relabel(ctx context.Context, l Label) (r0 Label, err error) {
+	m := labellerRelabelPool.Get().(*labellerRelabelMessage)
+	m.args.L = l
+	err = r.ref.Call(ctx, m)
+	if m.Reclaim() {
+		r0 = m.res.R0
+		m.Release()
+	}
+	return r0, err
+}
+
+// Wrap calls Labeller.Wrap on the referenced actor.
+func (r LabellerRef) Wrap(ctx context.Context, v *wrapperspb.StringValue) (r0 *wrapperspb.StringValue, err error) {
+	m := labellerWrapPool.Get().(*labellerWrapMessage)
+	m.args.V = v
+	err = r.ref.Call(ctx, m)
+	if m.Reclaim() {
+		r0 = m.res.R0
+		m.Release()
+	}
+	return r0, err
+}
+
+// Annotate calls Labeller.Annotate on the referenced actor.
+func (r LabellerRef) Annotate(ctx context.Context, n Note) (r0 Note, err error) {
+	m := labellerAnnotatePool.Get().(*labellerAnnotateMessage)
+	m.args.N = n
+	err = r.ref.Call(ctx, m)
+	if m.Reclaim() {
+		r0 = m.res.R0
+		m.Release()
+	}
+	return r0, err
+}
+
+// Post sends Labeller.Post to the referenced actor without waiting for it to
+// run.
+func (r LabellerRef) Post(ctx context.Context, l Label) error {
+	m := labellerPostPool.Get().(*labellerPostMessage)
+	m.args.L = l
+	return r.ref.Send(ctx, m)
+}
+
+type labellerRelabelArgs struct {
+	L Label
+}
+
+type labellerRelabelResults struct {
+	R0 Label
+}
+
+type labellerRelabelMessage struct {
+	quark.Envelope
+	args labellerRelabelArgs
+	res  labellerRelabelResults
+}
+
+var labellerRelabelPool = sync.Pool{New: func() any { return new(labellerRelabelMessage) }}
+
+func (m *labellerRelabelMessage) Method() *quark.MethodDesc { return &labellerRelabelMethod }
+
+func (m *labellerRelabelMessage) Invoke(ctx context.Context, actor any) (err error) {
+	m.res.R0, err = actor.(Labeller).Relabel(ctx, m.args.L)
+	return err
+}
+
+func (m *labellerRelabelMessage) Release() {
+	m.args, m.res = labellerRelabelArgs{}, labellerRelabelResults{}
+	labellerRelabelPool.Put(m)
+}
+
+func (m *labellerRelabelMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b) }
+
+func (m *labellerRelabelMessage) ReadArgs(b []byte) error {
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
+	if err != nil {
+		return codec.Corrupt("testactors.Labeller.Relabel arguments", err)
+	}
+	return codec.CheckTrailing("testactors.Labeller.Relabel arguments", rest)
+}
+
+func (m *labellerRelabelMessage) CopyArgs() error { return nil }
+
+func (m *labellerRelabelMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b) }
+
+func (m *labellerRelabelMessage) ReadResults(b []byte) error {
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
+	if err != nil {
+		return codec.Corrupt("testactors.Labeller.Relabel results", err)
+	}
+	return codec.CheckTrailing("testactors.Labeller.Relabel results", rest)
+}
+
+func (m *labellerRelabelMessage) CopyResults() error { return nil }
+
+func (v *labellerRelabelArgs) encode(b []byte) ([]byte, error) {
+	var err error
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "L")
+	if b, err = quarkEncodeLabel(b, &v.L); err != nil {
+		return b, err
+	}
+	return b, nil
+}
+
+func (v *labellerRelabelArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "L":
+			if b, err = quarkDecodeLabel(b, &v.L, depth+1, budget); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+func (v *labellerRelabelResults) encode(b []byte) ([]byte, error) {
+	var err error
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "R0")
+	if b, err = quarkEncodeLabel(b, &v.R0); err != nil {
+		return b, err
+	}
+	return b, nil
+}
+
+func (v *labellerRelabelResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "R0":
+			if b, err = quarkDecodeLabel(b, &v.R0, depth+1, budget); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+type labellerWrapArgs struct {
+	V *wrapperspb.StringValue
+}
+
+type labellerWrapResults struct {
+	R0 *wrapperspb.StringValue
+}
+
+type labellerWrapMessage struct {
+	quark.Envelope
+	args labellerWrapArgs
+	res  labellerWrapResults
+}
+
+var labellerWrapPool = sync.Pool{New: func() any { return new(labellerWrapMessage) }}
+
+func (m *labellerWrapMessage) Method() *quark.MethodDesc { return &labellerWrapMethod }
+
+func (m *labellerWrapMessage) Invoke(ctx context.Context, actor any) (err error) {
+	m.res.R0, err = actor.(Labeller).Wrap(ctx, m.args.V)
+	return err
+}
+
+func (m *labellerWrapMessage) Release() {
+	m.args, m.res = labellerWrapArgs{}, labellerWrapResults{}
+	labellerWrapPool.Put(m)
+}
+
+func (m *labellerWrapMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b) }
+
+func (m *labellerWrapMessage) ReadArgs(b []byte) error {
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
+	if err != nil {
+		return codec.Corrupt("testactors.Labeller.Wrap arguments", err)
+	}
+	return codec.CheckTrailing("testactors.Labeller.Wrap arguments", rest)
+}
+
+func (m *labellerWrapMessage) CopyArgs() error {
+	if m.args.V != nil {
+		m.args.V = proto.Clone(m.args.V).(*wrapperspb.StringValue)
+	}
+	return nil
+}
+
+func (m *labellerWrapMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b) }
+
+func (m *labellerWrapMessage) ReadResults(b []byte) error {
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
+	if err != nil {
+		return codec.Corrupt("testactors.Labeller.Wrap results", err)
+	}
+	return codec.CheckTrailing("testactors.Labeller.Wrap results", rest)
+}
+
+func (m *labellerWrapMessage) CopyResults() error {
+	if m.res.R0 != nil {
+		m.res.R0 = proto.Clone(m.res.R0).(*wrapperspb.StringValue)
+	}
+	return nil
+}
+
+func (v *labellerWrapArgs) encode(b []byte) ([]byte, error) {
+	var err error
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "V")
+	if v.V == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		var zd1 []byte
+		if zd1, err = proto.Marshal(v.V); err != nil {
+			return b, codec.Unencodable("*wrapperspb.StringValue", err)
+		}
+		b = msgp.AppendBytes(b, zd1)
+	}
+	return b, nil
+}
+
+func (v *labellerWrapArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "V":
+			if msgp.IsNil(b) {
+				if b, err = msgp.ReadNilBytes(b); err != nil {
+					return b, err
+				}
+				v.V = nil
+			} else {
+				var zd4 []byte
+				if zd4, b, err = msgp.ReadBytesZC(b); err != nil {
+					return b, err
+				}
+				if err = budget.Alloc(1, 56); err != nil {
+					return b, err
+				}
+				zp3 := new(wrapperspb.StringValue)
+				if err = (proto.UnmarshalOptions{RecursionLimit: codec.MaxDepth}).Unmarshal(zd4, zp3); err != nil {
+					return b, err
+				}
+				v.V = zp3
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+func (v *labellerWrapResults) encode(b []byte) ([]byte, error) {
+	var err error
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "R0")
+	if v.R0 == nil {
+		b = msgp.AppendNil(b)
+	} else {
+		var zd1 []byte
+		if zd1, err = proto.Marshal(v.R0); err != nil {
+			return b, codec.Unencodable("*wrapperspb.StringValue", err)
+		}
+		b = msgp.AppendBytes(b, zd1)
+	}
+	return b, nil
+}
+
+func (v *labellerWrapResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "R0":
+			if msgp.IsNil(b) {
+				if b, err = msgp.ReadNilBytes(b); err != nil {
+					return b, err
+				}
+				v.R0 = nil
+			} else {
+				var zd4 []byte
+				if zd4, b, err = msgp.ReadBytesZC(b); err != nil {
+					return b, err
+				}
+				if err = budget.Alloc(1, 56); err != nil {
+					return b, err
+				}
+				zp3 := new(wrapperspb.StringValue)
+				if err = (proto.UnmarshalOptions{RecursionLimit: codec.MaxDepth}).Unmarshal(zd4, zp3); err != nil {
+					return b, err
+				}
+				v.R0 = zp3
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+type labellerAnnotateArgs struct {
+	N Note
+}
+
+type labellerAnnotateResults struct {
+	R0 Note
+}
+
+type labellerAnnotateMessage struct {
+	quark.Envelope
+	args labellerAnnotateArgs
+	res  labellerAnnotateResults
+}
+
+var labellerAnnotatePool = sync.Pool{New: func() any { return new(labellerAnnotateMessage) }}
+
+func (m *labellerAnnotateMessage) Method() *quark.MethodDesc { return &labellerAnnotateMethod }
+
+func (m *labellerAnnotateMessage) Invoke(ctx context.Context, actor any) (err error) {
+	m.res.R0, err = actor.(Labeller).Annotate(ctx, m.args.N)
+	return err
+}
+
+func (m *labellerAnnotateMessage) Release() {
+	m.args, m.res = labellerAnnotateArgs{}, labellerAnnotateResults{}
+	labellerAnnotatePool.Put(m)
+}
+
+func (m *labellerAnnotateMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b) }
+
+func (m *labellerAnnotateMessage) ReadArgs(b []byte) error {
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
+	if err != nil {
+		return codec.Corrupt("testactors.Labeller.Annotate arguments", err)
+	}
+	return codec.CheckTrailing("testactors.Labeller.Annotate arguments", rest)
+}
+
+func (m *labellerAnnotateMessage) CopyArgs() error {
+	if err := quarkCopyNote(&m.args.N); err != nil {
+		return err
+	}
+	return nil
+}
+
+func (m *labellerAnnotateMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b) }
+
+func (m *labellerAnnotateMessage) ReadResults(b []byte) error {
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
+	if err != nil {
+		return codec.Corrupt("testactors.Labeller.Annotate results", err)
+	}
+	return codec.CheckTrailing("testactors.Labeller.Annotate results", rest)
+}
+
+func (m *labellerAnnotateMessage) CopyResults() error {
+	if err := quarkCopyNote(&m.res.R0); err != nil {
+		return err
+	}
+	return nil
+}
+
+func (v *labellerAnnotateArgs) encode(b []byte) ([]byte, error) {
+	var err error
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "N")
+	if b, err = quarkEncodeNote(b, &v.N); err != nil {
+		return b, err
+	}
+	return b, nil
+}
+
+func (v *labellerAnnotateArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "N":
+			if b, err = quarkDecodeNote(b, &v.N, depth+1, budget); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+func (v *labellerAnnotateResults) encode(b []byte) ([]byte, error) {
+	var err error
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "R0")
+	if b, err = quarkEncodeNote(b, &v.R0); err != nil {
+		return b, err
+	}
+	return b, nil
+}
+
+func (v *labellerAnnotateResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "R0":
+			if b, err = quarkDecodeNote(b, &v.R0, depth+1, budget); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+type labellerPostArgs struct {
+	L Label
+}
+
+type labellerPostResults struct{}
+
+type labellerPostMessage struct {
+	quark.Envelope
+	args labellerPostArgs
+	res  labellerPostResults
+}
+
+var labellerPostPool = sync.Pool{New: func() any { return new(labellerPostMessage) }}
+
+func (m *labellerPostMessage) Method() *quark.MethodDesc { return &labellerPostMethod }
+
+func (m *labellerPostMessage) Invoke(ctx context.Context, actor any) (err error) {
+	err = actor.(Labeller).Post(ctx, m.args.L)
+	return err
+}
+
+func (m *labellerPostMessage) Release() {
+	m.args, m.res = labellerPostArgs{}, labellerPostResults{}
+	labellerPostPool.Put(m)
+}
+
+func (m *labellerPostMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b) }
+
+func (m *labellerPostMessage) ReadArgs(b []byte) error {
+	budget := codec.NewBudget(len(b))
+	rest, err := m.args.decode(b, 0, &budget)
+	if err != nil {
+		return codec.Corrupt("testactors.Labeller.Post arguments", err)
+	}
+	return codec.CheckTrailing("testactors.Labeller.Post arguments", rest)
+}
+
+func (m *labellerPostMessage) CopyArgs() error { return nil }
+
+func (m *labellerPostMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
+
+func (m *labellerPostMessage) ReadResults(b []byte) error {
+	budget := codec.NewBudget(len(b))
+	rest, err := m.res.decode(b, 0, &budget)
+	if err != nil {
+		return codec.Corrupt("testactors.Labeller.Post results", err)
+	}
+	return codec.CheckTrailing("testactors.Labeller.Post results", rest)
+}
+
+func (m *labellerPostMessage) CopyResults() error { return nil }
+
+func (v *labellerPostArgs) encode(b []byte) ([]byte, error) {
+	var err error
+	b = msgp.AppendMapHeader(b, 1)
+	b = msgp.AppendString(b, "L")
+	if b, err = quarkEncodeLabel(b, &v.L); err != nil {
+		return b, err
+	}
+	return b, nil
+}
+
+func (v *labellerPostArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "L":
+			if b, err = quarkDecodeLabel(b, &v.L, depth+1, budget); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+func (v *labellerPostResults) encode(b []byte) []byte {
+	b = msgp.AppendMapHeader(b, 0)
+	return b
+}
+
+func (v *labellerPostResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	if err = codec.CheckDepth(depth); err != nil {
 		return b, err
@@ -666,7 +1329,7 @@ func (m *mutatorFillMessage) Release() {
 	mutatorFillPool.Put(m)
 }
 
-func (m *mutatorFillMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *mutatorFillMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *mutatorFillMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -677,11 +1340,12 @@ func (m *mutatorFillMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("testactors.Mutator.Fill arguments", rest)
 }
 
-func (m *mutatorFillMessage) CopyArgs() {
+func (m *mutatorFillMessage) CopyArgs() error {
 	m.args.Xs = slices.Clone(m.args.Xs)
+	return nil
 }
 
-func (m *mutatorFillMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *mutatorFillMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *mutatorFillMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -692,8 +1356,9 @@ func (m *mutatorFillMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("testactors.Mutator.Fill results", rest)
 }
 
-func (m *mutatorFillMessage) CopyResults() {
+func (m *mutatorFillMessage) CopyResults() error {
 	m.res.R0 = slices.Clone(m.res.R0)
+	return nil
 }
 
 func (v *mutatorFillArgs) encode(b []byte) []byte {
@@ -846,7 +1511,7 @@ func (m *mutatorBumpMessage) Release() {
 	mutatorBumpPool.Put(m)
 }
 
-func (m *mutatorBumpMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *mutatorBumpMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *mutatorBumpMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -857,9 +1522,9 @@ func (m *mutatorBumpMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("testactors.Mutator.Bump arguments", rest)
 }
 
-func (m *mutatorBumpMessage) CopyArgs() {}
+func (m *mutatorBumpMessage) CopyArgs() error { return nil }
 
-func (m *mutatorBumpMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *mutatorBumpMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *mutatorBumpMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -870,7 +1535,7 @@ func (m *mutatorBumpMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("testactors.Mutator.Bump results", rest)
 }
 
-func (m *mutatorBumpMessage) CopyResults() {}
+func (m *mutatorBumpMessage) CopyResults() error { return nil }
 
 func (v *mutatorBumpArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 0)
@@ -948,7 +1613,7 @@ func (m *mutatorSnapshotMessage) Release() {
 	mutatorSnapshotPool.Put(m)
 }
 
-func (m *mutatorSnapshotMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *mutatorSnapshotMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *mutatorSnapshotMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -959,9 +1624,9 @@ func (m *mutatorSnapshotMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("testactors.Mutator.Snapshot arguments", rest)
 }
 
-func (m *mutatorSnapshotMessage) CopyArgs() {}
+func (m *mutatorSnapshotMessage) CopyArgs() error { return nil }
 
-func (m *mutatorSnapshotMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *mutatorSnapshotMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *mutatorSnapshotMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -972,8 +1637,9 @@ func (m *mutatorSnapshotMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("testactors.Mutator.Snapshot results", rest)
 }
 
-func (m *mutatorSnapshotMessage) CopyResults() {
+func (m *mutatorSnapshotMessage) CopyResults() error {
 	m.res.R0 = slices.Clone(m.res.R0)
+	return nil
 }
 
 func (v *mutatorSnapshotArgs) encode(b []byte) []byte {
@@ -1092,7 +1758,7 @@ func (m *mutatorEditMessage) Release() {
 	mutatorEditPool.Put(m)
 }
 
-func (m *mutatorEditMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *mutatorEditMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *mutatorEditMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -1103,16 +1769,17 @@ func (m *mutatorEditMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("testactors.Mutator.Edit arguments", rest)
 }
 
-func (m *mutatorEditMessage) CopyArgs() {
+func (m *mutatorEditMessage) CopyArgs() error {
 	if m.args.Doc != nil {
 		zp1 := new(Doc)
 		*zp1 = *m.args.Doc
 		quarkCopyDoc(zp1)
 		m.args.Doc = zp1
 	}
+	return nil
 }
 
-func (m *mutatorEditMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *mutatorEditMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *mutatorEditMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -1123,13 +1790,14 @@ func (m *mutatorEditMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("testactors.Mutator.Edit results", rest)
 }
 
-func (m *mutatorEditMessage) CopyResults() {
+func (m *mutatorEditMessage) CopyResults() error {
 	if m.res.R0 != nil {
 		zp1 := new(Doc)
 		*zp1 = *m.res.R0
 		quarkCopyDoc(zp1)
 		m.res.R0 = zp1
 	}
+	return nil
 }
 
 func (v *mutatorEditArgs) encode(b []byte) []byte {
@@ -1268,7 +1936,7 @@ func (m *mutatorMergeMessage) Release() {
 	mutatorMergePool.Put(m)
 }
 
-func (m *mutatorMergeMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *mutatorMergeMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *mutatorMergeMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -1279,7 +1947,7 @@ func (m *mutatorMergeMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("testactors.Mutator.Merge arguments", rest)
 }
 
-func (m *mutatorMergeMessage) CopyArgs() {
+func (m *mutatorMergeMessage) CopyArgs() error {
 	if m.args.Index != nil {
 		zm1 := make(map[string][]int, len(m.args.Index))
 		for zk2, zv3 := range m.args.Index {
@@ -1288,9 +1956,10 @@ func (m *mutatorMergeMessage) CopyArgs() {
 		}
 		m.args.Index = zm1
 	}
+	return nil
 }
 
-func (m *mutatorMergeMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *mutatorMergeMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *mutatorMergeMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -1301,7 +1970,7 @@ func (m *mutatorMergeMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("testactors.Mutator.Merge results", rest)
 }
 
-func (m *mutatorMergeMessage) CopyResults() {
+func (m *mutatorMergeMessage) CopyResults() error {
 	if m.res.R0 != nil {
 		zm1 := make(map[string][]int, len(m.res.R0))
 		for zk2, zv3 := range m.res.R0 {
@@ -1310,6 +1979,7 @@ func (m *mutatorMergeMessage) CopyResults() {
 		}
 		m.res.R0 = zm1
 	}
+	return nil
 }
 
 func (v *mutatorMergeArgs) encode(b []byte) []byte {
@@ -1534,7 +2204,7 @@ func (m *mutatorRecordMessage) Release() {
 	mutatorRecordPool.Put(m)
 }
 
-func (m *mutatorRecordMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *mutatorRecordMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *mutatorRecordMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -1545,11 +2215,12 @@ func (m *mutatorRecordMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("testactors.Mutator.Record arguments", rest)
 }
 
-func (m *mutatorRecordMessage) CopyArgs() {
+func (m *mutatorRecordMessage) CopyArgs() error {
 	m.args.Xs = slices.Clone(m.args.Xs)
+	return nil
 }
 
-func (m *mutatorRecordMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *mutatorRecordMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *mutatorRecordMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -1560,7 +2231,7 @@ func (m *mutatorRecordMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("testactors.Mutator.Record results", rest)
 }
 
-func (m *mutatorRecordMessage) CopyResults() {}
+func (m *mutatorRecordMessage) CopyResults() error { return nil }
 
 func (v *mutatorRecordArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 1)
@@ -1678,7 +2349,7 @@ func (m *mutatorKeepMessage) Release() {
 	mutatorKeepPool.Put(m)
 }
 
-func (m *mutatorKeepMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *mutatorKeepMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *mutatorKeepMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -1689,9 +2360,9 @@ func (m *mutatorKeepMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("testactors.Mutator.Keep arguments", rest)
 }
 
-func (m *mutatorKeepMessage) CopyArgs() {}
+func (m *mutatorKeepMessage) CopyArgs() error { return nil }
 
-func (m *mutatorKeepMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *mutatorKeepMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *mutatorKeepMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -1702,7 +2373,7 @@ func (m *mutatorKeepMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("testactors.Mutator.Keep results", rest)
 }
 
-func (m *mutatorKeepMessage) CopyResults() {}
+func (m *mutatorKeepMessage) CopyResults() error { return nil }
 
 func (v *mutatorKeepArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 1)
@@ -1858,7 +2529,7 @@ func (m *mutatorFreezeMessage) Release() {
 	mutatorFreezePool.Put(m)
 }
 
-func (m *mutatorFreezeMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *mutatorFreezeMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *mutatorFreezeMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -1869,9 +2540,9 @@ func (m *mutatorFreezeMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("testactors.Mutator.Freeze arguments", rest)
 }
 
-func (m *mutatorFreezeMessage) CopyArgs() {}
+func (m *mutatorFreezeMessage) CopyArgs() error { return nil }
 
-func (m *mutatorFreezeMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *mutatorFreezeMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *mutatorFreezeMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -1882,7 +2553,7 @@ func (m *mutatorFreezeMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("testactors.Mutator.Freeze results", rest)
 }
 
-func (m *mutatorFreezeMessage) CopyResults() {}
+func (m *mutatorFreezeMessage) CopyResults() error { return nil }
 
 func (v *mutatorFreezeArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 1)
@@ -1982,7 +2653,7 @@ func (m *mutatorScrambleMessage) Release() {
 	mutatorScramblePool.Put(m)
 }
 
-func (m *mutatorScrambleMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *mutatorScrambleMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b) }
 
 func (m *mutatorScrambleMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -1993,11 +2664,14 @@ func (m *mutatorScrambleMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("testactors.Mutator.Scramble arguments", rest)
 }
 
-func (m *mutatorScrambleMessage) CopyArgs() {
-	quarkCopyEverything(&m.args.E)
+func (m *mutatorScrambleMessage) CopyArgs() error {
+	if err := quarkCopyEverything(&m.args.E); err != nil {
+		return err
+	}
+	return nil
 }
 
-func (m *mutatorScrambleMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *mutatorScrambleMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b) }
 
 func (m *mutatorScrambleMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -2008,15 +2682,21 @@ func (m *mutatorScrambleMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("testactors.Mutator.Scramble results", rest)
 }
 
-func (m *mutatorScrambleMessage) CopyResults() {
-	quarkCopyEverything(&m.res.R0)
+func (m *mutatorScrambleMessage) CopyResults() error {
+	if err := quarkCopyEverything(&m.res.R0); err != nil {
+		return err
+	}
+	return nil
 }
 
-func (v *mutatorScrambleArgs) encode(b []byte) []byte {
+func (v *mutatorScrambleArgs) encode(b []byte) ([]byte, error) {
+	var err error
 	b = msgp.AppendMapHeader(b, 1)
 	b = msgp.AppendString(b, "E")
-	b = quarkEncodeEverything(b, &v.E)
-	return b
+	if b, err = quarkEncodeEverything(b, &v.E); err != nil {
+		return b, err
+	}
+	return b, nil
 }
 
 func (v *mutatorScrambleArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
@@ -2047,11 +2727,14 @@ func (v *mutatorScrambleArgs) decode(b []byte, depth int, budget *codec.Budget) 
 	return b, nil
 }
 
-func (v *mutatorScrambleResults) encode(b []byte) []byte {
+func (v *mutatorScrambleResults) encode(b []byte) ([]byte, error) {
+	var err error
 	b = msgp.AppendMapHeader(b, 1)
 	b = msgp.AppendString(b, "R0")
-	b = quarkEncodeEverything(b, &v.R0)
-	return b
+	if b, err = quarkEncodeEverything(b, &v.R0); err != nil {
+		return b, err
+	}
+	return b, nil
 }
 
 func (v *mutatorScrambleResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
@@ -2106,7 +2789,9 @@ func (m *mutatorScrambleAgainMessage) Release() {
 	mutatorScrambleAgainPool.Put(m)
 }
 
-func (m *mutatorScrambleAgainMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *mutatorScrambleAgainMessage) AppendArgs(b []byte) ([]byte, error) {
+	return m.args.encode(b), nil
+}
 
 func (m *mutatorScrambleAgainMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -2117,9 +2802,11 @@ func (m *mutatorScrambleAgainMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("testactors.Mutator.ScrambleAgain arguments", rest)
 }
 
-func (m *mutatorScrambleAgainMessage) CopyArgs() {}
+func (m *mutatorScrambleAgainMessage) CopyArgs() error { return nil }
 
-func (m *mutatorScrambleAgainMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *mutatorScrambleAgainMessage) AppendResults(b []byte) ([]byte, error) {
+	return m.res.encode(b), nil
+}
 
 func (m *mutatorScrambleAgainMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -2130,7 +2817,7 @@ func (m *mutatorScrambleAgainMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("testactors.Mutator.ScrambleAgain results", rest)
 }
 
-func (m *mutatorScrambleAgainMessage) CopyResults() {}
+func (m *mutatorScrambleAgainMessage) CopyResults() error { return nil }
 
 func (v *mutatorScrambleAgainArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 0)
@@ -2208,7 +2895,7 @@ func (m *mutatorCurrentMessage) Release() {
 	mutatorCurrentPool.Put(m)
 }
 
-func (m *mutatorCurrentMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *mutatorCurrentMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *mutatorCurrentMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -2219,9 +2906,9 @@ func (m *mutatorCurrentMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("testactors.Mutator.Current arguments", rest)
 }
 
-func (m *mutatorCurrentMessage) CopyArgs() {}
+func (m *mutatorCurrentMessage) CopyArgs() error { return nil }
 
-func (m *mutatorCurrentMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *mutatorCurrentMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b) }
 
 func (m *mutatorCurrentMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -2232,8 +2919,11 @@ func (m *mutatorCurrentMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("testactors.Mutator.Current results", rest)
 }
 
-func (m *mutatorCurrentMessage) CopyResults() {
-	quarkCopyEverything(&m.res.R0)
+func (m *mutatorCurrentMessage) CopyResults() error {
+	if err := quarkCopyEverything(&m.res.R0); err != nil {
+		return err
+	}
+	return nil
 }
 
 func (v *mutatorCurrentArgs) encode(b []byte) []byte {
@@ -2261,11 +2951,14 @@ func (v *mutatorCurrentArgs) decode(b []byte, depth int, budget *codec.Budget) (
 	return b, nil
 }
 
-func (v *mutatorCurrentResults) encode(b []byte) []byte {
+func (v *mutatorCurrentResults) encode(b []byte) ([]byte, error) {
+	var err error
 	b = msgp.AppendMapHeader(b, 1)
 	b = msgp.AppendString(b, "R0")
-	b = quarkEncodeEverything(b, &v.R0)
-	return b
+	if b, err = quarkEncodeEverything(b, &v.R0); err != nil {
+		return b, err
+	}
+	return b, nil
 }
 
 func (v *mutatorCurrentResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
@@ -2417,7 +3110,7 @@ func (m *probeRunMessage) Release() {
 	probeRunPool.Put(m)
 }
 
-func (m *probeRunMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *probeRunMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *probeRunMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -2428,9 +3121,9 @@ func (m *probeRunMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("testactors.Probe.Run arguments", rest)
 }
 
-func (m *probeRunMessage) CopyArgs() {}
+func (m *probeRunMessage) CopyArgs() error { return nil }
 
-func (m *probeRunMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *probeRunMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *probeRunMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -2441,7 +3134,7 @@ func (m *probeRunMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("testactors.Probe.Run results", rest)
 }
 
-func (m *probeRunMessage) CopyResults() {}
+func (m *probeRunMessage) CopyResults() error { return nil }
 
 func (v *probeRunArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 1)
@@ -2541,7 +3234,7 @@ func (m *probePeekMessage) Release() {
 	probePeekPool.Put(m)
 }
 
-func (m *probePeekMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *probePeekMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *probePeekMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -2552,9 +3245,9 @@ func (m *probePeekMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("testactors.Probe.Peek arguments", rest)
 }
 
-func (m *probePeekMessage) CopyArgs() {}
+func (m *probePeekMessage) CopyArgs() error { return nil }
 
-func (m *probePeekMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *probePeekMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *probePeekMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -2565,7 +3258,7 @@ func (m *probePeekMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("testactors.Probe.Peek results", rest)
 }
 
-func (m *probePeekMessage) CopyResults() {}
+func (m *probePeekMessage) CopyResults() error { return nil }
 
 func (v *probePeekArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 1)
@@ -2663,7 +3356,7 @@ func (m *probeTellMessage) Release() {
 	probeTellPool.Put(m)
 }
 
-func (m *probeTellMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *probeTellMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *probeTellMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -2674,9 +3367,9 @@ func (m *probeTellMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("testactors.Probe.Tell arguments", rest)
 }
 
-func (m *probeTellMessage) CopyArgs() {}
+func (m *probeTellMessage) CopyArgs() error { return nil }
 
-func (m *probeTellMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *probeTellMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *probeTellMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -2687,7 +3380,7 @@ func (m *probeTellMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("testactors.Probe.Tell results", rest)
 }
 
-func (m *probeTellMessage) CopyResults() {}
+func (m *probeTellMessage) CopyResults() error { return nil }
 
 func (v *probeTellArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 1)
@@ -2779,7 +3472,7 @@ func (m *probeSplitMessage) Release() {
 	probeSplitPool.Put(m)
 }
 
-func (m *probeSplitMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *probeSplitMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *probeSplitMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -2790,9 +3483,9 @@ func (m *probeSplitMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("testactors.Probe.Split arguments", rest)
 }
 
-func (m *probeSplitMessage) CopyArgs() {}
+func (m *probeSplitMessage) CopyArgs() error { return nil }
 
-func (m *probeSplitMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *probeSplitMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *probeSplitMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -2803,7 +3496,7 @@ func (m *probeSplitMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("testactors.Probe.Split results", rest)
 }
 
-func (m *probeSplitMessage) CopyResults() {}
+func (m *probeSplitMessage) CopyResults() error { return nil }
 
 func (v *probeSplitArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 2)
@@ -2981,7 +3674,7 @@ func (m *reentrantProbeRunMessage) Release() {
 	reentrantProbeRunPool.Put(m)
 }
 
-func (m *reentrantProbeRunMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *reentrantProbeRunMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *reentrantProbeRunMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -2992,9 +3685,11 @@ func (m *reentrantProbeRunMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("testactors.ReentrantProbe.Run arguments", rest)
 }
 
-func (m *reentrantProbeRunMessage) CopyArgs() {}
+func (m *reentrantProbeRunMessage) CopyArgs() error { return nil }
 
-func (m *reentrantProbeRunMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *reentrantProbeRunMessage) AppendResults(b []byte) ([]byte, error) {
+	return m.res.encode(b), nil
+}
 
 func (m *reentrantProbeRunMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -3005,7 +3700,7 @@ func (m *reentrantProbeRunMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("testactors.ReentrantProbe.Run results", rest)
 }
 
-func (m *reentrantProbeRunMessage) CopyResults() {}
+func (m *reentrantProbeRunMessage) CopyResults() error { return nil }
 
 func (v *reentrantProbeRunArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 1)
@@ -3105,7 +3800,9 @@ func (m *reentrantProbePeekMessage) Release() {
 	reentrantProbePeekPool.Put(m)
 }
 
-func (m *reentrantProbePeekMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *reentrantProbePeekMessage) AppendArgs(b []byte) ([]byte, error) {
+	return m.args.encode(b), nil
+}
 
 func (m *reentrantProbePeekMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -3116,9 +3813,11 @@ func (m *reentrantProbePeekMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("testactors.ReentrantProbe.Peek arguments", rest)
 }
 
-func (m *reentrantProbePeekMessage) CopyArgs() {}
+func (m *reentrantProbePeekMessage) CopyArgs() error { return nil }
 
-func (m *reentrantProbePeekMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *reentrantProbePeekMessage) AppendResults(b []byte) ([]byte, error) {
+	return m.res.encode(b), nil
+}
 
 func (m *reentrantProbePeekMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -3129,7 +3828,7 @@ func (m *reentrantProbePeekMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("testactors.ReentrantProbe.Peek results", rest)
 }
 
-func (m *reentrantProbePeekMessage) CopyResults() {}
+func (m *reentrantProbePeekMessage) CopyResults() error { return nil }
 
 func (v *reentrantProbePeekArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 1)
@@ -3279,7 +3978,7 @@ func (m *statelessProbeRunMessage) Release() {
 	statelessProbeRunPool.Put(m)
 }
 
-func (m *statelessProbeRunMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *statelessProbeRunMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *statelessProbeRunMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -3290,9 +3989,11 @@ func (m *statelessProbeRunMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("testactors.StatelessProbe.Run arguments", rest)
 }
 
-func (m *statelessProbeRunMessage) CopyArgs() {}
+func (m *statelessProbeRunMessage) CopyArgs() error { return nil }
 
-func (m *statelessProbeRunMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *statelessProbeRunMessage) AppendResults(b []byte) ([]byte, error) {
+	return m.res.encode(b), nil
+}
 
 func (m *statelessProbeRunMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -3303,7 +4004,7 @@ func (m *statelessProbeRunMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("testactors.StatelessProbe.Run results", rest)
 }
 
-func (m *statelessProbeRunMessage) CopyResults() {}
+func (m *statelessProbeRunMessage) CopyResults() error { return nil }
 
 func (v *statelessProbeRunArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 1)
@@ -3373,6 +4074,73 @@ func (v *statelessProbeRunResults) decode(b []byte, depth int, budget *codec.Bud
 		}
 	}
 	return b, nil
+}
+
+// quarkEncodeLabel appends the encoding of *v to b, or fails with the error of
+// its MarshalText method.
+func quarkEncodeLabel(b []byte, v *Label) ([]byte, error) {
+	zd1, err := v.MarshalText()
+	if err != nil {
+		return b, codec.Unencodable("testactors.Label", err)
+	}
+	return msgp.AppendStringFromBytes(b, zd1), nil
+}
+
+// quarkDecodeLabel decodes one testactors.Label from b into *v; depth counts
+// the containers around it, and budget is what it may still allocate.
+func quarkDecodeLabel(b []byte, v *Label, depth int, budget *codec.Budget) ([]byte, error) {
+	var err error
+	var zd1 []byte
+	if zd1, b, err = msgp.ReadStringZC(b); err != nil {
+		return b, err
+	}
+	var zc2 Label
+	if err = zc2.UnmarshalText(zd1); err != nil {
+		return b, err
+	}
+	*v = zc2
+	return b, nil
+}
+
+// quarkEncodeNote appends the encoding of *v to b, or fails with the error of
+// its MarshalBinary method.
+func quarkEncodeNote(b []byte, v *Note) ([]byte, error) {
+	zd1, err := v.MarshalBinary()
+	if err != nil {
+		return b, codec.Unencodable("testactors.Note", err)
+	}
+	return msgp.AppendBytes(b, zd1), nil
+}
+
+// quarkDecodeNote decodes one testactors.Note from b into *v; depth counts the
+// containers around it, and budget is what it may still allocate.
+func quarkDecodeNote(b []byte, v *Note, depth int, budget *codec.Budget) ([]byte, error) {
+	var err error
+	var zd1 []byte
+	if zd1, b, err = msgp.ReadBytesZC(b); err != nil {
+		return b, err
+	}
+	var zc2 Note
+	if err = zc2.UnmarshalBinary(zd1); err != nil {
+		return b, err
+	}
+	*v = zc2
+	return b, nil
+}
+
+// quarkCopyNote replaces the parts of *v that hold memory with copies, or fails
+// with the error of a value in it that cannot be copied.
+func quarkCopyNote(v *Note) error {
+	zd1, err := v.MarshalBinary()
+	if err != nil {
+		return codec.Uncopyable("testactors.Note", err)
+	}
+	var zc2 Note
+	if err := zc2.UnmarshalBinary(zd1); err != nil {
+		return codec.Uncopyable("testactors.Note", err)
+	}
+	*v = zc2
+	return nil
 }
 
 // quarkEncodeDoc appends the encoding of *v to b.
@@ -3569,8 +4337,10 @@ func quarkDecodeFrozen(b []byte, v *Frozen, depth int, budget *codec.Budget) ([]
 	return b, nil
 }
 
-// quarkEncodeEverything appends the encoding of *v to b.
-func quarkEncodeEverything(b []byte, v *Everything) []byte {
+// quarkEncodeEverything appends the encoding of *v to b, or fails with the
+// error of a value in it that cannot be encoded.
+func quarkEncodeEverything(b []byte, v *Everything) ([]byte, error) {
+	var err error
 	b = msgp.AppendMapHeader(b, 13)
 	b = msgp.AppendString(b, "Ints")
 	if v.Ints == nil {
@@ -3687,13 +4457,17 @@ func quarkEncodeEverything(b []byte, v *Everything) []byte {
 	if v.Num == nil {
 		b = msgp.AppendNil(b)
 	} else {
-		b = quarkEncode_big_Int(b, v.Num)
+		if b, err = quarkEncode_big_Int(b, v.Num); err != nil {
+			return b, err
+		}
 	}
 	b = msgp.AppendString(b, "Link")
 	if v.Link == nil {
 		b = msgp.AppendNil(b)
 	} else {
-		b = quarkEncode_url_URL(b, v.Link)
+		if b, err = quarkEncode_url_URL(b, v.Link); err != nil {
+			return b, err
+		}
 	}
 	b = msgp.AppendString(b, "Inner")
 	b = msgp.AppendMapHeader(b, 2)
@@ -3712,7 +4486,7 @@ func quarkEncodeEverything(b []byte, v *Everything) []byte {
 	} else {
 		b = quarkEncodeDoc(b, v.Inner.Doc)
 	}
-	return b
+	return b, nil
 }
 
 // quarkDecodeEverything decodes one testactors.Everything from b into *v; depth
@@ -4186,8 +4960,9 @@ func quarkDecodeEverything(b []byte, v *Everything, depth int, budget *codec.Bud
 	return b, nil
 }
 
-// quarkCopyEverything replaces the parts of *v that hold memory with copies.
-func quarkCopyEverything(v *Everything) {
+// quarkCopyEverything replaces the parts of *v that hold memory with copies, or
+// fails with the error of a value in it that cannot be copied.
+func quarkCopyEverything(v *Everything) error {
 	v.Ints = slices.Clone(v.Ints)
 	v.Bytes = slices.Clone(v.Bytes)
 	for zi1 := range v.Rows {
@@ -4256,13 +5031,17 @@ func quarkCopyEverything(v *Everything) {
 	if v.Num != nil {
 		zp18 := new(big.Int)
 		*zp18 = *v.Num
-		quarkCopy_big_Int(zp18)
+		if err := quarkCopy_big_Int(zp18); err != nil {
+			return err
+		}
 		v.Num = zp18
 	}
 	if v.Link != nil {
 		zp19 := new(url.URL)
 		*zp19 = *v.Link
-		quarkCopy_url_URL(zp19)
+		if err := quarkCopy_url_URL(zp19); err != nil {
+			return err
+		}
 		v.Link = zp19
 	}
 	v.Inner.Tags = slices.Clone(v.Inner.Tags)
@@ -4272,15 +5051,17 @@ func quarkCopyEverything(v *Everything) {
 		quarkCopyDoc(zp20)
 		v.Inner.Doc = zp20
 	}
+	return nil
 }
 
-// quarkEncode_big_Int appends the encoding of *v to b.
-func quarkEncode_big_Int(b []byte, v *big.Int) []byte {
+// quarkEncode_big_Int appends the encoding of *v to b, or fails with the error
+// of its MarshalText method.
+func quarkEncode_big_Int(b []byte, v *big.Int) ([]byte, error) {
 	zd1, err := v.MarshalText()
 	if err != nil {
-		panic("quark: encode big.Int: " + err.Error())
+		return b, codec.Unencodable("big.Int", err)
 	}
-	return msgp.AppendStringFromBytes(b, zd1)
+	return msgp.AppendStringFromBytes(b, zd1), nil
 }
 
 // quarkDecode_big_Int decodes one big.Int from b into *v; depth counts the
@@ -4299,26 +5080,29 @@ func quarkDecode_big_Int(b []byte, v *big.Int, depth int, budget *codec.Budget) 
 	return b, nil
 }
 
-// quarkCopy_big_Int replaces the parts of *v that hold memory with copies.
-func quarkCopy_big_Int(v *big.Int) {
+// quarkCopy_big_Int replaces the parts of *v that hold memory with copies, or
+// fails with the error of a value in it that cannot be copied.
+func quarkCopy_big_Int(v *big.Int) error {
 	zd1, err := v.MarshalText()
 	if err != nil {
-		panic("quark: copy big.Int: " + err.Error())
+		return codec.Uncopyable("big.Int", err)
 	}
 	var zc2 big.Int
 	if err := zc2.UnmarshalText(zd1); err != nil {
-		panic("quark: copy big.Int: " + err.Error())
+		return codec.Uncopyable("big.Int", err)
 	}
 	*v = zc2
+	return nil
 }
 
-// quarkEncode_url_URL appends the encoding of *v to b.
-func quarkEncode_url_URL(b []byte, v *url.URL) []byte {
+// quarkEncode_url_URL appends the encoding of *v to b, or fails with the error
+// of its MarshalBinary method.
+func quarkEncode_url_URL(b []byte, v *url.URL) ([]byte, error) {
 	zd1, err := v.MarshalBinary()
 	if err != nil {
-		panic("quark: encode url.URL: " + err.Error())
+		return b, codec.Unencodable("url.URL", err)
 	}
-	return msgp.AppendBytes(b, zd1)
+	return msgp.AppendBytes(b, zd1), nil
 }
 
 // quarkDecode_url_URL decodes one url.URL from b into *v; depth counts the
@@ -4337,17 +5121,85 @@ func quarkDecode_url_URL(b []byte, v *url.URL, depth int, budget *codec.Budget) 
 	return b, nil
 }
 
-// quarkCopy_url_URL replaces the parts of *v that hold memory with copies.
-func quarkCopy_url_URL(v *url.URL) {
+// quarkCopy_url_URL replaces the parts of *v that hold memory with copies, or
+// fails with the error of a value in it that cannot be copied.
+func quarkCopy_url_URL(v *url.URL) error {
 	zd1, err := v.MarshalBinary()
 	if err != nil {
-		panic("quark: copy url.URL: " + err.Error())
+		return codec.Uncopyable("url.URL", err)
 	}
 	var zc2 url.URL
 	if err := zc2.UnmarshalBinary(zd1); err != nil {
-		panic("quark: copy url.URL: " + err.Error())
+		return codec.Uncopyable("url.URL", err)
 	}
 	*v = zc2
+	return nil
+}
+
+// quarkEncodeLabelState appends the encoding of *v to b, or fails with the
+// error of a value in it that cannot be encoded.
+func quarkEncodeLabelState(b []byte, v *LabelState) ([]byte, error) {
+	var err error
+	b = msgp.AppendMapHeader(b, 2)
+	b = msgp.AppendString(b, "Name")
+	if b, err = quarkEncodeLabel(b, &v.Name); err != nil {
+		return b, err
+	}
+	b = msgp.AppendString(b, "Count")
+	b = msgp.AppendInt64(b, v.Count)
+	return b, nil
+}
+
+// quarkDecodeLabelState decodes one testactors.LabelState from b into *v; depth
+// counts the containers around it, and budget is what it may still allocate.
+func quarkDecodeLabelState(b []byte, v *LabelState, depth int, budget *codec.Budget) ([]byte, error) {
+	var err error
+	if err = codec.CheckDepth(depth); err != nil {
+		return b, err
+	}
+	var zn1 int
+	if zn1, b, err = codec.ReadMapLen(b); err != nil {
+		return b, err
+	}
+	for range zn1 {
+		var zk2 []byte
+		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return b, err
+		}
+		switch string(zk2) {
+		case "Name":
+			if b, err = quarkDecodeLabel(b, &v.Name, depth+1, budget); err != nil {
+				return b, err
+			}
+		case "Count":
+			if v.Count, b, err = msgp.ReadInt64Bytes(b); err != nil {
+				return b, err
+			}
+		default:
+			if b, err = codec.Skip(b); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+// MarshalQuark appends the encoding of *v to b; it fails with code
+// InvalidArgument when a value in it cannot be encoded.
+func (v *LabelState) MarshalQuark(b []byte) ([]byte, error) { return quarkEncodeLabelState(b, v) }
+
+// UnmarshalQuark decodes b, which must hold exactly one encoded LabelState,
+// into *v.
+func (v *LabelState) UnmarshalQuark(b []byte) error {
+	if err := codec.CheckSize(b, 0); err != nil {
+		return err
+	}
+	budget := codec.NewBudget(len(b))
+	rest, err := quarkDecodeLabelState(b, v, 0, &budget)
+	if err != nil {
+		return codec.Corrupt("testactors.LabelState", err)
+	}
+	return codec.CheckTrailing("testactors.LabelState", rest)
 }
 
 // quarkEncodeCounterState appends the encoding of *v to b.
@@ -4420,8 +5272,10 @@ func quarkCopyCounterState(v *CounterState) {
 	v.Blob = slices.Clone(v.Blob)
 }
 
-// MarshalQuark appends the encoding of *v to b.
-func (v *CounterState) MarshalQuark(b []byte) []byte { return quarkEncodeCounterState(b, v) }
+// MarshalQuark appends the encoding of *v to b; it never fails.
+func (v *CounterState) MarshalQuark(b []byte) ([]byte, error) {
+	return quarkEncodeCounterState(b, v), nil
+}
 
 // UnmarshalQuark decodes b, which must hold exactly one encoded CounterState,
 // into *v.

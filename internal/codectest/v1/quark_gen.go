@@ -12,7 +12,7 @@ import (
 )
 
 // This file needs a quark runtime that supports this generator's output.
-const _ = quark.SupportPackageIsVersion3
+const _ = quark.SupportPackageIsVersion4
 
 // quarkEncodeCustomer appends the encoding of *v to b.
 func quarkEncodeCustomer(b []byte, v *Customer) []byte {
@@ -157,8 +157,8 @@ func quarkCopyCustomer(v *Customer) {
 	v.Notes = maps.Clone(v.Notes)
 }
 
-// MarshalQuark appends the encoding of *v to b.
-func (v *Customer) MarshalQuark(b []byte) []byte { return quarkEncodeCustomer(b, v) }
+// MarshalQuark appends the encoding of *v to b; it never fails.
+func (v *Customer) MarshalQuark(b []byte) ([]byte, error) { return quarkEncodeCustomer(b, v), nil }
 
 // UnmarshalQuark decodes b, which must hold exactly one encoded Customer, into
 // *v.
@@ -224,8 +224,8 @@ func quarkDecodeAddress(b []byte, v *Address, depth int, budget *codec.Budget) (
 	return b, nil
 }
 
-// MarshalQuark appends the encoding of *v to b.
-func (v *Address) MarshalQuark(b []byte) []byte { return quarkEncodeAddress(b, v) }
+// MarshalQuark appends the encoding of *v to b; it never fails.
+func (v *Address) MarshalQuark(b []byte) ([]byte, error) { return quarkEncodeAddress(b, v), nil }
 
 // UnmarshalQuark decodes b, which must hold exactly one encoded Address, into
 // *v.

@@ -23,7 +23,7 @@ import (
 )
 
 // This file needs a quark runtime that supports this generator's output.
-const _ = quark.SupportPackageIsVersion3
+const _ = quark.SupportPackageIsVersion4
 
 // StoreType describes the Store actor type.
 var StoreType = &quark.TypeDesc{
@@ -311,7 +311,7 @@ func (m *storeScalarsMessage) Release() {
 	storeScalarsPool.Put(m)
 }
 
-func (m *storeScalarsMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *storeScalarsMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *storeScalarsMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -322,11 +322,12 @@ func (m *storeScalarsMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("codec.Store.Scalars arguments", rest)
 }
 
-func (m *storeScalarsMessage) CopyArgs() {
+func (m *storeScalarsMessage) CopyArgs() error {
 	quarkCopyScalars(&m.args.S)
+	return nil
 }
 
-func (m *storeScalarsMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *storeScalarsMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *storeScalarsMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -337,8 +338,9 @@ func (m *storeScalarsMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("codec.Store.Scalars results", rest)
 }
 
-func (m *storeScalarsMessage) CopyResults() {
+func (m *storeScalarsMessage) CopyResults() error {
 	quarkCopyScalars(&m.res.R0)
+	return nil
 }
 
 func (v *storeScalarsArgs) encode(b []byte) []byte {
@@ -458,7 +460,7 @@ func (m *storeNamedMessage) Release() {
 	storeNamedPool.Put(m)
 }
 
-func (m *storeNamedMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *storeNamedMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *storeNamedMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -469,12 +471,13 @@ func (m *storeNamedMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("codec.Store.Named arguments", rest)
 }
 
-func (m *storeNamedMessage) CopyArgs() {
+func (m *storeNamedMessage) CopyArgs() error {
 	quarkCopyBlob(&m.args.B)
 	quarkCopyIndex(&m.args.I)
+	return nil
 }
 
-func (m *storeNamedMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *storeNamedMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *storeNamedMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -485,9 +488,10 @@ func (m *storeNamedMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("codec.Store.Named results", rest)
 }
 
-func (m *storeNamedMessage) CopyResults() {
+func (m *storeNamedMessage) CopyResults() error {
 	quarkCopyStack(&m.res.R0)
 	quarkCopyLink(&m.res.R1)
+	return nil
 }
 
 func (v *storeNamedArgs) encode(b []byte) []byte {
@@ -639,7 +643,7 @@ func (m *storeContainersMessage) Release() {
 	storeContainersPool.Put(m)
 }
 
-func (m *storeContainersMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *storeContainersMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *storeContainersMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -650,7 +654,7 @@ func (m *storeContainersMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("codec.Store.Containers arguments", rest)
 }
 
-func (m *storeContainersMessage) CopyArgs() {
+func (m *storeContainersMessage) CopyArgs() error {
 	if m.args.M != nil {
 		zm1 := make(map[string][]Tree, len(m.args.M))
 		for zk2, zv3 := range m.args.M {
@@ -708,9 +712,10 @@ func (m *storeContainersMessage) CopyArgs() {
 		}
 		m.args.Bs = zs14
 	}
+	return nil
 }
 
-func (m *storeContainersMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *storeContainersMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *storeContainersMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -721,7 +726,7 @@ func (m *storeContainersMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("codec.Store.Containers results", rest)
 }
 
-func (m *storeContainersMessage) CopyResults() {
+func (m *storeContainersMessage) CopyResults() error {
 	for zi1 := range m.res.R0 {
 		if m.res.R0[zi1] != nil {
 			zm2 := make(map[Label]*Tree, len(m.res.R0[zi1]))
@@ -737,6 +742,7 @@ func (m *storeContainersMessage) CopyResults() {
 			m.res.R0[zi1] = zm2
 		}
 	}
+	return nil
 }
 
 func (v *storeContainersArgs) encode(b []byte) []byte {
@@ -1277,7 +1283,7 @@ func (m *storeRecursiveMessage) Release() {
 	storeRecursivePool.Put(m)
 }
 
-func (m *storeRecursiveMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *storeRecursiveMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *storeRecursiveMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -1288,7 +1294,7 @@ func (m *storeRecursiveMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("codec.Store.Recursive arguments", rest)
 }
 
-func (m *storeRecursiveMessage) CopyArgs() {
+func (m *storeRecursiveMessage) CopyArgs() error {
 	if m.args.E != nil {
 		zp1 := new(Expr)
 		*zp1 = *m.args.E
@@ -1296,9 +1302,10 @@ func (m *storeRecursiveMessage) CopyArgs() {
 		m.args.E = zp1
 	}
 	quarkCopyList(&m.args.L)
+	return nil
 }
 
-func (m *storeRecursiveMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *storeRecursiveMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *storeRecursiveMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -1309,8 +1316,9 @@ func (m *storeRecursiveMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("codec.Store.Recursive results", rest)
 }
 
-func (m *storeRecursiveMessage) CopyResults() {
+func (m *storeRecursiveMessage) CopyResults() error {
 	quarkCopyTree(&m.res.R0)
+	return nil
 }
 
 func (v *storeRecursiveArgs) encode(b []byte) []byte {
@@ -1437,7 +1445,7 @@ func (m *storeStructsMessage) Release() {
 	storeStructsPool.Put(m)
 }
 
-func (m *storeStructsMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *storeStructsMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *storeStructsMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -1448,11 +1456,12 @@ func (m *storeStructsMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("codec.Store.Structs arguments", rest)
 }
 
-func (m *storeStructsMessage) CopyArgs() {
+func (m *storeStructsMessage) CopyArgs() error {
 	quarkCopyDerived(&m.args.D)
+	return nil
 }
 
-func (m *storeStructsMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *storeStructsMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *storeStructsMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -1463,13 +1472,14 @@ func (m *storeStructsMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("codec.Store.Structs results", rest)
 }
 
-func (m *storeStructsMessage) CopyResults() {
+func (m *storeStructsMessage) CopyResults() error {
 	if m.res.R0 != nil {
 		zp1 := new(Derived)
 		*zp1 = *m.res.R0
 		quarkCopyDerived(zp1)
 		m.res.R0 = zp1
 	}
+	return nil
 }
 
 func (v *storeStructsArgs) encode(b []byte) []byte {
@@ -1601,7 +1611,7 @@ func (m *storeForeignMessage) Release() {
 	storeForeignPool.Put(m)
 }
 
-func (m *storeForeignMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *storeForeignMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *storeForeignMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -1612,11 +1622,12 @@ func (m *storeForeignMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("codec.Store.Foreign arguments", rest)
 }
 
-func (m *storeForeignMessage) CopyArgs() {
+func (m *storeForeignMessage) CopyArgs() error {
 	quarkCopy_geo_Path(&m.args.Path)
+	return nil
 }
 
-func (m *storeForeignMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *storeForeignMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *storeForeignMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -1627,13 +1638,14 @@ func (m *storeForeignMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("codec.Store.Foreign results", rest)
 }
 
-func (m *storeForeignMessage) CopyResults() {
+func (m *storeForeignMessage) CopyResults() error {
 	if m.res.R0 != nil {
 		zp1 := new(geo.Point)
 		*zp1 = *m.res.R0
 		m.res.R0 = zp1
 	}
 	m.res.R1 = slices.Clone(m.res.R1)
+	return nil
 }
 
 func (v *storeForeignArgs) encode(b []byte) []byte {
@@ -1821,7 +1833,7 @@ func (m *storeMarshalersMessage) Release() {
 	storeMarshalersPool.Put(m)
 }
 
-func (m *storeMarshalersMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *storeMarshalersMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b) }
 
 func (m *storeMarshalersMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -1832,18 +1844,23 @@ func (m *storeMarshalersMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("codec.Store.Marshalers arguments", rest)
 }
 
-func (m *storeMarshalersMessage) CopyArgs() {
+func (m *storeMarshalersMessage) CopyArgs() error {
 	if m.args.L != nil {
 		zp1 := new(Level)
 		*zp1 = *m.args.L
 		m.args.L = zp1
 	}
-	quarkCopyBag(&m.args.B)
+	if err := quarkCopyBag(&m.args.B); err != nil {
+		return err
+	}
 	m.args.Ls = slices.Clone(m.args.Ls)
-	quarkCopyStdlib(&m.args.S)
+	if err := quarkCopyStdlib(&m.args.S); err != nil {
+		return err
+	}
+	return nil
 }
 
-func (m *storeMarshalersMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *storeMarshalersMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b) }
 
 func (m *storeMarshalersMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -1854,34 +1871,46 @@ func (m *storeMarshalersMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("codec.Store.Marshalers results", rest)
 }
 
-func (m *storeMarshalersMessage) CopyResults() {
+func (m *storeMarshalersMessage) CopyResults() error {
 	m.res.R0 = maps.Clone(m.res.R0)
+	return nil
 }
 
-func (v *storeMarshalersArgs) encode(b []byte) []byte {
+func (v *storeMarshalersArgs) encode(b []byte) ([]byte, error) {
+	var err error
 	b = msgp.AppendMapHeader(b, 5)
 	b = msgp.AppendString(b, "V")
-	b = quarkEncodeVersion(b, &v.V)
+	if b, err = quarkEncodeVersion(b, &v.V); err != nil {
+		return b, err
+	}
 	b = msgp.AppendString(b, "L")
 	if v.L == nil {
 		b = msgp.AppendNil(b)
 	} else {
-		b = quarkEncodeLevel(b, v.L)
+		if b, err = quarkEncodeLevel(b, v.L); err != nil {
+			return b, err
+		}
 	}
 	b = msgp.AppendString(b, "B")
-	b = quarkEncodeBag(b, &v.B)
+	if b, err = quarkEncodeBag(b, &v.B); err != nil {
+		return b, err
+	}
 	b = msgp.AppendString(b, "Ls")
 	if v.Ls == nil {
 		b = msgp.AppendNil(b)
 	} else {
 		b = msgp.AppendArrayHeader(b, uint32(len(v.Ls)))
 		for zi1 := range v.Ls {
-			b = quarkEncodeLevel(b, &v.Ls[zi1])
+			if b, err = quarkEncodeLevel(b, &v.Ls[zi1]); err != nil {
+				return b, err
+			}
 		}
 	}
 	b = msgp.AppendString(b, "S")
-	b = quarkEncodeStdlib(b, &v.S)
-	return b
+	if b, err = quarkEncodeStdlib(b, &v.S); err != nil {
+		return b, err
+	}
+	return b, nil
 }
 
 func (v *storeMarshalersArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
@@ -1964,7 +1993,8 @@ func (v *storeMarshalersArgs) decode(b []byte, depth int, budget *codec.Budget) 
 	return b, nil
 }
 
-func (v *storeMarshalersResults) encode(b []byte) []byte {
+func (v *storeMarshalersResults) encode(b []byte) ([]byte, error) {
+	var err error
 	b = msgp.AppendMapHeader(b, 1)
 	b = msgp.AppendString(b, "R0")
 	if v.R0 == nil {
@@ -1972,11 +2002,15 @@ func (v *storeMarshalersResults) encode(b []byte) []byte {
 	} else {
 		b = msgp.AppendMapHeader(b, uint32(len(v.R0)))
 		for zk1, zv2 := range v.R0 {
-			b = quarkEncodeLevel(b, &zk1)
-			b = quarkEncodeVersion(b, &zv2)
+			if b, err = quarkEncodeLevel(b, &zk1); err != nil {
+				return b, err
+			}
+			if b, err = quarkEncodeVersion(b, &zv2); err != nil {
+				return b, err
+			}
 		}
 	}
-	return b
+	return b, nil
 }
 
 func (v *storeMarshalersResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
@@ -2063,7 +2097,7 @@ func (m *storeProtoMessage) Release() {
 	storeProtoPool.Put(m)
 }
 
-func (m *storeProtoMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *storeProtoMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b) }
 
 func (m *storeProtoMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -2074,7 +2108,7 @@ func (m *storeProtoMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("codec.Store.Proto arguments", rest)
 }
 
-func (m *storeProtoMessage) CopyArgs() {
+func (m *storeProtoMessage) CopyArgs() error {
 	if m.args.Ts != nil {
 		m.args.Ts = proto.Clone(m.args.Ts).(*timestamppb.Timestamp)
 	}
@@ -2088,9 +2122,10 @@ func (m *storeProtoMessage) CopyArgs() {
 		}
 		m.args.Vs = zs1
 	}
+	return nil
 }
 
-func (m *storeProtoMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *storeProtoMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b) }
 
 func (m *storeProtoMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -2101,21 +2136,23 @@ func (m *storeProtoMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("codec.Store.Proto results", rest)
 }
 
-func (m *storeProtoMessage) CopyResults() {
+func (m *storeProtoMessage) CopyResults() error {
 	if m.res.R0 != nil {
 		m.res.R0 = proto.Clone(m.res.R0).(*timestamppb.Timestamp)
 	}
+	return nil
 }
 
-func (v *storeProtoArgs) encode(b []byte) []byte {
+func (v *storeProtoArgs) encode(b []byte) ([]byte, error) {
+	var err error
 	b = msgp.AppendMapHeader(b, 2)
 	b = msgp.AppendString(b, "Ts")
 	if v.Ts == nil {
 		b = msgp.AppendNil(b)
 	} else {
-		zd1, err := proto.Marshal(v.Ts)
-		if err != nil {
-			panic("quark: encode *timestamppb.Timestamp: " + err.Error())
+		var zd1 []byte
+		if zd1, err = proto.Marshal(v.Ts); err != nil {
+			return b, codec.Unencodable("*timestamppb.Timestamp", err)
 		}
 		b = msgp.AppendBytes(b, zd1)
 	}
@@ -2128,15 +2165,15 @@ func (v *storeProtoArgs) encode(b []byte) []byte {
 			if v.Vs[zi2] == nil {
 				b = msgp.AppendNil(b)
 			} else {
-				zd3, err := proto.Marshal(v.Vs[zi2])
-				if err != nil {
-					panic("quark: encode *wrapperspb.StringValue: " + err.Error())
+				var zd3 []byte
+				if zd3, err = proto.Marshal(v.Vs[zi2]); err != nil {
+					return b, codec.Unencodable("*wrapperspb.StringValue", err)
 				}
 				b = msgp.AppendBytes(b, zd3)
 			}
 		}
 	}
-	return b
+	return b, nil
 }
 
 func (v *storeProtoArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
@@ -2224,19 +2261,20 @@ func (v *storeProtoArgs) decode(b []byte, depth int, budget *codec.Budget) ([]by
 	return b, nil
 }
 
-func (v *storeProtoResults) encode(b []byte) []byte {
+func (v *storeProtoResults) encode(b []byte) ([]byte, error) {
+	var err error
 	b = msgp.AppendMapHeader(b, 1)
 	b = msgp.AppendString(b, "R0")
 	if v.R0 == nil {
 		b = msgp.AppendNil(b)
 	} else {
-		zd1, err := proto.Marshal(v.R0)
-		if err != nil {
-			panic("quark: encode *timestamppb.Timestamp: " + err.Error())
+		var zd1 []byte
+		if zd1, err = proto.Marshal(v.R0); err != nil {
+			return b, codec.Unencodable("*timestamppb.Timestamp", err)
 		}
 		b = msgp.AppendBytes(b, zd1)
 	}
-	return b
+	return b, nil
 }
 
 func (v *storeProtoResults) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
@@ -2312,7 +2350,7 @@ func (m *storeSnapshotMessage) Release() {
 	storeSnapshotPool.Put(m)
 }
 
-func (m *storeSnapshotMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *storeSnapshotMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *storeSnapshotMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -2323,11 +2361,12 @@ func (m *storeSnapshotMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("codec.Store.Snapshot arguments", rest)
 }
 
-func (m *storeSnapshotMessage) CopyArgs() {
+func (m *storeSnapshotMessage) CopyArgs() error {
 	m.args.Ps = slices.Clone(m.args.Ps)
+	return nil
 }
 
-func (m *storeSnapshotMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *storeSnapshotMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *storeSnapshotMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -2338,7 +2377,7 @@ func (m *storeSnapshotMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("codec.Store.Snapshot results", rest)
 }
 
-func (m *storeSnapshotMessage) CopyResults() {}
+func (m *storeSnapshotMessage) CopyResults() error { return nil }
 
 func (v *storeSnapshotArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 2)
@@ -2473,7 +2512,7 @@ func (m *storeSharedMessage) Release() {
 	storeSharedPool.Put(m)
 }
 
-func (m *storeSharedMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *storeSharedMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *storeSharedMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -2484,9 +2523,9 @@ func (m *storeSharedMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("codec.Store.Shared arguments", rest)
 }
 
-func (m *storeSharedMessage) CopyArgs() {}
+func (m *storeSharedMessage) CopyArgs() error { return nil }
 
-func (m *storeSharedMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *storeSharedMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *storeSharedMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -2497,7 +2536,7 @@ func (m *storeSharedMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("codec.Store.Shared results", rest)
 }
 
-func (m *storeSharedMessage) CopyResults() {}
+func (m *storeSharedMessage) CopyResults() error { return nil }
 
 func (v *storeSharedArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 2)
@@ -2682,7 +2721,7 @@ func (m *storeKeysMessage) Release() {
 	storeKeysPool.Put(m)
 }
 
-func (m *storeKeysMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *storeKeysMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b) }
 
 func (m *storeKeysMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -2693,15 +2732,16 @@ func (m *storeKeysMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("codec.Store.Keys arguments", rest)
 }
 
-func (m *storeKeysMessage) CopyArgs() {
+func (m *storeKeysMessage) CopyArgs() error {
 	m.args.U = maps.Clone(m.args.U)
 	m.args.T = maps.Clone(m.args.T)
 	m.args.F = maps.Clone(m.args.F)
 	m.args.L = maps.Clone(m.args.L)
 	m.args.B = maps.Clone(m.args.B)
+	return nil
 }
 
-func (m *storeKeysMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *storeKeysMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *storeKeysMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -2712,9 +2752,10 @@ func (m *storeKeysMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("codec.Store.Keys results", rest)
 }
 
-func (m *storeKeysMessage) CopyResults() {}
+func (m *storeKeysMessage) CopyResults() error { return nil }
 
-func (v *storeKeysArgs) encode(b []byte) []byte {
+func (v *storeKeysArgs) encode(b []byte) ([]byte, error) {
+	var err error
 	b = msgp.AppendMapHeader(b, 5)
 	b = msgp.AppendString(b, "U")
 	if v.U == nil {
@@ -2752,7 +2793,9 @@ func (v *storeKeysArgs) encode(b []byte) []byte {
 	} else {
 		b = msgp.AppendMapHeader(b, uint32(len(v.L)))
 		for zk7, zv8 := range v.L {
-			b = quarkEncodeLevel(b, &zk7)
+			if b, err = quarkEncodeLevel(b, &zk7); err != nil {
+				return b, err
+			}
 			b = msgp.AppendBool(b, zv8)
 		}
 	}
@@ -2766,7 +2809,7 @@ func (v *storeKeysArgs) encode(b []byte) []byte {
 			b = msgp.AppendUint8(b, zv10)
 		}
 	}
-	return b
+	return b, nil
 }
 
 func (v *storeKeysArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte, error) {
@@ -2999,7 +3042,7 @@ func (m *storeNothingMessage) Release() {
 	storeNothingPool.Put(m)
 }
 
-func (m *storeNothingMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *storeNothingMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *storeNothingMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -3010,11 +3053,12 @@ func (m *storeNothingMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("codec.Store.Nothing arguments", rest)
 }
 
-func (m *storeNothingMessage) CopyArgs() {
+func (m *storeNothingMessage) CopyArgs() error {
 	m.args.Ids = slices.Clone(m.args.Ids)
+	return nil
 }
 
-func (m *storeNothingMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *storeNothingMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *storeNothingMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -3025,7 +3069,7 @@ func (m *storeNothingMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("codec.Store.Nothing results", rest)
 }
 
-func (m *storeNothingMessage) CopyResults() {}
+func (m *storeNothingMessage) CopyResults() error { return nil }
 
 func (v *storeNothingArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 1)
@@ -4538,13 +4582,14 @@ func quarkDecode_time_Duration(b []byte, v *time.Duration, depth int, budget *co
 	return b, nil
 }
 
-// quarkEncodeVersion appends the encoding of *v to b.
-func quarkEncodeVersion(b []byte, v *Version) []byte {
+// quarkEncodeVersion appends the encoding of *v to b, or fails with the error
+// of its MarshalBinary method.
+func quarkEncodeVersion(b []byte, v *Version) ([]byte, error) {
 	zd1, err := v.MarshalBinary()
 	if err != nil {
-		panic("quark: encode codec.Version: " + err.Error())
+		return b, codec.Unencodable("codec.Version", err)
 	}
-	return msgp.AppendBytes(b, zd1)
+	return msgp.AppendBytes(b, zd1), nil
 }
 
 // quarkDecodeVersion decodes one codec.Version from b into *v; depth counts the
@@ -4563,13 +4608,14 @@ func quarkDecodeVersion(b []byte, v *Version, depth int, budget *codec.Budget) (
 	return b, nil
 }
 
-// quarkEncodeLevel appends the encoding of *v to b.
-func quarkEncodeLevel(b []byte, v *Level) []byte {
+// quarkEncodeLevel appends the encoding of *v to b, or fails with the error of
+// its MarshalText method.
+func quarkEncodeLevel(b []byte, v *Level) ([]byte, error) {
 	zd1, err := v.MarshalText()
 	if err != nil {
-		panic("quark: encode codec.Level: " + err.Error())
+		return b, codec.Unencodable("codec.Level", err)
 	}
-	return msgp.AppendStringFromBytes(b, zd1)
+	return msgp.AppendStringFromBytes(b, zd1), nil
 }
 
 // quarkDecodeLevel decodes one codec.Level from b into *v; depth counts the
@@ -4588,13 +4634,14 @@ func quarkDecodeLevel(b []byte, v *Level, depth int, budget *codec.Budget) ([]by
 	return b, nil
 }
 
-// quarkEncodeBag appends the encoding of *v to b.
-func quarkEncodeBag(b []byte, v *Bag) []byte {
+// quarkEncodeBag appends the encoding of *v to b, or fails with the error of
+// its MarshalText method.
+func quarkEncodeBag(b []byte, v *Bag) ([]byte, error) {
 	zd1, err := v.MarshalText()
 	if err != nil {
-		panic("quark: encode codec.Bag: " + err.Error())
+		return b, codec.Unencodable("codec.Bag", err)
 	}
-	return msgp.AppendStringFromBytes(b, zd1)
+	return msgp.AppendStringFromBytes(b, zd1), nil
 }
 
 // quarkDecodeBag decodes one codec.Bag from b into *v; depth counts the
@@ -4613,21 +4660,25 @@ func quarkDecodeBag(b []byte, v *Bag, depth int, budget *codec.Budget) ([]byte, 
 	return b, nil
 }
 
-// quarkCopyBag replaces the parts of *v that hold memory with copies.
-func quarkCopyBag(v *Bag) {
+// quarkCopyBag replaces the parts of *v that hold memory with copies, or fails
+// with the error of a value in it that cannot be copied.
+func quarkCopyBag(v *Bag) error {
 	zd1, err := v.MarshalText()
 	if err != nil {
-		panic("quark: copy codec.Bag: " + err.Error())
+		return codec.Uncopyable("codec.Bag", err)
 	}
 	var zc2 Bag
 	if err := zc2.UnmarshalText(zd1); err != nil {
-		panic("quark: copy codec.Bag: " + err.Error())
+		return codec.Uncopyable("codec.Bag", err)
 	}
 	*v = zc2
+	return nil
 }
 
-// quarkEncodeStdlib appends the encoding of *v to b.
-func quarkEncodeStdlib(b []byte, v *Stdlib) []byte {
+// quarkEncodeStdlib appends the encoding of *v to b, or fails with the error of
+// a value in it that cannot be encoded.
+func quarkEncodeStdlib(b []byte, v *Stdlib) ([]byte, error) {
+	var err error
 	b = msgp.AppendMapHeader(b, 9)
 	b = msgp.AppendString(b, "At")
 	b = quarkEncode_time_Time(b, &v.At)
@@ -4636,30 +4687,40 @@ func quarkEncodeStdlib(b []byte, v *Stdlib) []byte {
 	b = msgp.AppendString(b, "Month")
 	b = quarkEncode_time_Month(b, &v.Month)
 	b = msgp.AppendString(b, "Addr")
-	b = quarkEncode_netip_Addr(b, &v.Addr)
+	if b, err = quarkEncode_netip_Addr(b, &v.Addr); err != nil {
+		return b, err
+	}
 	b = msgp.AppendString(b, "Prefix")
-	b = quarkEncode_netip_Prefix(b, &v.Prefix)
+	if b, err = quarkEncode_netip_Prefix(b, &v.Prefix); err != nil {
+		return b, err
+	}
 	b = msgp.AppendString(b, "Big")
 	if v.Big == nil {
 		b = msgp.AppendNil(b)
 	} else {
-		b = quarkEncode_big_Int(b, v.Big)
+		if b, err = quarkEncode_big_Int(b, v.Big); err != nil {
+			return b, err
+		}
 	}
 	b = msgp.AppendString(b, "URL")
-	b = quarkEncode_url_URL(b, &v.URL)
+	if b, err = quarkEncode_url_URL(b, &v.URL); err != nil {
+		return b, err
+	}
 	b = msgp.AppendString(b, "Network")
 	if v.Network == nil {
 		b = msgp.AppendNil(b)
 	} else {
 		b = msgp.AppendMapHeader(b, uint32(len(v.Network)))
 		for zk1, zv2 := range v.Network {
-			b = quarkEncode_netip_Addr(b, &zk1)
+			if b, err = quarkEncode_netip_Addr(b, &zk1); err != nil {
+				return b, err
+			}
 			b = msgp.AppendString(b, zv2)
 		}
 	}
 	b = msgp.AppendString(b, "Stamped")
 	b = quarkEncodeStamped(b, &v.Stamped)
-	return b
+	return b, nil
 }
 
 // quarkDecodeStdlib decodes one codec.Stdlib from b into *v; depth counts the
@@ -4766,16 +4827,22 @@ func quarkDecodeStdlib(b []byte, v *Stdlib, depth int, budget *codec.Budget) ([]
 	return b, nil
 }
 
-// quarkCopyStdlib replaces the parts of *v that hold memory with copies.
-func quarkCopyStdlib(v *Stdlib) {
+// quarkCopyStdlib replaces the parts of *v that hold memory with copies, or
+// fails with the error of a value in it that cannot be copied.
+func quarkCopyStdlib(v *Stdlib) error {
 	if v.Big != nil {
 		zp1 := new(big.Int)
 		*zp1 = *v.Big
-		quarkCopy_big_Int(zp1)
+		if err := quarkCopy_big_Int(zp1); err != nil {
+			return err
+		}
 		v.Big = zp1
 	}
-	quarkCopy_url_URL(&v.URL)
+	if err := quarkCopy_url_URL(&v.URL); err != nil {
+		return err
+	}
 	v.Network = maps.Clone(v.Network)
+	return nil
 }
 
 // quarkEncode_time_Month appends the encoding of *v to b.
@@ -4796,13 +4863,14 @@ func quarkDecode_time_Month(b []byte, v *time.Month, depth int, budget *codec.Bu
 	return b, nil
 }
 
-// quarkEncode_netip_Addr appends the encoding of *v to b.
-func quarkEncode_netip_Addr(b []byte, v *netip.Addr) []byte {
+// quarkEncode_netip_Addr appends the encoding of *v to b, or fails with the
+// error of its MarshalBinary method.
+func quarkEncode_netip_Addr(b []byte, v *netip.Addr) ([]byte, error) {
 	zd1, err := v.MarshalBinary()
 	if err != nil {
-		panic("quark: encode netip.Addr: " + err.Error())
+		return b, codec.Unencodable("netip.Addr", err)
 	}
-	return msgp.AppendBytes(b, zd1)
+	return msgp.AppendBytes(b, zd1), nil
 }
 
 // quarkDecode_netip_Addr decodes one netip.Addr from b into *v; depth counts
@@ -4821,13 +4889,14 @@ func quarkDecode_netip_Addr(b []byte, v *netip.Addr, depth int, budget *codec.Bu
 	return b, nil
 }
 
-// quarkEncode_netip_Prefix appends the encoding of *v to b.
-func quarkEncode_netip_Prefix(b []byte, v *netip.Prefix) []byte {
+// quarkEncode_netip_Prefix appends the encoding of *v to b, or fails with the
+// error of its MarshalBinary method.
+func quarkEncode_netip_Prefix(b []byte, v *netip.Prefix) ([]byte, error) {
 	zd1, err := v.MarshalBinary()
 	if err != nil {
-		panic("quark: encode netip.Prefix: " + err.Error())
+		return b, codec.Unencodable("netip.Prefix", err)
 	}
-	return msgp.AppendBytes(b, zd1)
+	return msgp.AppendBytes(b, zd1), nil
 }
 
 // quarkDecode_netip_Prefix decodes one netip.Prefix from b into *v; depth
@@ -4846,13 +4915,14 @@ func quarkDecode_netip_Prefix(b []byte, v *netip.Prefix, depth int, budget *code
 	return b, nil
 }
 
-// quarkEncode_big_Int appends the encoding of *v to b.
-func quarkEncode_big_Int(b []byte, v *big.Int) []byte {
+// quarkEncode_big_Int appends the encoding of *v to b, or fails with the error
+// of its MarshalText method.
+func quarkEncode_big_Int(b []byte, v *big.Int) ([]byte, error) {
 	zd1, err := v.MarshalText()
 	if err != nil {
-		panic("quark: encode big.Int: " + err.Error())
+		return b, codec.Unencodable("big.Int", err)
 	}
-	return msgp.AppendStringFromBytes(b, zd1)
+	return msgp.AppendStringFromBytes(b, zd1), nil
 }
 
 // quarkDecode_big_Int decodes one big.Int from b into *v; depth counts the
@@ -4871,26 +4941,29 @@ func quarkDecode_big_Int(b []byte, v *big.Int, depth int, budget *codec.Budget) 
 	return b, nil
 }
 
-// quarkCopy_big_Int replaces the parts of *v that hold memory with copies.
-func quarkCopy_big_Int(v *big.Int) {
+// quarkCopy_big_Int replaces the parts of *v that hold memory with copies, or
+// fails with the error of a value in it that cannot be copied.
+func quarkCopy_big_Int(v *big.Int) error {
 	zd1, err := v.MarshalText()
 	if err != nil {
-		panic("quark: copy big.Int: " + err.Error())
+		return codec.Uncopyable("big.Int", err)
 	}
 	var zc2 big.Int
 	if err := zc2.UnmarshalText(zd1); err != nil {
-		panic("quark: copy big.Int: " + err.Error())
+		return codec.Uncopyable("big.Int", err)
 	}
 	*v = zc2
+	return nil
 }
 
-// quarkEncode_url_URL appends the encoding of *v to b.
-func quarkEncode_url_URL(b []byte, v *url.URL) []byte {
+// quarkEncode_url_URL appends the encoding of *v to b, or fails with the error
+// of its MarshalBinary method.
+func quarkEncode_url_URL(b []byte, v *url.URL) ([]byte, error) {
 	zd1, err := v.MarshalBinary()
 	if err != nil {
-		panic("quark: encode url.URL: " + err.Error())
+		return b, codec.Unencodable("url.URL", err)
 	}
-	return msgp.AppendBytes(b, zd1)
+	return msgp.AppendBytes(b, zd1), nil
 }
 
 // quarkDecode_url_URL decodes one url.URL from b into *v; depth counts the
@@ -4909,17 +4982,19 @@ func quarkDecode_url_URL(b []byte, v *url.URL, depth int, budget *codec.Budget) 
 	return b, nil
 }
 
-// quarkCopy_url_URL replaces the parts of *v that hold memory with copies.
-func quarkCopy_url_URL(v *url.URL) {
+// quarkCopy_url_URL replaces the parts of *v that hold memory with copies, or
+// fails with the error of a value in it that cannot be copied.
+func quarkCopy_url_URL(v *url.URL) error {
 	zd1, err := v.MarshalBinary()
 	if err != nil {
-		panic("quark: copy url.URL: " + err.Error())
+		return codec.Uncopyable("url.URL", err)
 	}
 	var zc2 url.URL
 	if err := zc2.UnmarshalBinary(zd1); err != nil {
-		panic("quark: copy url.URL: " + err.Error())
+		return codec.Uncopyable("url.URL", err)
 	}
 	*v = zc2
+	return nil
 }
 
 // quarkEncodeStamped appends the encoding of *v to b.
@@ -5163,8 +5238,8 @@ func quarkCopyState(v *State) {
 	v.Limits = maps.Clone(v.Limits)
 }
 
-// MarshalQuark appends the encoding of *v to b.
-func (v *State) MarshalQuark(b []byte) []byte { return quarkEncodeState(b, v) }
+// MarshalQuark appends the encoding of *v to b; it never fails.
+func (v *State) MarshalQuark(b []byte) ([]byte, error) { return quarkEncodeState(b, v), nil }
 
 // UnmarshalQuark decodes b, which must hold exactly one encoded State, into *v.
 func (v *State) UnmarshalQuark(b []byte) error {
@@ -5235,8 +5310,8 @@ func quarkCopyCounts(v *Counts) {
 	*v = maps.Clone(*v)
 }
 
-// MarshalQuark appends the encoding of *v to b.
-func (v *Counts) MarshalQuark(b []byte) []byte { return quarkEncodeCounts(b, v) }
+// MarshalQuark appends the encoding of *v to b; it never fails.
+func (v *Counts) MarshalQuark(b []byte) ([]byte, error) { return quarkEncodeCounts(b, v), nil }
 
 // UnmarshalQuark decodes b, which must hold exactly one encoded Counts, into
 // *v.
@@ -5270,8 +5345,10 @@ func quarkDecodeTemperature(b []byte, v *Temperature, depth int, budget *codec.B
 	return b, nil
 }
 
-// MarshalQuark appends the encoding of *v to b.
-func (v *Temperature) MarshalQuark(b []byte) []byte { return quarkEncodeTemperature(b, v) }
+// MarshalQuark appends the encoding of *v to b; it never fails.
+func (v *Temperature) MarshalQuark(b []byte) ([]byte, error) {
+	return quarkEncodeTemperature(b, v), nil
+}
 
 // UnmarshalQuark decodes b, which must hold exactly one encoded Temperature,
 // into *v.

@@ -7,4 +7,4 @@ import "github.com/quarkgo/quark/codec"
 var _ codec.Unmarshaler = (*Balance)(nil)
 
 // Save encodes b.
-func Save(b *Balance) []byte { return b.MarshalQuark(nil) }
+func Save(b *Balance) ([]byte, error) { return b.MarshalQuark(nil) }

@@ -11,7 +11,7 @@ import (
 )
 
 // This file needs a quark runtime that supports this generator's output.
-const _ = quark.SupportPackageIsVersion3
+const _ = quark.SupportPackageIsVersion4
 
 // quarkEncodeBalance appends the encoding of *v to b.
 func quarkEncodeBalance(b []byte, v *Balance) []byte {
@@ -90,8 +90,8 @@ func quarkCopyBalance(v *Balance) {
 	v.History = slices.Clone(v.History)
 }
 
-// MarshalQuark appends the encoding of *v to b.
-func (v *Balance) MarshalQuark(b []byte) []byte { return quarkEncodeBalance(b, v) }
+// MarshalQuark appends the encoding of *v to b; it never fails.
+func (v *Balance) MarshalQuark(b []byte) ([]byte, error) { return quarkEncodeBalance(b, v), nil }
 
 // UnmarshalQuark decodes b, which must hold exactly one encoded Balance, into
 // *v.

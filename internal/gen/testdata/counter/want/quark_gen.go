@@ -12,7 +12,7 @@ import (
 )
 
 // This file needs a quark runtime that supports this generator's output.
-const _ = quark.SupportPackageIsVersion3
+const _ = quark.SupportPackageIsVersion4
 
 // CounterType describes the Counter actor type.
 var CounterType = &quark.TypeDesc{
@@ -130,7 +130,7 @@ func (m *counterAddMessage) Release() {
 	counterAddPool.Put(m)
 }
 
-func (m *counterAddMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *counterAddMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *counterAddMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -141,9 +141,9 @@ func (m *counterAddMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("counter.Counter.Add arguments", rest)
 }
 
-func (m *counterAddMessage) CopyArgs() {}
+func (m *counterAddMessage) CopyArgs() error { return nil }
 
-func (m *counterAddMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *counterAddMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *counterAddMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -154,7 +154,7 @@ func (m *counterAddMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("counter.Counter.Add results", rest)
 }
 
-func (m *counterAddMessage) CopyResults() {}
+func (m *counterAddMessage) CopyResults() error { return nil }
 
 func (v *counterAddArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 1)
@@ -252,7 +252,7 @@ func (m *counterGetMessage) Release() {
 	counterGetPool.Put(m)
 }
 
-func (m *counterGetMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *counterGetMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *counterGetMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -263,9 +263,9 @@ func (m *counterGetMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("counter.Counter.Get arguments", rest)
 }
 
-func (m *counterGetMessage) CopyArgs() {}
+func (m *counterGetMessage) CopyArgs() error { return nil }
 
-func (m *counterGetMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *counterGetMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *counterGetMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -276,7 +276,7 @@ func (m *counterGetMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("counter.Counter.Get results", rest)
 }
 
-func (m *counterGetMessage) CopyResults() {}
+func (m *counterGetMessage) CopyResults() error { return nil }
 
 func (v *counterGetArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 0)
@@ -364,7 +364,7 @@ func (m *counterIncMessage) Release() {
 	counterIncPool.Put(m)
 }
 
-func (m *counterIncMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *counterIncMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *counterIncMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -375,9 +375,9 @@ func (m *counterIncMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("counter.Counter.Inc arguments", rest)
 }
 
-func (m *counterIncMessage) CopyArgs() {}
+func (m *counterIncMessage) CopyArgs() error { return nil }
 
-func (m *counterIncMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *counterIncMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *counterIncMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -388,7 +388,7 @@ func (m *counterIncMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("counter.Counter.Inc results", rest)
 }
 
-func (m *counterIncMessage) CopyResults() {}
+func (m *counterIncMessage) CopyResults() error { return nil }
 
 func (v *counterIncArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 1)
@@ -474,7 +474,7 @@ func (m *counterResetMessage) Release() {
 	counterResetPool.Put(m)
 }
 
-func (m *counterResetMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *counterResetMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *counterResetMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -485,9 +485,9 @@ func (m *counterResetMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("counter.Counter.Reset arguments", rest)
 }
 
-func (m *counterResetMessage) CopyArgs() {}
+func (m *counterResetMessage) CopyArgs() error { return nil }
 
-func (m *counterResetMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *counterResetMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *counterResetMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -498,7 +498,7 @@ func (m *counterResetMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("counter.Counter.Reset results", rest)
 }
 
-func (m *counterResetMessage) CopyResults() {}
+func (m *counterResetMessage) CopyResults() error { return nil }
 
 func (v *counterResetArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 0)

@@ -12,7 +12,7 @@ import (
 )
 
 // This file needs a quark runtime that supports this generator's output.
-const _ = quark.SupportPackageIsVersion3
+const _ = quark.SupportPackageIsVersion4
 
 // PersonType describes the Person actor type.
 var PersonType = &quark.TypeDesc{
@@ -161,7 +161,7 @@ func (m *personGreetMessage) Release() {
 	personGreetPool.Put(m)
 }
 
-func (m *personGreetMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *personGreetMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *personGreetMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -172,9 +172,9 @@ func (m *personGreetMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("embedded.Person.Greet arguments", rest)
 }
 
-func (m *personGreetMessage) CopyArgs() {}
+func (m *personGreetMessage) CopyArgs() error { return nil }
 
-func (m *personGreetMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *personGreetMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *personGreetMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -185,7 +185,7 @@ func (m *personGreetMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("embedded.Person.Greet results", rest)
 }
 
-func (m *personGreetMessage) CopyResults() {}
+func (m *personGreetMessage) CopyResults() error { return nil }
 
 func (v *personGreetArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 1)
@@ -283,7 +283,7 @@ func (m *personRenameMessage) Release() {
 	personRenamePool.Put(m)
 }
 
-func (m *personRenameMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *personRenameMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *personRenameMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -294,9 +294,9 @@ func (m *personRenameMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("embedded.Person.Rename arguments", rest)
 }
 
-func (m *personRenameMessage) CopyArgs() {}
+func (m *personRenameMessage) CopyArgs() error { return nil }
 
-func (m *personRenameMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *personRenameMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *personRenameMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -307,7 +307,7 @@ func (m *personRenameMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("embedded.Person.Rename results", rest)
 }
 
-func (m *personRenameMessage) CopyResults() {}
+func (m *personRenameMessage) CopyResults() error { return nil }
 
 func (v *personRenameArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 1)
@@ -395,7 +395,7 @@ func (m *personNameMessage) Release() {
 	personNamePool.Put(m)
 }
 
-func (m *personNameMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *personNameMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *personNameMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -406,9 +406,9 @@ func (m *personNameMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("embedded.Person.Name arguments", rest)
 }
 
-func (m *personNameMessage) CopyArgs() {}
+func (m *personNameMessage) CopyArgs() error { return nil }
 
-func (m *personNameMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *personNameMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *personNameMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -419,7 +419,7 @@ func (m *personNameMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("embedded.Person.Name results", rest)
 }
 
-func (m *personNameMessage) CopyResults() {}
+func (m *personNameMessage) CopyResults() error { return nil }
 
 func (v *personNameArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 0)
@@ -505,7 +505,7 @@ func (m *personResetMessage) Release() {
 	personResetPool.Put(m)
 }
 
-func (m *personResetMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *personResetMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *personResetMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -516,9 +516,9 @@ func (m *personResetMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("embedded.Person.Reset arguments", rest)
 }
 
-func (m *personResetMessage) CopyArgs() {}
+func (m *personResetMessage) CopyArgs() error { return nil }
 
-func (m *personResetMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *personResetMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *personResetMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -529,7 +529,7 @@ func (m *personResetMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("embedded.Person.Reset results", rest)
 }
 
-func (m *personResetMessage) CopyResults() {}
+func (m *personResetMessage) CopyResults() error { return nil }
 
 func (v *personResetArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 0)
@@ -607,7 +607,7 @@ func (m *personGetMessage) Release() {
 	personGetPool.Put(m)
 }
 
-func (m *personGetMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *personGetMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *personGetMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -618,9 +618,9 @@ func (m *personGetMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("embedded.Person.Get arguments", rest)
 }
 
-func (m *personGetMessage) CopyArgs() {}
+func (m *personGetMessage) CopyArgs() error { return nil }
 
-func (m *personGetMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *personGetMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *personGetMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -631,7 +631,7 @@ func (m *personGetMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("embedded.Person.Get results", rest)
 }
 
-func (m *personGetMessage) CopyResults() {}
+func (m *personGetMessage) CopyResults() error { return nil }
 
 func (v *personGetArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 0)
@@ -719,7 +719,7 @@ func (m *personAgeMessage) Release() {
 	personAgePool.Put(m)
 }
 
-func (m *personAgeMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *personAgeMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *personAgeMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -730,9 +730,9 @@ func (m *personAgeMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("embedded.Person.Age arguments", rest)
 }
 
-func (m *personAgeMessage) CopyArgs() {}
+func (m *personAgeMessage) CopyArgs() error { return nil }
 
-func (m *personAgeMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *personAgeMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *personAgeMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -743,7 +743,7 @@ func (m *personAgeMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("embedded.Person.Age results", rest)
 }
 
-func (m *personAgeMessage) CopyResults() {}
+func (m *personAgeMessage) CopyResults() error { return nil }
 
 func (v *personAgeArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 0)

@@ -21,7 +21,7 @@ type Ptr *int
 type HasMethod struct{}
 
 // MarshalQuark is in the way of the generated one.
-func (HasMethod) MarshalQuark(b []byte) []byte { return b }
+func (HasMethod) MarshalQuark(b []byte) ([]byte, error) { return b, nil }
 
 //quark:codec
 type HasField struct{ UnmarshalQuark int }

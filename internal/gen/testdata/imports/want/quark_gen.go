@@ -18,7 +18,7 @@ import (
 )
 
 // This file needs a quark runtime that supports this generator's output.
-const _ = quark.SupportPackageIsVersion3
+const _ = quark.SupportPackageIsVersion4
 
 // RendererType describes the Renderer actor type.
 var RendererType = &quark.TypeDesc{
@@ -147,7 +147,7 @@ func (m *rendererPlotMessage) Release() {
 	rendererPlotPool.Put(m)
 }
 
-func (m *rendererPlotMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *rendererPlotMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *rendererPlotMessage) ReadArgs(b []byte) error {
 	budget := codec2.NewBudget(len(b))
@@ -158,9 +158,9 @@ func (m *rendererPlotMessage) ReadArgs(b []byte) error {
 	return codec2.CheckTrailing("imports.Renderer.Plot arguments", rest)
 }
 
-func (m *rendererPlotMessage) CopyArgs() {}
+func (m *rendererPlotMessage) CopyArgs() error { return nil }
 
-func (m *rendererPlotMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *rendererPlotMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *rendererPlotMessage) ReadResults(b []byte) error {
 	budget := codec2.NewBudget(len(b))
@@ -171,12 +171,13 @@ func (m *rendererPlotMessage) ReadResults(b []byte) error {
 	return codec2.CheckTrailing("imports.Renderer.Plot results", rest)
 }
 
-func (m *rendererPlotMessage) CopyResults() {
+func (m *rendererPlotMessage) CopyResults() error {
 	if m.res.R0 != nil {
 		zp1 := new(geo2.Point)
 		*zp1 = *m.res.R0
 		m.res.R0 = zp1
 	}
+	return nil
 }
 
 func (v *rendererPlotArgs) encode(b []byte) []byte {
@@ -302,7 +303,7 @@ func (m *rendererScheduleMessage) Release() {
 	rendererSchedulePool.Put(m)
 }
 
-func (m *rendererScheduleMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *rendererScheduleMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b) }
 
 func (m *rendererScheduleMessage) ReadArgs(b []byte) error {
 	budget := codec2.NewBudget(len(b))
@@ -313,9 +314,11 @@ func (m *rendererScheduleMessage) ReadArgs(b []byte) error {
 	return codec2.CheckTrailing("imports.Renderer.Schedule arguments", rest)
 }
 
-func (m *rendererScheduleMessage) CopyArgs() {}
+func (m *rendererScheduleMessage) CopyArgs() error { return nil }
 
-func (m *rendererScheduleMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *rendererScheduleMessage) AppendResults(b []byte) ([]byte, error) {
+	return m.res.encode(b), nil
+}
 
 func (m *rendererScheduleMessage) ReadResults(b []byte) error {
 	budget := codec2.NewBudget(len(b))
@@ -326,17 +329,20 @@ func (m *rendererScheduleMessage) ReadResults(b []byte) error {
 	return codec2.CheckTrailing("imports.Renderer.Schedule results", rest)
 }
 
-func (m *rendererScheduleMessage) CopyResults() {}
+func (m *rendererScheduleMessage) CopyResults() error { return nil }
 
-func (v *rendererScheduleArgs) encode(b []byte) []byte {
+func (v *rendererScheduleArgs) encode(b []byte) ([]byte, error) {
+	var err error
 	b = msgp.AppendMapHeader(b, 3)
 	b = msgp.AppendString(b, "At")
 	b = quarkEncode_time_Time(b, &v.At)
 	b = msgp.AppendString(b, "Every")
 	b = quarkEncode_time_Duration(b, &v.Every)
 	b = msgp.AppendString(b, "From")
-	b = quarkEncode_netip_Addr(b, &v.From)
-	return b
+	if b, err = quarkEncode_netip_Addr(b, &v.From); err != nil {
+		return b, err
+	}
+	return b, nil
 }
 
 func (v *rendererScheduleArgs) decode(b []byte, depth int, budget *codec2.Budget) ([]byte, error) {
@@ -426,7 +432,7 @@ func (m *rendererSeedMessage) Release() {
 	rendererSeedPool.Put(m)
 }
 
-func (m *rendererSeedMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *rendererSeedMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b) }
 
 func (m *rendererSeedMessage) ReadArgs(b []byte) error {
 	budget := codec2.NewBudget(len(b))
@@ -437,15 +443,16 @@ func (m *rendererSeedMessage) ReadArgs(b []byte) error {
 	return codec2.CheckTrailing("imports.Renderer.Seed arguments", rest)
 }
 
-func (m *rendererSeedMessage) CopyArgs() {
+func (m *rendererSeedMessage) CopyArgs() error {
 	if m.args.Src != nil {
 		zp1 := new(rand.PCG)
 		*zp1 = *m.args.Src
 		m.args.Src = zp1
 	}
+	return nil
 }
 
-func (m *rendererSeedMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *rendererSeedMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *rendererSeedMessage) ReadResults(b []byte) error {
 	budget := codec2.NewBudget(len(b))
@@ -456,17 +463,20 @@ func (m *rendererSeedMessage) ReadResults(b []byte) error {
 	return codec2.CheckTrailing("imports.Renderer.Seed results", rest)
 }
 
-func (m *rendererSeedMessage) CopyResults() {}
+func (m *rendererSeedMessage) CopyResults() error { return nil }
 
-func (v *rendererSeedArgs) encode(b []byte) []byte {
+func (v *rendererSeedArgs) encode(b []byte) ([]byte, error) {
+	var err error
 	b = msgp.AppendMapHeader(b, 1)
 	b = msgp.AppendString(b, "Src")
 	if v.Src == nil {
 		b = msgp.AppendNil(b)
 	} else {
-		b = quarkEncode_rand_PCG(b, v.Src)
+		if b, err = quarkEncode_rand_PCG(b, v.Src); err != nil {
+			return b, err
+		}
 	}
-	return b
+	return b, nil
 }
 
 func (v *rendererSeedArgs) decode(b []byte, depth int, budget *codec2.Budget) ([]byte, error) {
@@ -566,7 +576,7 @@ func (m *rendererLocalsMessage) Release() {
 	rendererLocalsPool.Put(m)
 }
 
-func (m *rendererLocalsMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *rendererLocalsMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *rendererLocalsMessage) ReadArgs(b []byte) error {
 	budget := codec2.NewBudget(len(b))
@@ -577,7 +587,7 @@ func (m *rendererLocalsMessage) ReadArgs(b []byte) error {
 	return codec2.CheckTrailing("imports.Renderer.Locals arguments", rest)
 }
 
-func (m *rendererLocalsMessage) CopyArgs() {
+func (m *rendererLocalsMessage) CopyArgs() error {
 	if m.args.Ls != nil {
 		zs1 := make([]*Local, len(m.args.Ls))
 		copy(zs1, m.args.Ls)
@@ -590,9 +600,10 @@ func (m *rendererLocalsMessage) CopyArgs() {
 		}
 		m.args.Ls = zs1
 	}
+	return nil
 }
 
-func (m *rendererLocalsMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *rendererLocalsMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *rendererLocalsMessage) ReadResults(b []byte) error {
 	budget := codec2.NewBudget(len(b))
@@ -603,8 +614,9 @@ func (m *rendererLocalsMessage) ReadResults(b []byte) error {
 	return codec2.CheckTrailing("imports.Renderer.Locals results", rest)
 }
 
-func (m *rendererLocalsMessage) CopyResults() {
+func (m *rendererLocalsMessage) CopyResults() error {
 	m.res.R0 = maps.Clone(m.res.R0)
+	return nil
 }
 
 func (v *rendererLocalsArgs) encode(b []byte) []byte {
@@ -886,13 +898,14 @@ func quarkDecode_time_Duration(b []byte, v *time.Duration, depth int, budget *co
 	return b, nil
 }
 
-// quarkEncode_netip_Addr appends the encoding of *v to b.
-func quarkEncode_netip_Addr(b []byte, v *netip.Addr) []byte {
+// quarkEncode_netip_Addr appends the encoding of *v to b, or fails with the
+// error of its MarshalBinary method.
+func quarkEncode_netip_Addr(b []byte, v *netip.Addr) ([]byte, error) {
 	zd1, err := v.MarshalBinary()
 	if err != nil {
-		panic("quark: encode netip.Addr: " + err.Error())
+		return b, codec2.Unencodable("netip.Addr", err)
 	}
-	return msgp.AppendBytes(b, zd1)
+	return msgp.AppendBytes(b, zd1), nil
 }
 
 // quarkDecode_netip_Addr decodes one netip.Addr from b into *v; depth counts
@@ -911,13 +924,14 @@ func quarkDecode_netip_Addr(b []byte, v *netip.Addr, depth int, budget *codec2.B
 	return b, nil
 }
 
-// quarkEncode_rand_PCG appends the encoding of *v to b.
-func quarkEncode_rand_PCG(b []byte, v *rand.PCG) []byte {
+// quarkEncode_rand_PCG appends the encoding of *v to b, or fails with the error
+// of its MarshalBinary method.
+func quarkEncode_rand_PCG(b []byte, v *rand.PCG) ([]byte, error) {
 	zd1, err := v.MarshalBinary()
 	if err != nil {
-		panic("quark: encode rand.PCG: " + err.Error())
+		return b, codec2.Unencodable("rand.PCG", err)
 	}
-	return msgp.AppendBytes(b, zd1)
+	return msgp.AppendBytes(b, zd1), nil
 }
 
 // quarkDecode_rand_PCG decodes one rand.PCG from b into *v; depth counts the

@@ -13,7 +13,7 @@ import (
 )
 
 // This file needs a quark runtime that supports this generator's output.
-const _ = quark.SupportPackageIsVersion3
+const _ = quark.SupportPackageIsVersion4
 
 // CacheType describes the Cache actor type.
 var CacheType = &quark.TypeDesc{
@@ -120,7 +120,7 @@ func (m *cacheLookupMessage) Release() {
 	cacheLookupPool.Put(m)
 }
 
-func (m *cacheLookupMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *cacheLookupMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *cacheLookupMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -131,9 +131,9 @@ func (m *cacheLookupMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("example.com/cache.Cache.Lookup arguments", rest)
 }
 
-func (m *cacheLookupMessage) CopyArgs() {}
+func (m *cacheLookupMessage) CopyArgs() error { return nil }
 
-func (m *cacheLookupMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *cacheLookupMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *cacheLookupMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -144,8 +144,9 @@ func (m *cacheLookupMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("example.com/cache.Cache.Lookup results", rest)
 }
 
-func (m *cacheLookupMessage) CopyResults() {
+func (m *cacheLookupMessage) CopyResults() error {
 	m.res.Value = slices.Clone(m.res.Value)
+	return nil
 }
 
 func (v *cacheLookupArgs) encode(b []byte) []byte {
@@ -265,7 +266,7 @@ func (m *cacheStoreMessage) Release() {
 	cacheStorePool.Put(m)
 }
 
-func (m *cacheStoreMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *cacheStoreMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *cacheStoreMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -276,11 +277,12 @@ func (m *cacheStoreMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("example.com/cache.Cache.Store arguments", rest)
 }
 
-func (m *cacheStoreMessage) CopyArgs() {
+func (m *cacheStoreMessage) CopyArgs() error {
 	m.args.Value = slices.Clone(m.args.Value)
+	return nil
 }
 
-func (m *cacheStoreMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *cacheStoreMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *cacheStoreMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -291,7 +293,7 @@ func (m *cacheStoreMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("example.com/cache.Cache.Store results", rest)
 }
 
-func (m *cacheStoreMessage) CopyResults() {}
+func (m *cacheStoreMessage) CopyResults() error { return nil }
 
 func (v *cacheStoreArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 2)
@@ -399,7 +401,7 @@ func (m *cacheTouchMessage) Release() {
 	cacheTouchPool.Put(m)
 }
 
-func (m *cacheTouchMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *cacheTouchMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *cacheTouchMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -410,9 +412,9 @@ func (m *cacheTouchMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("example.com/cache.Cache.Touch arguments", rest)
 }
 
-func (m *cacheTouchMessage) CopyArgs() {}
+func (m *cacheTouchMessage) CopyArgs() error { return nil }
 
-func (m *cacheTouchMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *cacheTouchMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *cacheTouchMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -423,7 +425,7 @@ func (m *cacheTouchMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("example.com/cache.Cache.Touch results", rest)
 }
 
-func (m *cacheTouchMessage) CopyResults() {}
+func (m *cacheTouchMessage) CopyResults() error { return nil }
 
 func (v *cacheTouchArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 1)
@@ -555,7 +557,7 @@ func (m *plainDoMessage) Release() {
 	plainDoPool.Put(m)
 }
 
-func (m *plainDoMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *plainDoMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *plainDoMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -566,9 +568,9 @@ func (m *plainDoMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("markers.Plain.Do arguments", rest)
 }
 
-func (m *plainDoMessage) CopyArgs() {}
+func (m *plainDoMessage) CopyArgs() error { return nil }
 
-func (m *plainDoMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *plainDoMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *plainDoMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -579,7 +581,7 @@ func (m *plainDoMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("markers.Plain.Do results", rest)
 }
 
-func (m *plainDoMessage) CopyResults() {}
+func (m *plainDoMessage) CopyResults() error { return nil }
 
 func (v *plainDoArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 0)
@@ -702,7 +704,7 @@ func (m *reentrantDoMessage) Release() {
 	reentrantDoPool.Put(m)
 }
 
-func (m *reentrantDoMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *reentrantDoMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *reentrantDoMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -713,9 +715,9 @@ func (m *reentrantDoMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("markers.Reentrant.Do arguments", rest)
 }
 
-func (m *reentrantDoMessage) CopyArgs() {}
+func (m *reentrantDoMessage) CopyArgs() error { return nil }
 
-func (m *reentrantDoMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *reentrantDoMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *reentrantDoMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -726,7 +728,7 @@ func (m *reentrantDoMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("markers.Reentrant.Do results", rest)
 }
 
-func (m *reentrantDoMessage) CopyResults() {}
+func (m *reentrantDoMessage) CopyResults() error { return nil }
 
 func (v *reentrantDoArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 0)

@@ -12,7 +12,7 @@ import (
 )
 
 // This file needs a quark runtime that supports this generator's output.
-const _ = quark.SupportPackageIsVersion3
+const _ = quark.SupportPackageIsVersion4
 
 // ZerothType describes the Zeroth actor type.
 var ZerothType = &quark.TypeDesc{
@@ -98,7 +98,7 @@ func (m *zerothZedMessage) Release() {
 	zerothZedPool.Put(m)
 }
 
-func (m *zerothZedMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *zerothZedMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *zerothZedMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -109,9 +109,9 @@ func (m *zerothZedMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("multi.Zeroth.Zed arguments", rest)
 }
 
-func (m *zerothZedMessage) CopyArgs() {}
+func (m *zerothZedMessage) CopyArgs() error { return nil }
 
-func (m *zerothZedMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *zerothZedMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *zerothZedMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -122,7 +122,7 @@ func (m *zerothZedMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("multi.Zeroth.Zed results", rest)
 }
 
-func (m *zerothZedMessage) CopyResults() {}
+func (m *zerothZedMessage) CopyResults() error { return nil }
 
 func (v *zerothZedArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 0)
@@ -198,7 +198,7 @@ func (m *zerothAlphaMessage) Release() {
 	zerothAlphaPool.Put(m)
 }
 
-func (m *zerothAlphaMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *zerothAlphaMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *zerothAlphaMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -209,9 +209,9 @@ func (m *zerothAlphaMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("multi.Zeroth.Alpha arguments", rest)
 }
 
-func (m *zerothAlphaMessage) CopyArgs() {}
+func (m *zerothAlphaMessage) CopyArgs() error { return nil }
 
-func (m *zerothAlphaMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *zerothAlphaMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *zerothAlphaMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -222,7 +222,7 @@ func (m *zerothAlphaMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("multi.Zeroth.Alpha results", rest)
 }
 
-func (m *zerothAlphaMessage) CopyResults() {}
+func (m *zerothAlphaMessage) CopyResults() error { return nil }
 
 func (v *zerothAlphaArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 0)
@@ -344,7 +344,7 @@ func (m *secondTwoMessage) Release() {
 	secondTwoPool.Put(m)
 }
 
-func (m *secondTwoMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *secondTwoMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *secondTwoMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -355,9 +355,9 @@ func (m *secondTwoMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("multi.Second.Two arguments", rest)
 }
 
-func (m *secondTwoMessage) CopyArgs() {}
+func (m *secondTwoMessage) CopyArgs() error { return nil }
 
-func (m *secondTwoMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *secondTwoMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *secondTwoMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -368,7 +368,7 @@ func (m *secondTwoMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("multi.Second.Two results", rest)
 }
 
-func (m *secondTwoMessage) CopyResults() {}
+func (m *secondTwoMessage) CopyResults() error { return nil }
 
 func (v *secondTwoArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 0)
@@ -490,7 +490,7 @@ func (m *firstOneMessage) Release() {
 	firstOnePool.Put(m)
 }
 
-func (m *firstOneMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *firstOneMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *firstOneMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -501,9 +501,9 @@ func (m *firstOneMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("multi.First.One arguments", rest)
 }
 
-func (m *firstOneMessage) CopyArgs() {}
+func (m *firstOneMessage) CopyArgs() error { return nil }
 
-func (m *firstOneMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *firstOneMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *firstOneMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -514,7 +514,7 @@ func (m *firstOneMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("multi.First.One results", rest)
 }
 
-func (m *firstOneMessage) CopyResults() {}
+func (m *firstOneMessage) CopyResults() error { return nil }
 
 func (v *firstOneArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 0)

@@ -13,7 +13,7 @@ import (
 )
 
 // This file needs a quark runtime that supports this generator's output.
-const _ = quark.SupportPackageIsVersion3
+const _ = quark.SupportPackageIsVersion4
 
 // ClashType describes the Clash actor type.
 var ClashType = &quark.TypeDesc{
@@ -196,7 +196,7 @@ func (m *clashLocalsMessage) Release() {
 	clashLocalsPool.Put(m)
 }
 
-func (m *clashLocalsMessage) AppendArgs(b_ []byte) []byte { return m.args.encode(b_) }
+func (m *clashLocalsMessage) AppendArgs(b_ []byte) ([]byte, error) { return m.args.encode(b_), nil }
 
 func (m *clashLocalsMessage) ReadArgs(b_ []byte) error {
 	budget_ := codec.NewBudget(len(b_))
@@ -207,9 +207,9 @@ func (m *clashLocalsMessage) ReadArgs(b_ []byte) error {
 	return codec.CheckTrailing("names.Clash.Locals arguments", rest)
 }
 
-func (m *clashLocalsMessage) CopyArgs() {}
+func (m *clashLocalsMessage) CopyArgs() error { return nil }
 
-func (m *clashLocalsMessage) AppendResults(b_ []byte) []byte { return m.res.encode(b_) }
+func (m *clashLocalsMessage) AppendResults(b_ []byte) ([]byte, error) { return m.res.encode(b_), nil }
 
 func (m *clashLocalsMessage) ReadResults(b_ []byte) error {
 	budget_ := codec.NewBudget(len(b_))
@@ -220,7 +220,7 @@ func (m *clashLocalsMessage) ReadResults(b_ []byte) error {
 	return codec.CheckTrailing("names.Clash.Locals results", rest)
 }
 
-func (m *clashLocalsMessage) CopyResults() {}
+func (m *clashLocalsMessage) CopyResults() error { return nil }
 
 func (v_ *clashLocalsArgs) encode(b_ []byte) []byte {
 	b_ = msgp.AppendMapHeader(b_, 3)
@@ -334,7 +334,7 @@ func (m *clashUnnamedMessage) Release() {
 	clashUnnamedPool.Put(m)
 }
 
-func (m *clashUnnamedMessage) AppendArgs(b_ []byte) []byte { return m.args.encode(b_) }
+func (m *clashUnnamedMessage) AppendArgs(b_ []byte) ([]byte, error) { return m.args.encode(b_), nil }
 
 func (m *clashUnnamedMessage) ReadArgs(b_ []byte) error {
 	budget_ := codec.NewBudget(len(b_))
@@ -345,9 +345,9 @@ func (m *clashUnnamedMessage) ReadArgs(b_ []byte) error {
 	return codec.CheckTrailing("names.Clash.Unnamed arguments", rest)
 }
 
-func (m *clashUnnamedMessage) CopyArgs() {}
+func (m *clashUnnamedMessage) CopyArgs() error { return nil }
 
-func (m *clashUnnamedMessage) AppendResults(b_ []byte) []byte { return m.res.encode(b_) }
+func (m *clashUnnamedMessage) AppendResults(b_ []byte) ([]byte, error) { return m.res.encode(b_), nil }
 
 func (m *clashUnnamedMessage) ReadResults(b_ []byte) error {
 	budget_ := codec.NewBudget(len(b_))
@@ -358,7 +358,7 @@ func (m *clashUnnamedMessage) ReadResults(b_ []byte) error {
 	return codec.CheckTrailing("names.Clash.Unnamed results", rest)
 }
 
-func (m *clashUnnamedMessage) CopyResults() {}
+func (m *clashUnnamedMessage) CopyResults() error { return nil }
 
 func (v_ *clashUnnamedArgs) encode(b_ []byte) []byte {
 	b_ = msgp.AppendMapHeader(b_, 2)
@@ -473,7 +473,7 @@ func (m *clashBlankMessage) Release() {
 	clashBlankPool.Put(m)
 }
 
-func (m *clashBlankMessage) AppendArgs(b_ []byte) []byte { return m.args.encode(b_) }
+func (m *clashBlankMessage) AppendArgs(b_ []byte) ([]byte, error) { return m.args.encode(b_), nil }
 
 func (m *clashBlankMessage) ReadArgs(b_ []byte) error {
 	budget_ := codec.NewBudget(len(b_))
@@ -484,9 +484,9 @@ func (m *clashBlankMessage) ReadArgs(b_ []byte) error {
 	return codec.CheckTrailing("names.Clash.Blank arguments", rest)
 }
 
-func (m *clashBlankMessage) CopyArgs() {}
+func (m *clashBlankMessage) CopyArgs() error { return nil }
 
-func (m *clashBlankMessage) AppendResults(b_ []byte) []byte { return m.res.encode(b_) }
+func (m *clashBlankMessage) AppendResults(b_ []byte) ([]byte, error) { return m.res.encode(b_), nil }
 
 func (m *clashBlankMessage) ReadResults(b_ []byte) error {
 	budget_ := codec.NewBudget(len(b_))
@@ -497,7 +497,7 @@ func (m *clashBlankMessage) ReadResults(b_ []byte) error {
 	return codec.CheckTrailing("names.Clash.Blank results", rest)
 }
 
-func (m *clashBlankMessage) CopyResults() {}
+func (m *clashBlankMessage) CopyResults() error { return nil }
 
 func (v_ *clashBlankArgs) encode(b_ []byte) []byte {
 	b_ = msgp.AppendMapHeader(b_, 3)
@@ -616,7 +616,7 @@ func (m *clashFieldsMessage) Release() {
 	clashFieldsPool.Put(m)
 }
 
-func (m *clashFieldsMessage) AppendArgs(b_ []byte) []byte { return m.args.encode(b_) }
+func (m *clashFieldsMessage) AppendArgs(b_ []byte) ([]byte, error) { return m.args.encode(b_), nil }
 
 func (m *clashFieldsMessage) ReadArgs(b_ []byte) error {
 	budget_ := codec.NewBudget(len(b_))
@@ -627,9 +627,9 @@ func (m *clashFieldsMessage) ReadArgs(b_ []byte) error {
 	return codec.CheckTrailing("names.Clash.Fields arguments", rest)
 }
 
-func (m *clashFieldsMessage) CopyArgs() {}
+func (m *clashFieldsMessage) CopyArgs() error { return nil }
 
-func (m *clashFieldsMessage) AppendResults(b_ []byte) []byte { return m.res.encode(b_) }
+func (m *clashFieldsMessage) AppendResults(b_ []byte) ([]byte, error) { return m.res.encode(b_), nil }
 
 func (m *clashFieldsMessage) ReadResults(b_ []byte) error {
 	budget_ := codec.NewBudget(len(b_))
@@ -640,7 +640,7 @@ func (m *clashFieldsMessage) ReadResults(b_ []byte) error {
 	return codec.CheckTrailing("names.Clash.Fields results", rest)
 }
 
-func (m *clashFieldsMessage) CopyResults() {}
+func (m *clashFieldsMessage) CopyResults() error { return nil }
 
 func (v_ *clashFieldsArgs) encode(b_ []byte) []byte {
 	b_ = msgp.AppendMapHeader(b_, 4)
@@ -748,7 +748,7 @@ func (m *clashErrNameMessage) Release() {
 	clashErrNamePool.Put(m)
 }
 
-func (m *clashErrNameMessage) AppendArgs(b_ []byte) []byte { return m.args.encode(b_) }
+func (m *clashErrNameMessage) AppendArgs(b_ []byte) ([]byte, error) { return m.args.encode(b_), nil }
 
 func (m *clashErrNameMessage) ReadArgs(b_ []byte) error {
 	budget_ := codec.NewBudget(len(b_))
@@ -759,9 +759,9 @@ func (m *clashErrNameMessage) ReadArgs(b_ []byte) error {
 	return codec.CheckTrailing("names.Clash.ErrName arguments", rest)
 }
 
-func (m *clashErrNameMessage) CopyArgs() {}
+func (m *clashErrNameMessage) CopyArgs() error { return nil }
 
-func (m *clashErrNameMessage) AppendResults(b_ []byte) []byte { return m.res.encode(b_) }
+func (m *clashErrNameMessage) AppendResults(b_ []byte) ([]byte, error) { return m.res.encode(b_), nil }
 
 func (m *clashErrNameMessage) ReadResults(b_ []byte) error {
 	budget_ := codec.NewBudget(len(b_))
@@ -772,7 +772,7 @@ func (m *clashErrNameMessage) ReadResults(b_ []byte) error {
 	return codec.CheckTrailing("names.Clash.ErrName results", rest)
 }
 
-func (m *clashErrNameMessage) CopyResults() {}
+func (m *clashErrNameMessage) CopyResults() error { return nil }
 
 func (v_ *clashErrNameArgs) encode(b_ []byte) []byte {
 	b_ = msgp.AppendMapHeader(b_, 1)
@@ -873,7 +873,7 @@ func (m *clashReceiversMessage) Release() {
 	clashReceiversPool.Put(m)
 }
 
-func (m *clashReceiversMessage) AppendArgs(b_ []byte) []byte { return m.args.encode(b_) }
+func (m *clashReceiversMessage) AppendArgs(b_ []byte) ([]byte, error) { return m.args.encode(b_), nil }
 
 func (m *clashReceiversMessage) ReadArgs(b_ []byte) error {
 	budget_ := codec.NewBudget(len(b_))
@@ -884,9 +884,11 @@ func (m *clashReceiversMessage) ReadArgs(b_ []byte) error {
 	return codec.CheckTrailing("names.Clash.Receivers arguments", rest)
 }
 
-func (m *clashReceiversMessage) CopyArgs() {}
+func (m *clashReceiversMessage) CopyArgs() error { return nil }
 
-func (m *clashReceiversMessage) AppendResults(b_ []byte) []byte { return m.res.encode(b_) }
+func (m *clashReceiversMessage) AppendResults(b_ []byte) ([]byte, error) {
+	return m.res.encode(b_), nil
+}
 
 func (m *clashReceiversMessage) ReadResults(b_ []byte) error {
 	budget_ := codec.NewBudget(len(b_))
@@ -897,7 +899,7 @@ func (m *clashReceiversMessage) ReadResults(b_ []byte) error {
 	return codec.CheckTrailing("names.Clash.Receivers results", rest)
 }
 
-func (m *clashReceiversMessage) CopyResults() {}
+func (m *clashReceiversMessage) CopyResults() error { return nil }
 
 func (v_ *clashReceiversArgs) encode(b_ []byte) []byte {
 	b_ = msgp.AppendMapHeader(b_, 4)
@@ -1003,7 +1005,9 @@ func (m *clashOneWayNamedMessage) Release() {
 	clashOneWayNamedPool.Put(m)
 }
 
-func (m *clashOneWayNamedMessage) AppendArgs(b_ []byte) []byte { return m.args.encode(b_) }
+func (m *clashOneWayNamedMessage) AppendArgs(b_ []byte) ([]byte, error) {
+	return m.args.encode(b_), nil
+}
 
 func (m *clashOneWayNamedMessage) ReadArgs(b_ []byte) error {
 	budget_ := codec.NewBudget(len(b_))
@@ -1014,9 +1018,11 @@ func (m *clashOneWayNamedMessage) ReadArgs(b_ []byte) error {
 	return codec.CheckTrailing("names.Clash.OneWayNamed arguments", rest)
 }
 
-func (m *clashOneWayNamedMessage) CopyArgs() {}
+func (m *clashOneWayNamedMessage) CopyArgs() error { return nil }
 
-func (m *clashOneWayNamedMessage) AppendResults(b_ []byte) []byte { return m.res.encode(b_) }
+func (m *clashOneWayNamedMessage) AppendResults(b_ []byte) ([]byte, error) {
+	return m.res.encode(b_), nil
+}
 
 func (m *clashOneWayNamedMessage) ReadResults(b_ []byte) error {
 	budget_ := codec.NewBudget(len(b_))
@@ -1027,7 +1033,7 @@ func (m *clashOneWayNamedMessage) ReadResults(b_ []byte) error {
 	return codec.CheckTrailing("names.Clash.OneWayNamed results", rest)
 }
 
-func (m *clashOneWayNamedMessage) CopyResults() {}
+func (m *clashOneWayNamedMessage) CopyResults() error { return nil }
 
 func (v_ *clashOneWayNamedArgs) encode(b_ []byte) []byte {
 	b_ = msgp.AppendMapHeader(b_, 1)
@@ -1159,7 +1165,7 @@ func (m *lowerpingMessage) Release() {
 	lowerpingPool.Put(m)
 }
 
-func (m *lowerpingMessage) AppendArgs(b_ []byte) []byte { return m.args.encode(b_) }
+func (m *lowerpingMessage) AppendArgs(b_ []byte) ([]byte, error) { return m.args.encode(b_), nil }
 
 func (m *lowerpingMessage) ReadArgs(b_ []byte) error {
 	budget_ := codec.NewBudget(len(b_))
@@ -1170,9 +1176,9 @@ func (m *lowerpingMessage) ReadArgs(b_ []byte) error {
 	return codec.CheckTrailing("names.lower.ping arguments", rest)
 }
 
-func (m *lowerpingMessage) CopyArgs() {}
+func (m *lowerpingMessage) CopyArgs() error { return nil }
 
-func (m *lowerpingMessage) AppendResults(b_ []byte) []byte { return m.res.encode(b_) }
+func (m *lowerpingMessage) AppendResults(b_ []byte) ([]byte, error) { return m.res.encode(b_), nil }
 
 func (m *lowerpingMessage) ReadResults(b_ []byte) error {
 	budget_ := codec.NewBudget(len(b_))
@@ -1183,7 +1189,7 @@ func (m *lowerpingMessage) ReadResults(b_ []byte) error {
 	return codec.CheckTrailing("names.lower.ping results", rest)
 }
 
-func (m *lowerpingMessage) CopyResults() {}
+func (m *lowerpingMessage) CopyResults() error { return nil }
 
 func (v_ *lowerpingArgs) encode(b_ []byte) []byte {
 	b_ = msgp.AppendMapHeader(b_, 0)
@@ -1313,7 +1319,7 @@ func (m *shadowPassMessage) Release() {
 	shadowPassPool.Put(m)
 }
 
-func (m *shadowPassMessage) AppendArgs(b_ []byte) []byte { return m.args.encode(b_) }
+func (m *shadowPassMessage) AppendArgs(b_ []byte) ([]byte, error) { return m.args.encode(b_), nil }
 
 func (m *shadowPassMessage) ReadArgs(b_ []byte) error {
 	budget_ := codec.NewBudget(len(b_))
@@ -1324,7 +1330,7 @@ func (m *shadowPassMessage) ReadArgs(b_ []byte) error {
 	return codec.CheckTrailing("names.Shadow.Pass arguments", rest)
 }
 
-func (m *shadowPassMessage) CopyArgs() {
+func (m *shadowPassMessage) CopyArgs() error {
 	quarkCopyb(&m.args.X)
 	if m.args.Y != nil {
 		zm1 := make(map[v]b, len(m.args.Y))
@@ -1334,9 +1340,10 @@ func (m *shadowPassMessage) CopyArgs() {
 		}
 		m.args.Y = zm1
 	}
+	return nil
 }
 
-func (m *shadowPassMessage) AppendResults(b_ []byte) []byte { return m.res.encode(b_) }
+func (m *shadowPassMessage) AppendResults(b_ []byte) ([]byte, error) { return m.res.encode(b_), nil }
 
 func (m *shadowPassMessage) ReadResults(b_ []byte) error {
 	budget_ := codec.NewBudget(len(b_))
@@ -1347,8 +1354,9 @@ func (m *shadowPassMessage) ReadResults(b_ []byte) error {
 	return codec.CheckTrailing("names.Shadow.Pass results", rest)
 }
 
-func (m *shadowPassMessage) CopyResults() {
+func (m *shadowPassMessage) CopyResults() error {
 	quarkCopyb(&m.res.R0)
+	return nil
 }
 
 func (v_ *shadowPassArgs) encode(b_ []byte) []byte {

@@ -12,7 +12,7 @@ import (
 )
 
 // This file needs a quark runtime that supports this generator's output.
-const _ = quark.SupportPackageIsVersion3
+const _ = quark.SupportPackageIsVersion4
 
 // CounterType describes the Counter actor type.
 var CounterType = &quark.TypeDesc{
@@ -105,7 +105,7 @@ func (m *counterAddMessage) Release() {
 	counterAddPool.Put(m)
 }
 
-func (m *counterAddMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *counterAddMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *counterAddMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -116,9 +116,9 @@ func (m *counterAddMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("stale.Counter.Add arguments", rest)
 }
 
-func (m *counterAddMessage) CopyArgs() {}
+func (m *counterAddMessage) CopyArgs() error { return nil }
 
-func (m *counterAddMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *counterAddMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *counterAddMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -129,7 +129,7 @@ func (m *counterAddMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("stale.Counter.Add results", rest)
 }
 
-func (m *counterAddMessage) CopyResults() {}
+func (m *counterAddMessage) CopyResults() error { return nil }
 
 func (v *counterAddArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 1)
@@ -227,7 +227,7 @@ func (m *counterNewMessage) Release() {
 	counterNewPool.Put(m)
 }
 
-func (m *counterNewMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *counterNewMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *counterNewMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -238,9 +238,9 @@ func (m *counterNewMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("stale.Counter.New arguments", rest)
 }
 
-func (m *counterNewMessage) CopyArgs() {}
+func (m *counterNewMessage) CopyArgs() error { return nil }
 
-func (m *counterNewMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *counterNewMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *counterNewMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -251,7 +251,7 @@ func (m *counterNewMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("stale.Counter.New results", rest)
 }
 
-func (m *counterNewMessage) CopyResults() {}
+func (m *counterNewMessage) CopyResults() error { return nil }
 
 func (v *counterNewArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 1)

@@ -14,7 +14,7 @@ import (
 )
 
 // This file needs a quark runtime that supports this generator's output.
-const _ = quark.SupportPackageIsVersion3
+const _ = quark.SupportPackageIsVersion4
 
 // ShapesType describes the Shapes actor type.
 var ShapesType = &quark.TypeDesc{
@@ -199,7 +199,7 @@ func (m *shapesStructsMessage) Release() {
 	shapesStructsPool.Put(m)
 }
 
-func (m *shapesStructsMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *shapesStructsMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *shapesStructsMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -210,16 +210,17 @@ func (m *shapesStructsMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("types.Shapes.Structs arguments", rest)
 }
 
-func (m *shapesStructsMessage) CopyArgs() {
+func (m *shapesStructsMessage) CopyArgs() error {
 	if m.args.Hp != nil {
 		zp1 := new(Holder)
 		*zp1 = *m.args.Hp
 		m.args.Hp = zp1
 	}
 	m.args.Hs = slices.Clone(m.args.Hs)
+	return nil
 }
 
-func (m *shapesStructsMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *shapesStructsMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *shapesStructsMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -230,7 +231,7 @@ func (m *shapesStructsMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("types.Shapes.Structs results", rest)
 }
 
-func (m *shapesStructsMessage) CopyResults() {}
+func (m *shapesStructsMessage) CopyResults() error { return nil }
 
 func (v *shapesStructsArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 3)
@@ -392,7 +393,7 @@ func (m *shapesContainersMessage) Release() {
 	shapesContainersPool.Put(m)
 }
 
-func (m *shapesContainersMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *shapesContainersMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *shapesContainersMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -403,7 +404,7 @@ func (m *shapesContainersMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("types.Shapes.Containers arguments", rest)
 }
 
-func (m *shapesContainersMessage) CopyArgs() {
+func (m *shapesContainersMessage) CopyArgs() error {
 	if m.args.P != nil {
 		zp1 := new(int)
 		*zp1 = *m.args.P
@@ -418,9 +419,12 @@ func (m *shapesContainersMessage) CopyArgs() {
 		}
 		m.args.M = zm2
 	}
+	return nil
 }
 
-func (m *shapesContainersMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *shapesContainersMessage) AppendResults(b []byte) ([]byte, error) {
+	return m.res.encode(b), nil
+}
 
 func (m *shapesContainersMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -431,7 +435,7 @@ func (m *shapesContainersMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("types.Shapes.Containers results", rest)
 }
 
-func (m *shapesContainersMessage) CopyResults() {}
+func (m *shapesContainersMessage) CopyResults() error { return nil }
 
 func (v *shapesContainersArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 4)
@@ -680,7 +684,7 @@ func (m *shapesDefinedMessage) Release() {
 	shapesDefinedPool.Put(m)
 }
 
-func (m *shapesDefinedMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *shapesDefinedMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *shapesDefinedMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -691,9 +695,9 @@ func (m *shapesDefinedMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("types.Shapes.Defined arguments", rest)
 }
 
-func (m *shapesDefinedMessage) CopyArgs() {}
+func (m *shapesDefinedMessage) CopyArgs() error { return nil }
 
-func (m *shapesDefinedMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *shapesDefinedMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *shapesDefinedMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -704,8 +708,9 @@ func (m *shapesDefinedMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("types.Shapes.Defined results", rest)
 }
 
-func (m *shapesDefinedMessage) CopyResults() {
+func (m *shapesDefinedMessage) CopyResults() error {
 	quarkCopyNames(&m.res.R0)
+	return nil
 }
 
 func (v *shapesDefinedArgs) encode(b []byte) []byte {
@@ -809,7 +814,7 @@ func (m *shapesAnonymousMessage) Release() {
 	shapesAnonymousPool.Put(m)
 }
 
-func (m *shapesAnonymousMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *shapesAnonymousMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *shapesAnonymousMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -820,9 +825,9 @@ func (m *shapesAnonymousMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("types.Shapes.Anonymous arguments", rest)
 }
 
-func (m *shapesAnonymousMessage) CopyArgs() {}
+func (m *shapesAnonymousMessage) CopyArgs() error { return nil }
 
-func (m *shapesAnonymousMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *shapesAnonymousMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *shapesAnonymousMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -833,8 +838,9 @@ func (m *shapesAnonymousMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("types.Shapes.Anonymous results", rest)
 }
 
-func (m *shapesAnonymousMessage) CopyResults() {
+func (m *shapesAnonymousMessage) CopyResults() error {
 	quarkCopyNames(&m.res.R0.N)
+	return nil
 }
 
 func (v *shapesAnonymousArgs) encode(b []byte) []byte {
@@ -984,7 +990,7 @@ func (m *shapesRecursiveMessage) Release() {
 	shapesRecursivePool.Put(m)
 }
 
-func (m *shapesRecursiveMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *shapesRecursiveMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *shapesRecursiveMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -995,7 +1001,7 @@ func (m *shapesRecursiveMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("types.Shapes.Recursive arguments", rest)
 }
 
-func (m *shapesRecursiveMessage) CopyArgs() {
+func (m *shapesRecursiveMessage) CopyArgs() error {
 	if m.args.T != nil {
 		zp1 := new(Tree)
 		*zp1 = *m.args.T
@@ -1003,9 +1009,10 @@ func (m *shapesRecursiveMessage) CopyArgs() {
 		m.args.T = zp1
 	}
 	quarkCopyNested(&m.args.N)
+	return nil
 }
 
-func (m *shapesRecursiveMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *shapesRecursiveMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *shapesRecursiveMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -1016,7 +1023,7 @@ func (m *shapesRecursiveMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("types.Shapes.Recursive results", rest)
 }
 
-func (m *shapesRecursiveMessage) CopyResults() {}
+func (m *shapesRecursiveMessage) CopyResults() error { return nil }
 
 func (v *shapesRecursiveArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 2)
@@ -1134,7 +1141,7 @@ func (m *shapesEmptyMessage) Release() {
 	shapesEmptyPool.Put(m)
 }
 
-func (m *shapesEmptyMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *shapesEmptyMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *shapesEmptyMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -1145,12 +1152,13 @@ func (m *shapesEmptyMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("types.Shapes.Empty arguments", rest)
 }
 
-func (m *shapesEmptyMessage) CopyArgs() {
+func (m *shapesEmptyMessage) CopyArgs() error {
 	m.args.Es = slices.Clone(m.args.Es)
 	m.args.Set = maps.Clone(m.args.Set)
+	return nil
 }
 
-func (m *shapesEmptyMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *shapesEmptyMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *shapesEmptyMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -1161,7 +1169,7 @@ func (m *shapesEmptyMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("types.Shapes.Empty results", rest)
 }
 
-func (m *shapesEmptyMessage) CopyResults() {
+func (m *shapesEmptyMessage) CopyResults() error {
 	for zi1 := range m.res.R0 {
 		if m.res.R0[zi1] != nil {
 			zp2 := new(Tree)
@@ -1170,6 +1178,7 @@ func (m *shapesEmptyMessage) CopyResults() {
 			m.res.R0[zi1] = zp2
 		}
 	}
+	return nil
 }
 
 func (v *shapesEmptyArgs) encode(b []byte) []byte {
@@ -1437,7 +1446,7 @@ func (m *shapesAliasMessage) Release() {
 	shapesAliasPool.Put(m)
 }
 
-func (m *shapesAliasMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *shapesAliasMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *shapesAliasMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -1448,9 +1457,9 @@ func (m *shapesAliasMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("types.Shapes.Alias arguments", rest)
 }
 
-func (m *shapesAliasMessage) CopyArgs() {}
+func (m *shapesAliasMessage) CopyArgs() error { return nil }
 
-func (m *shapesAliasMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *shapesAliasMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *shapesAliasMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -1461,7 +1470,7 @@ func (m *shapesAliasMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("types.Shapes.Alias results", rest)
 }
 
-func (m *shapesAliasMessage) CopyResults() {}
+func (m *shapesAliasMessage) CopyResults() error { return nil }
 
 func (v *shapesAliasArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 0)

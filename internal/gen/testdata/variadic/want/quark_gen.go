@@ -13,7 +13,7 @@ import (
 )
 
 // This file needs a quark runtime that supports this generator's output.
-const _ = quark.SupportPackageIsVersion3
+const _ = quark.SupportPackageIsVersion4
 
 // SummerType describes the Summer actor type.
 var SummerType = &quark.TypeDesc{
@@ -120,7 +120,7 @@ func (m *summerSumMessage) Release() {
 	summerSumPool.Put(m)
 }
 
-func (m *summerSumMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *summerSumMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *summerSumMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -131,11 +131,12 @@ func (m *summerSumMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("variadic.Summer.Sum arguments", rest)
 }
 
-func (m *summerSumMessage) CopyArgs() {
+func (m *summerSumMessage) CopyArgs() error {
 	m.args.Xs = slices.Clone(m.args.Xs)
+	return nil
 }
 
-func (m *summerSumMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *summerSumMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *summerSumMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -146,7 +147,7 @@ func (m *summerSumMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("variadic.Summer.Sum results", rest)
 }
 
-func (m *summerSumMessage) CopyResults() {}
+func (m *summerSumMessage) CopyResults() error { return nil }
 
 func (v *summerSumArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 1)
@@ -275,7 +276,7 @@ func (m *summerJoinMessage) Release() {
 	summerJoinPool.Put(m)
 }
 
-func (m *summerJoinMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *summerJoinMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *summerJoinMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -286,11 +287,12 @@ func (m *summerJoinMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("variadic.Summer.Join arguments", rest)
 }
 
-func (m *summerJoinMessage) CopyArgs() {
+func (m *summerJoinMessage) CopyArgs() error {
 	m.args.Parts = slices.Clone(m.args.Parts)
+	return nil
 }
 
-func (m *summerJoinMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *summerJoinMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *summerJoinMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -301,7 +303,7 @@ func (m *summerJoinMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("variadic.Summer.Join results", rest)
 }
 
-func (m *summerJoinMessage) CopyResults() {}
+func (m *summerJoinMessage) CopyResults() error { return nil }
 
 func (v *summerJoinArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 2)
@@ -434,7 +436,7 @@ func (m *summerLogMessage) Release() {
 	summerLogPool.Put(m)
 }
 
-func (m *summerLogMessage) AppendArgs(b []byte) []byte { return m.args.encode(b) }
+func (m *summerLogMessage) AppendArgs(b []byte) ([]byte, error) { return m.args.encode(b), nil }
 
 func (m *summerLogMessage) ReadArgs(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -445,7 +447,7 @@ func (m *summerLogMessage) ReadArgs(b []byte) error {
 	return codec.CheckTrailing("variadic.Summer.Log arguments", rest)
 }
 
-func (m *summerLogMessage) CopyArgs() {
+func (m *summerLogMessage) CopyArgs() error {
 	if m.args.A1 != nil {
 		zs1 := make([][]byte, len(m.args.A1))
 		copy(zs1, m.args.A1)
@@ -454,9 +456,10 @@ func (m *summerLogMessage) CopyArgs() {
 		}
 		m.args.A1 = zs1
 	}
+	return nil
 }
 
-func (m *summerLogMessage) AppendResults(b []byte) []byte { return m.res.encode(b) }
+func (m *summerLogMessage) AppendResults(b []byte) ([]byte, error) { return m.res.encode(b), nil }
 
 func (m *summerLogMessage) ReadResults(b []byte) error {
 	budget := codec.NewBudget(len(b))
@@ -467,7 +470,7 @@ func (m *summerLogMessage) ReadResults(b []byte) error {
 	return codec.CheckTrailing("variadic.Summer.Log results", rest)
 }
 
-func (m *summerLogMessage) CopyResults() {}
+func (m *summerLogMessage) CopyResults() error { return nil }
 
 func (v *summerLogArgs) encode(b []byte) []byte {
 	b = msgp.AppendMapHeader(b, 2)
