@@ -278,9 +278,12 @@ func (a *Activation) activate(e *Envelope) error {
 			// it runs under the silo's default timeout, not the deadline or
 			// cancellation of the call that happened to trigger it; the
 			// chain link keeps cycle detection.
+			// The chain of the call that triggered the activation: its
+			// caller's link while that still waits (received links, from
+			// another process, always do).
 			var prev *callCtx
-			if e.ctx != nil {
-				prev = chainOf(e.ctx.parent)
+			if e.ctx != nil && e.ctx.prev != nil && !e.ctx.prev.ended.Load() {
+				prev = e.ctx.prev
 			}
 			ctx := a.hookContext(prev)
 			err := h.OnActivate(ctx)

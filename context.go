@@ -20,6 +20,11 @@ type callCtx struct {
 	act    *Activation     // the callee, once the turn starts
 	prev   *callCtx        // the caller's link in the chain; nil for an outside caller
 	silo   *Silo
+	// far is set on a link received from another process (see
+	// receivedCallCtx): the actor it names waits there, so the link has no
+	// activation here, never ends, and answers cycle detection from far,
+	// pinned and env (a readonly turn) alone.
+	far *ID
 	// deadline on the monotonic clock (see mono); 0 until fixed. With a
 	// caller's deadline it is set at once (inherited); otherwise it is the
 	// silo's default timeout, fixed when first consulted: at once for a
@@ -165,13 +170,21 @@ func chainOf(ctx context.Context) *callCtx {
 	return c
 }
 
-// find returns the live link of c's chain whose callee is id, or nil.
+// find returns the live link of c's chain whose callee is id, or nil. The
+// links received from another process count as live: their actors wait
+// there for this chain.
 func (c *callCtx) find(id *ID) *callCtx {
 	for ; c != nil; c = c.prev {
-		if c.ended.Load() || c.act == nil {
+		var t *ID
+		switch {
+		case c.far != nil:
+			t = c.far
+		case c.ended.Load() || c.act == nil:
 			continue
+		default:
+			t = &c.act.id
 		}
-		if t := &c.act.id; t.Type == id.Type && t.Key == id.Key {
+		if t.Type == id.Type && t.Key == id.Key {
 			return c
 		}
 	}

@@ -1,7 +1,10 @@
 package quark
 
 import (
+	"context"
 	"time"
+
+	"github.com/quarkgo/quark/internal/wire"
 
 	"github.com/quarkgo/quark/storage"
 )
@@ -35,4 +38,31 @@ func SettingsOf(s *Silo, d *TypeDesc) TypeSettings {
 	t := s.types[d]
 	s.typeMu.Unlock()
 	return TypeSettings{Mailbox: t.mailbox, MaxWorkers: t.maxWorkers, CollectAge: t.collectAge, Store: t.store}
+}
+
+// CallContextBytes returns the bytes in which a call made on s with ctx
+// carries its context to another process.
+func CallContextBytes(s *Silo, ctx context.Context) ([]byte, error) {
+	c := newCallCtx(s, ctx, nil, chainOf(ctx))
+	defer c.finish()
+	var w wire.CallContext
+	if err := wireCallContext(c, &w); err != nil {
+		return nil, err
+	}
+	return wire.AppendCallContext(nil, &w)
+}
+
+// ReceivedContext returns the context in which s would run a call received
+// from another process with the call context b, and the function that ends
+// it.
+func ReceivedContext(s *Silo, b []byte) (context.Context, func(), error) {
+	var w wire.CallContext
+	if err := wire.ReadCallContext(b, &w); err != nil {
+		return nil, nil, err
+	}
+	c, err := s.receivedCallCtx(context.Background(), &Envelope{}, &w)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, c.finish, nil
 }

@@ -1,0 +1,222 @@
+package quark_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/quarkgo/quark"
+	"github.com/quarkgo/quark/internal/testactors"
+	"github.com/quarkgo/quark/internal/wire"
+	"github.com/quarkgo/quark/quarkerr"
+)
+
+// TestChainThroughWireDecidesAlike builds a live call chain ending in the
+// probe b, and from b makes the same call twice: once with b's own context
+// (the live chain) and once with the context a call from b would have on
+// another process, rebuilt from the encoded chain. Cycle detection must
+// decide alike: deadlock, reentrant callback, readonly rejoin, pinned hooks.
+func TestChainThroughWireDecidesAlike(t *testing.T) {
+	type outcome struct{ live, far quark.Code }
+	cases := []struct {
+		name string
+		// start begins the chain on s; it reaches b.Run("probe").
+		start func(ctx context.Context, s *quark.Silo) error
+		// target is the call b makes.
+		target func(ctx context.Context, s *quark.Silo) error
+		want   quark.Code
+	}{
+		{"callback into a non-reentrant caller", startRun("a"), runProbe("a"), quark.CodeDeadlock},
+		{"callback into itself", startRun("a"), runProbe("b"), quark.CodeDeadlock},
+		{"callback into a reentrant caller", startReentrant("a"), runReentrant("a"), quark.CodeOK},
+		{"readonly rejoin of a readonly caller", startPeek("a"), peekProbe("a"), quark.CodeOK},
+		{"write call into a readonly caller", startPeek("a"), runProbe("a"), quark.CodeDeadlock},
+		{"readonly call into a writing caller", startRun("a"), peekProbe("a"), quark.CodeDeadlock},
+		{"callback into OnActivate", startActivate("pin"), runProbe("pin"), quark.CodeDeadlock},
+		{"readonly callback into OnActivate", startActivate("pin"), peekProbe("pin"), quark.CodeDeadlock},
+		{"callback into a reentrant OnActivate", startReentrantActivate("pin"), runReentrant("pin"), quark.CodeDeadlock},
+		{"call into a stateless caller", startStateless("w"), runStateless("w"), quark.CodeOK},
+		{"actor outside the chain", startRun("a"), runProbe("c"), quark.CodeOK},
+		{"same key, other type", startRun("a"), runReentrant("a"), quark.CodeOK},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			modes(t, func(t *testing.T, inline bool) {
+				got := make(chan outcome, 1)
+				var s *quark.Silo
+				probeB := func(ctx context.Context) (string, error) {
+					var o outcome
+					o.live = quark.CodeOf(tc.target(ctx, s))
+					b, err := quark.CallContextBytes(s, ctx)
+					if err != nil {
+						return "", err
+					}
+					far, end, err := quark.ReceivedContext(s, b)
+					if err != nil {
+						return "", err
+					}
+					defer end()
+					o.far = quark.CodeOf(tc.target(far, s))
+					got <- o
+					return "", nil
+				}
+				h := &hooks{
+					run: func(ctx context.Context, p *probe, step string) (string, error) {
+						switch step {
+						case "probe":
+							return probeB(ctx)
+						case "to-b":
+							return testactors.NewProbeRef(s, quark.StringKey("b")).Run(ctx, "probe")
+						}
+						return step, nil
+					},
+					peek: func(ctx context.Context, p *probe, step string) (string, error) {
+						if step == "to-b" {
+							return testactors.NewProbeRef(s, quark.StringKey("b")).Run(ctx, "probe")
+						}
+						return step, nil
+					},
+					activate: func(ctx context.Context, p *probe) error {
+						if p.a.ID().Key == quark.StringKey("pin") {
+							_, err := testactors.NewProbeRef(s, quark.StringKey("b")).Run(ctx, "probe")
+							return err
+						}
+						return nil
+					},
+				}
+				s = newSilo(t, registerProbes(h), quark.WithInlineCalls(inline))
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				if err := tc.start(ctx, s); err != nil {
+					t.Fatal(err)
+				}
+				o := <-got
+				if o.live != tc.want || o.far != tc.want {
+					t.Fatalf("live chain: %v, chain through the wire: %v; want %v", o.live, o.far, tc.want)
+				}
+			})
+		})
+	}
+}
+
+func startRun(key string) func(context.Context, *quark.Silo) error {
+	return func(ctx context.Context, s *quark.Silo) error {
+		_, err := testactors.NewProbeRef(s, quark.StringKey(key)).Run(ctx, "to-b")
+		return err
+	}
+}
+
+func startPeek(key string) func(context.Context, *quark.Silo) error {
+	return func(ctx context.Context, s *quark.Silo) error {
+		_, err := testactors.NewProbeRef(s, quark.StringKey(key)).Peek(ctx, "to-b")
+		return err
+	}
+}
+
+func startReentrant(key string) func(context.Context, *quark.Silo) error {
+	return func(ctx context.Context, s *quark.Silo) error {
+		_, err := testactors.NewReentrantProbeRef(s, quark.StringKey(key)).Run(ctx, "to-b")
+		return err
+	}
+}
+
+func startStateless(key string) func(context.Context, *quark.Silo) error {
+	return func(ctx context.Context, s *quark.Silo) error {
+		_, err := testactors.NewStatelessProbeRef(s, quark.StringKey(key)).Run(ctx, "to-b")
+		return err
+	}
+}
+
+// startActivate activates the probe key, whose OnActivate calls b.
+func startActivate(key string) func(context.Context, *quark.Silo) error {
+	return func(ctx context.Context, s *quark.Silo) error {
+		_, err := testactors.NewProbeRef(s, quark.StringKey(key)).Run(ctx, "noop")
+		return err
+	}
+}
+
+func startReentrantActivate(key string) func(context.Context, *quark.Silo) error {
+	return func(ctx context.Context, s *quark.Silo) error {
+		_, err := testactors.NewReentrantProbeRef(s, quark.StringKey(key)).Run(ctx, "noop")
+		return err
+	}
+}
+
+func runProbe(key string) func(context.Context, *quark.Silo) error {
+	return func(ctx context.Context, s *quark.Silo) error {
+		_, err := testactors.NewProbeRef(s, quark.StringKey(key)).Run(ctx, "leaf")
+		return err
+	}
+}
+
+func peekProbe(key string) func(context.Context, *quark.Silo) error {
+	return func(ctx context.Context, s *quark.Silo) error {
+		_, err := testactors.NewProbeRef(s, quark.StringKey(key)).Peek(ctx, "leaf")
+		return err
+	}
+}
+
+func runReentrant(key string) func(context.Context, *quark.Silo) error {
+	return func(ctx context.Context, s *quark.Silo) error {
+		_, err := testactors.NewReentrantProbeRef(s, quark.StringKey(key)).Run(ctx, "leaf")
+		return err
+	}
+}
+
+func runStateless(key string) func(context.Context, *quark.Silo) error {
+	return func(ctx context.Context, s *quark.Silo) error {
+		_, err := testactors.NewStatelessProbeRef(s, quark.StringKey(key)).Run(ctx, "leaf")
+		return err
+	}
+}
+
+// TestReceivedDeadlineIsRemainingTime: a received call's deadline is the
+// time that remained to the caller's, counted from when it is received; never
+// earlier than the caller's, and later by no more than the time between
+// sending and receiving.
+func TestReceivedDeadlineIsRemainingTime(t *testing.T) {
+	s := newSilo(t, registerProbes(&hooks{}))
+	deadline := time.Now().Add(time.Hour)
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	start := time.Now()
+	b, err := quark.CallContextBytes(s, ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	far, end, err := quark.ReceivedContext(s, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer end()
+	elapsed := time.Since(start)
+	got, ok := far.Deadline()
+	if !ok || got.Before(deadline) || got.Sub(deadline) > elapsed {
+		t.Fatalf("received deadline %v (ok %v), want within %v after the caller's %v", got, ok, elapsed, deadline)
+	}
+	if far.Value(userKey{}) != nil {
+		t.Fatal("a received context carries a value no propagator carried")
+	}
+}
+
+// TestReceivedChainRefusesBadLinks: links that name no actor, or whose key
+// does not decode, make the received call context CodeCorrupt.
+func TestReceivedChainRefusesBadLinks(t *testing.T) {
+	s := newSilo(t, registerProbes(&hooks{}))
+	for name, l := range map[string]wire.Link{
+		"no type":      {Key: []byte{1, 1, 'a'}},
+		"no key":       {Type: "testactors.Probe"},
+		"corrupt key":  {Type: "testactors.Probe", Key: []byte{1, 9, 'a'}},
+		"unknown kind": {Type: "testactors.Probe", Key: []byte{9}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			b, err := wire.AppendCallContext(nil, &wire.CallContext{Chain: []wire.Link{l}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := quark.ReceivedContext(s, b); quarkerr.CodeOf(err) != quarkerr.Corrupt {
+				t.Fatalf("err = %v, want CodeCorrupt", err)
+			}
+		})
+	}
+}
