@@ -85,7 +85,7 @@ func TestCalleeContextIsFresh(t *testing.T) {
 			}
 			return step, nil
 		}}
-		s = newSilo(t, registerProbes(h), quark.WithInlineCalls(inline), quark.WithPropagatedContextKeys(traceKey{}))
+		s = newSilo(t, registerProbes(h), quark.WithInlineCalls(inline), quark.WithPropagators(valuePropagator{"trace", traceKey{}}))
 		deadline := time.Now().Add(time.Hour)
 		ctx, cancel := context.WithDeadline(context.Background(), deadline)
 		defer cancel()

@@ -8,8 +8,8 @@ import (
 
 // callCtx is the context an actor method receives. It is fresh: it carries the
 // caller's deadline (or the silo's default call timeout) and cancellation,
-// the call chain, and the values of keys the silo was told to propagate —
-// never the caller's other values.
+// the call chain, and the values the silo's propagators carry (see
+// Propagator) — never the caller's other values.
 //
 // A callCtx is made per call and never reused, so user code may hand it to
 // context.WithCancel, errgroup and the like without racing the runtime. Once
@@ -25,6 +25,9 @@ type callCtx struct {
 	// activation here, never ends, and answers cycle detection from far,
 	// pinned and env (a readonly turn) alone.
 	far *ID
+	// prop holds the propagated values; nil when none were carried (always
+	// without propagators, so that such a silo's calls pay nothing).
+	prop *propagated
 	// deadline on the monotonic clock (see mono); 0 until fixed. With a
 	// caller's deadline it is set at once (inherited); otherwise it is the
 	// silo's default timeout, fixed when first consulted: at once for a
@@ -75,6 +78,9 @@ type chainKey struct{}
 // deadline.
 func newCallCtx(s *Silo, parent context.Context, e *Envelope, prev *callCtx) *callCtx {
 	c := &callCtx{parent: parent, env: e, prev: prev, silo: s}
+	if ps := s.cfg.propagators; len(ps) > 0 {
+		c.prop = propagate(ps, parent)
+	}
 	if d, ok := parent.Deadline(); ok {
 		c.deadline.Store(monoOf(d))
 		c.inherited = true
@@ -144,10 +150,8 @@ func (c *callCtx) Value(key any) any {
 	if _, ok := key.(chainKey); ok {
 		return c
 	}
-	for _, k := range c.silo.cfg.propagate {
-		if k == key {
-			return c.parent.Value(key)
-		}
+	if c.prop != nil {
+		return c.prop.vals.Value(key)
 	}
 	return nil
 }

@@ -70,9 +70,26 @@ func ExampleWithIncomingInterceptors() {
 	// Output: call testactors.Counter/7 Add
 }
 
-// tenantKey carries the caller's tenant; the silo propagates it to the
-// callee's side.
+// tenantKey carries the caller's tenant; the silo's tenantPropagator carries
+// it to the callee's side.
 type tenantKey struct{}
+
+// tenantPropagator carries the tenant in a context under tenantKey from a
+// caller to the actors it calls, as the string "tenant".
+type tenantPropagator struct{}
+
+func (tenantPropagator) Inject(ctx context.Context, c quark.Carrier) {
+	if t, ok := ctx.Value(tenantKey{}).(string); ok {
+		c.Set("tenant", t)
+	}
+}
+
+func (tenantPropagator) Extract(ctx context.Context, c quark.Carrier) context.Context {
+	if t := c.Get("tenant"); t != "" {
+		return context.WithValue(ctx, tenantKey{}, t)
+	}
+	return ctx
+}
 
 func ExampleAdmitInterceptorFunc() {
 	ctx := context.Background()
@@ -85,7 +102,7 @@ func ExampleAdmitInterceptorFunc() {
 		return nil
 	})
 	silo, _ := quark.NewSilo(quark.WithLogger(slog.New(slog.DiscardHandler)),
-		quark.WithPropagatedContextKeys(tenantKey{}),
+		quark.WithPropagators(tenantPropagator{}),
 		quark.WithIncomingInterceptors(sameTenant))
 	testactors.RegisterCounter(silo, func(*quark.Activation) testactors.Counter { return &total{} })
 	silo.Start(ctx)

@@ -66,7 +66,7 @@ func TestRefusedCallDoesNotActivate(t *testing.T) {
 					tell:     func(context.Context, *probe, string) error { ran.Add(1); told <- struct{}{}; return nil },
 				}
 				s := newSilo(t, registerProbes(h), quark.WithInlineCalls(inline),
-					quark.WithPropagatedContextKeys(principalKey{}),
+					quark.WithPropagators(valuePropagator{"principal", principalKey{}}),
 					quark.WithIncomingInterceptors(authorize))
 
 				mallory := context.WithValue(context.Background(), principalKey{}, "mallory")
@@ -262,7 +262,7 @@ func TestAdmitContext(t *testing.T) {
 				return quark.Errorf(quark.CodeCanceled, "admission of %s: %w", m.Target(), ctx.Err())
 			})
 			h := &hooks{}
-			s := newSilo(t, registerProbes(h), quark.WithPropagatedContextKeys(principalKey{}),
+			s := newSilo(t, registerProbes(h), quark.WithPropagators(valuePropagator{"principal", principalKey{}}),
 				quark.WithIncomingInterceptors(admit))
 			deadline := time.Now().Add(time.Hour)
 			ctx, cancel := context.WithDeadline(context.Background(), deadline)

@@ -253,7 +253,7 @@ func TestConfigurationErrors(t *testing.T) {
 		"inline turns":       quark.WithMaxInlineTurns(0),
 		"logger":             quark.WithLogger(nil),
 		"clock":              quark.WithClock(nil),
-		"propagated key":     quark.WithPropagatedContextKeys(nil),
+		"propagator":         quark.WithPropagators(nil),
 		"max message size":   quark.WithMaxMessageSize(0),
 	} {
 		if _, err := quark.NewSilo(opt); quark.CodeOf(err) != quark.CodeInvalidArgument {

@@ -51,7 +51,7 @@ type siloConfig struct {
 	maxInline      int32
 	incoming       []Interceptor
 	outgoing       []Interceptor
-	propagate      []any
+	propagators    []Propagator
 	codecRouting   bool
 	maxMessage     int
 	store          storage.Store
@@ -102,9 +102,9 @@ func (c *siloConfig) validate() error {
 	if err := validInterceptors("outgoing", c.outgoing); err != nil {
 		return err
 	}
-	for i, k := range c.propagate {
-		if k == nil {
-			return Errorf(CodeInvalidArgument, "silo option: propagated context key %d is nil", i)
+	for i, p := range c.propagators {
+		if p == nil {
+			return Errorf(CodeInvalidArgument, "silo option: propagator %d is nil", i)
 		}
 	}
 	return nil
@@ -191,12 +191,17 @@ func WithOutgoingInterceptors(i ...Interceptor) SiloOption {
 	return siloOption(func(c *siloConfig) { c.outgoing = append(c.outgoing, i...) })
 }
 
-// WithPropagatedContextKeys names context keys whose values an actor method's
-// context passes through from its caller (a trace span, a tenant). All other
-// caller values are dropped: the callee's context is fresh. Keys are compared
-// with ==. One-way messages carry none. Default none.
-func WithPropagatedContextKeys(keys ...any) SiloOption {
-	return siloOption(func(c *siloConfig) { c.propagate = append(c.propagate, keys...) })
+// WithPropagators adds propagators, which carry selected values of a
+// caller's context to the context of the actor methods it calls (a trace
+// span, a tenant); see Propagator. A callee's context holds only what they
+// carry: its caller's other values are dropped. They run in order, Inject
+// when a call is made, Extract into the callee's context; one-way messages
+// carry no values (but their admission by incoming interceptors sees them).
+// A nil propagator makes NewSilo fail with CodeInvalidArgument. Default
+// none: a callee sees none of its caller's values, and calls pay nothing
+// for propagation.
+func WithPropagators(p ...Propagator) SiloOption {
+	return siloOption(func(c *siloConfig) { c.propagators = append(c.propagators, p...) })
 }
 
 // WithCodecRouting makes local calls travel as they would between silos:

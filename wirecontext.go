@@ -29,8 +29,9 @@ var farReadonly = &Envelope{shared: true}
 
 // wireCallContext fills w with what the call whose context is c carries to
 // another process: its remaining time (none for a one-way message, whose
-// deadline starts when it runs), and the links of its chain, the nearest
-// caller first. It fixes a default deadline not yet fixed, as a queued call
+// deadline starts when it runs), the links of its chain, the nearest caller
+// first, and the values its propagators injected (w.Values shares c's
+// carrier, which is no longer written). It fixes a default deadline not yet fixed, as a queued call
 // does. Links that have ended, or have no activation yet, are left out: find
 // skips them too. A key that cannot be encoded fails with its error.
 func wireCallContext(c *callCtx, w *wire.CallContext) error {
@@ -38,6 +39,9 @@ func wireCallContext(c *callCtx, w *wire.CallContext) error {
 	if c.env == nil || !c.env.oneWay {
 		w.HasDeadline = true
 		w.Remaining = time.Duration(max(c.deadlineMono()-mono(), 0))
+	}
+	if c.prop != nil {
+		w.Values = c.prop.carried.kv
 	}
 	for l := c.prev; l != nil; l = l.prev {
 		var id *ID
@@ -66,7 +70,8 @@ func wireCallContext(c *callCtx, w *wire.CallContext) error {
 // receivedCallCtx returns the context of the call e received from another
 // process with w: its deadline is now plus the time that remained when it
 // was sent, its chain the received links, and its cancellation parent's
-// (the receiver's context for the call). A link with a key that does not
+// (the receiver's context for the call); the silo's propagators extract its
+// values from the received ones. A link with a key that does not
 // decode, or with no type or key, fails with CodeCorrupt.
 func (s *Silo) receivedCallCtx(parent context.Context, e *Envelope, w *wire.CallContext) (*callCtx, error) {
 	c := &callCtx{parent: parent, env: e, silo: s}
@@ -75,6 +80,10 @@ func (s *Silo) receivedCallCtx(parent context.Context, e *Envelope, w *wire.Call
 		// Saturate rather than wrap: a remaining time near the limit of
 		// int64 means no practical deadline, not one in the past.
 		c.deadline.Store(now + min(int64(w.Remaining), math.MaxInt64-now))
+	}
+	if ps := s.cfg.propagators; len(ps) > 0 && len(w.Values) > 0 {
+		c.prop = &propagated{carried: carrier{kv: w.Values}}
+		c.prop.extract(ps)
 	}
 	if len(w.Chain) == 0 {
 		return c, nil

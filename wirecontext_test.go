@@ -220,3 +220,38 @@ func TestReceivedChainRefusesBadLinks(t *testing.T) {
 		})
 	}
 }
+
+// TestPropagatedValuesThroughWire: what the caller's propagators inject
+// travels in the call context, and the receiving silo's propagators extract
+// it; a receiver with none sees no values.
+func TestPropagatedValuesThroughWire(t *testing.T) {
+	trace := quark.WithPropagators(valuePropagator{"trace", traceKey{}})
+	caller := newSilo(t, registerProbes(&hooks{}), trace)
+	ctx := context.WithValue(context.WithValue(context.Background(), traceKey{}, "span-1"), userKey{}, "secret")
+	b, err := quark.CallContextBytes(caller, ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name      string
+		receiver  *quark.Silo
+		wantTrace any
+	}{
+		{"receiver with the propagator", newSilo(t, registerProbes(&hooks{}), trace), "span-1"},
+		{"receiver without propagators", newSilo(t, registerProbes(&hooks{})), nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			far, end, err := quark.ReceivedContext(c.receiver, b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer end()
+			if v := far.Value(traceKey{}); v != c.wantTrace {
+				t.Errorf("trace = %v, want %v", v, c.wantTrace)
+			}
+			if v := far.Value(userKey{}); v != nil {
+				t.Errorf("a value no propagator carries arrived: %v", v)
+			}
+		})
+	}
+}
