@@ -43,9 +43,10 @@
 //
 // A method's ctx is fresh: it carries the caller's deadline (or the silo's
 // default call timeout, 30s), its cancellation, the call chain and the values
-// of keys named by WithPropagatedContextKeys — not the caller's other values.
-// Pass it to the calls the method makes; that is how deadlines and the chain
-// travel.
+// the silo's propagators carry (WithPropagators) — not the caller's other
+// values. Pass it to the calls the method makes; that is how deadlines and the
+// chain travel. A Propagator writes the values it carries as string keys and
+// values, so that they can cross to another process.
 //
 // # Interceptors
 //
@@ -62,7 +63,8 @@
 //		}
 //		return nil
 //	})
-//	silo, _ := quark.NewSilo(quark.WithPropagatedContextKeys(principalKey{}),
+//	// principalPropagator (a Propagator) carries the principal to callees.
+//	silo, _ := quark.NewSilo(quark.WithPropagators(principalPropagator{}),
 //		quark.WithIncomingInterceptors(authz))
 //
 // # The fast path

@@ -71,8 +71,8 @@ type Interceptor interface {
 	// (known type, valid key, silo running, no deadlock), so it delays the
 	// caller: it should return promptly. For a call, ctx is the callee's
 	// fresh context: the caller's deadline and cancellation, the call
-	// chain, and the values of the keys named by WithPropagatedContextKeys
-	// (a principal or a tenant, say); Admit may pass it to calls of its own
+	// chain, and the values the silo's propagators carry (WithPropagators:
+	// a principal or a tenant, say); Admit may pass it to calls of its own
 	// (to consult an authorization actor). For a one-way message, ctx
 	// carries the sender's deadline, cancellation and propagated values,
 	// and is not part of the sender's call chain. Timer and reminder

@@ -12,14 +12,17 @@ import "context"
 // The shape is OpenTelemetry's propagation.TextMapPropagator without its
 // Fields method, and Carrier has the method set of its TextMapCarrier, so
 // an OpenTelemetry propagator adapts in a few lines (docs/ARCHITECTURE.md,
-// "Propagated values").
+// "Contexts and deadlines").
 //
 // A silo calls its propagators from the goroutines that make calls, many at
 // once: they must be safe for concurrent use and must not block.
 type Propagator interface {
 	// Inject writes the values it carries from the caller's ctx into c. It
-	// runs when the call is made, once per call (and once for a one-way
-	// message's admission by incoming interceptors).
+	// runs each time the silo makes a callee's context: for each call, for
+	// a one-way message's admission by incoming interceptors, and for the
+	// contexts the runtime makes itself (OnActivate, OnDeactivate, a
+	// one-way message as it runs), whose ctx is the runtime's own (empty,
+	// or Stop's for OnDeactivate at shutdown).
 	Inject(ctx context.Context, c Carrier)
 	// Extract returns ctx with the values read from c. ctx holds no values
 	// of the caller's, and its deadline and cancellation are not the

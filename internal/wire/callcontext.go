@@ -133,7 +133,7 @@ func appendString(b []byte, s string) []byte {
 // c, which it overwrites. The whole of b must be the one call context.
 // Malformed input (truncated, trailing bytes, unknown flags, a count or
 // length beyond the limits) is an error with CodeCorrupt; it never panics,
-// and allocates no more than b's length justifies. c keeps no reference to
+// and allocates in proportion to b's length. c keeps no reference to
 // b.
 func ReadCallContext(b []byte, c *CallContext) error {
 	r := reader{b: b}
