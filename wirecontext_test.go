@@ -2,6 +2,7 @@ package quark_test
 
 import (
 	"context"
+	"reflect"
 	"testing"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/quarkgo/quark/internal/testactors"
 	"github.com/quarkgo/quark/internal/wire"
 	"github.com/quarkgo/quark/quarkerr"
+	"pgregory.net/rapid"
 )
 
 // TestChainThroughWireDecidesAlike builds a live call chain ending in the
@@ -254,4 +256,57 @@ func TestPropagatedValuesThroughWire(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestReceivedChainResends: a chain received from another process and sent
+// on from there (A on one silo, B on a second, a call from B to a third)
+// carries the same links: rebuilding loses nothing cycle detection reads,
+// and the remaining time only shrinks.
+func TestReceivedChainResends(t *testing.T) {
+	s := newSilo(t, registerProbes(&hooks{}))
+	rapid.Check(t, func(t *rapid.T) {
+		in := wire.CallContext{
+			HasDeadline: true,
+			Remaining:   time.Duration(rapid.Int64Range(0, int64(time.Hour)).Draw(t, "remaining")),
+		}
+		for i, n := 0, rapid.IntRange(0, 6).Draw(t, "links"); i < n; i++ {
+			key := quark.StringKey(rapid.StringMatching(`[a-z]{1,4}`).Draw(t, "key"))
+			if rapid.Bool().Draw(t, "int key") {
+				key = quark.IntKey(rapid.Int64().Draw(t, "int"))
+			}
+			kb, err := key.MarshalBinary()
+			if err != nil {
+				t.Fatal(err)
+			}
+			in.Chain = append(in.Chain, wire.Link{
+				Type:     rapid.SampledFrom([]string{"testactors.Probe", "testactors.ReentrantProbe", "other.Type"}).Draw(t, "type"),
+				Key:      kb,
+				Pinned:   rapid.Bool().Draw(t, "pinned"),
+				Readonly: rapid.Bool().Draw(t, "readonly"),
+			})
+		}
+		b, err := wire.AppendCallContext(nil, &in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		far, end, err := quark.ReceivedContext(s, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer end()
+		b2, err := quark.CallContextBytes(s, far)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out wire.CallContext
+		if err := wire.ReadCallContext(b2, &out); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(out.Chain, in.Chain) {
+			t.Fatalf("chain sent on:\n%+v\nwant\n%+v", out.Chain, in.Chain)
+		}
+		if !out.HasDeadline || out.Remaining > in.Remaining {
+			t.Fatalf("remaining %v (deadline %v), want at most %v", out.Remaining, out.HasDeadline, in.Remaining)
+		}
+	})
 }
