@@ -277,10 +277,10 @@ func (a *Activation) activate(e *Envelope) error {
 			// OnActivate serves every call waiting for the activation, so
 			// it runs under the silo's default timeout, not the deadline or
 			// cancellation of the call that happened to trigger it; the
-			// chain link keeps cycle detection.
-			// The chain of the call that triggered the activation: its
-			// caller's link while that still waits (received links, from
-			// another process, always do).
+			// chain link keeps cycle detection. That chain is the one of the
+			// call that triggered the activation, from its caller's link
+			// while that still waits (a link received from another process
+			// always does).
 			var prev *callCtx
 			if e.ctx != nil && e.ctx.prev != nil && !e.ctx.prev.ended.Load() {
 				prev = e.ctx.prev

@@ -99,7 +99,7 @@ func propagate(ps []Propagator, ctx context.Context) *propagated {
 func (p *propagated) extract(ps []Propagator) {
 	vals := context.Background()
 	for _, pr := range ps {
-		vals = pr.Extract(vals, &p.carried)
+		vals = pr.Extract(vals, &p.carried) //nolint:fatcontext // each propagator adds its values to those before; as deep as the list
 	}
 	p.vals = vals
 }

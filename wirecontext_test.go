@@ -28,18 +28,18 @@ func TestChainThroughWireDecidesAlike(t *testing.T) {
 		target func(ctx context.Context, s *quark.Silo) error
 		want   quark.Code
 	}{
-		{"callback into a non-reentrant caller", startRun("a"), runProbe("a"), quark.CodeDeadlock},
-		{"callback into itself", startRun("a"), runProbe("b"), quark.CodeDeadlock},
-		{"callback into a reentrant caller", startReentrant("a"), runReentrant("a"), quark.CodeOK},
-		{"readonly rejoin of a readonly caller", startPeek("a"), peekProbe("a"), quark.CodeOK},
-		{"write call into a readonly caller", startPeek("a"), runProbe("a"), quark.CodeDeadlock},
-		{"readonly call into a writing caller", startRun("a"), peekProbe("a"), quark.CodeDeadlock},
-		{"callback into OnActivate", startActivate("pin"), runProbe("pin"), quark.CodeDeadlock},
-		{"readonly callback into OnActivate", startActivate("pin"), peekProbe("pin"), quark.CodeDeadlock},
-		{"callback into a reentrant OnActivate", startReentrantActivate("pin"), runReentrant("pin"), quark.CodeDeadlock},
-		{"call into a stateless caller", startStateless("w"), runStateless("w"), quark.CodeOK},
-		{"actor outside the chain", startRun("a"), runProbe("c"), quark.CodeOK},
-		{"same key, other type", startRun("a"), runReentrant("a"), quark.CodeOK},
+		{"callback into a non-reentrant caller", startRun, runProbe("a"), quark.CodeDeadlock},
+		{"callback into itself", startRun, runProbe("b"), quark.CodeDeadlock},
+		{"callback into a reentrant caller", startReentrant, runReentrant("a"), quark.CodeOK},
+		{"readonly rejoin of a readonly caller", startPeek, peekProbe("a"), quark.CodeOK},
+		{"write call into a readonly caller", startPeek, runProbe("a"), quark.CodeDeadlock},
+		{"readonly call into a writing caller", startRun, peekProbe("a"), quark.CodeDeadlock},
+		{"callback into OnActivate", startActivate, runProbe("pin"), quark.CodeDeadlock},
+		{"readonly callback into OnActivate", startActivate, peekProbe("pin"), quark.CodeDeadlock},
+		{"callback into a reentrant OnActivate", startReentrantActivate, runReentrant("pin"), quark.CodeDeadlock},
+		{"call into a stateless caller", startStateless, runStateless("a"), quark.CodeOK},
+		{"actor outside the chain", startRun, runProbe("c"), quark.CodeOK},
+		{"same key, other type", startRun, runReentrant("a"), quark.CodeOK},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -101,47 +101,37 @@ func TestChainThroughWireDecidesAlike(t *testing.T) {
 	}
 }
 
-func startRun(key string) func(context.Context, *quark.Silo) error {
-	return func(ctx context.Context, s *quark.Silo) error {
-		_, err := testactors.NewProbeRef(s, quark.StringKey(key)).Run(ctx, "to-b")
-		return err
-	}
+// The chains start at the probe "a" (or "pin", whose OnActivate calls b)
+// and reach b.Run("probe").
+
+func startRun(ctx context.Context, s *quark.Silo) error {
+	_, err := testactors.NewProbeRef(s, quark.StringKey("a")).Run(ctx, "to-b")
+	return err
 }
 
-func startPeek(key string) func(context.Context, *quark.Silo) error {
-	return func(ctx context.Context, s *quark.Silo) error {
-		_, err := testactors.NewProbeRef(s, quark.StringKey(key)).Peek(ctx, "to-b")
-		return err
-	}
+func startPeek(ctx context.Context, s *quark.Silo) error {
+	_, err := testactors.NewProbeRef(s, quark.StringKey("a")).Peek(ctx, "to-b")
+	return err
 }
 
-func startReentrant(key string) func(context.Context, *quark.Silo) error {
-	return func(ctx context.Context, s *quark.Silo) error {
-		_, err := testactors.NewReentrantProbeRef(s, quark.StringKey(key)).Run(ctx, "to-b")
-		return err
-	}
+func startReentrant(ctx context.Context, s *quark.Silo) error {
+	_, err := testactors.NewReentrantProbeRef(s, quark.StringKey("a")).Run(ctx, "to-b")
+	return err
 }
 
-func startStateless(key string) func(context.Context, *quark.Silo) error {
-	return func(ctx context.Context, s *quark.Silo) error {
-		_, err := testactors.NewStatelessProbeRef(s, quark.StringKey(key)).Run(ctx, "to-b")
-		return err
-	}
+func startStateless(ctx context.Context, s *quark.Silo) error {
+	_, err := testactors.NewStatelessProbeRef(s, quark.StringKey("a")).Run(ctx, "to-b")
+	return err
 }
 
-// startActivate activates the probe key, whose OnActivate calls b.
-func startActivate(key string) func(context.Context, *quark.Silo) error {
-	return func(ctx context.Context, s *quark.Silo) error {
-		_, err := testactors.NewProbeRef(s, quark.StringKey(key)).Run(ctx, "noop")
-		return err
-	}
+func startActivate(ctx context.Context, s *quark.Silo) error {
+	_, err := testactors.NewProbeRef(s, quark.StringKey("pin")).Run(ctx, "noop")
+	return err
 }
 
-func startReentrantActivate(key string) func(context.Context, *quark.Silo) error {
-	return func(ctx context.Context, s *quark.Silo) error {
-		_, err := testactors.NewReentrantProbeRef(s, quark.StringKey(key)).Run(ctx, "noop")
-		return err
-	}
+func startReentrantActivate(ctx context.Context, s *quark.Silo) error {
+	_, err := testactors.NewReentrantProbeRef(s, quark.StringKey("pin")).Run(ctx, "noop")
+	return err
 }
 
 func runProbe(key string) func(context.Context, *quark.Silo) error {

@@ -191,11 +191,11 @@ type reader struct {
 	err error
 }
 
-func (r *reader) fail(why string) error {
+// fail records why decoding failed, unless an earlier failure is recorded.
+func (r *reader) fail(why string) {
 	if r.err == nil {
 		r.err = quarkerr.Errorf(quarkerr.Corrupt, "decode call context: %s", why)
 	}
-	return r.err
 }
 
 func (r *reader) byte() byte {
