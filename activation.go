@@ -221,7 +221,7 @@ func (a *Activation) drain() {
 // method has returned (a goroutine it left behind makes the call).
 func (a *Activation) suspend(c *callCtx) {
 	a.mu.Lock()
-	if c.ended.Load() {
+	if c.hasEnded() {
 		a.mu.Unlock()
 		return
 	}
@@ -238,7 +238,7 @@ func (a *Activation) suspend(c *callCtx) {
 // set before the turn's end is stepped.
 func (a *Activation) resume(c *callCtx) {
 	a.mu.Lock()
-	if c.ended.Load() {
+	if c.hasEnded() {
 		a.mu.Unlock()
 		return
 	}
@@ -282,7 +282,7 @@ func (a *Activation) activate(e *Envelope) error {
 			// while that still waits (a link received from another process
 			// always does).
 			var prev *callCtx
-			if e.ctx != nil && e.ctx.prev != nil && !e.ctx.prev.ended.Load() {
+			if e.ctx != nil && e.ctx.prev != nil && !e.ctx.prev.hasEnded() {
 				prev = e.ctx.prev
 			}
 			ctx := a.hookContext(prev)

@@ -20,29 +20,49 @@ type callCtx struct {
 	act    *Activation     // the callee, once the turn starts
 	prev   *callCtx        // the caller's link in the chain; nil for an outside caller
 	silo   *Silo
-	// far is set on a link received from another process (see
-	// receivedCallCtx): the actor it names waits there, so the link has no
-	// activation here, never ends, and answers cycle detection from far,
-	// pinned and env (a readonly turn) alone.
-	far *ID
-	// prop holds the propagated values; nil when none were carried (always
-	// without propagators, so that such a silo's calls pay nothing).
-	prop *propagated
+	// ext holds what only some contexts need (propagated values, a link
+	// received from another process); nil for the others. Out of line,
+	// and with the flags packed in state, so that a call's context stays
+	// in the 80-byte size class: a silo without propagators pays nothing
+	// for them.
+	ext *callExt
 	// deadline on the monotonic clock (see mono); 0 until fixed. With a
-	// caller's deadline it is set at once (inherited); otherwise it is the
-	// silo's default timeout, fixed when first consulted: at once for a
+	// caller's deadline it is set at once (stateInherited); otherwise it is
+	// the silo's default timeout, fixed when first consulted: at once for a
 	// queued call, when the method first looks for one on the fast path.
-	deadline  atomic.Int64
-	inherited bool
+	deadline atomic.Int64
 	// own is a timer-backed context made on first use of Done or Err when
 	// the deadline is the silo's default rather than the caller's.
-	own   atomic.Pointer[ownCtx]
-	ended atomic.Bool
+	own atomic.Pointer[ownCtx]
+	// state holds stateInherited, set at creation, and stateEnded, set
+	// once when the call ends.
+	state atomic.Uint32
 	// pinned: the callee's turn is not released during its outgoing calls
 	// (OnActivate, OnDeactivate), even for a reentrant type, and a call back
 	// into it is a deadlock.
 	pinned atomic.Bool
 }
+
+// The bits of callCtx.state.
+const (
+	stateInherited = 1 << iota // the caller's context carries the deadline
+	stateEnded                 // the call has ended: no longer a chain link
+)
+
+// callExt is the part of a callCtx that only some contexts need.
+type callExt struct {
+	// far is set on a link received from another process (see
+	// receivedCallCtx): the actor id waits there, so the link has no
+	// activation here, never ends, and answers cycle detection from id,
+	// pinned and env (a readonly turn) alone.
+	far bool
+	id  ID
+	// prop holds the propagated values, when any were carried.
+	prop propagated
+}
+
+// hasEnded reports whether the call has ended.
+func (c *callCtx) hasEnded() bool { return c.state.Load()&stateEnded != 0 }
 
 type ownCtx struct {
 	ctx    context.Context
@@ -79,11 +99,11 @@ type chainKey struct{}
 func newCallCtx(s *Silo, parent context.Context, e *Envelope, prev *callCtx) *callCtx {
 	c := &callCtx{parent: parent, env: e, prev: prev, silo: s}
 	if ps := s.cfg.propagators; len(ps) > 0 {
-		c.prop = propagate(ps, parent)
+		c.ext = propagate(ps, parent)
 	}
 	if d, ok := parent.Deadline(); ok {
 		c.deadline.Store(monoOf(d))
-		c.inherited = true
+		c.state.Store(stateInherited)
 	}
 	return c
 }
@@ -102,7 +122,7 @@ func (c *callCtx) deadlineMono() int64 {
 
 // governedByParent reports whether the caller's context alone signals the
 // deadline.
-func (c *callCtx) governedByParent() bool { return c.inherited }
+func (c *callCtx) governedByParent() bool { return c.state.Load()&stateInherited != 0 }
 
 func (c *callCtx) doneCtx() context.Context {
 	if c.governedByParent() {
@@ -111,7 +131,7 @@ func (c *callCtx) doneCtx() context.Context {
 	if o := c.own.Load(); o != nil {
 		return o.ctx
 	}
-	if c.ended.Load() {
+	if c.hasEnded() {
 		return endedCtx
 	}
 	ctx, cancel := context.WithDeadline(c.parent, timeOfMono(c.deadlineMono()))
@@ -129,7 +149,7 @@ func (c *callCtx) finish() {
 	if c == nil {
 		return
 	}
-	c.ended.Store(true)
+	c.state.Or(stateEnded)
 	if o := c.own.Load(); o != nil {
 		o.cancel()
 	}
@@ -150,8 +170,8 @@ func (c *callCtx) Value(key any) any {
 	if _, ok := key.(chainKey); ok {
 		return c
 	}
-	if c.prop != nil {
-		return c.prop.vals.Value(key)
+	if c.ext != nil && c.ext.prop.vals != nil {
+		return c.ext.prop.vals.Value(key)
 	}
 	return nil
 }
@@ -168,7 +188,7 @@ func chainOf(ctx context.Context) *callCtx {
 		}
 		c, _ = ctx.Value(chainKey{}).(*callCtx)
 	}
-	if c == nil || c.ended.Load() {
+	if c == nil || c.hasEnded() {
 		return nil
 	}
 	return c
@@ -181,9 +201,9 @@ func (c *callCtx) find(id *ID) *callCtx {
 	for ; c != nil; c = c.prev {
 		var t *ID
 		switch {
-		case c.far != nil:
-			t = c.far
-		case c.ended.Load() || c.act == nil:
+		case c.ext != nil && c.ext.far:
+			t = &c.ext.id
+		case c.hasEnded() || c.act == nil:
 			continue
 		default:
 			t = &c.act.id

@@ -81,18 +81,19 @@ type propagated struct {
 	vals    context.Context // what they extracted from it; answers Value
 }
 
-// propagate runs the propagators ps over the caller's ctx, returning nil
-// when none of them injected anything.
-func propagate(ps []Propagator, ctx context.Context) *propagated {
-	p := &propagated{}
+// propagate runs the propagators ps over the caller's ctx, returning the
+// extension of a call context that holds what they carried, or nil when none
+// of them injected anything.
+func propagate(ps []Propagator, ctx context.Context) *callExt {
+	x := &callExt{}
 	for _, pr := range ps {
-		pr.Inject(ctx, &p.carried)
+		pr.Inject(ctx, &x.prop.carried)
 	}
-	if len(p.carried.kv) == 0 {
+	if len(x.prop.carried.kv) == 0 {
 		return nil
 	}
-	p.extract(ps)
-	return p
+	x.prop.extract(ps)
+	return x
 }
 
 // extract fills p.vals from p.carried.

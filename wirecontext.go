@@ -40,15 +40,15 @@ func wireCallContext(c *callCtx, w *wire.CallContext) error {
 		w.HasDeadline = true
 		w.Remaining = time.Duration(max(c.deadlineMono()-mono(), 0))
 	}
-	if c.prop != nil {
-		w.Values = c.prop.carried.kv
+	if c.ext != nil {
+		w.Values = c.ext.prop.carried.kv
 	}
 	for l := c.prev; l != nil; l = l.prev {
 		var id *ID
 		switch {
-		case l.far != nil:
-			id = l.far
-		case l.ended.Load() || l.act == nil:
+		case l.ext != nil && l.ext.far:
+			id = &l.ext.id
+		case l.hasEnded() || l.act == nil:
 			continue
 		default:
 			id = &l.act.id
@@ -82,17 +82,18 @@ func (s *Silo) receivedCallCtx(parent context.Context, e *Envelope, w *wire.Call
 		c.deadline.Store(now + min(int64(w.Remaining), math.MaxInt64-now))
 	}
 	if ps := s.cfg.propagators; len(ps) > 0 && len(w.Values) > 0 {
-		c.prop = &propagated{carried: carrier{kv: w.Values}}
-		c.prop.extract(ps)
+		c.ext = &callExt{prop: propagated{carried: carrier{kv: w.Values}}}
+		c.ext.prop.extract(ps)
 	}
 	if len(w.Chain) == 0 {
 		return c, nil
 	}
 	links := make([]callCtx, len(w.Chain))
-	ids := make([]ID, len(w.Chain))
+	exts := make([]callExt, len(w.Chain))
 	prev := &c.prev
 	for i := range w.Chain {
-		wl, l, id := &w.Chain[i], &links[i], &ids[i]
+		wl, l, x := &w.Chain[i], &links[i], &exts[i]
+		id := &x.id
 		if err := id.Key.UnmarshalBinary(wl.Key); err != nil {
 			return nil, Errorf(CodeCorrupt, "received call to %s: chain link %d: %w", e.target, i, err)
 		}
@@ -100,7 +101,8 @@ func (s *Silo) receivedCallCtx(parent context.Context, e *Envelope, w *wire.Call
 			return nil, Errorf(CodeCorrupt, "received call to %s: chain link %d names no actor", e.target, i)
 		}
 		id.Type = wl.Type
-		l.far, l.silo, l.parent = id, s, parent
+		x.far = true
+		l.ext, l.silo, l.parent = x, s, parent
 		l.pinned.Store(wl.Pinned)
 		if wl.Readonly {
 			l.env = farReadonly
