@@ -2,6 +2,7 @@ package quark_test
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 
 	"github.com/quarkgo/quark"
@@ -128,4 +129,25 @@ func (carrierProbe) Inject(_ context.Context, c quark.Carrier) {
 func (p carrierProbe) Extract(ctx context.Context, c quark.Carrier) context.Context {
 	p.got(c)
 	return ctx
+}
+
+// BenchmarkPropagatedCall measures an inline call through a silo with one
+// propagator carrying one value: what propagation costs when it is used
+// (BenchmarkCall measures a silo without propagators).
+func BenchmarkPropagatedCall(b *testing.B) {
+	var processed atomic.Int64
+	s := newSilo(b, func(s *quark.Silo) {
+		must(testactors.RegisterCounter(s, func(*quark.Activation) testactors.Counter {
+			return &benchCounter{processed: &processed}
+		}))
+	}, quark.WithPropagators(valuePropagator{"trace", traceKey{}}))
+	ref := testactors.NewCounterRef(s, quark.IntKey(1))
+	warmCounter(b, ref)
+	ctx := context.WithValue(context.Background(), traceKey{}, "span-1")
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ref.Add(ctx, 1); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
