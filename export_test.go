@@ -36,3 +36,10 @@ func SettingsOf(s *Silo, d *TypeDesc) TypeSettings {
 	s.typeMu.Unlock()
 	return TypeSettings{Mailbox: t.mailbox, MaxWorkers: t.maxWorkers, CollectAge: t.collectAge, Store: t.store}
 }
+
+// OnRoute makes s call f with the target and method name of every message
+// its routing step decides on. Set it before s starts; f runs on the
+// routing goroutine and must be safe for concurrent use.
+func OnRoute(s *Silo, f func(target ID, method string)) {
+	s.routeHook = func(e *Envelope) { f(e.target, e.msg.Method().Name) }
+}
