@@ -286,7 +286,8 @@ func (s *Silo) unref(e *Envelope) {
 }
 
 // forward re-delivers a message that was queued on an activation that has
-// since gone; it gets a new activation.
+// since gone (it gets a new activation), or delivers a reminder tick: both
+// are routed afresh, with no location-cache entry.
 func (s *Silo) forward(e *Envelope) {
 	if e.state.Load() == envAbandoned {
 		s.expired.Add(1)
