@@ -43,16 +43,18 @@ func (standalone) locate(t *actorType, key Key) location {
 // (ActorTimer.post) all reach an activation through it.
 //
 // The decision, in order:
-//   - a timer tick goes to the activation that set the timer and nowhere
-//     else: a timer belongs to its activation, which is local by
-//     construction, so placement is not asked; if that activation has gone,
-//     route returns admitRetry and the timer dies with it;
+//   - the message's location-cache entry, if any, names the activation: a
+//     Ref's entry (the activation it saw when made) or a timer tick's (the
+//     activation that set the timer). A timer belongs to its activation,
+//     which is local by construction, so a tick never asks placement; if
+//     that activation has gone, route returns admitRetry and the timer dies
+//     with it;
 //   - a stateless worker stays local, outside placement (and, in a cluster,
 //     outside the directory): the type's worker set on this silo takes it;
-//   - otherwise the message's location-cache entry, if any, names the
-//     activation; without one, placement locates the actor;
+//   - otherwise placement locates the actor;
 //   - an activation that turns out dead (the entry was stale, or it died
-//     between lookup and submit) means retry: the actor is located again.
+//     between lookup and submit) means retry: the entry is dropped and the
+//     actor located again.
 //
 // inline allows the caller to run a call on its own goroutine (the fast
 // path). route returns the activation that took e and the outcome:
@@ -69,7 +71,7 @@ func (s *Silo) route(e *Envelope, inline bool) (*Activation, admit) {
 		a := e.loc.act
 		switch {
 		case a != nil:
-			// A fresh entry is used once: a retry looks again. Only timer
+			// An entry is used once: a retry looks again. Only timer
 			// ticks carry one for a stateless worker (Refs keep none).
 			e.loc = location{}
 			r = a.submit(e, inline)
