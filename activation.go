@@ -97,8 +97,6 @@ func (a *Activation) DeactivateOnIdle() {
 	}
 }
 
-func (a *Activation) callerSilo() *Silo { return a.typ.silo }
-
 // post queues a one-way message without taking the lock unless a drainer has
 // to be started.
 func (a *Activation) post(e *Envelope) admit {

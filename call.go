@@ -3,7 +3,6 @@ package quark
 import (
 	"context"
 	"log/slog"
-	"runtime"
 	"runtime/debug"
 	"time"
 
@@ -17,15 +16,21 @@ func (r Ref) Call(ctx context.Context, m Message) error {
 	e.msg = m
 	e.target = r.id
 	e.typ = r.typ
-	e.hint = r.act
+	e.loc = r.loc
 	e.shared = m.Method().ReadOnly
-	if err := r.s.isolateArgs(e); err != nil {
+	return r.rt.invoke(ctx, m)
+}
+
+// invoke sends the call m made through a Ref (refRuntime): it isolates the
+// arguments, then runs the outgoing interceptors, if any, around dispatch.
+func (s *Silo) invoke(ctx context.Context, m Message) error {
+	if err := s.isolateArgs(m.envelope()); err != nil {
 		return err
 	}
-	if len(r.s.cfg.outgoing) == 0 {
-		return r.s.dispatch(ctx, m)
+	if len(s.cfg.outgoing) == 0 {
+		return s.dispatch(ctx, m)
 	}
-	return r.s.out(ctx, m)
+	return s.out(ctx, m)
 }
 
 // Send queues the one-way message m for the referenced actor and returns
@@ -40,10 +45,16 @@ func (r Ref) Send(ctx context.Context, m Message) error {
 	e.msg = m
 	e.target = r.id
 	e.typ = r.typ
-	e.hint = r.act
+	e.loc = r.loc
 	e.oneWay = true
 	e.shared = m.Method().ReadOnly
-	s := r.s
+	return r.rt.post(ctx, m)
+}
+
+// post sends the one-way message m made through a Ref (refRuntime), as
+// Ref.Send describes.
+func (s *Silo) post(ctx context.Context, m Message) error {
+	e := m.envelope()
 	if err := s.isolateArgs(e); err != nil {
 		e.refs.Store(1)
 		return s.drop(e, err)
@@ -151,47 +162,30 @@ func (s *Silo) admitAndDeliver(ctx context.Context, e *Envelope) error {
 
 // deliver finds or creates the target activation and runs or queues e.
 func (s *Silo) deliver(ctx context.Context, e *Envelope) error {
-	t := e.typ
-	for {
-		var a *Activation
-		var r admit
-		if t.desc.Stateless {
-			a, r = t.deliverStateless(e, s.cfg.inline)
-		} else {
-			if a, e.hint = e.hint, nil; a == nil {
-				a = t.get(e.target.Key)
-			}
-			r = a.submit(e, s.cfg.inline)
-		}
-		switch r {
-		case admitRetry:
-			continue
-		case admitYield:
-			runtime.Gosched()
-			continue
-		case admitOverload:
-			e.ctx.finish()
-			e.state.Store(envDone)
-			return Errorf(CodeOverloaded, "call %s.%s: mailbox full (%d messages)", e.target, e.msg.Method().Name, t.mailbox)
-		case admitDiscarded:
-			e.ctx.finish()
-			e.state.Store(envDone)
-			return errDiscarded(e)
-		case admitQueued:
-			return s.wait(ctx, e)
-		}
-		err := a.run(e)
+	a, r := s.route(e, s.cfg.inline)
+	switch r {
+	case admitOverload:
 		e.ctx.finish()
-		var act actions
-		a.mu.Lock()
-		a.finish(e, s.coarse.Load(), &act)
-		a.mu.Unlock()
 		e.state.Store(envDone)
-		if act.any() {
-			a.perform(act)
-		}
-		return err
+		return Errorf(CodeOverloaded, "call %s.%s: mailbox full (%d messages)", e.target, e.msg.Method().Name, e.typ.mailbox)
+	case admitDiscarded:
+		e.ctx.finish()
+		e.state.Store(envDone)
+		return errDiscarded(e)
+	case admitQueued:
+		return s.wait(ctx, e)
 	}
+	err := a.run(e)
+	e.ctx.finish()
+	var act actions
+	a.mu.Lock()
+	a.finish(e, s.coarse.Load(), &act)
+	a.mu.Unlock()
+	e.state.Store(envDone)
+	if act.any() {
+		a.perform(act)
+	}
+	return err
 }
 
 // wait blocks until the queued call e completes, ctx ends, or the default
@@ -238,27 +232,11 @@ func (s *Silo) send(ctx context.Context, e *Envelope) error {
 		}
 	}
 	e.state.Store(envPending)
-	t := e.typ
-	for {
-		var r admit
-		if t.desc.Stateless {
-			_, r = t.deliverStateless(e, false)
-		} else {
-			a := e.hint
-			if e.hint = nil; a == nil {
-				a = t.get(e.target.Key)
-			}
-			r = a.submit(e, false)
-		}
-		switch r {
-		case admitRetry:
-			continue
-		case admitOverload:
-			return s.drop(e, Errorf(CodeOverloaded, "send %s.%s: mailbox full (%d messages)",
-				e.target, e.msg.Method().Name, t.mailbox))
-		}
-		return nil
+	if _, r := s.route(e, false); r == admitOverload {
+		return s.drop(e, Errorf(CodeOverloaded, "send %s.%s: mailbox full (%d messages)",
+			e.target, e.msg.Method().Name, e.typ.mailbox))
 	}
+	return nil
 }
 
 // oneWayFailed counts and logs (rate-limited) a one-way message whose
@@ -308,29 +286,19 @@ func (s *Silo) unref(e *Envelope) {
 }
 
 // forward re-delivers a message that was queued on an activation that has
-// since gone; it gets a new activation.
+// since gone (it gets a new activation), or delivers a reminder tick: both
+// are routed afresh, with no location-cache entry.
 func (s *Silo) forward(e *Envelope) {
 	if e.state.Load() == envAbandoned {
 		s.expired.Add(1)
 		return
 	}
-	for {
-		var r admit
-		if e.typ.desc.Stateless {
-			_, r = e.typ.deliverStateless(e, false)
-		} else {
-			r = e.typ.get(e.target.Key).submit(e, false)
-		}
-		switch r {
-		case admitRetry, admitYield:
-			continue
-		case admitOverload:
-			s.complete(e, Errorf(CodeOverloaded, "call %s.%s: mailbox full (%d messages)",
-				e.target, e.msg.Method().Name, e.typ.mailbox))
-		case admitDiscarded:
-			s.complete(e, errDiscarded(e))
-		}
-		return
+	switch _, r := s.route(e, false); r {
+	case admitOverload:
+		s.complete(e, Errorf(CodeOverloaded, "call %s.%s: mailbox full (%d messages)",
+			e.target, e.msg.Method().Name, e.typ.mailbox))
+	case admitDiscarded:
+		s.complete(e, errDiscarded(e))
 	}
 }
 

@@ -66,3 +66,10 @@ func ReceivedContext(s *Silo, b []byte) (context.Context, func(), error) {
 	}
 	return c, c.finish, nil
 }
+
+// OnRoute makes s call f with the target and method name of every message
+// its routing step decides on. Set it before s starts; f runs on the
+// routing goroutine and must be safe for concurrent use.
+func OnRoute(s *Silo, f func(target ID, method string)) {
+	s.routeHook = func(e *Envelope) { f(e.target, e.msg.Method().Name) }
+}

@@ -104,7 +104,7 @@ type Envelope struct {
 	msg    Message   // the message that embeds this envelope
 	target ID
 	typ    *actorType
-	hint   *Activation // where the caller's Ref last saw the actor
+	loc    location // the caller's location-cache entry for target (see route)
 	act    *Activation
 	ctx    *callCtx // the callee's context, made per call
 	err    error    // the call's outcome
@@ -171,7 +171,7 @@ func (e *Envelope) reset() {
 	e.msg = nil
 	e.target = ID{}
 	e.typ = nil
-	e.hint = nil
+	e.loc = location{}
 	e.act = nil
 	e.ctx = nil
 	e.err = nil

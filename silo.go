@@ -63,6 +63,14 @@ type Silo struct {
 	dropLog     eventLog
 	callbackLog eventLog
 	skipLog     eventLog
+
+	// placement says where actors live (see route); set by NewSilo and
+	// never changed.
+	placement placement
+
+	// routeHook, when set (by tests, before Start), sees every message
+	// route decides on.
+	routeHook func(e *Envelope)
 }
 
 // NewSilo returns a silo configured by opts; it returns an *Error with
@@ -81,6 +89,8 @@ func NewSilo(opts ...SiloOption) (*Silo, error) {
 		types: make(map[*TypeDesc]*actorType),
 		names: make(map[string]*actorType),
 		idle:  make(chan struct{}, 1),
+
+		placement: standalone{},
 	}
 	// Built here, not at Start: calls read them without synchronisation,
 	// and may be made while Start runs.
@@ -98,8 +108,6 @@ func NewSilo(opts ...SiloOption) (*Silo, error) {
 	s.reminders.hi = ^uint32(0)
 	return s, nil
 }
-
-func (s *Silo) callerSilo() *Silo { return s }
 
 // Register adds an actor type; factory makes the implementation of each new
 // activation. Generated RegisterX functions call it with a typed factory.

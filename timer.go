@@ -195,9 +195,10 @@ func (t *ActorTimer) post() {
 	e.target = a.id
 	e.typ = a.typ
 	e.oneWay = true
+	e.loc = location{act: a}
 	e.refs.Store(1)
 	e.state.Store(envPending)
-	switch a.submit(e, false) {
+	switch _, r := s.route(e, false); r {
 	case admitQueued:
 	case admitOverload:
 		s.skippedTicks.Add(1)

@@ -1,0 +1,106 @@
+package quark
+
+import "runtime"
+
+// location is a location-cache entry: where a message's target was last
+// seen. A Ref carries one from the moment it is made, and each message made
+// through it starts with a copy; route uses the entry when it can and drops
+// it when it is stale (the activation it names has gone), looking the actor
+// up again. Today an actor can only live on this silo, so the entry holds at
+// most its local activation; the zero entry means "not known: ask the
+// placement". There is deliberately no way to name another process yet:
+// remote entries (a silo address) come with the transport, which is their
+// only consumer.
+type location struct {
+	act *Activation // the local activation, or nil
+}
+
+// placement answers "where does this actor live?" for route. The only
+// implementation today is standalone: a silo outside any cluster is the
+// home of every actor. A cluster replaces it with one that consults the
+// member list or the directory, and route then sends non-local targets to
+// the transport. It stays unexported while no other answer can be acted on.
+//
+// locate is called concurrently from any goroutine that sends a message; it
+// must not block on the target's activation.
+type placement interface {
+	// locate returns where the actor of type t with key lives, creating
+	// its local activation when it lives here and has none.
+	locate(t *actorType, key Key) location
+}
+
+// standalone is the placement of a silo outside any cluster: every actor
+// lives here, in the silo's catalog.
+type standalone struct{}
+
+func (standalone) locate(t *actorType, key Key) location {
+	return location{act: t.get(key)}
+}
+
+// route is the one step that decides where a message goes, and hands it
+// over: calls (deliver), one-way messages (send), messages forwarded from an
+// activation that went away and reminder ticks (forward), and timer ticks
+// (ActorTimer.post) all reach an activation through it.
+//
+// The decision, in order:
+//   - the message's location-cache entry, if any, names the activation: a
+//     Ref's entry (the activation it saw when made) or a timer tick's (the
+//     activation that set the timer). A timer belongs to its activation,
+//     which is local by construction, so a tick never asks placement; if
+//     that activation has gone, route returns admitRetry and the timer dies
+//     with it;
+//   - a stateless worker stays local, outside placement (and, in a cluster,
+//     outside the directory): the type's worker set on this silo takes it;
+//   - otherwise placement locates the actor;
+//   - an activation that turns out dead (the entry was stale, or it died
+//     between lookup and submit) means retry: the entry is dropped and the
+//     actor located again.
+//
+// inline allows the caller to run a call on its own goroutine (the fast
+// path). route returns the activation that took e and the outcome:
+// admitInline (the caller holds the turn and runs e), admitQueued,
+// admitOverload or admitDiscarded; admitRetry only for a timer tick whose
+// activation is gone.
+func (s *Silo) route(e *Envelope, inline bool) (*Activation, admit) {
+	if s.routeHook != nil {
+		s.routeHook(e)
+	}
+	t := e.typ
+	for {
+		var r admit
+		a := e.loc.act
+		switch {
+		case a != nil:
+			// An entry is used once: a retry looks again. Only timer
+			// ticks carry one for a stateless worker (Refs keep none).
+			e.loc = location{}
+			r = a.submit(e, inline)
+		case t.desc.Stateless:
+			a, r = t.deliverStateless(e, inline)
+		default:
+			var loc location
+			if p, ok := s.placement.(standalone); ok {
+				// Called on the concrete type so that it inlines: the
+				// interface call costs a lone silo ~5% of a fast-path call.
+				loc = p.locate(t, e.target.Key)
+			} else {
+				loc = s.placement.locate(t, e.target.Key)
+			}
+			a = loc.act
+			r = a.submit(e, inline)
+		}
+		switch r {
+		case admitRetry:
+			if _, tick := e.msg.(*tickMessage); tick {
+				// Tested only here, off the fast path: a tick's entry
+				// names its timer's activation, which is gone.
+				return a, r
+			}
+			continue
+		case admitYield:
+			runtime.Gosched()
+			continue
+		}
+		return a, r
+	}
+}
