@@ -172,6 +172,10 @@ func (s *Silo) deliver(ctx context.Context, e *Envelope) error {
 		e.ctx.finish()
 		e.state.Store(envDone)
 		return errDiscarded(e)
+	case admitStopped:
+		e.ctx.finish()
+		e.state.Store(envDone)
+		return errStopped(s, e)
 	case admitQueued:
 		return s.wait(ctx, e)
 	}
@@ -232,9 +236,12 @@ func (s *Silo) send(ctx context.Context, e *Envelope) error {
 		}
 	}
 	e.state.Store(envPending)
-	if _, r := s.route(e, false); r == admitOverload {
+	switch _, r := s.route(e, false); r {
+	case admitOverload:
 		return s.drop(e, Errorf(CodeOverloaded, "send %s.%s: mailbox full (%d messages)",
 			e.target, e.msg.Method().Name, e.typ.mailbox))
+	case admitStopped:
+		return s.drop(e, errStopped(s, e))
 	}
 	return nil
 }
@@ -299,7 +306,15 @@ func (s *Silo) forward(e *Envelope) {
 			e.target, e.msg.Method().Name, e.typ.mailbox))
 	case admitDiscarded:
 		s.complete(e, errDiscarded(e))
+	case admitStopped:
+		s.complete(e, errStopped(s, e))
 	}
+}
+
+// errStopped is the error of a message admitted while the silo ran but
+// routed only after it stopped.
+func errStopped(s *Silo, e *Envelope) error {
+	return Errorf(CodeUnavailable, "call %s.%s: silo %q is stopped", e.target, e.msg.Method().Name, s.cfg.name)
 }
 
 // errDiscarded is the error of a call back into a reentrant activation that

@@ -57,8 +57,18 @@ func (t *actorType) newActivation(key Key) *Activation {
 	s := t.silo
 	a.lastUsed = s.coarse.Load()
 	s.live.Add(1)
-	if s.state.Load() >= siloStopping {
+	switch s.state.Load() {
+	case siloStopping:
 		a.deact = ReasonShutdown
+	case siloStopped:
+		// Stop has returned, or is returning: a message admitted before it
+		// began but routed only now must not activate anything. The
+		// activation is born dead, so route sees it retry and refuses the
+		// message. Counting it first and looking at the state second pairs
+		// with Stop, which marks the silo stopped and then counts again.
+		a.status = statusDead
+		a.inbox.Store(closedInbox)
+		s.live.Add(-1)
 	}
 	return a
 }

@@ -60,7 +60,8 @@ func (standalone) locate(t *actorType, key Key) location {
 // path). route returns the activation that took e and the outcome:
 // admitInline (the caller holds the turn and runs e), admitQueued,
 // admitOverload or admitDiscarded; admitRetry only for a timer tick whose
-// activation is gone.
+// activation is gone; admitStopped for a message admitted before Stop began
+// but routed after the silo stopped (it must not activate anything).
 func (s *Silo) route(e *Envelope, inline bool) (*Activation, admit) {
 	if s.routeHook != nil {
 		s.routeHook(e)
@@ -95,6 +96,11 @@ func (s *Silo) route(e *Envelope, inline bool) (*Activation, admit) {
 				// Tested only here, off the fast path: a tick's entry
 				// names its timer's activation, which is gone.
 				return a, r
+			}
+			if s.state.Load() == siloStopped {
+				// Every activation made now is born dead (newActivation):
+				// looking again would never end.
+				return a, admitStopped
 			}
 			continue
 		case admitYield:

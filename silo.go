@@ -264,19 +264,28 @@ func (a *Activation) deactivationContext(reason DeactivationReason) *callCtx {
 // waitStopped waits until no activation is left, then marks the silo
 // stopped.
 func (s *Silo) waitStopped(ctx context.Context) error {
-	for s.live.Load() > 0 {
-		select {
-		case <-s.idle:
-		case <-time.After(50 * time.Millisecond):
-			// A second Stop waiting at the same time may have taken the
-			// signal; look again.
-		case <-ctx.Done():
-			n := s.live.Load()
-			s.log.Warn("silo stop: deadline passed with activations busy", slog.Int64("activations", n))
-			return Errorf(CodeOf(ctx.Err()), "stop %s: %d activations still busy: %w", s.cfg.name, n, ctx.Err())
+	for {
+		for s.live.Load() > 0 {
+			select {
+			case <-s.idle:
+			case <-time.After(50 * time.Millisecond):
+				// A second Stop waiting at the same time may have taken the
+				// signal; look again.
+			case <-ctx.Done():
+				n := s.live.Load()
+				s.log.Warn("silo stop: deadline passed with activations busy", slog.Int64("activations", n))
+				return Errorf(CodeOf(ctx.Err()), "stop %s: %d activations still busy: %w", s.cfg.name, n, ctx.Err())
+			}
+		}
+		// A message admitted before Stop began may be creating an
+		// activation right now: mark the silo stopped, then count again.
+		// An activation counted before the mark runs (and is waited for);
+		// one counted after it sees the mark and is born dead.
+		s.state.Store(siloStopped)
+		if s.live.Load() == 0 {
+			break
 		}
 	}
-	s.state.Store(siloStopped)
 	s.log.Info("silo stopped")
 	return nil
 }
@@ -313,7 +322,7 @@ func forEachBounded(acts []*Activation, more func() bool, f func(*Activation)) {
 
 // activationGone counts an activation out, waking Stop when none are left.
 func (s *Silo) activationGone() {
-	if s.live.Add(-1) == 0 && s.state.Load() == siloStopping {
+	if s.live.Add(-1) == 0 && s.state.Load() >= siloStopping {
 		select {
 		case s.idle <- struct{}{}:
 		default:

@@ -117,6 +117,7 @@ const (
 	admitBusy                   // submitIfIdle: the activation is not idle
 	admitYield                  // yield the processor, then offer again
 	admitDiscarded              // a call back into a turn of its chain on an activation discarded after a panic
+	admitStopped                // route: the silo has stopped; nothing may activate any more
 )
 
 // closedInbox marks the inbox of a dead activation.
