@@ -124,10 +124,7 @@ func (m *Memory) DeleteReminder(ctx context.Context, actorType string, actorKey 
 func (m *Memory) Reminders(ctx context.Context, lo, hi uint32) ([]Reminder, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	if m.closed {
-		return nil, quarkerr.New(quarkerr.Unavailable, "list reminders: store closed")
-	}
-	if err := CheckContext(ctx, "list reminders", ""); err != nil {
+	if err := CheckList(ctx, "list reminders", m.closed); err != nil {
 		return nil, err
 	}
 	var out []Reminder
@@ -144,11 +141,8 @@ func (m *Memory) Reminders(ctx context.Context, lo, hi uint32) ([]Reminder, erro
 func (m *Memory) SaveWatermark(ctx context.Context, w Watermark) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if err := m.check(ctx, "save reminder watermark", strconv.FormatUint(uint64(w.Lo), 10)+"-"+strconv.FormatUint(uint64(w.Hi), 10)); err != nil {
+	if err := CheckWatermark(ctx, "save reminder watermark", w, m.closed); err != nil {
 		return err
-	}
-	if w.Lo > w.Hi {
-		return quarkerr.Errorf(quarkerr.InvalidArgument, "save reminder watermark: empty range [%d, %d]", w.Lo, w.Hi)
 	}
 	m.marks[[2]uint32{w.Lo, w.Hi}] = w.Time
 	return nil
@@ -158,10 +152,7 @@ func (m *Memory) SaveWatermark(ctx context.Context, w Watermark) error {
 func (m *Memory) Watermarks(ctx context.Context, lo, hi uint32) ([]Watermark, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	if m.closed {
-		return nil, quarkerr.New(quarkerr.Unavailable, "list reminder watermarks: store closed")
-	}
-	if err := CheckContext(ctx, "list reminder watermarks", ""); err != nil {
+	if err := CheckList(ctx, "list reminder watermarks", m.closed); err != nil {
 		return nil, err
 	}
 	var out []Watermark

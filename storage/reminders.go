@@ -2,7 +2,10 @@ package storage
 
 import (
 	"context"
+	"strconv"
 	"time"
+
+	"github.com/quarkgo/quark/quarkerr"
 )
 
 // Reminder is a durable reminder as stored: which actor, which name, when it
@@ -38,6 +41,24 @@ type Reminder struct {
 type Watermark struct {
 	Lo, Hi uint32
 	Time   time.Time
+}
+
+// RangeKey names w's range, "lo-hi" in decimal: the key providers store
+// the watermark under and name in errors.
+func (w Watermark) RangeKey() string {
+	return strconv.FormatUint(uint64(w.Lo), 10) + "-" + strconv.FormatUint(uint64(w.Hi), 10)
+}
+
+// CheckWatermark is the check every provider makes before SaveWatermark:
+// CheckCall's, for w's range key, and an empty range InvalidArgument.
+func CheckWatermark(ctx context.Context, op string, w Watermark, closed bool) error {
+	if err := CheckCall(ctx, op, w.RangeKey(), closed); err != nil {
+		return err
+	}
+	if w.Lo > w.Hi {
+		return quarkerr.Errorf(quarkerr.InvalidArgument, "%s: empty range [%d, %d]", op, w.Lo, w.Hi)
+	}
+	return nil
 }
 
 // ReminderStore keeps reminders and the watermarks of their owners. A

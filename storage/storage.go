@@ -70,6 +70,15 @@ func CheckCall(ctx context.Context, op, key string, closed bool) error {
 	return CheckContext(ctx, op, key)
 }
 
+// CheckList is the check every provider makes before listing reminders or
+// watermarks: a closed store Unavailable, an ended ctx Canceled or Timeout.
+func CheckList(ctx context.Context, op string, closed bool) error {
+	if closed {
+		return quarkerr.New(quarkerr.Unavailable, op+": store closed")
+	}
+	return CheckContext(ctx, op, "")
+}
+
 // CheckContext returns ctx's error as a typed error, or nil: providers call
 // it before doing work.
 func CheckContext(ctx context.Context, op, key string) error {

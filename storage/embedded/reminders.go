@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"strconv"
 	"time"
 
 	"github.com/quarkgo/quark/quarkerr"
@@ -149,10 +148,7 @@ func (s *Store) DeleteReminder(ctx context.Context, actorType string, actorKey [
 
 // Reminders implements storage.ReminderStore.
 func (s *Store) Reminders(ctx context.Context, lo, hi uint32) ([]storage.Reminder, error) {
-	if s.closed.Load() {
-		return nil, quarkerr.New(quarkerr.Unavailable, "list reminders: store closed")
-	}
-	if err := storage.CheckContext(ctx, "list reminders", ""); err != nil {
+	if err := storage.CheckList(ctx, "list reminders", s.closed.Load()); err != nil {
 		return nil, err
 	}
 	var out []storage.Reminder
@@ -180,11 +176,8 @@ func (s *Store) Reminders(ctx context.Context, lo, hi uint32) ([]storage.Reminde
 // SaveWatermark implements storage.ReminderStore.
 func (s *Store) SaveWatermark(ctx context.Context, w storage.Watermark) error {
 	const op = "save reminder watermark"
-	if err := s.check(ctx, op, strconv.FormatUint(uint64(w.Lo), 10)+"-"+strconv.FormatUint(uint64(w.Hi), 10)); err != nil {
+	if err := storage.CheckWatermark(ctx, op, w, s.closed.Load()); err != nil {
 		return err
-	}
-	if w.Lo > w.Hi {
-		return quarkerr.Errorf(quarkerr.InvalidArgument, "%s: empty range [%d, %d]", op, w.Lo, w.Hi)
 	}
 	k := binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint32(nil, w.Lo), w.Hi)
 	v := binary.BigEndian.AppendUint64(nil, uint64(w.Time.UnixNano()))
@@ -206,10 +199,7 @@ func (s *Store) SaveWatermark(ctx context.Context, w storage.Watermark) error {
 // which delivers a tick twice at worst, never loses one.
 func (s *Store) Watermarks(ctx context.Context, lo, hi uint32) ([]storage.Watermark, error) {
 	const op = "list reminder watermarks"
-	if s.closed.Load() {
-		return nil, quarkerr.New(quarkerr.Unavailable, op+": store closed")
-	}
-	if err := storage.CheckContext(ctx, op, ""); err != nil {
+	if err := storage.CheckList(ctx, op, s.closed.Load()); err != nil {
 		return nil, err
 	}
 	var out []storage.Watermark

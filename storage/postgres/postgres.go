@@ -474,10 +474,7 @@ func (s *Store) DeleteReminder(ctx context.Context, actorType string, actorKey [
 // Reminders implements storage.ReminderStore.
 func (s *Store) Reminders(ctx context.Context, lo, hi uint32) ([]storage.Reminder, error) {
 	const op = "list reminders"
-	if s.closed.Load() {
-		return nil, quarkerr.New(quarkerr.Unavailable, op+": store closed")
-	}
-	if err := storage.CheckContext(ctx, op, ""); err != nil {
+	if err := storage.CheckList(ctx, op, s.closed.Load()); err != nil {
 		return nil, err
 	}
 	rows, err := s.pool.Query(ctx, s.qReminders, int64(lo), int64(hi))

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"encoding/binary"
-	"strconv"
 	"time"
 
 	"github.com/quarkgo/quark/quarkerr"
@@ -24,12 +23,9 @@ const (
 // SaveWatermark implements storage.ReminderStore.
 func (s *Store) SaveWatermark(ctx context.Context, w storage.Watermark) error {
 	const op = "save reminder watermark"
-	key := strconv.FormatUint(uint64(w.Lo), 10) + "-" + strconv.FormatUint(uint64(w.Hi), 10)
-	if err := s.check(ctx, op, key); err != nil {
+	key := w.RangeKey()
+	if err := storage.CheckWatermark(ctx, op, w, s.closed.Load()); err != nil {
 		return err
-	}
-	if w.Lo > w.Hi {
-		return quarkerr.Errorf(quarkerr.InvalidArgument, "%s: empty range [%d, %d]", op, w.Lo, w.Hi)
 	}
 	if w.Time.Before(minFirst) || w.Time.After(maxFirst) {
 		return quarkerr.Errorf(quarkerr.InvalidArgument, "%s %s: time %v outside %v to %v", op, key, w.Time, minFirst.UTC(), maxFirst.UTC())
@@ -46,10 +42,7 @@ func (s *Store) SaveWatermark(ctx context.Context, w storage.Watermark) error {
 // saved, which delivers a tick twice at worst, never loses one.
 func (s *Store) Watermarks(ctx context.Context, lo, hi uint32) ([]storage.Watermark, error) {
 	const op = "list reminder watermarks"
-	if s.closed.Load() {
-		return nil, quarkerr.New(quarkerr.Unavailable, op+": store closed")
-	}
-	if err := storage.CheckContext(ctx, op, ""); err != nil {
+	if err := storage.CheckList(ctx, op, s.closed.Load()); err != nil {
 		return nil, err
 	}
 	rows, err := s.pool.Query(ctx, s.qReminders, int64(watermarkHash), int64(watermarkHash))

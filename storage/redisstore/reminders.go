@@ -131,10 +131,7 @@ func (s *Store) DeleteReminder(ctx context.Context, actorType string, actorKey [
 // listed with Damaged set.
 func (s *Store) Reminders(ctx context.Context, lo, hi uint32) ([]storage.Reminder, error) {
 	const op = "list reminders"
-	if s.closed.Load() {
-		return nil, quarkerr.New(quarkerr.Unavailable, "list reminders: store closed")
-	}
-	if err := storage.CheckContext(ctx, op, ""); err != nil {
+	if err := storage.CheckList(ctx, op, s.closed.Load()); err != nil {
 		return nil, err
 	}
 	if lo > hi {
@@ -277,19 +274,12 @@ func parseReminder(op, key string, vals []any) (storage.Reminder, bool) {
 	return r, true
 }
 
-func rangeField(lo, hi uint32) string {
-	return strconv.FormatUint(uint64(lo), 10) + "-" + strconv.FormatUint(uint64(hi), 10)
-}
-
 // SaveWatermark implements storage.ReminderStore.
 func (s *Store) SaveWatermark(ctx context.Context, w storage.Watermark) error {
 	const op = "save reminder watermark"
-	field := rangeField(w.Lo, w.Hi)
-	if err := s.check(ctx, op, field); err != nil {
+	field := w.RangeKey()
+	if err := storage.CheckWatermark(ctx, op, w, s.closed.Load()); err != nil {
 		return err
-	}
-	if w.Lo > w.Hi {
-		return quarkerr.Errorf(quarkerr.InvalidArgument, "%s: empty range [%d, %d]", op, w.Lo, w.Hi)
 	}
 	err := s.bound(ctx, func() error {
 		return s.client.HSet(ctx, s.remBase()+remWatermark, field, strconv.FormatInt(w.Time.UnixNano(), 10)).Err()
@@ -305,10 +295,7 @@ func (s *Store) SaveWatermark(ctx context.Context, w storage.Watermark) error {
 // which delivers a tick twice at worst, never loses one.
 func (s *Store) Watermarks(ctx context.Context, lo, hi uint32) ([]storage.Watermark, error) {
 	const op = "list reminder watermarks"
-	if s.closed.Load() {
-		return nil, quarkerr.New(quarkerr.Unavailable, op+": store closed")
-	}
-	if err := storage.CheckContext(ctx, op, ""); err != nil {
+	if err := storage.CheckList(ctx, op, s.closed.Load()); err != nil {
 		return nil, err
 	}
 	var all map[string]string
