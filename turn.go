@@ -180,10 +180,7 @@ func (m *turns) post(e *Envelope, mailbox int32) (r admit, kick bool) {
 // kick starts a drainer for posted messages if none runs and one could
 // make progress.
 func (m *turns) kick() (act actions) {
-	if m.canDrain() {
-		m.drainer.Store(true)
-		act.drain = true
-	}
+	m.takeDrainer(&act)
 	m.assert()
 	return act
 }
@@ -204,9 +201,8 @@ func (m *turns) offer(e *Envelope, inline, idleOnly bool, now int64, maxInline, 
 	// Messages posted earlier go first: a caller that posts and then calls
 	// finds its one-way message ahead of its call. Their senders may not
 	// have started a drainer yet: start it here (they then find it).
-	if m.absorb() && m.canDrain() {
-		m.drainer.Store(true)
-		act.drain = true
+	if m.absorb() {
+		m.takeDrainer(act)
 	}
 	free := m.status <= statusValid && m.qhead == nil && !m.drainer.Load() && m.rhead == nil
 	if idleOnly && !(free && m.turnFree(false)) {
@@ -259,10 +255,7 @@ func (m *turns) offer(e *Envelope, inline, idleOnly bool, now int64, maxInline, 
 	m.prepareReply(e)
 	e.next = nil
 	m.appendReversed(e) // a list of one
-	if m.canDrain() {
-		m.drainer.Store(true)
-		act.drain = true
-	}
+	m.takeDrainer(act)
 	m.assert()
 	return admitQueued
 }
@@ -277,13 +270,17 @@ func (m *turns) prepareReply(e *Envelope) {
 	}
 }
 
-// canDrain reports whether a new drainer could make progress now.
-func (m *turns) canDrain() bool {
+// takeDrainer takes the drainer role, asking act to start a drainer
+// goroutine, when a new drainer could make progress now.
+func (m *turns) takeDrainer(act *actions) {
 	if m.drainer.Load() || m.rhead != nil || m.status >= statusDeactivating {
-		return false
+		return
 	}
 	m.absorb()
-	return m.qhead != nil && m.turnFree(m.qhead.shared)
+	if m.qhead != nil && m.turnFree(m.qhead.shared) {
+		m.drainer.Store(true)
+		act.drain = true
+	}
 }
 
 // next is the drainer's step: hand turns back to resumers, then take the
@@ -387,10 +384,7 @@ func (m *turns) finish(e *Envelope, now int64, act *actions) {
 		return
 	}
 	m.handBack(act)
-	if m.canDrain() {
-		m.drainer.Store(true)
-		act.drain = true
-	}
+	m.takeDrainer(act)
 	m.assert()
 }
 
@@ -409,10 +403,7 @@ func (m *turns) suspend(e *Envelope) (act actions) {
 		act.wake = e
 		// It may have held up the resumers and the mailbox behind it.
 		m.handBack(&act)
-		if m.canDrain() {
-			m.drainer.Store(true)
-			act.drain = true
-		}
+		m.takeDrainer(&act)
 		m.assert()
 		return act
 	}
@@ -428,10 +419,7 @@ func (m *turns) suspend(e *Envelope) (act actions) {
 		m.drainer.Store(false)
 	}
 	m.handBack(&act)
-	if m.canDrain() {
-		m.drainer.Store(true)
-		act.drain = true
-	}
+	m.takeDrainer(&act)
 	m.assert()
 	return act
 }
