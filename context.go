@@ -199,20 +199,24 @@ func chainOf(ctx context.Context) *callCtx {
 // there for this chain.
 func (c *callCtx) find(id *ID) *callCtx {
 	for ; c != nil; c = c.prev {
-		var t *ID
-		switch {
-		case c.ext != nil && c.ext.far:
-			t = &c.ext.id
-		case c.hasEnded() || c.act == nil:
-			continue
-		default:
-			t = &c.act.id
-		}
-		if t.Type == id.Type && t.Key == id.Key {
+		if t := c.linkID(); t != nil && t.Type == id.Type && t.Key == id.Key {
 			return c
 		}
 	}
 	return nil
+}
+
+// linkID returns the actor link c stands for in a call chain: the callee of
+// a live local call, or the actor named by a link received from another
+// process; nil for a call that has ended or has no activation yet.
+func (c *callCtx) linkID() *ID {
+	switch {
+	case c.ext != nil && c.ext.far:
+		return &c.ext.id
+	case c.hasEnded() || c.act == nil:
+		return nil
+	}
+	return &c.act.id
 }
 
 // ActivationFrom returns the activation whose method ctx was passed to, or

@@ -44,14 +44,9 @@ func wireCallContext(c *callCtx, w *wire.CallContext) error {
 		w.Values = c.ext.prop.carried.kv
 	}
 	for l := c.prev; l != nil; l = l.prev {
-		var id *ID
-		switch {
-		case l.ext != nil && l.ext.far:
-			id = &l.ext.id
-		case l.hasEnded() || l.act == nil:
+		id := l.linkID()
+		if id == nil {
 			continue
-		default:
-			id = &l.act.id
 		}
 		key, err := id.Key.MarshalBinary()
 		if err != nil {
