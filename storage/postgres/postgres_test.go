@@ -427,3 +427,25 @@ func BenchmarkWrites1000(b *testing.B) {
 	wg.Wait()
 	b.ReportMetric(float64(per*writers)/b.Elapsed().Seconds(), "writes/s")
 }
+
+// TestLayoutIsAsDocumented backs docs/storage.md: a record is a row keyed by
+// the storage key, with its value, its version (the ETag) and a checksum.
+func TestLayoutIsAsDocumented(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	const key = "bank.Account:str:alice"
+	etag, err := s.Write(ctx, key, []byte("value"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var value []byte
+	var version int64
+	var crc int32
+	err = s.pool.QueryRow(ctx, "SELECT value, version, crc FROM "+s.table+" WHERE key = $1", key).Scan(&value, &version, &crc)
+	if err != nil {
+		t.Fatalf("row keyed %q: %v", key, err)
+	}
+	if string(value) != "value" || etagOf(version) != etag {
+		t.Fatalf("row keyed %q: value %q, version %d; want %q and the ETag %s", key, value, version, "value", etag)
+	}
+}

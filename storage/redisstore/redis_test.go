@@ -338,3 +338,23 @@ func p99(per [][]time.Duration) float64 {
 	slices.Sort(all)
 	return float64(all[len(all)*99/100].Nanoseconds()) / 1e3
 }
+
+// TestLayoutIsAsDocumented backs docs/storage.md: a record is a hash at the
+// prefix plus the storage key, with the fields v (value), e (ETag) and c
+// (checksum).
+func TestLayoutIsAsDocumented(t *testing.T) {
+	s := open(t)
+	ctx := context.Background()
+	const key = "bank.Account:str:alice"
+	etag, err := s.Write(ctx, key, []byte("value"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := s.client.HGetAll(ctx, s.prefix+key).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h) != 3 || h["v"] != "value" || h["e"] != etag || h["c"] == "" {
+		t.Fatalf("hash at %q: %v, want fields v, e and c", s.prefix+key, h)
+	}
+}
