@@ -136,7 +136,7 @@ func appendString(b []byte, s string) []byte {
 // and allocates in proportion to b's length. c keeps no reference to
 // b.
 func ReadCallContext(b []byte, c *CallContext) error {
-	r := reader{b: b}
+	r := reader{b: b, what: "call context"}
 	*c = CallContext{}
 	flags := r.byte()
 	if flags&^flagDeadline != 0 {
@@ -187,14 +187,15 @@ func ReadCallContext(b []byte, c *CallContext) error {
 // reader decodes from b, recording the first error; after one, every read
 // returns zero values.
 type reader struct {
-	b   []byte
-	err error
+	b    []byte
+	err  error
+	what string // what is decoded, for the error text
 }
 
 // fail records why decoding failed, unless an earlier failure is recorded.
 func (r *reader) fail(why string) {
 	if r.err == nil {
-		r.err = quarkerr.Errorf(quarkerr.Corrupt, "decode call context: %s", why)
+		r.err = quarkerr.Errorf(quarkerr.Corrupt, "decode %s: %s", r.what, why)
 	}
 }
 
