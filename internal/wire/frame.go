@@ -240,9 +240,10 @@ func ReadRefuse(frame []byte, r *Refuse) error {
 
 // Call is a call or a one-way message to an actor.
 type Call struct {
-	// ID is the caller's id for the call on this connection, which the
-	// Reply and a Cancel name: never 0 for a call, always 0 for a one-way
-	// message.
+	// ID numbers the frame among the calls and one-way messages sent on
+	// this connection, never 0: the Reply and a Cancel of a call name it,
+	// and the receiver takes a second frame with an ID it has seen for a
+	// duplicate.
 	ID uint64
 	// OneWay: the sender expects no reply.
 	OneWay bool
@@ -274,7 +275,7 @@ const (
 //
 //	kind    byte 3
 //	flags   byte: bit 0 OneWay, bit 1 ReadOnly; other bits 0
-//	id      uvarint, 0 exactly when OneWay
+//	id      uvarint, never 0
 //	type    uvarint length and bytes
 //	key     uvarint length and bytes
 //	method  uvarint, at most 2³²−1
@@ -286,12 +287,11 @@ const (
 // of the frame and carry no length.
 //
 // It fails with CodeInvalidArgument, and b as it was, when c exceeds a limit
-// (its own or its context's), has an empty type or key, or an ID that does
-// not agree with OneWay.
+// (its own or its context's), has an empty type or key, or ID 0.
 func AppendCall(b []byte, c *Call) ([]byte, error) {
 	switch {
-	case c.OneWay != (c.ID == 0):
-		return b, quarkerr.Errorf(quarkerr.InvalidArgument, "call: id %d with one-way %t", c.ID, c.OneWay)
+	case c.ID == 0:
+		return b, quarkerr.Errorf(quarkerr.InvalidArgument, "call: id 0")
 	case c.Type == "" || len(c.Type) > MaxTypeName:
 		return b, quarkerr.Errorf(quarkerr.InvalidArgument, "call: type name of %d bytes, want 1 to %d", len(c.Type), MaxTypeName)
 	case len(c.Key) == 0 || len(c.Key) > MaxKey:
@@ -346,10 +346,7 @@ func ReadCall(frame []byte, c *Call) error {
 	}
 	c.OneWay = flags&callOneWay != 0
 	c.ReadOnly = flags&callReadOnly != 0
-	c.ID = r.uvarint()
-	if r.err == nil && c.OneWay != (c.ID == 0) {
-		r.fail("call id does not agree with the one-way flag")
-	}
+	c.ID = r.id()
 	c.Type = string(r.nonEmpty(MaxTypeName))
 	c.Key = r.nonEmpty(MaxKey)
 	m := r.uvarint()
@@ -466,8 +463,8 @@ func ReadCancel(frame []byte, c *Cancel) error {
 // CallID returns the call ID a call, reply or cancel frame carries, when
 // the bytes up to and including it are well formed, whatever follows: so
 // that a frame too large to take, or malformed further on, fails the one
-// call it was for. It returns false for other kinds, for a one-way call
-// (which has no ID), and when the bytes up to the ID are malformed.
+// call it was for (IsOneWay tells whether it expects a reply). It returns
+// false for other kinds, and when the bytes up to the ID are malformed.
 func CallID(frame []byte) (uint64, bool) {
 	kind, err := FrameKind(frame)
 	if err != nil {
@@ -477,7 +474,7 @@ func CallID(frame []byte) (uint64, bool) {
 	switch kind {
 	case KindCall:
 		flags := r.byte()
-		if flags&^(callOneWay|callReadOnly) != 0 || flags&callOneWay != 0 {
+		if flags&^(callOneWay|callReadOnly) != 0 {
 			return 0, false
 		}
 	case KindReply, KindCancel:
@@ -519,4 +516,10 @@ func (r *reader) end() {
 	if r.err == nil && len(r.b) != 0 {
 		r.fail("trailing bytes")
 	}
+}
+
+// IsOneWay reports whether frame is a call frame whose flags mark a one-way
+// message, whatever follows them.
+func IsOneWay(frame []byte) bool {
+	return len(frame) >= 2 && Kind(frame[0]) == KindCall && frame[1]&callOneWay != 0
 }

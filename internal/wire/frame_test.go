@@ -105,7 +105,7 @@ func validFrames() []struct {
 			Args: []byte{0x92, 0x01, 0x02},
 		}},
 		{"call without args", wire.KindCall, &wire.Call{ID: 7, Type: "t", Key: []byte{0}}},
-		{"one-way", wire.KindCall, &wire.Call{OneWay: true, Type: "t", Key: []byte{0}, Method: 3, Args: []byte{0xc0}}},
+		{"one-way", wire.KindCall, &wire.Call{ID: 9, OneWay: true, Type: "t", Key: []byte{0}, Method: 3, Args: []byte{0xc0}}},
 		{"reply with results", wire.KindReply, &wire.Reply{ID: 300, Results: []byte{0x91, 0x2a}}},
 		{"reply with error", wire.KindReply, &wire.Reply{ID: 1, Error: []byte{0x81, 0xa1, 'c', 0x05}}},
 		{"reply empty", wire.KindReply, &wire.Reply{ID: 1}},
@@ -293,7 +293,7 @@ func TestFrameCorrupt(t *testing.T) {
 
 		{"call: unknown flags", wire.KindCall, call(4, uv(1), str("t"), str("k"), uv(0), lp(ctx))},
 		{"call: id 0", wire.KindCall, call(0, uv(0), str("t"), str("k"), uv(0), lp(ctx))},
-		{"call: one-way with id", wire.KindCall, call(1, uv(1), str("t"), str("k"), uv(0), lp(ctx))},
+		{"call: one-way with id 0", wire.KindCall, call(1, uv(0), str("t"), str("k"), uv(0), lp(ctx))},
 		{"call: id overlong", wire.KindCall, call(0, overlong, str("t"), str("k"), uv(0), lp(ctx))},
 		{"call: empty type", wire.KindCall, call(0, uv(1), str(""), str("k"), uv(0), lp(ctx))},
 		{"call: type too long", wire.KindCall, call(0, uv(1), str(long(wire.MaxTypeName+1)), str("k"), uv(0), lp(ctx))},
@@ -341,7 +341,7 @@ func TestFrameCorrupt(t *testing.T) {
 	}
 	for _, b := range [][]byte{
 		call(0, uv(1), str("t"), str("k"), uv(0), lp(ctx)),
-		call(3, uv(0), str(long(wire.MaxTypeName)), str(long(wire.MaxKey)), uv(math.MaxUint32), lp(ctx)),
+		call(3, uv(1), str(long(wire.MaxTypeName)), str(long(wire.MaxKey)), uv(math.MaxUint32), lp(ctx)),
 	} {
 		if _, err := readFrame(wire.KindCall, b); err != nil {
 			t.Errorf("base call: %v", err)
@@ -390,7 +390,7 @@ func TestAppendFrameLimits(t *testing.T) {
 		"hello: member too long":   hello(func(h *wire.Hello) { h.Members = []string{"a", long(wire.MaxAddr + 1)} }),
 		"refuse: message too long": &wire.Refuse{Message: long(wire.MaxRefuseMessage + 1)},
 		"call: id 0":               call(func(c *wire.Call) { c.ID = 0 }),
-		"call: one-way with id":    call(func(c *wire.Call) { c.OneWay = true }),
+		"call: one-way with id 0":  call(func(c *wire.Call) { c.OneWay, c.ID = true, 0 }),
 		"call: empty type":         call(func(c *wire.Call) { c.Type = "" }),
 		"call: type too long":      call(func(c *wire.Call) { c.Type = long(wire.MaxTypeName + 1) }),
 		"call: empty key":          call(func(c *wire.Call) { c.Key = nil }),
@@ -515,11 +515,23 @@ func TestCallID(t *testing.T) {
 		}
 	}
 	for _, b := range [][]byte{
-		nil, {0}, {9, 1}, {3}, {3, 0}, {3, 4, 1}, {3, 0, 0}, {3, 1, 0}, {3, 1, 5}, {3, 3, 5}, {1, 1}, {2, 1}, {3, 0, 0x81, 0},
+		nil, {0}, {9, 1}, {3}, {3, 0}, {3, 4, 1}, {3, 0, 0}, {3, 1, 0}, {1, 1}, {2, 1}, {3, 0, 0x81, 0},
 		{4}, {4, 0}, {4, 0x80}, {4, 0x81, 0}, {5}, {5, 0}, {5, 0x81, 0},
 	} {
 		if id, ok := wire.CallID(b); ok || id != 0 {
 			t.Errorf("CallID(%x) = %d, %t; want 0, false", b, id, ok)
+		}
+	}
+	// A one-way call carries an id too; IsOneWay tells it apart.
+	for _, tc := range []struct {
+		b      []byte
+		oneWay bool
+	}{{[]byte{3, 1, 5}, true}, {[]byte{3, 3, 5}, true}, {[]byte{3, 0, 5}, false}, {[]byte{3, 2, 5}, false}, {[]byte{4, 1, 5}, false}} {
+		if id, ok := wire.CallID(tc.b); !ok || id != 5 && tc.b[0] == 3 {
+			t.Errorf("CallID(%x) = %d, %t; want 5, true", tc.b, id, ok)
+		}
+		if got := wire.IsOneWay(tc.b); got != tc.oneWay {
+			t.Errorf("IsOneWay(%x) = %t, want %t", tc.b, got, tc.oneWay)
 		}
 	}
 }
