@@ -90,9 +90,11 @@ func (s *Silo) dispatch(ctx context.Context, m Message) error {
 	return s.call(ctx, e)
 }
 
-// admissible checks what every call needs before delivery.
-func (s *Silo) admissible(e *Envelope, chained bool) error {
-	if e.typ == nil {
+// admissible checks what every call needs before delivery here. A call
+// for an actor homed in another process (remote) needs no registration of
+// its type here: the home checks it.
+func (s *Silo) admissible(e *Envelope, chained, remote bool) error {
+	if e.typ == nil && !remote {
 		return Errorf(CodeNotFound, "call %s.%s: unknown actor type %q", e.target, e.msg.Method().Name, e.target.Type)
 	}
 	if e.target.Key.IsZero() {
@@ -111,27 +113,20 @@ func (s *Silo) admissible(e *Envelope, chained bool) error {
 	return nil
 }
 
-// call delivers a request and waits for its response.
+// call delivers a request and waits for its response: here, or in the
+// process where its actor lives (see Silo.home).
 func (s *Silo) call(ctx context.Context, e *Envelope) error {
 	caller := chainOf(ctx)
-	if err := s.admissible(e, caller != nil); err != nil {
+	p, err := s.home(e)
+	if err == nil {
+		err = s.admissible(e, caller != nil, p != nil)
+	}
+	if err != nil {
 		e.state.Store(envIdle)
 		return err
 	}
-	if l := caller.find(&e.target); l != nil && !e.typ.desc.Stateless {
-		switch {
-		case e.typ.desc.Reentrant && !l.pinned.Load():
-			// The chain's turn is released while it waits.
-			e.turn.inChain = true
-		case e.shared && !l.pinned.Load() && l.env != nil && l.env.shared:
-			// The chain holds a readonly turn of the target, which this
-			// readonly call shares: it rejoins that turn even past a
-			// waiting writer, which waits for the chain itself.
-			e.turn.rejoin = true
-		default:
-			return Errorf(CodeDeadlock, "call %s.%s: %s is already waiting in this call chain and is not reentrant",
-				e.target, e.msg.Method().Name, e.target)
-		}
+	if err := s.enterChain(e, caller); err != nil {
+		return err
 	}
 	e.ctx = newCallCtx(s, ctx, e, caller)
 	e.state.Store(envPending)
@@ -139,11 +134,53 @@ func (s *Silo) call(ctx context.Context, e *Envelope) error {
 	// released by its first call out and taken back after its last returns.
 	if caller != nil && caller.act != nil && caller.act.typ.desc.Reentrant && !caller.pinned.Load() {
 		caller.act.suspend(caller)
-		err := s.admitAndDeliver(ctx, e)
+		err := s.deliverTo(ctx, e, p)
 		caller.act.resume(caller)
 		return err
 	}
+	return s.deliverTo(ctx, e, p)
+}
+
+// deliverTo delivers the call e to p, or here when p is nil.
+func (s *Silo) deliverTo(ctx context.Context, e *Envelope, p *peer) error {
+	if p != nil {
+		return s.remote.call(ctx, e, p)
+	}
 	return s.admitAndDeliver(ctx, e)
+}
+
+// enterChain decides how the call e relates to its caller's call chain
+// (the live links of this process and those received from others): a call
+// back into an actor that waits in the chain rejoins or re-enters its turn
+// when its type or the readonly rule allows, and is CodeDeadlock otherwise.
+// A target whose type is not registered here (homed elsewhere) is taken as
+// neither reentrant nor stateless.
+func (s *Silo) enterChain(e *Envelope, caller *callCtx) error {
+	l := caller.find(&e.target)
+	if l == nil {
+		return nil
+	}
+	var reentrant bool
+	if e.typ != nil {
+		if e.typ.desc.Stateless {
+			return nil
+		}
+		reentrant = e.typ.desc.Reentrant
+	}
+	switch {
+	case reentrant && !l.pinned.Load():
+		// The chain's turn is released while it waits.
+		e.turn.inChain = true
+	case e.shared && !l.pinned.Load() && l.env != nil && l.env.shared:
+		// The chain holds a readonly turn of the target, which this
+		// readonly call shares: it rejoins that turn even past a
+		// waiting writer, which waits for the chain itself.
+		e.turn.rejoin = true
+	default:
+		return Errorf(CodeDeadlock, "call %s.%s: %s is already waiting in this call chain and is not reentrant",
+			e.target, e.msg.Method().Name, e.target)
+	}
+	return nil
 }
 
 // admitAndDeliver asks the incoming interceptors to admit the call e, with
@@ -219,10 +256,18 @@ func (s *Silo) wait(ctx context.Context, e *Envelope) error {
 	return Errorf(CodeTimeout, "call %s.%s: no result by the deadline", e.target, e.msg.Method().Name)
 }
 
-// send queues a one-way message.
+// send queues a one-way message, here or in the process where its actor
+// lives.
 func (s *Silo) send(ctx context.Context, e *Envelope) error {
-	if err := s.admissible(e, chainOf(ctx) != nil); err != nil {
+	p, err := s.home(e)
+	if err == nil {
+		err = s.admissible(e, chainOf(ctx) != nil, p != nil)
+	}
+	if err != nil {
 		return s.drop(e, err)
+	}
+	if p != nil {
+		return s.remote.post(ctx, e, p)
 	}
 	if s.admitters != nil {
 		// The message carries no context of its own until it runs; its
@@ -332,6 +377,10 @@ func errDiscarded(e *Envelope) error {
 // message a drop; both are counted and logged rate-limited.
 func (s *Silo) complete(e *Envelope, err error) {
 	e.ctx.finish()
+	if e.rcall != nil {
+		s.replyRemote(e, err)
+		return
+	}
 	if e.oneWay {
 		if err != nil {
 			s.oneWayFailed(e, err)

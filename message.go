@@ -106,9 +106,10 @@ type Envelope struct {
 	typ    *actorType
 	loc    location // the caller's location-cache entry for target (see route)
 	act    *Activation
-	ctx    *callCtx // the callee's context, made per call
-	err    error    // the call's outcome
-	wire   []byte   // the encoded arguments, when the silo routes local calls through the codec
+	ctx    *callCtx    // the callee's context, made per call
+	err    error       // the call's outcome
+	wire   []byte      // the encoded arguments, when the silo routes local calls through the codec
+	rcall  *remoteCall // a call received from another process: where its reply goes
 	state  atomic.Uint32
 	refs   atomic.Int32 // holders of a one-way message: the runtime, and Send while interceptors run
 	oneWay bool
@@ -176,6 +177,7 @@ func (e *Envelope) reset() {
 	e.ctx = nil
 	e.err = nil
 	e.wire = nil
+	e.rcall = nil
 	e.state.Store(envIdle)
 	e.oneWay = false
 	e.shared = false

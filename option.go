@@ -7,6 +7,7 @@ import (
 
 	"github.com/quarkgo/quark/codec"
 	"github.com/quarkgo/quark/storage"
+	"github.com/quarkgo/quark/transport"
 )
 
 // Options follow one idiom: each is a value made by a With... function, and
@@ -34,8 +35,32 @@ type Option interface {
 	TypeOption
 }
 
+// ClientOption configures a Client at NewClient.
+type ClientOption interface {
+	applyToClient(*clientConfig)
+}
+
+// SharedOption applies to a silo and a client alike (a logger, a
+// transport, the call timeout): the same value configures either.
+type SharedOption interface {
+	SiloOption
+	ClientOption
+}
+
 // siloOption adapts a function to a SiloOption that applies to silos only.
 type siloOption func(*siloConfig)
+
+// sharedOption adapts a function to an option of silos and clients: a
+// client is configured by the part of a silo's configuration it shares.
+type sharedOption func(*siloConfig)
+
+func (f sharedOption) applyToSilo(c *siloConfig)     { f(c) }
+func (f sharedOption) applyToClient(c *clientConfig) { f(&c.siloConfig) }
+
+// clientOption adapts a function to a ClientOption.
+type clientOption func(*clientConfig)
+
+func (f clientOption) applyToClient(c *clientConfig) { f(c) }
 
 func (f siloOption) applyToSilo(c *siloConfig) { f(c) }
 
@@ -57,6 +82,10 @@ type siloConfig struct {
 	store          storage.Store
 	reminderStore  storage.ReminderStore
 	minReminder    time.Duration
+	transport      transport.Transport
+	clusterName    string
+	listenAddr     string
+	members        []string
 }
 
 func defaultSiloConfig() siloConfig {
@@ -72,6 +101,7 @@ func defaultSiloConfig() siloConfig {
 		maxInline:      64,
 		maxMessage:     codec.DefaultMaxMessageSize,
 		minReminder:    time.Minute,
+		clusterName:    "quark",
 	}
 }
 
@@ -102,6 +132,9 @@ func (c *siloConfig) validate() error {
 	if err := validInterceptors("outgoing", c.outgoing); err != nil {
 		return err
 	}
+	if err := c.validateCluster(); err != nil {
+		return err
+	}
 	for i, p := range c.propagators {
 		if p == nil {
 			return Errorf(CodeInvalidArgument, "silo option: propagator %d is nil", i)
@@ -111,11 +144,11 @@ func (c *siloConfig) validate() error {
 }
 
 // WithName names the silo in logs. Default "silo".
-func WithName(name string) SiloOption { return siloOption(func(c *siloConfig) { c.name = name }) }
+func WithName(name string) SharedOption { return sharedOption(func(c *siloConfig) { c.name = name }) }
 
 // WithLogger sets the logger; the silo adds its name, and actor IDs where
 // they apply. Default slog.Default().
-func WithLogger(l *slog.Logger) SiloOption { return siloOption(func(c *siloConfig) { c.log = l }) }
+func WithLogger(l *slog.Logger) SharedOption { return sharedOption(func(c *siloConfig) { c.log = l }) }
 
 // WithClock sets the clock behind scheduling decisions (idle collection,
 // timers, reminders). Default: the system clock. Tests pass a
@@ -124,8 +157,8 @@ func WithClock(clk Clock) SiloOption { return siloOption(func(c *siloConfig) { c
 
 // WithCallTimeout sets the deadline of calls whose context has none.
 // Default 30s.
-func WithCallTimeout(d time.Duration) SiloOption {
-	return siloOption(func(c *siloConfig) { c.callTimeout = d })
+func WithCallTimeout(d time.Duration) SharedOption {
+	return sharedOption(func(c *siloConfig) { c.callTimeout = d })
 }
 
 // WithCollectionAge sets how long an activation may stay idle before the
@@ -187,8 +220,8 @@ func WithIncomingInterceptors(i ...Interceptor) SiloOption {
 // WrapCall hooks run when Ref.Call or Ref.Send is called; their Admit hooks
 // are not asked (see Interceptor). A nil interceptor makes NewSilo fail with
 // CodeInvalidArgument. Default none.
-func WithOutgoingInterceptors(i ...Interceptor) SiloOption {
-	return siloOption(func(c *siloConfig) { c.outgoing = append(c.outgoing, i...) })
+func WithOutgoingInterceptors(i ...Interceptor) SharedOption {
+	return sharedOption(func(c *siloConfig) { c.outgoing = append(c.outgoing, i...) })
 }
 
 // WithPropagators adds propagators, which carry selected values of a
@@ -200,8 +233,8 @@ func WithOutgoingInterceptors(i ...Interceptor) SiloOption {
 // A nil propagator makes NewSilo fail with CodeInvalidArgument. Default
 // none: a callee sees none of its caller's values, and calls pay nothing
 // for propagation.
-func WithPropagators(p ...Propagator) SiloOption {
-	return siloOption(func(c *siloConfig) { c.propagators = append(c.propagators, p...) })
+func WithPropagators(p ...Propagator) SharedOption {
+	return sharedOption(func(c *siloConfig) { c.propagators = append(c.propagators, p...) })
 }
 
 // WithCodecRouting makes local calls travel as they would between silos:
@@ -220,8 +253,8 @@ func WithCodecRouting(on bool) SiloOption {
 // results; larger input fails with CodeInvalidArgument (wrapping
 // codec.ErrTooLarge) before it is decoded. Default 16 MiB
 // (codec.DefaultMaxMessageSize).
-func WithMaxMessageSize(n int) SiloOption {
-	return siloOption(func(c *siloConfig) { c.maxMessage = n })
+func WithMaxMessageSize(n int) SharedOption {
+	return sharedOption(func(c *siloConfig) { c.maxMessage = n })
 }
 
 // WithStore sets the store where actors' State values live: of every type

@@ -4,7 +4,6 @@ import (
 	"container/heap"
 	"context"
 	"errors"
-	"hash/fnv"
 	"log/slog"
 	"strings"
 	"sync"
@@ -103,12 +102,9 @@ func (a *Activation) Reminders() []ReminderInfo {
 	return a.typ.silo.reminders.of(a.id.Type, string(key))
 }
 
-// reminderHash places an actor's reminders on the ring of owners.
-func reminderHash(id ID) uint32 {
-	h := fnv.New32a()
-	h.Write([]byte(id.String()))
-	return h.Sum32()
-}
+// reminderHash places an actor's reminders on the ring of owners: where
+// the actor itself is placed.
+func reminderHash(id ID) uint32 { return idHash(id) }
 
 // The due times a reminder may have: stores keep them as nanoseconds since
 // the Unix epoch, and the schedule arithmetic must not overflow.
@@ -186,8 +182,8 @@ const watermarkEvery = 5 * time.Second
 
 // reminderService is the silo's one reminder scheduler: a heap of entries
 // and a single Clock timer armed for the earliest. It owns the reminders
-// whose hash is in [lo, hi]; a silo alone owns the whole ring, and a cluster
-// will split it by ring range.
+// whose hash is in its ranges: the whole ring for a silo alone, the ranges
+// of the actors homed on it for a member of a static cluster (ring.ranges).
 //
 // Delivered ticks are not written anywhere; instead the service keeps a
 // watermark, the time up to which every scheduled tick of its range has
@@ -201,8 +197,11 @@ const watermarkEvery = 5 * time.Second
 // that cover its hash: each is a true statement about the ticks it covers,
 // whichever silo wrote it.
 type reminderService struct {
-	store  storage.ReminderStore
-	lo, hi uint32
+	store storage.ReminderStore
+	// ranges are the ranges of reminder hashes the silo owns: the whole
+	// ring when it is alone, its ring ranges in a static cluster. Set
+	// before start and never changed.
+	ranges []hashRange
 
 	// gate orders deliveries against stop: a delivery hands its tick to
 	// an activation under the read lock, and stop sets stopped under the
@@ -239,13 +238,19 @@ func (rs *reminderService) start(ctx context.Context, s *Silo) error {
 	if rs.store == nil {
 		return nil
 	}
-	all, err := rs.store.Reminders(ctx, rs.lo, rs.hi)
-	if err != nil {
-		return Errorf(CodeOf(err), "load reminders: %w", err)
-	}
-	marks, err := rs.store.Watermarks(ctx, rs.lo, rs.hi)
-	if err != nil {
-		return Errorf(CodeOf(err), "load reminder watermarks: %w", err)
+	var all []storage.Reminder
+	var marks []storage.Watermark
+	for _, r := range rs.ranges {
+		some, err := rs.store.Reminders(ctx, r.lo, r.hi)
+		if err != nil {
+			return Errorf(CodeOf(err), "load reminders: %w", err)
+		}
+		all = append(all, some...)
+		ws, err := rs.store.Watermarks(ctx, r.lo, r.hi)
+		if err != nil {
+			return Errorf(CodeOf(err), "load reminder watermarks: %w", err)
+		}
+		marks = append(marks, ws...)
 	}
 	n := 0
 	for _, r := range all {
@@ -571,7 +576,12 @@ func (rs *reminderService) save(ctx context.Context, w time.Time, final bool) er
 			return nil
 		}
 	}
-	return rs.store.SaveWatermark(ctx, storage.Watermark{Lo: rs.lo, Hi: rs.hi, Time: w})
+	for _, r := range rs.ranges {
+		if err := rs.store.SaveWatermark(ctx, storage.Watermark{Lo: r.lo, Hi: r.hi, Time: w}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // stop is the silo's Stop hook. From its return no reminder tick reaches

@@ -110,3 +110,17 @@ func (s *Silo) route(e *Envelope, inline bool) (*Activation, admit) {
 		return a, r
 	}
 }
+
+// home returns the process where e's target lives when that is not this
+// one: the peer to send e to over the transport, or nil to route it here.
+// It is asked before the incoming interceptors admit a message, since they
+// run where the actor lives, and before route, which finds local
+// activations. A silo without a transport, or alone, is home to every
+// actor; a member of a static cluster asks its ring; a client, which hosts
+// none, the ring it learned from its gateways.
+func (s *Silo) home(e *Envelope) (*peer, error) {
+	if s.remote == nil {
+		return nil, nil
+	}
+	return s.remote.home(e)
+}

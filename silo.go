@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/quarkgo/quark/internal/wire"
 	"github.com/quarkgo/quark/storage"
 )
 
@@ -58,6 +59,7 @@ type Silo struct {
 	expired      atomic.Int64
 	skippedTicks atomic.Int64
 	callbackErrs atomic.Int64
+	dupFrames    atomic.Int64
 
 	// Rate-limited logs of events that can come in floods.
 	dropLog     eventLog
@@ -67,6 +69,9 @@ type Silo struct {
 	// placement says where actors live (see route); set by NewSilo and
 	// never changed.
 	placement placement
+	// remote is the silo's side of the transport (see Silo.home); nil
+	// when it has none. Set by NewSilo, listening from Start.
+	remote *messenger
 
 	// routeHook, when set (by tests, before Start), sees every message
 	// route decides on.
@@ -83,6 +88,18 @@ func NewSilo(opts ...SiloOption) (*Silo, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	s, err := newSilo(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.transport != nil {
+		s.remote = newMessenger(s, wire.RoleSilo)
+	}
+	return s, nil
+}
+
+// newSilo makes the silo of a valid configuration: a silo's, or a client's.
+func newSilo(cfg siloConfig) (*Silo, error) {
 	s := &Silo{
 		cfg:   cfg,
 		log:   cfg.log.With(slog.String("silo", cfg.name)),
@@ -105,7 +122,7 @@ func NewSilo(opts ...SiloOption) (*Silo, error) {
 	if s.reminders.store == nil {
 		s.reminders.store, _ = cfg.store.(storage.ReminderStore)
 	}
-	s.reminders.hi = ^uint32(0)
+	s.reminders.ranges = []hashRange{{0, ^uint32(0)}}
 	return s, nil
 }
 
@@ -170,6 +187,18 @@ func (s *Silo) Start(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if s.state.Load() != siloCreated {
+		return Errorf(CodeInvalidArgument, "start %s: already started", s.cfg.name)
+	}
+	if s.remote != nil && s.cfg.listenAddr != "" {
+		// Before the silo takes calls: placement must know the ring
+		// before any actor activates here.
+		if err := s.remote.listen(); err != nil {
+			return err
+		}
+		v := s.remote.view.Load()
+		s.reminders.ranges = v.ring.ranges(v.self)
+	}
 	if !s.state.CompareAndSwap(siloCreated, siloRunning) {
 		return Errorf(CodeInvalidArgument, "start %s: already started", s.cfg.name)
 	}
@@ -226,7 +255,24 @@ func (s *Silo) Stop(ctx context.Context) error {
 		acts = t.all(acts)
 	}
 	s.deactivateAll(ctx, acts, ReasonShutdown)
-	return s.waitStopped(ctx)
+	err := s.waitStopped(ctx)
+	if s.remote != nil {
+		// Last: the actors deactivating may have called other processes,
+		// and calls from them in their chains were still admitted.
+		s.remote.close()
+	}
+	return err
+}
+
+// Addr returns the address the silo listens at (WithListenAddress), in the
+// form other silos and clients are given: the bound address once Start has
+// returned, so "127.0.0.1:0" reads as the port picked. It is "" for a silo
+// that does not listen, and before Start.
+func (s *Silo) Addr() string {
+	if s.remote == nil {
+		return ""
+	}
+	return s.remote.self()
 }
 
 // flushLogs writes the summaries of rate-limited events not yet logged.
@@ -397,6 +443,10 @@ type Stats struct {
 	// callback (or ReceiveReminder) returned an error, or the tick could
 	// not reach its activation.
 	CallbackErrors int64
+	// DuplicateCalls counts call and one-way frames received from another
+	// process a second time (a transport that duplicated them) and
+	// ignored: a call never runs twice.
+	DuplicateCalls int64
 }
 
 // Stats returns the silo's counters.
@@ -409,5 +459,6 @@ func (s *Silo) Stats() Stats {
 		BadReminders:      s.reminders.bad.Load(),
 		SkippedTimerTicks: s.skippedTicks.Load(),
 		CallbackErrors:    s.callbackErrs.Load(),
+		DuplicateCalls:    s.dupFrames.Load(),
 	}
 }

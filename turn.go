@@ -265,7 +265,7 @@ func (m *turns) offer(e *Envelope, inline, idleOnly bool, now int64, maxInline, 
 // message, so a message reused across testing/synctest bubbles never blocks
 // on another bubble's channel.
 func (m *turns) prepareReply(e *Envelope) {
-	if !e.oneWay && e.done == nil {
+	if !e.oneWay && e.done == nil && e.rcall == nil {
 		e.done = make(chan struct{}, 1)
 	}
 }
