@@ -294,6 +294,8 @@ func TestNetworkListenerClose(t *testing.T) {
 	// Each accepted side's Closed blocks until released, and records
 	// that it returned.
 	gate := make(chan struct{})
+	var open sync.Once
+	defer open.Do(func() { close(gate) }) // so that a failure does not hang
 	entered := make(chan struct{}, 2)
 	var returned atomic.Int32
 	l, err := n.Host("b").Listen("", func(transport.Conn) transport.Handler {
@@ -332,7 +334,7 @@ func TestNetworkListenerClose(t *testing.T) {
 		t.Fatal("Listener.Close returned before the accepted sides' Closed did")
 	default:
 	}
-	close(gate)
+	open.Do(func() { close(gate) })
 	<-closed
 	if returned.Load() != 2 {
 		t.Fatalf("Listener.Close returned after %d of 2 Closed", returned.Load())
@@ -561,7 +563,9 @@ func TestNetworkDelayDeliversOnAdvance(t *testing.T) {
 	defer n.Close()
 	lk := connect(t, n, "a", "b")
 	n.Delay("a", "b", time.Second)
-	send(t, lk.dialed, "1", "2", "3")
+	send(t, lk.dialed, "1", "2")
+	n.Delay("a", "b", 0)
+	send(t, lk.dialed, "3")      // not delayed, but behind "1" and "2"
 	send(t, lk.accepted, "back") // b->a is not delayed
 	if got := lk.atA.next(1)[0]; got != "back" {
 		t.Fatalf("a received %q", got)
