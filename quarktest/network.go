@@ -372,30 +372,34 @@ func (h *Host) Dial(ctx context.Context, addr string, hd transport.Handler) (tra
 	// l.mu is held across accept so Listener.Close cannot miss the
 	// connection; accept must not block, by the Transport contract.
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	if l.closed {
+		l.mu.Unlock()
 		return nil, fmt.Errorf("quarktest: dial %q from %q: listener closed: %w", addr, h.name, ErrRefused)
 	}
 	ah := l.accept(c.ends[1])
 	if ah == nil {
+		l.mu.Unlock()
 		return nil, fmt.Errorf("quarktest: dial %q from %q: the listener's accept returned no Handler: %w", addr, h.name, ErrRefused)
 	}
 	c.ends[1].h = ah
 
 	n.mu.Lock()
 	if n.closed {
-		// The accepting side has its Conn already: end it properly, and
-		// fail the Dial.
-		n.wg.Add(1)
+		// Network.Close ran during accept. The accepting side holds its
+		// Conn already: end it as Network.Close would have, and fail the
+		// Dial. Its Closed runs here, outside the WaitGroup Close waits on.
 		n.mu.Unlock()
+		l.mu.Unlock()
 		c.shut(-1, fmt.Errorf("quarktest: network closed: %w", ErrBroken))
-		go c.ends[1].run() // only the accepting side has a Handler to tell
+		ah.Closed(c.ends[1].err)
+		close(c.ends[1].done)
 		return nil, fmt.Errorf("quarktest: dial %q from %q: %w", addr, h.name, errNetworkClosed)
 	}
 	n.conns[c] = struct{}{}
 	n.wg.Add(2)
 	n.mu.Unlock()
 	l.conns[c.ends[1]] = struct{}{}
+	l.mu.Unlock()
 	go c.ends[0].run()
 	go c.ends[1].run()
 	return c.ends[0], nil
