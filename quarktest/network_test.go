@@ -630,3 +630,37 @@ func TestNetworkCloseResetsEverything(t *testing.T) {
 	}
 	lk.listener.Close() // still safe
 }
+
+// BenchmarkNetworkSend measures a frame's trip from Send to Frame, with
+// the sender running ahead of the delivery goroutine.
+func BenchmarkNetworkSend(b *testing.B) {
+	n := quarktest.NewNetwork(nil)
+	defer n.Close()
+	got := make(chan struct{})
+	var count atomic.Int64
+	want := int64(b.N)
+	l, err := n.Host("b").Listen("", func(transport.Conn) transport.Handler {
+		return handlerFuncs{frame: func([]byte) {
+			if count.Add(1) == want {
+				close(got)
+			}
+		}}
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	c, err := n.Host("a").Dial(context.Background(), "b", newRecorder())
+	if err != nil {
+		b.Fatal(err)
+	}
+	frame := make([]byte, 40)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if err := c.Send(frame); err != nil {
+			b.Fatal(err)
+		}
+	}
+	<-got
+}
