@@ -2,6 +2,7 @@ package quarktest_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/quarkgo/quark"
 	"github.com/quarkgo/quark/internal/testactors"
 	"github.com/quarkgo/quark/quarktest"
+	"github.com/quarkgo/quark/transport"
 )
 
 // ticker is a Counter whose activation starts a timer that reports each
@@ -61,4 +63,46 @@ func Example() {
 	// Output:
 	// tick at 1s
 	// tick at 11s
+}
+
+// frames is a transport.Handler that passes each frame on a channel.
+type frames chan string
+
+func (f frames) Frame(b []byte) { f <- string(b) }
+func (f frames) Closed(error)   {}
+
+// Two hosts on an in-memory network: frames from the client to the silo
+// lose one to a Drop and wait for the fake clock under a Delay.
+func ExampleNetwork() {
+	clk := quarktest.NewClock(time.Unix(0, 0))
+	net := quarktest.NewNetwork(clk)
+	defer net.Close()
+
+	got := make(frames, 10)
+	l, err := net.Host("silo").Listen("", func(transport.Conn) transport.Handler { return got })
+	if err != nil {
+		panic(err)
+	}
+	defer l.Close()
+	conn, err := net.Host("client").Dial(context.Background(), l.Addr(), make(frames, 10))
+	if err != nil {
+		panic(err)
+	}
+
+	net.Drop("client", "silo", func(f []byte) bool { return string(f) == "two" }, 1)
+	net.Delay("client", "silo", time.Second)
+	for _, f := range []string{"one", "two", "three"} {
+		conn.Send([]byte(f))
+	}
+	clk.Advance(time.Second) // the held frames fall due
+	fmt.Println(<-got, <-got)
+	s := net.Stats("client", "silo")
+	fmt.Println("sent", s.Sent, "dropped", s.Dropped)
+
+	_, err = net.Host("client").Dial(context.Background(), "nowhere", make(frames))
+	fmt.Println(errors.Is(err, quarktest.ErrRefused))
+	// Output:
+	// one three
+	// sent 3 dropped 1
+	// true
 }
