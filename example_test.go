@@ -7,6 +7,7 @@ import (
 
 	"github.com/quarkgo/quark"
 	"github.com/quarkgo/quark/internal/testactors"
+	"github.com/quarkgo/quark/quarktest"
 )
 
 // total is an implementation of the generated Counter interface.
@@ -125,4 +126,43 @@ func ExampleCompoundKey() {
 	ext, _ := k.Extension()
 	fmt.Println(k, k.Kind(), k.Int(), ext)
 	// Output: 42+eu-west int 42 eu-west
+}
+
+func ExampleNewClient() {
+	ctx := context.Background()
+	quiet := quark.WithLogger(slog.New(slog.DiscardHandler))
+	// Two silos in a static cluster and a client, on an in-memory network;
+	// with grpctransport.New() and real addresses it is the same code.
+	network := quarktest.NewNetwork(nil)
+	defer network.Close()
+	for _, name := range []string{"s1", "s2"} {
+		silo, err := quark.NewSilo(quiet,
+			quark.WithTransport(network.Host(name)),
+			quark.WithListenAddress(name),
+			quark.WithStaticCluster("s1", "s2"))
+		if err != nil {
+			panic(err)
+		}
+		testactors.RegisterCounter(silo, func(*quark.Activation) testactors.Counter { return &total{} })
+		if err := silo.Start(ctx); err != nil {
+			panic(err)
+		}
+		defer silo.Stop(ctx)
+	}
+
+	client, err := quark.NewClient(ctx, quiet,
+		quark.WithTransport(network.Host("frontend")),
+		quark.WithGateways("s1", "s2"))
+	if err != nil {
+		panic(err)
+	}
+	defer client.Close()
+
+	// The same generated references; each call goes to its actor's home.
+	for _, key := range []string{"a", "b", "c"} {
+		testactors.NewCounterRef(client, quark.StringKey(key)).Add(ctx, 1)
+	}
+	n, _ := testactors.NewCounterRef(client, quark.StringKey("a")).Add(ctx, 10)
+	fmt.Println(n)
+	// Output: 11
 }
