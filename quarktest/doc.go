@@ -29,5 +29,8 @@
 //	net.Delay("client", "silo1", time.Second)  // hold requests until clk.Advance
 //	net.Partition("silo1", "silo2")            // until net.Heal("silo1", "silo2")
 //
-// There is no in-process cluster here yet.
+// A whole cluster runs in one process on a Network: give each silo
+// quark.WithTransport(net.Host(name)), quark.WithListenAddress(name) and
+// quark.WithStaticCluster(names...), and a client
+// quark.WithTransport(net.Host("client")) (see quark's ExampleNewClient).
 package quarktest
