@@ -287,7 +287,9 @@ func (c *conn) deliver(data mem.BufferSlice) error {
 // peerErr describes why the stream ended, as the receive loop saw it.
 func (c *conn) peerErr(err error) error {
 	if err == io.EOF || status.Code(err) == codes.Canceled {
-		return fmt.Errorf("grpctransport: %s closed the connection: %w", c.remote, transport.ErrClosed)
+		// The peer closed, or the network connection under the stream
+		// did (a server sees both as a cancelled stream).
+		return fmt.Errorf("grpctransport: connection with %s ended: %w", c.remote, transport.ErrClosed)
 	}
 	return fmt.Errorf("grpctransport: connection with %s broke: %w", c.remote, err)
 }
