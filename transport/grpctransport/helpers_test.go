@@ -162,3 +162,8 @@ const promptly = 30 * time.Second
 func isClosedErr(err error) bool { return errors.Is(err, transport.ErrClosed) }
 
 func slogNew(h slog.Handler) *slog.Logger { return slog.New(h) }
+
+type (
+	transportConn    = transport.Conn
+	transportHandler = transport.Handler
+)
