@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"net"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/quarkgo/quark/transport"
@@ -55,6 +57,75 @@ func TestServerCloses(t *testing.T) {
 	serverH.noSecondClosed(t)
 }
 
+// TestListenerCloseWaitsForClosed blocks an accepted connection's Closed
+// and checks Listener.Close has not returned when it is released.
+func TestListenerCloseWaitsForClosed(t *testing.T) {
+	entered, release := make(chan struct{}), make(chan struct{})
+	var released atomic.Bool
+	h := blockingClosed{entered: entered, release: release, released: &released}
+	ln, err := New(quiet()).Listen("127.0.0.1:0", func(transport.Conn) transport.Handler { return h })
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(quiet()).Dial(context.Background(), ln.Addr(), newRecorder())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	closeReturned := make(chan bool)
+	go func() {
+		ln.Close()
+		closeReturned <- released.Load()
+	}()
+	<-entered
+	// Give a Close that does not wait every chance to return early.
+	for range 1000 {
+		runtime.Gosched()
+	}
+	released.Store(true)
+	close(release)
+	if !<-closeReturned {
+		t.Fatal("Listener.Close returned while an accepted connection's Closed was running")
+	}
+}
+
+type blockingClosed struct {
+	entered, release chan struct{}
+	released         *atomic.Bool
+}
+
+func (blockingClosed) Frame([]byte) {}
+func (h blockingClosed) Closed(error) {
+	close(h.entered)
+	<-h.release
+}
+
+// TestDialReturnsAfterAccept checks Dial returns once the accepting side
+// has accepted the connection, not merely opened the stream.
+func TestDialReturnsAfterAccept(t *testing.T) {
+	accepted := make(chan struct{}, 1)
+	ln, err := New(quiet()).Listen("127.0.0.1:0", func(transport.Conn) transport.Handler {
+		accepted <- struct{}{}
+		return newRecorder()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	for range 20 {
+		c, err := New(quiet()).Dial(context.Background(), ln.Addr(), newRecorder())
+		if err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-accepted:
+		default:
+			t.Fatal("Dial returned before the connection was accepted")
+		}
+		c.Close()
+	}
+}
+
 func TestListenerCloseClosesConns(t *testing.T) {
 	clientH, serverH := newRecorder(), newRecorder()
 	p := newPair(t, New(quiet()), clientH, serverH)
@@ -93,10 +164,9 @@ func TestCloseFromHandler(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for range 100 {
-		if err := c.Send([]byte("x")); err != nil {
-			break
-		}
+	// Three frames in one stream message: the handler closes on the first.
+	if err := c.(*conn).sendRaw([]byte{1, 'a', 1, 'b', 1, 'c'}); err != nil {
+		t.Fatal(err)
 	}
 	if err := <-serverH.closed; err != nil {
 		t.Fatalf("Closed(%v)", err)
