@@ -274,3 +274,96 @@ func TestDialContextEnds(t *testing.T) {
 		t.Fatalf("Dial = %v, want context.Canceled", err)
 	}
 }
+
+// stuckReader blocks in its first Frame until released.
+type stuckReader struct {
+	entered, release chan struct{}
+	once             sync.Once
+	closed           chan error
+}
+
+func (h *stuckReader) Frame([]byte) {
+	h.once.Do(func() {
+		close(h.entered)
+		<-h.release
+	})
+}
+
+func (h *stuckReader) Closed(err error) { h.closed <- err }
+
+// TestCloseEndsSendBlockedOnFlowControl fills the connection to a peer
+// that does not read until Send blocks, then closes: the blocked Send
+// returns ErrClosed. For each side of the connection, closed by Conn.Close
+// and, on the accepting side, by Listener.Close.
+func TestCloseEndsSendBlockedOnFlowControl(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		serverSide bool // the accepting side sends; the dialling side is stuck
+		viaLn      bool
+	}{
+		{"dialling side sends, Conn.Close", false, false},
+		{"accepting side sends, Conn.Close", true, false},
+		{"accepting side sends, Listener.Close", true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			stuck := &stuckReader{entered: make(chan struct{}), release: make(chan struct{}), closed: make(chan error, 2)}
+			other := newRecorder()
+			clientH, serverH := transport.Handler(other), transport.Handler(stuck)
+			if tc.serverSide {
+				clientH, serverH = stuck, other
+			}
+			accepted := make(chan transport.Conn, 1)
+			ln, err := New(quiet()).Listen("127.0.0.1:0", func(c transport.Conn) transport.Handler {
+				accepted <- c
+				return serverH
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			client, err := New(quiet()).Dial(context.Background(), ln.Addr(), clientH)
+			if err != nil {
+				t.Fatal(err)
+			}
+			server := <-accepted
+			sender := client.(*conn)
+			if tc.serverSide {
+				sender = server.(*conn)
+			}
+			blocked := make(chan struct{})
+			var once sync.Once
+			sender.testHookSendWait = func() { once.Do(func() { close(blocked) }) }
+			// Two senders: one ends up the writer, blocked in gRPC's flow
+			// control; the other queues behind it until Send blocks.
+			sent := make(chan error, 2)
+			for range 2 {
+				go func() {
+					frame := make([]byte, 64<<10)
+					for {
+						if err := sender.Send(frame); err != nil {
+							sent <- err
+							return
+						}
+					}
+				}()
+			}
+			<-stuck.entered
+			<-blocked
+			switch {
+			case tc.viaLn:
+				ln.Close()
+			default:
+				sender.Close()
+			}
+			for range 2 {
+				if err := <-sent; !errors.Is(err, transport.ErrClosed) {
+					t.Fatalf("blocked Send = %v, want ErrClosed", err)
+				}
+			}
+			close(stuck.release)
+			client.Close()
+			ln.Close()
+			<-stuck.closed
+			<-other.closed
+		})
+	}
+}

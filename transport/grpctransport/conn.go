@@ -57,7 +57,7 @@ type conn struct {
 	after   func()
 
 	mu           sync.Mutex
-	cond         sync.Cond // signalled when a write ends or the connection closes
+	cond         sync.Cond // signalled when a write takes a batch or ends, or the connection closes
 	q            []*[]byte // pending batches, q[head:]; the last one is open for appends
 	head         int
 	pendingBytes int
@@ -73,7 +73,8 @@ type conn struct {
 	writes atomic.Uint64 // stream messages written, for tests
 	frames atomic.Uint64 // frames queued, for tests
 
-	testHookWrite func() // called by the writer before each write, for tests
+	testHookWrite    func() // called by the writer before each write, for tests
+	testHookSendWait func() // called, under mu, when Send waits for the writer, for tests
 }
 
 func newConn(remote string, maxFrame int, log *slog.Logger) *conn {
@@ -89,6 +90,9 @@ func (c *conn) Send(frame []byte) error {
 	}
 	c.mu.Lock()
 	for !c.closed && c.writing && c.pendingBytes >= maxPending {
+		if c.testHookSendWait != nil {
+			c.testHookSendWait()
+		}
 		c.cond.Wait()
 	}
 	if c.closed {
@@ -201,15 +205,6 @@ func (c *conn) shutdown(reason error) {
 	c.cond.Broadcast()
 	c.mu.Unlock()
 	c.stop()
-}
-
-// waitIdle returns once no write is in progress; the connection is closed.
-func (c *conn) waitIdle() {
-	c.mu.Lock()
-	for c.writing {
-		c.cond.Wait()
-	}
-	c.mu.Unlock()
 }
 
 // readLoop is the receive goroutine of the connection.

@@ -277,7 +277,8 @@ func (l *listener) serve(ss grpc.ServerStream) error {
 		l.mu.Unlock()
 	}()
 	<-done
-	// No write may be in progress once the handler returns.
-	c.waitIdle()
+	// Returning ends the stream, which also ends a write in progress that
+	// waits on flow control for a peer that does not read: that write
+	// fails and the writer finds the connection closed.
 	return nil
 }
