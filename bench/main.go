@@ -17,6 +17,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -27,6 +28,8 @@ import (
 	"regexp"
 	"runtime"
 	"runtime/pprof"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"text/tabwriter"
 	"time"
@@ -48,6 +51,9 @@ type unit struct {
 }
 
 func main() {
+	if os.Getenv(roleEnv) == "silo" {
+		os.Exit(siloMain(os.Stdin, os.Stdout, os.Stderr))
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
@@ -59,6 +65,9 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 	fs.IntVar(&cfg.n, "n", 100_000, "actors for the activation scenarios (d, e)")
 	pattern := fs.String("run", "", "regular expression selecting scenarios by name")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to `file`")
+	remote := fs.Bool("remote", false, "run the remote scenarios (r1-r4) instead of the local ones")
+	procsList := fs.String("procs", "0,1", "GOMAXPROCS settings of both processes for the remote scenarios, comma-separated (0: the default)")
+	siloProfile := fs.String("silo-cpuprofile", "", "write a CPU profile of the silo process to `file` (file.procsN for each -procs setting N)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -73,6 +82,11 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 	sel, err := regexp.Compile(*pattern)
 	if err != nil {
 		fmt.Fprintf(stderr, "bench: -run: %v\n", err)
+		return 2
+	}
+	procs, err := parseProcs(*procsList)
+	if err != nil {
+		fmt.Fprintf(stderr, "bench: -procs: %v\n", err)
 		return 2
 	}
 
@@ -110,13 +124,33 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		{"e-goroutines", act.goroutineRows},
 	}
 
-	selected := units[:0]
-	for _, u := range units {
-		if sel.MatchString(u.name) {
-			selected = append(selected, u)
+	// The remote scenarios run against a silo in another process, started
+	// once per -procs setting; rr is the one running.
+	var rr remoteRun
+	remoteUnits := []unit{
+		{"r1-call", func(c config) ([]row, error) { return rr.remoteCalls(c, "(r1) remote call, 1 caller", 1, false) }},
+		{"r2-call64", func(c config) ([]row, error) { return rr.remoteCalls(c, "(r2) remote call, 64 callers", 64, false) }},
+		{"r3-oneway", func(c config) ([]row, error) { return rr.remoteOneWay(c, 4, 1000) }},
+		{"r4-bytes/1", func(c config) ([]row, error) { return rr.remoteCalls(c, "(r4) bytes, 1 caller", 1, true) }},
+		{"r4-bytes/64", func(c config) ([]row, error) { return rr.remoteCalls(c, "(r4) bytes, 64 callers", 64, true) }},
+	}
+
+	// Without -remote, the local scenarios run, and the remote ones too
+	// when -run names them.
+	var selected, selectedRemote []unit
+	if !*remote {
+		for _, u := range units {
+			if sel.MatchString(u.name) {
+				selected = append(selected, u)
+			}
 		}
 	}
-	if len(selected) == 0 {
+	for _, u := range remoteUnits {
+		if (*remote || *pattern != "") && sel.MatchString(u.name) {
+			selectedRemote = append(selectedRemote, u)
+		}
+	}
+	if len(selected)+len(selectedRemote) == 0 {
 		fmt.Fprintf(stderr, "bench: no scenario matches %q\n", *pattern)
 		return 1
 	}
@@ -135,11 +169,68 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		}
 		rows = append(rows, rs...)
 	}
+	if len(selectedRemote) > 0 {
+		defaultProcs := runtime.GOMAXPROCS(0)
+		defer runtime.GOMAXPROCS(defaultProcs)
+		for _, p := range procs {
+			runtime.GOMAXPROCS(cmp.Or(p, defaultProcs))
+			profile := ""
+			if *siloProfile != "" {
+				profile = *siloProfile
+				if len(procs) > 1 {
+					profile = fmt.Sprintf("%s.procs%d", profile, p)
+				}
+			}
+			rs, err := runRemote(&rr, p, profile, selectedRemote, cfg, stderr)
+			rows = append(rows, rs...)
+			if err != nil {
+				fmt.Fprintf(stderr, "bench: %v\n", err)
+				return 1
+			}
+		}
+	}
 	if err := printTable(stdout, rows); err != nil {
 		fmt.Fprintf(stderr, "bench: %v\n", err)
 		return 1
 	}
 	return 0
+}
+
+// parseProcs parses the -procs list.
+func parseProcs(list string) ([]int, error) {
+	var procs []int
+	for f := range strings.SplitSeq(list, ",") {
+		p, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || p < 0 {
+			return nil, fmt.Errorf("%q is not a GOMAXPROCS setting (0 for the default)", f)
+		}
+		procs = append(procs, p)
+	}
+	return procs, nil
+}
+
+// runRemote starts a silo process with GOMAXPROCS procs (0: the default)
+// for rr, runs units against it, and stops it.
+func runRemote(rr *remoteRun, procs int, profile string, units []unit, cfg config, stderr io.Writer) (rows []row, err error) {
+	fmt.Fprintf(stderr, "starting silo process, GOMAXPROCS %d\n", cmp.Or(procs, runtime.GOMAXPROCS(0)))
+	p, err := startSiloProc(procs, profile)
+	if err != nil {
+		return nil, err
+	}
+	rr.procs, rr.silo = procs, p
+	defer func() {
+		rr.silo = nil
+		err = errors.Join(err, p.stop())
+	}()
+	for _, u := range units {
+		fmt.Fprintf(stderr, "running %s (GOMAXPROCS %d)\n", u.name, runtime.GOMAXPROCS(0))
+		rs, err := u.run(cfg)
+		if err != nil {
+			return rows, fmt.Errorf("%s: %w", u.name, err)
+		}
+		rows = append(rows, rs...)
+	}
+	return rows, nil
 }
 
 // counter is the Counter implementation every scenario uses: it does as
@@ -164,11 +255,12 @@ func (c *counter) Inc(_ context.Context, n int64) error {
 
 // startSilo returns a started silo hosting Counter; Inc calls on any of its
 // activations count into processed.
-func startSilo(inline bool, processed *atomic.Int64) (*quark.Silo, error) {
-	s, err := quark.NewSilo(
+func startSilo(inline bool, processed *atomic.Int64, opts ...quark.SiloOption) (*quark.Silo, error) {
+	opts = append([]quark.SiloOption{
 		quark.WithLogger(slog.New(slog.DiscardHandler)),
 		quark.WithInlineCalls(inline),
-	)
+	}, opts...)
+	s, err := quark.NewSilo(opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -196,7 +288,7 @@ func stopSilo(s *quark.Silo, errp *error) {
 // printTable writes rows as one aligned table.
 func printTable(w io.Writer, rows []row) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "scenario\tmode\tthroughput\tp50\tp99\tp99.9\tp99.99\tmax\tallocs/op\tnotes")
+	fmt.Fprintln(tw, "scenario\tmode\tthroughput\tp50\tp99\tp99.9\tp99.99\tmax\tallocs/op\tsilo allocs/op\tnotes")
 	for _, r := range rows {
 		p50, p99, p999, p9999, maxLat := "-", "-", "-", "-", "-"
 		if r.lat != nil {
@@ -214,8 +306,12 @@ func printTable(w io.Writer, rows []row) error {
 		if r.hasAllocs {
 			allocs = fmt.Sprintf("%.2f", r.allocs)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
-			r.scenario, r.mode, rate, p50, p99, p999, p9999, maxLat, allocs, r.notes)
+		siloAllocs := "-"
+		if r.hasSiloAllocs {
+			siloAllocs = fmt.Sprintf("%.2f", r.siloAllocs)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+			r.scenario, r.mode, rate, p50, p99, p999, p9999, maxLat, allocs, siloAllocs, r.notes)
 	}
 	return tw.Flush()
 }

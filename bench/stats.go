@@ -17,7 +17,11 @@ type row struct {
 	lat       *latencies
 	allocs    float64 // heap allocations per operation
 	hasAllocs bool
-	notes     string
+	// siloAllocs is the heap allocations per operation in the silo
+	// process, for the remote scenarios.
+	siloAllocs    float64
+	hasSiloAllocs bool
+	notes         string
 }
 
 // latencies summarises a latency pass.
