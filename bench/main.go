@@ -14,6 +14,25 @@
 // regular expression matched against the names above.
 //
 //	go run ./bench -d 1s -run 'a-|b-'
+//
+// With -remote (or when -run names them) it runs instead the remote
+// scenarios, in which this process is a cluster client (quark.NewClient)
+// calling the Counter in a silo process over grpctransport on 127.0.0.1:
+//
+//	r1-call       request/response, 1 caller
+//	r2-call64     64 callers, each calling its own actor
+//	r3-oneway     one-way Inc from 4 senders into 1000 actors, counted as the actors run them
+//	r4-bytes/{1,64}  frame and socket bytes per call, 1 and 64 callers
+//
+// The silo process is this program started again (the environment variable
+// QUARK_BENCH_ROLE=silo selects the role); it is killed with this one
+// (Pdeathsig) and stopped at the end. Each row reports allocations per
+// operation in both processes, and CPU time per operation in each. The
+// remote scenarios run once per -procs setting, each setting the GOMAXPROCS
+// of both processes (0: the default):
+//
+//	go run ./bench -remote -procs 0,1
+//	go run ./bench -run '^r1' -procs 0 -cpuprofile client.pprof -silo-cpuprofile silo.pprof
 package main
 
 import (
