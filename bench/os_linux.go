@@ -23,15 +23,16 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// ioBytes returns the bytes this process has read and written through
-// read/write system calls (rchar and wchar of /proc/self/io): on a process
-// whose only traffic is one socket, the bytes on that socket.
-func ioBytes() (read, written int64, ok bool) {
+// ioCounts returns this process's read/write system call counters from
+// /proc/self/io: bytes read and written (rchar, wchar) and calls made
+// (syscr, syscw). On a process whose only traffic is one socket, they are
+// that socket's.
+func ioCounts() (c ioStats, ok bool) {
 	b, err := os.ReadFile("/proc/self/io")
 	if err != nil {
-		return 0, 0, false
+		return c, false
 	}
-	var gotR, gotW bool
+	found := 0
 	for line := range strings.Lines(string(b)) {
 		k, v, _ := strings.Cut(strings.TrimSpace(line), ": ")
 		n, err := strconv.ParseInt(v, 10, 64)
@@ -40,10 +41,17 @@ func ioBytes() (read, written int64, ok bool) {
 		}
 		switch k {
 		case "rchar":
-			read, gotR = n, true
+			c.readBytes = n
 		case "wchar":
-			written, gotW = n, true
+			c.writeBytes = n
+		case "syscr":
+			c.reads = n
+		case "syscw":
+			c.writes = n
+		default:
+			continue
 		}
+		found++
 	}
-	return read, written, gotR && gotW
+	return c, found == 4
 }

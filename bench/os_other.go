@@ -14,5 +14,5 @@ func childProcAttr() *syscall.SysProcAttr { return nil }
 // cpuTime is not measured on this OS.
 func cpuTime() time.Duration { return 0 }
 
-// ioBytes is not measured on this OS.
-func ioBytes() (read, written int64, ok bool) { return 0, 0, false }
+// ioCounts is not measured on this OS.
+func ioCounts() (c ioStats, ok bool) { return c, false }

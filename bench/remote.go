@@ -43,7 +43,7 @@ func (r *remoteRun) mode() string {
 type snapshot struct {
 	mallocs     uint64
 	cpu         time.Duration
-	ioR, ioW    int64
+	io          ioStats
 	ioOK        bool
 	silo        siloStats
 	sent, recvd int64 // frame bytes, when the client counts them
@@ -57,11 +57,17 @@ func (r *remoteRun) snapshot(ct *countingTransport) (snapshot, error) {
 	}
 	s.mallocs = mallocs()
 	s.cpu = cpuTime()
-	s.ioR, s.ioW, s.ioOK = ioBytes()
+	s.io, s.ioOK = ioCounts()
 	if ct != nil {
 		s.sent, s.recvd = ct.sent.Load(), ct.recvd.Load()
 	}
 	return s, nil
+}
+
+// ioStats is a process's read/write system call counters.
+type ioStats struct {
+	readBytes, writeBytes int64
+	reads, writes         int64
 }
 
 // perOp is what each operation cost between two snapshots.
@@ -70,6 +76,7 @@ type perOp struct {
 	cpu, siloCPU       time.Duration
 	sent, recvd        float64 // frame bytes
 	sockR, sockW       float64 // bytes through read/write system calls
+	reads, writes      float64 // read/write system calls
 	sockOK             bool
 }
 
@@ -82,8 +89,10 @@ func costs(a, b snapshot, ops int64) perOp {
 		siloCPU:    time.Duration(float64(b.silo.cpu-a.silo.cpu) / n),
 		sent:       float64(b.sent-a.sent) / n,
 		recvd:      float64(b.recvd-a.recvd) / n,
-		sockR:      float64(b.ioR-a.ioR) / n,
-		sockW:      float64(b.ioW-a.ioW) / n,
+		sockR:      float64(b.io.readBytes-a.io.readBytes) / n,
+		sockW:      float64(b.io.writeBytes-a.io.writeBytes) / n,
+		reads:      float64(b.io.reads-a.io.reads) / n,
+		writes:     float64(b.io.writes-a.io.writes) / n,
 		sockOK:     a.ioOK && b.ioOK,
 	}
 }
@@ -167,7 +176,8 @@ func (r *remoteRun) remoteCalls(cfg config, scenario string, callers int, bytes 
 	if bytes {
 		notes = fmt.Sprintf("frames/call %.1f B out + %.1f B in", c.sent, c.recvd)
 		if c.sockOK {
-			notes += fmt.Sprintf("; socket/call %.1f B written + %.1f B read", c.sockW, c.sockR)
+			notes += fmt.Sprintf("; client socket/call %.1f B written in %.2f writes, %.1f B read in %.2f reads",
+				c.sockW, c.writes, c.sockR, c.reads)
 		}
 		res.notes = notes
 		return []row{res}, nil
