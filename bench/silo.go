@@ -24,7 +24,7 @@ import (
 // 127.0.0.1:0, writes "addr <address> <GOMAXPROCS>" on stdout, then answers one line per
 // command read from stdin:
 //
-//	stats   ->  "stats <mallocs> <cpu-ns> <one-way run> <one-way dropped>"
+//	stats   ->  "stats <mallocs> <cpu-ns> <one-way run> <one-way dropped> <duplicate calls>"
 //
 // and stops its silo and exits when stdin reaches EOF. The parent ties the
 // child to itself (Pdeathsig where the OS has it) and ends it by closing
@@ -78,7 +78,7 @@ func siloMain(stdin io.Reader, stdout, stderr io.Writer) (code int) {
 		switch cmd := in.Text(); cmd {
 		case "stats":
 			st := s.Stats()
-			fmt.Fprintf(out, "stats %d %d %d %d\n", mallocs(), cpuTime(), processed.Load(), st.DroppedOneWay)
+			fmt.Fprintf(out, "stats %d %d %d %d %d\n", mallocs(), cpuTime(), processed.Load(), st.DroppedOneWay, st.DuplicateCalls)
 		default:
 			fmt.Fprintf(out, "error unknown command %q\n", cmd)
 		}
@@ -107,6 +107,7 @@ type siloStats struct {
 	cpu       time.Duration
 	processed int64 // one-way Inc calls run by its counters
 	dropped   int64 // one-way messages dropped (Stats.DroppedOneWay)
+	dups      int64 // call frames taken for duplicates and ignored (Stats.DuplicateCalls)
 }
 
 // startSiloProc starts a child silo with GOMAXPROCS procs (0: default) and,
@@ -169,7 +170,7 @@ func (p *siloProc) stats() (siloStats, error) {
 		return st, fmt.Errorf("silo process: %w", err)
 	}
 	var cpu int64
-	if _, err := fmt.Sscanf(line, "stats %d %d %d %d", &st.mallocs, &cpu, &st.processed, &st.dropped); err != nil {
+	if _, err := fmt.Sscanf(line, "stats %d %d %d %d %d", &st.mallocs, &cpu, &st.processed, &st.dropped, &st.dups); err != nil {
 		return st, fmt.Errorf("silo process: reply %q: %w", line, err)
 	}
 	st.cpu = time.Duration(cpu)
