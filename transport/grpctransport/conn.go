@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"math/bits"
+	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -30,8 +31,8 @@ var ErrMalformedBatch = errors.New("grpctransport: malformed batch")
 // conn is one connection: one gRPC bidirectional stream, on either side.
 //
 // Sending: Send appends the frame to the pending batches under mu; if no
-// write is in progress the calling goroutine becomes the writer and writes
-// batches until none is pending. A frame queued while a write is in
+// write is in progress the calling goroutine becomes the writer, yields
+// once, and writes batches until none is pending. A frame queued while a write is in
 // progress goes out with the next batch the writer takes, so frames queued
 // together share one stream message, and an idle connection costs no
 // goroutine hand-off. At most one goroutine writes at a time (writing).
@@ -75,6 +76,7 @@ type conn struct {
 
 	testHookWrite    func() // called by the writer before each write, for tests
 	testHookSendWait func() // called, under mu, when Send waits for the writer, for tests
+	testHookYield    func() // called instead of the writer's yield, without mu, for tests
 }
 
 func newConn(remote string, maxFrame int, log *slog.Logger) *conn {
@@ -107,6 +109,17 @@ func (c *conn) Send(frame []byte) error {
 		return nil
 	}
 	c.writing = true
+	// Yield once before writing: goroutines about to send (other callers,
+	// woken by the replies this connection delivered) then queue their
+	// frames into this batch rather than each making a stream message of
+	// its own. When nothing else is runnable the yield returns at once.
+	c.mu.Unlock()
+	if c.testHookYield != nil {
+		c.testHookYield()
+	} else {
+		runtime.Gosched()
+	}
+	c.mu.Lock()
 	return c.writeLocked()
 }
 

@@ -17,9 +17,11 @@
 // A silo takes it as quark.WithTransport(grpctransport.New()).
 //
 // Sending: Send copies the frame into the connection's pending batch; when
-// no write is in progress the calling goroutine writes it at once, and
-// keeps writing until nothing is pending, so frames queued meanwhile by
-// other goroutines share its next stream message. An idle connection costs
+// no write is in progress the calling goroutine becomes the writer: it
+// yields once (runtime.Gosched), so that goroutines about to send queue
+// their frames into the same batch, then writes, and keeps writing until
+// nothing is pending, so frames queued meanwhile by other goroutines share
+// its next stream message. An idle connection costs
 // no goroutine hand-off and no timer. A batch is cut at 1 MiB (one frame
 // alone may be larger, up to the maximum frame size). Batch buffers are
 // pooled: gRPC returns each to the pool through the buffer's Free once it

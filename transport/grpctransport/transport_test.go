@@ -269,3 +269,41 @@ func TestMessageOverReceiveLimit(t *testing.T) {
 		t.Fatal("the oversized frame was delivered")
 	}
 }
+
+// TestWriterYieldsBeforeWriting checks that a Send that becomes the writer
+// yields before it takes the batch, so that a frame another goroutine
+// sends meanwhile shares its stream message.
+func TestWriterYieldsBeforeWriting(t *testing.T) {
+	clientH, serverH := newRecorder(), newRecorder()
+	serverH.want = 2
+	p := newPair(t, New(quiet()), clientH, serverH)
+	defer p.ln.Close()
+	c := p.client.(*conn)
+	yields := 0
+	c.testHookYield = func() {
+		yields++
+		if yields > 1 {
+			return
+		}
+		done := make(chan error)
+		go func() { done <- c.Send([]byte("b")) }()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+	if err := c.Send([]byte("a")); err != nil {
+		t.Fatal(err)
+	}
+	if yields == 0 { // no yield: send the second frame now, to see it go out alone
+		if err := c.Send([]byte("b")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	<-serverH.all
+	if w := c.writes.Load(); w != 1 || yields != 1 {
+		t.Fatalf("2 frames in %d stream messages after %d yields, want 1 message after 1 yield", w, yields)
+	}
+	if got := serverH.got(); string(got[0]) != "a" || string(got[1]) != "b" {
+		t.Fatalf("frames %q, want [a b]", got)
+	}
+}
