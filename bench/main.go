@@ -87,6 +87,8 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 	remote := fs.Bool("remote", false, "run the remote scenarios (r1-r4) instead of the local ones")
 	procsList := fs.String("procs", "0,1", "GOMAXPROCS settings of both processes for the remote scenarios, comma-separated (0: the default)")
 	siloProfile := fs.String("silo-cpuprofile", "", "write a CPU profile of the silo process to `file` (file.procsN for each -procs setting N)")
+	memprofile := fs.String("memprofile", "", "write an allocation profile of the whole run to `file`, sampling every allocation (slow)")
+	siloMemProfile := fs.String("silo-memprofile", "", "write an allocation profile of the silo process to `file`, sampling every allocation (slow; file.procsN as for -silo-cpuprofile)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -124,6 +126,18 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 			// A failed Close can mean the profile never reached the disk.
 			if err := f.Close(); err != nil {
 				fmt.Fprintf(stderr, "bench: cpu profile: %v\n", err)
+				if code == 0 {
+					code = 1
+				}
+			}
+		}()
+	}
+
+	if *memprofile != "" {
+		runtime.MemProfileRate = 1
+		defer func() {
+			if err := writeAllocs(*memprofile); err != nil {
+				fmt.Fprintf(stderr, "bench: %v\n", err)
 				if code == 0 {
 					code = 1
 				}
@@ -193,14 +207,13 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		defer runtime.GOMAXPROCS(defaultProcs)
 		for _, p := range procs {
 			runtime.GOMAXPROCS(cmp.Or(p, defaultProcs))
-			profile := ""
-			if *siloProfile != "" {
-				profile = *siloProfile
-				if len(procs) > 1 {
-					profile = fmt.Sprintf("%s.procs%d", profile, p)
+			name := func(path string) string {
+				if path != "" && len(procs) > 1 {
+					return fmt.Sprintf("%s.procs%d", path, p)
 				}
+				return path
 			}
-			rs, err := runRemote(&rr, p, profile, selectedRemote, cfg, stderr)
+			rs, err := runRemote(&rr, p, name(*siloProfile), name(*siloMemProfile), selectedRemote, cfg, stderr)
 			rows = append(rows, rs...)
 			if err != nil {
 				fmt.Fprintf(stderr, "bench: %v\n", err)
@@ -230,9 +243,9 @@ func parseProcs(list string) ([]int, error) {
 
 // runRemote starts a silo process with GOMAXPROCS procs (0: the default)
 // for rr, runs units against it, and stops it.
-func runRemote(rr *remoteRun, procs int, profile string, units []unit, cfg config, stderr io.Writer) (rows []row, err error) {
+func runRemote(rr *remoteRun, procs int, profile, memProfile string, units []unit, cfg config, stderr io.Writer) (rows []row, err error) {
 	fmt.Fprintf(stderr, "starting silo process, GOMAXPROCS %d\n", cmp.Or(procs, runtime.GOMAXPROCS(0)))
-	p, err := startSiloProc(procs, profile)
+	p, err := startSiloProc(procs, profile, memProfile)
 	if err != nil {
 		return nil, err
 	}
@@ -250,6 +263,20 @@ func runRemote(rr *remoteRun, procs int, profile string, units []unit, cfg confi
 		rows = append(rows, rs...)
 	}
 	return rows, nil
+}
+
+// writeAllocs writes the allocation profile to path, after a collection
+// (the profile counts allocations up to the last one).
+func writeAllocs(path string) error {
+	runtime.GC()
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		return errors.Join(fmt.Errorf("allocation profile: %w", err), f.Close())
+	}
+	return f.Close()
 }
 
 // counter is the Counter implementation every scenario uses: it does as

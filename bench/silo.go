@@ -32,6 +32,7 @@ import (
 const (
 	roleEnv        = "QUARK_BENCH_ROLE"
 	siloProfileEnv = "QUARK_BENCH_SILO_CPUPROFILE" // CPU profile of the child's whole life
+	siloMemEnv     = "QUARK_BENCH_SILO_MEMPROFILE" // allocation profile of the child's whole life
 )
 
 // siloMain is the child's main: it serves the Counter over gRPC until stdin
@@ -53,6 +54,14 @@ func siloMain(stdin io.Reader, stdout, stderr io.Writer) (code int) {
 			pprof.StopCPUProfile()
 			if err := f.Close(); err != nil && code == 0 {
 				code = fail(fmt.Errorf("cpu profile: %w", err))
+			}
+		}()
+	}
+	if path := os.Getenv(siloMemEnv); path != "" {
+		runtime.MemProfileRate = 1
+		defer func() {
+			if err := writeAllocs(path); err != nil && code == 0 {
+				code = fail(err)
 			}
 		}()
 	}
@@ -111,14 +120,15 @@ type siloStats struct {
 }
 
 // startSiloProc starts a child silo with GOMAXPROCS procs (0: default) and,
-// when profile is set, a CPU profile of its life written there.
-func startSiloProc(procs int, profile string) (_ *siloProc, err error) {
+// when profile (memProfile) is set, a CPU (allocation) profile of its life
+// written there.
+func startSiloProc(procs int, profile, memProfile string) (_ *siloProc, err error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
 	cmd := exec.Command(exe)
-	cmd.Env = append(os.Environ(), roleEnv+"=silo", siloProfileEnv+"="+profile)
+	cmd.Env = append(os.Environ(), roleEnv+"=silo", siloProfileEnv+"="+profile, siloMemEnv+"="+memProfile)
 	if procs > 0 {
 		cmd.Env = append(cmd.Env, "GOMAXPROCS="+strconv.Itoa(procs))
 	}
