@@ -426,15 +426,25 @@ type conn struct {
 
 // idWindow remembers which of the latest idWindowSize call IDs have been
 // received on a connection, so that a duplicated frame never runs a call
-// twice. IDs are assigned in order but may be sent slightly out of order
-// (two callers racing between numbering and sending); an ID further behind
-// the newest than the window is taken for a duplicate.
+// twice. IDs are assigned in order but may be sent out of order: a sender
+// can be held up between numbering its frame and sending it (descheduled,
+// or waiting for the transport's flow control) while others send many
+// more. An ID that leaves the window unseen is kept in late, and accepted
+// once when its frame arrives; an ID behind the window that is not in late
+// is a duplicate.
 type idWindow struct {
 	max  uint64
 	bits []uint64 // made on first use
+	// late holds IDs that left the window unseen, at most idLateMax (an ID
+	// numbered but never sent, because encoding its frame failed, stays
+	// until evicted to make room).
+	late map[uint64]struct{}
 }
 
-const idWindowSize = 1 << 16
+const (
+	idWindowSize = 1 << 16
+	idLateMax    = 1 << 12
+)
 
 // fresh records id and reports whether it is new.
 func (w *idWindow) fresh(id uint64) bool {
@@ -443,9 +453,23 @@ func (w *idWindow) fresh(id uint64) bool {
 	}
 	if id > w.max {
 		if id-w.max >= idWindowSize {
+			// The whole window moves on: note its unseen IDs, and the
+			// skipped ones up to the bound.
+			for x := w.max - min(w.max, idWindowSize-1); x <= w.max; x++ {
+				if x > 0 && !w.has(x) {
+					w.noteLate(x)
+				}
+			}
+			for x := w.max + 1; x+idWindowSize <= id && len(w.late) < idLateMax; x++ {
+				w.noteLate(x)
+			}
 			clear(w.bits)
 		} else {
-			for x := w.max + 1; x < id; x++ {
+			for x := w.max + 1; x <= id; x++ {
+				// Slot x held x-idWindowSize, which now leaves the window.
+				if x > idWindowSize && !w.has(x-idWindowSize) {
+					w.noteLate(x - idWindowSize)
+				}
 				w.bits[x%idWindowSize/64] &^= 1 << (x % 64)
 			}
 		}
@@ -454,6 +478,10 @@ func (w *idWindow) fresh(id uint64) bool {
 		return true
 	}
 	if w.max-id >= idWindowSize {
+		if _, ok := w.late[id]; ok {
+			delete(w.late, id)
+			return true
+		}
 		return false
 	}
 	i, bit := id%idWindowSize/64, uint64(1)<<(id%64)
@@ -462,6 +490,26 @@ func (w *idWindow) fresh(id uint64) bool {
 	}
 	w.bits[i] |= bit
 	return true
+}
+
+// has reports whether id, within the window, has been received.
+func (w *idWindow) has(id uint64) bool {
+	return w.bits[id%idWindowSize/64]&(1<<(id%64)) != 0
+}
+
+// noteLate remembers id as left behind unseen, evicting an arbitrary one
+// when late is full.
+func (w *idWindow) noteLate(id uint64) {
+	if w.late == nil {
+		w.late = make(map[uint64]struct{})
+	}
+	if len(w.late) >= idLateMax {
+		for x := range w.late {
+			delete(w.late, x)
+			break
+		}
+	}
+	w.late[id] = struct{}{}
 }
 
 func newConn(m *messenger, tc transport.Conn, dialed bool) *conn {
