@@ -638,10 +638,15 @@ func errOr(err, alt error) error {
 // returns, so one is reused at once.
 var framePool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
-// send sends frame b on the connection.
+// send sends frame b on the connection: a closed connection is
+// CodeUnavailable, a frame the transport refuses (too large)
+// CodeInvalidArgument.
 func (c *conn) send(b []byte) error {
 	if err := c.tc.Send(b); err != nil {
-		return Errorf(CodeUnavailable, "send to %s: %w", c.remoteAddr(), err)
+		if errors.Is(err, transport.ErrClosed) {
+			return Errorf(CodeUnavailable, "send to %s: %w", c.remoteAddr(), err)
+		}
+		return Errorf(CodeInvalidArgument, "send to %s: %w", c.remoteAddr(), err)
 	}
 	return nil
 }
