@@ -528,12 +528,12 @@ func TestBadFramesFailTheirCallOnly(t *testing.T) {
 			t.Fatalf("call %d: %v, want %v", id, e, code)
 		}
 	}
-	send(call(1, []byte{0xc1}))                  // malformed arguments
-	expect(1, quark.CodeCorrupt)                 //
-	send(call(2, make([]byte, 2048)))            // arguments over the limit
-	expect(2, quark.CodeInvalidArgument)         //
-	send(append(call(3, nil)[:12], 0xff, 0xff))  // a call frame cut short
-	expect(3, quark.CodeCorrupt)                 //
+	send(call(1, []byte{0xc1}))                 // malformed arguments
+	expect(1, quark.CodeCorrupt)                //
+	send(call(2, make([]byte, 2048)))           // arguments over the limit
+	expect(2, quark.CodeInvalidArgument)        //
+	send(append(call(3, nil)[:12], 0xff, 0xff)) // a call frame cut short
+	expect(3, quark.CodeCorrupt)                //
 	bad, _ := wire.AppendCall(nil, &wire.Call{ID: 4, Type: "nope.Nope", Key: key})
 	send(bad)
 	expect(4, quark.CodeNotFound)
@@ -558,5 +558,52 @@ func TestOversizedCallFailsAtTheCaller(t *testing.T) {
 	_, err := testactors.NewProbeRef(c.silos[0], quark.StringKey(key)).Run(context.Background(), strings.Repeat("x", 4096))
 	if quark.CodeOf(err) != quark.CodeInvalidArgument {
 		t.Fatalf("oversized call: %v, want CodeInvalidArgument", err)
+	}
+}
+
+// Two silos given different member lists refuse each other, on both sides,
+// rather than risk two homes for one actor.
+func TestSilosWithDifferentMemberListsRefuseEachOther(t *testing.T) {
+	net := quarktest.NewNetwork(nil)
+	t.Cleanup(func() { net.Close() })
+	start := func(name string, members ...string) *quark.Silo {
+		return newSilo(t, registerProbes(&hooks{}), quark.WithTransport(net.Host(name)),
+			quark.WithListenAddress(name), quark.WithStaticCluster(members...))
+	}
+	s1 := start("s1", "s1", "s2")
+	start("s2", "s2", "s1", "s3")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var err error
+	for k := 0; k < 100 && err == nil; k++ { // until a key homed on s2
+		_, err = testactors.NewProbeRef(s1, quark.StringKey(fmt.Sprintf("k%d", k))).Run(ctx, "x")
+	}
+	if !errors.Is(err, quark.ErrMemberMismatch) {
+		t.Fatalf("call from a silo with another member list: %v, want ErrMemberMismatch", err)
+	}
+}
+
+// A silo whose listen address is not in its static cluster does not start.
+func TestStaticClusterMustNameTheSilo(t *testing.T) {
+	net := quarktest.NewNetwork(nil)
+	t.Cleanup(func() { net.Close() })
+	s, err := quark.NewSilo(quark.WithLogger(quiet), quark.WithTransport(net.Host("s9")),
+		quark.WithListenAddress("s9"), quark.WithStaticCluster("s1", "s2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(context.Background()); quark.CodeOf(err) != quark.CodeInvalidArgument {
+		t.Fatalf("start outside its own cluster: %v, want CodeInvalidArgument", err)
+	}
+	s.Stop(context.Background())
+	for _, opts := range [][]quark.SiloOption{
+		{quark.WithListenAddress("s1")},                                      // no transport
+		{quark.WithTransport(net.Host("s1")), quark.WithStaticCluster("s1")}, // no listen address
+		{quark.WithTransport(net.Host("s1")), quark.WithListenAddress("s1"), quark.WithStaticCluster("s1", "s1")},
+		{quark.WithTransport(net.Host("s1")), quark.WithClusterName("")},
+	} {
+		if _, err := quark.NewSilo(opts...); quark.CodeOf(err) != quark.CodeInvalidArgument {
+			t.Errorf("NewSilo(%d options): %v, want CodeInvalidArgument", len(opts), err)
+		}
 	}
 }
