@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/quarkgo/quark/internal/testactors"
 	"github.com/quarkgo/quark/internal/wire"
 	"github.com/quarkgo/quark/quarktest"
+	"github.com/quarkgo/quark/storage"
 	"github.com/quarkgo/quark/transport"
 )
 
@@ -604,6 +606,87 @@ func TestStaticClusterMustNameTheSilo(t *testing.T) {
 	} {
 		if _, err := quark.NewSilo(opts...); quark.CodeOf(err) != quark.CodeInvalidArgument {
 			t.Errorf("NewSilo(%d options): %v, want CodeInvalidArgument", len(opts), err)
+		}
+	}
+}
+
+// In a static cluster each silo loads the reminders of the actors homed on
+// it, and only those: after both silos restart on one reminder store, every
+// reminder ticks once, on its actor's home.
+func TestStaticClusterRemindersTickOnTheirHome(t *testing.T) {
+	clk := quarktest.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	net := quarktest.NewNetwork(clk)
+	t.Cleanup(func() { net.Close() })
+	store := storage.NewMemory()
+	names := []string{"s1", "s2"}
+	type tick struct{ silo, key string }
+	var mu sync.Mutex
+	var ticks []tick
+	start := func() []*quark.Silo {
+		var silos []*quark.Silo
+		for _, name := range names {
+			h := &hooks{
+				run: func(ctx context.Context, p *probe, step string) (string, error) {
+					if step == "remind" {
+						return name, p.a.RegisterReminder(ctx, "r", time.Minute, time.Hour)
+					}
+					return name, nil
+				},
+				remind: func(_ context.Context, p *probe, _ string, _ time.Time) error {
+					mu.Lock()
+					ticks = append(ticks, tick{name, p.a.ID().Key.String()})
+					mu.Unlock()
+					return nil
+				},
+			}
+			s, err := quark.NewSilo(quark.WithLogger(quiet), quark.WithClock(clk), quark.WithStore(store),
+				quark.WithTransport(net.Host(name)), quark.WithListenAddress(name), quark.WithStaticCluster(names...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			registerProbes(h)(s)
+			if err := s.Start(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			silos = append(silos, s)
+		}
+		return silos
+	}
+	stop := func(silos []*quark.Silo) {
+		for _, s := range silos {
+			if err := s.Stop(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	silos := start()
+	home := map[string]string{}
+	const keys = 20
+	for k := range keys {
+		key := fmt.Sprintf("r%d", k)
+		h, err := testactors.NewProbeRef(silos[0], quark.StringKey(key)).Run(context.Background(), "remind")
+		if err != nil {
+			t.Fatal(err)
+		}
+		home[key] = h
+	}
+	stop(silos)
+	silos = start()
+	clk.Advance(time.Minute) // every tick is handed to its activation inside Advance
+	waitFor(t, "every reminder's tick", func() bool { mu.Lock(); defer mu.Unlock(); return len(ticks) >= keys })
+	stop(silos) // and has run once Stop returns: a second tick of a key would be counted
+	mu.Lock()
+	defer mu.Unlock()
+	seen := map[string]int{}
+	for _, tk := range ticks {
+		seen[tk.key]++
+		if home[tk.key] != tk.silo {
+			t.Errorf("%s ticked on %s; its home is %s", tk.key, tk.silo, home[tk.key])
+		}
+	}
+	for key := range home {
+		if seen[key] != 1 {
+			t.Errorf("%s ticked %d times, want 1", key, seen[key])
 		}
 	}
 }
