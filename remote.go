@@ -135,7 +135,6 @@ type view struct {
 	peers []*peer // by index in ring.members
 }
 
-//
 // newView is called with m.mu held.
 func (m *messenger) newView(members []string, self string) *view {
 	v := &view{ring: newRing(members), self: self}
