@@ -32,14 +32,22 @@ import (
 // line from stdin, serves with its store under $dataEnv, answers each
 // "stats" line on stdin with "activations N", and stops at the end of its
 // stdin.
+//
+// It runs as the bank command, its arguments the command's, when mainEnv is
+// set (and so do the silo processes the cluster mode starts).
 const (
 	siloEnv = "BANK_TEST_SILO"
 	dataEnv = "BANK_TEST_DATA"
+	mainEnv = "BANK_TEST_MAIN"
 )
 
 func TestMain(m *testing.M) {
 	if os.Getenv(siloEnv) != "" {
 		os.Exit(siloChild())
+	}
+	if os.Getenv(mainEnv) != "" {
+		main()
+		os.Exit(0)
 	}
 	os.Exit(m.Run())
 }
@@ -324,5 +332,48 @@ func TestClusterOfProcesses(t *testing.T) {
 			}
 			break
 		}
+	}
+}
+
+// TestClusterCommand runs "bank cluster": two silo processes and the
+// client, stopped at the end, with the books balanced.
+func TestClusterCommand(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "cluster", "-data", t.TempDir(), "-transfers", "80")
+	cmd.Env = append(os.Environ(), mainEnv+"=1")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-done
+	})
+	timeout := time.NewTimer(60 * time.Second)
+	defer timeout.Stop()
+	select {
+	case err := <-done:
+		done <- err
+		if err != nil {
+			t.Fatalf("bank cluster: %v\n%s%s", err, out.String(), errOut.String())
+		}
+	case <-timeout.C:
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		done <- <-done
+		t.Fatalf("bank cluster did not end within 60s:\n%s%s", out.String(), errOut.String())
+	}
+	for _, want := range []string{
+		"opened 20 accounts holding $21000.00", "total held: $21000.00",
+		"overdraft refused across the wire", " stopped (it held ",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Fatalf("bank cluster said nothing of %q:\n%s%s", want, out.String(), errOut.String())
+		}
+	}
+	if n := strings.Count(out.String(), " stopped (it held "); n != 2 {
+		t.Fatalf("%d silos said they stopped, want 2:\n%s", n, out.String())
 	}
 }
