@@ -272,7 +272,7 @@ func TestClusterOfProcesses(t *testing.T) {
 	}
 
 	var out bytes.Buffer
-	if err := trade(ctx, &out, cl, names, "the test's silos", 96); err != nil {
+	if err := trade(ctx, &out, cl, names, "the test's silos", 48); err != nil {
 		t.Fatalf("transfers: %v\n%s", err, out.String())
 	}
 	if !strings.Contains(out.String(), "welcome back: 20 accounts hold $210.00") ||
@@ -343,7 +343,7 @@ func TestClusterOfProcesses(t *testing.T) {
 // TestClusterCommand runs "bank cluster": two silo processes and the
 // client, stopped at the end, with the books balanced.
 func TestClusterCommand(t *testing.T) {
-	cmd := exec.Command(os.Args[0], "cluster", "-data", t.TempDir(), "-transfers", "80")
+	cmd := exec.Command(os.Args[0], "cluster", "-data", t.TempDir(), "-transfers", "16")
 	cmd.Env = append(os.Environ(), mainEnv+"=1")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
 	var out, errOut bytes.Buffer
