@@ -270,6 +270,32 @@ func TestProcessCancellationReachesTheRemoteMethod(t *testing.T) {
 	}
 }
 
+// Cancellation travels the whole chain: a client cancelling a call to A on
+// silo 1, which waits on B on silo 2, cancels B's context too.
+func TestProcessCancellationCrossesTwoHops(t *testing.T) {
+	cs := startChildren(t, 2)
+	cl := newProcClient(t, cs[0].addr)
+	a := keysOn(t, cl, cs[0].addr, 1, "a")[0]
+	b := keysOn(t, cl, cs[1].addr, 2, "b")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		_, err := testactors.NewProbeRef(cl, quark.StringKey(a)).Run(ctx, "call:"+b[0]+":wait")
+		done <- err
+	}()
+	if got, err := run(cl, b[1], "entered?", 10*time.Second); err != nil || got != "yes" {
+		t.Fatalf("entered?: %q, %v", got, err)
+	}
+	cancel()
+	if err := <-done; quark.CodeOf(err) != quark.CodeCanceled {
+		t.Fatalf("cancelled call: %v, want CodeCanceled", err)
+	}
+	if got, err := run(cl, b[1], "cancelled?", 10*time.Second); err != nil || got != context.Canceled.Error() {
+		t.Fatalf("B's ctx ended with %q (%v), want %q", got, err, context.Canceled.Error())
+	}
+}
+
 // A call chain that comes back to an actor waiting in it fails with
 // CodeDeadlock at once across processes: A on silo 1 calls B on silo 2,
 // which calls A.
