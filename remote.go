@@ -641,7 +641,12 @@ func (c *conn) Closed(err error) {
 	for _, e := range in {
 		e.state.CompareAndSwap(envPending, envAbandoned)
 	}
-	if err != nil && c.up.Load() {
+	switch {
+	case err == nil || !c.up.Load():
+	case errors.Is(err, transport.ErrClosed):
+		// The peer closed it: a client leaving, a silo stopping.
+		c.m.log.Info("connection closed by peer", slog.String("peer", c.remoteAddr()))
+	default:
 		c.m.log.Warn("connection lost", slog.String("peer", c.remoteAddr()), slog.Any("err", err))
 	}
 }
