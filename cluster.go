@@ -127,12 +127,15 @@ func newRing(members []string) *ring {
 }
 
 // owner returns the address of the member that owns hash h.
-func (r *ring) owner(h uint32) string {
+func (r *ring) owner(h uint32) string { return r.members[r.ownerIndex(h)] }
+
+// ownerIndex returns the index in members of the member that owns hash h.
+func (r *ring) ownerIndex(h uint32) int {
 	i, _ := slices.BinarySearch(r.points, h)
 	if i == len(r.points) {
 		i = 0
 	}
-	return r.members[r.owners[i]]
+	return int(r.owners[i])
 }
 
 // ranges returns the hash ranges, inclusive, that member owns, in order.
@@ -181,20 +184,51 @@ func appendRange(rs []hashRange, h hashRange) []hashRange {
 	return append(rs, h)
 }
 
-// idHash places an actor on the ring: hash32 of the ID's string form. The
-// reminder store keeps it with each reminder (storage.Reminder.Hash), so
-// that a silo loads the reminders of the actors homed on it.
-func idHash(id ID) uint32 { return hash32(id.String()) }
+// idHash places an actor on the ring: hash32 of the ID's string form
+// (ID.String), computed without building the string. The reminder store
+// keeps it with each reminder (storage.Reminder.Hash), so that a silo loads
+// the reminders of the actors homed on it.
+func idHash(id ID) uint32 {
+	h := fnvString(fnvOffset, id.Type)
+	h = fnvString(h, "/")
+	k := &id.Key
+	var buf [36]byte
+	switch k.kind {
+	case KeyString:
+		h = fnvString(h, k.s)
+	case KeyInt:
+		h = fnvBytes(h, strconv.AppendInt(buf[:0], k.n, 10))
+	case KeyUUID:
+		h = fnvString(h, formatUUID(k.s))
+	default:
+		return fmix32(fnvString(h, "<none>"))
+	}
+	if k.compound {
+		h = fnvString(fnvString(h, "+"), k.ext)
+	}
+	return fmix32(h)
+}
 
-// hash32 is FNV-1a followed by MurmurHash3's finalizer: FNV-1a alone
-// leaves strings that differ only at the end (a member's points, keys
-// numbered in sequence) close together on the ring.
-func hash32(s string) uint32 {
-	h := uint32(2166136261)
+const fnvOffset = 2166136261
+
+func fnvString(h uint32, s string) uint32 {
 	for i := 0; i < len(s); i++ {
 		h ^= uint32(s[i])
 		h *= 16777619
 	}
+	return h
+}
+
+func fnvBytes(h uint32, b []byte) uint32 {
+	for _, c := range b {
+		h ^= uint32(c)
+		h *= 16777619
+	}
+	return h
+}
+
+// fmix32 is MurmurHash3's finalizer.
+func fmix32(h uint32) uint32 {
 	h ^= h >> 16
 	h *= 0x85ebca6b
 	h ^= h >> 13
@@ -202,3 +236,8 @@ func hash32(s string) uint32 {
 	h ^= h >> 16
 	return h
 }
+
+// hash32 is FNV-1a followed by MurmurHash3's finalizer: FNV-1a alone
+// leaves strings that differ only at the end (a member's points, keys
+// numbered in sequence) close together on the ring.
+func hash32(s string) uint32 { return fmix32(fnvString(fnvOffset, s)) }

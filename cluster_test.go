@@ -77,3 +77,27 @@ func TestRingBalance(t *testing.T) {
 		}
 	}
 }
+
+// idHash is hash32 of the ID's string form, for every kind of key.
+func TestIDHashIsTheHashOfTheIDString(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		typ := rapid.String().Draw(t, "type")
+		var k Key
+		switch rapid.IntRange(0, 4).Draw(t, "kind") {
+		case 0:
+			k = StringKey(rapid.String().Draw(t, "s"))
+		case 1:
+			k = IntKey(rapid.Int64().Draw(t, "n"))
+		case 2:
+			var u [16]byte
+			copy(u[:], rapid.SliceOfN(rapid.Byte(), 16, 16).Draw(t, "uuid"))
+			k = UUIDKey(u)
+		case 3:
+			k = CompoundKey(IntKey(rapid.Int64().Draw(t, "n")), rapid.String().Draw(t, "ext"))
+		}
+		id := ID{Type: typ, Key: k}
+		if got, want := idHash(id), hash32(id.String()); got != want {
+			t.Fatalf("idHash(%v) = %d, hash32 of its string %d", id, got, want)
+		}
+	})
+}

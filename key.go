@@ -134,7 +134,15 @@ func (k Key) MarshalBinary() ([]byte, error) {
 	if k.IsZero() {
 		return []byte{}, nil // the zero Key encodes as no bytes
 	}
-	b := make([]byte, 0, 1+binary.MaxVarintLen64+len(k.s)+len(k.ext)+binary.MaxVarintLen64)
+	return k.AppendBinary(make([]byte, 0, 1+binary.MaxVarintLen64+len(k.s)+len(k.ext)+binary.MaxVarintLen64))
+}
+
+// AppendBinary appends the key's MarshalBinary form to b
+// (encoding.BinaryAppender); it never fails.
+func (k Key) AppendBinary(b []byte) ([]byte, error) {
+	if k.IsZero() {
+		return b, nil
+	}
 	kind := byte(k.kind)
 	if k.compound {
 		kind |= 0x80

@@ -121,16 +121,30 @@ func (m *messenger) listen() error {
 	m.ln = ln
 	m.hello.Addr = self
 	m.hello.Members = members
-	m.view.Store(&view{ring: newRing(members), self: self})
+	m.view.Store(m.newView(members, self))
 	m.log.Info("listening", slog.String("addr", self), slog.Int("members", len(members)))
 	return nil
 }
 
-// view is where actors live as a process sees it: the ring, and its own
-// address on it ("" for a client, which hosts none).
+// view is where actors live as a process sees it: the ring, its own
+// address on it ("" for a client, which hosts none), and the peer of each
+// member (nil for itself), so that a call finds its peer without a lock.
 type view struct {
-	ring *ring
-	self string
+	ring  *ring
+	self  string
+	peers []*peer // by index in ring.members
+}
+
+// newView is called with m.mu held.
+func (m *messenger) newView(members []string, self string) *view {
+	v := &view{ring: newRing(members), self: self}
+	v.peers = make([]*peer, len(v.ring.members))
+	for i, addr := range v.ring.members {
+		if addr != self {
+			v.peers[i] = m.peerLocked(addr)
+		}
+	}
+	return v
 }
 
 // self returns the silo's address; "" before it listens, and for a client.
@@ -186,22 +200,23 @@ func (m *messenger) home(e *Envelope) (*peer, error) {
 		}
 		return nil, nil
 	}
-	addr := v.ring.owner(idHash(e.target))
-	if addr == v.self {
-		return nil, nil
-	}
-	return m.peer(addr), nil
+	return v.peers[v.ring.ownerIndex(idHash(e.target))], nil
 }
 
 // peer returns the record of the process at addr, made on first use.
 func (m *messenger) peer(addr string) *peer {
 	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.peerLocked(addr)
+}
+
+// peerLocked is peer with m.mu held.
+func (m *messenger) peerLocked(addr string) *peer {
 	p := m.peers[addr]
 	if p == nil {
 		p = &peer{m: m, addr: addr}
 		m.peers[addr] = p
 	}
-	m.mu.Unlock()
 	return p
 }
 
@@ -622,7 +637,11 @@ func (c *conn) onHello(frame []byte) {
 			c.m.peer(h.Addr).adopt(c)
 		}
 	} else if c.m.hello.Role == wire.RoleClient {
-		c.m.view.CompareAndSwap(nil, &view{ring: newRing(h.Members)})
+		c.m.mu.Lock()
+		if c.m.view.Load() == nil {
+			c.m.view.Store(c.m.newView(h.Members, ""))
+		}
+		c.m.mu.Unlock()
 	}
 	c.handshakeDone(nil)
 }
@@ -670,7 +689,12 @@ func (c *conn) Closed(err error) {
 	for _, e := range in {
 		e.state.CompareAndSwap(envPending, envAbandoned)
 	}
-	if err != nil && c.up.Load() {
+	switch {
+	case err == nil || !c.up.Load():
+	case errors.Is(err, transport.ErrClosed):
+		// The peer closed it: a client leaving, a silo stopping.
+		c.m.log.Info("connection closed by peer", slog.String("peer", c.remoteAddr()))
+	default:
 		c.m.log.Warn("connection lost", slog.String("peer", c.remoteAddr()), slog.Any("err", err))
 	}
 }
@@ -686,10 +710,15 @@ func errOr(err, alt error) error {
 // returns, so one is reused at once.
 var framePool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
-// send sends frame b on the connection.
+// send sends frame b on the connection: a closed connection is
+// CodeUnavailable, a frame the transport refuses (too large)
+// CodeInvalidArgument.
 func (c *conn) send(b []byte) error {
 	if err := c.tc.Send(b); err != nil {
-		return Errorf(CodeUnavailable, "send to %s: %w", c.remoteAddr(), err)
+		if errors.Is(err, transport.ErrClosed) {
+			return Errorf(CodeUnavailable, "send to %s: %w", c.remoteAddr(), err)
+		}
+		return Errorf(CodeInvalidArgument, "send to %s: %w", c.remoteAddr(), err)
 	}
 	return nil
 }
@@ -721,17 +750,15 @@ func (c *conn) take(id uint64) *Envelope {
 // encoded straight into the frame (or copied, when the silo routes local
 // calls through the codec and has encoded them already).
 func (m *messenger) encodeCall(b []byte, e *Envelope, id uint64) ([]byte, error) {
-	key, err := e.target.Key.MarshalBinary()
-	if err != nil {
-		return b, Errorf(CodeInvalidArgument, "key: %w", err)
-	}
+	var kb [64]byte
+	key, _ := e.target.Key.AppendBinary(kb[:0])
 	w := wire.Call{ID: id, OneWay: e.oneWay, ReadOnly: e.shared, Type: e.target.Type, Key: key, Method: e.msg.Method().ID}
 	if e.ctx != nil {
 		if err := wireCallContext(e.ctx, &w.Context); err != nil {
 			return b, err
 		}
 	}
-	b, err = wire.AppendCall(b, &w)
+	b, err := wire.AppendCall(b, &w)
 	if err != nil {
 		return b, err
 	}

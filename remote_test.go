@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/quarkgo/quark/internal/testactors"
 	"github.com/quarkgo/quark/internal/wire"
 	"github.com/quarkgo/quark/quarktest"
+	"github.com/quarkgo/quark/storage"
 	"github.com/quarkgo/quark/transport"
 )
 
@@ -528,12 +530,12 @@ func TestBadFramesFailTheirCallOnly(t *testing.T) {
 			t.Fatalf("call %d: %v, want %v", id, e, code)
 		}
 	}
-	send(call(1, []byte{0xc1}))                  // malformed arguments
-	expect(1, quark.CodeCorrupt)                 //
-	send(call(2, make([]byte, 2048)))            // arguments over the limit
-	expect(2, quark.CodeInvalidArgument)         //
-	send(append(call(3, nil)[:12], 0xff, 0xff))  // a call frame cut short
-	expect(3, quark.CodeCorrupt)                 //
+	send(call(1, []byte{0xc1}))                 // malformed arguments
+	expect(1, quark.CodeCorrupt)                //
+	send(call(2, make([]byte, 2048)))           // arguments over the limit
+	expect(2, quark.CodeInvalidArgument)        //
+	send(append(call(3, nil)[:12], 0xff, 0xff)) // a call frame cut short
+	expect(3, quark.CodeCorrupt)                //
 	bad, _ := wire.AppendCall(nil, &wire.Call{ID: 4, Type: "nope.Nope", Key: key})
 	send(bad)
 	expect(4, quark.CodeNotFound)
@@ -558,5 +560,133 @@ func TestOversizedCallFailsAtTheCaller(t *testing.T) {
 	_, err := testactors.NewProbeRef(c.silos[0], quark.StringKey(key)).Run(context.Background(), strings.Repeat("x", 4096))
 	if quark.CodeOf(err) != quark.CodeInvalidArgument {
 		t.Fatalf("oversized call: %v, want CodeInvalidArgument", err)
+	}
+}
+
+// Two silos given different member lists refuse each other, on both sides,
+// rather than risk two homes for one actor.
+func TestSilosWithDifferentMemberListsRefuseEachOther(t *testing.T) {
+	net := quarktest.NewNetwork(nil)
+	t.Cleanup(func() { net.Close() })
+	start := func(name string, members ...string) *quark.Silo {
+		return newSilo(t, registerProbes(&hooks{}), quark.WithTransport(net.Host(name)),
+			quark.WithListenAddress(name), quark.WithStaticCluster(members...))
+	}
+	s1 := start("s1", "s1", "s2")
+	start("s2", "s2", "s1", "s3")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var err error
+	for k := 0; k < 100 && err == nil; k++ { // until a key homed on s2
+		_, err = testactors.NewProbeRef(s1, quark.StringKey(fmt.Sprintf("k%d", k))).Run(ctx, "x")
+	}
+	if !errors.Is(err, quark.ErrMemberMismatch) {
+		t.Fatalf("call from a silo with another member list: %v, want ErrMemberMismatch", err)
+	}
+}
+
+// A silo whose listen address is not in its static cluster does not start.
+func TestStaticClusterMustNameTheSilo(t *testing.T) {
+	net := quarktest.NewNetwork(nil)
+	t.Cleanup(func() { net.Close() })
+	s, err := quark.NewSilo(quark.WithLogger(quiet), quark.WithTransport(net.Host("s9")),
+		quark.WithListenAddress("s9"), quark.WithStaticCluster("s1", "s2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(context.Background()); quark.CodeOf(err) != quark.CodeInvalidArgument {
+		t.Fatalf("start outside its own cluster: %v, want CodeInvalidArgument", err)
+	}
+	s.Stop(context.Background())
+	for _, opts := range [][]quark.SiloOption{
+		{quark.WithListenAddress("s1")},                                      // no transport
+		{quark.WithTransport(net.Host("s1")), quark.WithStaticCluster("s1")}, // no listen address
+		{quark.WithTransport(net.Host("s1")), quark.WithListenAddress("s1"), quark.WithStaticCluster("s1", "s1")},
+		{quark.WithTransport(net.Host("s1")), quark.WithClusterName("")},
+	} {
+		if _, err := quark.NewSilo(opts...); quark.CodeOf(err) != quark.CodeInvalidArgument {
+			t.Errorf("NewSilo(%d options): %v, want CodeInvalidArgument", len(opts), err)
+		}
+	}
+}
+
+// In a static cluster each silo loads the reminders of the actors homed on
+// it, and only those: after both silos restart on one reminder store, every
+// reminder ticks once, on its actor's home.
+func TestStaticClusterRemindersTickOnTheirHome(t *testing.T) {
+	clk := quarktest.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	net := quarktest.NewNetwork(clk)
+	t.Cleanup(func() { net.Close() })
+	store := storage.NewMemory()
+	names := []string{"s1", "s2"}
+	type tick struct{ silo, key string }
+	var mu sync.Mutex
+	var ticks []tick
+	start := func() []*quark.Silo {
+		var silos []*quark.Silo
+		for _, name := range names {
+			h := &hooks{
+				run: func(ctx context.Context, p *probe, step string) (string, error) {
+					if step == "remind" {
+						return name, p.a.RegisterReminder(ctx, "r", time.Minute, time.Hour)
+					}
+					return name, nil
+				},
+				remind: func(_ context.Context, p *probe, _ string, _ time.Time) error {
+					mu.Lock()
+					ticks = append(ticks, tick{name, p.a.ID().Key.String()})
+					mu.Unlock()
+					return nil
+				},
+			}
+			s, err := quark.NewSilo(quark.WithLogger(quiet), quark.WithClock(clk), quark.WithStore(store),
+				quark.WithTransport(net.Host(name)), quark.WithListenAddress(name), quark.WithStaticCluster(names...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			registerProbes(h)(s)
+			if err := s.Start(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			silos = append(silos, s)
+		}
+		return silos
+	}
+	stop := func(silos []*quark.Silo) {
+		for _, s := range silos {
+			if err := s.Stop(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	silos := start()
+	home := map[string]string{}
+	const keys = 20
+	for k := range keys {
+		key := fmt.Sprintf("r%d", k)
+		h, err := testactors.NewProbeRef(silos[0], quark.StringKey(key)).Run(context.Background(), "remind")
+		if err != nil {
+			t.Fatal(err)
+		}
+		home[key] = h
+	}
+	stop(silos)
+	silos = start()
+	clk.Advance(time.Minute) // every tick is handed to its activation inside Advance
+	waitFor(t, "every reminder's tick", func() bool { mu.Lock(); defer mu.Unlock(); return len(ticks) >= keys })
+	stop(silos) // and has run once Stop returns: a second tick of a key would be counted
+	mu.Lock()
+	defer mu.Unlock()
+	seen := map[string]int{}
+	for _, tk := range ticks {
+		seen[tk.key]++
+		if home[tk.key] != tk.silo {
+			t.Errorf("%s ticked on %s; its home is %s", tk.key, tk.silo, home[tk.key])
+		}
+	}
+	for key := range home {
+		if seen[key] != 1 {
+			t.Errorf("%s ticked %d times, want 1", key, seen[key])
+		}
 	}
 }

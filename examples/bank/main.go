@@ -5,6 +5,15 @@
 // goroutines at once through actor-to-actor calls and prints the balances
 // and the ledger's totals, carried over from earlier runs. Money is never
 // created or lost.
+//
+// The same bank runs as a static cluster of silo processes over gRPC, with
+// a client process calling them (cluster.go):
+//
+//	go run ./examples/bank silo -listen 127.0.0.1:7001 -members 127.0.0.1:7001,127.0.0.1:7002 -data bank-7001
+//	go run ./examples/bank silo -listen 127.0.0.1:7002 -members 127.0.0.1:7001,127.0.0.1:7002 -data bank-7002
+//	go run ./examples/bank client -gateways 127.0.0.1:7001,127.0.0.1:7002
+//
+// or all three at once, the silos as child processes: go run ./examples/bank cluster
 package main
 
 import (
@@ -26,6 +35,9 @@ import (
 var customers = []string{"alice", "bob", "carol", "dave", "erin"}
 
 func main() {
+	if len(os.Args) > 1 {
+		os.Exit(runMode(os.Args[1], os.Args[2:]))
+	}
 	dir := os.Getenv("QUARK_BANK_DATA")
 	if dir == "" {
 		dir = "bank-data"
@@ -68,38 +80,48 @@ func run(ctx context.Context, w io.Writer, dir string, transfers int) (err error
 		}
 	}()
 
-	opening, err := holdings(ctx, silo)
+	return trade(ctx, w, silo, customers, dir, transfers)
+}
+
+// trade opens the accounts named if they hold nothing yet (each with $100
+// more than the one before), makes transfers random transfers between them
+// from 8 goroutines through a teller, prints the balances and the ledger's
+// totals to w, and checks that the accounts hold what they were opened
+// with. c is the silo the actors live on, or a client of their cluster;
+// where names the data folder, for the messages.
+func trade(ctx context.Context, w io.Writer, c quark.Caller, names []string, where string, transfers int) error {
+	opening, err := holdings(ctx, c, names)
 	if err != nil {
 		return err
 	}
-	books := NewLedgerRef(silo, quark.StringKey("books"))
+	books := NewLedgerRef(c, quark.StringKey("books"))
 	if opening > 0 {
 		before, err := books.Summary(ctx)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(w, "welcome back: %d accounts hold $%s after %d transfers, carried over from earlier runs (%s)\n",
-			len(customers), dollars(opening), before.Transfers, dir)
+			len(names), dollars(opening), before.Transfers, where)
 	} else {
-		for i, name := range customers {
+		for i, name := range names {
 			amount := int64(100_00 * (i + 1))
-			if _, err := NewAccountRef(silo, quark.StringKey(name)).Deposit(ctx, amount); err != nil {
+			if _, err := NewAccountRef(c, quark.StringKey(name)).Deposit(ctx, amount); err != nil {
 				return fmt.Errorf("open %s: %w", name, err)
 			}
 			opening += amount
 		}
-		fmt.Fprintf(w, "opened %d accounts holding $%s (kept in %s)\n", len(customers), dollars(opening), dir)
+		fmt.Fprintf(w, "opened %d accounts holding $%s (kept in %s)\n", len(names), dollars(opening), where)
 	}
 
 	start := time.Now()
-	teller := NewTellerRef(silo, quark.IntKey(0))
+	teller := NewTellerRef(c, quark.IntKey(0))
 	var wg sync.WaitGroup
 	errs := make(chan error, 8)
 	for g := range 8 {
 		wg.Go(func() {
 			r := rand.New(rand.NewPCG(uint64(g), uint64(time.Now().UnixNano())))
 			for range transfers / 8 {
-				from, to := customers[r.IntN(len(customers))], customers[r.IntN(len(customers))]
+				from, to := names[r.IntN(len(names))], names[r.IntN(len(names))]
 				if from == to {
 					continue
 				}
@@ -119,8 +141,8 @@ func run(ctx context.Context, w io.Writer, dir string, transfers int) (err error
 	elapsed := time.Since(start)
 
 	var total int64
-	for _, name := range customers {
-		b, err := NewAccountRef(silo, quark.StringKey(name)).Balance(ctx)
+	for _, name := range names {
+		b, err := NewAccountRef(c, quark.StringKey(name)).Balance(ctx)
 		if err != nil {
 			return err
 		}
@@ -142,11 +164,11 @@ func run(ctx context.Context, w io.Writer, dir string, transfers int) (err error
 	return nil
 }
 
-// holdings returns the money the accounts hold.
-func holdings(ctx context.Context, silo *quark.Silo) (int64, error) {
+// holdings returns the money the accounts named hold.
+func holdings(ctx context.Context, c quark.Caller, names []string) (int64, error) {
 	var total int64
-	for _, name := range customers {
-		b, err := NewAccountRef(silo, quark.StringKey(name)).Balance(ctx)
+	for _, name := range names {
+		b, err := NewAccountRef(c, quark.StringKey(name)).Balance(ctx)
 		if err != nil {
 			return 0, err
 		}

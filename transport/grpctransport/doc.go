@@ -30,6 +30,14 @@
 // Receiving: one goroutine per connection reads stream messages and hands
 // their frames to the Handler, without copying them out of gRPC's buffers.
 //
+// Closing: Conn.Close ends the stream (on the dialling side, also the
+// grpc.ClientConn the Conn owns); it does not wait for the Handlers. A
+// peer's close, a reset TCP connection or a keepalive timeout ends the
+// connection with an error given to Closed; so does bad input from the peer
+// (ErrMalformedBatch, ErrFrameTooLarge), which is also logged.
+// Listener.Close returns once the Closed of every accepted connection has
+// returned, so it must not be called from one of their Handlers.
+//
 // Security: plain TCP is the default, meant for loopback development.
 // WithTLS (or TLSFromFiles) secures connections with TLS or mutual TLS.
 package grpctransport

@@ -144,12 +144,20 @@ func (l *logRecorder) WithGroup(string) slog.Handler      { return l }
 // waitLog waits for a record whose message is msg.
 func (l *logRecorder) waitLog(t *testing.T, msg string) slog.Record {
 	t.Helper()
-	for r := range l.recs {
-		if r.Message == msg {
-			return r
+	// The refused peer may see its error before the line is written, so
+	// wait for it; the bound only turns a missing line into a failure
+	// rather than a hang.
+	deadline := time.After(promptly)
+	for {
+		select {
+		case r := <-l.recs:
+			if r.Message == msg {
+				return r
+			}
+		case <-deadline:
+			t.Fatalf("no log line %q", msg)
 		}
 	}
-	panic("unreachable")
 }
 
 func quiet() Option { return WithLogger(slog.New(slog.DiscardHandler)) }

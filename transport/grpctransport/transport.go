@@ -189,6 +189,12 @@ func (t *Transport) Dial(ctx context.Context, addr string, h transport.Handler) 
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("grpctransport: dial %s: %w", addr, ctx.Err())
 		}
+		if t.cfg.tls != nil && status.Code(err) == codes.Unavailable {
+			// In TLS 1.3 the client finishes its handshake before the
+			// server verifies the client's certificate: a refusal shows
+			// here as a connection that ended.
+			return nil, fmt.Errorf("grpctransport: dial %s over TLS (a server that requires client certificates closes the connection of a client it does not trust, and logs why): %w", addr, err)
+		}
 		return nil, fmt.Errorf("grpctransport: dial %s: %w", addr, err)
 	}
 	c := newConn(addr, t.cfg.maxFrame, t.cfg.log)

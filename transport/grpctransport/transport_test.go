@@ -128,32 +128,6 @@ func TestQueuedFramesShareAWrite(t *testing.T) {
 	}
 }
 
-// TestConcurrentSendsCoalesce checks that, under concurrent load, frames
-// share stream messages.
-func TestConcurrentSendsCoalesce(t *testing.T) {
-	const senders, n = 8, 2000
-	clientH, serverH := newRecorder(), newRecorder()
-	serverH.want = senders * n
-	p := newPair(t, New(quiet()), clientH, serverH)
-	defer p.ln.Close()
-	c := p.client.(*conn)
-	var wg sync.WaitGroup
-	for range senders {
-		wg.Go(func() {
-			for range n {
-				_ = c.Send(make([]byte, 100))
-			}
-		})
-	}
-	wg.Wait()
-	<-serverH.all
-	w, f := c.writes.Load(), c.frames.Load()
-	t.Logf("%d frames in %d stream messages", f, w)
-	if w >= f {
-		t.Fatalf("%d frames in %d stream messages: no coalescing", f, w)
-	}
-}
-
 func goroutineID() string {
 	var b [64]byte
 	s := b[:runtime.Stack(b[:], false)]
