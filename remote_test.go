@@ -558,8 +558,8 @@ func TestOversizedCallFailsAtTheCaller(t *testing.T) {
 	c := newMemCluster(t, 2, nil, quark.WithMaxMessageSize(1024))
 	key := c.keyOnByCount(t, 1)
 	_, err := testactors.NewProbeRef(c.silos[0], quark.StringKey(key)).Run(context.Background(), strings.Repeat("x", 4096))
-	if quark.CodeOf(err) != quark.CodeInvalidArgument {
-		t.Fatalf("oversized call: %v, want CodeInvalidArgument", err)
+	if quark.CodeOf(err) != quark.CodeInvalidArgument || !errors.Is(err, codec.ErrTooLarge) {
+		t.Fatalf("oversized call: %v, want CodeInvalidArgument wrapping codec.ErrTooLarge", err)
 	}
 }
 
