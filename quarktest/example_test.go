@@ -55,9 +55,14 @@ func Example() {
 	defer silo.Stop(ctx)
 
 	// The first call activates the actor, which starts its timer.
-	testactors.NewCounterRef(silo, quark.StringKey("t")).Get(ctx)
+	ref := testactors.NewCounterRef(silo, quark.StringKey("t"))
+	ref.Get(ctx)
 	clk.Advance(time.Second)
 	fmt.Println("tick at", <-ticks)
+	// The period counts from the end of the callback, and the next tick is
+	// scheduled in the tick's turn: a call (the next turn) waits for it,
+	// so the clock does not move on before the tick is scheduled.
+	ref.Get(ctx)
 	clk.Advance(10 * time.Second)
 	fmt.Println("tick at", <-ticks)
 	// Output:
