@@ -78,3 +78,29 @@ func TestStaticClusterOverGRPC(t *testing.T) {
 		t.Fatalf("%d activations for 30 actors", total)
 	}
 }
+
+// A silo listening at 127.0.0.1:0 reports the port it was given after
+// Start, and a client reaches it there.
+func TestListenAddressReportsTheBoundPort(t *testing.T) {
+	s := newSilo(t, registerProbes(&hooks{}),
+		quark.WithTransport(grpctransport.New(grpctransport.WithLogger(quiet))),
+		quark.WithListenAddress("127.0.0.1:0"))
+	host, port, err := net.SplitHostPort(s.Addr())
+	if err != nil || host != "127.0.0.1" || port == "0" {
+		t.Fatalf("Addr() = %q (%v), want 127.0.0.1 and the port picked", s.Addr(), err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	client, err := quark.NewClient(ctx, quark.WithTransport(grpctransport.New(grpctransport.WithLogger(quiet))),
+		quark.WithGateways(s.Addr()), quark.WithLogger(quiet))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	if got, err := testactors.NewProbeRef(client, quark.IntKey(1)).Run(ctx, "hi"); err != nil || got != "hi" {
+		t.Fatalf("call through Addr: %q, %v", got, err)
+	}
+	if s2, _ := quark.NewSilo(); s2.Addr() != "" {
+		t.Fatalf("a silo that does not listen has address %q", s2.Addr())
+	}
+}
