@@ -281,21 +281,80 @@ func (s *Silo) send(ctx context.Context, e *Envelope) error {
 		}
 	}
 	e.state.Store(envPending)
-	switch _, r := s.route(e, false); r {
-	case admitOverload:
-		return s.drop(e, Errorf(CodeOverloaded, "send %s.%s: mailbox full (%d messages)",
-			e.target, e.msg.Method().Name, e.typ.mailbox))
-	case admitStopped:
-		return s.drop(e, errStopped(s, e))
+	for {
+		switch _, r := s.route(e, false); r {
+		case admitOverload:
+			if ctx.Value(waitRoomKey{}) != nil && s.waitRoom(ctx) {
+				continue
+			}
+			// One error per type: a flood of refusals allocates nothing.
+			return s.drop(e, e.typ.fullErr)
+		case admitStopped:
+			return s.drop(e, errStopped(s, e))
+		}
+		return nil
 	}
-	return nil
+}
+
+// waitRoomKey marks a context made by WaitForRoom.
+type waitRoomKey struct{}
+
+// WaitForRoom returns a context under which a one-way message (Ref.Send,
+// a generated //quark:oneway method) for an actor of this silo whose
+// mailbox is full waits for room, until ctx ends, rather than failing at
+// once with CodeOverloaded. A message still without room when ctx ends
+// fails with CodeOverloaded and is counted in Stats.DroppedOneWay, as one
+// refused at once. Calls do not wait (a full mailbox fails a call with
+// CodeOverloaded whatever its context), and a one-way message for an actor
+// in another process is handed to the transport and never waits.
+func WaitForRoom(ctx context.Context) context.Context {
+	return context.WithValue(ctx, waitRoomKey{}, true)
+}
+
+// roomRecheck bounds how long a sender waiting for room sleeps without a
+// signal: room can also appear without a queued message running (the
+// activation went away, its messages forwarded).
+const roomRecheck = 2 * time.Millisecond
+
+// waitRoom waits until some mailbox of the silo may have gained room (a
+// queued message started to run), or roomRecheck passes; it returns false
+// when ctx ends first. The signal is silo-wide: there is no per-activation
+// state, so actors pay nothing for it, and a woken sender that still
+// finds its mailbox full waits again.
+func (s *Silo) waitRoom(ctx context.Context) bool {
+	s.roomMu.Lock()
+	if s.room == nil {
+		s.room = make(chan struct{})
+	}
+	room := s.room
+	s.roomWaiters.Add(1)
+	s.roomMu.Unlock()
+	defer s.roomWaiters.Add(-1)
+	t := time.NewTimer(roomRecheck)
+	defer t.Stop()
+	select {
+	case <-room:
+	case <-t.C:
+	case <-ctx.Done():
+		return false
+	}
+	return true
+}
+
+// roomMade wakes the senders waiting for room (see waitRoom).
+func (s *Silo) roomMade() {
+	s.roomMu.Lock()
+	if s.room != nil {
+		close(s.room)
+		s.room = nil
+	}
+	s.roomMu.Unlock()
 }
 
 // oneWayFailed counts and logs (rate-limited) a one-way message whose
 // method, or tick callback, failed.
 func (s *Silo) oneWayFailed(e *Envelope, err error) {
-	attrs := []slog.Attr{slog.String("actor", e.target.String()),
-		slog.String("method", e.msg.Method().Name), slog.Any("err", err)}
+	attrs := func() []slog.Attr { return describeMessage(e, err) }
 	switch m := e.msg.(type) {
 	case *reminderMessage:
 		if !m.ran {
@@ -305,22 +364,29 @@ func (s *Silo) oneWayFailed(e *Envelope, err error) {
 			return
 		}
 		s.callbackErrs.Add(1)
-		s.callbackLog.note(s, attrs...)
+		s.callbackLog.note(s, attrs)
 	case *tickMessage:
 		s.callbackErrs.Add(1)
-		s.callbackLog.note(s, attrs...)
+		s.callbackLog.note(s, attrs)
 	default:
 		s.dropped.Add(1)
-		s.dropLog.note(s, attrs...)
+		s.dropLog.note(s, attrs)
 	}
+}
+
+// describeMessage returns the log attributes of a one-way message that
+// failed with err.
+func describeMessage(e *Envelope, err error) []slog.Attr {
+	return []slog.Attr{slog.String("actor", e.target.String()),
+		slog.String("method", e.msg.Method().Name), slog.Any("err", err)}
 }
 
 // drop counts, logs (rate-limited) and releases a one-way message that will
 // not run.
 func (s *Silo) drop(e *Envelope, err error) error {
 	s.dropped.Add(1)
-	s.dropLog.note(s, slog.String("actor", e.target.String()),
-		slog.String("method", e.msg.Method().Name), slog.Any("err", err))
+	// Described now, only if logged: e is released below.
+	s.dropLog.note(s, func() []slog.Attr { return describeMessage(e, err) })
 	e.state.Store(envDone)
 	e.ctx.finish()
 	s.unref(e)
@@ -403,6 +469,9 @@ func (s *Silo) complete(e *Envelope, err error) {
 // completes the message (after which it may be reused at once).
 func (a *Activation) runQueued(e *Envelope) (err error, complete bool) {
 	s := a.typ.silo
+	if s.roomWaiters.Load() != 0 {
+		s.roomMade() // e left the mailbox
+	}
 	if e.ctx == nil {
 		// One-way messages get their context when they run: they carry no
 		// deadline or values from the sender.

@@ -18,6 +18,7 @@ type actorType struct {
 	silo       *Silo
 	factory    func(*Activation) any
 	mailbox    int
+	fullErr    error // the error of a one-way message refused by a full mailbox
 	maxWorkers int
 	collectAge time.Duration
 	store      storage.Store // where the type's State values live

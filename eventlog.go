@@ -32,29 +32,38 @@ type eventLog struct {
 	held   atomic.Int64                // occurrences not yet in a line
 	next   atomic.Int64                // Clock time (Unix ns) before which no line is written
 	sample atomic.Pointer[[]slog.Attr] // the first occurrence held back
+	armed  atomic.Bool                 // flush is set (read without mu)
 
 	mu    sync.Mutex
 	flush ClockTimer // armed to write the held-back summary; nil when none is
 }
 
-// note records one occurrence, described by attrs, and writes a line if the
-// interval since the last one has passed.
-func (l *eventLog) note(s *Silo, attrs ...slog.Attr) {
+// note records one occurrence and writes a line if the interval since the
+// last one has passed. describe returns the attributes describing the
+// occurrence; it is called only for an occurrence that is written or kept
+// as the sample of a summary, so that a flood costs a counter increment per
+// occurrence and no allocation.
+func (l *eventLog) note(s *Silo, describe func() []slog.Attr) {
 	l.held.Add(1)
 	now := s.cfg.clock.Now().UnixNano()
 	next := l.next.Load()
 	if now >= next && l.next.CompareAndSwap(next, now+int64(eventLogInterval)) {
 		l.sample.Store(nil)
-		l.write(s, attrs)
+		l.write(s, describe())
 		return
 	}
 	if l.sample.Load() == nil {
+		attrs := describe()
 		l.sample.CompareAndSwap(nil, &attrs)
+	}
+	if l.armed.Load() {
+		return
 	}
 	l.mu.Lock()
 	if l.flush == nil {
 		wait := max(time.Duration(l.next.Load()-now), 0)
 		l.flush = s.cfg.clock.AfterFunc(wait, func() { l.flushHeld(s, false) })
+		l.armed.Store(true)
 	}
 	l.mu.Unlock()
 }
@@ -67,6 +76,7 @@ func (l *eventLog) flushHeld(s *Silo, stopping bool) {
 		l.flush.Stop()
 	}
 	l.flush = nil
+	l.armed.Store(false)
 	l.mu.Unlock()
 	var attrs []slog.Attr
 	if p := l.sample.Swap(nil); p != nil {

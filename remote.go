@@ -951,7 +951,9 @@ func (c *conn) onCall(frame []byte) {
 	fail := func(err error) {
 		if w.OneWay {
 			s.dropped.Add(1)
-			s.dropLog.note(s, slog.String("actor", w.Type), slog.String("peer", c.remoteAddr()), slog.Any("err", err))
+			s.dropLog.note(s, func() []slog.Attr {
+				return []slog.Attr{slog.String("actor", w.Type), slog.String("peer", c.remoteAddr()), slog.Any("err", err)}
+			})
 			return
 		}
 		c.replyError(w.ID, err)

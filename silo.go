@@ -61,6 +61,13 @@ type Silo struct {
 	callbackErrs atomic.Int64
 	dupFrames    atomic.Int64
 
+	// Senders waiting for room in a full mailbox (WaitForRoom): room is
+	// closed, and replaced, when a queued message starts to run while
+	// roomWaiters is not zero.
+	roomWaiters atomic.Int32
+	roomMu      sync.Mutex
+	room        chan struct{}
+
 	// Rate-limited logs of events that can come in floods.
 	dropLog     eventLog
 	callbackLog eventLog
@@ -153,6 +160,7 @@ func (s *Silo) Register(d *TypeDesc, factory func(*Activation) any, opts ...Type
 		silo:       s,
 		factory:    factory,
 		mailbox:    cfg.mailbox,
+		fullErr:    Errorf(CodeOverloaded, "send to %s: mailbox full (%d messages)", d.Name, cfg.mailbox),
 		maxWorkers: cfg.maxWorkers,
 		collectAge: cfg.collectAge,
 		store:      cfg.store,

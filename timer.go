@@ -202,8 +202,10 @@ func (t *ActorTimer) post() {
 	case admitQueued:
 	case admitOverload:
 		s.skippedTicks.Add(1)
-		s.skipLog.note(s, slog.String("actor", a.id.String()),
-			slog.Any("err", Errorf(CodeOverloaded, "timer tick of %s: mailbox full (%d messages)", a.id, a.typ.mailbox)))
+		s.skipLog.note(s, func() []slog.Attr {
+			return []slog.Attr{slog.String("actor", a.id.String()),
+				slog.Any("err", Errorf(CodeOverloaded, "timer tick of %s: mailbox full (%d messages)", a.id, a.typ.mailbox))}
+		})
 		if t.period > 0 {
 			s.timers.schedule(s, t, s.cfg.clock.Now().Add(t.period))
 		} else {

@@ -37,7 +37,9 @@ const (
 	NotFound
 	// Conflict: an optimistic-concurrency check (ETag) failed.
 	Conflict
-	// Overloaded: a bounded queue is full; the call was not accepted.
+	// Overloaded: a bounded queue is full; the call was not accepted. A
+	// one-way sender may instead wait for room within its context's
+	// deadline (quark.WaitForRoom).
 	Overloaded
 	// Deadlock: the call would wait on an actor that is itself waiting on
 	// this call chain.
