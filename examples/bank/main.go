@@ -26,6 +26,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/quarkgo/quark"
@@ -95,11 +96,11 @@ func trade(ctx context.Context, w io.Writer, c quark.Caller, names []string, whe
 		return err
 	}
 	books := NewLedgerRef(c, quark.StringKey("books"))
+	before, err := books.Summary(ctx)
+	if err != nil {
+		return err
+	}
 	if opening > 0 {
-		before, err := books.Summary(ctx)
-		if err != nil {
-			return err
-		}
 		fmt.Fprintf(w, "welcome back: %d accounts hold $%s after %d transfers, carried over from earlier runs (%s)\n",
 			len(names), dollars(opening), before.Transfers, where)
 	} else {
@@ -115,6 +116,7 @@ func trade(ctx context.Context, w io.Writer, c quark.Caller, names []string, whe
 
 	start := time.Now()
 	teller := NewTellerRef(c, quark.IntKey(0))
+	var made atomic.Int64 // transfers completed or refused this run
 	var wg sync.WaitGroup
 	errs := make(chan error, 8)
 	for g := range 8 {
@@ -130,6 +132,7 @@ func trade(ctx context.Context, w io.Writer, c quark.Caller, names []string, whe
 					errs <- err
 					return
 				}
+				made.Add(1)
 			}
 		})
 	}
@@ -149,11 +152,20 @@ func trade(ctx context.Context, w io.Writer, c quark.Caller, names []string, whe
 		total += b
 		fmt.Fprintf(w, "  %-6s $%10s\n", name, dollars(b))
 	}
-	// Ledger records are one-way messages; the readonly Summary call queues
-	// behind any still in the ledger's mailbox.
-	sum, err := books.Summary(ctx)
-	if err != nil {
-		return err
+	// Ledger records are one-way messages. On one silo the readonly
+	// Summary call queues behind any still in the ledger's mailbox; in a
+	// cluster, records sent by tellers on other silos may still be on
+	// their way, so wait (briefly) until every transfer of this run is in.
+	want := before.Transfers + before.Refused + made.Load()
+	var sum Summary
+	for wait := time.Millisecond; ; wait *= 2 {
+		if sum, err = books.Summary(ctx); err != nil {
+			return err
+		}
+		if sum.Transfers+sum.Refused >= want || wait > time.Second {
+			break
+		}
+		time.Sleep(wait)
 	}
 	fmt.Fprintf(w, "transfers so far: %d completed ($%s moved), %d refused for insufficient funds; this run took %v\n",
 		sum.Transfers, dollars(sum.Moved), sum.Refused, elapsed.Round(time.Millisecond))
