@@ -244,9 +244,25 @@ func (m *messenger) accept(tc transport.Conn) transport.Handler {
 	c := newConn(m, tc, false)
 	if !m.track(c) {
 		go tc.Close() // not from inside the listener's callback
+		return c
 	}
+	// A peer that connects and says nothing does not hold a connection
+	// for long. On the silo's Clock, so that tests can move it.
+	t := m.s.cfg.clock.AfterFunc(handshakeTimeout, func() {
+		if !c.up.Load() {
+			m.log.Warn("connection closed: no hello in time", slog.String("peer", tc.RemoteAddr()),
+				slog.Duration("timeout", handshakeTimeout))
+			c.handshakeDone(Errorf(CodeUnavailable, "no hello from %s within %v", tc.RemoteAddr(), handshakeTimeout))
+			tc.Close()
+		}
+	})
+	c.hsTimer.Store(&t)
 	return c
 }
+
+// handshakeTimeout is how long an accepted connection may wait for the
+// peer's Hello.
+const handshakeTimeout = 10 * time.Second
 
 // dial connects to addr and completes the handshake.
 func (m *messenger) dial(ctx context.Context, addr string) (*conn, error) {
@@ -420,6 +436,7 @@ type conn struct {
 	herr    error         // why the handshake failed; read after ready
 	hello   wire.Hello    // the peer's, once up
 	readyMu sync.Once
+	hsTimer atomic.Pointer[ClockTimer] // an accepted connection's handshake deadline
 
 	// ctx is the parent of the contexts of calls received here: it ends
 	// when the connection does.
@@ -544,6 +561,9 @@ func (c *conn) handshakeDone(err error) {
 			c.up.Store(true)
 		}
 		close(c.ready)
+		if t := c.hsTimer.Load(); t != nil {
+			(*t).Stop()
+		}
 	})
 }
 

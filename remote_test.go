@@ -690,3 +690,27 @@ func TestStaticClusterRemindersTickOnTheirHome(t *testing.T) {
 		}
 	}
 }
+
+// A peer that connects and never says Hello is disconnected after the
+// handshake timeout, on the silo's Clock.
+func TestSilentPeerIsDisconnected(t *testing.T) {
+	clk := quarktest.NewClock(time.Unix(0, 0))
+	net := quarktest.NewNetwork(clk)
+	t.Cleanup(func() { net.Close() })
+	newSilo(t, registerProbes(&hooks{}), quark.WithClock(clk), quark.WithTransport(net.Host("s1")), quark.WithListenAddress("s1"))
+	closed := make(chan error, 1)
+	if _, err := net.Host("mute").Dial(context.Background(), "s1", &frameSink{frames: make(chan []byte, 1), closed: closed}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-closed:
+		t.Fatalf("closed before the timeout: %v", err)
+	default:
+	}
+	clk.Advance(10 * time.Second)
+	select {
+	case <-closed:
+	case <-time.After(20 * time.Second): // a liveness bound, not a speed check
+		t.Fatal("the silent peer's connection was not closed at the handshake timeout")
+	}
+}
