@@ -403,11 +403,18 @@ func (s *Silo) unref(e *Envelope) {
 	}
 }
 
+// abandoned reports whether the caller of the queued message e gave up: a
+// local caller marks the envelope, a remote one's record is marked (see
+// remoteCall.abandon). Such a message does not run and is not completed.
+func abandoned(e *Envelope) bool {
+	return e.state.Load() == envAbandoned || e.rcall != nil && e.rcall.gone.Load()
+}
+
 // forward re-delivers a message that was queued on an activation that has
 // since gone (it gets a new activation), or delivers a reminder tick: both
 // are routed afresh, with no location-cache entry.
 func (s *Silo) forward(e *Envelope) {
-	if e.state.Load() == envAbandoned {
+	if abandoned(e) {
 		s.expired.Add(1)
 		return
 	}
@@ -478,7 +485,7 @@ func (a *Activation) runQueued(e *Envelope) (err error, complete bool) {
 		e.ctx = newCallCtx(s, context.Background(), e, nil)
 	}
 	switch {
-	case e.state.Load() == envAbandoned:
+	case abandoned(e):
 		s.expired.Add(1)
 		e.ctx.finish()
 		return nil, false

@@ -452,7 +452,7 @@ type conn struct {
 
 	mu    sync.Mutex
 	out   map[uint64]*Envelope
-	in    map[uint64]*Envelope
+	in    map[uint64]*remoteCall
 	ended bool
 }
 
@@ -546,7 +546,7 @@ func (w *idWindow) noteLate(id uint64) {
 
 func newConn(m *messenger, tc transport.Conn, dialed bool) *conn {
 	c := &conn{m: m, tc: tc, dialed: dialed, started: make(chan struct{}), ready: make(chan struct{}),
-		out: make(map[uint64]*Envelope), in: make(map[uint64]*Envelope)}
+		out: make(map[uint64]*Envelope), in: make(map[uint64]*remoteCall)}
 	if tc != nil {
 		close(c.started)
 	}
@@ -706,8 +706,9 @@ func (c *conn) Closed(err error) {
 			e.target, e.msg.Method().Name, c.remoteAddr(), errOr(err, transport.ErrClosed))
 		e.done <- struct{}{}
 	}
-	for _, e := range in {
-		e.state.CompareAndSwap(envPending, envAbandoned)
+	for _, r := range in {
+		// Not the envelope: it may be completing and reused meanwhile.
+		r.abandon()
 	}
 	switch {
 	case err == nil || !c.up.Load():
@@ -937,13 +938,103 @@ func (c *conn) onReply(frame []byte) {
 }
 
 // remoteCall is the record of a call received from another process, kept
-// in its envelope while it runs here: where to send the reply, and how to
-// cancel its context.
+// in its envelope while it runs here: where to send the reply. It is also
+// the parent context of the callee's context, cancelled by the caller's
+// Cancel frame, by the connection's end, and when the call completes: one
+// allocation where context.WithCancel would make two more per call. Its
+// channel is made only when something asks for it.
 type remoteCall struct {
-	c      *conn
-	id     uint64
-	cancel context.CancelFunc
+	c    *conn
+	id   uint64
+	gone atomic.Bool // abandoned: the caller no longer waits
+
+	mu   sync.Mutex
+	done chan struct{} // made on first use; closed by cancel
+	err  error         // context.Canceled once cancelled
+	fns  []*afterFn    // AfterFunc registrations not yet run or stopped
 }
+
+type afterFn struct{ f func() }
+
+var closedDone = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+func (r *remoteCall) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (r *remoteCall) Value(any) any               { return nil }
+
+func (r *remoteCall) Done() <-chan struct{} {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.done == nil {
+		if r.err != nil {
+			return closedDone
+		}
+		r.done = make(chan struct{})
+	}
+	return r.done
+}
+
+func (r *remoteCall) Err() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.err
+}
+
+// AfterFunc lets contexts derived from r (context.WithDeadline and the
+// like) register with it rather than start a goroutine each, as
+// context.AfterFunc does for the standard contexts: f runs in its own
+// goroutine once r is cancelled, unless stop is called first.
+func (r *remoteCall) AfterFunc(f func()) (stop func() bool) {
+	a := &afterFn{f: f}
+	r.mu.Lock()
+	if r.err != nil {
+		r.mu.Unlock()
+		go f()
+		return func() bool { return false }
+	}
+	r.fns = append(r.fns, a)
+	r.mu.Unlock()
+	return func() bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		for i, x := range r.fns {
+			if x == a {
+				r.fns = append(r.fns[:i], r.fns[i+1:]...)
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// abandon marks the call given up (its caller cancelled, or its
+// connection ended): it does not run if still queued (see abandoned), and
+// its context is cancelled. Only the record is touched, never the
+// envelope, which may be completing meanwhile.
+func (r *remoteCall) abandon() {
+	r.gone.Store(true)
+	r.cancel()
+}
+
+// cancel cancels the context, once.
+func (r *remoteCall) cancel() {
+	r.mu.Lock()
+	if r.err != nil {
+		r.mu.Unlock()
+		return
+	}
+	r.err = context.Canceled
+	if r.done != nil {
+		close(r.done)
+	}
+	fns := r.fns
+	r.fns = nil
+	r.mu.Unlock()
+	for _, a := range fns {
+		go a.f()
+	}
+}
+
+func (r *remoteCall) String() string { return "quark.remoteCall" }
 
 // onCall decodes a received call and routes it. Every failure before it is
 // queued is replied at once (a one-way message's is counted as a drop).
@@ -1024,9 +1115,8 @@ func (c *conn) onCall(frame []byte) {
 		c.receiveOneWay(e)
 		return
 	}
-	parent, cancel := context.WithCancel(c.ctx)
-	e.rcall = &remoteCall{c: c, id: w.ID, cancel: cancel}
-	cc, err := s.receivedCallCtx(parent, e, &w.Context)
+	e.rcall = &remoteCall{c: c, id: w.ID}
+	cc, err := s.receivedCallCtx(e.rcall, e, &w.Context)
 	if err != nil {
 		c.finishReceived(e, err)
 		return
@@ -1046,7 +1136,7 @@ func (c *conn) onCall(frame []byte) {
 		c.finishReceived(e, nil)
 		return
 	}
-	c.in[w.ID] = e
+	c.in[w.ID] = e.rcall
 	c.mu.Unlock()
 	e.state.Store(envPending)
 	if s.admitters != nil {
@@ -1119,7 +1209,7 @@ func (s *Silo) replyRemote(e *Envelope, err error) {
 	c := r.c
 	r.cancel()
 	c.mu.Lock()
-	live := c.in[r.id] == e
+	live := c.in[r.id] == r
 	if live {
 		delete(c.in, r.id)
 	}
@@ -1183,14 +1273,12 @@ func (c *conn) replyError(id uint64, err error) {
 // will not run if still queued; no reply is sent.
 func (c *conn) onCancel(id uint64) {
 	c.mu.Lock()
-	e := c.in[id]
-	if e != nil {
+	r := c.in[id]
+	if r != nil {
 		delete(c.in, id)
 	}
 	c.mu.Unlock()
-	if e == nil {
-		return
+	if r != nil {
+		r.abandon()
 	}
-	e.state.CompareAndSwap(envPending, envAbandoned)
-	e.rcall.cancel()
 }
