@@ -139,6 +139,20 @@ func (s *Store) runOnce(ctx context.Context, script *redis.Script, src string, k
 	return cmd.Result()
 }
 
+// script runs script on key with args through the group commit: EVALSHA,
+// sent at most once, then EVAL of src only if the server answered
+// NOSCRIPT (it ran nothing).
+func (s *Store) script(ctx context.Context, script *redis.Script, src, key string, args ...any) (any, error) {
+	head := make([]any, 0, 4+len(args))
+	head = append(head, "evalsha", script.Hash(), 1, key)
+	head = append(head, args...)
+	o := &op{cmd: sentOnce{redis.NewCmd(ctx, head...)}, src: src}
+	if err := s.do(ctx, o); err != nil {
+		return nil, err
+	}
+	return o.cmd.(sentOnce).Result()
+}
+
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 func checksum(value []byte) string {
@@ -151,6 +165,13 @@ type Store struct {
 	prefix     string
 	ownsClient bool
 	closed     atomic.Bool
+
+	// The group commit (batch.go): ops waiting for a sender, closed by
+	// Close to stop the senders, closed by the last sender out.
+	queue   chan *op
+	quit    chan struct{}
+	stopped chan struct{}
+	running atomic.Int32
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -160,9 +181,12 @@ var _ storage.Store = (*Store)(nil)
 // stores may share one client. Read, Write and Delete end when ctx ends
 // with any client; one built with ContextTimeoutEnabled also frees its
 // connection at ctx's deadline (see the package doc). Writes and deletes
-// are sent at most once whatever client's MaxRetries.
+// are sent at most once whatever client's MaxRetries. New starts the
+// store's sender goroutines (see the package doc); Close stops them.
 func New(client redis.UniversalClient, prefix string) *Store {
-	return &Store{client: client, prefix: prefix}
+	s := &Store{client: client, prefix: prefix}
+	s.start()
+	return s
 }
 
 // bound runs call and returns its error, or ctx's error if ctx ends first.
@@ -261,11 +285,13 @@ func (s *Store) Read(ctx context.Context, key string) (storage.Record, error) {
 	if err := s.check(ctx, "read", key); err != nil {
 		return storage.Record{}, err
 	}
+	cmd := redis.NewSliceCmd(ctx, "hmget", s.prefix+key, fieldValue, fieldETag, fieldCRC)
+	o := &op{cmd: cmd}
+	err := s.do(ctx, o)
 	var vals []any
-	err := s.bound(ctx, func() (err error) {
-		vals, err = s.client.HMGet(ctx, s.prefix+key, fieldValue, fieldETag, fieldCRC).Result()
-		return err
-	})
+	if err == nil {
+		vals, err = cmd.Result()
+	}
 	if err != nil {
 		return storage.Record{}, s.fail(ctx, "read", key, err)
 	}
@@ -328,11 +354,7 @@ func (s *Store) Write(ctx context.Context, key string, value []byte, etag string
 	if value == nil {
 		value = []byte{}
 	}
-	var reply any
-	err := s.bound(ctx, func() (err error) {
-		reply, err = s.runOnce(ctx, writeScript, writeSource, []string{s.prefix + key}, etag, value, newETag(), checksum(value))
-		return err
-	})
+	reply, err := s.script(ctx, writeScript, writeSource, s.prefix+key, etag, value, newETag(), checksum(value))
 	if err != nil {
 		return "", s.fail(ctx, "write", key, err)
 	}
@@ -344,11 +366,7 @@ func (s *Store) Delete(ctx context.Context, key string, etag string) error {
 	if err := s.check(ctx, "delete", key); err != nil {
 		return err
 	}
-	var reply any
-	err := s.bound(ctx, func() (err error) {
-		reply, err = s.runOnce(ctx, deleteScript, deleteSource, []string{s.prefix + key}, etag)
-		return err
-	})
+	reply, err := s.script(ctx, deleteScript, deleteSource, s.prefix+key, etag)
 	if err != nil {
 		return s.fail(ctx, "delete", key, err)
 	}
@@ -356,13 +374,16 @@ func (s *Store) Delete(ctx context.Context, key string, etag string) error {
 	return err
 }
 
-// Close marks the store closed: later calls fail with Unavailable. It
-// closes the client only for a store from Open; a client given to New stays
-// open.
+// Close marks the store closed: later calls fail with Unavailable, and so
+// do calls still waiting for a pipeline (never sent). It stops the store's
+// senders: each finishes the pipeline it has in flight, if any, and exits.
+// It closes the client only for a store from Open; a client given to New
+// stays open.
 func (s *Store) Close() error {
 	if !s.closed.CompareAndSwap(false, true) {
 		return nil
 	}
+	close(s.quit)
 	if s.ownsClient {
 		return s.client.Close()
 	}
