@@ -87,6 +87,13 @@ func (s *Store) send() {
 			return
 		case first = <-s.queue:
 		}
+		if isClosed(s.quit) {
+			// Both were ready and select took the op: after Close
+			// nothing more is sent.
+			first.cmd.SetErr(errClosed)
+			close(first.done)
+			return
+		}
 		batch = append(batch[:0], first)
 	fill:
 		for len(batch) < maxBatch {
@@ -156,7 +163,7 @@ func (s *Store) pipeline(batch []*op) {
 	var again redis.Pipeliner
 	var resent []*op
 	for _, o := range batch {
-		if isDone(o.done) {
+		if isClosed(o.done) {
 			continue // completed unsent above
 		}
 		if o.src != "" && redis.HasErrorPrefix(o.cmd.Err(), "NOSCRIPT") {
@@ -180,7 +187,8 @@ func (s *Store) pipeline(batch []*op) {
 	}
 }
 
-func isDone(c chan struct{}) bool {
+
+func isClosed(c chan struct{}) bool {
 	select {
 	case <-c:
 		return true
@@ -207,14 +215,14 @@ func (s *Store) do(ctx context.Context, o *op) error {
 	case <-o.done:
 		return o.cmd.Err()
 	case <-ctx.Done():
-		if isDone(o.done) {
+		if isClosed(o.done) {
 			return o.cmd.Err() // finished too: its outcome is known
 		}
 		return ctx.Err()
 	case <-s.stopped:
 		// Every sender has gone: o was completed by one, or is left on
 		// the queue, never sent.
-		if isDone(o.done) {
+		if isClosed(o.done) {
 			return o.cmd.Err()
 		}
 		return errClosed
