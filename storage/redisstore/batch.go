@@ -187,7 +187,6 @@ func (s *Store) pipeline(batch []*op) {
 	}
 }
 
-
 func isClosed(c chan struct{}) bool {
 	select {
 	case <-c:
