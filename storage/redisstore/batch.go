@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/quarkgo/quark/quarkerr"
@@ -127,13 +128,16 @@ var errClosed = quarkerr.New(quarkerr.Unavailable, "store closed")
 // pipeline sends batch as one pipeline and completes its ops. An op whose
 // ctx has already ended is completed with ctx's error and not sent. A
 // script answered NOSCRIPT (which ran nothing) is sent again as EVAL of its
-// source, in one more pipeline for all such; nothing else is ever sent
-// twice, and a pipeline holding a write or delete is not retried by the
-// client (sentOnce), so a lost reply fails each of its ops.
+// source, in one more pipeline for all such. No write or delete is sent
+// twice otherwise: a pipeline holding one is not retried by the client
+// (sentOnce), so a lost reply fails each of its ops. A read in such a
+// pipeline that lost its connection is sent again in a pipeline of reads
+// alone, which the client retries as it retries a read sent by itself.
 func (s *Store) pipeline(batch []*op) {
 	pipe := s.client.Pipeline()
 	var latest time.Time
 	bounded := true
+	writes := false
 	n := 0
 	for _, o := range batch {
 		if err := o.ctx.Err(); err != nil {
@@ -148,6 +152,7 @@ func (s *Store) pipeline(batch []*op) {
 		}
 		_ = pipe.Process(o.ctx, o.cmd)
 		n++
+		writes = writes || o.src != ""
 	}
 	if n == 0 {
 		return
@@ -160,11 +165,24 @@ func (s *Store) pipeline(batch []*op) {
 	// them.
 	_, _ = pipe.Exec(ctx)
 
-	var again redis.Pipeliner
+	var again, reads redis.Pipeliner
 	var resent []*op
 	for _, o := range batch {
 		if isClosed(o.done) {
 			continue // completed unsent above
+		}
+		if o.src == "" && writes && lostConn(o.cmd.Err()) && o.ctx.Err() == nil {
+			// A read shared a pipeline the client would not retry
+			// (it held a write); alone with other reads it is retried
+			// as the client is configured, as a read sent by itself
+			// would have been.
+			o.cmd = redis.NewSliceCmd(o.ctx, o.cmd.Args()...)
+			if reads == nil {
+				reads = s.client.Pipeline()
+			}
+			_ = reads.Process(o.ctx, o.cmd)
+			resent = append(resent, o)
+			continue
 		}
 		if o.src != "" && redis.HasErrorPrefix(o.cmd.Err(), "NOSCRIPT") {
 			args := append([]any(nil), o.cmd.Args()...)
@@ -179,12 +197,24 @@ func (s *Store) pipeline(batch []*op) {
 		}
 		close(o.done)
 	}
-	if again != nil {
-		_, _ = again.Exec(ctx)
+	if again != nil || reads != nil {
+		if again != nil {
+			_, _ = again.Exec(ctx)
+		}
+		if reads != nil {
+			_, _ = reads.Exec(ctx)
+		}
 		for _, o := range resent {
 			close(o.done)
 		}
 	}
+}
+
+// lostConn reports whether err is the connection's (a lost reply, a
+// timeout, a closed client) rather than the server's answer.
+func lostConn(err error) bool {
+	var rerr redis.Error
+	return err != nil && !errors.As(err, &rerr)
 }
 
 func isClosed(c chan struct{}) bool {

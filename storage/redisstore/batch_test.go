@@ -193,7 +193,8 @@ func TestCallWaitingHonoursCtx(t *testing.T) {
 }
 
 // A pipeline whose reply is lost fails every write in it with Unavailable
-// (never Conflict: none is sent again), and each happened once.
+// (never Conflict: none is sent again), and each happened once; a read in
+// it is sent again and succeeds.
 func TestLostReplyFailsTheWholePipeline(t *testing.T) {
 	p := proxied(t)
 	// The scripts are cached on the server, so that the pipeline carrying
@@ -213,7 +214,12 @@ func TestLostReplyFailsTheWholePipeline(t *testing.T) {
 			errs <- err
 		}()
 	}
-	awaitQueued(t, s, n)
+	read := make(chan error, 1)
+	go func() {
+		_, err := s.Read(ctx, "hold/0")
+		read <- err
+	}()
+	awaitQueued(t, s, n+1)
 	lost := p.LoseReply(values[n-1])
 	close(g.release)
 	wait()
@@ -222,6 +228,10 @@ func TestLostReplyFailsTheWholePipeline(t *testing.T) {
 		if err := <-errs; quarkerr.CodeOf(err) != quarkerr.Unavailable {
 			t.Fatalf("write in a pipeline whose reply was lost: %v, want Unavailable", err)
 		}
+	}
+	// The read in the pipeline is sent again, alone, and succeeds.
+	if err := <-read; err != nil {
+		t.Fatalf("read in a pipeline whose reply was lost: %v, want it retried", err)
 	}
 	for i := range n {
 		rec, err := s.Read(ctx, fmt.Sprintf("k/%d", i))
