@@ -177,10 +177,12 @@ var _ storage.Store = (*Store)(nil)
 // New returns a store keeping its records in client under keys that start
 // with prefix. The caller owns client: Close does not close it, and several
 // stores may share one client. Read, Write and Delete end when ctx ends
-// with any client; one built with ContextTimeoutEnabled also frees its
-// connection at ctx's deadline (see the package doc). Writes and deletes
-// are sent at most once whatever client's MaxRetries. New starts the
-// store's sender goroutines (see the package doc); Close stops them.
+// with any client; one built with ContextTimeoutEnabled also frees a
+// connection held by a stalled pipeline at the latest deadline of the calls
+// in it (see the package doc). Writes and deletes are sent at most once
+// whatever client's MaxRetries. New starts the store's sender goroutines
+// (see the package doc): call Close when done with the store, which stops
+// them.
 func New(client redis.UniversalClient, prefix string) *Store {
 	s := &Store{client: client, prefix: prefix}
 	s.start()
