@@ -67,7 +67,9 @@ func redisStateStore(t *testing.T) storage.Store {
 		}
 		c.Close()
 	})
-	return redisstore.New(c, prefix)
+	st := redisstore.New(c, prefix)
+	t.Cleanup(func() { st.Close() })
+	return st
 }
 
 func postgresStateStore(t *testing.T) storage.Store {

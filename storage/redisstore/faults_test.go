@@ -52,7 +52,10 @@ func faultStores(t *testing.T, p *faultproxy.Proxy) map[string]*Store {
 	c := redis.NewClient(&redis.Options{Addr: p.Addr()})
 	t.Cleanup(func() { c.Close() })
 	given := New(c, newPrefix())
-	t.Cleanup(func() { removeAll(t, shared, given.prefix) })
+	t.Cleanup(func() {
+		removeAll(t, shared, given.prefix)
+		given.Close()
+	})
 	// The scripts are cached on the server, so that the request carrying a
 	// value is the one that runs it (not an EVALSHA answered NOSCRIPT).
 	for _, s := range []*redis.Script{writeScript, deleteScript} {

@@ -58,7 +58,9 @@ func open(tb testing.TB) *Store {
 	c := client(tb)
 	p := newPrefix()
 	tb.Cleanup(func() { removeAll(tb, c, p) })
-	return New(c, p)
+	s := New(c, p)
+	tb.Cleanup(func() { s.Close() })
+	return s
 }
 
 func removeAll(tb testing.TB, c *redis.Client, prefix string) {
