@@ -3,6 +3,9 @@ package codec
 import (
 	"errors"
 	"math"
+	"unsafe"
+
+	"github.com/tinylib/msgp/msgp"
 )
 
 // AllocFactor and AllocBase bound what one decode may allocate: at most
@@ -55,6 +58,7 @@ var ErrOverBudget = errors.New("decoded value needs more memory than its encodin
 // larger objects take whole 8 KiB pages.
 type Budget struct {
 	left int
+	strs []byte // the chunk short strings are copied into (see ReadString)
 }
 
 // NewBudget returns the budget for decoding n bytes of input: what
@@ -122,4 +126,58 @@ func (b *Budget) take(c int) error {
 	}
 	b.left -= c
 	return nil
+}
+
+// Strings of up to shortString bytes are copied into shared chunks of at
+// most stringChunk bytes; longer ones get their own allocation.
+const (
+	shortString = 32
+	firstChunk  = 32
+	stringChunk = 256
+)
+
+// ReadString reads one string from b and returns a copy of its bytes, and
+// what follows it. Nothing it returns aliases b, which the caller may reuse.
+//
+// Short strings of one decode share backing arrays: a chunk, sized by what
+// is left of the input but at most stringChunk bytes, takes the copies of
+// the strings that follow until one no longer fits. Strings are immutable,
+// so the sharing is not observable, except that one retained string keeps
+// its whole chunk (at most stringChunk bytes) alive. This saves an
+// allocation per string. It stays within the copies' part of the budget
+// (stringReserve): every chunk but the last is at least seven eighths full,
+// since a new one is started only when one of at most shortString bytes
+// does not fit, and a chunk smaller than stringChunk holds every string
+// left in the input; a string of n bytes is encoded in at least n+1. The
+// chunk a Budget holds is its own: a Budget must not be copied once used.
+func (b *Budget) ReadString(in []byte) (string, []byte, error) {
+	var s []byte
+	if len(in) > 0 && in[0]&0xe0 == 0xa0 && int(in[0]&0x1f) < len(in) {
+		// fixstr, the form of every string of up to 31 bytes.
+		n := int(in[0]&0x1f) + 1
+		s, in = in[1:n], in[n:]
+	} else {
+		var err error
+		if s, in, err = msgp.ReadStringZC(in); err != nil {
+			return "", in, err
+		}
+	}
+	return b.copyString(s, len(in)), in, nil
+}
+
+// copyString returns a copy of s, which rest more bytes of input follow.
+func (b *Budget) copyString(s []byte, rest int) string {
+	n := len(s)
+	switch {
+	case n == 0:
+		return ""
+	case n > shortString:
+		return string(s)
+	}
+	if c := cap(b.strs); c-len(b.strs) < n {
+		b.strs = make([]byte, 0, min(n+rest, max(firstChunk, 2*c), stringChunk))
+	}
+	i := len(b.strs)
+	b.strs = append(b.strs, s...)
+	return unsafe.String(&b.strs[i], n)
 }

@@ -20,50 +20,49 @@ const _ = quark.SupportPackageIsVersion4
 
 // quarkEncodeScalars appends the encoding of *v to b.
 func quarkEncodeScalars(b []byte, v *Scalars) []byte {
-	b = msgp.AppendMapHeader(b, 20)
-	b = msgp.AppendString(b, "Bool")
+	b = append(b, "\xde\x00\x14\xa4Bool"...)
 	b = msgp.AppendBool(b, v.Bool)
-	b = msgp.AppendString(b, "Int")
+	b = append(b, "\xa3Int"...)
 	b = msgp.AppendInt(b, v.Int)
-	b = msgp.AppendString(b, "Int8")
+	b = append(b, "\xa4Int8"...)
 	b = msgp.AppendInt8(b, v.Int8)
-	b = msgp.AppendString(b, "Int16")
+	b = append(b, "\xa5Int16"...)
 	b = msgp.AppendInt16(b, v.Int16)
-	b = msgp.AppendString(b, "Int32")
+	b = append(b, "\xa5Int32"...)
 	b = msgp.AppendInt32(b, v.Int32)
-	b = msgp.AppendString(b, "Int64")
+	b = append(b, "\xa5Int64"...)
 	b = msgp.AppendInt64(b, v.Int64)
-	b = msgp.AppendString(b, "Uint")
+	b = append(b, "\xa4Uint"...)
 	b = msgp.AppendUint(b, v.Uint)
-	b = msgp.AppendString(b, "Uint8")
+	b = append(b, "\xa5Uint8"...)
 	b = msgp.AppendUint8(b, v.Uint8)
-	b = msgp.AppendString(b, "Uint16")
+	b = append(b, "\xa6Uint16"...)
 	b = msgp.AppendUint16(b, v.Uint16)
-	b = msgp.AppendString(b, "Uint32")
+	b = append(b, "\xa6Uint32"...)
 	b = msgp.AppendUint32(b, v.Uint32)
-	b = msgp.AppendString(b, "Uint64")
+	b = append(b, "\xa6Uint64"...)
 	b = msgp.AppendUint64(b, v.Uint64)
-	b = msgp.AppendString(b, "Uintptr")
+	b = append(b, "\xa7Uintptr"...)
 	b = msgp.AppendUint64(b, uint64(v.Uintptr))
-	b = msgp.AppendString(b, "Float32")
+	b = append(b, "\xa7Float32"...)
 	b = msgp.AppendFloat32(b, v.Float32)
-	b = msgp.AppendString(b, "Float64")
+	b = append(b, "\xa7Float64"...)
 	b = msgp.AppendFloat64(b, v.Float64)
-	b = msgp.AppendString(b, "C64")
+	b = append(b, "\xa3C64"...)
 	b = msgp.AppendComplex64(b, v.C64)
-	b = msgp.AppendString(b, "C128")
+	b = append(b, "\xa4C128"...)
 	b = msgp.AppendComplex128(b, v.C128)
-	b = msgp.AppendString(b, "String")
+	b = append(b, "\xa6String"...)
 	b = msgp.AppendString(b, v.String)
-	b = msgp.AppendString(b, "Bytes")
+	b = append(b, "\xa5Bytes"...)
 	if v.Bytes == nil {
 		b = msgp.AppendNil(b)
 	} else {
 		b = msgp.AppendBytes(b, v.Bytes)
 	}
-	b = msgp.AppendString(b, "Byte")
+	b = append(b, "\xa4Byte"...)
 	b = msgp.AppendUint8(b, v.Byte)
-	b = msgp.AppendString(b, "Rune")
+	b = append(b, "\xa4Rune"...)
 	b = msgp.AppendInt32(b, v.Rune)
 	return b
 }
@@ -81,7 +80,7 @@ func quarkDecodeScalars(b []byte, v *Scalars, depth int, budget *codec.Budget) (
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -152,7 +151,7 @@ func quarkDecodeScalars(b []byte, v *Scalars, depth int, budget *codec.Budget) (
 				return b, err
 			}
 		case "String":
-			if v.String, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.String, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		case "Bytes":
@@ -210,28 +209,27 @@ func (v *Scalars) UnmarshalQuark(b []byte) error {
 
 // quarkEncodeNamed appends the encoding of *v to b.
 func quarkEncodeNamed(b []byte, v *Named) []byte {
-	b = msgp.AppendMapHeader(b, 11)
-	b = msgp.AppendString(b, "Temp")
+	b = append(b, "\x8b\xa4Temp"...)
 	b = quarkEncodeCelsius(b, &v.Temp)
-	b = msgp.AppendString(b, "Status")
+	b = append(b, "\xa6Status"...)
 	b = quarkEncodeStatus(b, &v.Status)
-	b = msgp.AppendString(b, "Name")
+	b = append(b, "\xa4Name"...)
 	b = quarkEncodeName(b, &v.Name)
-	b = msgp.AppendString(b, "Count")
+	b = append(b, "\xa5Count"...)
 	b = quarkEncodeCount(b, &v.Count)
-	b = msgp.AppendString(b, "Flag")
+	b = append(b, "\xa4Flag"...)
 	b = quarkEncodeFlag(b, &v.Flag)
-	b = msgp.AppendString(b, "Blob")
+	b = append(b, "\xa4Blob"...)
 	b = quarkEncodeBlob(b, &v.Blob)
-	b = msgp.AppendString(b, "Key")
+	b = append(b, "\xa3Key"...)
 	b = quarkEncodeKey(b, &v.Key)
-	b = msgp.AppendString(b, "Names")
+	b = append(b, "\xa5Names"...)
 	b = quarkEncodeNames(b, &v.Names)
-	b = msgp.AppendString(b, "Index")
+	b = append(b, "\xa5Index"...)
 	b = quarkEncodeIndex(b, &v.Index)
-	b = msgp.AppendString(b, "Grid")
+	b = append(b, "\xa4Grid"...)
 	b = quarkEncodeGrid(b, &v.Grid)
-	b = msgp.AppendString(b, "Optional")
+	b = append(b, "\xa8Optional"...)
 	if v.Optional == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -253,7 +251,7 @@ func quarkDecodeNamed(b []byte, v *Named, depth int, budget *codec.Budget) ([]by
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -400,7 +398,7 @@ func quarkEncodeName(b []byte, v *Name) []byte {
 func quarkDecodeName(b []byte, v *Name, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	var zx1 string
-	if zx1, b, err = msgp.ReadStringBytes(b); err != nil {
+	if zx1, b, err = budget.ReadString(b); err != nil {
 		return b, err
 	}
 	*v = Name(zx1)
@@ -657,12 +655,11 @@ func quarkDecodeGrid(b []byte, v *Grid, depth int, budget *codec.Budget) ([]byte
 
 // quarkEncodePoint appends the encoding of *v to b.
 func quarkEncodePoint(b []byte, v *Point) []byte {
-	b = msgp.AppendMapHeader(b, 3)
-	b = msgp.AppendString(b, "X")
+	b = append(b, "\x83\xa1X"...)
 	b = msgp.AppendFloat64(b, v.X)
-	b = msgp.AppendString(b, "Y")
+	b = append(b, "\xa1Y"...)
 	b = msgp.AppendFloat64(b, v.Y)
-	b = msgp.AppendString(b, "Label")
+	b = append(b, "\xa5Label"...)
 	b = msgp.AppendString(b, v.Label)
 	return b
 }
@@ -680,7 +677,7 @@ func quarkDecodePoint(b []byte, v *Point, depth int, budget *codec.Budget) ([]by
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -693,7 +690,7 @@ func quarkDecodePoint(b []byte, v *Point, depth int, budget *codec.Budget) ([]by
 				return b, err
 			}
 		case "Label":
-			if v.Label, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.Label, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		default:
@@ -723,8 +720,7 @@ func (v *Point) UnmarshalQuark(b []byte) error {
 
 // quarkEncodeContainers appends the encoding of *v to b.
 func quarkEncodeContainers(b []byte, v *Containers) []byte {
-	b = msgp.AppendMapHeader(b, 15)
-	b = msgp.AppendString(b, "Ints")
+	b = append(b, "\x8f\xa4Ints"...)
 	if v.Ints == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -733,7 +729,7 @@ func quarkEncodeContainers(b []byte, v *Containers) []byte {
 			b = msgp.AppendInt64(b, v.Ints[zi1])
 		}
 	}
-	b = msgp.AppendString(b, "Strings")
+	b = append(b, "\xa7Strings"...)
 	if v.Strings == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -742,7 +738,7 @@ func quarkEncodeContainers(b []byte, v *Containers) []byte {
 			b = msgp.AppendString(b, v.Strings[zi2])
 		}
 	}
-	b = msgp.AppendString(b, "Nested")
+	b = append(b, "\xa6Nested"...)
 	if v.Nested == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -758,14 +754,14 @@ func quarkEncodeContainers(b []byte, v *Containers) []byte {
 			}
 		}
 	}
-	b = msgp.AppendString(b, "Fixed")
+	b = append(b, "\xa5Fixed"...)
 	b = msgp.AppendArrayHeader(b, 4)
 	for zi5 := range v.Fixed {
 		b = msgp.AppendUint16(b, v.Fixed[zi5])
 	}
-	b = msgp.AppendString(b, "ByteArray")
+	b = append(b, "\xa9ByteArray"...)
 	b = msgp.AppendBytes(b, v.ByteArray[:])
-	b = msgp.AppendString(b, "StrMap")
+	b = append(b, "\xa6StrMap"...)
 	if v.StrMap == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -775,7 +771,7 @@ func quarkEncodeContainers(b []byte, v *Containers) []byte {
 			b = msgp.AppendInt(b, zv7)
 		}
 	}
-	b = msgp.AppendString(b, "IntKeys")
+	b = append(b, "\xa7IntKeys"...)
 	if v.IntKeys == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -785,7 +781,7 @@ func quarkEncodeContainers(b []byte, v *Containers) []byte {
 			b = msgp.AppendString(b, zv9)
 		}
 	}
-	b = msgp.AppendString(b, "UintKeys")
+	b = append(b, "\xa8UintKeys"...)
 	if v.UintKeys == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -795,7 +791,7 @@ func quarkEncodeContainers(b []byte, v *Containers) []byte {
 			b = msgp.AppendBool(b, zv11)
 		}
 	}
-	b = msgp.AppendString(b, "MapOfSlices")
+	b = append(b, "\xabMapOfSlices"...)
 	if v.MapOfSlices == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -812,7 +808,7 @@ func quarkEncodeContainers(b []byte, v *Containers) []byte {
 			}
 		}
 	}
-	b = msgp.AppendString(b, "SliceOfMaps")
+	b = append(b, "\xabSliceOfMaps"...)
 	if v.SliceOfMaps == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -829,7 +825,7 @@ func quarkEncodeContainers(b []byte, v *Containers) []byte {
 			}
 		}
 	}
-	b = msgp.AppendString(b, "MapOfMaps")
+	b = append(b, "\xa9MapOfMaps"...)
 	if v.MapOfMaps == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -847,7 +843,7 @@ func quarkEncodeContainers(b []byte, v *Containers) []byte {
 			}
 		}
 	}
-	b = msgp.AppendString(b, "Points")
+	b = append(b, "\xa6Points"...)
 	if v.Points == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -856,7 +852,7 @@ func quarkEncodeContainers(b []byte, v *Containers) []byte {
 			b = quarkEncodePoint(b, &v.Points[zi22])
 		}
 	}
-	b = msgp.AppendString(b, "PointMap")
+	b = append(b, "\xa8PointMap"...)
 	if v.PointMap == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -866,7 +862,7 @@ func quarkEncodeContainers(b []byte, v *Containers) []byte {
 			b = quarkEncodePoint(b, &zv24)
 		}
 	}
-	b = msgp.AppendString(b, "PointPtrs")
+	b = append(b, "\xa9PointPtrs"...)
 	if v.PointPtrs == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -879,7 +875,7 @@ func quarkEncodeContainers(b []byte, v *Containers) []byte {
 			}
 		}
 	}
-	b = msgp.AppendString(b, "ByteSlices")
+	b = append(b, "\xaaByteSlices"...)
 	if v.ByteSlices == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -908,7 +904,7 @@ func quarkDecodeContainers(b []byte, v *Containers, depth int, budget *codec.Bud
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -956,7 +952,7 @@ func quarkDecodeContainers(b []byte, v *Containers, depth int, budget *codec.Bud
 				}
 				zs7 := make([]string, zn6)
 				for zi8 := range zn6 {
-					if zs7[zi8], b, err = msgp.ReadStringBytes(b); err != nil {
+					if zs7[zi8], b, err = budget.ReadString(b); err != nil {
 						return b, err
 					}
 				}
@@ -1054,7 +1050,7 @@ func quarkDecodeContainers(b []byte, v *Containers, depth int, budget *codec.Bud
 				zm19 := make(map[string]int, zn18)
 				for range zn18 {
 					var zk20 string
-					if zk20, b, err = msgp.ReadStringBytes(b); err != nil {
+					if zk20, b, err = budget.ReadString(b); err != nil {
 						return b, err
 					}
 					var zv21 int
@@ -1089,7 +1085,7 @@ func quarkDecodeContainers(b []byte, v *Containers, depth int, budget *codec.Bud
 						return b, err
 					}
 					var zv25 string
-					if zv25, b, err = msgp.ReadStringBytes(b); err != nil {
+					if zv25, b, err = budget.ReadString(b); err != nil {
 						return b, err
 					}
 					zm23[zk24] = zv25
@@ -1147,7 +1143,7 @@ func quarkDecodeContainers(b []byte, v *Containers, depth int, budget *codec.Bud
 				zm31 := make(map[string][]float64, zn30)
 				for range zn30 {
 					var zk32 string
-					if zk32, b, err = msgp.ReadStringBytes(b); err != nil {
+					if zk32, b, err = budget.ReadString(b); err != nil {
 						return b, err
 					}
 					var zv33 []float64
@@ -1217,7 +1213,7 @@ func quarkDecodeContainers(b []byte, v *Containers, depth int, budget *codec.Bud
 						zm41 := make(map[string]bool, zn40)
 						for range zn40 {
 							var zk42 string
-							if zk42, b, err = msgp.ReadStringBytes(b); err != nil {
+							if zk42, b, err = budget.ReadString(b); err != nil {
 								return b, err
 							}
 							var zv43 bool
@@ -1251,7 +1247,7 @@ func quarkDecodeContainers(b []byte, v *Containers, depth int, budget *codec.Bud
 				zm45 := make(map[string]map[string]int8, zn44)
 				for range zn44 {
 					var zk46 string
-					if zk46, b, err = msgp.ReadStringBytes(b); err != nil {
+					if zk46, b, err = budget.ReadString(b); err != nil {
 						return b, err
 					}
 					var zv47 map[string]int8
@@ -1274,7 +1270,7 @@ func quarkDecodeContainers(b []byte, v *Containers, depth int, budget *codec.Bud
 						zm49 := make(map[string]int8, zn48)
 						for range zn48 {
 							var zk50 string
-							if zk50, b, err = msgp.ReadStringBytes(b); err != nil {
+							if zk50, b, err = budget.ReadString(b); err != nil {
 								return b, err
 							}
 							var zv51 int8
@@ -1334,7 +1330,7 @@ func quarkDecodeContainers(b []byte, v *Containers, depth int, budget *codec.Bud
 				zm56 := make(map[string]Point, zn55)
 				for range zn55 {
 					var zk57 string
-					if zk57, b, err = msgp.ReadStringBytes(b); err != nil {
+					if zk57, b, err = budget.ReadString(b); err != nil {
 						return b, err
 					}
 					var zv58 Point
@@ -1511,26 +1507,25 @@ func (v *Containers) UnmarshalQuark(b []byte) error {
 
 // quarkEncodePointers appends the encoding of *v to b.
 func quarkEncodePointers(b []byte, v *Pointers) []byte {
-	b = msgp.AppendMapHeader(b, 9)
-	b = msgp.AppendString(b, "Int")
+	b = append(b, "\x89\xa3Int"...)
 	if v.Int == nil {
 		b = msgp.AppendNil(b)
 	} else {
 		b = msgp.AppendInt(b, *v.Int)
 	}
-	b = msgp.AppendString(b, "String")
+	b = append(b, "\xa6String"...)
 	if v.String == nil {
 		b = msgp.AppendNil(b)
 	} else {
 		b = msgp.AppendString(b, *v.String)
 	}
-	b = msgp.AppendString(b, "Point")
+	b = append(b, "\xa5Point"...)
 	if v.Point == nil {
 		b = msgp.AppendNil(b)
 	} else {
 		b = quarkEncodePoint(b, v.Point)
 	}
-	b = msgp.AppendString(b, "PtrPtr")
+	b = append(b, "\xa6PtrPtr"...)
 	if v.PtrPtr == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -1540,7 +1535,7 @@ func quarkEncodePointers(b []byte, v *Pointers) []byte {
 			b = msgp.AppendInt64(b, *(*v.PtrPtr))
 		}
 	}
-	b = msgp.AppendString(b, "Slice")
+	b = append(b, "\xa5Slice"...)
 	if v.Slice == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -1553,7 +1548,7 @@ func quarkEncodePointers(b []byte, v *Pointers) []byte {
 			}
 		}
 	}
-	b = msgp.AppendString(b, "Map")
+	b = append(b, "\xa3Map"...)
 	if v.Map == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -1567,7 +1562,7 @@ func quarkEncodePointers(b []byte, v *Pointers) []byte {
 			}
 		}
 	}
-	b = msgp.AppendString(b, "Array")
+	b = append(b, "\xa5Array"...)
 	if v.Array == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -1576,13 +1571,13 @@ func quarkEncodePointers(b []byte, v *Pointers) []byte {
 			b = msgp.AppendInt8(b, (*v.Array)[zi4])
 		}
 	}
-	b = msgp.AppendString(b, "Time")
+	b = append(b, "\xa4Time"...)
 	if v.Time == nil {
 		b = msgp.AppendNil(b)
 	} else {
 		b = quarkEncode_time_Time(b, v.Time)
 	}
-	b = msgp.AppendString(b, "Named")
+	b = append(b, "\xa5Named"...)
 	if v.Named == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -1604,7 +1599,7 @@ func quarkDecodePointers(b []byte, v *Pointers, depth int, budget *codec.Budget)
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -1641,7 +1636,7 @@ func quarkDecodePointers(b []byte, v *Pointers, depth int, budget *codec.Budget)
 					return b, err
 				}
 				zp4 := new(string)
-				if *zp4, b, err = msgp.ReadStringBytes(b); err != nil {
+				if *zp4, b, err = budget.ReadString(b); err != nil {
 					return b, err
 				}
 				v.String = zp4
@@ -1731,7 +1726,7 @@ func quarkDecodePointers(b []byte, v *Pointers, depth int, budget *codec.Budget)
 					}
 					zs10 := make([]string, zn9)
 					for zi11 := range zn9 {
-						if zs10[zi11], b, err = msgp.ReadStringBytes(b); err != nil {
+						if zs10[zi11], b, err = budget.ReadString(b); err != nil {
 							return b, err
 						}
 					}
@@ -1772,7 +1767,7 @@ func quarkDecodePointers(b []byte, v *Pointers, depth int, budget *codec.Budget)
 					zm14 := make(map[string]int, zn13)
 					for range zn13 {
 						var zk15 string
-						if zk15, b, err = msgp.ReadStringBytes(b); err != nil {
+						if zk15, b, err = budget.ReadString(b); err != nil {
 							return b, err
 						}
 						var zv16 int
@@ -1957,18 +1952,17 @@ func quarkDecode_time_Time(b []byte, v *time.Time, depth int, budget *codec.Budg
 
 // quarkEncodeTimes appends the encoding of *v to b.
 func quarkEncodeTimes(b []byte, v *Times) []byte {
-	b = msgp.AppendMapHeader(b, 6)
-	b = msgp.AppendString(b, "At")
+	b = append(b, "\x86\xa2At"...)
 	b = quarkEncode_time_Time(b, &v.At)
-	b = msgp.AppendString(b, "Took")
+	b = append(b, "\xa4Took"...)
 	b = quarkEncode_time_Duration(b, &v.Took)
-	b = msgp.AppendString(b, "Deadline")
+	b = append(b, "\xa8Deadline"...)
 	if v.Deadline == nil {
 		b = msgp.AppendNil(b)
 	} else {
 		b = quarkEncode_time_Time(b, v.Deadline)
 	}
-	b = msgp.AppendString(b, "Durations")
+	b = append(b, "\xa9Durations"...)
 	if v.Durations == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -1977,7 +1971,7 @@ func quarkEncodeTimes(b []byte, v *Times) []byte {
 			b = quarkEncode_time_Duration(b, &v.Durations[zi1])
 		}
 	}
-	b = msgp.AppendString(b, "Schedule")
+	b = append(b, "\xa8Schedule"...)
 	if v.Schedule == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -1987,7 +1981,7 @@ func quarkEncodeTimes(b []byte, v *Times) []byte {
 			b = quarkEncode_time_Time(b, &zv3)
 		}
 	}
-	b = msgp.AppendString(b, "Timeout")
+	b = append(b, "\xa7Timeout"...)
 	b = quarkEncodeTimeout(b, &v.Timeout)
 	return b
 }
@@ -2005,7 +1999,7 @@ func quarkDecodeTimes(b []byte, v *Times, depth int, budget *codec.Budget) ([]by
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -2081,7 +2075,7 @@ func quarkDecodeTimes(b []byte, v *Times, depth int, budget *codec.Budget) ([]by
 				zm8 := make(map[string]time.Time, zn7)
 				for range zn7 {
 					var zk9 string
-					if zk9, b, err = msgp.ReadStringBytes(b); err != nil {
+					if zk9, b, err = budget.ReadString(b); err != nil {
 						return b, err
 					}
 					var zv10 time.Time
@@ -2172,20 +2166,19 @@ func quarkDecodeTimeout(b []byte, v *Timeout, depth int, budget *codec.Budget) (
 // error of a value in it that cannot be encoded.
 func quarkEncodeMarshalers(b []byte, v *Marshalers) ([]byte, error) {
 	var err error
-	b = msgp.AppendMapHeader(b, 10)
-	b = msgp.AppendString(b, "Version")
+	b = append(b, "\x8a\xa7Version"...)
 	if b, err = quarkEncodeVersion(b, &v.Version); err != nil {
 		return b, err
 	}
-	b = msgp.AppendString(b, "Level")
+	b = append(b, "\xa5Level"...)
 	if b, err = quarkEncodeLevel(b, &v.Level); err != nil {
 		return b, err
 	}
-	b = msgp.AppendString(b, "Color")
+	b = append(b, "\xa5Color"...)
 	if b, err = quarkEncodeColor(b, &v.Color); err != nil {
 		return b, err
 	}
-	b = msgp.AppendString(b, "VersionPtr")
+	b = append(b, "\xaaVersionPtr"...)
 	if v.VersionPtr == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2193,7 +2186,7 @@ func quarkEncodeMarshalers(b []byte, v *Marshalers) ([]byte, error) {
 			return b, err
 		}
 	}
-	b = msgp.AppendString(b, "Levels")
+	b = append(b, "\xa6Levels"...)
 	if v.Levels == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2204,7 +2197,7 @@ func quarkEncodeMarshalers(b []byte, v *Marshalers) ([]byte, error) {
 			}
 		}
 	}
-	b = msgp.AppendString(b, "ByLevel")
+	b = append(b, "\xa7ByLevel"...)
 	if v.ByLevel == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2216,11 +2209,11 @@ func quarkEncodeMarshalers(b []byte, v *Marshalers) ([]byte, error) {
 			}
 		}
 	}
-	b = msgp.AppendString(b, "Addr")
+	b = append(b, "\xa4Addr"...)
 	if b, err = quarkEncode_netip_Addr(b, &v.Addr); err != nil {
 		return b, err
 	}
-	b = msgp.AppendString(b, "Colors")
+	b = append(b, "\xa6Colors"...)
 	if v.Colors == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2232,7 +2225,7 @@ func quarkEncodeMarshalers(b []byte, v *Marshalers) ([]byte, error) {
 			}
 		}
 	}
-	b = msgp.AppendString(b, "ColorList")
+	b = append(b, "\xa9ColorList"...)
 	if v.ColorList == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2243,7 +2236,7 @@ func quarkEncodeMarshalers(b []byte, v *Marshalers) ([]byte, error) {
 			}
 		}
 	}
-	b = msgp.AppendString(b, "ColorPtr")
+	b = append(b, "\xa8ColorPtr"...)
 	if v.ColorPtr == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2267,7 +2260,7 @@ func quarkDecodeMarshalers(b []byte, v *Marshalers, depth int, budget *codec.Bud
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -2347,7 +2340,7 @@ func quarkDecodeMarshalers(b []byte, v *Marshalers, depth int, budget *codec.Bud
 				zm8 := make(map[string]Level, zn7)
 				for range zn7 {
 					var zk9 string
-					if zk9, b, err = msgp.ReadStringBytes(b); err != nil {
+					if zk9, b, err = budget.ReadString(b); err != nil {
 						return b, err
 					}
 					var zv10 Level
@@ -2382,7 +2375,7 @@ func quarkDecodeMarshalers(b []byte, v *Marshalers, depth int, budget *codec.Bud
 				zm12 := make(map[string]Color, zn11)
 				for range zn11 {
 					var zk13 string
-					if zk13, b, err = msgp.ReadStringBytes(b); err != nil {
+					if zk13, b, err = budget.ReadString(b); err != nil {
 						return b, err
 					}
 					var zv14 Color
@@ -2588,18 +2581,17 @@ func quarkDecode_netip_Addr(b []byte, v *netip.Addr, depth int, budget *codec.Bu
 
 // quarkEncodeTagged appends the encoding of *v to b.
 func quarkEncodeTagged(b []byte, v *Tagged) []byte {
-	b = msgp.AppendMapHeader(b, 6)
-	b = msgp.AppendString(b, "n")
+	b = append(b, "\x86\xa1n"...)
 	b = msgp.AppendString(b, v.Name)
-	b = msgp.AppendString(b, "count")
+	b = append(b, "\xa5count"...)
 	b = msgp.AppendInt(b, v.Count)
-	b = msgp.AppendString(b, "Plain")
+	b = append(b, "\xa5Plain"...)
 	b = msgp.AppendBool(b, v.Plain)
-	b = msgp.AppendString(b, "Other")
+	b = append(b, "\xa5Other"...)
 	b = msgp.AppendString(b, v.Other)
-	b = msgp.AppendString(b, "Empty")
+	b = append(b, "\xa5Empty"...)
 	b = msgp.AppendInt(b, v.Empty)
-	b = msgp.AppendString(b, "Größe")
+	b = append(b, "\xa7Größe"...)
 	b = msgp.AppendInt16(b, v.Größe)
 	return b
 }
@@ -2617,12 +2609,12 @@ func quarkDecodeTagged(b []byte, v *Tagged, depth int, budget *codec.Budget) ([]
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
 		case "n":
-			if v.Name, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.Name, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		case "count":
@@ -2634,7 +2626,7 @@ func quarkDecodeTagged(b []byte, v *Tagged, depth int, budget *codec.Budget) ([]
 				return b, err
 			}
 		case "Other":
-			if v.Other, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.Other, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		case "Empty":
@@ -2673,18 +2665,17 @@ func (v *Tagged) UnmarshalQuark(b []byte) error {
 
 // quarkEncodeDerived appends the encoding of *v to b.
 func quarkEncodeDerived(b []byte, v *Derived) []byte {
-	b = msgp.AppendMapHeader(b, 4)
-	b = msgp.AppendString(b, "Base")
+	b = append(b, "\x84\xa4Base"...)
 	b = quarkEncodeBase(b, &v.Base)
-	b = msgp.AppendString(b, "Point")
+	b = append(b, "\xa5Point"...)
 	if v.Point == nil {
 		b = msgp.AppendNil(b)
 	} else {
 		b = quarkEncodePoint(b, v.Point)
 	}
-	b = msgp.AppendString(b, "Extra")
+	b = append(b, "\xa5Extra"...)
 	b = msgp.AppendString(b, v.Extra)
-	b = msgp.AppendString(b, "Stamp")
+	b = append(b, "\xa5Stamp"...)
 	b = quarkEncodeStamp(b, &v.Stamp)
 	return b
 }
@@ -2702,7 +2693,7 @@ func quarkDecodeDerived(b []byte, v *Derived, depth int, budget *codec.Budget) (
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -2730,7 +2721,7 @@ func quarkDecodeDerived(b []byte, v *Derived, depth int, budget *codec.Budget) (
 				v.Point = zp3
 			}
 		case "Extra":
-			if v.Extra, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.Extra, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		case "Stamp":
@@ -2774,10 +2765,9 @@ func (v *Derived) UnmarshalQuark(b []byte) error {
 
 // quarkEncodeBase appends the encoding of *v to b.
 func quarkEncodeBase(b []byte, v *Base) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "ID")
+	b = append(b, "\x82\xa2ID"...)
 	b = msgp.AppendInt64(b, v.ID)
-	b = msgp.AppendString(b, "Note")
+	b = append(b, "\xa4Note"...)
 	b = msgp.AppendString(b, v.Note)
 	return b
 }
@@ -2795,7 +2785,7 @@ func quarkDecodeBase(b []byte, v *Base, depth int, budget *codec.Budget) ([]byte
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -2804,7 +2794,7 @@ func quarkDecodeBase(b []byte, v *Base, depth int, budget *codec.Budget) ([]byte
 				return b, err
 			}
 		case "Note":
-			if v.Note, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.Note, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		default:
@@ -2818,10 +2808,9 @@ func quarkDecodeBase(b []byte, v *Base, depth int, budget *codec.Budget) ([]byte
 
 // quarkEncodeStamp appends the encoding of *v to b.
 func quarkEncodeStamp(b []byte, v *Stamp) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "Time")
+	b = append(b, "\x82\xa4Time"...)
 	b = quarkEncode_time_Time(b, &v.Time)
-	b = msgp.AppendString(b, "Source")
+	b = append(b, "\xa6Source"...)
 	b = msgp.AppendString(b, v.Source)
 	return b
 }
@@ -2839,7 +2828,7 @@ func quarkDecodeStamp(b []byte, v *Stamp, depth int, budget *codec.Budget) ([]by
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -2848,7 +2837,7 @@ func quarkDecodeStamp(b []byte, v *Stamp, depth int, budget *codec.Budget) ([]by
 				return b, err
 			}
 		case "Source":
-			if v.Source, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.Source, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		default:
@@ -2864,8 +2853,7 @@ func quarkDecodeStamp(b []byte, v *Stamp, depth int, budget *codec.Budget) ([]by
 // value in it that cannot be encoded.
 func quarkEncodeKeys(b []byte, v *Keys) ([]byte, error) {
 	var err error
-	b = msgp.AppendMapHeader(b, 12)
-	b = msgp.AppendString(b, "Bools")
+	b = append(b, "\x8c\xa5Bools"...)
 	if v.Bools == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2875,7 +2863,7 @@ func quarkEncodeKeys(b []byte, v *Keys) ([]byte, error) {
 			b = msgp.AppendInt8(b, zv2)
 		}
 	}
-	b = msgp.AppendString(b, "Ints")
+	b = append(b, "\xa4Ints"...)
 	if v.Ints == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2885,7 +2873,7 @@ func quarkEncodeKeys(b []byte, v *Keys) ([]byte, error) {
 			b = msgp.AppendString(b, zv4)
 		}
 	}
-	b = msgp.AppendString(b, "Uints")
+	b = append(b, "\xa5Uints"...)
 	if v.Uints == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2895,7 +2883,7 @@ func quarkEncodeKeys(b []byte, v *Keys) ([]byte, error) {
 			b = msgp.AppendBool(b, zv6)
 		}
 	}
-	b = msgp.AppendString(b, "Floats")
+	b = append(b, "\xa6Floats"...)
 	if v.Floats == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2905,7 +2893,7 @@ func quarkEncodeKeys(b []byte, v *Keys) ([]byte, error) {
 			b = msgp.AppendString(b, zv8)
 		}
 	}
-	b = msgp.AppendString(b, "Strings")
+	b = append(b, "\xa7Strings"...)
 	if v.Strings == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2915,7 +2903,7 @@ func quarkEncodeKeys(b []byte, v *Keys) ([]byte, error) {
 			b = msgp.AppendString(b, zv10)
 		}
 	}
-	b = msgp.AppendString(b, "Names")
+	b = append(b, "\xa5Names"...)
 	if v.Names == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2925,7 +2913,7 @@ func quarkEncodeKeys(b []byte, v *Keys) ([]byte, error) {
 			b = quarkEncodeCount(b, &zv12)
 		}
 	}
-	b = msgp.AppendString(b, "Arrays")
+	b = append(b, "\xa6Arrays"...)
 	if v.Arrays == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2935,7 +2923,7 @@ func quarkEncodeKeys(b []byte, v *Keys) ([]byte, error) {
 			b = msgp.AppendString(b, zv14)
 		}
 	}
-	b = msgp.AppendString(b, "Times")
+	b = append(b, "\xa5Times"...)
 	if v.Times == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2945,7 +2933,7 @@ func quarkEncodeKeys(b []byte, v *Keys) ([]byte, error) {
 			b = msgp.AppendInt(b, zv16)
 		}
 	}
-	b = msgp.AppendString(b, "Levels")
+	b = append(b, "\xa6Levels"...)
 	if v.Levels == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2957,7 +2945,7 @@ func quarkEncodeKeys(b []byte, v *Keys) ([]byte, error) {
 			b = msgp.AppendBool(b, zv18)
 		}
 	}
-	b = msgp.AppendString(b, "Versions")
+	b = append(b, "\xa8Versions"...)
 	if v.Versions == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2969,7 +2957,7 @@ func quarkEncodeKeys(b []byte, v *Keys) ([]byte, error) {
 			b = msgp.AppendString(b, zv20)
 		}
 	}
-	b = msgp.AppendString(b, "Addrs")
+	b = append(b, "\xa5Addrs"...)
 	if v.Addrs == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2981,7 +2969,7 @@ func quarkEncodeKeys(b []byte, v *Keys) ([]byte, error) {
 			b = quarkEncodeFlag(b, &zv22)
 		}
 	}
-	b = msgp.AppendString(b, "Colors")
+	b = append(b, "\xa6Colors"...)
 	if v.Colors == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -3009,7 +2997,7 @@ func quarkDecodeKeys(b []byte, v *Keys, depth int, budget *codec.Budget) ([]byte
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -3068,7 +3056,7 @@ func quarkDecodeKeys(b []byte, v *Keys, depth int, budget *codec.Budget) ([]byte
 						return b, err
 					}
 					var zv10 string
-					if zv10, b, err = msgp.ReadStringBytes(b); err != nil {
+					if zv10, b, err = budget.ReadString(b); err != nil {
 						return b, err
 					}
 					zm8[zk9] = zv10
@@ -3130,7 +3118,7 @@ func quarkDecodeKeys(b []byte, v *Keys, depth int, budget *codec.Budget) ([]byte
 						return b, err
 					}
 					var zv18 string
-					if zv18, b, err = msgp.ReadStringBytes(b); err != nil {
+					if zv18, b, err = budget.ReadString(b); err != nil {
 						return b, err
 					}
 					zm16[zk17] = zv18
@@ -3157,11 +3145,11 @@ func quarkDecodeKeys(b []byte, v *Keys, depth int, budget *codec.Budget) ([]byte
 				zm20 := make(map[string]string, zn19)
 				for range zn19 {
 					var zk21 string
-					if zk21, b, err = msgp.ReadStringBytes(b); err != nil {
+					if zk21, b, err = budget.ReadString(b); err != nil {
 						return b, err
 					}
 					var zv22 string
-					if zv22, b, err = msgp.ReadStringBytes(b); err != nil {
+					if zv22, b, err = budget.ReadString(b); err != nil {
 						return b, err
 					}
 					zm20[zk21] = zv22
@@ -3223,7 +3211,7 @@ func quarkDecodeKeys(b []byte, v *Keys, depth int, budget *codec.Budget) ([]byte
 						return b, err
 					}
 					var zv30 string
-					if zv30, b, err = msgp.ReadStringBytes(b); err != nil {
+					if zv30, b, err = budget.ReadString(b); err != nil {
 						return b, err
 					}
 					zm28[zk29] = zv30
@@ -3316,7 +3304,7 @@ func quarkDecodeKeys(b []byte, v *Keys, depth int, budget *codec.Budget) ([]byte
 						return b, err
 					}
 					var zv42 string
-					if zv42, b, err = msgp.ReadStringBytes(b); err != nil {
+					if zv42, b, err = budget.ReadString(b); err != nil {
 						return b, err
 					}
 					zm40[zk41] = zv42
@@ -3431,16 +3419,15 @@ func (v *Keys) UnmarshalQuark(b []byte) error {
 // of a value in it that cannot be encoded.
 func quarkEncodeForeign(b []byte, v *Foreign) ([]byte, error) {
 	var err error
-	b = msgp.AppendMapHeader(b, 5)
-	b = msgp.AppendString(b, "Address")
+	b = append(b, "\x85\xa7Address"...)
 	b = quarkEncode_v1_Address(b, &v.Address)
-	b = msgp.AppendString(b, "Customer")
+	b = append(b, "\xa8Customer"...)
 	if v.Customer == nil {
 		b = msgp.AppendNil(b)
 	} else {
 		b = quarkEncode_v1_Customer(b, v.Customer)
 	}
-	b = msgp.AppendString(b, "Next")
+	b = append(b, "\xa4Next"...)
 	if v.Next == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -3449,7 +3436,7 @@ func quarkEncodeForeign(b []byte, v *Foreign) ([]byte, error) {
 			b = quarkEncode_v2_Address(b, &v.Next[zi1])
 		}
 	}
-	b = msgp.AppendString(b, "ByCity")
+	b = append(b, "\xa6ByCity"...)
 	if v.ByCity == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -3459,7 +3446,7 @@ func quarkEncodeForeign(b []byte, v *Foreign) ([]byte, error) {
 			b = quarkEncode_v2_Customer(b, &zv3)
 		}
 	}
-	b = msgp.AppendString(b, "Prefix")
+	b = append(b, "\xa6Prefix"...)
 	if b, err = quarkEncode_netip_Prefix(b, &v.Prefix); err != nil {
 		return b, err
 	}
@@ -3479,7 +3466,7 @@ func quarkDecodeForeign(b []byte, v *Foreign, depth int, budget *codec.Budget) (
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -3551,7 +3538,7 @@ func quarkDecodeForeign(b []byte, v *Foreign, depth int, budget *codec.Budget) (
 				zm8 := make(map[string]v2.Customer, zn7)
 				for range zn7 {
 					var zk9 string
-					if zk9, b, err = msgp.ReadStringBytes(b); err != nil {
+					if zk9, b, err = budget.ReadString(b); err != nil {
 						return b, err
 					}
 					var zv10 v2.Customer
@@ -3614,12 +3601,11 @@ func (v *Foreign) UnmarshalQuark(b []byte) error {
 
 // quarkEncode_v1_Address appends the encoding of *v to b.
 func quarkEncode_v1_Address(b []byte, v *v1.Address) []byte {
-	b = msgp.AppendMapHeader(b, 3)
-	b = msgp.AppendString(b, "Street")
+	b = append(b, "\x83\xa6Street"...)
 	b = msgp.AppendString(b, v.Street)
-	b = msgp.AppendString(b, "City")
+	b = append(b, "\xa4City"...)
 	b = msgp.AppendString(b, v.City)
-	b = msgp.AppendString(b, "Zip")
+	b = append(b, "\xa3Zip"...)
 	b = msgp.AppendString(b, v.Zip)
 	return b
 }
@@ -3637,20 +3623,20 @@ func quarkDecode_v1_Address(b []byte, v *v1.Address, depth int, budget *codec.Bu
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
 		case "Street":
-			if v.Street, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.Street, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		case "City":
-			if v.City, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.City, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		case "Zip":
-			if v.Zip, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.Zip, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		default:
@@ -3664,14 +3650,13 @@ func quarkDecode_v1_Address(b []byte, v *v1.Address, depth int, budget *codec.Bu
 
 // quarkEncode_v1_Customer appends the encoding of *v to b.
 func quarkEncode_v1_Customer(b []byte, v *v1.Customer) []byte {
-	b = msgp.AppendMapHeader(b, 7)
-	b = msgp.AppendString(b, "ID")
+	b = append(b, "\x87\xa2ID"...)
 	b = msgp.AppendInt64(b, v.ID)
-	b = msgp.AppendString(b, "Name")
+	b = append(b, "\xa4Name"...)
 	b = msgp.AppendString(b, v.Name)
-	b = msgp.AppendString(b, "Email")
+	b = append(b, "\xa5Email"...)
 	b = msgp.AppendString(b, v.Email)
-	b = msgp.AppendString(b, "Tags")
+	b = append(b, "\xa4Tags"...)
 	if v.Tags == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -3680,11 +3665,11 @@ func quarkEncode_v1_Customer(b []byte, v *v1.Customer) []byte {
 			b = msgp.AppendString(b, v.Tags[zi1])
 		}
 	}
-	b = msgp.AppendString(b, "balance")
+	b = append(b, "\xa7balance"...)
 	b = msgp.AppendInt64(b, v.Balance)
-	b = msgp.AppendString(b, "Address")
+	b = append(b, "\xa7Address"...)
 	b = quarkEncode_v1_Address(b, &v.Address)
-	b = msgp.AppendString(b, "Notes")
+	b = append(b, "\xa5Notes"...)
 	if v.Notes == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -3710,7 +3695,7 @@ func quarkDecode_v1_Customer(b []byte, v *v1.Customer, depth int, budget *codec.
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -3719,11 +3704,11 @@ func quarkDecode_v1_Customer(b []byte, v *v1.Customer, depth int, budget *codec.
 				return b, err
 			}
 		case "Name":
-			if v.Name, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.Name, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		case "Email":
-			if v.Email, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.Email, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		case "Tags":
@@ -3745,7 +3730,7 @@ func quarkDecode_v1_Customer(b []byte, v *v1.Customer, depth int, budget *codec.
 				}
 				zs4 := make([]string, zn3)
 				for zi5 := range zn3 {
-					if zs4[zi5], b, err = msgp.ReadStringBytes(b); err != nil {
+					if zs4[zi5], b, err = budget.ReadString(b); err != nil {
 						return b, err
 					}
 				}
@@ -3779,11 +3764,11 @@ func quarkDecode_v1_Customer(b []byte, v *v1.Customer, depth int, budget *codec.
 				zm7 := make(map[string]string, zn6)
 				for range zn6 {
 					var zk8 string
-					if zk8, b, err = msgp.ReadStringBytes(b); err != nil {
+					if zk8, b, err = budget.ReadString(b); err != nil {
 						return b, err
 					}
 					var zv9 string
-					if zv9, b, err = msgp.ReadStringBytes(b); err != nil {
+					if zv9, b, err = budget.ReadString(b); err != nil {
 						return b, err
 					}
 					zm7[zk8] = zv9
@@ -3807,12 +3792,11 @@ func quarkCopy_v1_Customer(v *v1.Customer) {
 
 // quarkEncode_v2_Address appends the encoding of *v to b.
 func quarkEncode_v2_Address(b []byte, v *v2.Address) []byte {
-	b = msgp.AppendMapHeader(b, 3)
-	b = msgp.AppendString(b, "Country")
+	b = append(b, "\x83\xa7Country"...)
 	b = msgp.AppendString(b, v.Country)
-	b = msgp.AppendString(b, "City")
+	b = append(b, "\xa4City"...)
 	b = msgp.AppendString(b, v.City)
-	b = msgp.AppendString(b, "Street")
+	b = append(b, "\xa6Street"...)
 	b = msgp.AppendString(b, v.Street)
 	return b
 }
@@ -3830,20 +3814,20 @@ func quarkDecode_v2_Address(b []byte, v *v2.Address, depth int, budget *codec.Bu
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
 		case "Country":
-			if v.Country, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.Country, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		case "City":
-			if v.City, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.City, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		case "Street":
-			if v.Street, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.Street, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		default:
@@ -3857,8 +3841,7 @@ func quarkDecode_v2_Address(b []byte, v *v2.Address, depth int, budget *codec.Bu
 
 // quarkEncode_v2_Customer appends the encoding of *v to b.
 func quarkEncode_v2_Customer(b []byte, v *v2.Customer) []byte {
-	b = msgp.AppendMapHeader(b, 9)
-	b = msgp.AppendString(b, "Tags")
+	b = append(b, "\x89\xa4Tags"...)
 	if v.Tags == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -3867,15 +3850,15 @@ func quarkEncode_v2_Customer(b []byte, v *v2.Customer) []byte {
 			b = msgp.AppendString(b, v.Tags[zi1])
 		}
 	}
-	b = msgp.AppendString(b, "balance")
+	b = append(b, "\xa7balance"...)
 	b = msgp.AppendInt64(b, v.Credit)
-	b = msgp.AppendString(b, "Phone")
+	b = append(b, "\xa5Phone"...)
 	b = msgp.AppendString(b, v.Phone)
-	b = msgp.AppendString(b, "Address")
+	b = append(b, "\xa7Address"...)
 	b = quarkEncode_v2_Address(b, &v.Address)
-	b = msgp.AppendString(b, "Name")
+	b = append(b, "\xa4Name"...)
 	b = msgp.AppendString(b, v.Name)
-	b = msgp.AppendString(b, "Loyalty")
+	b = append(b, "\xa7Loyalty"...)
 	if v.Loyalty == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -3892,11 +3875,11 @@ func quarkEncode_v2_Customer(b []byte, v *v2.Customer) []byte {
 			}
 		}
 	}
-	b = msgp.AppendString(b, "ID")
+	b = append(b, "\xa2ID"...)
 	b = msgp.AppendInt64(b, v.ID)
-	b = msgp.AppendString(b, "Since")
+	b = append(b, "\xa5Since"...)
 	b = quarkEncode_time_Time(b, &v.Since)
-	b = msgp.AppendString(b, "Referrer")
+	b = append(b, "\xa8Referrer"...)
 	if v.Referrer == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -3918,7 +3901,7 @@ func quarkDecode_v2_Customer(b []byte, v *v2.Customer, depth int, budget *codec.
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -3941,7 +3924,7 @@ func quarkDecode_v2_Customer(b []byte, v *v2.Customer, depth int, budget *codec.
 				}
 				zs4 := make([]string, zn3)
 				for zi5 := range zn3 {
-					if zs4[zi5], b, err = msgp.ReadStringBytes(b); err != nil {
+					if zs4[zi5], b, err = budget.ReadString(b); err != nil {
 						return b, err
 					}
 				}
@@ -3952,7 +3935,7 @@ func quarkDecode_v2_Customer(b []byte, v *v2.Customer, depth int, budget *codec.
 				return b, err
 			}
 		case "Phone":
-			if v.Phone, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.Phone, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		case "Address":
@@ -3960,7 +3943,7 @@ func quarkDecode_v2_Customer(b []byte, v *v2.Customer, depth int, budget *codec.
 				return b, err
 			}
 		case "Name":
-			if v.Name, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.Name, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		case "Loyalty":
@@ -3983,7 +3966,7 @@ func quarkDecode_v2_Customer(b []byte, v *v2.Customer, depth int, budget *codec.
 				zm7 := make(map[string][]int32, zn6)
 				for range zn6 {
 					var zk8 string
-					if zk8, b, err = msgp.ReadStringBytes(b); err != nil {
+					if zk8, b, err = budget.ReadString(b); err != nil {
 						return b, err
 					}
 					var zv9 []int32
@@ -4098,12 +4081,11 @@ func quarkDecode_netip_Prefix(b []byte, v *netip.Prefix, depth int, budget *code
 
 // quarkEncodeTree appends the encoding of *v to b.
 func quarkEncodeTree(b []byte, v *Tree) []byte {
-	b = msgp.AppendMapHeader(b, 3)
-	b = msgp.AppendString(b, "Label")
+	b = append(b, "\x83\xa5Label"...)
 	b = msgp.AppendString(b, v.Label)
-	b = msgp.AppendString(b, "Weight")
+	b = append(b, "\xa6Weight"...)
 	b = msgp.AppendInt32(b, v.Weight)
-	b = msgp.AppendString(b, "Children")
+	b = append(b, "\xa8Children"...)
 	if v.Children == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -4128,12 +4110,12 @@ func quarkDecodeTree(b []byte, v *Tree, depth int, budget *codec.Budget) ([]byte
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
 		case "Label":
-			if v.Label, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.Label, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		case "Weight":
@@ -4204,10 +4186,9 @@ func (v *Tree) UnmarshalQuark(b []byte) error {
 
 // quarkEncodeList appends the encoding of *v to b.
 func quarkEncodeList(b []byte, v *List) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "Value")
+	b = append(b, "\x82\xa5Value"...)
 	b = msgp.AppendInt64(b, v.Value)
-	b = msgp.AppendString(b, "Next")
+	b = append(b, "\xa4Next"...)
 	if v.Next == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -4229,7 +4210,7 @@ func quarkDecodeList(b []byte, v *List, depth int, budget *codec.Budget) ([]byte
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -4293,12 +4274,11 @@ func (v *List) UnmarshalQuark(b []byte) error {
 
 // quarkEncodeDir appends the encoding of *v to b.
 func quarkEncodeDir(b []byte, v *Dir) []byte {
-	b = msgp.AppendMapHeader(b, 3)
-	b = msgp.AppendString(b, "Name")
+	b = append(b, "\x83\xa4Name"...)
 	b = msgp.AppendString(b, v.Name)
-	b = msgp.AppendString(b, "Size")
+	b = append(b, "\xa4Size"...)
 	b = msgp.AppendInt64(b, v.Size)
-	b = msgp.AppendString(b, "Sub")
+	b = append(b, "\xa3Sub"...)
 	if v.Sub == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -4328,12 +4308,12 @@ func quarkDecodeDir(b []byte, v *Dir, depth int, budget *codec.Budget) ([]byte, 
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
 		case "Name":
-			if v.Name, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.Name, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		case "Size":
@@ -4360,7 +4340,7 @@ func quarkDecodeDir(b []byte, v *Dir, depth int, budget *codec.Budget) ([]byte, 
 				zm4 := make(map[string]*Dir, zn3)
 				for range zn3 {
 					var zk5 string
-					if zk5, b, err = msgp.ReadStringBytes(b); err != nil {
+					if zk5, b, err = budget.ReadString(b); err != nil {
 						return b, err
 					}
 					var zv6 *Dir
@@ -4430,10 +4410,9 @@ func (v *Dir) UnmarshalQuark(b []byte) error {
 
 // quarkEncodeExpr appends the encoding of *v to b.
 func quarkEncodeExpr(b []byte, v *Expr) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "Op")
+	b = append(b, "\x82\xa2Op"...)
 	b = msgp.AppendString(b, v.Op)
-	b = msgp.AppendString(b, "Args")
+	b = append(b, "\xa4Args"...)
 	if v.Args == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -4458,12 +4437,12 @@ func quarkDecodeExpr(b []byte, v *Expr, depth int, budget *codec.Budget) ([]byte
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
 		case "Op":
-			if v.Op, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.Op, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		case "Args":
@@ -4530,14 +4509,13 @@ func (v *Expr) UnmarshalQuark(b []byte) error {
 
 // quarkEncodeArg appends the encoding of *v to b.
 func quarkEncodeArg(b []byte, v *Arg) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "Lit")
+	b = append(b, "\x82\xa3Lit"...)
 	if v.Lit == nil {
 		b = msgp.AppendNil(b)
 	} else {
 		b = msgp.AppendFloat64(b, *v.Lit)
 	}
-	b = msgp.AppendString(b, "Sub")
+	b = append(b, "\xa3Sub"...)
 	if v.Sub == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -4559,7 +4537,7 @@ func quarkDecodeArg(b []byte, v *Arg, depth int, budget *codec.Budget) ([]byte, 
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -4676,7 +4654,7 @@ func quarkDecodeTags(b []byte, v *Tags, depth int, budget *codec.Budget) ([]byte
 		}
 		zs2 := make(Tags, zn1)
 		for zi3 := range zn1 {
-			if zs2[zi3], b, err = msgp.ReadStringBytes(b); err != nil {
+			if zs2[zi3], b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		}
@@ -4743,7 +4721,7 @@ func quarkDecodeScores(b []byte, v *Scores, depth int, budget *codec.Budget) ([]
 		zm2 := make(Scores, zn1)
 		for range zn1 {
 			var zk3 string
-			if zk3, b, err = msgp.ReadStringBytes(b); err != nil {
+			if zk3, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 			var zv4 float64
@@ -4890,12 +4868,11 @@ func (v *Temperature) UnmarshalQuark(b []byte) error {
 
 // quarkEncodeOrderLine appends the encoding of *v to b.
 func quarkEncodeOrderLine(b []byte, v *OrderLine) []byte {
-	b = msgp.AppendMapHeader(b, 3)
-	b = msgp.AppendString(b, "SKU")
+	b = append(b, "\x83\xa3SKU"...)
 	b = msgp.AppendString(b, v.SKU)
-	b = msgp.AppendString(b, "Quantity")
+	b = append(b, "\xa8Quantity"...)
 	b = msgp.AppendInt32(b, v.Quantity)
-	b = msgp.AppendString(b, "Price")
+	b = append(b, "\xa5Price"...)
 	b = msgp.AppendInt64(b, v.Price)
 	return b
 }
@@ -4913,12 +4890,12 @@ func quarkDecodeOrderLine(b []byte, v *OrderLine, depth int, budget *codec.Budge
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
 		case "SKU":
-			if v.SKU, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.SKU, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		case "Quantity":
@@ -4957,12 +4934,11 @@ func (v *OrderLine) UnmarshalQuark(b []byte) error {
 
 // quarkEncodeOrder appends the encoding of *v to b.
 func quarkEncodeOrder(b []byte, v *Order) []byte {
-	b = msgp.AppendMapHeader(b, 10)
-	b = msgp.AppendString(b, "ID")
+	b = append(b, "\x8a\xa2ID"...)
 	b = msgp.AppendUint64(b, v.ID)
-	b = msgp.AppendString(b, "Customer")
+	b = append(b, "\xa8Customer"...)
 	b = msgp.AppendString(b, v.Customer)
-	b = msgp.AppendString(b, "Lines")
+	b = append(b, "\xa5Lines"...)
 	if v.Lines == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -4971,7 +4947,7 @@ func quarkEncodeOrder(b []byte, v *Order) []byte {
 			b = quarkEncodeOrderLine(b, &v.Lines[zi1])
 		}
 	}
-	b = msgp.AppendString(b, "Attrs")
+	b = append(b, "\xa5Attrs"...)
 	if v.Attrs == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -4981,17 +4957,17 @@ func quarkEncodeOrder(b []byte, v *Order) []byte {
 			b = msgp.AppendString(b, zv3)
 		}
 	}
-	b = msgp.AppendString(b, "Placed")
+	b = append(b, "\xa6Placed"...)
 	b = quarkEncode_time_Time(b, &v.Placed)
-	b = msgp.AppendString(b, "Total")
+	b = append(b, "\xa5Total"...)
 	b = msgp.AppendInt64(b, v.Total)
-	b = msgp.AppendString(b, "Currency")
+	b = append(b, "\xa8Currency"...)
 	b = msgp.AppendString(b, v.Currency)
-	b = msgp.AppendString(b, "Status")
+	b = append(b, "\xa6Status"...)
 	b = quarkEncodeStatus(b, &v.Status)
-	b = msgp.AppendString(b, "Discount")
+	b = append(b, "\xa8Discount"...)
 	b = msgp.AppendFloat64(b, v.Discount)
-	b = msgp.AppendString(b, "Gift")
+	b = append(b, "\xa4Gift"...)
 	b = msgp.AppendBool(b, v.Gift)
 	return b
 }
@@ -5009,7 +4985,7 @@ func quarkDecodeOrder(b []byte, v *Order, depth int, budget *codec.Budget) ([]by
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -5018,7 +4994,7 @@ func quarkDecodeOrder(b []byte, v *Order, depth int, budget *codec.Budget) ([]by
 				return b, err
 			}
 		case "Customer":
-			if v.Customer, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.Customer, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		case "Lines":
@@ -5066,11 +5042,11 @@ func quarkDecodeOrder(b []byte, v *Order, depth int, budget *codec.Budget) ([]by
 				zm7 := make(map[string]string, zn6)
 				for range zn6 {
 					var zk8 string
-					if zk8, b, err = msgp.ReadStringBytes(b); err != nil {
+					if zk8, b, err = budget.ReadString(b); err != nil {
 						return b, err
 					}
 					var zv9 string
-					if zv9, b, err = msgp.ReadStringBytes(b); err != nil {
+					if zv9, b, err = budget.ReadString(b); err != nil {
 						return b, err
 					}
 					zm7[zk8] = zv9
@@ -5086,7 +5062,7 @@ func quarkDecodeOrder(b []byte, v *Order, depth int, budget *codec.Budget) ([]by
 				return b, err
 			}
 		case "Currency":
-			if v.Currency, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.Currency, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		case "Status":
@@ -5134,18 +5110,17 @@ func (v *Order) UnmarshalQuark(b []byte) error {
 
 // quarkEncodeTen appends the encoding of *v to b.
 func quarkEncodeTen(b []byte, v *Ten) []byte {
-	b = msgp.AppendMapHeader(b, 10)
-	b = msgp.AppendString(b, "ID")
+	b = append(b, "\x8a\xa2ID"...)
 	b = msgp.AppendInt64(b, v.ID)
-	b = msgp.AppendString(b, "Version")
+	b = append(b, "\xa7Version"...)
 	b = msgp.AppendUint32(b, v.Version)
-	b = msgp.AppendString(b, "Score")
+	b = append(b, "\xa5Score"...)
 	b = msgp.AppendFloat64(b, v.Score)
-	b = msgp.AppendString(b, "Active")
+	b = append(b, "\xa6Active"...)
 	b = msgp.AppendBool(b, v.Active)
-	b = msgp.AppendString(b, "Name")
+	b = append(b, "\xa4Name"...)
 	b = msgp.AppendString(b, v.Name)
-	b = msgp.AppendString(b, "Samples")
+	b = append(b, "\xa7Samples"...)
 	if v.Samples == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -5154,7 +5129,7 @@ func quarkEncodeTen(b []byte, v *Ten) []byte {
 			b = msgp.AppendInt32(b, v.Samples[zi1])
 		}
 	}
-	b = msgp.AppendString(b, "Counters")
+	b = append(b, "\xa8Counters"...)
 	if v.Counters == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -5164,11 +5139,11 @@ func quarkEncodeTen(b []byte, v *Ten) []byte {
 			b = msgp.AppendInt64(b, zv3)
 		}
 	}
-	b = msgp.AppendString(b, "Updated")
+	b = append(b, "\xa7Updated"...)
 	b = quarkEncode_time_Time(b, &v.Updated)
-	b = msgp.AppendString(b, "Region")
+	b = append(b, "\xa6Region"...)
 	b = msgp.AppendInt16(b, v.Region)
-	b = msgp.AppendString(b, "Flags")
+	b = append(b, "\xa5Flags"...)
 	b = msgp.AppendUint8(b, v.Flags)
 	return b
 }
@@ -5186,7 +5161,7 @@ func quarkDecodeTen(b []byte, v *Ten, depth int, budget *codec.Budget) ([]byte, 
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -5207,7 +5182,7 @@ func quarkDecodeTen(b []byte, v *Ten, depth int, budget *codec.Budget) ([]byte, 
 				return b, err
 			}
 		case "Name":
-			if v.Name, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.Name, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		case "Samples":
@@ -5255,7 +5230,7 @@ func quarkDecodeTen(b []byte, v *Ten, depth int, budget *codec.Budget) ([]byte, 
 				zm7 := make(map[string]int64, zn6)
 				for range zn6 {
 					var zk8 string
-					if zk8, b, err = msgp.ReadStringBytes(b); err != nil {
+					if zk8, b, err = budget.ReadString(b); err != nil {
 						return b, err
 					}
 					var zv9 int64
@@ -5376,8 +5351,7 @@ func (v *Wides) UnmarshalQuark(b []byte) error {
 
 // quarkEncodeWide appends the encoding of *v to b.
 func quarkEncodeWide(b []byte, v *Wide) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "Words")
+	b = append(b, "\x81\xa5Words"...)
 	b = msgp.AppendArrayHeader(b, 64)
 	for zi1 := range v.Words {
 		b = msgp.AppendUint64(b, v.Words[zi1])
@@ -5398,7 +5372,7 @@ func quarkDecodeWide(b []byte, v *Wide, depth int, budget *codec.Budget) ([]byte
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -5433,8 +5407,7 @@ func quarkDecodeWide(b []byte, v *Wide, depth int, budget *codec.Budget) ([]byte
 
 // quarkEncodeSparse appends the encoding of *v to b.
 func quarkEncodeSparse(b []byte, v *Sparse) []byte {
-	b = msgp.AppendMapHeader(b, 8)
-	b = msgp.AppendString(b, "Wides")
+	b = append(b, "\x88\xa5Wides"...)
 	if v.Wides == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -5443,7 +5416,7 @@ func quarkEncodeSparse(b []byte, v *Sparse) []byte {
 			b = quarkEncodeWide(b, &v.Wides[zi1])
 		}
 	}
-	b = msgp.AppendString(b, "Ptrs")
+	b = append(b, "\xa4Ptrs"...)
 	if v.Ptrs == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -5456,7 +5429,7 @@ func quarkEncodeSparse(b []byte, v *Sparse) []byte {
 			}
 		}
 	}
-	b = msgp.AppendString(b, "Maps")
+	b = append(b, "\xa4Maps"...)
 	if v.Maps == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -5473,7 +5446,7 @@ func quarkEncodeSparse(b []byte, v *Sparse) []byte {
 			}
 		}
 	}
-	b = msgp.AppendString(b, "ByKey")
+	b = append(b, "\xa5ByKey"...)
 	if v.ByKey == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -5483,7 +5456,7 @@ func quarkEncodeSparse(b []byte, v *Sparse) []byte {
 			b = quarkEncodeWide(b, &zv7)
 		}
 	}
-	b = msgp.AppendString(b, "Grid")
+	b = append(b, "\xa4Grid"...)
 	if v.Grid == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -5499,7 +5472,7 @@ func quarkEncodeSparse(b []byte, v *Sparse) []byte {
 			}
 		}
 	}
-	b = msgp.AppendString(b, "Lists")
+	b = append(b, "\xa5Lists"...)
 	if v.Lists == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -5515,7 +5488,7 @@ func quarkEncodeSparse(b []byte, v *Sparse) []byte {
 			}
 		}
 	}
-	b = msgp.AppendString(b, "Labels")
+	b = append(b, "\xa6Labels"...)
 	if v.Labels == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -5524,7 +5497,7 @@ func quarkEncodeSparse(b []byte, v *Sparse) []byte {
 			b = msgp.AppendString(b, v.Labels[zi12])
 		}
 	}
-	b = msgp.AppendString(b, "Blobs")
+	b = append(b, "\xa5Blobs"...)
 	if v.Blobs == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -5553,7 +5526,7 @@ func quarkDecodeSparse(b []byte, v *Sparse, depth int, budget *codec.Budget) ([]
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -5660,7 +5633,7 @@ func quarkDecodeSparse(b []byte, v *Sparse, depth int, budget *codec.Budget) ([]
 						zm14 := make(map[string]int64, zn13)
 						for range zn13 {
 							var zk15 string
-							if zk15, b, err = msgp.ReadStringBytes(b); err != nil {
+							if zk15, b, err = budget.ReadString(b); err != nil {
 								return b, err
 							}
 							var zv16 int64
@@ -5788,7 +5761,7 @@ func quarkDecodeSparse(b []byte, v *Sparse, depth int, budget *codec.Budget) ([]
 						}
 						zs31 := make([]string, zn30)
 						for zi32 := range zn30 {
-							if zs31[zi32], b, err = msgp.ReadStringBytes(b); err != nil {
+							if zs31[zi32], b, err = budget.ReadString(b); err != nil {
 								return b, err
 							}
 						}
@@ -5816,7 +5789,7 @@ func quarkDecodeSparse(b []byte, v *Sparse, depth int, budget *codec.Budget) ([]
 				}
 				zs34 := make([]string, zn33)
 				for zi35 := range zn33 {
-					if zs34[zi35], b, err = msgp.ReadStringBytes(b); err != nil {
+					if zs34[zi35], b, err = budget.ReadString(b); err != nil {
 						return b, err
 					}
 				}

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/tinylib/msgp/msgp"
 )
 
 // Import paths of the packages the serializers use.
@@ -137,6 +139,9 @@ func (e *emitter) codecNames() {
 // c writes code: format with $budget, $b, $v, $depth, $err, $msgp, $codec
 // and $proto replaced by their local names, then formatted with args.
 func (e *emitter) c(format string, args ...any) {
+	if strings.Contains(format, "$msgp") {
+		e.usesMsgp = true
+	}
 	if e.repl == nil {
 		// $budget before $b, which would match its start.
 		e.repl = strings.NewReplacer("$budget", e.budget, "$b", e.b, "$v", e.v, "$depth", e.depth, "$err", e.err,
@@ -339,10 +344,18 @@ func (e *emitter) structFields(st *types.Struct) []*structField {
 
 // encFields writes the encoding of a struct with the given fields.
 func (e *emitter) encFields(fields []*structField, p place) {
-	e.c("$b = $msgp.AppendMapHeader($b, %d)\n", len(fields))
+	// The map header and each key are constants: they are written as one
+	// literal each (the header with the first key), the bytes msgp's
+	// AppendMapHeader and AppendString would append.
+	lit := msgp.AppendMapHeader(nil, uint32(len(fields)))
 	for _, f := range fields {
-		e.c("$b = $msgp.AppendString($b, %s)\n", strconv.Quote(f.key))
+		lit = msgp.AppendString(lit, f.key)
+		e.c("$b = append($b, %s...)\n", strconv.Quote(string(lit)))
+		lit = lit[:0]
 		e.enc(f.typ, p.field(f.name))
+	}
+	if len(lit) > 0 {
+		e.c("$b = append($b, %s...)\n", strconv.Quote(string(lit)))
 	}
 }
 
@@ -385,13 +398,19 @@ func (e *emitter) decType(t types.Type, p place, d depth) {
 	switch u := t.Underlying().(type) {
 	case *types.Basic:
 		fn, goType := basicCodec(u.Kind())
+		// Strings are copied by the budget, which packs short ones
+		// together (see codec.Budget.ReadString).
+		read := "$msgp.Read" + fn + "Bytes($b)"
+		if u.Kind() == types.String {
+			read = "$budget.ReadString($b)"
+		}
 		if sameBasic(t, goType) {
-			e.try("%s, $b, $err = $msgp.Read%sBytes($b)", p.val(), fn)
+			e.try("%s, $b, $err = "+read, p.val())
 			return
 		}
 		x := e.tmp("zx")
 		e.p("var %s %s\n", x, goType)
-		e.try("%s, $b, $err = $msgp.Read%sBytes($b)", x, fn)
+		e.try("%s, $b, $err = "+read, x)
 		e.p("%s = %s(%s)\n", p.val(), typ, x)
 	case *types.Pointer:
 		e.readNil(p)
@@ -486,7 +505,7 @@ func (e *emitter) decFields(fields []*structField, p place, d depth) {
 		return
 	}
 	e.p("var %s []byte\n", key)
-	e.try("%s, $b, $err = $msgp.ReadMapKeyZC($b)", key)
+	e.try("%s, $b, $err = $codec.ReadKey($b)", key)
 	e.p("switch string(%s) {\n", key)
 	for _, f := range fields {
 		e.p("case %s:\n", strconv.Quote(f.key))

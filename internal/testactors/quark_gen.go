@@ -149,8 +149,7 @@ func (m *counterAddMessage) ReadResults(b []byte) error {
 func (m *counterAddMessage) CopyResults() error { return nil }
 
 func (v *counterAddArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "N")
+	b = append(b, "\x81\xa1N"...)
 	b = msgp.AppendInt64(b, v.N)
 	return b
 }
@@ -166,7 +165,7 @@ func (v *counterAddArgs) decode(b []byte, depth int, budget *codec.Budget) ([]by
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -184,8 +183,7 @@ func (v *counterAddArgs) decode(b []byte, depth int, budget *codec.Budget) ([]by
 }
 
 func (v *counterAddResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "Total")
+	b = append(b, "\x81\xa5Total"...)
 	b = msgp.AppendInt64(b, v.Total)
 	return b
 }
@@ -201,7 +199,7 @@ func (v *counterAddResults) decode(b []byte, depth int, budget *codec.Budget) ([
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -271,7 +269,7 @@ func (m *counterGetMessage) ReadResults(b []byte) error {
 func (m *counterGetMessage) CopyResults() error { return nil }
 
 func (v *counterGetArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
@@ -296,8 +294,7 @@ func (v *counterGetArgs) decode(b []byte, depth int, budget *codec.Budget) ([]by
 }
 
 func (v *counterGetResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	b = msgp.AppendInt64(b, v.R0)
 	return b
 }
@@ -313,7 +310,7 @@ func (v *counterGetResults) decode(b []byte, depth int, budget *codec.Budget) ([
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -383,8 +380,7 @@ func (m *counterIncMessage) ReadResults(b []byte) error {
 func (m *counterIncMessage) CopyResults() error { return nil }
 
 func (v *counterIncArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "N")
+	b = append(b, "\x81\xa1N"...)
 	b = msgp.AppendInt64(b, v.N)
 	return b
 }
@@ -400,7 +396,7 @@ func (v *counterIncArgs) decode(b []byte, depth int, budget *codec.Budget) ([]by
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -418,7 +414,7 @@ func (v *counterIncArgs) decode(b []byte, depth int, budget *codec.Budget) ([]by
 }
 
 func (v *counterIncResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
@@ -590,8 +586,7 @@ func (m *labellerRelabelMessage) CopyResults() error { return nil }
 
 func (v *labellerRelabelArgs) encode(b []byte) ([]byte, error) {
 	var err error
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "L")
+	b = append(b, "\x81\xa1L"...)
 	if b, err = quarkEncodeLabel(b, &v.L); err != nil {
 		return b, err
 	}
@@ -609,7 +604,7 @@ func (v *labellerRelabelArgs) decode(b []byte, depth int, budget *codec.Budget) 
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -628,8 +623,7 @@ func (v *labellerRelabelArgs) decode(b []byte, depth int, budget *codec.Budget) 
 
 func (v *labellerRelabelResults) encode(b []byte) ([]byte, error) {
 	var err error
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	if b, err = quarkEncodeLabel(b, &v.R0); err != nil {
 		return b, err
 	}
@@ -647,7 +641,7 @@ func (v *labellerRelabelResults) decode(b []byte, depth int, budget *codec.Budge
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -730,8 +724,7 @@ func (m *labellerWrapMessage) CopyResults() error {
 
 func (v *labellerWrapArgs) encode(b []byte) ([]byte, error) {
 	var err error
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "V")
+	b = append(b, "\x81\xa1V"...)
 	if v.V == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -755,7 +748,7 @@ func (v *labellerWrapArgs) decode(b []byte, depth int, budget *codec.Budget) ([]
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -790,8 +783,7 @@ func (v *labellerWrapArgs) decode(b []byte, depth int, budget *codec.Budget) ([]
 
 func (v *labellerWrapResults) encode(b []byte) ([]byte, error) {
 	var err error
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	if v.R0 == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -815,7 +807,7 @@ func (v *labellerWrapResults) decode(b []byte, depth int, budget *codec.Budget) 
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -914,8 +906,7 @@ func (m *labellerAnnotateMessage) CopyResults() error {
 
 func (v *labellerAnnotateArgs) encode(b []byte) ([]byte, error) {
 	var err error
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "N")
+	b = append(b, "\x81\xa1N"...)
 	if b, err = quarkEncodeNote(b, &v.N); err != nil {
 		return b, err
 	}
@@ -933,7 +924,7 @@ func (v *labellerAnnotateArgs) decode(b []byte, depth int, budget *codec.Budget)
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -952,8 +943,7 @@ func (v *labellerAnnotateArgs) decode(b []byte, depth int, budget *codec.Budget)
 
 func (v *labellerAnnotateResults) encode(b []byte) ([]byte, error) {
 	var err error
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	if b, err = quarkEncodeNote(b, &v.R0); err != nil {
 		return b, err
 	}
@@ -971,7 +961,7 @@ func (v *labellerAnnotateResults) decode(b []byte, depth int, budget *codec.Budg
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -1042,8 +1032,7 @@ func (m *labellerPostMessage) CopyResults() error { return nil }
 
 func (v *labellerPostArgs) encode(b []byte) ([]byte, error) {
 	var err error
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "L")
+	b = append(b, "\x81\xa1L"...)
 	if b, err = quarkEncodeLabel(b, &v.L); err != nil {
 		return b, err
 	}
@@ -1061,7 +1050,7 @@ func (v *labellerPostArgs) decode(b []byte, depth int, budget *codec.Budget) ([]
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -1079,7 +1068,7 @@ func (v *labellerPostArgs) decode(b []byte, depth int, budget *codec.Budget) ([]
 }
 
 func (v *labellerPostResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
@@ -1362,8 +1351,7 @@ func (m *mutatorFillMessage) CopyResults() error {
 }
 
 func (v *mutatorFillArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "Xs")
+	b = append(b, "\x81\xa2Xs"...)
 	if v.Xs == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -1386,7 +1374,7 @@ func (v *mutatorFillArgs) decode(b []byte, depth int, budget *codec.Budget) ([]b
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -1425,8 +1413,7 @@ func (v *mutatorFillArgs) decode(b []byte, depth int, budget *codec.Budget) ([]b
 }
 
 func (v *mutatorFillResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	if v.R0 == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -1449,7 +1436,7 @@ func (v *mutatorFillResults) decode(b []byte, depth int, budget *codec.Budget) (
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -1538,7 +1525,7 @@ func (m *mutatorBumpMessage) ReadResults(b []byte) error {
 func (m *mutatorBumpMessage) CopyResults() error { return nil }
 
 func (v *mutatorBumpArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
@@ -1563,7 +1550,7 @@ func (v *mutatorBumpArgs) decode(b []byte, depth int, budget *codec.Budget) ([]b
 }
 
 func (v *mutatorBumpResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
@@ -1643,7 +1630,7 @@ func (m *mutatorSnapshotMessage) CopyResults() error {
 }
 
 func (v *mutatorSnapshotArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
@@ -1668,8 +1655,7 @@ func (v *mutatorSnapshotArgs) decode(b []byte, depth int, budget *codec.Budget) 
 }
 
 func (v *mutatorSnapshotResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	if v.R0 == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -1692,7 +1678,7 @@ func (v *mutatorSnapshotResults) decode(b []byte, depth int, budget *codec.Budge
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -1801,8 +1787,7 @@ func (m *mutatorEditMessage) CopyResults() error {
 }
 
 func (v *mutatorEditArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "Doc")
+	b = append(b, "\x81\xa3Doc"...)
 	if v.Doc == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -1822,7 +1807,7 @@ func (v *mutatorEditArgs) decode(b []byte, depth int, budget *codec.Budget) ([]b
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -1855,8 +1840,7 @@ func (v *mutatorEditArgs) decode(b []byte, depth int, budget *codec.Budget) ([]b
 }
 
 func (v *mutatorEditResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	if v.R0 == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -1876,7 +1860,7 @@ func (v *mutatorEditResults) decode(b []byte, depth int, budget *codec.Budget) (
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -1983,8 +1967,7 @@ func (m *mutatorMergeMessage) CopyResults() error {
 }
 
 func (v *mutatorMergeArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "Index")
+	b = append(b, "\x81\xa5Index"...)
 	if v.Index == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2015,7 +1998,7 @@ func (v *mutatorMergeArgs) decode(b []byte, depth int, budget *codec.Budget) ([]
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -2039,7 +2022,7 @@ func (v *mutatorMergeArgs) decode(b []byte, depth int, budget *codec.Budget) ([]
 				zm4 := make(map[string][]int, zn3)
 				for range zn3 {
 					var zk5 string
-					if zk5, b, err = msgp.ReadStringBytes(b); err != nil {
+					if zk5, b, err = budget.ReadString(b); err != nil {
 						return b, err
 					}
 					var zv6 []int
@@ -2081,8 +2064,7 @@ func (v *mutatorMergeArgs) decode(b []byte, depth int, budget *codec.Budget) ([]
 }
 
 func (v *mutatorMergeResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	if v.R0 == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2113,7 +2095,7 @@ func (v *mutatorMergeResults) decode(b []byte, depth int, budget *codec.Budget) 
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -2137,7 +2119,7 @@ func (v *mutatorMergeResults) decode(b []byte, depth int, budget *codec.Budget) 
 				zm4 := make(map[string][]int, zn3)
 				for range zn3 {
 					var zk5 string
-					if zk5, b, err = msgp.ReadStringBytes(b); err != nil {
+					if zk5, b, err = budget.ReadString(b); err != nil {
 						return b, err
 					}
 					var zv6 []int
@@ -2234,8 +2216,7 @@ func (m *mutatorRecordMessage) ReadResults(b []byte) error {
 func (m *mutatorRecordMessage) CopyResults() error { return nil }
 
 func (v *mutatorRecordArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "Xs")
+	b = append(b, "\x81\xa2Xs"...)
 	if v.Xs == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2258,7 +2239,7 @@ func (v *mutatorRecordArgs) decode(b []byte, depth int, budget *codec.Budget) ([
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -2297,7 +2278,7 @@ func (v *mutatorRecordArgs) decode(b []byte, depth int, budget *codec.Budget) ([
 }
 
 func (v *mutatorRecordResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
@@ -2376,8 +2357,7 @@ func (m *mutatorKeepMessage) ReadResults(b []byte) error {
 func (m *mutatorKeepMessage) CopyResults() error { return nil }
 
 func (v *mutatorKeepArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "Xs")
+	b = append(b, "\x81\xa2Xs"...)
 	if v.Xs == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2400,7 +2380,7 @@ func (v *mutatorKeepArgs) decode(b []byte, depth int, budget *codec.Budget) ([]b
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -2439,8 +2419,7 @@ func (v *mutatorKeepArgs) decode(b []byte, depth int, budget *codec.Budget) ([]b
 }
 
 func (v *mutatorKeepResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	if v.R0 == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2463,7 +2442,7 @@ func (v *mutatorKeepResults) decode(b []byte, depth int, budget *codec.Budget) (
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -2556,8 +2535,7 @@ func (m *mutatorFreezeMessage) ReadResults(b []byte) error {
 func (m *mutatorFreezeMessage) CopyResults() error { return nil }
 
 func (v *mutatorFreezeArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "F")
+	b = append(b, "\x81\xa1F"...)
 	b = quarkEncodeFrozen(b, &v.F)
 	return b
 }
@@ -2573,7 +2551,7 @@ func (v *mutatorFreezeArgs) decode(b []byte, depth int, budget *codec.Budget) ([
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -2591,8 +2569,7 @@ func (v *mutatorFreezeArgs) decode(b []byte, depth int, budget *codec.Budget) ([
 }
 
 func (v *mutatorFreezeResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	b = quarkEncodeFrozen(b, &v.R0)
 	return b
 }
@@ -2608,7 +2585,7 @@ func (v *mutatorFreezeResults) decode(b []byte, depth int, budget *codec.Budget)
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -2691,8 +2668,7 @@ func (m *mutatorScrambleMessage) CopyResults() error {
 
 func (v *mutatorScrambleArgs) encode(b []byte) ([]byte, error) {
 	var err error
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "E")
+	b = append(b, "\x81\xa1E"...)
 	if b, err = quarkEncodeEverything(b, &v.E); err != nil {
 		return b, err
 	}
@@ -2710,7 +2686,7 @@ func (v *mutatorScrambleArgs) decode(b []byte, depth int, budget *codec.Budget) 
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -2729,8 +2705,7 @@ func (v *mutatorScrambleArgs) decode(b []byte, depth int, budget *codec.Budget) 
 
 func (v *mutatorScrambleResults) encode(b []byte) ([]byte, error) {
 	var err error
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	if b, err = quarkEncodeEverything(b, &v.R0); err != nil {
 		return b, err
 	}
@@ -2748,7 +2723,7 @@ func (v *mutatorScrambleResults) decode(b []byte, depth int, budget *codec.Budge
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -2820,7 +2795,7 @@ func (m *mutatorScrambleAgainMessage) ReadResults(b []byte) error {
 func (m *mutatorScrambleAgainMessage) CopyResults() error { return nil }
 
 func (v *mutatorScrambleAgainArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
@@ -2845,7 +2820,7 @@ func (v *mutatorScrambleAgainArgs) decode(b []byte, depth int, budget *codec.Bud
 }
 
 func (v *mutatorScrambleAgainResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
@@ -2927,7 +2902,7 @@ func (m *mutatorCurrentMessage) CopyResults() error {
 }
 
 func (v *mutatorCurrentArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
@@ -2953,8 +2928,7 @@ func (v *mutatorCurrentArgs) decode(b []byte, depth int, budget *codec.Budget) (
 
 func (v *mutatorCurrentResults) encode(b []byte) ([]byte, error) {
 	var err error
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	if b, err = quarkEncodeEverything(b, &v.R0); err != nil {
 		return b, err
 	}
@@ -2972,7 +2946,7 @@ func (v *mutatorCurrentResults) decode(b []byte, depth int, budget *codec.Budget
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -3137,8 +3111,7 @@ func (m *probeRunMessage) ReadResults(b []byte) error {
 func (m *probeRunMessage) CopyResults() error { return nil }
 
 func (v *probeRunArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "Step")
+	b = append(b, "\x81\xa4Step"...)
 	b = msgp.AppendString(b, v.Step)
 	return b
 }
@@ -3154,12 +3127,12 @@ func (v *probeRunArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
 		case "Step":
-			if v.Step, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.Step, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		default:
@@ -3172,8 +3145,7 @@ func (v *probeRunArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte
 }
 
 func (v *probeRunResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	b = msgp.AppendString(b, v.R0)
 	return b
 }
@@ -3189,12 +3161,12 @@ func (v *probeRunResults) decode(b []byte, depth int, budget *codec.Budget) ([]b
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
 		case "R0":
-			if v.R0, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.R0, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		default:
@@ -3261,8 +3233,7 @@ func (m *probePeekMessage) ReadResults(b []byte) error {
 func (m *probePeekMessage) CopyResults() error { return nil }
 
 func (v *probePeekArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "Step")
+	b = append(b, "\x81\xa4Step"...)
 	b = msgp.AppendString(b, v.Step)
 	return b
 }
@@ -3278,12 +3249,12 @@ func (v *probePeekArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byt
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
 		case "Step":
-			if v.Step, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.Step, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		default:
@@ -3296,8 +3267,7 @@ func (v *probePeekArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byt
 }
 
 func (v *probePeekResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	b = msgp.AppendString(b, v.R0)
 	return b
 }
@@ -3313,12 +3283,12 @@ func (v *probePeekResults) decode(b []byte, depth int, budget *codec.Budget) ([]
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
 		case "R0":
-			if v.R0, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.R0, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		default:
@@ -3383,8 +3353,7 @@ func (m *probeTellMessage) ReadResults(b []byte) error {
 func (m *probeTellMessage) CopyResults() error { return nil }
 
 func (v *probeTellArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "Step")
+	b = append(b, "\x81\xa4Step"...)
 	b = msgp.AppendString(b, v.Step)
 	return b
 }
@@ -3400,12 +3369,12 @@ func (v *probeTellArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byt
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
 		case "Step":
-			if v.Step, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.Step, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		default:
@@ -3418,7 +3387,7 @@ func (v *probeTellArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byt
 }
 
 func (v *probeTellResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
@@ -3499,10 +3468,9 @@ func (m *probeSplitMessage) ReadResults(b []byte) error {
 func (m *probeSplitMessage) CopyResults() error { return nil }
 
 func (v *probeSplitArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "S")
+	b = append(b, "\x82\xa1S"...)
 	b = msgp.AppendString(b, v.S)
-	b = msgp.AppendString(b, "At")
+	b = append(b, "\xa2At"...)
 	b = msgp.AppendInt(b, v.At)
 	return b
 }
@@ -3518,12 +3486,12 @@ func (v *probeSplitArgs) decode(b []byte, depth int, budget *codec.Budget) ([]by
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
 		case "S":
-			if v.S, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.S, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		case "At":
@@ -3540,10 +3508,9 @@ func (v *probeSplitArgs) decode(b []byte, depth int, budget *codec.Budget) ([]by
 }
 
 func (v *probeSplitResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "Head")
+	b = append(b, "\x82\xa4Head"...)
 	b = msgp.AppendString(b, v.Head)
-	b = msgp.AppendString(b, "Tail")
+	b = append(b, "\xa4Tail"...)
 	b = msgp.AppendString(b, v.Tail)
 	return b
 }
@@ -3559,16 +3526,16 @@ func (v *probeSplitResults) decode(b []byte, depth int, budget *codec.Budget) ([
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
 		case "Head":
-			if v.Head, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.Head, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		case "Tail":
-			if v.Tail, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.Tail, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		default:
@@ -3703,8 +3670,7 @@ func (m *reentrantProbeRunMessage) ReadResults(b []byte) error {
 func (m *reentrantProbeRunMessage) CopyResults() error { return nil }
 
 func (v *reentrantProbeRunArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "Step")
+	b = append(b, "\x81\xa4Step"...)
 	b = msgp.AppendString(b, v.Step)
 	return b
 }
@@ -3720,12 +3686,12 @@ func (v *reentrantProbeRunArgs) decode(b []byte, depth int, budget *codec.Budget
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
 		case "Step":
-			if v.Step, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.Step, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		default:
@@ -3738,8 +3704,7 @@ func (v *reentrantProbeRunArgs) decode(b []byte, depth int, budget *codec.Budget
 }
 
 func (v *reentrantProbeRunResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	b = msgp.AppendString(b, v.R0)
 	return b
 }
@@ -3755,12 +3720,12 @@ func (v *reentrantProbeRunResults) decode(b []byte, depth int, budget *codec.Bud
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
 		case "R0":
-			if v.R0, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.R0, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		default:
@@ -3831,8 +3796,7 @@ func (m *reentrantProbePeekMessage) ReadResults(b []byte) error {
 func (m *reentrantProbePeekMessage) CopyResults() error { return nil }
 
 func (v *reentrantProbePeekArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "Step")
+	b = append(b, "\x81\xa4Step"...)
 	b = msgp.AppendString(b, v.Step)
 	return b
 }
@@ -3848,12 +3812,12 @@ func (v *reentrantProbePeekArgs) decode(b []byte, depth int, budget *codec.Budge
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
 		case "Step":
-			if v.Step, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.Step, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		default:
@@ -3866,8 +3830,7 @@ func (v *reentrantProbePeekArgs) decode(b []byte, depth int, budget *codec.Budge
 }
 
 func (v *reentrantProbePeekResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	b = msgp.AppendString(b, v.R0)
 	return b
 }
@@ -3883,12 +3846,12 @@ func (v *reentrantProbePeekResults) decode(b []byte, depth int, budget *codec.Bu
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
 		case "R0":
-			if v.R0, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.R0, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		default:
@@ -4007,8 +3970,7 @@ func (m *statelessProbeRunMessage) ReadResults(b []byte) error {
 func (m *statelessProbeRunMessage) CopyResults() error { return nil }
 
 func (v *statelessProbeRunArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "Step")
+	b = append(b, "\x81\xa4Step"...)
 	b = msgp.AppendString(b, v.Step)
 	return b
 }
@@ -4024,12 +3986,12 @@ func (v *statelessProbeRunArgs) decode(b []byte, depth int, budget *codec.Budget
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
 		case "Step":
-			if v.Step, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.Step, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		default:
@@ -4042,8 +4004,7 @@ func (v *statelessProbeRunArgs) decode(b []byte, depth int, budget *codec.Budget
 }
 
 func (v *statelessProbeRunResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	b = msgp.AppendString(b, v.R0)
 	return b
 }
@@ -4059,12 +4020,12 @@ func (v *statelessProbeRunResults) decode(b []byte, depth int, budget *codec.Bud
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
 		case "R0":
-			if v.R0, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.R0, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		default:
@@ -4145,10 +4106,9 @@ func quarkCopyNote(v *Note) error {
 
 // quarkEncodeDoc appends the encoding of *v to b.
 func quarkEncodeDoc(b []byte, v *Doc) []byte {
-	b = msgp.AppendMapHeader(b, 4)
-	b = msgp.AppendString(b, "Title")
+	b = append(b, "\x84\xa5Title"...)
 	b = msgp.AppendString(b, v.Title)
-	b = msgp.AppendString(b, "Tags")
+	b = append(b, "\xa4Tags"...)
 	if v.Tags == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -4157,7 +4117,7 @@ func quarkEncodeDoc(b []byte, v *Doc) []byte {
 			b = msgp.AppendString(b, v.Tags[zi1])
 		}
 	}
-	b = msgp.AppendString(b, "Meta")
+	b = append(b, "\xa4Meta"...)
 	if v.Meta == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -4167,7 +4127,7 @@ func quarkEncodeDoc(b []byte, v *Doc) []byte {
 			b = msgp.AppendString(b, zv3)
 		}
 	}
-	b = msgp.AppendString(b, "Next")
+	b = append(b, "\xa4Next"...)
 	if v.Next == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -4189,12 +4149,12 @@ func quarkDecodeDoc(b []byte, v *Doc, depth int, budget *codec.Budget) ([]byte, 
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
 		case "Title":
-			if v.Title, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.Title, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		case "Tags":
@@ -4216,7 +4176,7 @@ func quarkDecodeDoc(b []byte, v *Doc, depth int, budget *codec.Budget) ([]byte, 
 				}
 				zs4 := make([]string, zn3)
 				for zi5 := range zn3 {
-					if zs4[zi5], b, err = msgp.ReadStringBytes(b); err != nil {
+					if zs4[zi5], b, err = budget.ReadString(b); err != nil {
 						return b, err
 					}
 				}
@@ -4242,11 +4202,11 @@ func quarkDecodeDoc(b []byte, v *Doc, depth int, budget *codec.Budget) ([]byte, 
 				zm7 := make(map[string]string, zn6)
 				for range zn6 {
 					var zk8 string
-					if zk8, b, err = msgp.ReadStringBytes(b); err != nil {
+					if zk8, b, err = budget.ReadString(b); err != nil {
 						return b, err
 					}
 					var zv9 string
-					if zv9, b, err = msgp.ReadStringBytes(b); err != nil {
+					if zv9, b, err = budget.ReadString(b); err != nil {
 						return b, err
 					}
 					zm7[zk8] = zv9
@@ -4341,8 +4301,7 @@ func quarkDecodeFrozen(b []byte, v *Frozen, depth int, budget *codec.Budget) ([]
 // error of a value in it that cannot be encoded.
 func quarkEncodeEverything(b []byte, v *Everything) ([]byte, error) {
 	var err error
-	b = msgp.AppendMapHeader(b, 13)
-	b = msgp.AppendString(b, "Ints")
+	b = append(b, "\x8d\xa4Ints"...)
 	if v.Ints == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -4351,13 +4310,13 @@ func quarkEncodeEverything(b []byte, v *Everything) ([]byte, error) {
 			b = msgp.AppendInt(b, v.Ints[zi1])
 		}
 	}
-	b = msgp.AppendString(b, "Bytes")
+	b = append(b, "\xa5Bytes"...)
 	if v.Bytes == nil {
 		b = msgp.AppendNil(b)
 	} else {
 		b = msgp.AppendBytes(b, v.Bytes)
 	}
-	b = msgp.AppendString(b, "Rows")
+	b = append(b, "\xa4Rows"...)
 	b = msgp.AppendArrayHeader(b, 2)
 	for zi2 := range v.Rows {
 		if v.Rows[zi2] == nil {
@@ -4369,13 +4328,13 @@ func quarkEncodeEverything(b []byte, v *Everything) ([]byte, error) {
 			}
 		}
 	}
-	b = msgp.AppendString(b, "Ptr")
+	b = append(b, "\xa3Ptr"...)
 	if v.Ptr == nil {
 		b = msgp.AppendNil(b)
 	} else {
 		b = msgp.AppendInt(b, *v.Ptr)
 	}
-	b = msgp.AppendString(b, "PtrArr")
+	b = append(b, "\xa6PtrArr"...)
 	if v.PtrArr == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -4384,7 +4343,7 @@ func quarkEncodeEverything(b []byte, v *Everything) ([]byte, error) {
 			b = msgp.AppendInt(b, (*v.PtrArr)[zi4])
 		}
 	}
-	b = msgp.AppendString(b, "Nested")
+	b = append(b, "\xa6Nested"...)
 	if v.Nested == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -4400,7 +4359,7 @@ func quarkEncodeEverything(b []byte, v *Everything) ([]byte, error) {
 			}
 		}
 	}
-	b = msgp.AppendString(b, "Map")
+	b = append(b, "\xa3Map"...)
 	if v.Map == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -4417,7 +4376,7 @@ func quarkEncodeEverything(b []byte, v *Everything) ([]byte, error) {
 			}
 		}
 	}
-	b = msgp.AppendString(b, "DocMap")
+	b = append(b, "\xa6DocMap"...)
 	if v.DocMap == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -4431,7 +4390,7 @@ func quarkEncodeEverything(b []byte, v *Everything) ([]byte, error) {
 			}
 		}
 	}
-	b = msgp.AppendString(b, "Docs")
+	b = append(b, "\xa4Docs"...)
 	if v.Docs == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -4440,7 +4399,7 @@ func quarkEncodeEverything(b []byte, v *Everything) ([]byte, error) {
 			b = quarkEncodeDoc(b, &v.Docs[zi12])
 		}
 	}
-	b = msgp.AppendString(b, "DocPtrs")
+	b = append(b, "\xa7DocPtrs"...)
 	if v.DocPtrs == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -4453,7 +4412,7 @@ func quarkEncodeEverything(b []byte, v *Everything) ([]byte, error) {
 			}
 		}
 	}
-	b = msgp.AppendString(b, "Num")
+	b = append(b, "\xa3Num"...)
 	if v.Num == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -4461,7 +4420,7 @@ func quarkEncodeEverything(b []byte, v *Everything) ([]byte, error) {
 			return b, err
 		}
 	}
-	b = msgp.AppendString(b, "Link")
+	b = append(b, "\xa4Link"...)
 	if v.Link == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -4469,9 +4428,8 @@ func quarkEncodeEverything(b []byte, v *Everything) ([]byte, error) {
 			return b, err
 		}
 	}
-	b = msgp.AppendString(b, "Inner")
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "Tags")
+	b = append(b, "\xa5Inner"...)
+	b = append(b, "\x82\xa4Tags"...)
 	if v.Inner.Tags == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -4480,7 +4438,7 @@ func quarkEncodeEverything(b []byte, v *Everything) ([]byte, error) {
 			b = msgp.AppendString(b, v.Inner.Tags[zi14])
 		}
 	}
-	b = msgp.AppendString(b, "Doc")
+	b = append(b, "\xa3Doc"...)
 	if v.Inner.Doc == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -4502,7 +4460,7 @@ func quarkDecodeEverything(b []byte, v *Everything, depth int, budget *codec.Bud
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -4677,7 +4635,7 @@ func quarkDecodeEverything(b []byte, v *Everything, depth int, budget *codec.Bud
 						}
 						zs20 := make([]string, zn19)
 						for zi21 := range zn19 {
-							if zs20[zi21], b, err = msgp.ReadStringBytes(b); err != nil {
+							if zs20[zi21], b, err = budget.ReadString(b); err != nil {
 								return b, err
 							}
 						}
@@ -4706,7 +4664,7 @@ func quarkDecodeEverything(b []byte, v *Everything, depth int, budget *codec.Bud
 				zm23 := make(map[string][]int, zn22)
 				for range zn22 {
 					var zk24 string
-					if zk24, b, err = msgp.ReadStringBytes(b); err != nil {
+					if zk24, b, err = budget.ReadString(b); err != nil {
 						return b, err
 					}
 					var zv25 []int
@@ -4758,7 +4716,7 @@ func quarkDecodeEverything(b []byte, v *Everything, depth int, budget *codec.Bud
 				zm30 := make(map[string]*Doc, zn29)
 				for range zn29 {
 					var zk31 string
-					if zk31, b, err = msgp.ReadStringBytes(b); err != nil {
+					if zk31, b, err = budget.ReadString(b); err != nil {
 						return b, err
 					}
 					var zv32 *Doc
@@ -4897,7 +4855,7 @@ func quarkDecodeEverything(b []byte, v *Everything, depth int, budget *codec.Bud
 			}
 			for range zn43 {
 				var zk44 []byte
-				if zk44, b, err = msgp.ReadMapKeyZC(b); err != nil {
+				if zk44, b, err = codec.ReadKey(b); err != nil {
 					return b, err
 				}
 				switch string(zk44) {
@@ -4920,7 +4878,7 @@ func quarkDecodeEverything(b []byte, v *Everything, depth int, budget *codec.Bud
 						}
 						zs46 := make([]string, zn45)
 						for zi47 := range zn45 {
-							if zs46[zi47], b, err = msgp.ReadStringBytes(b); err != nil {
+							if zs46[zi47], b, err = budget.ReadString(b); err != nil {
 								return b, err
 							}
 						}
@@ -5140,12 +5098,11 @@ func quarkCopy_url_URL(v *url.URL) error {
 // error of a value in it that cannot be encoded.
 func quarkEncodeLabelState(b []byte, v *LabelState) ([]byte, error) {
 	var err error
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "Name")
+	b = append(b, "\x82\xa4Name"...)
 	if b, err = quarkEncodeLabel(b, &v.Name); err != nil {
 		return b, err
 	}
-	b = msgp.AppendString(b, "Count")
+	b = append(b, "\xa5Count"...)
 	b = msgp.AppendInt64(b, v.Count)
 	return b, nil
 }
@@ -5163,7 +5120,7 @@ func quarkDecodeLabelState(b []byte, v *LabelState, depth int, budget *codec.Bud
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -5204,12 +5161,11 @@ func (v *LabelState) UnmarshalQuark(b []byte) error {
 
 // quarkEncodeCounterState appends the encoding of *v to b.
 func quarkEncodeCounterState(b []byte, v *CounterState) []byte {
-	b = msgp.AppendMapHeader(b, 3)
-	b = msgp.AppendString(b, "Total")
+	b = append(b, "\x83\xa5Total"...)
 	b = msgp.AppendInt64(b, v.Total)
-	b = msgp.AppendString(b, "Updates")
+	b = append(b, "\xa7Updates"...)
 	b = msgp.AppendInt64(b, v.Updates)
-	b = msgp.AppendString(b, "Blob")
+	b = append(b, "\xa4Blob"...)
 	if v.Blob == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -5232,7 +5188,7 @@ func quarkDecodeCounterState(b []byte, v *CounterState, depth int, budget *codec
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {

@@ -16,14 +16,13 @@ const _ = quark.SupportPackageIsVersion4
 
 // quarkEncodeCustomer appends the encoding of *v to b.
 func quarkEncodeCustomer(b []byte, v *Customer) []byte {
-	b = msgp.AppendMapHeader(b, 7)
-	b = msgp.AppendString(b, "ID")
+	b = append(b, "\x87\xa2ID"...)
 	b = msgp.AppendInt64(b, v.ID)
-	b = msgp.AppendString(b, "Name")
+	b = append(b, "\xa4Name"...)
 	b = msgp.AppendString(b, v.Name)
-	b = msgp.AppendString(b, "Email")
+	b = append(b, "\xa5Email"...)
 	b = msgp.AppendString(b, v.Email)
-	b = msgp.AppendString(b, "Tags")
+	b = append(b, "\xa4Tags"...)
 	if v.Tags == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -32,11 +31,11 @@ func quarkEncodeCustomer(b []byte, v *Customer) []byte {
 			b = msgp.AppendString(b, v.Tags[zi1])
 		}
 	}
-	b = msgp.AppendString(b, "balance")
+	b = append(b, "\xa7balance"...)
 	b = msgp.AppendInt64(b, v.Balance)
-	b = msgp.AppendString(b, "Address")
+	b = append(b, "\xa7Address"...)
 	b = quarkEncodeAddress(b, &v.Address)
-	b = msgp.AppendString(b, "Notes")
+	b = append(b, "\xa5Notes"...)
 	if v.Notes == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -62,7 +61,7 @@ func quarkDecodeCustomer(b []byte, v *Customer, depth int, budget *codec.Budget)
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -71,11 +70,11 @@ func quarkDecodeCustomer(b []byte, v *Customer, depth int, budget *codec.Budget)
 				return b, err
 			}
 		case "Name":
-			if v.Name, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.Name, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		case "Email":
-			if v.Email, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.Email, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		case "Tags":
@@ -97,7 +96,7 @@ func quarkDecodeCustomer(b []byte, v *Customer, depth int, budget *codec.Budget)
 				}
 				zs4 := make([]string, zn3)
 				for zi5 := range zn3 {
-					if zs4[zi5], b, err = msgp.ReadStringBytes(b); err != nil {
+					if zs4[zi5], b, err = budget.ReadString(b); err != nil {
 						return b, err
 					}
 				}
@@ -131,11 +130,11 @@ func quarkDecodeCustomer(b []byte, v *Customer, depth int, budget *codec.Budget)
 				zm7 := make(map[string]string, zn6)
 				for range zn6 {
 					var zk8 string
-					if zk8, b, err = msgp.ReadStringBytes(b); err != nil {
+					if zk8, b, err = budget.ReadString(b); err != nil {
 						return b, err
 					}
 					var zv9 string
-					if zv9, b, err = msgp.ReadStringBytes(b); err != nil {
+					if zv9, b, err = budget.ReadString(b); err != nil {
 						return b, err
 					}
 					zm7[zk8] = zv9
@@ -176,12 +175,11 @@ func (v *Customer) UnmarshalQuark(b []byte) error {
 
 // quarkEncodeAddress appends the encoding of *v to b.
 func quarkEncodeAddress(b []byte, v *Address) []byte {
-	b = msgp.AppendMapHeader(b, 3)
-	b = msgp.AppendString(b, "Street")
+	b = append(b, "\x83\xa6Street"...)
 	b = msgp.AppendString(b, v.Street)
-	b = msgp.AppendString(b, "City")
+	b = append(b, "\xa4City"...)
 	b = msgp.AppendString(b, v.City)
-	b = msgp.AppendString(b, "Zip")
+	b = append(b, "\xa3Zip"...)
 	b = msgp.AppendString(b, v.Zip)
 	return b
 }
@@ -199,20 +197,20 @@ func quarkDecodeAddress(b []byte, v *Address, depth int, budget *codec.Budget) (
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
 		case "Street":
-			if v.Street, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.Street, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		case "City":
-			if v.City, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.City, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		case "Zip":
-			if v.Zip, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.Zip, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		default:

@@ -16,8 +16,7 @@ const _ = quark.SupportPackageIsVersion4
 
 // quarkEncodeCustomer appends the encoding of *v to b.
 func quarkEncodeCustomer(b []byte, v *Customer) []byte {
-	b = msgp.AppendMapHeader(b, 9)
-	b = msgp.AppendString(b, "Tags")
+	b = append(b, "\x89\xa4Tags"...)
 	if v.Tags == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -26,15 +25,15 @@ func quarkEncodeCustomer(b []byte, v *Customer) []byte {
 			b = msgp.AppendString(b, v.Tags[zi1])
 		}
 	}
-	b = msgp.AppendString(b, "balance")
+	b = append(b, "\xa7balance"...)
 	b = msgp.AppendInt64(b, v.Credit)
-	b = msgp.AppendString(b, "Phone")
+	b = append(b, "\xa5Phone"...)
 	b = msgp.AppendString(b, v.Phone)
-	b = msgp.AppendString(b, "Address")
+	b = append(b, "\xa7Address"...)
 	b = quarkEncodeAddress(b, &v.Address)
-	b = msgp.AppendString(b, "Name")
+	b = append(b, "\xa4Name"...)
 	b = msgp.AppendString(b, v.Name)
-	b = msgp.AppendString(b, "Loyalty")
+	b = append(b, "\xa7Loyalty"...)
 	if v.Loyalty == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -51,11 +50,11 @@ func quarkEncodeCustomer(b []byte, v *Customer) []byte {
 			}
 		}
 	}
-	b = msgp.AppendString(b, "ID")
+	b = append(b, "\xa2ID"...)
 	b = msgp.AppendInt64(b, v.ID)
-	b = msgp.AppendString(b, "Since")
+	b = append(b, "\xa5Since"...)
 	b = quarkEncode_time_Time(b, &v.Since)
-	b = msgp.AppendString(b, "Referrer")
+	b = append(b, "\xa8Referrer"...)
 	if v.Referrer == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -77,7 +76,7 @@ func quarkDecodeCustomer(b []byte, v *Customer, depth int, budget *codec.Budget)
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -100,7 +99,7 @@ func quarkDecodeCustomer(b []byte, v *Customer, depth int, budget *codec.Budget)
 				}
 				zs4 := make([]string, zn3)
 				for zi5 := range zn3 {
-					if zs4[zi5], b, err = msgp.ReadStringBytes(b); err != nil {
+					if zs4[zi5], b, err = budget.ReadString(b); err != nil {
 						return b, err
 					}
 				}
@@ -111,7 +110,7 @@ func quarkDecodeCustomer(b []byte, v *Customer, depth int, budget *codec.Budget)
 				return b, err
 			}
 		case "Phone":
-			if v.Phone, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.Phone, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		case "Address":
@@ -119,7 +118,7 @@ func quarkDecodeCustomer(b []byte, v *Customer, depth int, budget *codec.Budget)
 				return b, err
 			}
 		case "Name":
-			if v.Name, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.Name, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		case "Loyalty":
@@ -142,7 +141,7 @@ func quarkDecodeCustomer(b []byte, v *Customer, depth int, budget *codec.Budget)
 				zm7 := make(map[string][]int32, zn6)
 				for range zn6 {
 					var zk8 string
-					if zk8, b, err = msgp.ReadStringBytes(b); err != nil {
+					if zk8, b, err = budget.ReadString(b); err != nil {
 						return b, err
 					}
 					var zv9 []int32
@@ -248,12 +247,11 @@ func (v *Customer) UnmarshalQuark(b []byte) error {
 
 // quarkEncodeAddress appends the encoding of *v to b.
 func quarkEncodeAddress(b []byte, v *Address) []byte {
-	b = msgp.AppendMapHeader(b, 3)
-	b = msgp.AppendString(b, "Country")
+	b = append(b, "\x83\xa7Country"...)
 	b = msgp.AppendString(b, v.Country)
-	b = msgp.AppendString(b, "City")
+	b = append(b, "\xa4City"...)
 	b = msgp.AppendString(b, v.City)
-	b = msgp.AppendString(b, "Street")
+	b = append(b, "\xa6Street"...)
 	b = msgp.AppendString(b, v.Street)
 	return b
 }
@@ -271,20 +269,20 @@ func quarkDecodeAddress(b []byte, v *Address, depth int, budget *codec.Budget) (
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
 		case "Country":
-			if v.Country, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.Country, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		case "City":
-			if v.City, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.City, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		case "Street":
-			if v.Street, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.Street, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		default:

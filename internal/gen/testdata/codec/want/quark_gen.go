@@ -344,12 +344,11 @@ func (m *storeScalarsMessage) CopyResults() error {
 }
 
 func (v *storeScalarsArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 3)
-	b = msgp.AppendString(b, "S")
+	b = append(b, "\x83\xa1S"...)
 	b = quarkEncodeScalars(b, &v.S)
-	b = msgp.AppendString(b, "F")
+	b = append(b, "\xa1F"...)
 	b = msgp.AppendFloat32(b, v.F)
-	b = msgp.AppendString(b, "C")
+	b = append(b, "\xa1C"...)
 	b = msgp.AppendComplex128(b, v.C)
 	return b
 }
@@ -365,7 +364,7 @@ func (v *storeScalarsArgs) decode(b []byte, depth int, budget *codec.Budget) ([]
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -391,8 +390,7 @@ func (v *storeScalarsArgs) decode(b []byte, depth int, budget *codec.Budget) ([]
 }
 
 func (v *storeScalarsResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	b = quarkEncodeScalars(b, &v.R0)
 	return b
 }
@@ -408,7 +406,7 @@ func (v *storeScalarsResults) decode(b []byte, depth int, budget *codec.Budget) 
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -495,20 +493,19 @@ func (m *storeNamedMessage) CopyResults() error {
 }
 
 func (v *storeNamedArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 7)
-	b = msgp.AppendString(b, "C")
+	b = append(b, "\x87\xa1C"...)
 	b = quarkEncodeCelsius(b, &v.C)
-	b = msgp.AppendString(b, "L")
+	b = append(b, "\xa1L"...)
 	b = quarkEncodeLabel(b, &v.L)
-	b = msgp.AppendString(b, "B")
+	b = append(b, "\xa1B"...)
 	b = quarkEncodeBlob(b, &v.B)
-	b = msgp.AppendString(b, "U")
+	b = append(b, "\xa1U"...)
 	b = quarkEncodeUUID(b, &v.U)
-	b = msgp.AppendString(b, "G")
+	b = append(b, "\xa1G"...)
 	b = quarkEncodeGrid(b, &v.G)
-	b = msgp.AppendString(b, "I")
+	b = append(b, "\xa1I"...)
 	b = quarkEncodeIndex(b, &v.I)
-	b = msgp.AppendString(b, "F")
+	b = append(b, "\xa1F"...)
 	b = quarkEncodeFlags(b, &v.F)
 	return b
 }
@@ -524,7 +521,7 @@ func (v *storeNamedArgs) decode(b []byte, depth int, budget *codec.Budget) ([]by
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -566,10 +563,9 @@ func (v *storeNamedArgs) decode(b []byte, depth int, budget *codec.Budget) ([]by
 }
 
 func (v *storeNamedResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x82\xa2R0"...)
 	b = quarkEncodeStack(b, &v.R0)
-	b = msgp.AppendString(b, "R1")
+	b = append(b, "\xa2R1"...)
 	b = quarkEncodeLink(b, &v.R1)
 	return b
 }
@@ -585,7 +581,7 @@ func (v *storeNamedResults) decode(b []byte, depth int, budget *codec.Budget) ([
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -746,8 +742,7 @@ func (m *storeContainersMessage) CopyResults() error {
 }
 
 func (v *storeContainersArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 7)
-	b = msgp.AppendString(b, "M")
+	b = append(b, "\x87\xa1M"...)
 	if v.M == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -764,7 +759,7 @@ func (v *storeContainersArgs) encode(b []byte) []byte {
 			}
 		}
 	}
-	b = msgp.AppendString(b, "A")
+	b = append(b, "\xa1A"...)
 	b = msgp.AppendArrayHeader(b, 3)
 	for zi4 := range v.A {
 		if v.A[zi4] == nil {
@@ -773,7 +768,7 @@ func (v *storeContainersArgs) encode(b []byte) []byte {
 			b = quarkEncodeList(b, v.A[zi4])
 		}
 	}
-	b = msgp.AppendString(b, "Pp")
+	b = append(b, "\xa2Pp"...)
 	if v.Pp == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -783,7 +778,7 @@ func (v *storeContainersArgs) encode(b []byte) []byte {
 			b = msgp.AppendInt(b, *(*v.Pp))
 		}
 	}
-	b = msgp.AppendString(b, "Nested")
+	b = append(b, "\xa6Nested"...)
 	if v.Nested == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -807,11 +802,10 @@ func (v *storeContainersArgs) encode(b []byte) []byte {
 			}
 		}
 	}
-	b = msgp.AppendString(b, "Anon")
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "A")
+	b = append(b, "\xa4Anon"...)
+	b = append(b, "\x82\xa1A"...)
 	b = msgp.AppendInt(b, v.Anon.A)
-	b = msgp.AppendString(b, "B")
+	b = append(b, "\xa1B"...)
 	if v.Anon.B == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -820,7 +814,7 @@ func (v *storeContainersArgs) encode(b []byte) []byte {
 			b = msgp.AppendString(b, v.Anon.B[zi9])
 		}
 	}
-	b = msgp.AppendString(b, "Bs")
+	b = append(b, "\xa2Bs"...)
 	if v.Bs == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -833,7 +827,7 @@ func (v *storeContainersArgs) encode(b []byte) []byte {
 			}
 		}
 	}
-	b = msgp.AppendString(b, "Ba")
+	b = append(b, "\xa2Ba"...)
 	b = msgp.AppendBytes(b, v.Ba[:])
 	return b
 }
@@ -849,7 +843,7 @@ func (v *storeContainersArgs) decode(b []byte, depth int, budget *codec.Budget) 
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -873,7 +867,7 @@ func (v *storeContainersArgs) decode(b []byte, depth int, budget *codec.Budget) 
 				zm4 := make(map[string][]Tree, zn3)
 				for range zn3 {
 					var zk5 string
-					if zk5, b, err = msgp.ReadStringBytes(b); err != nil {
+					if zk5, b, err = budget.ReadString(b); err != nil {
 						return b, err
 					}
 					var zv6 []Tree
@@ -1034,7 +1028,7 @@ func (v *storeContainersArgs) decode(b []byte, depth int, budget *codec.Budget) 
 										return b, err
 									}
 									var zv24 string
-									if zv24, b, err = msgp.ReadStringBytes(b); err != nil {
+									if zv24, b, err = budget.ReadString(b); err != nil {
 										return b, err
 									}
 									zm22[zk23] = zv24
@@ -1057,7 +1051,7 @@ func (v *storeContainersArgs) decode(b []byte, depth int, budget *codec.Budget) 
 			}
 			for range zn25 {
 				var zk26 []byte
-				if zk26, b, err = msgp.ReadMapKeyZC(b); err != nil {
+				if zk26, b, err = codec.ReadKey(b); err != nil {
 					return b, err
 				}
 				switch string(zk26) {
@@ -1084,7 +1078,7 @@ func (v *storeContainersArgs) decode(b []byte, depth int, budget *codec.Budget) 
 						}
 						zs28 := make([]string, zn27)
 						for zi29 := range zn27 {
-							if zs28[zi29], b, err = msgp.ReadStringBytes(b); err != nil {
+							if zs28[zi29], b, err = budget.ReadString(b); err != nil {
 								return b, err
 							}
 						}
@@ -1147,8 +1141,7 @@ func (v *storeContainersArgs) decode(b []byte, depth int, budget *codec.Budget) 
 }
 
 func (v *storeContainersResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	b = msgp.AppendArrayHeader(b, 2)
 	for zi1 := range v.R0 {
 		if v.R0[zi1] == nil {
@@ -1179,7 +1172,7 @@ func (v *storeContainersResults) decode(b []byte, depth int, budget *codec.Budge
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -1322,14 +1315,13 @@ func (m *storeRecursiveMessage) CopyResults() error {
 }
 
 func (v *storeRecursiveArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "E")
+	b = append(b, "\x82\xa1E"...)
 	if v.E == nil {
 		b = msgp.AppendNil(b)
 	} else {
 		b = quarkEncodeExpr(b, v.E)
 	}
-	b = msgp.AppendString(b, "L")
+	b = append(b, "\xa1L"...)
 	b = quarkEncodeList(b, &v.L)
 	return b
 }
@@ -1345,7 +1337,7 @@ func (v *storeRecursiveArgs) decode(b []byte, depth int, budget *codec.Budget) (
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -1382,8 +1374,7 @@ func (v *storeRecursiveArgs) decode(b []byte, depth int, budget *codec.Budget) (
 }
 
 func (v *storeRecursiveResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	b = quarkEncodeTree(b, &v.R0)
 	return b
 }
@@ -1399,7 +1390,7 @@ func (v *storeRecursiveResults) decode(b []byte, depth int, budget *codec.Budget
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -1483,10 +1474,9 @@ func (m *storeStructsMessage) CopyResults() error {
 }
 
 func (v *storeStructsArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "T")
+	b = append(b, "\x82\xa1T"...)
 	b = quarkEncodeTagged(b, &v.T)
-	b = msgp.AppendString(b, "D")
+	b = append(b, "\xa1D"...)
 	b = quarkEncodeDerived(b, &v.D)
 	return b
 }
@@ -1502,7 +1492,7 @@ func (v *storeStructsArgs) decode(b []byte, depth int, budget *codec.Budget) ([]
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -1524,8 +1514,7 @@ func (v *storeStructsArgs) decode(b []byte, depth int, budget *codec.Budget) ([]
 }
 
 func (v *storeStructsResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	if v.R0 == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -1545,7 +1534,7 @@ func (v *storeStructsResults) decode(b []byte, depth int, budget *codec.Budget) 
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -1649,18 +1638,17 @@ func (m *storeForeignMessage) CopyResults() error {
 }
 
 func (v *storeForeignArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 6)
-	b = msgp.AppendString(b, "P")
+	b = append(b, "\x86\xa1P"...)
 	b = quarkEncode_geo_Point(b, &v.P)
-	b = msgp.AppendString(b, "Path")
+	b = append(b, "\xa4Path"...)
 	b = quarkEncode_geo_Path(b, &v.Path)
-	b = msgp.AppendString(b, "Q")
+	b = append(b, "\xa1Q"...)
 	b = quarkEncode_shapes_Point(b, &v.Q)
-	b = msgp.AppendString(b, "R")
+	b = append(b, "\xa1R"...)
 	b = quarkEncode_geo_Region(b, &v.R)
-	b = msgp.AppendString(b, "At")
+	b = append(b, "\xa2At"...)
 	b = quarkEncode_time_Time(b, &v.At)
-	b = msgp.AppendString(b, "D")
+	b = append(b, "\xa1D"...)
 	b = quarkEncode_time_Duration(b, &v.D)
 	return b
 }
@@ -1676,7 +1664,7 @@ func (v *storeForeignArgs) decode(b []byte, depth int, budget *codec.Budget) ([]
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -1714,14 +1702,13 @@ func (v *storeForeignArgs) decode(b []byte, depth int, budget *codec.Budget) ([]
 }
 
 func (v *storeForeignResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x82\xa2R0"...)
 	if v.R0 == nil {
 		b = msgp.AppendNil(b)
 	} else {
 		b = quarkEncode_geo_Point(b, v.R0)
 	}
-	b = msgp.AppendString(b, "R1")
+	b = append(b, "\xa2R1"...)
 	if v.R1 == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -1744,7 +1731,7 @@ func (v *storeForeignResults) decode(b []byte, depth int, budget *codec.Budget) 
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -1878,12 +1865,11 @@ func (m *storeMarshalersMessage) CopyResults() error {
 
 func (v *storeMarshalersArgs) encode(b []byte) ([]byte, error) {
 	var err error
-	b = msgp.AppendMapHeader(b, 5)
-	b = msgp.AppendString(b, "V")
+	b = append(b, "\x85\xa1V"...)
 	if b, err = quarkEncodeVersion(b, &v.V); err != nil {
 		return b, err
 	}
-	b = msgp.AppendString(b, "L")
+	b = append(b, "\xa1L"...)
 	if v.L == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -1891,11 +1877,11 @@ func (v *storeMarshalersArgs) encode(b []byte) ([]byte, error) {
 			return b, err
 		}
 	}
-	b = msgp.AppendString(b, "B")
+	b = append(b, "\xa1B"...)
 	if b, err = quarkEncodeBag(b, &v.B); err != nil {
 		return b, err
 	}
-	b = msgp.AppendString(b, "Ls")
+	b = append(b, "\xa2Ls"...)
 	if v.Ls == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -1906,7 +1892,7 @@ func (v *storeMarshalersArgs) encode(b []byte) ([]byte, error) {
 			}
 		}
 	}
-	b = msgp.AppendString(b, "S")
+	b = append(b, "\xa1S"...)
 	if b, err = quarkEncodeStdlib(b, &v.S); err != nil {
 		return b, err
 	}
@@ -1924,7 +1910,7 @@ func (v *storeMarshalersArgs) decode(b []byte, depth int, budget *codec.Budget) 
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -1995,8 +1981,7 @@ func (v *storeMarshalersArgs) decode(b []byte, depth int, budget *codec.Budget) 
 
 func (v *storeMarshalersResults) encode(b []byte) ([]byte, error) {
 	var err error
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	if v.R0 == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2024,7 +2009,7 @@ func (v *storeMarshalersResults) decode(b []byte, depth int, budget *codec.Budge
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -2145,8 +2130,7 @@ func (m *storeProtoMessage) CopyResults() error {
 
 func (v *storeProtoArgs) encode(b []byte) ([]byte, error) {
 	var err error
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "Ts")
+	b = append(b, "\x82\xa2Ts"...)
 	if v.Ts == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2156,7 +2140,7 @@ func (v *storeProtoArgs) encode(b []byte) ([]byte, error) {
 		}
 		b = msgp.AppendBytes(b, zd1)
 	}
-	b = msgp.AppendString(b, "Vs")
+	b = append(b, "\xa2Vs"...)
 	if v.Vs == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2187,7 +2171,7 @@ func (v *storeProtoArgs) decode(b []byte, depth int, budget *codec.Budget) ([]by
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -2263,8 +2247,7 @@ func (v *storeProtoArgs) decode(b []byte, depth int, budget *codec.Budget) ([]by
 
 func (v *storeProtoResults) encode(b []byte) ([]byte, error) {
 	var err error
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	if v.R0 == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2288,7 +2271,7 @@ func (v *storeProtoResults) decode(b []byte, depth int, budget *codec.Budget) ([
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -2380,10 +2363,9 @@ func (m *storeSnapshotMessage) ReadResults(b []byte) error {
 func (m *storeSnapshotMessage) CopyResults() error { return nil }
 
 func (v *storeSnapshotArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "S")
+	b = append(b, "\x82\xa1S"...)
 	b = quarkEncodeSnapshot(b, &v.S)
-	b = msgp.AppendString(b, "Ps")
+	b = append(b, "\xa2Ps"...)
 	if v.Ps == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2406,7 +2388,7 @@ func (v *storeSnapshotArgs) decode(b []byte, depth int, budget *codec.Budget) ([
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -2449,8 +2431,7 @@ func (v *storeSnapshotArgs) decode(b []byte, depth int, budget *codec.Budget) ([
 }
 
 func (v *storeSnapshotResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	b = quarkEncodeSnapshot(b, &v.R0)
 	return b
 }
@@ -2466,7 +2447,7 @@ func (v *storeSnapshotResults) decode(b []byte, depth int, budget *codec.Budget)
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -2539,8 +2520,7 @@ func (m *storeSharedMessage) ReadResults(b []byte) error {
 func (m *storeSharedMessage) CopyResults() error { return nil }
 
 func (v *storeSharedArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "Items")
+	b = append(b, "\x82\xa5Items"...)
 	if v.Items == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2549,7 +2529,7 @@ func (v *storeSharedArgs) encode(b []byte) []byte {
 			b = msgp.AppendString(b, v.Items[zi1])
 		}
 	}
-	b = msgp.AppendString(b, "M")
+	b = append(b, "\xa1M"...)
 	if v.M == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2573,7 +2553,7 @@ func (v *storeSharedArgs) decode(b []byte, depth int, budget *codec.Budget) ([]b
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -2596,7 +2576,7 @@ func (v *storeSharedArgs) decode(b []byte, depth int, budget *codec.Budget) ([]b
 				}
 				zs4 := make([]string, zn3)
 				for zi5 := range zn3 {
-					if zs4[zi5], b, err = msgp.ReadStringBytes(b); err != nil {
+					if zs4[zi5], b, err = budget.ReadString(b); err != nil {
 						return b, err
 					}
 				}
@@ -2622,7 +2602,7 @@ func (v *storeSharedArgs) decode(b []byte, depth int, budget *codec.Budget) ([]b
 				zm7 := make(map[string]int, zn6)
 				for range zn6 {
 					var zk8 string
-					if zk8, b, err = msgp.ReadStringBytes(b); err != nil {
+					if zk8, b, err = budget.ReadString(b); err != nil {
 						return b, err
 					}
 					var zv9 int
@@ -2643,8 +2623,7 @@ func (v *storeSharedArgs) decode(b []byte, depth int, budget *codec.Budget) ([]b
 }
 
 func (v *storeSharedResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	if v.R0 == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2664,7 +2643,7 @@ func (v *storeSharedResults) decode(b []byte, depth int, budget *codec.Budget) (
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -2756,8 +2735,7 @@ func (m *storeKeysMessage) CopyResults() error { return nil }
 
 func (v *storeKeysArgs) encode(b []byte) ([]byte, error) {
 	var err error
-	b = msgp.AppendMapHeader(b, 5)
-	b = msgp.AppendString(b, "U")
+	b = append(b, "\x85\xa1U"...)
 	if v.U == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2767,7 +2745,7 @@ func (v *storeKeysArgs) encode(b []byte) ([]byte, error) {
 			b = msgp.AppendInt(b, zv2)
 		}
 	}
-	b = msgp.AppendString(b, "T")
+	b = append(b, "\xa1T"...)
 	if v.T == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2777,7 +2755,7 @@ func (v *storeKeysArgs) encode(b []byte) ([]byte, error) {
 			b = msgp.AppendBool(b, zv4)
 		}
 	}
-	b = msgp.AppendString(b, "F")
+	b = append(b, "\xa1F"...)
 	if v.F == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2787,7 +2765,7 @@ func (v *storeKeysArgs) encode(b []byte) ([]byte, error) {
 			b = quarkEncodeCelsius(b, &zv6)
 		}
 	}
-	b = msgp.AppendString(b, "L")
+	b = append(b, "\xa1L"...)
 	if v.L == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2799,7 +2777,7 @@ func (v *storeKeysArgs) encode(b []byte) ([]byte, error) {
 			b = msgp.AppendBool(b, zv8)
 		}
 	}
-	b = msgp.AppendString(b, "B")
+	b = append(b, "\xa1B"...)
 	if v.B == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2823,7 +2801,7 @@ func (v *storeKeysArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byt
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -2992,7 +2970,7 @@ func (v *storeKeysArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byt
 }
 
 func (v *storeKeysResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
@@ -3072,8 +3050,7 @@ func (m *storeNothingMessage) ReadResults(b []byte) error {
 func (m *storeNothingMessage) CopyResults() error { return nil }
 
 func (v *storeNothingArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "Ids")
+	b = append(b, "\x81\xa3Ids"...)
 	if v.Ids == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -3096,7 +3073,7 @@ func (v *storeNothingArgs) decode(b []byte, depth int, budget *codec.Budget) ([]
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -3135,7 +3112,7 @@ func (v *storeNothingArgs) decode(b []byte, depth int, budget *codec.Budget) ([]
 }
 
 func (v *storeNothingResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
@@ -3167,50 +3144,49 @@ func init() {
 
 // quarkEncodeScalars appends the encoding of *v to b.
 func quarkEncodeScalars(b []byte, v *Scalars) []byte {
-	b = msgp.AppendMapHeader(b, 20)
-	b = msgp.AppendString(b, "Bool")
+	b = append(b, "\xde\x00\x14\xa4Bool"...)
 	b = msgp.AppendBool(b, v.Bool)
-	b = msgp.AppendString(b, "Int")
+	b = append(b, "\xa3Int"...)
 	b = msgp.AppendInt(b, v.Int)
-	b = msgp.AppendString(b, "Int8")
+	b = append(b, "\xa4Int8"...)
 	b = msgp.AppendInt8(b, v.Int8)
-	b = msgp.AppendString(b, "Int16")
+	b = append(b, "\xa5Int16"...)
 	b = msgp.AppendInt16(b, v.Int16)
-	b = msgp.AppendString(b, "Int32")
+	b = append(b, "\xa5Int32"...)
 	b = msgp.AppendInt32(b, v.Int32)
-	b = msgp.AppendString(b, "Int64")
+	b = append(b, "\xa5Int64"...)
 	b = msgp.AppendInt64(b, v.Int64)
-	b = msgp.AppendString(b, "Uint")
+	b = append(b, "\xa4Uint"...)
 	b = msgp.AppendUint(b, v.Uint)
-	b = msgp.AppendString(b, "Uint8")
+	b = append(b, "\xa5Uint8"...)
 	b = msgp.AppendUint8(b, v.Uint8)
-	b = msgp.AppendString(b, "Uint16")
+	b = append(b, "\xa6Uint16"...)
 	b = msgp.AppendUint16(b, v.Uint16)
-	b = msgp.AppendString(b, "Uint32")
+	b = append(b, "\xa6Uint32"...)
 	b = msgp.AppendUint32(b, v.Uint32)
-	b = msgp.AppendString(b, "Uint64")
+	b = append(b, "\xa6Uint64"...)
 	b = msgp.AppendUint64(b, v.Uint64)
-	b = msgp.AppendString(b, "Uintptr")
+	b = append(b, "\xa7Uintptr"...)
 	b = msgp.AppendUint64(b, uint64(v.Uintptr))
-	b = msgp.AppendString(b, "Float32")
+	b = append(b, "\xa7Float32"...)
 	b = msgp.AppendFloat32(b, v.Float32)
-	b = msgp.AppendString(b, "Float64")
+	b = append(b, "\xa7Float64"...)
 	b = msgp.AppendFloat64(b, v.Float64)
-	b = msgp.AppendString(b, "C64")
+	b = append(b, "\xa3C64"...)
 	b = msgp.AppendComplex64(b, v.C64)
-	b = msgp.AppendString(b, "C128")
+	b = append(b, "\xa4C128"...)
 	b = msgp.AppendComplex128(b, v.C128)
-	b = msgp.AppendString(b, "String")
+	b = append(b, "\xa6String"...)
 	b = msgp.AppendString(b, v.String)
-	b = msgp.AppendString(b, "Bytes")
+	b = append(b, "\xa5Bytes"...)
 	if v.Bytes == nil {
 		b = msgp.AppendNil(b)
 	} else {
 		b = msgp.AppendBytes(b, v.Bytes)
 	}
-	b = msgp.AppendString(b, "Byte")
+	b = append(b, "\xa4Byte"...)
 	b = msgp.AppendUint8(b, v.Byte)
-	b = msgp.AppendString(b, "Rune")
+	b = append(b, "\xa4Rune"...)
 	b = msgp.AppendInt32(b, v.Rune)
 	return b
 }
@@ -3228,7 +3204,7 @@ func quarkDecodeScalars(b []byte, v *Scalars, depth int, budget *codec.Budget) (
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -3299,7 +3275,7 @@ func quarkDecodeScalars(b []byte, v *Scalars, depth int, budget *codec.Budget) (
 				return b, err
 			}
 		case "String":
-			if v.String, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.String, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		case "Bytes":
@@ -3367,7 +3343,7 @@ func quarkEncodeLabel(b []byte, v *Label) []byte {
 func quarkDecodeLabel(b []byte, v *Label, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	var zx1 string
-	if zx1, b, err = msgp.ReadStringBytes(b); err != nil {
+	if zx1, b, err = budget.ReadString(b); err != nil {
 		return b, err
 	}
 	*v = Label(zx1)
@@ -3672,10 +3648,9 @@ func quarkCopyStack(v *Stack) {
 
 // quarkEncodeFrame appends the encoding of *v to b.
 func quarkEncodeFrame(b []byte, v *Frame) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "Name")
+	b = append(b, "\x82\xa4Name"...)
 	b = msgp.AppendString(b, v.Name)
-	b = msgp.AppendString(b, "Up")
+	b = append(b, "\xa2Up"...)
 	b = quarkEncodeLink(b, &v.Up)
 	return b
 }
@@ -3693,12 +3668,12 @@ func quarkDecodeFrame(b []byte, v *Frame, depth int, budget *codec.Budget) ([]by
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
 		case "Name":
-			if v.Name, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.Name, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		case "Up":
@@ -3766,10 +3741,9 @@ func quarkCopyLink(v *Link) {
 
 // quarkEncodeTree appends the encoding of *v to b.
 func quarkEncodeTree(b []byte, v *Tree) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "Label")
+	b = append(b, "\x82\xa5Label"...)
 	b = msgp.AppendString(b, v.Label)
-	b = msgp.AppendString(b, "Kids")
+	b = append(b, "\xa4Kids"...)
 	if v.Kids == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -3794,12 +3768,12 @@ func quarkDecodeTree(b []byte, v *Tree, depth int, budget *codec.Budget) ([]byte
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
 		case "Label":
-			if v.Label, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.Label, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		case "Kids":
@@ -3850,10 +3824,9 @@ func quarkCopyTree(v *Tree) {
 
 // quarkEncodeList appends the encoding of *v to b.
 func quarkEncodeList(b []byte, v *List) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "Value")
+	b = append(b, "\x82\xa5Value"...)
 	b = msgp.AppendInt64(b, v.Value)
-	b = msgp.AppendString(b, "Next")
+	b = append(b, "\xa4Next"...)
 	if v.Next == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -3875,7 +3848,7 @@ func quarkDecodeList(b []byte, v *List, depth int, budget *codec.Budget) ([]byte
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -3923,10 +3896,9 @@ func quarkCopyList(v *List) {
 
 // quarkEncodeExpr appends the encoding of *v to b.
 func quarkEncodeExpr(b []byte, v *Expr) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "Op")
+	b = append(b, "\x82\xa2Op"...)
 	b = msgp.AppendString(b, v.Op)
-	b = msgp.AppendString(b, "Args")
+	b = append(b, "\xa4Args"...)
 	if v.Args == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -3951,12 +3923,12 @@ func quarkDecodeExpr(b []byte, v *Expr, depth int, budget *codec.Budget) ([]byte
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
 		case "Op":
-			if v.Op, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.Op, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		case "Args":
@@ -4007,14 +3979,13 @@ func quarkCopyExpr(v *Expr) {
 
 // quarkEncodeArg appends the encoding of *v to b.
 func quarkEncodeArg(b []byte, v *Arg) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "Lit")
+	b = append(b, "\x82\xa3Lit"...)
 	if v.Lit == nil {
 		b = msgp.AppendNil(b)
 	} else {
 		b = msgp.AppendFloat64(b, *v.Lit)
 	}
-	b = msgp.AppendString(b, "Sub")
+	b = append(b, "\xa3Sub"...)
 	if v.Sub == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -4036,7 +4007,7 @@ func quarkDecodeArg(b []byte, v *Arg, depth int, budget *codec.Budget) ([]byte, 
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -4104,12 +4075,11 @@ func quarkCopyArg(v *Arg) {
 
 // quarkEncodeTagged appends the encoding of *v to b.
 func quarkEncodeTagged(b []byte, v *Tagged) []byte {
-	b = msgp.AppendMapHeader(b, 3)
-	b = msgp.AppendString(b, "n")
+	b = append(b, "\x83\xa1n"...)
 	b = msgp.AppendString(b, v.Name)
-	b = msgp.AppendString(b, "Plain")
+	b = append(b, "\xa5Plain"...)
 	b = msgp.AppendBool(b, v.Plain)
-	b = msgp.AppendString(b, "Empty")
+	b = append(b, "\xa5Empty"...)
 	b = msgp.AppendInt(b, v.Empty)
 	return b
 }
@@ -4127,12 +4097,12 @@ func quarkDecodeTagged(b []byte, v *Tagged, depth int, budget *codec.Budget) ([]
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
 		case "n":
-			if v.Name, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.Name, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		case "Plain":
@@ -4154,16 +4124,15 @@ func quarkDecodeTagged(b []byte, v *Tagged, depth int, budget *codec.Budget) ([]
 
 // quarkEncodeDerived appends the encoding of *v to b.
 func quarkEncodeDerived(b []byte, v *Derived) []byte {
-	b = msgp.AppendMapHeader(b, 3)
-	b = msgp.AppendString(b, "Base")
+	b = append(b, "\x83\xa4Base"...)
 	b = quarkEncodeBase(b, &v.Base)
-	b = msgp.AppendString(b, "Meta")
+	b = append(b, "\xa4Meta"...)
 	if v.Meta == nil {
 		b = msgp.AppendNil(b)
 	} else {
 		b = quarkEncodeMeta(b, v.Meta)
 	}
-	b = msgp.AppendString(b, "Extra")
+	b = append(b, "\xa5Extra"...)
 	b = msgp.AppendString(b, v.Extra)
 	return b
 }
@@ -4181,7 +4150,7 @@ func quarkDecodeDerived(b []byte, v *Derived, depth int, budget *codec.Budget) (
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -4209,7 +4178,7 @@ func quarkDecodeDerived(b []byte, v *Derived, depth int, budget *codec.Budget) (
 				v.Meta = zp3
 			}
 		case "Extra":
-			if v.Extra, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.Extra, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		default:
@@ -4233,8 +4202,7 @@ func quarkCopyDerived(v *Derived) {
 
 // quarkEncodeBase appends the encoding of *v to b.
 func quarkEncodeBase(b []byte, v *Base) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "ID")
+	b = append(b, "\x81\xa2ID"...)
 	b = msgp.AppendInt64(b, v.ID)
 	return b
 }
@@ -4252,7 +4220,7 @@ func quarkDecodeBase(b []byte, v *Base, depth int, budget *codec.Budget) ([]byte
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -4271,8 +4239,7 @@ func quarkDecodeBase(b []byte, v *Base, depth int, budget *codec.Budget) ([]byte
 
 // quarkEncodeMeta appends the encoding of *v to b.
 func quarkEncodeMeta(b []byte, v *Meta) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "Tags")
+	b = append(b, "\x81\xa4Tags"...)
 	if v.Tags == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -4297,7 +4264,7 @@ func quarkDecodeMeta(b []byte, v *Meta, depth int, budget *codec.Budget) ([]byte
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -4320,7 +4287,7 @@ func quarkDecodeMeta(b []byte, v *Meta, depth int, budget *codec.Budget) ([]byte
 				}
 				zs4 := make([]string, zn3)
 				for zi5 := range zn3 {
-					if zs4[zi5], b, err = msgp.ReadStringBytes(b); err != nil {
+					if zs4[zi5], b, err = budget.ReadString(b); err != nil {
 						return b, err
 					}
 				}
@@ -4342,12 +4309,11 @@ func quarkCopyMeta(v *Meta) {
 
 // quarkEncode_geo_Point appends the encoding of *v to b.
 func quarkEncode_geo_Point(b []byte, v *geo.Point) []byte {
-	b = msgp.AppendMapHeader(b, 3)
-	b = msgp.AppendString(b, "X")
+	b = append(b, "\x83\xa1X"...)
 	b = msgp.AppendFloat64(b, v.X)
-	b = msgp.AppendString(b, "Y")
+	b = append(b, "\xa1Y"...)
 	b = msgp.AppendFloat64(b, v.Y)
-	b = msgp.AppendString(b, "l")
+	b = append(b, "\xa1l"...)
 	b = msgp.AppendString(b, v.Label)
 	return b
 }
@@ -4365,7 +4331,7 @@ func quarkDecode_geo_Point(b []byte, v *geo.Point, depth int, budget *codec.Budg
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -4378,7 +4344,7 @@ func quarkDecode_geo_Point(b []byte, v *geo.Point, depth int, budget *codec.Budg
 				return b, err
 			}
 		case "l":
-			if v.Label, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.Label, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		default:
@@ -4441,10 +4407,9 @@ func quarkCopy_geo_Path(v *geo.Path) {
 
 // quarkEncode_shapes_Point appends the encoding of *v to b.
 func quarkEncode_shapes_Point(b []byte, v *shapes.Point) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "Q")
+	b = append(b, "\x82\xa1Q"...)
 	b = msgp.AppendInt32(b, v.Q)
-	b = msgp.AppendString(b, "R")
+	b = append(b, "\xa1R"...)
 	b = msgp.AppendInt32(b, v.R)
 	return b
 }
@@ -4462,7 +4427,7 @@ func quarkDecode_shapes_Point(b []byte, v *shapes.Point, depth int, budget *code
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -4485,8 +4450,7 @@ func quarkDecode_shapes_Point(b []byte, v *shapes.Point, depth int, budget *code
 
 // quarkEncode_geo_Region appends the encoding of *v to b.
 func quarkEncode_geo_Region(b []byte, v *geo.Region) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "Corners")
+	b = append(b, "\x81\xa7Corners"...)
 	if v.Corners == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -4511,7 +4475,7 @@ func quarkDecode_geo_Region(b []byte, v *geo.Region, depth int, budget *codec.Bu
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -4679,22 +4643,21 @@ func quarkCopyBag(v *Bag) error {
 // a value in it that cannot be encoded.
 func quarkEncodeStdlib(b []byte, v *Stdlib) ([]byte, error) {
 	var err error
-	b = msgp.AppendMapHeader(b, 9)
-	b = msgp.AppendString(b, "At")
+	b = append(b, "\x89\xa2At"...)
 	b = quarkEncode_time_Time(b, &v.At)
-	b = msgp.AppendString(b, "Took")
+	b = append(b, "\xa4Took"...)
 	b = quarkEncode_time_Duration(b, &v.Took)
-	b = msgp.AppendString(b, "Month")
+	b = append(b, "\xa5Month"...)
 	b = quarkEncode_time_Month(b, &v.Month)
-	b = msgp.AppendString(b, "Addr")
+	b = append(b, "\xa4Addr"...)
 	if b, err = quarkEncode_netip_Addr(b, &v.Addr); err != nil {
 		return b, err
 	}
-	b = msgp.AppendString(b, "Prefix")
+	b = append(b, "\xa6Prefix"...)
 	if b, err = quarkEncode_netip_Prefix(b, &v.Prefix); err != nil {
 		return b, err
 	}
-	b = msgp.AppendString(b, "Big")
+	b = append(b, "\xa3Big"...)
 	if v.Big == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -4702,11 +4665,11 @@ func quarkEncodeStdlib(b []byte, v *Stdlib) ([]byte, error) {
 			return b, err
 		}
 	}
-	b = msgp.AppendString(b, "URL")
+	b = append(b, "\xa3URL"...)
 	if b, err = quarkEncode_url_URL(b, &v.URL); err != nil {
 		return b, err
 	}
-	b = msgp.AppendString(b, "Network")
+	b = append(b, "\xa7Network"...)
 	if v.Network == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -4718,7 +4681,7 @@ func quarkEncodeStdlib(b []byte, v *Stdlib) ([]byte, error) {
 			b = msgp.AppendString(b, zv2)
 		}
 	}
-	b = msgp.AppendString(b, "Stamped")
+	b = append(b, "\xa7Stamped"...)
 	b = quarkEncodeStamped(b, &v.Stamped)
 	return b, nil
 }
@@ -4736,7 +4699,7 @@ func quarkDecodeStdlib(b []byte, v *Stdlib, depth int, budget *codec.Budget) ([]
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -4807,7 +4770,7 @@ func quarkDecodeStdlib(b []byte, v *Stdlib, depth int, budget *codec.Budget) ([]
 						return b, err
 					}
 					var zv7 string
-					if zv7, b, err = msgp.ReadStringBytes(b); err != nil {
+					if zv7, b, err = budget.ReadString(b); err != nil {
 						return b, err
 					}
 					zm5[zk6] = zv7
@@ -4999,10 +4962,9 @@ func quarkCopy_url_URL(v *url.URL) error {
 
 // quarkEncodeStamped appends the encoding of *v to b.
 func quarkEncodeStamped(b []byte, v *Stamped) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "Time")
+	b = append(b, "\x82\xa4Time"...)
 	b = quarkEncode_time_Time(b, &v.Time)
-	b = msgp.AppendString(b, "Note")
+	b = append(b, "\xa4Note"...)
 	b = msgp.AppendString(b, v.Note)
 	return b
 }
@@ -5020,7 +4982,7 @@ func quarkDecodeStamped(b []byte, v *Stamped, depth int, budget *codec.Budget) (
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -5029,7 +4991,7 @@ func quarkDecodeStamped(b []byte, v *Stamped, depth int, budget *codec.Budget) (
 				return b, err
 			}
 		case "Note":
-			if v.Note, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.Note, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		default:
@@ -5043,8 +5005,7 @@ func quarkDecodeStamped(b []byte, v *Stamped, depth int, budget *codec.Budget) (
 
 // quarkEncodeSnapshot appends the encoding of *v to b.
 func quarkEncodeSnapshot(b []byte, v *Snapshot) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "Items")
+	b = append(b, "\x81\xa5Items"...)
 	if v.Items == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -5069,7 +5030,7 @@ func quarkDecodeSnapshot(b []byte, v *Snapshot, depth int, budget *codec.Budget)
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -5092,7 +5053,7 @@ func quarkDecodeSnapshot(b []byte, v *Snapshot, depth int, budget *codec.Budget)
 				}
 				zs4 := make([]string, zn3)
 				for zi5 := range zn3 {
-					if zs4[zi5], b, err = msgp.ReadStringBytes(b); err != nil {
+					if zs4[zi5], b, err = budget.ReadString(b); err != nil {
 						return b, err
 					}
 				}
@@ -5109,12 +5070,11 @@ func quarkDecodeSnapshot(b []byte, v *Snapshot, depth int, budget *codec.Budget)
 
 // quarkEncodeState appends the encoding of *v to b.
 func quarkEncodeState(b []byte, v *State) []byte {
-	b = msgp.AppendMapHeader(b, 5)
-	b = msgp.AppendString(b, "Owner")
+	b = append(b, "\x85\xa5Owner"...)
 	b = msgp.AppendString(b, v.Owner)
-	b = msgp.AppendString(b, "Balance")
+	b = append(b, "\xa7Balance"...)
 	b = msgp.AppendInt64(b, v.Balance)
-	b = msgp.AppendString(b, "History")
+	b = append(b, "\xa7History"...)
 	if v.History == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -5123,9 +5083,9 @@ func quarkEncodeState(b []byte, v *State) []byte {
 			b = msgp.AppendInt64(b, v.History[zi1])
 		}
 	}
-	b = msgp.AppendString(b, "Opened")
+	b = append(b, "\xa6Opened"...)
 	b = quarkEncode_time_Time(b, &v.Opened)
-	b = msgp.AppendString(b, "Limits")
+	b = append(b, "\xa6Limits"...)
 	if v.Limits == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -5151,12 +5111,12 @@ func quarkDecodeState(b []byte, v *State, depth int, budget *codec.Budget) ([]by
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
 		case "Owner":
-			if v.Owner, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.Owner, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		case "Balance":
@@ -5212,7 +5172,7 @@ func quarkDecodeState(b []byte, v *State, depth int, budget *codec.Budget) ([]by
 				zm7 := make(map[string]Celsius, zn6)
 				for range zn6 {
 					var zk8 string
-					if zk8, b, err = msgp.ReadStringBytes(b); err != nil {
+					if zk8, b, err = budget.ReadString(b); err != nil {
 						return b, err
 					}
 					var zv9 Celsius
@@ -5291,7 +5251,7 @@ func quarkDecodeCounts(b []byte, v *Counts, depth int, budget *codec.Budget) ([]
 		zm2 := make(Counts, zn1)
 		for range zn1 {
 			var zk3 string
-			if zk3, b, err = msgp.ReadStringBytes(b); err != nil {
+			if zk3, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 			var zv4 int

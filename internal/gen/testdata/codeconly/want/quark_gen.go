@@ -15,10 +15,9 @@ const _ = quark.SupportPackageIsVersion4
 
 // quarkEncodeBalance appends the encoding of *v to b.
 func quarkEncodeBalance(b []byte, v *Balance) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "Cents")
+	b = append(b, "\x82\xa5Cents"...)
 	b = msgp.AppendInt64(b, v.Cents)
-	b = msgp.AppendString(b, "History")
+	b = append(b, "\xa7History"...)
 	if v.History == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -43,7 +42,7 @@ func quarkDecodeBalance(b []byte, v *Balance, depth int, budget *codec.Budget) (
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -109,10 +108,9 @@ func (v *Balance) UnmarshalQuark(b []byte) error {
 
 // quarkEncodeEntry appends the encoding of *v to b.
 func quarkEncodeEntry(b []byte, v *Entry) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "Cents")
+	b = append(b, "\x82\xa5Cents"...)
 	b = msgp.AppendInt64(b, v.Cents)
-	b = msgp.AppendString(b, "m")
+	b = append(b, "\xa1m"...)
 	b = msgp.AppendString(b, v.Memo)
 	return b
 }
@@ -130,7 +128,7 @@ func quarkDecodeEntry(b []byte, v *Entry, depth int, budget *codec.Budget) ([]by
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -139,7 +137,7 @@ func quarkDecodeEntry(b []byte, v *Entry, depth int, budget *codec.Budget) ([]by
 				return b, err
 			}
 		case "m":
-			if v.Memo, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.Memo, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		default:

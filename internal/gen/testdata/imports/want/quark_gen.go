@@ -181,10 +181,9 @@ func (m *rendererPlotMessage) CopyResults() error {
 }
 
 func (v *rendererPlotArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "P")
+	b = append(b, "\x82\xa1P"...)
 	b = quarkEncode_geo_Point(b, &v.P)
-	b = msgp.AppendString(b, "Q")
+	b = append(b, "\xa1Q"...)
 	b = quarkEncode_geo2_Point(b, &v.Q)
 	return b
 }
@@ -200,7 +199,7 @@ func (v *rendererPlotArgs) decode(b []byte, depth int, budget *codec2.Budget) ([
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec2.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -222,8 +221,7 @@ func (v *rendererPlotArgs) decode(b []byte, depth int, budget *codec2.Budget) ([
 }
 
 func (v *rendererPlotResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	if v.R0 == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -243,7 +241,7 @@ func (v *rendererPlotResults) decode(b []byte, depth int, budget *codec2.Budget)
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec2.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -333,12 +331,11 @@ func (m *rendererScheduleMessage) CopyResults() error { return nil }
 
 func (v *rendererScheduleArgs) encode(b []byte) ([]byte, error) {
 	var err error
-	b = msgp.AppendMapHeader(b, 3)
-	b = msgp.AppendString(b, "At")
+	b = append(b, "\x83\xa2At"...)
 	b = quarkEncode_time_Time(b, &v.At)
-	b = msgp.AppendString(b, "Every")
+	b = append(b, "\xa5Every"...)
 	b = quarkEncode_time_Duration(b, &v.Every)
-	b = msgp.AppendString(b, "From")
+	b = append(b, "\xa4From"...)
 	if b, err = quarkEncode_netip_Addr(b, &v.From); err != nil {
 		return b, err
 	}
@@ -356,7 +353,7 @@ func (v *rendererScheduleArgs) decode(b []byte, depth int, budget *codec2.Budget
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec2.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -382,7 +379,7 @@ func (v *rendererScheduleArgs) decode(b []byte, depth int, budget *codec2.Budget
 }
 
 func (v *rendererScheduleResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
@@ -467,8 +464,7 @@ func (m *rendererSeedMessage) CopyResults() error { return nil }
 
 func (v *rendererSeedArgs) encode(b []byte) ([]byte, error) {
 	var err error
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "Src")
+	b = append(b, "\x81\xa3Src"...)
 	if v.Src == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -490,7 +486,7 @@ func (v *rendererSeedArgs) decode(b []byte, depth int, budget *codec2.Budget) ([
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec2.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -523,7 +519,7 @@ func (v *rendererSeedArgs) decode(b []byte, depth int, budget *codec2.Budget) ([
 }
 
 func (v *rendererSeedResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
@@ -620,10 +616,9 @@ func (m *rendererLocalsMessage) CopyResults() error {
 }
 
 func (v *rendererLocalsArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "L")
+	b = append(b, "\x82\xa1L"...)
 	b = quarkEncodeLocal(b, &v.L)
-	b = msgp.AppendString(b, "Ls")
+	b = append(b, "\xa2Ls"...)
 	if v.Ls == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -650,7 +645,7 @@ func (v *rendererLocalsArgs) decode(b []byte, depth int, budget *codec2.Budget) 
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec2.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -708,8 +703,7 @@ func (v *rendererLocalsArgs) decode(b []byte, depth int, budget *codec2.Budget) 
 }
 
 func (v *rendererLocalsResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	if v.R0 == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -733,7 +727,7 @@ func (v *rendererLocalsResults) decode(b []byte, depth int, budget *codec2.Budge
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec2.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -757,7 +751,7 @@ func (v *rendererLocalsResults) decode(b []byte, depth int, budget *codec2.Budge
 				zm4 := make(map[string]Local, zn3)
 				for range zn3 {
 					var zk5 string
-					if zk5, b, err = msgp.ReadStringBytes(b); err != nil {
+					if zk5, b, err = budget.ReadString(b); err != nil {
 						return b, err
 					}
 					var zv6 Local
@@ -779,10 +773,9 @@ func (v *rendererLocalsResults) decode(b []byte, depth int, budget *codec2.Budge
 
 // quarkEncode_geo_Point appends the encoding of *v to b.
 func quarkEncode_geo_Point(b []byte, v *geo.Point) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "X")
+	b = append(b, "\x82\xa1X"...)
 	b = msgp.AppendFloat64(b, v.X)
-	b = msgp.AppendString(b, "Y")
+	b = append(b, "\xa1Y"...)
 	b = msgp.AppendFloat64(b, v.Y)
 	return b
 }
@@ -800,7 +793,7 @@ func quarkDecode_geo_Point(b []byte, v *geo.Point, depth int, budget *codec2.Bud
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec2.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -823,10 +816,9 @@ func quarkDecode_geo_Point(b []byte, v *geo.Point, depth int, budget *codec2.Bud
 
 // quarkEncode_geo2_Point appends the encoding of *v to b.
 func quarkEncode_geo2_Point(b []byte, v *geo2.Point) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "Lat")
+	b = append(b, "\x82\xa3Lat"...)
 	b = msgp.AppendFloat64(b, v.Lat)
-	b = msgp.AppendString(b, "Long")
+	b = append(b, "\xa4Long"...)
 	b = msgp.AppendFloat64(b, v.Long)
 	return b
 }
@@ -844,7 +836,7 @@ func quarkDecode_geo2_Point(b []byte, v *geo2.Point, depth int, budget *codec2.B
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec2.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -952,8 +944,7 @@ func quarkDecode_rand_PCG(b []byte, v *rand.PCG, depth int, budget *codec2.Budge
 
 // quarkEncodeLocal appends the encoding of *v to b.
 func quarkEncodeLocal(b []byte, v *Local) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "N")
+	b = append(b, "\x81\xa1N"...)
 	b = msgp.AppendInt(b, v.N)
 	return b
 }
@@ -971,7 +962,7 @@ func quarkDecodeLocal(b []byte, v *Local, depth int, budget *codec2.Budget) ([]b
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec2.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {

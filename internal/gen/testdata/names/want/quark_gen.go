@@ -223,12 +223,11 @@ func (m *clashLocalsMessage) ReadResults(b_ []byte) error {
 func (m *clashLocalsMessage) CopyResults() error { return nil }
 
 func (v_ *clashLocalsArgs) encode(b_ []byte) []byte {
-	b_ = msgp.AppendMapHeader(b_, 3)
-	b_ = msgp.AppendString(b_, "R")
+	b_ = append(b_, "\x83\xa1R"...)
 	b_ = msgp.AppendInt(b_, v_.R)
-	b_ = msgp.AppendString(b_, "M")
+	b_ = append(b_, "\xa1M"...)
 	b_ = msgp.AppendString(b_, v_.M)
-	b_ = msgp.AppendString(b_, "Err")
+	b_ = append(b_, "\xa3Err"...)
 	b_ = msgp.AppendBool(b_, v_.Err)
 	return b_
 }
@@ -244,7 +243,7 @@ func (v_ *clashLocalsArgs) decode(b_ []byte, depth int, budget_ *codec.Budget) (
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b_, err = msgp.ReadMapKeyZC(b_); err != nil {
+		if zk2, b_, err = codec.ReadKey(b_); err != nil {
 			return b_, err
 		}
 		switch string(zk2) {
@@ -253,7 +252,7 @@ func (v_ *clashLocalsArgs) decode(b_ []byte, depth int, budget_ *codec.Budget) (
 				return b_, err
 			}
 		case "M":
-			if v_.M, b_, err = msgp.ReadStringBytes(b_); err != nil {
+			if v_.M, b_, err = budget_.ReadString(b_); err != nil {
 				return b_, err
 			}
 		case "Err":
@@ -270,8 +269,7 @@ func (v_ *clashLocalsArgs) decode(b_ []byte, depth int, budget_ *codec.Budget) (
 }
 
 func (v_ *clashLocalsResults) encode(b_ []byte) []byte {
-	b_ = msgp.AppendMapHeader(b_, 1)
-	b_ = msgp.AppendString(b_, "R0")
+	b_ = append(b_, "\x81\xa2R0"...)
 	b_ = msgp.AppendInt64(b_, v_.R0)
 	return b_
 }
@@ -287,7 +285,7 @@ func (v_ *clashLocalsResults) decode(b_ []byte, depth int, budget_ *codec.Budget
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b_, err = msgp.ReadMapKeyZC(b_); err != nil {
+		if zk2, b_, err = codec.ReadKey(b_); err != nil {
 			return b_, err
 		}
 		switch string(zk2) {
@@ -361,10 +359,9 @@ func (m *clashUnnamedMessage) ReadResults(b_ []byte) error {
 func (m *clashUnnamedMessage) CopyResults() error { return nil }
 
 func (v_ *clashUnnamedArgs) encode(b_ []byte) []byte {
-	b_ = msgp.AppendMapHeader(b_, 2)
-	b_ = msgp.AppendString(b_, "A0")
+	b_ = append(b_, "\x82\xa2A0"...)
 	b_ = msgp.AppendInt(b_, v_.A0)
-	b_ = msgp.AppendString(b_, "A1")
+	b_ = append(b_, "\xa2A1"...)
 	b_ = msgp.AppendString(b_, v_.A1)
 	return b_
 }
@@ -380,7 +377,7 @@ func (v_ *clashUnnamedArgs) decode(b_ []byte, depth int, budget_ *codec.Budget) 
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b_, err = msgp.ReadMapKeyZC(b_); err != nil {
+		if zk2, b_, err = codec.ReadKey(b_); err != nil {
 			return b_, err
 		}
 		switch string(zk2) {
@@ -389,7 +386,7 @@ func (v_ *clashUnnamedArgs) decode(b_ []byte, depth int, budget_ *codec.Budget) 
 				return b_, err
 			}
 		case "A1":
-			if v_.A1, b_, err = msgp.ReadStringBytes(b_); err != nil {
+			if v_.A1, b_, err = budget_.ReadString(b_); err != nil {
 				return b_, err
 			}
 		default:
@@ -402,10 +399,9 @@ func (v_ *clashUnnamedArgs) decode(b_ []byte, depth int, budget_ *codec.Budget) 
 }
 
 func (v_ *clashUnnamedResults) encode(b_ []byte) []byte {
-	b_ = msgp.AppendMapHeader(b_, 2)
-	b_ = msgp.AppendString(b_, "R0")
+	b_ = append(b_, "\x82\xa2R0"...)
 	b_ = msgp.AppendInt(b_, v_.R0)
-	b_ = msgp.AppendString(b_, "R1")
+	b_ = append(b_, "\xa2R1"...)
 	b_ = msgp.AppendString(b_, v_.R1)
 	return b_
 }
@@ -421,7 +417,7 @@ func (v_ *clashUnnamedResults) decode(b_ []byte, depth int, budget_ *codec.Budge
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b_, err = msgp.ReadMapKeyZC(b_); err != nil {
+		if zk2, b_, err = codec.ReadKey(b_); err != nil {
 			return b_, err
 		}
 		switch string(zk2) {
@@ -430,7 +426,7 @@ func (v_ *clashUnnamedResults) decode(b_ []byte, depth int, budget_ *codec.Budge
 				return b_, err
 			}
 		case "R1":
-			if v_.R1, b_, err = msgp.ReadStringBytes(b_); err != nil {
+			if v_.R1, b_, err = budget_.ReadString(b_); err != nil {
 				return b_, err
 			}
 		default:
@@ -500,12 +496,11 @@ func (m *clashBlankMessage) ReadResults(b_ []byte) error {
 func (m *clashBlankMessage) CopyResults() error { return nil }
 
 func (v_ *clashBlankArgs) encode(b_ []byte) []byte {
-	b_ = msgp.AppendMapHeader(b_, 3)
-	b_ = msgp.AppendString(b_, "A")
+	b_ = append(b_, "\x83\xa1A"...)
 	b_ = msgp.AppendInt(b_, v_.A)
-	b_ = msgp.AppendString(b_, "A1")
+	b_ = append(b_, "\xa2A1"...)
 	b_ = msgp.AppendString(b_, v_.A1)
-	b_ = msgp.AppendString(b_, "C")
+	b_ = append(b_, "\xa1C"...)
 	b_ = msgp.AppendBool(b_, v_.C)
 	return b_
 }
@@ -521,7 +516,7 @@ func (v_ *clashBlankArgs) decode(b_ []byte, depth int, budget_ *codec.Budget) ([
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b_, err = msgp.ReadMapKeyZC(b_); err != nil {
+		if zk2, b_, err = codec.ReadKey(b_); err != nil {
 			return b_, err
 		}
 		switch string(zk2) {
@@ -530,7 +525,7 @@ func (v_ *clashBlankArgs) decode(b_ []byte, depth int, budget_ *codec.Budget) ([
 				return b_, err
 			}
 		case "A1":
-			if v_.A1, b_, err = msgp.ReadStringBytes(b_); err != nil {
+			if v_.A1, b_, err = budget_.ReadString(b_); err != nil {
 				return b_, err
 			}
 		case "C":
@@ -547,10 +542,9 @@ func (v_ *clashBlankArgs) decode(b_ []byte, depth int, budget_ *codec.Budget) ([
 }
 
 func (v_ *clashBlankResults) encode(b_ []byte) []byte {
-	b_ = msgp.AppendMapHeader(b_, 2)
-	b_ = msgp.AppendString(b_, "R0")
+	b_ = append(b_, "\x82\xa2R0"...)
 	b_ = msgp.AppendInt(b_, v_.R0)
-	b_ = msgp.AppendString(b_, "Total")
+	b_ = append(b_, "\xa5Total"...)
 	b_ = msgp.AppendInt(b_, v_.Total)
 	return b_
 }
@@ -566,7 +560,7 @@ func (v_ *clashBlankResults) decode(b_ []byte, depth int, budget_ *codec.Budget)
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b_, err = msgp.ReadMapKeyZC(b_); err != nil {
+		if zk2, b_, err = codec.ReadKey(b_); err != nil {
 			return b_, err
 		}
 		switch string(zk2) {
@@ -643,14 +637,13 @@ func (m *clashFieldsMessage) ReadResults(b_ []byte) error {
 func (m *clashFieldsMessage) CopyResults() error { return nil }
 
 func (v_ *clashFieldsArgs) encode(b_ []byte) []byte {
-	b_ = msgp.AppendMapHeader(b_, 4)
-	b_ = msgp.AppendString(b_, "N")
+	b_ = append(b_, "\x84\xa1N"...)
 	b_ = msgp.AppendInt(b_, v_.N)
-	b_ = msgp.AppendString(b_, "N_")
+	b_ = append(b_, "\xa2N_"...)
 	b_ = msgp.AppendInt(b_, v_.N_)
-	b_ = msgp.AppendString(b_, "A1")
+	b_ = append(b_, "\xa2A1"...)
 	b_ = msgp.AppendString(b_, v_.A1)
-	b_ = msgp.AppendString(b_, "A3")
+	b_ = append(b_, "\xa2A3"...)
 	b_ = msgp.AppendString(b_, v_.A3)
 	return b_
 }
@@ -666,7 +659,7 @@ func (v_ *clashFieldsArgs) decode(b_ []byte, depth int, budget_ *codec.Budget) (
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b_, err = msgp.ReadMapKeyZC(b_); err != nil {
+		if zk2, b_, err = codec.ReadKey(b_); err != nil {
 			return b_, err
 		}
 		switch string(zk2) {
@@ -679,11 +672,11 @@ func (v_ *clashFieldsArgs) decode(b_ []byte, depth int, budget_ *codec.Budget) (
 				return b_, err
 			}
 		case "A1":
-			if v_.A1, b_, err = msgp.ReadStringBytes(b_); err != nil {
+			if v_.A1, b_, err = budget_.ReadString(b_); err != nil {
 				return b_, err
 			}
 		case "A3":
-			if v_.A3, b_, err = msgp.ReadStringBytes(b_); err != nil {
+			if v_.A3, b_, err = budget_.ReadString(b_); err != nil {
 				return b_, err
 			}
 		default:
@@ -696,7 +689,7 @@ func (v_ *clashFieldsArgs) decode(b_ []byte, depth int, budget_ *codec.Budget) (
 }
 
 func (v_ *clashFieldsResults) encode(b_ []byte) []byte {
-	b_ = msgp.AppendMapHeader(b_, 0)
+	b_ = append(b_, "\x80"...)
 	return b_
 }
 
@@ -775,8 +768,7 @@ func (m *clashErrNameMessage) ReadResults(b_ []byte) error {
 func (m *clashErrNameMessage) CopyResults() error { return nil }
 
 func (v_ *clashErrNameArgs) encode(b_ []byte) []byte {
-	b_ = msgp.AppendMapHeader(b_, 1)
-	b_ = msgp.AppendString(b_, "R0")
+	b_ = append(b_, "\x81\xa2R0"...)
 	b_ = msgp.AppendInt(b_, v_.R0)
 	return b_
 }
@@ -792,7 +784,7 @@ func (v_ *clashErrNameArgs) decode(b_ []byte, depth int, budget_ *codec.Budget) 
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b_, err = msgp.ReadMapKeyZC(b_); err != nil {
+		if zk2, b_, err = codec.ReadKey(b_); err != nil {
 			return b_, err
 		}
 		switch string(zk2) {
@@ -810,8 +802,7 @@ func (v_ *clashErrNameArgs) decode(b_ []byte, depth int, budget_ *codec.Budget) 
 }
 
 func (v_ *clashErrNameResults) encode(b_ []byte) []byte {
-	b_ = msgp.AppendMapHeader(b_, 1)
-	b_ = msgp.AppendString(b_, "R1")
+	b_ = append(b_, "\x81\xa2R1"...)
 	b_ = msgp.AppendInt(b_, v_.R1)
 	return b_
 }
@@ -827,7 +818,7 @@ func (v_ *clashErrNameResults) decode(b_ []byte, depth int, budget_ *codec.Budge
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b_, err = msgp.ReadMapKeyZC(b_); err != nil {
+		if zk2, b_, err = codec.ReadKey(b_); err != nil {
 			return b_, err
 		}
 		switch string(zk2) {
@@ -902,14 +893,13 @@ func (m *clashReceiversMessage) ReadResults(b_ []byte) error {
 func (m *clashReceiversMessage) CopyResults() error { return nil }
 
 func (v_ *clashReceiversArgs) encode(b_ []byte) []byte {
-	b_ = msgp.AppendMapHeader(b_, 4)
-	b_ = msgp.AppendString(b_, "R")
+	b_ = append(b_, "\x84\xa1R"...)
 	b_ = msgp.AppendInt(b_, v_.R)
-	b_ = msgp.AppendString(b_, "R_")
+	b_ = append(b_, "\xa2R_"...)
 	b_ = msgp.AppendInt(b_, v_.R_)
-	b_ = msgp.AppendString(b_, "M")
+	b_ = append(b_, "\xa1M"...)
 	b_ = msgp.AppendInt(b_, v_.M)
-	b_ = msgp.AppendString(b_, "M_")
+	b_ = append(b_, "\xa2M_"...)
 	b_ = msgp.AppendInt(b_, v_.M_)
 	return b_
 }
@@ -925,7 +915,7 @@ func (v_ *clashReceiversArgs) decode(b_ []byte, depth int, budget_ *codec.Budget
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b_, err = msgp.ReadMapKeyZC(b_); err != nil {
+		if zk2, b_, err = codec.ReadKey(b_); err != nil {
 			return b_, err
 		}
 		switch string(zk2) {
@@ -955,7 +945,7 @@ func (v_ *clashReceiversArgs) decode(b_ []byte, depth int, budget_ *codec.Budget
 }
 
 func (v_ *clashReceiversResults) encode(b_ []byte) []byte {
-	b_ = msgp.AppendMapHeader(b_, 0)
+	b_ = append(b_, "\x80"...)
 	return b_
 }
 
@@ -1036,8 +1026,7 @@ func (m *clashOneWayNamedMessage) ReadResults(b_ []byte) error {
 func (m *clashOneWayNamedMessage) CopyResults() error { return nil }
 
 func (v_ *clashOneWayNamedArgs) encode(b_ []byte) []byte {
-	b_ = msgp.AppendMapHeader(b_, 1)
-	b_ = msgp.AppendString(b_, "Ctx")
+	b_ = append(b_, "\x81\xa3Ctx"...)
 	b_ = msgp.AppendInt(b_, v_.Ctx)
 	return b_
 }
@@ -1053,7 +1042,7 @@ func (v_ *clashOneWayNamedArgs) decode(b_ []byte, depth int, budget_ *codec.Budg
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b_, err = msgp.ReadMapKeyZC(b_); err != nil {
+		if zk2, b_, err = codec.ReadKey(b_); err != nil {
 			return b_, err
 		}
 		switch string(zk2) {
@@ -1071,7 +1060,7 @@ func (v_ *clashOneWayNamedArgs) decode(b_ []byte, depth int, budget_ *codec.Budg
 }
 
 func (v_ *clashOneWayNamedResults) encode(b_ []byte) []byte {
-	b_ = msgp.AppendMapHeader(b_, 0)
+	b_ = append(b_, "\x80"...)
 	return b_
 }
 
@@ -1192,7 +1181,7 @@ func (m *lowerpingMessage) ReadResults(b_ []byte) error {
 func (m *lowerpingMessage) CopyResults() error { return nil }
 
 func (v_ *lowerpingArgs) encode(b_ []byte) []byte {
-	b_ = msgp.AppendMapHeader(b_, 0)
+	b_ = append(b_, "\x80"...)
 	return b_
 }
 
@@ -1217,7 +1206,7 @@ func (v_ *lowerpingArgs) decode(b_ []byte, depth int, budget_ *codec.Budget) ([]
 }
 
 func (v_ *lowerpingResults) encode(b_ []byte) []byte {
-	b_ = msgp.AppendMapHeader(b_, 0)
+	b_ = append(b_, "\x80"...)
 	return b_
 }
 
@@ -1360,10 +1349,9 @@ func (m *shadowPassMessage) CopyResults() error {
 }
 
 func (v_ *shadowPassArgs) encode(b_ []byte) []byte {
-	b_ = msgp.AppendMapHeader(b_, 2)
-	b_ = msgp.AppendString(b_, "X")
+	b_ = append(b_, "\x82\xa1X"...)
 	b_ = quarkEncodeb(b_, &v_.X)
-	b_ = msgp.AppendString(b_, "Y")
+	b_ = append(b_, "\xa1Y"...)
 	if v_.Y == nil {
 		b_ = msgp.AppendNil(b_)
 	} else {
@@ -1387,7 +1375,7 @@ func (v_ *shadowPassArgs) decode(b_ []byte, depth int, budget_ *codec.Budget) ([
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b_, err = msgp.ReadMapKeyZC(b_); err != nil {
+		if zk2, b_, err = codec.ReadKey(b_); err != nil {
 			return b_, err
 		}
 		switch string(zk2) {
@@ -1436,8 +1424,7 @@ func (v_ *shadowPassArgs) decode(b_ []byte, depth int, budget_ *codec.Budget) ([
 }
 
 func (v_ *shadowPassResults) encode(b_ []byte) []byte {
-	b_ = msgp.AppendMapHeader(b_, 1)
-	b_ = msgp.AppendString(b_, "R0")
+	b_ = append(b_, "\x81\xa2R0"...)
 	b_ = quarkEncodeb(b_, &v_.R0)
 	return b_
 }
@@ -1453,7 +1440,7 @@ func (v_ *shadowPassResults) decode(b_ []byte, depth int, budget_ *codec.Budget)
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b_, err = msgp.ReadMapKeyZC(b_); err != nil {
+		if zk2, b_, err = codec.ReadKey(b_); err != nil {
 			return b_, err
 		}
 		switch string(zk2) {
@@ -1472,14 +1459,13 @@ func (v_ *shadowPassResults) decode(b_ []byte, depth int, budget_ *codec.Budget)
 
 // quarkEncodeb appends the encoding of *v_ to b_.
 func quarkEncodeb(b_ []byte, v_ *b) []byte {
-	b_ = msgp.AppendMapHeader(b_, 3)
-	b_ = msgp.AppendString(b_, "Next")
+	b_ = append(b_, "\x83\xa4Next"...)
 	if v_.Next == nil {
 		b_ = msgp.AppendNil(b_)
 	} else {
 		b_ = quarkEncodeb(b_, v_.Next)
 	}
-	b_ = msgp.AppendString(b_, "Vs")
+	b_ = append(b_, "\xa2Vs"...)
 	if v_.Vs == nil {
 		b_ = msgp.AppendNil(b_)
 	} else {
@@ -1488,7 +1474,7 @@ func quarkEncodeb(b_ []byte, v_ *b) []byte {
 			b_ = quarkEncodev(b_, &v_.Vs[zi1])
 		}
 	}
-	b_ = msgp.AppendString(b_, "B")
+	b_ = append(b_, "\xa1B"...)
 	if v_.B == nil {
 		b_ = msgp.AppendNil(b_)
 	} else {
@@ -1513,7 +1499,7 @@ func quarkDecodeb(b_ []byte, v_ *b, depth int, budget_ *codec.Budget) ([]byte, e
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b_, err = msgp.ReadMapKeyZC(b_); err != nil {
+		if zk2, b_, err = codec.ReadKey(b_); err != nil {
 			return b_, err
 		}
 		switch string(zk2) {
@@ -1636,7 +1622,7 @@ func quarkEncodebudget(b_ []byte, v_ *budget) []byte {
 func quarkDecodebudget(b_ []byte, v_ *budget, depth int, budget_ *codec.Budget) ([]byte, error) {
 	var err error
 	var zx1 string
-	if zx1, b_, err = msgp.ReadStringBytes(b_); err != nil {
+	if zx1, b_, err = budget_.ReadString(b_); err != nil {
 		return b_, err
 	}
 	*v_ = budget(zx1)

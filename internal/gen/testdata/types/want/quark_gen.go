@@ -234,16 +234,15 @@ func (m *shapesStructsMessage) ReadResults(b []byte) error {
 func (m *shapesStructsMessage) CopyResults() error { return nil }
 
 func (v *shapesStructsArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 3)
-	b = msgp.AppendString(b, "H")
+	b = append(b, "\x83\xa1H"...)
 	b = quarkEncodeHolder(b, &v.H)
-	b = msgp.AppendString(b, "Hp")
+	b = append(b, "\xa2Hp"...)
 	if v.Hp == nil {
 		b = msgp.AppendNil(b)
 	} else {
 		b = quarkEncodeHolder(b, v.Hp)
 	}
-	b = msgp.AppendString(b, "Hs")
+	b = append(b, "\xa2Hs"...)
 	if v.Hs == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -266,7 +265,7 @@ func (v *shapesStructsArgs) decode(b []byte, depth int, budget *codec.Budget) ([
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -328,8 +327,7 @@ func (v *shapesStructsArgs) decode(b []byte, depth int, budget *codec.Budget) ([
 }
 
 func (v *shapesStructsResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	b = quarkEncodeHolder(b, &v.R0)
 	return b
 }
@@ -345,7 +343,7 @@ func (v *shapesStructsResults) decode(b []byte, depth int, budget *codec.Budget)
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -438,14 +436,13 @@ func (m *shapesContainersMessage) ReadResults(b []byte) error {
 func (m *shapesContainersMessage) CopyResults() error { return nil }
 
 func (v *shapesContainersArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 4)
-	b = msgp.AppendString(b, "P")
+	b = append(b, "\x84\xa1P"...)
 	if v.P == nil {
 		b = msgp.AppendNil(b)
 	} else {
 		b = msgp.AppendInt(b, *v.P)
 	}
-	b = msgp.AppendString(b, "S")
+	b = append(b, "\xa1S"...)
 	if v.S == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -454,9 +451,9 @@ func (v *shapesContainersArgs) encode(b []byte) []byte {
 			b = msgp.AppendString(b, v.S[zi1])
 		}
 	}
-	b = msgp.AppendString(b, "A")
+	b = append(b, "\xa1A"...)
 	b = msgp.AppendBytes(b, v.A[:])
-	b = msgp.AppendString(b, "M")
+	b = append(b, "\xa1M"...)
 	if v.M == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -487,7 +484,7 @@ func (v *shapesContainersArgs) decode(b []byte, depth int, budget *codec.Budget)
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -529,7 +526,7 @@ func (v *shapesContainersArgs) decode(b []byte, depth int, budget *codec.Budget)
 				}
 				zs5 := make([]string, zn4)
 				for zi6 := range zn4 {
-					if zs5[zi6], b, err = msgp.ReadStringBytes(b); err != nil {
+					if zs5[zi6], b, err = budget.ReadString(b); err != nil {
 						return b, err
 					}
 				}
@@ -561,7 +558,7 @@ func (v *shapesContainersArgs) decode(b []byte, depth int, budget *codec.Budget)
 				zm9 := make(map[string][]int, zn8)
 				for range zn8 {
 					var zk10 string
-					if zk10, b, err = msgp.ReadStringBytes(b); err != nil {
+					if zk10, b, err = budget.ReadString(b); err != nil {
 						return b, err
 					}
 					var zv11 []int
@@ -603,8 +600,7 @@ func (v *shapesContainersArgs) decode(b []byte, depth int, budget *codec.Budget)
 }
 
 func (v *shapesContainersResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	b = msgp.AppendArrayHeader(b, 2)
 	for zi1 := range v.R0 {
 		b = msgp.AppendFloat64(b, v.R0[zi1])
@@ -623,7 +619,7 @@ func (v *shapesContainersResults) decode(b []byte, depth int, budget *codec.Budg
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -714,8 +710,7 @@ func (m *shapesDefinedMessage) CopyResults() error {
 }
 
 func (v *shapesDefinedArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "P")
+	b = append(b, "\x81\xa1P"...)
 	b = quarkEncodeIntPair(b, &v.P)
 	return b
 }
@@ -731,7 +726,7 @@ func (v *shapesDefinedArgs) decode(b []byte, depth int, budget *codec.Budget) ([
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -749,8 +744,7 @@ func (v *shapesDefinedArgs) decode(b []byte, depth int, budget *codec.Budget) ([
 }
 
 func (v *shapesDefinedResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	b = quarkEncodeNames(b, &v.R0)
 	return b
 }
@@ -766,7 +760,7 @@ func (v *shapesDefinedResults) decode(b []byte, depth int, budget *codec.Budget)
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -844,12 +838,10 @@ func (m *shapesAnonymousMessage) CopyResults() error {
 }
 
 func (v *shapesAnonymousArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "S")
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "A")
+	b = append(b, "\x81\xa1S"...)
+	b = append(b, "\x82\xa1A"...)
 	b = msgp.AppendInt(b, v.S.A)
-	b = msgp.AppendString(b, "B")
+	b = append(b, "\xa1B"...)
 	b = msgp.AppendInt(b, v.S.B)
 	return b
 }
@@ -865,7 +857,7 @@ func (v *shapesAnonymousArgs) decode(b []byte, depth int, budget *codec.Budget) 
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -879,7 +871,7 @@ func (v *shapesAnonymousArgs) decode(b []byte, depth int, budget *codec.Budget) 
 			}
 			for range zn3 {
 				var zk4 []byte
-				if zk4, b, err = msgp.ReadMapKeyZC(b); err != nil {
+				if zk4, b, err = codec.ReadKey(b); err != nil {
 					return b, err
 				}
 				switch string(zk4) {
@@ -907,10 +899,8 @@ func (v *shapesAnonymousArgs) decode(b []byte, depth int, budget *codec.Budget) 
 }
 
 func (v *shapesAnonymousResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "N")
+	b = append(b, "\x81\xa2R0"...)
+	b = append(b, "\x81\xa1N"...)
 	b = quarkEncodeNames(b, &v.R0.N)
 	return b
 }
@@ -926,7 +916,7 @@ func (v *shapesAnonymousResults) decode(b []byte, depth int, budget *codec.Budge
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -940,7 +930,7 @@ func (v *shapesAnonymousResults) decode(b []byte, depth int, budget *codec.Budge
 			}
 			for range zn3 {
 				var zk4 []byte
-				if zk4, b, err = msgp.ReadMapKeyZC(b); err != nil {
+				if zk4, b, err = codec.ReadKey(b); err != nil {
 					return b, err
 				}
 				switch string(zk4) {
@@ -1026,14 +1016,13 @@ func (m *shapesRecursiveMessage) ReadResults(b []byte) error {
 func (m *shapesRecursiveMessage) CopyResults() error { return nil }
 
 func (v *shapesRecursiveArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "T")
+	b = append(b, "\x82\xa1T"...)
 	if v.T == nil {
 		b = msgp.AppendNil(b)
 	} else {
 		b = quarkEncodeTree(b, v.T)
 	}
-	b = msgp.AppendString(b, "N")
+	b = append(b, "\xa1N"...)
 	b = quarkEncodeNested(b, &v.N)
 	return b
 }
@@ -1049,7 +1038,7 @@ func (v *shapesRecursiveArgs) decode(b []byte, depth int, budget *codec.Budget) 
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -1086,7 +1075,7 @@ func (v *shapesRecursiveArgs) decode(b []byte, depth int, budget *codec.Budget) 
 }
 
 func (v *shapesRecursiveResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
@@ -1182,31 +1171,30 @@ func (m *shapesEmptyMessage) CopyResults() error {
 }
 
 func (v *shapesEmptyArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 4)
-	b = msgp.AppendString(b, "Z")
+	b = append(b, "\x84\xa1Z"...)
 	b = msgp.AppendArrayHeader(b, 0)
 	for zi1 := range v.Z {
 		b = msgp.AppendInt(b, v.Z[zi1])
 	}
-	b = msgp.AppendString(b, "E")
-	b = msgp.AppendMapHeader(b, 0)
-	b = msgp.AppendString(b, "Es")
+	b = append(b, "\xa1E"...)
+	b = append(b, "\x80"...)
+	b = append(b, "\xa2Es"...)
 	if v.Es == nil {
 		b = msgp.AppendNil(b)
 	} else {
 		b = msgp.AppendArrayHeader(b, uint32(len(v.Es)))
 		for range v.Es {
-			b = msgp.AppendMapHeader(b, 0)
+			b = append(b, "\x80"...)
 		}
 	}
-	b = msgp.AppendString(b, "Set")
+	b = append(b, "\xa3Set"...)
 	if v.Set == nil {
 		b = msgp.AppendNil(b)
 	} else {
 		b = msgp.AppendMapHeader(b, uint32(len(v.Set)))
 		for zk3 := range v.Set {
 			b = msgp.AppendString(b, zk3)
-			b = msgp.AppendMapHeader(b, 0)
+			b = append(b, "\x80"...)
 		}
 	}
 	return b
@@ -1223,7 +1211,7 @@ func (v *shapesEmptyArgs) decode(b []byte, depth int, budget *codec.Budget) ([]b
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -1317,7 +1305,7 @@ func (v *shapesEmptyArgs) decode(b []byte, depth int, budget *codec.Budget) ([]b
 				zm13 := make(map[string]struct{}, zn12)
 				for range zn12 {
 					var zk14 string
-					if zk14, b, err = msgp.ReadStringBytes(b); err != nil {
+					if zk14, b, err = budget.ReadString(b); err != nil {
 						return b, err
 					}
 					var zv15 struct{}
@@ -1350,8 +1338,7 @@ func (v *shapesEmptyArgs) decode(b []byte, depth int, budget *codec.Budget) ([]b
 }
 
 func (v *shapesEmptyResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	b = msgp.AppendArrayHeader(b, 0)
 	for zi1 := range v.R0 {
 		if v.R0[zi1] == nil {
@@ -1374,7 +1361,7 @@ func (v *shapesEmptyResults) decode(b []byte, depth int, budget *codec.Budget) (
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -1473,7 +1460,7 @@ func (m *shapesAliasMessage) ReadResults(b []byte) error {
 func (m *shapesAliasMessage) CopyResults() error { return nil }
 
 func (v *shapesAliasArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
@@ -1498,7 +1485,7 @@ func (v *shapesAliasArgs) decode(b []byte, depth int, budget *codec.Budget) ([]b
 }
 
 func (v *shapesAliasResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
@@ -1524,8 +1511,7 @@ func (v *shapesAliasResults) decode(b []byte, depth int, budget *codec.Budget) (
 
 // quarkEncodeHolder appends the encoding of *v to b.
 func quarkEncodeHolder(b []byte, v *Holder) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "ID")
+	b = append(b, "\x81\xa2ID"...)
 	b = msgp.AppendInt(b, v.ID)
 	return b
 }
@@ -1543,7 +1529,7 @@ func quarkDecodeHolder(b []byte, v *Holder, depth int, budget *codec.Budget) ([]
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -1562,10 +1548,9 @@ func quarkDecodeHolder(b []byte, v *Holder, depth int, budget *codec.Budget) ([]
 
 // quarkEncodeIntPair appends the encoding of *v to b.
 func quarkEncodeIntPair(b []byte, v *IntPair) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "Key")
+	b = append(b, "\x82\xa3Key"...)
 	b = msgp.AppendInt(b, v.Key)
-	b = msgp.AppendString(b, "Val")
+	b = append(b, "\xa3Val"...)
 	b = msgp.AppendString(b, v.Val)
 	return b
 }
@@ -1583,7 +1568,7 @@ func quarkDecodeIntPair(b []byte, v *IntPair, depth int, budget *codec.Budget) (
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -1592,7 +1577,7 @@ func quarkDecodeIntPair(b []byte, v *IntPair, depth int, budget *codec.Budget) (
 				return b, err
 			}
 		case "Val":
-			if v.Val, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.Val, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		default:
@@ -1639,7 +1624,7 @@ func quarkDecodeNames(b []byte, v *Names, depth int, budget *codec.Budget) ([]by
 		}
 		zs2 := make(Names, zn1)
 		for zi3 := range zn1 {
-			if zs2[zi3], b, err = msgp.ReadStringBytes(b); err != nil {
+			if zs2[zi3], b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		}
@@ -1655,8 +1640,7 @@ func quarkCopyNames(v *Names) {
 
 // quarkEncodeTree appends the encoding of *v to b.
 func quarkEncodeTree(b []byte, v *Tree) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "Kids")
+	b = append(b, "\x81\xa4Kids"...)
 	if v.Kids == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -1685,7 +1669,7 @@ func quarkDecodeTree(b []byte, v *Tree, depth int, budget *codec.Budget) ([]byte
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {

@@ -150,8 +150,7 @@ func (m *summerSumMessage) ReadResults(b []byte) error {
 func (m *summerSumMessage) CopyResults() error { return nil }
 
 func (v *summerSumArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "Xs")
+	b = append(b, "\x81\xa2Xs"...)
 	if v.Xs == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -174,7 +173,7 @@ func (v *summerSumArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byt
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -213,8 +212,7 @@ func (v *summerSumArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byt
 }
 
 func (v *summerSumResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	b = msgp.AppendInt(b, v.R0)
 	return b
 }
@@ -230,7 +228,7 @@ func (v *summerSumResults) decode(b []byte, depth int, budget *codec.Budget) ([]
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
@@ -306,10 +304,9 @@ func (m *summerJoinMessage) ReadResults(b []byte) error {
 func (m *summerJoinMessage) CopyResults() error { return nil }
 
 func (v *summerJoinArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "Sep")
+	b = append(b, "\x82\xa3Sep"...)
 	b = msgp.AppendString(b, v.Sep)
-	b = msgp.AppendString(b, "Parts")
+	b = append(b, "\xa5Parts"...)
 	if v.Parts == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -332,12 +329,12 @@ func (v *summerJoinArgs) decode(b []byte, depth int, budget *codec.Budget) ([]by
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
 		case "Sep":
-			if v.Sep, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.Sep, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		case "Parts":
@@ -359,7 +356,7 @@ func (v *summerJoinArgs) decode(b []byte, depth int, budget *codec.Budget) ([]by
 				}
 				zs4 := make([]string, zn3)
 				for zi5 := range zn3 {
-					if zs4[zi5], b, err = msgp.ReadStringBytes(b); err != nil {
+					if zs4[zi5], b, err = budget.ReadString(b); err != nil {
 						return b, err
 					}
 				}
@@ -375,8 +372,7 @@ func (v *summerJoinArgs) decode(b []byte, depth int, budget *codec.Budget) ([]by
 }
 
 func (v *summerJoinResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	b = msgp.AppendString(b, v.R0)
 	return b
 }
@@ -392,12 +388,12 @@ func (v *summerJoinResults) decode(b []byte, depth int, budget *codec.Budget) ([
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
 		case "R0":
-			if v.R0, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.R0, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		default:
@@ -473,10 +469,9 @@ func (m *summerLogMessage) ReadResults(b []byte) error {
 func (m *summerLogMessage) CopyResults() error { return nil }
 
 func (v *summerLogArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "A0")
+	b = append(b, "\x82\xa2A0"...)
 	b = msgp.AppendString(b, v.A0)
-	b = msgp.AppendString(b, "A1")
+	b = append(b, "\xa2A1"...)
 	if v.A1 == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -503,12 +498,12 @@ func (v *summerLogArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byt
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
 		switch string(zk2) {
 		case "A0":
-			if v.A0, b, err = msgp.ReadStringBytes(b); err != nil {
+			if v.A0, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		case "A1":
@@ -556,7 +551,7 @@ func (v *summerLogArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byt
 }
 
 func (v *summerLogResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
