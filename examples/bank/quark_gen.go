@@ -167,10 +167,16 @@ func (v *accountDepositArgs) decode(b []byte, depth int, budget *codec.Budget) (
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Amount":
-			if v.Amount, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 6:
+			if string(zk2) == "Amount" {
+				if v.Amount, b, err = msgp.ReadInt64Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -201,10 +207,16 @@ func (v *accountDepositResults) decode(b []byte, depth int, budget *codec.Budget
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Balance":
-			if v.Balance, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 7:
+			if string(zk2) == "Balance" {
+				if v.Balance, b, err = msgp.ReadInt64Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -289,10 +301,16 @@ func (v *accountWithdrawArgs) decode(b []byte, depth int, budget *codec.Budget) 
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Amount":
-			if v.Amount, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 6:
+			if string(zk2) == "Amount" {
+				if v.Amount, b, err = msgp.ReadInt64Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -323,10 +341,16 @@ func (v *accountWithdrawResults) decode(b []byte, depth int, budget *codec.Budge
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Balance":
-			if v.Balance, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 7:
+			if string(zk2) == "Balance" {
+				if v.Balance, b, err = msgp.ReadInt64Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -434,10 +458,16 @@ func (v *accountBalanceResults) decode(b []byte, depth int, budget *codec.Budget
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if v.R0, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if v.R0, b, err = msgp.ReadInt64Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -576,18 +606,36 @@ func (v *tellerTransferArgs) decode(b []byte, depth int, budget *codec.Budget) (
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "From":
-			if v.From, b, err = budget.ReadString(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "To" {
+				if v.To, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
-		case "To":
-			if v.To, b, err = budget.ReadString(b); err != nil {
-				return b, err
+		case 4:
+			if string(zk2) == "From" {
+				if v.From, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
-		case "Amount":
-			if v.Amount, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
+		case 6:
+			if string(zk2) == "Amount" {
+				if v.Amount, b, err = msgp.ReadInt64Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -758,14 +806,26 @@ func (v *ledgerRecordArgs) decode(b []byte, depth int, budget *codec.Budget) ([]
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Amount":
-			if v.Amount, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "Ok" {
+				if v.Ok, b, err = msgp.ReadBoolBytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
-		case "Ok":
-			if v.Ok, b, err = msgp.ReadBoolBytes(b); err != nil {
-				return b, err
+		case 6:
+			if string(zk2) == "Amount" {
+				if v.Amount, b, err = msgp.ReadInt64Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -898,10 +958,16 @@ func (v *ledgerSummaryResults) decode(b []byte, depth int, budget *codec.Budget)
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if b, err = quarkDecodeSummary(b, &v.R0, depth+1, budget); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if b, err = quarkDecodeSummary(b, &v.R0, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -943,18 +1009,36 @@ func quarkDecodeSummary(b []byte, v *Summary, depth int, budget *codec.Budget) (
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Transfers":
-			if v.Transfers, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 5:
+			if string(zk2) == "Moved" {
+				if v.Moved, b, err = msgp.ReadInt64Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
-		case "Refused":
-			if v.Refused, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
+		case 7:
+			if string(zk2) == "Refused" {
+				if v.Refused, b, err = msgp.ReadInt64Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
-		case "Moved":
-			if v.Moved, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
+		case 9:
+			if string(zk2) == "Transfers" {
+				if v.Transfers, b, err = msgp.ReadInt64Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -988,10 +1072,16 @@ func quarkDecodeAccountState(b []byte, v *AccountState, depth int, budget *codec
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Balance":
-			if v.Balance, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 7:
+			if string(zk2) == "Balance" {
+				if v.Balance, b, err = msgp.ReadInt64Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -1044,10 +1134,16 @@ func quarkDecodeBooks(b []byte, v *Books, depth int, budget *codec.Budget) ([]by
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Totals":
-			if b, err = quarkDecodeSummary(b, &v.Totals, depth+1, budget); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 6:
+			if string(zk2) == "Totals" {
+				if b, err = quarkDecodeSummary(b, &v.Totals, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {

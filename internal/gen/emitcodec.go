@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"go/types"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -506,10 +507,32 @@ func (e *emitter) decFields(fields []*structField, p place, d depth) {
 	}
 	e.p("var %s []byte\n", key)
 	e.try("%s, $b, $err = $codec.ReadKey($b)", key)
-	e.p("switch string(%s) {\n", key)
+	// A switch on the key's length, then a comparison with each key of
+	// that length: the compiler turns each into a few word compares,
+	// where a switch on the string would binary-search among keys of one
+	// length by calling runtime.cmpstring.
+	var lens []int
+	byLen := make(map[int][]*structField)
 	for _, f := range fields {
-		e.p("case %s:\n", strconv.Quote(f.key))
-		e.dec(f.typ, p.field(f.name), d.next())
+		if byLen[len(f.key)] == nil {
+			lens = append(lens, len(f.key))
+		}
+		byLen[len(f.key)] = append(byLen[len(f.key)], f)
+	}
+	sort.Ints(lens)
+	e.p("switch len(%s) {\n", key)
+	for _, n := range lens {
+		e.p("case %d:\n", n)
+		for i, f := range byLen[n] {
+			if i > 0 {
+				e.p("} else ")
+			}
+			e.p("if string(%s) == %s {\n", key, strconv.Quote(f.key))
+			e.dec(f.typ, p.field(f.name), d.next())
+		}
+		e.p("} else {\n")
+		e.try("$b, $err = $codec.Skip($b)")
+		e.p("}\n")
 	}
 	e.p("default:\n")
 	e.try("$b, $err = $codec.Skip($b)")

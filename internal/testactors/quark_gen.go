@@ -168,10 +168,16 @@ func (v *counterAddArgs) decode(b []byte, depth int, budget *codec.Budget) ([]by
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "N":
-			if v.N, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "N" {
+				if v.N, b, err = msgp.ReadInt64Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -202,10 +208,16 @@ func (v *counterAddResults) decode(b []byte, depth int, budget *codec.Budget) ([
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Total":
-			if v.Total, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 5:
+			if string(zk2) == "Total" {
+				if v.Total, b, err = msgp.ReadInt64Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -313,10 +325,16 @@ func (v *counterGetResults) decode(b []byte, depth int, budget *codec.Budget) ([
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if v.R0, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if v.R0, b, err = msgp.ReadInt64Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -399,10 +417,16 @@ func (v *counterIncArgs) decode(b []byte, depth int, budget *codec.Budget) ([]by
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "N":
-			if v.N, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "N" {
+				if v.N, b, err = msgp.ReadInt64Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -607,10 +631,16 @@ func (v *labellerRelabelArgs) decode(b []byte, depth int, budget *codec.Budget) 
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "L":
-			if b, err = quarkDecodeLabel(b, &v.L, depth+1, budget); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "L" {
+				if b, err = quarkDecodeLabel(b, &v.L, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -644,10 +674,16 @@ func (v *labellerRelabelResults) decode(b []byte, depth int, budget *codec.Budge
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if b, err = quarkDecodeLabel(b, &v.R0, depth+1, budget); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if b, err = quarkDecodeLabel(b, &v.R0, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -751,26 +787,32 @@ func (v *labellerWrapArgs) decode(b []byte, depth int, budget *codec.Budget) ([]
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "V":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "V" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.V = nil
+				} else {
+					var zd4 []byte
+					if zd4, b, err = msgp.ReadBytesZC(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 56); err != nil {
+						return b, err
+					}
+					zp3 := new(wrapperspb.StringValue)
+					if err = (proto.UnmarshalOptions{RecursionLimit: codec.MaxDepth}).Unmarshal(zd4, zp3); err != nil {
+						return b, err
+					}
+					v.V = zp3
 				}
-				v.V = nil
 			} else {
-				var zd4 []byte
-				if zd4, b, err = msgp.ReadBytesZC(b); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				if err = budget.Alloc(1, 56); err != nil {
-					return b, err
-				}
-				zp3 := new(wrapperspb.StringValue)
-				if err = (proto.UnmarshalOptions{RecursionLimit: codec.MaxDepth}).Unmarshal(zd4, zp3); err != nil {
-					return b, err
-				}
-				v.V = zp3
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -810,26 +852,32 @@ func (v *labellerWrapResults) decode(b []byte, depth int, budget *codec.Budget) 
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.R0 = nil
+				} else {
+					var zd4 []byte
+					if zd4, b, err = msgp.ReadBytesZC(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 56); err != nil {
+						return b, err
+					}
+					zp3 := new(wrapperspb.StringValue)
+					if err = (proto.UnmarshalOptions{RecursionLimit: codec.MaxDepth}).Unmarshal(zd4, zp3); err != nil {
+						return b, err
+					}
+					v.R0 = zp3
 				}
-				v.R0 = nil
 			} else {
-				var zd4 []byte
-				if zd4, b, err = msgp.ReadBytesZC(b); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				if err = budget.Alloc(1, 56); err != nil {
-					return b, err
-				}
-				zp3 := new(wrapperspb.StringValue)
-				if err = (proto.UnmarshalOptions{RecursionLimit: codec.MaxDepth}).Unmarshal(zd4, zp3); err != nil {
-					return b, err
-				}
-				v.R0 = zp3
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -927,10 +975,16 @@ func (v *labellerAnnotateArgs) decode(b []byte, depth int, budget *codec.Budget)
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "N":
-			if b, err = quarkDecodeNote(b, &v.N, depth+1, budget); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "N" {
+				if b, err = quarkDecodeNote(b, &v.N, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -964,10 +1018,16 @@ func (v *labellerAnnotateResults) decode(b []byte, depth int, budget *codec.Budg
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if b, err = quarkDecodeNote(b, &v.R0, depth+1, budget); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if b, err = quarkDecodeNote(b, &v.R0, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -1053,10 +1113,16 @@ func (v *labellerPostArgs) decode(b []byte, depth int, budget *codec.Budget) ([]
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "L":
-			if b, err = quarkDecodeLabel(b, &v.L, depth+1, budget); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "L" {
+				if b, err = quarkDecodeLabel(b, &v.L, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -1377,31 +1443,37 @@ func (v *mutatorFillArgs) decode(b []byte, depth int, budget *codec.Budget) ([]b
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Xs":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Xs = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn3 int
-				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn3, 8); err != nil {
-					return b, err
-				}
-				zs4 := make([]int, zn3)
-				for zi5 := range zn3 {
-					if zs4[zi5], b, err = msgp.ReadIntBytes(b); err != nil {
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "Xs" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
+					v.Xs = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn3, 8); err != nil {
+						return b, err
+					}
+					zs4 := make([]int, zn3)
+					for zi5 := range zn3 {
+						if zs4[zi5], b, err = msgp.ReadIntBytes(b); err != nil {
+							return b, err
+						}
+					}
+					v.Xs = zs4
 				}
-				v.Xs = zs4
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -1439,31 +1511,37 @@ func (v *mutatorFillResults) decode(b []byte, depth int, budget *codec.Budget) (
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.R0 = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn3 int
-				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn3, 8); err != nil {
-					return b, err
-				}
-				zs4 := make([]int, zn3)
-				for zi5 := range zn3 {
-					if zs4[zi5], b, err = msgp.ReadIntBytes(b); err != nil {
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
+					v.R0 = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn3, 8); err != nil {
+						return b, err
+					}
+					zs4 := make([]int, zn3)
+					for zi5 := range zn3 {
+						if zs4[zi5], b, err = msgp.ReadIntBytes(b); err != nil {
+							return b, err
+						}
+					}
+					v.R0 = zs4
 				}
-				v.R0 = zs4
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -1681,31 +1759,37 @@ func (v *mutatorSnapshotResults) decode(b []byte, depth int, budget *codec.Budge
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.R0 = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn3 int
-				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn3, 8); err != nil {
-					return b, err
-				}
-				zs4 := make([]int, zn3)
-				for zi5 := range zn3 {
-					if zs4[zi5], b, err = msgp.ReadIntBytes(b); err != nil {
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
+					v.R0 = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn3, 8); err != nil {
+						return b, err
+					}
+					zs4 := make([]int, zn3)
+					for zi5 := range zn3 {
+						if zs4[zi5], b, err = msgp.ReadIntBytes(b); err != nil {
+							return b, err
+						}
+					}
+					v.R0 = zs4
 				}
-				v.R0 = zs4
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -1810,25 +1894,31 @@ func (v *mutatorEditArgs) decode(b []byte, depth int, budget *codec.Budget) ([]b
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Doc":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
+		switch len(zk2) {
+		case 3:
+			if string(zk2) == "Doc" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Doc = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 56); err != nil {
+						return b, err
+					}
+					zp3 := new(Doc)
+					if b, err = quarkDecodeDoc(b, zp3, depth+2, budget); err != nil {
+						return b, err
+					}
+					v.Doc = zp3
 				}
-				v.Doc = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				if err = budget.Alloc(1, 56); err != nil {
-					return b, err
-				}
-				zp3 := new(Doc)
-				if b, err = quarkDecodeDoc(b, zp3, depth+2, budget); err != nil {
-					return b, err
-				}
-				v.Doc = zp3
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -1863,25 +1953,31 @@ func (v *mutatorEditResults) decode(b []byte, depth int, budget *codec.Budget) (
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.R0 = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 56); err != nil {
+						return b, err
+					}
+					zp3 := new(Doc)
+					if b, err = quarkDecodeDoc(b, zp3, depth+2, budget); err != nil {
+						return b, err
+					}
+					v.R0 = zp3
 				}
-				v.R0 = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				if err = budget.Alloc(1, 56); err != nil {
-					return b, err
-				}
-				zp3 := new(Doc)
-				if b, err = quarkDecodeDoc(b, zp3, depth+2, budget); err != nil {
-					return b, err
-				}
-				v.R0 = zp3
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -2001,58 +2097,64 @@ func (v *mutatorMergeArgs) decode(b []byte, depth int, budget *codec.Budget) ([]
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Index":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Index = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn3 int
-				if zn3, b, err = codec.ReadMapLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Map(zn3, 40, 0); err != nil {
-					return b, err
-				}
-				zm4 := make(map[string][]int, zn3)
-				for range zn3 {
-					var zk5 string
-					if zk5, b, err = budget.ReadString(b); err != nil {
+		switch len(zk2) {
+		case 5:
+			if string(zk2) == "Index" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
-					var zv6 []int
-					if msgp.IsNil(b) {
-						if b, err = msgp.ReadNilBytes(b); err != nil {
+					v.Index = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn3, 40, 0); err != nil {
+						return b, err
+					}
+					zm4 := make(map[string][]int, zn3)
+					for range zn3 {
+						var zk5 string
+						if zk5, b, err = budget.ReadString(b); err != nil {
 							return b, err
 						}
-						zv6 = nil
-					} else {
-						if err = codec.CheckDepth(depth + 2); err != nil {
-							return b, err
-						}
-						var zn7 int
-						if zn7, b, err = codec.ReadArrayLen(b); err != nil {
-							return b, err
-						}
-						if err = budget.Alloc(zn7, 8); err != nil {
-							return b, err
-						}
-						zs8 := make([]int, zn7)
-						for zi9 := range zn7 {
-							if zs8[zi9], b, err = msgp.ReadIntBytes(b); err != nil {
+						var zv6 []int
+						if msgp.IsNil(b) {
+							if b, err = msgp.ReadNilBytes(b); err != nil {
 								return b, err
 							}
+							zv6 = nil
+						} else {
+							if err = codec.CheckDepth(depth + 2); err != nil {
+								return b, err
+							}
+							var zn7 int
+							if zn7, b, err = codec.ReadArrayLen(b); err != nil {
+								return b, err
+							}
+							if err = budget.Alloc(zn7, 8); err != nil {
+								return b, err
+							}
+							zs8 := make([]int, zn7)
+							for zi9 := range zn7 {
+								if zs8[zi9], b, err = msgp.ReadIntBytes(b); err != nil {
+									return b, err
+								}
+							}
+							zv6 = zs8
 						}
-						zv6 = zs8
+						zm4[zk5] = zv6
 					}
-					zm4[zk5] = zv6
+					v.Index = zm4
 				}
-				v.Index = zm4
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -2098,58 +2200,64 @@ func (v *mutatorMergeResults) decode(b []byte, depth int, budget *codec.Budget) 
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.R0 = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn3 int
-				if zn3, b, err = codec.ReadMapLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Map(zn3, 40, 0); err != nil {
-					return b, err
-				}
-				zm4 := make(map[string][]int, zn3)
-				for range zn3 {
-					var zk5 string
-					if zk5, b, err = budget.ReadString(b); err != nil {
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
-					var zv6 []int
-					if msgp.IsNil(b) {
-						if b, err = msgp.ReadNilBytes(b); err != nil {
+					v.R0 = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn3, 40, 0); err != nil {
+						return b, err
+					}
+					zm4 := make(map[string][]int, zn3)
+					for range zn3 {
+						var zk5 string
+						if zk5, b, err = budget.ReadString(b); err != nil {
 							return b, err
 						}
-						zv6 = nil
-					} else {
-						if err = codec.CheckDepth(depth + 2); err != nil {
-							return b, err
-						}
-						var zn7 int
-						if zn7, b, err = codec.ReadArrayLen(b); err != nil {
-							return b, err
-						}
-						if err = budget.Alloc(zn7, 8); err != nil {
-							return b, err
-						}
-						zs8 := make([]int, zn7)
-						for zi9 := range zn7 {
-							if zs8[zi9], b, err = msgp.ReadIntBytes(b); err != nil {
+						var zv6 []int
+						if msgp.IsNil(b) {
+							if b, err = msgp.ReadNilBytes(b); err != nil {
 								return b, err
 							}
+							zv6 = nil
+						} else {
+							if err = codec.CheckDepth(depth + 2); err != nil {
+								return b, err
+							}
+							var zn7 int
+							if zn7, b, err = codec.ReadArrayLen(b); err != nil {
+								return b, err
+							}
+							if err = budget.Alloc(zn7, 8); err != nil {
+								return b, err
+							}
+							zs8 := make([]int, zn7)
+							for zi9 := range zn7 {
+								if zs8[zi9], b, err = msgp.ReadIntBytes(b); err != nil {
+									return b, err
+								}
+							}
+							zv6 = zs8
 						}
-						zv6 = zs8
+						zm4[zk5] = zv6
 					}
-					zm4[zk5] = zv6
+					v.R0 = zm4
 				}
-				v.R0 = zm4
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -2242,31 +2350,37 @@ func (v *mutatorRecordArgs) decode(b []byte, depth int, budget *codec.Budget) ([
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Xs":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Xs = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn3 int
-				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn3, 8); err != nil {
-					return b, err
-				}
-				zs4 := make([]int, zn3)
-				for zi5 := range zn3 {
-					if zs4[zi5], b, err = msgp.ReadIntBytes(b); err != nil {
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "Xs" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
+					v.Xs = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn3, 8); err != nil {
+						return b, err
+					}
+					zs4 := make([]int, zn3)
+					for zi5 := range zn3 {
+						if zs4[zi5], b, err = msgp.ReadIntBytes(b); err != nil {
+							return b, err
+						}
+					}
+					v.Xs = zs4
 				}
-				v.Xs = zs4
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -2383,31 +2497,37 @@ func (v *mutatorKeepArgs) decode(b []byte, depth int, budget *codec.Budget) ([]b
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Xs":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Xs = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn3 int
-				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn3, 8); err != nil {
-					return b, err
-				}
-				zs4 := make([]int, zn3)
-				for zi5 := range zn3 {
-					if zs4[zi5], b, err = msgp.ReadIntBytes(b); err != nil {
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "Xs" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
+					v.Xs = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn3, 8); err != nil {
+						return b, err
+					}
+					zs4 := make([]int, zn3)
+					for zi5 := range zn3 {
+						if zs4[zi5], b, err = msgp.ReadIntBytes(b); err != nil {
+							return b, err
+						}
+					}
+					v.Xs = zs4
 				}
-				v.Xs = zs4
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -2445,31 +2565,37 @@ func (v *mutatorKeepResults) decode(b []byte, depth int, budget *codec.Budget) (
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.R0 = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn3 int
-				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn3, 8); err != nil {
-					return b, err
-				}
-				zs4 := make([]int, zn3)
-				for zi5 := range zn3 {
-					if zs4[zi5], b, err = msgp.ReadIntBytes(b); err != nil {
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
+					v.R0 = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn3, 8); err != nil {
+						return b, err
+					}
+					zs4 := make([]int, zn3)
+					for zi5 := range zn3 {
+						if zs4[zi5], b, err = msgp.ReadIntBytes(b); err != nil {
+							return b, err
+						}
+					}
+					v.R0 = zs4
 				}
-				v.R0 = zs4
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -2554,10 +2680,16 @@ func (v *mutatorFreezeArgs) decode(b []byte, depth int, budget *codec.Budget) ([
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "F":
-			if b, err = quarkDecodeFrozen(b, &v.F, depth+1, budget); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "F" {
+				if b, err = quarkDecodeFrozen(b, &v.F, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -2588,10 +2720,16 @@ func (v *mutatorFreezeResults) decode(b []byte, depth int, budget *codec.Budget)
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if b, err = quarkDecodeFrozen(b, &v.R0, depth+1, budget); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if b, err = quarkDecodeFrozen(b, &v.R0, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -2689,10 +2827,16 @@ func (v *mutatorScrambleArgs) decode(b []byte, depth int, budget *codec.Budget) 
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "E":
-			if b, err = quarkDecodeEverything(b, &v.E, depth+1, budget); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "E" {
+				if b, err = quarkDecodeEverything(b, &v.E, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -2726,10 +2870,16 @@ func (v *mutatorScrambleResults) decode(b []byte, depth int, budget *codec.Budge
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if b, err = quarkDecodeEverything(b, &v.R0, depth+1, budget); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if b, err = quarkDecodeEverything(b, &v.R0, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -2949,10 +3099,16 @@ func (v *mutatorCurrentResults) decode(b []byte, depth int, budget *codec.Budget
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if b, err = quarkDecodeEverything(b, &v.R0, depth+1, budget); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if b, err = quarkDecodeEverything(b, &v.R0, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -3130,10 +3286,16 @@ func (v *probeRunArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Step":
-			if v.Step, b, err = budget.ReadString(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 4:
+			if string(zk2) == "Step" {
+				if v.Step, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -3164,10 +3326,16 @@ func (v *probeRunResults) decode(b []byte, depth int, budget *codec.Budget) ([]b
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if v.R0, b, err = budget.ReadString(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if v.R0, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -3252,10 +3420,16 @@ func (v *probePeekArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byt
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Step":
-			if v.Step, b, err = budget.ReadString(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 4:
+			if string(zk2) == "Step" {
+				if v.Step, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -3286,10 +3460,16 @@ func (v *probePeekResults) decode(b []byte, depth int, budget *codec.Budget) ([]
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if v.R0, b, err = budget.ReadString(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if v.R0, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -3372,10 +3552,16 @@ func (v *probeTellArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byt
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Step":
-			if v.Step, b, err = budget.ReadString(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 4:
+			if string(zk2) == "Step" {
+				if v.Step, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -3489,14 +3675,26 @@ func (v *probeSplitArgs) decode(b []byte, depth int, budget *codec.Budget) ([]by
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "S":
-			if v.S, b, err = budget.ReadString(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "S" {
+				if v.S, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
-		case "At":
-			if v.At, b, err = msgp.ReadIntBytes(b); err != nil {
-				return b, err
+		case 2:
+			if string(zk2) == "At" {
+				if v.At, b, err = msgp.ReadIntBytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -3529,14 +3727,20 @@ func (v *probeSplitResults) decode(b []byte, depth int, budget *codec.Budget) ([
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Head":
-			if v.Head, b, err = budget.ReadString(b); err != nil {
-				return b, err
-			}
-		case "Tail":
-			if v.Tail, b, err = budget.ReadString(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 4:
+			if string(zk2) == "Head" {
+				if v.Head, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Tail" {
+				if v.Tail, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -3689,10 +3893,16 @@ func (v *reentrantProbeRunArgs) decode(b []byte, depth int, budget *codec.Budget
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Step":
-			if v.Step, b, err = budget.ReadString(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 4:
+			if string(zk2) == "Step" {
+				if v.Step, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -3723,10 +3933,16 @@ func (v *reentrantProbeRunResults) decode(b []byte, depth int, budget *codec.Bud
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if v.R0, b, err = budget.ReadString(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if v.R0, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -3815,10 +4031,16 @@ func (v *reentrantProbePeekArgs) decode(b []byte, depth int, budget *codec.Budge
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Step":
-			if v.Step, b, err = budget.ReadString(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 4:
+			if string(zk2) == "Step" {
+				if v.Step, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -3849,10 +4071,16 @@ func (v *reentrantProbePeekResults) decode(b []byte, depth int, budget *codec.Bu
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if v.R0, b, err = budget.ReadString(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if v.R0, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -3989,10 +4217,16 @@ func (v *statelessProbeRunArgs) decode(b []byte, depth int, budget *codec.Budget
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Step":
-			if v.Step, b, err = budget.ReadString(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 4:
+			if string(zk2) == "Step" {
+				if v.Step, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -4023,10 +4257,16 @@ func (v *statelessProbeRunResults) decode(b []byte, depth int, budget *codec.Bud
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if v.R0, b, err = budget.ReadString(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if v.R0, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -4152,85 +4392,97 @@ func quarkDecodeDoc(b []byte, v *Doc, depth int, budget *codec.Budget) ([]byte, 
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Title":
-			if v.Title, b, err = budget.ReadString(b); err != nil {
-				return b, err
-			}
-		case "Tags":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Tags = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn3 int
-				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn3, 16); err != nil {
-					return b, err
-				}
-				zs4 := make([]string, zn3)
-				for zi5 := range zn3 {
-					if zs4[zi5], b, err = budget.ReadString(b); err != nil {
+		switch len(zk2) {
+		case 4:
+			if string(zk2) == "Tags" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
-				}
-				v.Tags = zs4
-			}
-		case "Meta":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Meta = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn6 int
-				if zn6, b, err = codec.ReadMapLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Map(zn6, 32, 0); err != nil {
-					return b, err
-				}
-				zm7 := make(map[string]string, zn6)
-				for range zn6 {
-					var zk8 string
-					if zk8, b, err = budget.ReadString(b); err != nil {
+					v.Tags = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
 						return b, err
 					}
-					var zv9 string
-					if zv9, b, err = budget.ReadString(b); err != nil {
+					var zn3 int
+					if zn3, b, err = codec.ReadArrayLen(b); err != nil {
 						return b, err
 					}
-					zm7[zk8] = zv9
+					if err = budget.Alloc(zn3, 16); err != nil {
+						return b, err
+					}
+					zs4 := make([]string, zn3)
+					for zi5 := range zn3 {
+						if zs4[zi5], b, err = budget.ReadString(b); err != nil {
+							return b, err
+						}
+					}
+					v.Tags = zs4
 				}
-				v.Meta = zm7
-			}
-		case "Next":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
+			} else if string(zk2) == "Meta" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Meta = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn6 int
+					if zn6, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn6, 32, 0); err != nil {
+						return b, err
+					}
+					zm7 := make(map[string]string, zn6)
+					for range zn6 {
+						var zk8 string
+						if zk8, b, err = budget.ReadString(b); err != nil {
+							return b, err
+						}
+						var zv9 string
+						if zv9, b, err = budget.ReadString(b); err != nil {
+							return b, err
+						}
+						zm7[zk8] = zv9
+					}
+					v.Meta = zm7
 				}
-				v.Next = nil
+			} else if string(zk2) == "Next" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Next = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 56); err != nil {
+						return b, err
+					}
+					zp10 := new(Doc)
+					if b, err = quarkDecodeDoc(b, zp10, depth+2, budget); err != nil {
+						return b, err
+					}
+					v.Next = zp10
+				}
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				if err = budget.Alloc(1, 56); err != nil {
+			}
+		case 5:
+			if string(zk2) == "Title" {
+				if v.Title, b, err = budget.ReadString(b); err != nil {
 					return b, err
 				}
-				zp10 := new(Doc)
-				if b, err = quarkDecodeDoc(b, zp10, depth+2, budget); err != nil {
+			} else {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				v.Next = zp10
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -4463,450 +4715,492 @@ func quarkDecodeEverything(b []byte, v *Everything, depth int, budget *codec.Bud
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Ints":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Ints = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn3 int
-				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn3, 8); err != nil {
-					return b, err
-				}
-				zs4 := make([]int, zn3)
-				for zi5 := range zn3 {
-					if zs4[zi5], b, err = msgp.ReadIntBytes(b); err != nil {
-						return b, err
-					}
-				}
-				v.Ints = zs4
-			}
-		case "Bytes":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Bytes = nil
-			} else {
-				var zd6 []byte
-				if zd6, b, err = msgp.ReadBytesZC(b); err != nil {
-					return b, err
-				}
-				v.Bytes = make([]byte, len(zd6))
-				copy(v.Bytes, zd6)
-			}
-		case "Rows":
-			if err = codec.CheckDepth(depth + 1); err != nil {
-				return b, err
-			}
-			var zn7 int
-			if zn7, b, err = codec.ReadArrayLen(b); err != nil {
-				return b, err
-			}
-			for zi8 := range zn7 {
-				if zi8 >= 2 {
-					if b, err = codec.Skip(b); err != nil {
-						return b, err
-					}
-					continue
-				}
+		switch len(zk2) {
+		case 3:
+			if string(zk2) == "Ptr" {
 				if msgp.IsNil(b) {
 					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
-					v.Rows[zi8] = nil
+					v.Ptr = nil
 				} else {
-					if err = codec.CheckDepth(depth + 2); err != nil {
+					if err = codec.CheckDepth(depth + 1); err != nil {
 						return b, err
 					}
-					var zn9 int
-					if zn9, b, err = codec.ReadArrayLen(b); err != nil {
+					if err = budget.Alloc(1, 8); err != nil {
 						return b, err
 					}
-					if err = budget.Alloc(zn9, 8); err != nil {
+					zp3 := new(int)
+					if *zp3, b, err = msgp.ReadIntBytes(b); err != nil {
 						return b, err
 					}
-					zs10 := make([]int, zn9)
-					for zi11 := range zn9 {
-						if zs10[zi11], b, err = msgp.ReadIntBytes(b); err != nil {
+					v.Ptr = zp3
+				}
+			} else if string(zk2) == "Map" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Map = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn4 int
+					if zn4, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn4, 40, 0); err != nil {
+						return b, err
+					}
+					zm5 := make(map[string][]int, zn4)
+					for range zn4 {
+						var zk6 string
+						if zk6, b, err = budget.ReadString(b); err != nil {
+							return b, err
+						}
+						var zv7 []int
+						if msgp.IsNil(b) {
+							if b, err = msgp.ReadNilBytes(b); err != nil {
+								return b, err
+							}
+							zv7 = nil
+						} else {
+							if err = codec.CheckDepth(depth + 2); err != nil {
+								return b, err
+							}
+							var zn8 int
+							if zn8, b, err = codec.ReadArrayLen(b); err != nil {
+								return b, err
+							}
+							if err = budget.Alloc(zn8, 8); err != nil {
+								return b, err
+							}
+							zs9 := make([]int, zn8)
+							for zi10 := range zn8 {
+								if zs9[zi10], b, err = msgp.ReadIntBytes(b); err != nil {
+									return b, err
+								}
+							}
+							zv7 = zs9
+						}
+						zm5[zk6] = zv7
+					}
+					v.Map = zm5
+				}
+			} else if string(zk2) == "Num" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Num = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 32); err != nil {
+						return b, err
+					}
+					zp11 := new(big.Int)
+					if b, err = quarkDecode_big_Int(b, zp11, depth+2, budget); err != nil {
+						return b, err
+					}
+					v.Num = zp11
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
+			}
+		case 4:
+			if string(zk2) == "Ints" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Ints = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn12 int
+					if zn12, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn12, 8); err != nil {
+						return b, err
+					}
+					zs13 := make([]int, zn12)
+					for zi14 := range zn12 {
+						if zs13[zi14], b, err = msgp.ReadIntBytes(b); err != nil {
 							return b, err
 						}
 					}
-					v.Rows[zi8] = zs10
+					v.Ints = zs13
 				}
-			}
-			clear(v.Rows[min(zn7, 2):])
-		case "Ptr":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Ptr = nil
-			} else {
+			} else if string(zk2) == "Rows" {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
-				if err = budget.Alloc(1, 8); err != nil {
+				var zn15 int
+				if zn15, b, err = codec.ReadArrayLen(b); err != nil {
 					return b, err
 				}
-				zp12 := new(int)
-				if *zp12, b, err = msgp.ReadIntBytes(b); err != nil {
-					return b, err
-				}
-				v.Ptr = zp12
-			}
-		case "PtrArr":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.PtrArr = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(1, 16); err != nil {
-					return b, err
-				}
-				zp13 := new([2]int)
-				if err = codec.CheckDepth(depth + 2); err != nil {
-					return b, err
-				}
-				var zn14 int
-				if zn14, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				for zi15 := range zn14 {
-					if zi15 >= 2 {
+				for zi16 := range zn15 {
+					if zi16 >= 2 {
 						if b, err = codec.Skip(b); err != nil {
 							return b, err
 						}
 						continue
 					}
-					if (*zp13)[zi15], b, err = msgp.ReadIntBytes(b); err != nil {
-						return b, err
-					}
-				}
-				clear((*zp13)[min(zn14, 2):])
-				v.PtrArr = zp13
-			}
-		case "Nested":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Nested = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn16 int
-				if zn16, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn16, 24); err != nil {
-					return b, err
-				}
-				zs17 := make([][]string, zn16)
-				for zi18 := range zn16 {
 					if msgp.IsNil(b) {
 						if b, err = msgp.ReadNilBytes(b); err != nil {
 							return b, err
 						}
-						zs17[zi18] = nil
+						v.Rows[zi16] = nil
 					} else {
 						if err = codec.CheckDepth(depth + 2); err != nil {
 							return b, err
 						}
-						var zn19 int
-						if zn19, b, err = codec.ReadArrayLen(b); err != nil {
+						var zn17 int
+						if zn17, b, err = codec.ReadArrayLen(b); err != nil {
 							return b, err
 						}
-						if err = budget.Alloc(zn19, 16); err != nil {
+						if err = budget.Alloc(zn17, 8); err != nil {
 							return b, err
 						}
-						zs20 := make([]string, zn19)
-						for zi21 := range zn19 {
-							if zs20[zi21], b, err = budget.ReadString(b); err != nil {
+						zs18 := make([]int, zn17)
+						for zi19 := range zn17 {
+							if zs18[zi19], b, err = msgp.ReadIntBytes(b); err != nil {
 								return b, err
 							}
 						}
-						zs17[zi18] = zs20
+						v.Rows[zi16] = zs18
 					}
 				}
-				v.Nested = zs17
-			}
-		case "Map":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
+				clear(v.Rows[min(zn15, 2):])
+			} else if string(zk2) == "Docs" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Docs = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn20 int
+					if zn20, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn20, 56); err != nil {
+						return b, err
+					}
+					zs21 := make([]Doc, zn20)
+					for zi22 := range zn20 {
+						if b, err = quarkDecodeDoc(b, &zs21[zi22], depth+2, budget); err != nil {
+							return b, err
+						}
+					}
+					v.Docs = zs21
+				}
+			} else if string(zk2) == "Link" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Link = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 144); err != nil {
+						return b, err
+					}
+					zp23 := new(url.URL)
+					if b, err = quarkDecode_url_URL(b, zp23, depth+2, budget); err != nil {
+						return b, err
+					}
+					v.Link = zp23
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				v.Map = nil
-			} else {
+			}
+		case 5:
+			if string(zk2) == "Bytes" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Bytes = nil
+				} else {
+					var zd24 []byte
+					if zd24, b, err = msgp.ReadBytesZC(b); err != nil {
+						return b, err
+					}
+					v.Bytes = make([]byte, len(zd24))
+					copy(v.Bytes, zd24)
+				}
+			} else if string(zk2) == "Inner" {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
-				var zn22 int
-				if zn22, b, err = codec.ReadMapLen(b); err != nil {
+				var zn25 int
+				if zn25, b, err = codec.ReadMapLen(b); err != nil {
 					return b, err
 				}
-				if err = budget.Map(zn22, 40, 0); err != nil {
-					return b, err
-				}
-				zm23 := make(map[string][]int, zn22)
-				for range zn22 {
-					var zk24 string
-					if zk24, b, err = budget.ReadString(b); err != nil {
+				for range zn25 {
+					var zk26 []byte
+					if zk26, b, err = codec.ReadKey(b); err != nil {
 						return b, err
 					}
-					var zv25 []int
-					if msgp.IsNil(b) {
-						if b, err = msgp.ReadNilBytes(b); err != nil {
-							return b, err
-						}
-						zv25 = nil
-					} else {
-						if err = codec.CheckDepth(depth + 2); err != nil {
-							return b, err
-						}
-						var zn26 int
-						if zn26, b, err = codec.ReadArrayLen(b); err != nil {
-							return b, err
-						}
-						if err = budget.Alloc(zn26, 8); err != nil {
-							return b, err
-						}
-						zs27 := make([]int, zn26)
-						for zi28 := range zn26 {
-							if zs27[zi28], b, err = msgp.ReadIntBytes(b); err != nil {
+					switch len(zk26) {
+					case 3:
+						if string(zk26) == "Doc" {
+							if msgp.IsNil(b) {
+								if b, err = msgp.ReadNilBytes(b); err != nil {
+									return b, err
+								}
+								v.Inner.Doc = nil
+							} else {
+								if err = codec.CheckDepth(depth + 2); err != nil {
+									return b, err
+								}
+								if err = budget.Alloc(1, 56); err != nil {
+									return b, err
+								}
+								zp27 := new(Doc)
+								if b, err = quarkDecodeDoc(b, zp27, depth+3, budget); err != nil {
+									return b, err
+								}
+								v.Inner.Doc = zp27
+							}
+						} else {
+							if b, err = codec.Skip(b); err != nil {
 								return b, err
 							}
 						}
-						zv25 = zs27
-					}
-					zm23[zk24] = zv25
-				}
-				v.Map = zm23
-			}
-		case "DocMap":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.DocMap = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn29 int
-				if zn29, b, err = codec.ReadMapLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Map(zn29, 24, 0); err != nil {
-					return b, err
-				}
-				zm30 := make(map[string]*Doc, zn29)
-				for range zn29 {
-					var zk31 string
-					if zk31, b, err = budget.ReadString(b); err != nil {
-						return b, err
-					}
-					var zv32 *Doc
-					if msgp.IsNil(b) {
-						if b, err = msgp.ReadNilBytes(b); err != nil {
-							return b, err
-						}
-						zv32 = nil
-					} else {
-						if err = codec.CheckDepth(depth + 2); err != nil {
-							return b, err
-						}
-						if err = budget.Alloc(1, 56); err != nil {
-							return b, err
-						}
-						zp33 := new(Doc)
-						if b, err = quarkDecodeDoc(b, zp33, depth+3, budget); err != nil {
-							return b, err
-						}
-						zv32 = zp33
-					}
-					zm30[zk31] = zv32
-				}
-				v.DocMap = zm30
-			}
-		case "Docs":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Docs = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn34 int
-				if zn34, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn34, 56); err != nil {
-					return b, err
-				}
-				zs35 := make([]Doc, zn34)
-				for zi36 := range zn34 {
-					if b, err = quarkDecodeDoc(b, &zs35[zi36], depth+2, budget); err != nil {
-						return b, err
-					}
-				}
-				v.Docs = zs35
-			}
-		case "DocPtrs":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.DocPtrs = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn37 int
-				if zn37, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn37, 8); err != nil {
-					return b, err
-				}
-				zs38 := make([]*Doc, zn37)
-				for zi39 := range zn37 {
-					if msgp.IsNil(b) {
-						if b, err = msgp.ReadNilBytes(b); err != nil {
-							return b, err
-						}
-						zs38[zi39] = nil
-					} else {
-						if err = codec.CheckDepth(depth + 2); err != nil {
-							return b, err
-						}
-						if err = budget.Alloc(1, 56); err != nil {
-							return b, err
-						}
-						zp40 := new(Doc)
-						if b, err = quarkDecodeDoc(b, zp40, depth+3, budget); err != nil {
-							return b, err
-						}
-						zs38[zi39] = zp40
-					}
-				}
-				v.DocPtrs = zs38
-			}
-		case "Num":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Num = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(1, 32); err != nil {
-					return b, err
-				}
-				zp41 := new(big.Int)
-				if b, err = quarkDecode_big_Int(b, zp41, depth+2, budget); err != nil {
-					return b, err
-				}
-				v.Num = zp41
-			}
-		case "Link":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Link = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(1, 144); err != nil {
-					return b, err
-				}
-				zp42 := new(url.URL)
-				if b, err = quarkDecode_url_URL(b, zp42, depth+2, budget); err != nil {
-					return b, err
-				}
-				v.Link = zp42
-			}
-		case "Inner":
-			if err = codec.CheckDepth(depth + 1); err != nil {
-				return b, err
-			}
-			var zn43 int
-			if zn43, b, err = codec.ReadMapLen(b); err != nil {
-				return b, err
-			}
-			for range zn43 {
-				var zk44 []byte
-				if zk44, b, err = codec.ReadKey(b); err != nil {
-					return b, err
-				}
-				switch string(zk44) {
-				case "Tags":
-					if msgp.IsNil(b) {
-						if b, err = msgp.ReadNilBytes(b); err != nil {
-							return b, err
-						}
-						v.Inner.Tags = nil
-					} else {
-						if err = codec.CheckDepth(depth + 2); err != nil {
-							return b, err
-						}
-						var zn45 int
-						if zn45, b, err = codec.ReadArrayLen(b); err != nil {
-							return b, err
-						}
-						if err = budget.Alloc(zn45, 16); err != nil {
-							return b, err
-						}
-						zs46 := make([]string, zn45)
-						for zi47 := range zn45 {
-							if zs46[zi47], b, err = budget.ReadString(b); err != nil {
+					case 4:
+						if string(zk26) == "Tags" {
+							if msgp.IsNil(b) {
+								if b, err = msgp.ReadNilBytes(b); err != nil {
+									return b, err
+								}
+								v.Inner.Tags = nil
+							} else {
+								if err = codec.CheckDepth(depth + 2); err != nil {
+									return b, err
+								}
+								var zn28 int
+								if zn28, b, err = codec.ReadArrayLen(b); err != nil {
+									return b, err
+								}
+								if err = budget.Alloc(zn28, 16); err != nil {
+									return b, err
+								}
+								zs29 := make([]string, zn28)
+								for zi30 := range zn28 {
+									if zs29[zi30], b, err = budget.ReadString(b); err != nil {
+										return b, err
+									}
+								}
+								v.Inner.Tags = zs29
+							}
+						} else {
+							if b, err = codec.Skip(b); err != nil {
 								return b, err
 							}
 						}
-						v.Inner.Tags = zs46
+					default:
+						if b, err = codec.Skip(b); err != nil {
+							return b, err
+						}
 					}
-				case "Doc":
-					if msgp.IsNil(b) {
-						if b, err = msgp.ReadNilBytes(b); err != nil {
-							return b, err
-						}
-						v.Inner.Doc = nil
-					} else {
-						if err = codec.CheckDepth(depth + 2); err != nil {
-							return b, err
-						}
-						if err = budget.Alloc(1, 56); err != nil {
-							return b, err
-						}
-						zp48 := new(Doc)
-						if b, err = quarkDecodeDoc(b, zp48, depth+3, budget); err != nil {
-							return b, err
-						}
-						v.Inner.Doc = zp48
-					}
-				default:
-					if b, err = codec.Skip(b); err != nil {
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
+			}
+		case 6:
+			if string(zk2) == "PtrArr" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
+					v.PtrArr = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 16); err != nil {
+						return b, err
+					}
+					zp31 := new([2]int)
+					if err = codec.CheckDepth(depth + 2); err != nil {
+						return b, err
+					}
+					var zn32 int
+					if zn32, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					for zi33 := range zn32 {
+						if zi33 >= 2 {
+							if b, err = codec.Skip(b); err != nil {
+								return b, err
+							}
+							continue
+						}
+						if (*zp31)[zi33], b, err = msgp.ReadIntBytes(b); err != nil {
+							return b, err
+						}
+					}
+					clear((*zp31)[min(zn32, 2):])
+					v.PtrArr = zp31
+				}
+			} else if string(zk2) == "Nested" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Nested = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn34 int
+					if zn34, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn34, 24); err != nil {
+						return b, err
+					}
+					zs35 := make([][]string, zn34)
+					for zi36 := range zn34 {
+						if msgp.IsNil(b) {
+							if b, err = msgp.ReadNilBytes(b); err != nil {
+								return b, err
+							}
+							zs35[zi36] = nil
+						} else {
+							if err = codec.CheckDepth(depth + 2); err != nil {
+								return b, err
+							}
+							var zn37 int
+							if zn37, b, err = codec.ReadArrayLen(b); err != nil {
+								return b, err
+							}
+							if err = budget.Alloc(zn37, 16); err != nil {
+								return b, err
+							}
+							zs38 := make([]string, zn37)
+							for zi39 := range zn37 {
+								if zs38[zi39], b, err = budget.ReadString(b); err != nil {
+									return b, err
+								}
+							}
+							zs35[zi36] = zs38
+						}
+					}
+					v.Nested = zs35
+				}
+			} else if string(zk2) == "DocMap" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.DocMap = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn40 int
+					if zn40, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn40, 24, 0); err != nil {
+						return b, err
+					}
+					zm41 := make(map[string]*Doc, zn40)
+					for range zn40 {
+						var zk42 string
+						if zk42, b, err = budget.ReadString(b); err != nil {
+							return b, err
+						}
+						var zv43 *Doc
+						if msgp.IsNil(b) {
+							if b, err = msgp.ReadNilBytes(b); err != nil {
+								return b, err
+							}
+							zv43 = nil
+						} else {
+							if err = codec.CheckDepth(depth + 2); err != nil {
+								return b, err
+							}
+							if err = budget.Alloc(1, 56); err != nil {
+								return b, err
+							}
+							zp44 := new(Doc)
+							if b, err = quarkDecodeDoc(b, zp44, depth+3, budget); err != nil {
+								return b, err
+							}
+							zv43 = zp44
+						}
+						zm41[zk42] = zv43
+					}
+					v.DocMap = zm41
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
+			}
+		case 7:
+			if string(zk2) == "DocPtrs" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.DocPtrs = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn45 int
+					if zn45, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn45, 8); err != nil {
+						return b, err
+					}
+					zs46 := make([]*Doc, zn45)
+					for zi47 := range zn45 {
+						if msgp.IsNil(b) {
+							if b, err = msgp.ReadNilBytes(b); err != nil {
+								return b, err
+							}
+							zs46[zi47] = nil
+						} else {
+							if err = codec.CheckDepth(depth + 2); err != nil {
+								return b, err
+							}
+							if err = budget.Alloc(1, 56); err != nil {
+								return b, err
+							}
+							zp48 := new(Doc)
+							if b, err = quarkDecodeDoc(b, zp48, depth+3, budget); err != nil {
+								return b, err
+							}
+							zs46[zi47] = zp48
+						}
+					}
+					v.DocPtrs = zs46
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
 				}
 			}
 		default:
@@ -5123,14 +5417,26 @@ func quarkDecodeLabelState(b []byte, v *LabelState, depth int, budget *codec.Bud
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Name":
-			if b, err = quarkDecodeLabel(b, &v.Name, depth+1, budget); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 4:
+			if string(zk2) == "Name" {
+				if b, err = quarkDecodeLabel(b, &v.Name, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
-		case "Count":
-			if v.Count, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
+		case 5:
+			if string(zk2) == "Count" {
+				if v.Count, b, err = msgp.ReadInt64Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -5191,28 +5497,46 @@ func quarkDecodeCounterState(b []byte, v *CounterState, depth int, budget *codec
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Total":
-			if v.Total, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
-			}
-		case "Updates":
-			if v.Updates, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
-			}
-		case "Blob":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
+		switch len(zk2) {
+		case 4:
+			if string(zk2) == "Blob" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Blob = nil
+				} else {
+					var zd3 []byte
+					if zd3, b, err = msgp.ReadBytesZC(b); err != nil {
+						return b, err
+					}
+					v.Blob = make([]byte, len(zd3))
+					copy(v.Blob, zd3)
 				}
-				v.Blob = nil
 			} else {
-				var zd3 []byte
-				if zd3, b, err = msgp.ReadBytesZC(b); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				v.Blob = make([]byte, len(zd3))
-				copy(v.Blob, zd3)
+			}
+		case 5:
+			if string(zk2) == "Total" {
+				if v.Total, b, err = msgp.ReadInt64Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
+			}
+		case 7:
+			if string(zk2) == "Updates" {
+				if v.Updates, b, err = msgp.ReadInt64Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {

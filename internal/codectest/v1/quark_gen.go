@@ -64,82 +64,106 @@ func quarkDecodeCustomer(b []byte, v *Customer, depth int, budget *codec.Budget)
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "ID":
-			if v.ID, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
-			}
-		case "Name":
-			if v.Name, b, err = budget.ReadString(b); err != nil {
-				return b, err
-			}
-		case "Email":
-			if v.Email, b, err = budget.ReadString(b); err != nil {
-				return b, err
-			}
-		case "Tags":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "ID" {
+				if v.ID, b, err = msgp.ReadInt64Bytes(b); err != nil {
 					return b, err
 				}
-				v.Tags = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				var zn3 int
-				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+			}
+		case 4:
+			if string(zk2) == "Name" {
+				if v.Name, b, err = budget.ReadString(b); err != nil {
 					return b, err
 				}
-				if err = budget.Alloc(zn3, 16); err != nil {
-					return b, err
-				}
-				zs4 := make([]string, zn3)
-				for zi5 := range zn3 {
-					if zs4[zi5], b, err = budget.ReadString(b); err != nil {
+			} else if string(zk2) == "Tags" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
+					v.Tags = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn3, 16); err != nil {
+						return b, err
+					}
+					zs4 := make([]string, zn3)
+					for zi5 := range zn3 {
+						if zs4[zi5], b, err = budget.ReadString(b); err != nil {
+							return b, err
+						}
+					}
+					v.Tags = zs4
 				}
-				v.Tags = zs4
-			}
-		case "balance":
-			if v.Balance, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
-			}
-		case "Address":
-			if b, err = quarkDecodeAddress(b, &v.Address, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "Notes":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Notes = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				var zn6 int
-				if zn6, b, err = codec.ReadMapLen(b); err != nil {
+			}
+		case 5:
+			if string(zk2) == "Email" {
+				if v.Email, b, err = budget.ReadString(b); err != nil {
 					return b, err
 				}
-				if err = budget.Map(zn6, 32, 0); err != nil {
-					return b, err
-				}
-				zm7 := make(map[string]string, zn6)
-				for range zn6 {
-					var zk8 string
-					if zk8, b, err = budget.ReadString(b); err != nil {
+			} else if string(zk2) == "Notes" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
-					var zv9 string
-					if zv9, b, err = budget.ReadString(b); err != nil {
+					v.Notes = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
 						return b, err
 					}
-					zm7[zk8] = zv9
+					var zn6 int
+					if zn6, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn6, 32, 0); err != nil {
+						return b, err
+					}
+					zm7 := make(map[string]string, zn6)
+					for range zn6 {
+						var zk8 string
+						if zk8, b, err = budget.ReadString(b); err != nil {
+							return b, err
+						}
+						var zv9 string
+						if zv9, b, err = budget.ReadString(b); err != nil {
+							return b, err
+						}
+						zm7[zk8] = zv9
+					}
+					v.Notes = zm7
 				}
-				v.Notes = zm7
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
+			}
+		case 7:
+			if string(zk2) == "balance" {
+				if v.Balance, b, err = msgp.ReadInt64Bytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Address" {
+				if b, err = quarkDecodeAddress(b, &v.Address, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -200,18 +224,36 @@ func quarkDecodeAddress(b []byte, v *Address, depth int, budget *codec.Budget) (
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Street":
-			if v.Street, b, err = budget.ReadString(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 3:
+			if string(zk2) == "Zip" {
+				if v.Zip, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
-		case "City":
-			if v.City, b, err = budget.ReadString(b); err != nil {
-				return b, err
+		case 4:
+			if string(zk2) == "City" {
+				if v.City, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
-		case "Zip":
-			if v.Zip, b, err = budget.ReadString(b); err != nil {
-				return b, err
+		case 6:
+			if string(zk2) == "Street" {
+				if v.Street, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {

@@ -367,18 +367,24 @@ func (v *storeScalarsArgs) decode(b []byte, depth int, budget *codec.Budget) ([]
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "S":
-			if b, err = quarkDecodeScalars(b, &v.S, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "F":
-			if v.F, b, err = msgp.ReadFloat32Bytes(b); err != nil {
-				return b, err
-			}
-		case "C":
-			if v.C, b, err = msgp.ReadComplex128Bytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "S" {
+				if b, err = quarkDecodeScalars(b, &v.S, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "F" {
+				if v.F, b, err = msgp.ReadFloat32Bytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "C" {
+				if v.C, b, err = msgp.ReadComplex128Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -409,10 +415,16 @@ func (v *storeScalarsResults) decode(b []byte, depth int, budget *codec.Budget) 
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if b, err = quarkDecodeScalars(b, &v.R0, depth+1, budget); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if b, err = quarkDecodeScalars(b, &v.R0, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -524,34 +536,40 @@ func (v *storeNamedArgs) decode(b []byte, depth int, budget *codec.Budget) ([]by
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "C":
-			if b, err = quarkDecodeCelsius(b, &v.C, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "L":
-			if b, err = quarkDecodeLabel(b, &v.L, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "B":
-			if b, err = quarkDecodeBlob(b, &v.B, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "U":
-			if b, err = quarkDecodeUUID(b, &v.U, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "G":
-			if b, err = quarkDecodeGrid(b, &v.G, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "I":
-			if b, err = quarkDecodeIndex(b, &v.I, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "F":
-			if b, err = quarkDecodeFlags(b, &v.F, depth+1, budget); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "C" {
+				if b, err = quarkDecodeCelsius(b, &v.C, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "L" {
+				if b, err = quarkDecodeLabel(b, &v.L, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "B" {
+				if b, err = quarkDecodeBlob(b, &v.B, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "U" {
+				if b, err = quarkDecodeUUID(b, &v.U, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "G" {
+				if b, err = quarkDecodeGrid(b, &v.G, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "I" {
+				if b, err = quarkDecodeIndex(b, &v.I, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "F" {
+				if b, err = quarkDecodeFlags(b, &v.F, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -584,14 +602,20 @@ func (v *storeNamedResults) decode(b []byte, depth int, budget *codec.Budget) ([
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if b, err = quarkDecodeStack(b, &v.R0, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "R1":
-			if b, err = quarkDecodeLink(b, &v.R1, depth+1, budget); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if b, err = quarkDecodeStack(b, &v.R0, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "R1" {
+				if b, err = quarkDecodeLink(b, &v.R1, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -846,291 +870,321 @@ func (v *storeContainersArgs) decode(b []byte, depth int, budget *codec.Budget) 
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "M":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "M" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.M = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn3, 40, 0); err != nil {
+						return b, err
+					}
+					zm4 := make(map[string][]Tree, zn3)
+					for range zn3 {
+						var zk5 string
+						if zk5, b, err = budget.ReadString(b); err != nil {
+							return b, err
+						}
+						var zv6 []Tree
+						if msgp.IsNil(b) {
+							if b, err = msgp.ReadNilBytes(b); err != nil {
+								return b, err
+							}
+							zv6 = nil
+						} else {
+							if err = codec.CheckDepth(depth + 2); err != nil {
+								return b, err
+							}
+							var zn7 int
+							if zn7, b, err = codec.ReadArrayLen(b); err != nil {
+								return b, err
+							}
+							if err = budget.Alloc(zn7, 40); err != nil {
+								return b, err
+							}
+							zs8 := make([]Tree, zn7)
+							for zi9 := range zn7 {
+								if b, err = quarkDecodeTree(b, &zs8[zi9], depth+3, budget); err != nil {
+									return b, err
+								}
+							}
+							zv6 = zs8
+						}
+						zm4[zk5] = zv6
+					}
+					v.M = zm4
 				}
-				v.M = nil
-			} else {
+			} else if string(zk2) == "A" {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
-				var zn3 int
-				if zn3, b, err = codec.ReadMapLen(b); err != nil {
+				var zn10 int
+				if zn10, b, err = codec.ReadArrayLen(b); err != nil {
 					return b, err
 				}
-				if err = budget.Map(zn3, 40, 0); err != nil {
-					return b, err
-				}
-				zm4 := make(map[string][]Tree, zn3)
-				for range zn3 {
-					var zk5 string
-					if zk5, b, err = budget.ReadString(b); err != nil {
-						return b, err
+				for zi11 := range zn10 {
+					if zi11 >= 3 {
+						if b, err = codec.Skip(b); err != nil {
+							return b, err
+						}
+						continue
 					}
-					var zv6 []Tree
 					if msgp.IsNil(b) {
 						if b, err = msgp.ReadNilBytes(b); err != nil {
 							return b, err
 						}
-						zv6 = nil
+						v.A[zi11] = nil
 					} else {
 						if err = codec.CheckDepth(depth + 2); err != nil {
 							return b, err
 						}
-						var zn7 int
-						if zn7, b, err = codec.ReadArrayLen(b); err != nil {
+						if err = budget.Alloc(1, 16); err != nil {
 							return b, err
 						}
-						if err = budget.Alloc(zn7, 40); err != nil {
+						zp12 := new(List)
+						if b, err = quarkDecodeList(b, zp12, depth+3, budget); err != nil {
 							return b, err
 						}
-						zs8 := make([]Tree, zn7)
-						for zi9 := range zn7 {
-							if b, err = quarkDecodeTree(b, &zs8[zi9], depth+3, budget); err != nil {
-								return b, err
-							}
-						}
-						zv6 = zs8
+						v.A[zi11] = zp12
 					}
-					zm4[zk5] = zv6
 				}
-				v.M = zm4
-			}
-		case "A":
-			if err = codec.CheckDepth(depth + 1); err != nil {
-				return b, err
-			}
-			var zn10 int
-			if zn10, b, err = codec.ReadArrayLen(b); err != nil {
-				return b, err
-			}
-			for zi11 := range zn10 {
-				if zi11 >= 3 {
-					if b, err = codec.Skip(b); err != nil {
-						return b, err
-					}
-					continue
-				}
-				if msgp.IsNil(b) {
-					if b, err = msgp.ReadNilBytes(b); err != nil {
-						return b, err
-					}
-					v.A[zi11] = nil
-				} else {
-					if err = codec.CheckDepth(depth + 2); err != nil {
-						return b, err
-					}
-					if err = budget.Alloc(1, 16); err != nil {
-						return b, err
-					}
-					zp12 := new(List)
-					if b, err = quarkDecodeList(b, zp12, depth+3, budget); err != nil {
-						return b, err
-					}
-					v.A[zi11] = zp12
-				}
-			}
-			clear(v.A[min(zn10, 3):])
-		case "Pp":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Pp = nil
+				clear(v.A[min(zn10, 3):])
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				if err = budget.Alloc(1, 8); err != nil {
-					return b, err
-				}
-				zp13 := new(*int)
+			}
+		case 2:
+			if string(zk2) == "Pp" {
 				if msgp.IsNil(b) {
 					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
-					*zp13 = nil
+					v.Pp = nil
 				} else {
-					if err = codec.CheckDepth(depth + 2); err != nil {
+					if err = codec.CheckDepth(depth + 1); err != nil {
 						return b, err
 					}
 					if err = budget.Alloc(1, 8); err != nil {
 						return b, err
 					}
-					zp14 := new(int)
-					if *zp14, b, err = msgp.ReadIntBytes(b); err != nil {
-						return b, err
-					}
-					*zp13 = zp14
-				}
-				v.Pp = zp13
-			}
-		case "Nested":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Nested = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn15 int
-				if zn15, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn15, 24); err != nil {
-					return b, err
-				}
-				zs16 := make([][]map[int64]string, zn15)
-				for zi17 := range zn15 {
+					zp13 := new(*int)
 					if msgp.IsNil(b) {
 						if b, err = msgp.ReadNilBytes(b); err != nil {
 							return b, err
 						}
-						zs16[zi17] = nil
+						*zp13 = nil
 					} else {
 						if err = codec.CheckDepth(depth + 2); err != nil {
 							return b, err
 						}
-						var zn18 int
-						if zn18, b, err = codec.ReadArrayLen(b); err != nil {
+						if err = budget.Alloc(1, 8); err != nil {
 							return b, err
 						}
-						if err = budget.Alloc(zn18, 8); err != nil {
+						zp14 := new(int)
+						if *zp14, b, err = msgp.ReadIntBytes(b); err != nil {
 							return b, err
 						}
-						zs19 := make([]map[int64]string, zn18)
-						for zi20 := range zn18 {
+						*zp13 = zp14
+					}
+					v.Pp = zp13
+				}
+			} else if string(zk2) == "Bs" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Bs = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn15 int
+					if zn15, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn15, 24); err != nil {
+						return b, err
+					}
+					zs16 := make([][]byte, zn15)
+					for zi17 := range zn15 {
+						if msgp.IsNil(b) {
+							if b, err = msgp.ReadNilBytes(b); err != nil {
+								return b, err
+							}
+							zs16[zi17] = nil
+						} else {
+							var zd18 []byte
+							if zd18, b, err = msgp.ReadBytesZC(b); err != nil {
+								return b, err
+							}
+							zs16[zi17] = make([]byte, len(zd18))
+							copy(zs16[zi17], zd18)
+						}
+					}
+					v.Bs = zs16
+				}
+			} else if string(zk2) == "Ba" {
+				var zd19 []byte
+				if zd19, b, err = msgp.ReadBytesZC(b); err != nil {
+					return b, err
+				}
+				clear(v.Ba[copy(v.Ba[:], zd19):])
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
+			}
+		case 4:
+			if string(zk2) == "Anon" {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b, err
+				}
+				var zn20 int
+				if zn20, b, err = codec.ReadMapLen(b); err != nil {
+					return b, err
+				}
+				for range zn20 {
+					var zk21 []byte
+					if zk21, b, err = codec.ReadKey(b); err != nil {
+						return b, err
+					}
+					switch len(zk21) {
+					case 1:
+						if string(zk21) == "A" {
+							if v.Anon.A, b, err = msgp.ReadIntBytes(b); err != nil {
+								return b, err
+							}
+						} else if string(zk21) == "B" {
 							if msgp.IsNil(b) {
 								if b, err = msgp.ReadNilBytes(b); err != nil {
 									return b, err
 								}
-								zs19[zi20] = nil
+								v.Anon.B = nil
 							} else {
-								if err = codec.CheckDepth(depth + 3); err != nil {
+								if err = codec.CheckDepth(depth + 2); err != nil {
 									return b, err
 								}
-								var zn21 int
-								if zn21, b, err = codec.ReadMapLen(b); err != nil {
+								var zn22 int
+								if zn22, b, err = codec.ReadArrayLen(b); err != nil {
 									return b, err
 								}
-								if err = budget.Map(zn21, 24, 0); err != nil {
+								if err = budget.Alloc(zn22, 16); err != nil {
 									return b, err
 								}
-								zm22 := make(map[int64]string, zn21)
-								for range zn21 {
-									var zk23 int64
-									if zk23, b, err = msgp.ReadInt64Bytes(b); err != nil {
+								zs23 := make([]string, zn22)
+								for zi24 := range zn22 {
+									if zs23[zi24], b, err = budget.ReadString(b); err != nil {
 										return b, err
 									}
-									var zv24 string
-									if zv24, b, err = budget.ReadString(b); err != nil {
-										return b, err
-									}
-									zm22[zk23] = zv24
 								}
-								zs19[zi20] = zm22
+								v.Anon.B = zs23
 							}
-						}
-						zs16[zi17] = zs19
-					}
-				}
-				v.Nested = zs16
-			}
-		case "Anon":
-			if err = codec.CheckDepth(depth + 1); err != nil {
-				return b, err
-			}
-			var zn25 int
-			if zn25, b, err = codec.ReadMapLen(b); err != nil {
-				return b, err
-			}
-			for range zn25 {
-				var zk26 []byte
-				if zk26, b, err = codec.ReadKey(b); err != nil {
-					return b, err
-				}
-				switch string(zk26) {
-				case "A":
-					if v.Anon.A, b, err = msgp.ReadIntBytes(b); err != nil {
-						return b, err
-					}
-				case "B":
-					if msgp.IsNil(b) {
-						if b, err = msgp.ReadNilBytes(b); err != nil {
-							return b, err
-						}
-						v.Anon.B = nil
-					} else {
-						if err = codec.CheckDepth(depth + 2); err != nil {
-							return b, err
-						}
-						var zn27 int
-						if zn27, b, err = codec.ReadArrayLen(b); err != nil {
-							return b, err
-						}
-						if err = budget.Alloc(zn27, 16); err != nil {
-							return b, err
-						}
-						zs28 := make([]string, zn27)
-						for zi29 := range zn27 {
-							if zs28[zi29], b, err = budget.ReadString(b); err != nil {
+						} else {
+							if b, err = codec.Skip(b); err != nil {
 								return b, err
 							}
 						}
-						v.Anon.B = zs28
+					default:
+						if b, err = codec.Skip(b); err != nil {
+							return b, err
+						}
 					}
-				default:
-					if b, err = codec.Skip(b); err != nil {
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
+			}
+		case 6:
+			if string(zk2) == "Nested" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
-				}
-			}
-		case "Bs":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Bs = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn30 int
-				if zn30, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn30, 24); err != nil {
-					return b, err
-				}
-				zs31 := make([][]byte, zn30)
-				for zi32 := range zn30 {
-					if msgp.IsNil(b) {
-						if b, err = msgp.ReadNilBytes(b); err != nil {
-							return b, err
-						}
-						zs31[zi32] = nil
-					} else {
-						var zd33 []byte
-						if zd33, b, err = msgp.ReadBytesZC(b); err != nil {
-							return b, err
-						}
-						zs31[zi32] = make([]byte, len(zd33))
-						copy(zs31[zi32], zd33)
+					v.Nested = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
 					}
+					var zn25 int
+					if zn25, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn25, 24); err != nil {
+						return b, err
+					}
+					zs26 := make([][]map[int64]string, zn25)
+					for zi27 := range zn25 {
+						if msgp.IsNil(b) {
+							if b, err = msgp.ReadNilBytes(b); err != nil {
+								return b, err
+							}
+							zs26[zi27] = nil
+						} else {
+							if err = codec.CheckDepth(depth + 2); err != nil {
+								return b, err
+							}
+							var zn28 int
+							if zn28, b, err = codec.ReadArrayLen(b); err != nil {
+								return b, err
+							}
+							if err = budget.Alloc(zn28, 8); err != nil {
+								return b, err
+							}
+							zs29 := make([]map[int64]string, zn28)
+							for zi30 := range zn28 {
+								if msgp.IsNil(b) {
+									if b, err = msgp.ReadNilBytes(b); err != nil {
+										return b, err
+									}
+									zs29[zi30] = nil
+								} else {
+									if err = codec.CheckDepth(depth + 3); err != nil {
+										return b, err
+									}
+									var zn31 int
+									if zn31, b, err = codec.ReadMapLen(b); err != nil {
+										return b, err
+									}
+									if err = budget.Map(zn31, 24, 0); err != nil {
+										return b, err
+									}
+									zm32 := make(map[int64]string, zn31)
+									for range zn31 {
+										var zk33 int64
+										if zk33, b, err = msgp.ReadInt64Bytes(b); err != nil {
+											return b, err
+										}
+										var zv34 string
+										if zv34, b, err = budget.ReadString(b); err != nil {
+											return b, err
+										}
+										zm32[zk33] = zv34
+									}
+									zs29[zi30] = zm32
+								}
+							}
+							zs26[zi27] = zs29
+						}
+					}
+					v.Nested = zs26
 				}
-				v.Bs = zs31
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
-		case "Ba":
-			var zd34 []byte
-			if zd34, b, err = msgp.ReadBytesZC(b); err != nil {
-				return b, err
-			}
-			clear(v.Ba[copy(v.Ba[:], zd34):])
 		default:
 			if b, err = codec.Skip(b); err != nil {
 				return b, err
@@ -1175,69 +1229,75 @@ func (v *storeContainersResults) decode(b []byte, depth int, budget *codec.Budge
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if err = codec.CheckDepth(depth + 1); err != nil {
-				return b, err
-			}
-			var zn3 int
-			if zn3, b, err = codec.ReadArrayLen(b); err != nil {
-				return b, err
-			}
-			for zi4 := range zn3 {
-				if zi4 >= 2 {
-					if b, err = codec.Skip(b); err != nil {
-						return b, err
-					}
-					continue
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b, err
 				}
-				if msgp.IsNil(b) {
-					if b, err = msgp.ReadNilBytes(b); err != nil {
-						return b, err
-					}
-					v.R0[zi4] = nil
-				} else {
-					if err = codec.CheckDepth(depth + 2); err != nil {
-						return b, err
-					}
-					var zn5 int
-					if zn5, b, err = codec.ReadMapLen(b); err != nil {
-						return b, err
-					}
-					if err = budget.Map(zn5, 24, 0); err != nil {
-						return b, err
-					}
-					zm6 := make(map[Label]*Tree, zn5)
-					for range zn5 {
-						var zk7 Label
-						if b, err = quarkDecodeLabel(b, &zk7, depth+3, budget); err != nil {
+				var zn3 int
+				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+					return b, err
+				}
+				for zi4 := range zn3 {
+					if zi4 >= 2 {
+						if b, err = codec.Skip(b); err != nil {
 							return b, err
 						}
-						var zv8 *Tree
-						if msgp.IsNil(b) {
-							if b, err = msgp.ReadNilBytes(b); err != nil {
-								return b, err
-							}
-							zv8 = nil
-						} else {
-							if err = codec.CheckDepth(depth + 3); err != nil {
-								return b, err
-							}
-							if err = budget.Alloc(1, 40); err != nil {
-								return b, err
-							}
-							zp9 := new(Tree)
-							if b, err = quarkDecodeTree(b, zp9, depth+4, budget); err != nil {
-								return b, err
-							}
-							zv8 = zp9
-						}
-						zm6[zk7] = zv8
+						continue
 					}
-					v.R0[zi4] = zm6
+					if msgp.IsNil(b) {
+						if b, err = msgp.ReadNilBytes(b); err != nil {
+							return b, err
+						}
+						v.R0[zi4] = nil
+					} else {
+						if err = codec.CheckDepth(depth + 2); err != nil {
+							return b, err
+						}
+						var zn5 int
+						if zn5, b, err = codec.ReadMapLen(b); err != nil {
+							return b, err
+						}
+						if err = budget.Map(zn5, 24, 0); err != nil {
+							return b, err
+						}
+						zm6 := make(map[Label]*Tree, zn5)
+						for range zn5 {
+							var zk7 Label
+							if b, err = quarkDecodeLabel(b, &zk7, depth+3, budget); err != nil {
+								return b, err
+							}
+							var zv8 *Tree
+							if msgp.IsNil(b) {
+								if b, err = msgp.ReadNilBytes(b); err != nil {
+									return b, err
+								}
+								zv8 = nil
+							} else {
+								if err = codec.CheckDepth(depth + 3); err != nil {
+									return b, err
+								}
+								if err = budget.Alloc(1, 40); err != nil {
+									return b, err
+								}
+								zp9 := new(Tree)
+								if b, err = quarkDecodeTree(b, zp9, depth+4, budget); err != nil {
+									return b, err
+								}
+								zv8 = zp9
+							}
+							zm6[zk7] = zv8
+						}
+						v.R0[zi4] = zm6
+					}
+				}
+				clear(v.R0[min(zn3, 2):])
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
 				}
 			}
-			clear(v.R0[min(zn3, 2):])
 		default:
 			if b, err = codec.Skip(b); err != nil {
 				return b, err
@@ -1340,29 +1400,35 @@ func (v *storeRecursiveArgs) decode(b []byte, depth int, budget *codec.Budget) (
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "E":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "E" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.E = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 40); err != nil {
+						return b, err
+					}
+					zp3 := new(Expr)
+					if b, err = quarkDecodeExpr(b, zp3, depth+2, budget); err != nil {
+						return b, err
+					}
+					v.E = zp3
+				}
+			} else if string(zk2) == "L" {
+				if b, err = quarkDecodeList(b, &v.L, depth+1, budget); err != nil {
 					return b, err
 				}
-				v.E = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				if err = budget.Alloc(1, 40); err != nil {
-					return b, err
-				}
-				zp3 := new(Expr)
-				if b, err = quarkDecodeExpr(b, zp3, depth+2, budget); err != nil {
-					return b, err
-				}
-				v.E = zp3
-			}
-		case "L":
-			if b, err = quarkDecodeList(b, &v.L, depth+1, budget); err != nil {
-				return b, err
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -1393,10 +1459,16 @@ func (v *storeRecursiveResults) decode(b []byte, depth int, budget *codec.Budget
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if b, err = quarkDecodeTree(b, &v.R0, depth+1, budget); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if b, err = quarkDecodeTree(b, &v.R0, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -1495,14 +1567,20 @@ func (v *storeStructsArgs) decode(b []byte, depth int, budget *codec.Budget) ([]
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "T":
-			if b, err = quarkDecodeTagged(b, &v.T, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "D":
-			if b, err = quarkDecodeDerived(b, &v.D, depth+1, budget); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "T" {
+				if b, err = quarkDecodeTagged(b, &v.T, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "D" {
+				if b, err = quarkDecodeDerived(b, &v.D, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -1537,25 +1615,31 @@ func (v *storeStructsResults) decode(b []byte, depth int, budget *codec.Budget) 
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.R0 = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 40); err != nil {
+						return b, err
+					}
+					zp3 := new(Derived)
+					if b, err = quarkDecodeDerived(b, zp3, depth+2, budget); err != nil {
+						return b, err
+					}
+					v.R0 = zp3
 				}
-				v.R0 = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				if err = budget.Alloc(1, 40); err != nil {
-					return b, err
-				}
-				zp3 := new(Derived)
-				if b, err = quarkDecodeDerived(b, zp3, depth+2, budget); err != nil {
-					return b, err
-				}
-				v.R0 = zp3
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -1667,30 +1751,48 @@ func (v *storeForeignArgs) decode(b []byte, depth int, budget *codec.Budget) ([]
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "P":
-			if b, err = quarkDecode_geo_Point(b, &v.P, depth+1, budget); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "P" {
+				if b, err = quarkDecode_geo_Point(b, &v.P, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Q" {
+				if b, err = quarkDecode_shapes_Point(b, &v.Q, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "R" {
+				if b, err = quarkDecode_geo_Region(b, &v.R, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "D" {
+				if b, err = quarkDecode_time_Duration(b, &v.D, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
-		case "Path":
-			if b, err = quarkDecode_geo_Path(b, &v.Path, depth+1, budget); err != nil {
-				return b, err
+		case 2:
+			if string(zk2) == "At" {
+				if b, err = quarkDecode_time_Time(b, &v.At, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
-		case "Q":
-			if b, err = quarkDecode_shapes_Point(b, &v.Q, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "R":
-			if b, err = quarkDecode_geo_Region(b, &v.R, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "At":
-			if b, err = quarkDecode_time_Time(b, &v.At, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "D":
-			if b, err = quarkDecode_time_Duration(b, &v.D, depth+1, budget); err != nil {
-				return b, err
+		case 4:
+			if string(zk2) == "Path" {
+				if b, err = quarkDecode_geo_Path(b, &v.Path, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -1734,50 +1836,56 @@ func (v *storeForeignResults) decode(b []byte, depth int, budget *codec.Budget) 
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.R0 = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(1, 48); err != nil {
-					return b, err
-				}
-				zp3 := new(geo.Point)
-				if b, err = quarkDecode_geo_Point(b, zp3, depth+2, budget); err != nil {
-					return b, err
-				}
-				v.R0 = zp3
-			}
-		case "R1":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.R1 = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn4 int
-				if zn4, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn4, 8); err != nil {
-					return b, err
-				}
-				zs5 := make([]shapes.Point, zn4)
-				for zi6 := range zn4 {
-					if b, err = quarkDecode_shapes_Point(b, &zs5[zi6], depth+2, budget); err != nil {
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
+					v.R0 = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 48); err != nil {
+						return b, err
+					}
+					zp3 := new(geo.Point)
+					if b, err = quarkDecode_geo_Point(b, zp3, depth+2, budget); err != nil {
+						return b, err
+					}
+					v.R0 = zp3
 				}
-				v.R1 = zs5
+			} else if string(zk2) == "R1" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.R1 = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn4 int
+					if zn4, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn4, 8); err != nil {
+						return b, err
+					}
+					zs5 := make([]shapes.Point, zn4)
+					for zi6 := range zn4 {
+						if b, err = quarkDecode_shapes_Point(b, &zs5[zi6], depth+2, budget); err != nil {
+							return b, err
+						}
+					}
+					v.R1 = zs5
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -1913,62 +2021,74 @@ func (v *storeMarshalersArgs) decode(b []byte, depth int, budget *codec.Budget) 
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "V":
-			if b, err = quarkDecodeVersion(b, &v.V, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "L":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "V" {
+				if b, err = quarkDecodeVersion(b, &v.V, depth+1, budget); err != nil {
 					return b, err
 				}
-				v.L = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(1, 8); err != nil {
-					return b, err
-				}
-				zp3 := new(Level)
-				if b, err = quarkDecodeLevel(b, zp3, depth+2, budget); err != nil {
-					return b, err
-				}
-				v.L = zp3
-			}
-		case "B":
-			if b, err = quarkDecodeBag(b, &v.B, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "Ls":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Ls = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn4 int
-				if zn4, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn4, 8); err != nil {
-					return b, err
-				}
-				zs5 := make([]Level, zn4)
-				for zi6 := range zn4 {
-					if b, err = quarkDecodeLevel(b, &zs5[zi6], depth+2, budget); err != nil {
+			} else if string(zk2) == "L" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
+					v.L = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 8); err != nil {
+						return b, err
+					}
+					zp3 := new(Level)
+					if b, err = quarkDecodeLevel(b, zp3, depth+2, budget); err != nil {
+						return b, err
+					}
+					v.L = zp3
 				}
-				v.Ls = zs5
+			} else if string(zk2) == "B" {
+				if b, err = quarkDecodeBag(b, &v.B, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "S" {
+				if b, err = quarkDecodeStdlib(b, &v.S, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
-		case "S":
-			if b, err = quarkDecodeStdlib(b, &v.S, depth+1, budget); err != nil {
-				return b, err
+		case 2:
+			if string(zk2) == "Ls" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Ls = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn4 int
+					if zn4, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn4, 8); err != nil {
+						return b, err
+					}
+					zs5 := make([]Level, zn4)
+					for zi6 := range zn4 {
+						if b, err = quarkDecodeLevel(b, &zs5[zi6], depth+2, budget); err != nil {
+							return b, err
+						}
+					}
+					v.Ls = zs5
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -2012,37 +2132,43 @@ func (v *storeMarshalersResults) decode(b []byte, depth int, budget *codec.Budge
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.R0 = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn3, 16, 0); err != nil {
+						return b, err
+					}
+					zm4 := make(map[Level]Version, zn3)
+					for range zn3 {
+						var zk5 Level
+						if b, err = quarkDecodeLevel(b, &zk5, depth+2, budget); err != nil {
+							return b, err
+						}
+						var zv6 Version
+						if b, err = quarkDecodeVersion(b, &zv6, depth+2, budget); err != nil {
+							return b, err
+						}
+						zm4[zk5] = zv6
+					}
+					v.R0 = zm4
 				}
-				v.R0 = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				var zn3 int
-				if zn3, b, err = codec.ReadMapLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Map(zn3, 16, 0); err != nil {
-					return b, err
-				}
-				zm4 := make(map[Level]Version, zn3)
-				for range zn3 {
-					var zk5 Level
-					if b, err = quarkDecodeLevel(b, &zk5, depth+2, budget); err != nil {
-						return b, err
-					}
-					var zv6 Version
-					if b, err = quarkDecodeVersion(b, &zv6, depth+2, budget); err != nil {
-						return b, err
-					}
-					zm4[zk5] = zv6
-				}
-				v.R0 = zm4
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -2174,67 +2300,73 @@ func (v *storeProtoArgs) decode(b []byte, depth int, budget *codec.Budget) ([]by
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Ts":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Ts = nil
-			} else {
-				var zd4 []byte
-				if zd4, b, err = msgp.ReadBytesZC(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(1, 56); err != nil {
-					return b, err
-				}
-				zp3 := new(timestamppb.Timestamp)
-				if err = (proto.UnmarshalOptions{RecursionLimit: codec.MaxDepth}).Unmarshal(zd4, zp3); err != nil {
-					return b, err
-				}
-				v.Ts = zp3
-			}
-		case "Vs":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Vs = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn5 int
-				if zn5, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn5, 8); err != nil {
-					return b, err
-				}
-				zs6 := make([]*wrapperspb.StringValue, zn5)
-				for zi7 := range zn5 {
-					if msgp.IsNil(b) {
-						if b, err = msgp.ReadNilBytes(b); err != nil {
-							return b, err
-						}
-						zs6[zi7] = nil
-					} else {
-						var zd9 []byte
-						if zd9, b, err = msgp.ReadBytesZC(b); err != nil {
-							return b, err
-						}
-						if err = budget.Alloc(1, 56); err != nil {
-							return b, err
-						}
-						zp8 := new(wrapperspb.StringValue)
-						if err = (proto.UnmarshalOptions{RecursionLimit: codec.MaxDepth}).Unmarshal(zd9, zp8); err != nil {
-							return b, err
-						}
-						zs6[zi7] = zp8
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "Ts" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
 					}
+					v.Ts = nil
+				} else {
+					var zd4 []byte
+					if zd4, b, err = msgp.ReadBytesZC(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 56); err != nil {
+						return b, err
+					}
+					zp3 := new(timestamppb.Timestamp)
+					if err = (proto.UnmarshalOptions{RecursionLimit: codec.MaxDepth}).Unmarshal(zd4, zp3); err != nil {
+						return b, err
+					}
+					v.Ts = zp3
 				}
-				v.Vs = zs6
+			} else if string(zk2) == "Vs" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Vs = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn5 int
+					if zn5, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn5, 8); err != nil {
+						return b, err
+					}
+					zs6 := make([]*wrapperspb.StringValue, zn5)
+					for zi7 := range zn5 {
+						if msgp.IsNil(b) {
+							if b, err = msgp.ReadNilBytes(b); err != nil {
+								return b, err
+							}
+							zs6[zi7] = nil
+						} else {
+							var zd9 []byte
+							if zd9, b, err = msgp.ReadBytesZC(b); err != nil {
+								return b, err
+							}
+							if err = budget.Alloc(1, 56); err != nil {
+								return b, err
+							}
+							zp8 := new(wrapperspb.StringValue)
+							if err = (proto.UnmarshalOptions{RecursionLimit: codec.MaxDepth}).Unmarshal(zd9, zp8); err != nil {
+								return b, err
+							}
+							zs6[zi7] = zp8
+						}
+					}
+					v.Vs = zs6
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -2274,26 +2406,32 @@ func (v *storeProtoResults) decode(b []byte, depth int, budget *codec.Budget) ([
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.R0 = nil
+				} else {
+					var zd4 []byte
+					if zd4, b, err = msgp.ReadBytesZC(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 56); err != nil {
+						return b, err
+					}
+					zp3 := new(timestamppb.Timestamp)
+					if err = (proto.UnmarshalOptions{RecursionLimit: codec.MaxDepth}).Unmarshal(zd4, zp3); err != nil {
+						return b, err
+					}
+					v.R0 = zp3
 				}
-				v.R0 = nil
 			} else {
-				var zd4 []byte
-				if zd4, b, err = msgp.ReadBytesZC(b); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				if err = budget.Alloc(1, 56); err != nil {
-					return b, err
-				}
-				zp3 := new(timestamppb.Timestamp)
-				if err = (proto.UnmarshalOptions{RecursionLimit: codec.MaxDepth}).Unmarshal(zd4, zp3); err != nil {
-					return b, err
-				}
-				v.R0 = zp3
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -2391,35 +2529,47 @@ func (v *storeSnapshotArgs) decode(b []byte, depth int, budget *codec.Budget) ([
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "S":
-			if b, err = quarkDecodeSnapshot(b, &v.S, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "Ps":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "S" {
+				if b, err = quarkDecodeSnapshot(b, &v.S, depth+1, budget); err != nil {
 					return b, err
 				}
-				v.Ps = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				var zn3 int
-				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn3, 24); err != nil {
-					return b, err
-				}
-				zs4 := make([]Snapshot, zn3)
-				for zi5 := range zn3 {
-					if b, err = quarkDecodeSnapshot(b, &zs4[zi5], depth+2, budget); err != nil {
+			}
+		case 2:
+			if string(zk2) == "Ps" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
+					v.Ps = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn3, 24); err != nil {
+						return b, err
+					}
+					zs4 := make([]Snapshot, zn3)
+					for zi5 := range zn3 {
+						if b, err = quarkDecodeSnapshot(b, &zs4[zi5], depth+2, budget); err != nil {
+							return b, err
+						}
+					}
+					v.Ps = zs4
 				}
-				v.Ps = zs4
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -2450,10 +2600,16 @@ func (v *storeSnapshotResults) decode(b []byte, depth int, budget *codec.Budget)
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if b, err = quarkDecodeSnapshot(b, &v.R0, depth+1, budget); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if b, err = quarkDecodeSnapshot(b, &v.R0, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -2556,62 +2712,74 @@ func (v *storeSharedArgs) decode(b []byte, depth int, budget *codec.Budget) ([]b
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Items":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Items = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn3 int
-				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn3, 16); err != nil {
-					return b, err
-				}
-				zs4 := make([]string, zn3)
-				for zi5 := range zn3 {
-					if zs4[zi5], b, err = budget.ReadString(b); err != nil {
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "M" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
+					v.M = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn3, 24, 0); err != nil {
+						return b, err
+					}
+					zm4 := make(map[string]int, zn3)
+					for range zn3 {
+						var zk5 string
+						if zk5, b, err = budget.ReadString(b); err != nil {
+							return b, err
+						}
+						var zv6 int
+						if zv6, b, err = msgp.ReadIntBytes(b); err != nil {
+							return b, err
+						}
+						zm4[zk5] = zv6
+					}
+					v.M = zm4
 				}
-				v.Items = zs4
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
-		case "M":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
+		case 5:
+			if string(zk2) == "Items" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Items = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn7 int
+					if zn7, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn7, 16); err != nil {
+						return b, err
+					}
+					zs8 := make([]string, zn7)
+					for zi9 := range zn7 {
+						if zs8[zi9], b, err = budget.ReadString(b); err != nil {
+							return b, err
+						}
+					}
+					v.Items = zs8
 				}
-				v.M = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				var zn6 int
-				if zn6, b, err = codec.ReadMapLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Map(zn6, 24, 0); err != nil {
-					return b, err
-				}
-				zm7 := make(map[string]int, zn6)
-				for range zn6 {
-					var zk8 string
-					if zk8, b, err = budget.ReadString(b); err != nil {
-						return b, err
-					}
-					var zv9 int
-					if zv9, b, err = msgp.ReadIntBytes(b); err != nil {
-						return b, err
-					}
-					zm7[zk8] = zv9
-				}
-				v.M = zm7
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -2646,20 +2814,26 @@ func (v *storeSharedResults) decode(b []byte, depth int, budget *codec.Budget) (
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.R0 = nil
+				} else {
+					var zd3 []byte
+					if zd3, b, err = msgp.ReadBytesZC(b); err != nil {
+						return b, err
+					}
+					v.R0 = make([]byte, len(zd3))
+					copy(v.R0, zd3)
 				}
-				v.R0 = nil
 			} else {
-				var zd3 []byte
-				if zd3, b, err = msgp.ReadBytesZC(b); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				v.R0 = make([]byte, len(zd3))
-				copy(v.R0, zd3)
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -2804,161 +2978,167 @@ func (v *storeKeysArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byt
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "U":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "U" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.U = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn3, 24, 0); err != nil {
+						return b, err
+					}
+					zm4 := make(map[UUID]int, zn3)
+					for range zn3 {
+						var zk5 UUID
+						if b, err = quarkDecodeUUID(b, &zk5, depth+2, budget); err != nil {
+							return b, err
+						}
+						var zv6 int
+						if zv6, b, err = msgp.ReadIntBytes(b); err != nil {
+							return b, err
+						}
+						zm4[zk5] = zv6
+					}
+					v.U = zm4
 				}
-				v.U = nil
+			} else if string(zk2) == "T" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.T = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn7 int
+					if zn7, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn7, 32, 0); err != nil {
+						return b, err
+					}
+					zm8 := make(map[time.Time]bool, zn7)
+					for range zn7 {
+						var zk9 time.Time
+						if b, err = quarkDecode_time_Time(b, &zk9, depth+2, budget); err != nil {
+							return b, err
+						}
+						var zv10 bool
+						if zv10, b, err = msgp.ReadBoolBytes(b); err != nil {
+							return b, err
+						}
+						zm8[zk9] = zv10
+					}
+					v.T = zm8
+				}
+			} else if string(zk2) == "F" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.F = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn11 int
+					if zn11, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn11, 16, 0); err != nil {
+						return b, err
+					}
+					zm12 := make(map[float64]Celsius, zn11)
+					for range zn11 {
+						var zk13 float64
+						if zk13, b, err = msgp.ReadFloat64Bytes(b); err != nil {
+							return b, err
+						}
+						var zv14 Celsius
+						if b, err = quarkDecodeCelsius(b, &zv14, depth+2, budget); err != nil {
+							return b, err
+						}
+						zm12[zk13] = zv14
+					}
+					v.F = zm12
+				}
+			} else if string(zk2) == "L" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.L = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn15 int
+					if zn15, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn15, 16, 0); err != nil {
+						return b, err
+					}
+					zm16 := make(map[Level]bool, zn15)
+					for range zn15 {
+						var zk17 Level
+						if b, err = quarkDecodeLevel(b, &zk17, depth+2, budget); err != nil {
+							return b, err
+						}
+						var zv18 bool
+						if zv18, b, err = msgp.ReadBoolBytes(b); err != nil {
+							return b, err
+						}
+						zm16[zk17] = zv18
+					}
+					v.L = zm16
+				}
+			} else if string(zk2) == "B" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.B = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn19 int
+					if zn19, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn19, 2, 0); err != nil {
+						return b, err
+					}
+					zm20 := make(map[bool]uint8, zn19)
+					for range zn19 {
+						var zk21 bool
+						if zk21, b, err = msgp.ReadBoolBytes(b); err != nil {
+							return b, err
+						}
+						var zv22 uint8
+						if zv22, b, err = msgp.ReadUint8Bytes(b); err != nil {
+							return b, err
+						}
+						zm20[zk21] = zv22
+					}
+					v.B = zm20
+				}
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				var zn3 int
-				if zn3, b, err = codec.ReadMapLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Map(zn3, 24, 0); err != nil {
-					return b, err
-				}
-				zm4 := make(map[UUID]int, zn3)
-				for range zn3 {
-					var zk5 UUID
-					if b, err = quarkDecodeUUID(b, &zk5, depth+2, budget); err != nil {
-						return b, err
-					}
-					var zv6 int
-					if zv6, b, err = msgp.ReadIntBytes(b); err != nil {
-						return b, err
-					}
-					zm4[zk5] = zv6
-				}
-				v.U = zm4
-			}
-		case "T":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.T = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn7 int
-				if zn7, b, err = codec.ReadMapLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Map(zn7, 32, 0); err != nil {
-					return b, err
-				}
-				zm8 := make(map[time.Time]bool, zn7)
-				for range zn7 {
-					var zk9 time.Time
-					if b, err = quarkDecode_time_Time(b, &zk9, depth+2, budget); err != nil {
-						return b, err
-					}
-					var zv10 bool
-					if zv10, b, err = msgp.ReadBoolBytes(b); err != nil {
-						return b, err
-					}
-					zm8[zk9] = zv10
-				}
-				v.T = zm8
-			}
-		case "F":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.F = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn11 int
-				if zn11, b, err = codec.ReadMapLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Map(zn11, 16, 0); err != nil {
-					return b, err
-				}
-				zm12 := make(map[float64]Celsius, zn11)
-				for range zn11 {
-					var zk13 float64
-					if zk13, b, err = msgp.ReadFloat64Bytes(b); err != nil {
-						return b, err
-					}
-					var zv14 Celsius
-					if b, err = quarkDecodeCelsius(b, &zv14, depth+2, budget); err != nil {
-						return b, err
-					}
-					zm12[zk13] = zv14
-				}
-				v.F = zm12
-			}
-		case "L":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.L = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn15 int
-				if zn15, b, err = codec.ReadMapLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Map(zn15, 16, 0); err != nil {
-					return b, err
-				}
-				zm16 := make(map[Level]bool, zn15)
-				for range zn15 {
-					var zk17 Level
-					if b, err = quarkDecodeLevel(b, &zk17, depth+2, budget); err != nil {
-						return b, err
-					}
-					var zv18 bool
-					if zv18, b, err = msgp.ReadBoolBytes(b); err != nil {
-						return b, err
-					}
-					zm16[zk17] = zv18
-				}
-				v.L = zm16
-			}
-		case "B":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.B = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn19 int
-				if zn19, b, err = codec.ReadMapLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Map(zn19, 2, 0); err != nil {
-					return b, err
-				}
-				zm20 := make(map[bool]uint8, zn19)
-				for range zn19 {
-					var zk21 bool
-					if zk21, b, err = msgp.ReadBoolBytes(b); err != nil {
-						return b, err
-					}
-					var zv22 uint8
-					if zv22, b, err = msgp.ReadUint8Bytes(b); err != nil {
-						return b, err
-					}
-					zm20[zk21] = zv22
-				}
-				v.B = zm20
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -3076,31 +3256,37 @@ func (v *storeNothingArgs) decode(b []byte, depth int, budget *codec.Budget) ([]
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Ids":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Ids = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn3 int
-				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn3, 8); err != nil {
-					return b, err
-				}
-				zs4 := make([]int64, zn3)
-				for zi5 := range zn3 {
-					if zs4[zi5], b, err = msgp.ReadInt64Bytes(b); err != nil {
+		switch len(zk2) {
+		case 3:
+			if string(zk2) == "Ids" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
+					v.Ids = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn3, 8); err != nil {
+						return b, err
+					}
+					zs4 := make([]int64, zn3)
+					for zi5 := range zn3 {
+						if zs4[zi5], b, err = msgp.ReadInt64Bytes(b); err != nil {
+							return b, err
+						}
+					}
+					v.Ids = zs4
 				}
-				v.Ids = zs4
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -3207,98 +3393,128 @@ func quarkDecodeScalars(b []byte, v *Scalars, depth int, budget *codec.Budget) (
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Bool":
-			if v.Bool, b, err = msgp.ReadBoolBytes(b); err != nil {
-				return b, err
-			}
-		case "Int":
-			if v.Int, b, err = msgp.ReadIntBytes(b); err != nil {
-				return b, err
-			}
-		case "Int8":
-			if v.Int8, b, err = msgp.ReadInt8Bytes(b); err != nil {
-				return b, err
-			}
-		case "Int16":
-			if v.Int16, b, err = msgp.ReadInt16Bytes(b); err != nil {
-				return b, err
-			}
-		case "Int32":
-			if v.Int32, b, err = msgp.ReadInt32Bytes(b); err != nil {
-				return b, err
-			}
-		case "Int64":
-			if v.Int64, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
-			}
-		case "Uint":
-			if v.Uint, b, err = msgp.ReadUintBytes(b); err != nil {
-				return b, err
-			}
-		case "Uint8":
-			if v.Uint8, b, err = msgp.ReadUint8Bytes(b); err != nil {
-				return b, err
-			}
-		case "Uint16":
-			if v.Uint16, b, err = msgp.ReadUint16Bytes(b); err != nil {
-				return b, err
-			}
-		case "Uint32":
-			if v.Uint32, b, err = msgp.ReadUint32Bytes(b); err != nil {
-				return b, err
-			}
-		case "Uint64":
-			if v.Uint64, b, err = msgp.ReadUint64Bytes(b); err != nil {
-				return b, err
-			}
-		case "Uintptr":
-			var zx3 uint64
-			if zx3, b, err = msgp.ReadUint64Bytes(b); err != nil {
-				return b, err
-			}
-			v.Uintptr = uintptr(zx3)
-		case "Float32":
-			if v.Float32, b, err = msgp.ReadFloat32Bytes(b); err != nil {
-				return b, err
-			}
-		case "Float64":
-			if v.Float64, b, err = msgp.ReadFloat64Bytes(b); err != nil {
-				return b, err
-			}
-		case "C64":
-			if v.C64, b, err = msgp.ReadComplex64Bytes(b); err != nil {
-				return b, err
-			}
-		case "C128":
-			if v.C128, b, err = msgp.ReadComplex128Bytes(b); err != nil {
-				return b, err
-			}
-		case "String":
-			if v.String, b, err = budget.ReadString(b); err != nil {
-				return b, err
-			}
-		case "Bytes":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
+		switch len(zk2) {
+		case 3:
+			if string(zk2) == "Int" {
+				if v.Int, b, err = msgp.ReadIntBytes(b); err != nil {
 					return b, err
 				}
-				v.Bytes = nil
+			} else if string(zk2) == "C64" {
+				if v.C64, b, err = msgp.ReadComplex64Bytes(b); err != nil {
+					return b, err
+				}
 			} else {
-				var zd4 []byte
-				if zd4, b, err = msgp.ReadBytesZC(b); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				v.Bytes = make([]byte, len(zd4))
-				copy(v.Bytes, zd4)
 			}
-		case "Byte":
-			if v.Byte, b, err = msgp.ReadUint8Bytes(b); err != nil {
-				return b, err
+		case 4:
+			if string(zk2) == "Bool" {
+				if v.Bool, b, err = msgp.ReadBoolBytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Int8" {
+				if v.Int8, b, err = msgp.ReadInt8Bytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Uint" {
+				if v.Uint, b, err = msgp.ReadUintBytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "C128" {
+				if v.C128, b, err = msgp.ReadComplex128Bytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Byte" {
+				if v.Byte, b, err = msgp.ReadUint8Bytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Rune" {
+				if v.Rune, b, err = msgp.ReadInt32Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
-		case "Rune":
-			if v.Rune, b, err = msgp.ReadInt32Bytes(b); err != nil {
-				return b, err
+		case 5:
+			if string(zk2) == "Int16" {
+				if v.Int16, b, err = msgp.ReadInt16Bytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Int32" {
+				if v.Int32, b, err = msgp.ReadInt32Bytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Int64" {
+				if v.Int64, b, err = msgp.ReadInt64Bytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Uint8" {
+				if v.Uint8, b, err = msgp.ReadUint8Bytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Bytes" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Bytes = nil
+				} else {
+					var zd3 []byte
+					if zd3, b, err = msgp.ReadBytesZC(b); err != nil {
+						return b, err
+					}
+					v.Bytes = make([]byte, len(zd3))
+					copy(v.Bytes, zd3)
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
+			}
+		case 6:
+			if string(zk2) == "Uint16" {
+				if v.Uint16, b, err = msgp.ReadUint16Bytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Uint32" {
+				if v.Uint32, b, err = msgp.ReadUint32Bytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Uint64" {
+				if v.Uint64, b, err = msgp.ReadUint64Bytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "String" {
+				if v.String, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
+			}
+		case 7:
+			if string(zk2) == "Uintptr" {
+				var zx4 uint64
+				if zx4, b, err = msgp.ReadUint64Bytes(b); err != nil {
+					return b, err
+				}
+				v.Uintptr = uintptr(zx4)
+			} else if string(zk2) == "Float32" {
+				if v.Float32, b, err = msgp.ReadFloat32Bytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Float64" {
+				if v.Float64, b, err = msgp.ReadFloat64Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -3671,14 +3887,26 @@ func quarkDecodeFrame(b []byte, v *Frame, depth int, budget *codec.Budget) ([]by
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Name":
-			if v.Name, b, err = budget.ReadString(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "Up" {
+				if b, err = quarkDecodeLink(b, &v.Up, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
-		case "Up":
-			if b, err = quarkDecodeLink(b, &v.Up, depth+1, budget); err != nil {
-				return b, err
+		case 4:
+			if string(zk2) == "Name" {
+				if v.Name, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -3771,35 +3999,47 @@ func quarkDecodeTree(b []byte, v *Tree, depth int, budget *codec.Budget) ([]byte
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Label":
-			if v.Label, b, err = budget.ReadString(b); err != nil {
-				return b, err
-			}
-		case "Kids":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Kids = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn3 int
-				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn3, 40); err != nil {
-					return b, err
-				}
-				zs4 := make([]Tree, zn3)
-				for zi5 := range zn3 {
-					if b, err = quarkDecodeTree(b, &zs4[zi5], depth+2, budget); err != nil {
+		switch len(zk2) {
+		case 4:
+			if string(zk2) == "Kids" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
+					v.Kids = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn3, 40); err != nil {
+						return b, err
+					}
+					zs4 := make([]Tree, zn3)
+					for zi5 := range zn3 {
+						if b, err = quarkDecodeTree(b, &zs4[zi5], depth+2, budget); err != nil {
+							return b, err
+						}
+					}
+					v.Kids = zs4
 				}
-				v.Kids = zs4
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
+			}
+		case 5:
+			if string(zk2) == "Label" {
+				if v.Label, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -3851,29 +4091,41 @@ func quarkDecodeList(b []byte, v *List, depth int, budget *codec.Budget) ([]byte
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Value":
-			if v.Value, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
-			}
-		case "Next":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
+		switch len(zk2) {
+		case 4:
+			if string(zk2) == "Next" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Next = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 16); err != nil {
+						return b, err
+					}
+					zp3 := new(List)
+					if b, err = quarkDecodeList(b, zp3, depth+2, budget); err != nil {
+						return b, err
+					}
+					v.Next = zp3
 				}
-				v.Next = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				if err = budget.Alloc(1, 16); err != nil {
+			}
+		case 5:
+			if string(zk2) == "Value" {
+				if v.Value, b, err = msgp.ReadInt64Bytes(b); err != nil {
 					return b, err
 				}
-				zp3 := new(List)
-				if b, err = quarkDecodeList(b, zp3, depth+2, budget); err != nil {
+			} else {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				v.Next = zp3
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -3926,35 +4178,47 @@ func quarkDecodeExpr(b []byte, v *Expr, depth int, budget *codec.Budget) ([]byte
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Op":
-			if v.Op, b, err = budget.ReadString(b); err != nil {
-				return b, err
-			}
-		case "Args":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "Op" {
+				if v.Op, b, err = budget.ReadString(b); err != nil {
 					return b, err
 				}
-				v.Args = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				var zn3 int
-				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn3, 16); err != nil {
-					return b, err
-				}
-				zs4 := make([]Arg, zn3)
-				for zi5 := range zn3 {
-					if b, err = quarkDecodeArg(b, &zs4[zi5], depth+2, budget); err != nil {
+			}
+		case 4:
+			if string(zk2) == "Args" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
+					v.Args = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn3, 16); err != nil {
+						return b, err
+					}
+					zs4 := make([]Arg, zn3)
+					for zi5 := range zn3 {
+						if b, err = quarkDecodeArg(b, &zs4[zi5], depth+2, budget); err != nil {
+							return b, err
+						}
+					}
+					v.Args = zs4
 				}
-				v.Args = zs4
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -4010,44 +4274,50 @@ func quarkDecodeArg(b []byte, v *Arg, depth int, budget *codec.Budget) ([]byte, 
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Lit":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
+		switch len(zk2) {
+		case 3:
+			if string(zk2) == "Lit" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Lit = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 8); err != nil {
+						return b, err
+					}
+					zp3 := new(float64)
+					if *zp3, b, err = msgp.ReadFloat64Bytes(b); err != nil {
+						return b, err
+					}
+					v.Lit = zp3
 				}
-				v.Lit = nil
+			} else if string(zk2) == "Sub" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Sub = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 40); err != nil {
+						return b, err
+					}
+					zp4 := new(Expr)
+					if b, err = quarkDecodeExpr(b, zp4, depth+2, budget); err != nil {
+						return b, err
+					}
+					v.Sub = zp4
+				}
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				if err = budget.Alloc(1, 8); err != nil {
-					return b, err
-				}
-				zp3 := new(float64)
-				if *zp3, b, err = msgp.ReadFloat64Bytes(b); err != nil {
-					return b, err
-				}
-				v.Lit = zp3
-			}
-		case "Sub":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Sub = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(1, 40); err != nil {
-					return b, err
-				}
-				zp4 := new(Expr)
-				if b, err = quarkDecodeExpr(b, zp4, depth+2, budget); err != nil {
-					return b, err
-				}
-				v.Sub = zp4
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -4100,18 +4370,30 @@ func quarkDecodeTagged(b []byte, v *Tagged, depth int, budget *codec.Budget) ([]
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "n":
-			if v.Name, b, err = budget.ReadString(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "n" {
+				if v.Name, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
-		case "Plain":
-			if v.Plain, b, err = msgp.ReadBoolBytes(b); err != nil {
-				return b, err
-			}
-		case "Empty":
-			if v.Empty, b, err = msgp.ReadIntBytes(b); err != nil {
-				return b, err
+		case 5:
+			if string(zk2) == "Plain" {
+				if v.Plain, b, err = msgp.ReadBoolBytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Empty" {
+				if v.Empty, b, err = msgp.ReadIntBytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -4153,33 +4435,45 @@ func quarkDecodeDerived(b []byte, v *Derived, depth int, budget *codec.Budget) (
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Base":
-			if b, err = quarkDecodeBase(b, &v.Base, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "Meta":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
+		switch len(zk2) {
+		case 4:
+			if string(zk2) == "Base" {
+				if b, err = quarkDecodeBase(b, &v.Base, depth+1, budget); err != nil {
 					return b, err
 				}
-				v.Meta = nil
+			} else if string(zk2) == "Meta" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Meta = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 24); err != nil {
+						return b, err
+					}
+					zp3 := new(Meta)
+					if b, err = quarkDecodeMeta(b, zp3, depth+2, budget); err != nil {
+						return b, err
+					}
+					v.Meta = zp3
+				}
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				if err = budget.Alloc(1, 24); err != nil {
-					return b, err
-				}
-				zp3 := new(Meta)
-				if b, err = quarkDecodeMeta(b, zp3, depth+2, budget); err != nil {
-					return b, err
-				}
-				v.Meta = zp3
 			}
-		case "Extra":
-			if v.Extra, b, err = budget.ReadString(b); err != nil {
-				return b, err
+		case 5:
+			if string(zk2) == "Extra" {
+				if v.Extra, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -4223,10 +4517,16 @@ func quarkDecodeBase(b []byte, v *Base, depth int, budget *codec.Budget) ([]byte
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "ID":
-			if v.ID, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "ID" {
+				if v.ID, b, err = msgp.ReadInt64Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -4267,31 +4567,37 @@ func quarkDecodeMeta(b []byte, v *Meta, depth int, budget *codec.Budget) ([]byte
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Tags":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Tags = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn3 int
-				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn3, 16); err != nil {
-					return b, err
-				}
-				zs4 := make([]string, zn3)
-				for zi5 := range zn3 {
-					if zs4[zi5], b, err = budget.ReadString(b); err != nil {
+		switch len(zk2) {
+		case 4:
+			if string(zk2) == "Tags" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
+					v.Tags = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn3, 16); err != nil {
+						return b, err
+					}
+					zs4 := make([]string, zn3)
+					for zi5 := range zn3 {
+						if zs4[zi5], b, err = budget.ReadString(b); err != nil {
+							return b, err
+						}
+					}
+					v.Tags = zs4
 				}
-				v.Tags = zs4
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -4334,18 +4640,24 @@ func quarkDecode_geo_Point(b []byte, v *geo.Point, depth int, budget *codec.Budg
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "X":
-			if v.X, b, err = msgp.ReadFloat64Bytes(b); err != nil {
-				return b, err
-			}
-		case "Y":
-			if v.Y, b, err = msgp.ReadFloat64Bytes(b); err != nil {
-				return b, err
-			}
-		case "l":
-			if v.Label, b, err = budget.ReadString(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "X" {
+				if v.X, b, err = msgp.ReadFloat64Bytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Y" {
+				if v.Y, b, err = msgp.ReadFloat64Bytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "l" {
+				if v.Label, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -4430,14 +4742,20 @@ func quarkDecode_shapes_Point(b []byte, v *shapes.Point, depth int, budget *code
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Q":
-			if v.Q, b, err = msgp.ReadInt32Bytes(b); err != nil {
-				return b, err
-			}
-		case "R":
-			if v.R, b, err = msgp.ReadInt32Bytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "Q" {
+				if v.Q, b, err = msgp.ReadInt32Bytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "R" {
+				if v.R, b, err = msgp.ReadInt32Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -4478,31 +4796,37 @@ func quarkDecode_geo_Region(b []byte, v *geo.Region, depth int, budget *codec.Bu
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Corners":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Corners = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn3 int
-				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn3, 48); err != nil {
-					return b, err
-				}
-				zs4 := make([]geo.Point, zn3)
-				for zi5 := range zn3 {
-					if b, err = quarkDecode_geo_Point(b, &zs4[zi5], depth+2, budget); err != nil {
+		switch len(zk2) {
+		case 7:
+			if string(zk2) == "Corners" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
+					v.Corners = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn3, 48); err != nil {
+						return b, err
+					}
+					zs4 := make([]geo.Point, zn3)
+					for zi5 := range zn3 {
+						if b, err = quarkDecode_geo_Point(b, &zs4[zi5], depth+2, budget); err != nil {
+							return b, err
+						}
+					}
+					v.Corners = zs4
 				}
-				v.Corners = zs4
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -4702,84 +5026,120 @@ func quarkDecodeStdlib(b []byte, v *Stdlib, depth int, budget *codec.Budget) ([]
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "At":
-			if b, err = quarkDecode_time_Time(b, &v.At, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "Took":
-			if b, err = quarkDecode_time_Duration(b, &v.Took, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "Month":
-			if b, err = quarkDecode_time_Month(b, &v.Month, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "Addr":
-			if b, err = quarkDecode_netip_Addr(b, &v.Addr, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "Prefix":
-			if b, err = quarkDecode_netip_Prefix(b, &v.Prefix, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "Big":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "At" {
+				if b, err = quarkDecode_time_Time(b, &v.At, depth+1, budget); err != nil {
 					return b, err
 				}
-				v.Big = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				if err = budget.Alloc(1, 32); err != nil {
-					return b, err
-				}
-				zp3 := new(big.Int)
-				if b, err = quarkDecode_big_Int(b, zp3, depth+2, budget); err != nil {
-					return b, err
-				}
-				v.Big = zp3
 			}
-		case "URL":
-			if b, err = quarkDecode_url_URL(b, &v.URL, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "Network":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Network = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn4 int
-				if zn4, b, err = codec.ReadMapLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Map(zn4, 40, 0); err != nil {
-					return b, err
-				}
-				zm5 := make(map[netip.Addr]string, zn4)
-				for range zn4 {
-					var zk6 netip.Addr
-					if b, err = quarkDecode_netip_Addr(b, &zk6, depth+2, budget); err != nil {
+		case 3:
+			if string(zk2) == "Big" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
-					var zv7 string
-					if zv7, b, err = budget.ReadString(b); err != nil {
+					v.Big = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
 						return b, err
 					}
-					zm5[zk6] = zv7
+					if err = budget.Alloc(1, 32); err != nil {
+						return b, err
+					}
+					zp3 := new(big.Int)
+					if b, err = quarkDecode_big_Int(b, zp3, depth+2, budget); err != nil {
+						return b, err
+					}
+					v.Big = zp3
 				}
-				v.Network = zm5
+			} else if string(zk2) == "URL" {
+				if b, err = quarkDecode_url_URL(b, &v.URL, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
-		case "Stamped":
-			if b, err = quarkDecodeStamped(b, &v.Stamped, depth+1, budget); err != nil {
-				return b, err
+		case 4:
+			if string(zk2) == "Took" {
+				if b, err = quarkDecode_time_Duration(b, &v.Took, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Addr" {
+				if b, err = quarkDecode_netip_Addr(b, &v.Addr, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
+			}
+		case 5:
+			if string(zk2) == "Month" {
+				if b, err = quarkDecode_time_Month(b, &v.Month, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
+			}
+		case 6:
+			if string(zk2) == "Prefix" {
+				if b, err = quarkDecode_netip_Prefix(b, &v.Prefix, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
+			}
+		case 7:
+			if string(zk2) == "Network" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Network = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn4 int
+					if zn4, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn4, 40, 0); err != nil {
+						return b, err
+					}
+					zm5 := make(map[netip.Addr]string, zn4)
+					for range zn4 {
+						var zk6 netip.Addr
+						if b, err = quarkDecode_netip_Addr(b, &zk6, depth+2, budget); err != nil {
+							return b, err
+						}
+						var zv7 string
+						if zv7, b, err = budget.ReadString(b); err != nil {
+							return b, err
+						}
+						zm5[zk6] = zv7
+					}
+					v.Network = zm5
+				}
+			} else if string(zk2) == "Stamped" {
+				if b, err = quarkDecodeStamped(b, &v.Stamped, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -4985,14 +5345,20 @@ func quarkDecodeStamped(b []byte, v *Stamped, depth int, budget *codec.Budget) (
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Time":
-			if b, err = quarkDecode_time_Time(b, &v.Time, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "Note":
-			if v.Note, b, err = budget.ReadString(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 4:
+			if string(zk2) == "Time" {
+				if b, err = quarkDecode_time_Time(b, &v.Time, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Note" {
+				if v.Note, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -5033,31 +5399,37 @@ func quarkDecodeSnapshot(b []byte, v *Snapshot, depth int, budget *codec.Budget)
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Items":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Items = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn3 int
-				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn3, 16); err != nil {
-					return b, err
-				}
-				zs4 := make([]string, zn3)
-				for zi5 := range zn3 {
-					if zs4[zi5], b, err = budget.ReadString(b); err != nil {
+		switch len(zk2) {
+		case 5:
+			if string(zk2) == "Items" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
+					v.Items = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn3, 16); err != nil {
+						return b, err
+					}
+					zs4 := make([]string, zn3)
+					for zi5 := range zn3 {
+						if zs4[zi5], b, err = budget.ReadString(b); err != nil {
+							return b, err
+						}
+					}
+					v.Items = zs4
 				}
-				v.Items = zs4
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -5114,74 +5486,92 @@ func quarkDecodeState(b []byte, v *State, depth int, budget *codec.Budget) ([]by
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Owner":
-			if v.Owner, b, err = budget.ReadString(b); err != nil {
-				return b, err
-			}
-		case "Balance":
-			if v.Balance, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
-			}
-		case "History":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
+		switch len(zk2) {
+		case 5:
+			if string(zk2) == "Owner" {
+				if v.Owner, b, err = budget.ReadString(b); err != nil {
 					return b, err
 				}
-				v.History = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				var zn3 int
-				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+			}
+		case 6:
+			if string(zk2) == "Opened" {
+				if b, err = quarkDecode_time_Time(b, &v.Opened, depth+1, budget); err != nil {
 					return b, err
 				}
-				if err = budget.Alloc(zn3, 8); err != nil {
-					return b, err
-				}
-				zs4 := make([]int64, zn3)
-				for zi5 := range zn3 {
-					if zs4[zi5], b, err = msgp.ReadInt64Bytes(b); err != nil {
+			} else if string(zk2) == "Limits" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
+					v.Limits = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn3, 24, 0); err != nil {
+						return b, err
+					}
+					zm4 := make(map[string]Celsius, zn3)
+					for range zn3 {
+						var zk5 string
+						if zk5, b, err = budget.ReadString(b); err != nil {
+							return b, err
+						}
+						var zv6 Celsius
+						if b, err = quarkDecodeCelsius(b, &zv6, depth+2, budget); err != nil {
+							return b, err
+						}
+						zm4[zk5] = zv6
+					}
+					v.Limits = zm4
 				}
-				v.History = zs4
-			}
-		case "Opened":
-			if b, err = quarkDecode_time_Time(b, &v.Opened, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "Limits":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Limits = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				var zn6 int
-				if zn6, b, err = codec.ReadMapLen(b); err != nil {
+			}
+		case 7:
+			if string(zk2) == "Balance" {
+				if v.Balance, b, err = msgp.ReadInt64Bytes(b); err != nil {
 					return b, err
 				}
-				if err = budget.Map(zn6, 24, 0); err != nil {
-					return b, err
-				}
-				zm7 := make(map[string]Celsius, zn6)
-				for range zn6 {
-					var zk8 string
-					if zk8, b, err = budget.ReadString(b); err != nil {
+			} else if string(zk2) == "History" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
-					var zv9 Celsius
-					if b, err = quarkDecodeCelsius(b, &zv9, depth+2, budget); err != nil {
+					v.History = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
 						return b, err
 					}
-					zm7[zk8] = zv9
+					var zn7 int
+					if zn7, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn7, 8); err != nil {
+						return b, err
+					}
+					zs8 := make([]int64, zn7)
+					for zi9 := range zn7 {
+						if zs8[zi9], b, err = msgp.ReadInt64Bytes(b); err != nil {
+							return b, err
+						}
+					}
+					v.History = zs8
 				}
-				v.Limits = zm7
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {

@@ -45,35 +45,47 @@ func quarkDecodeBalance(b []byte, v *Balance, depth int, budget *codec.Budget) (
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Cents":
-			if v.Cents, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
-			}
-		case "History":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
+		switch len(zk2) {
+		case 5:
+			if string(zk2) == "Cents" {
+				if v.Cents, b, err = msgp.ReadInt64Bytes(b); err != nil {
 					return b, err
 				}
-				v.History = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				var zn3 int
-				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn3, 24); err != nil {
-					return b, err
-				}
-				zs4 := make([]Entry, zn3)
-				for zi5 := range zn3 {
-					if b, err = quarkDecodeEntry(b, &zs4[zi5], depth+2, budget); err != nil {
+			}
+		case 7:
+			if string(zk2) == "History" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
+					v.History = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn3, 24); err != nil {
+						return b, err
+					}
+					zs4 := make([]Entry, zn3)
+					for zi5 := range zn3 {
+						if b, err = quarkDecodeEntry(b, &zs4[zi5], depth+2, budget); err != nil {
+							return b, err
+						}
+					}
+					v.History = zs4
 				}
-				v.History = zs4
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -131,14 +143,26 @@ func quarkDecodeEntry(b []byte, v *Entry, depth int, budget *codec.Budget) ([]by
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Cents":
-			if v.Cents, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "m" {
+				if v.Memo, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
-		case "m":
-			if v.Memo, b, err = budget.ReadString(b); err != nil {
-				return b, err
+		case 5:
+			if string(zk2) == "Cents" {
+				if v.Cents, b, err = msgp.ReadInt64Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {

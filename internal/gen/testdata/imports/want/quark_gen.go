@@ -202,14 +202,20 @@ func (v *rendererPlotArgs) decode(b []byte, depth int, budget *codec2.Budget) ([
 		if zk2, b, err = codec2.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "P":
-			if b, err = quarkDecode_geo_Point(b, &v.P, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "Q":
-			if b, err = quarkDecode_geo2_Point(b, &v.Q, depth+1, budget); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "P" {
+				if b, err = quarkDecode_geo_Point(b, &v.P, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Q" {
+				if b, err = quarkDecode_geo2_Point(b, &v.Q, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec2.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec2.Skip(b); err != nil {
@@ -244,25 +250,31 @@ func (v *rendererPlotResults) decode(b []byte, depth int, budget *codec2.Budget)
 		if zk2, b, err = codec2.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.R0 = nil
+				} else {
+					if err = codec2.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 16); err != nil {
+						return b, err
+					}
+					zp3 := new(geo2.Point)
+					if b, err = quarkDecode_geo2_Point(b, zp3, depth+2, budget); err != nil {
+						return b, err
+					}
+					v.R0 = zp3
 				}
-				v.R0 = nil
 			} else {
-				if err = codec2.CheckDepth(depth + 1); err != nil {
+				if b, err = codec2.Skip(b); err != nil {
 					return b, err
 				}
-				if err = budget.Alloc(1, 16); err != nil {
-					return b, err
-				}
-				zp3 := new(geo2.Point)
-				if b, err = quarkDecode_geo2_Point(b, zp3, depth+2, budget); err != nil {
-					return b, err
-				}
-				v.R0 = zp3
 			}
 		default:
 			if b, err = codec2.Skip(b); err != nil {
@@ -356,18 +368,36 @@ func (v *rendererScheduleArgs) decode(b []byte, depth int, budget *codec2.Budget
 		if zk2, b, err = codec2.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "At":
-			if b, err = quarkDecode_time_Time(b, &v.At, depth+1, budget); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "At" {
+				if b, err = quarkDecode_time_Time(b, &v.At, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec2.Skip(b); err != nil {
+					return b, err
+				}
 			}
-		case "Every":
-			if b, err = quarkDecode_time_Duration(b, &v.Every, depth+1, budget); err != nil {
-				return b, err
+		case 4:
+			if string(zk2) == "From" {
+				if b, err = quarkDecode_netip_Addr(b, &v.From, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec2.Skip(b); err != nil {
+					return b, err
+				}
 			}
-		case "From":
-			if b, err = quarkDecode_netip_Addr(b, &v.From, depth+1, budget); err != nil {
-				return b, err
+		case 5:
+			if string(zk2) == "Every" {
+				if b, err = quarkDecode_time_Duration(b, &v.Every, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec2.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec2.Skip(b); err != nil {
@@ -489,25 +519,31 @@ func (v *rendererSeedArgs) decode(b []byte, depth int, budget *codec2.Budget) ([
 		if zk2, b, err = codec2.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Src":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
+		switch len(zk2) {
+		case 3:
+			if string(zk2) == "Src" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Src = nil
+				} else {
+					if err = codec2.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 16); err != nil {
+						return b, err
+					}
+					zp3 := new(rand.PCG)
+					if b, err = quarkDecode_rand_PCG(b, zp3, depth+2, budget); err != nil {
+						return b, err
+					}
+					v.Src = zp3
 				}
-				v.Src = nil
 			} else {
-				if err = codec2.CheckDepth(depth + 1); err != nil {
+				if b, err = codec2.Skip(b); err != nil {
 					return b, err
 				}
-				if err = budget.Alloc(1, 16); err != nil {
-					return b, err
-				}
-				zp3 := new(rand.PCG)
-				if b, err = quarkDecode_rand_PCG(b, zp3, depth+2, budget); err != nil {
-					return b, err
-				}
-				v.Src = zp3
 			}
 		default:
 			if b, err = codec2.Skip(b); err != nil {
@@ -648,50 +684,62 @@ func (v *rendererLocalsArgs) decode(b []byte, depth int, budget *codec2.Budget) 
 		if zk2, b, err = codec2.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "L":
-			if b, err = quarkDecodeLocal(b, &v.L, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "Ls":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "L" {
+				if b, err = quarkDecodeLocal(b, &v.L, depth+1, budget); err != nil {
 					return b, err
 				}
-				v.Ls = nil
 			} else {
-				if err = codec2.CheckDepth(depth + 1); err != nil {
+				if b, err = codec2.Skip(b); err != nil {
 					return b, err
 				}
-				var zn3 int
-				if zn3, b, err = codec2.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn3, 8); err != nil {
-					return b, err
-				}
-				zs4 := make([]*Local, zn3)
-				for zi5 := range zn3 {
-					if msgp.IsNil(b) {
-						if b, err = msgp.ReadNilBytes(b); err != nil {
-							return b, err
-						}
-						zs4[zi5] = nil
-					} else {
-						if err = codec2.CheckDepth(depth + 2); err != nil {
-							return b, err
-						}
-						if err = budget.Alloc(1, 8); err != nil {
-							return b, err
-						}
-						zp6 := new(Local)
-						if b, err = quarkDecodeLocal(b, zp6, depth+3, budget); err != nil {
-							return b, err
-						}
-						zs4[zi5] = zp6
+			}
+		case 2:
+			if string(zk2) == "Ls" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
 					}
+					v.Ls = nil
+				} else {
+					if err = codec2.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec2.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn3, 8); err != nil {
+						return b, err
+					}
+					zs4 := make([]*Local, zn3)
+					for zi5 := range zn3 {
+						if msgp.IsNil(b) {
+							if b, err = msgp.ReadNilBytes(b); err != nil {
+								return b, err
+							}
+							zs4[zi5] = nil
+						} else {
+							if err = codec2.CheckDepth(depth + 2); err != nil {
+								return b, err
+							}
+							if err = budget.Alloc(1, 8); err != nil {
+								return b, err
+							}
+							zp6 := new(Local)
+							if b, err = quarkDecodeLocal(b, zp6, depth+3, budget); err != nil {
+								return b, err
+							}
+							zs4[zi5] = zp6
+						}
+					}
+					v.Ls = zs4
 				}
-				v.Ls = zs4
+			} else {
+				if b, err = codec2.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec2.Skip(b); err != nil {
@@ -730,37 +778,43 @@ func (v *rendererLocalsResults) decode(b []byte, depth int, budget *codec2.Budge
 		if zk2, b, err = codec2.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.R0 = nil
+				} else {
+					if err = codec2.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec2.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn3, 24, 0); err != nil {
+						return b, err
+					}
+					zm4 := make(map[string]Local, zn3)
+					for range zn3 {
+						var zk5 string
+						if zk5, b, err = budget.ReadString(b); err != nil {
+							return b, err
+						}
+						var zv6 Local
+						if b, err = quarkDecodeLocal(b, &zv6, depth+2, budget); err != nil {
+							return b, err
+						}
+						zm4[zk5] = zv6
+					}
+					v.R0 = zm4
 				}
-				v.R0 = nil
 			} else {
-				if err = codec2.CheckDepth(depth + 1); err != nil {
+				if b, err = codec2.Skip(b); err != nil {
 					return b, err
 				}
-				var zn3 int
-				if zn3, b, err = codec2.ReadMapLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Map(zn3, 24, 0); err != nil {
-					return b, err
-				}
-				zm4 := make(map[string]Local, zn3)
-				for range zn3 {
-					var zk5 string
-					if zk5, b, err = budget.ReadString(b); err != nil {
-						return b, err
-					}
-					var zv6 Local
-					if b, err = quarkDecodeLocal(b, &zv6, depth+2, budget); err != nil {
-						return b, err
-					}
-					zm4[zk5] = zv6
-				}
-				v.R0 = zm4
 			}
 		default:
 			if b, err = codec2.Skip(b); err != nil {
@@ -796,14 +850,20 @@ func quarkDecode_geo_Point(b []byte, v *geo.Point, depth int, budget *codec2.Bud
 		if zk2, b, err = codec2.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "X":
-			if v.X, b, err = msgp.ReadFloat64Bytes(b); err != nil {
-				return b, err
-			}
-		case "Y":
-			if v.Y, b, err = msgp.ReadFloat64Bytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "X" {
+				if v.X, b, err = msgp.ReadFloat64Bytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Y" {
+				if v.Y, b, err = msgp.ReadFloat64Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec2.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec2.Skip(b); err != nil {
@@ -839,14 +899,26 @@ func quarkDecode_geo2_Point(b []byte, v *geo2.Point, depth int, budget *codec2.B
 		if zk2, b, err = codec2.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Lat":
-			if v.Lat, b, err = msgp.ReadFloat64Bytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 3:
+			if string(zk2) == "Lat" {
+				if v.Lat, b, err = msgp.ReadFloat64Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec2.Skip(b); err != nil {
+					return b, err
+				}
 			}
-		case "Long":
-			if v.Long, b, err = msgp.ReadFloat64Bytes(b); err != nil {
-				return b, err
+		case 4:
+			if string(zk2) == "Long" {
+				if v.Long, b, err = msgp.ReadFloat64Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec2.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec2.Skip(b); err != nil {
@@ -965,10 +1037,16 @@ func quarkDecodeLocal(b []byte, v *Local, depth int, budget *codec2.Budget) ([]b
 		if zk2, b, err = codec2.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "N":
-			if v.N, b, err = msgp.ReadIntBytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "N" {
+				if v.N, b, err = msgp.ReadIntBytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec2.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec2.Skip(b); err != nil {

@@ -246,18 +246,30 @@ func (v_ *clashLocalsArgs) decode(b_ []byte, depth int, budget_ *codec.Budget) (
 		if zk2, b_, err = codec.ReadKey(b_); err != nil {
 			return b_, err
 		}
-		switch string(zk2) {
-		case "R":
-			if v_.R, b_, err = msgp.ReadIntBytes(b_); err != nil {
-				return b_, err
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "R" {
+				if v_.R, b_, err = msgp.ReadIntBytes(b_); err != nil {
+					return b_, err
+				}
+			} else if string(zk2) == "M" {
+				if v_.M, b_, err = budget_.ReadString(b_); err != nil {
+					return b_, err
+				}
+			} else {
+				if b_, err = codec.Skip(b_); err != nil {
+					return b_, err
+				}
 			}
-		case "M":
-			if v_.M, b_, err = budget_.ReadString(b_); err != nil {
-				return b_, err
-			}
-		case "Err":
-			if v_.Err, b_, err = msgp.ReadBoolBytes(b_); err != nil {
-				return b_, err
+		case 3:
+			if string(zk2) == "Err" {
+				if v_.Err, b_, err = msgp.ReadBoolBytes(b_); err != nil {
+					return b_, err
+				}
+			} else {
+				if b_, err = codec.Skip(b_); err != nil {
+					return b_, err
+				}
 			}
 		default:
 			if b_, err = codec.Skip(b_); err != nil {
@@ -288,10 +300,16 @@ func (v_ *clashLocalsResults) decode(b_ []byte, depth int, budget_ *codec.Budget
 		if zk2, b_, err = codec.ReadKey(b_); err != nil {
 			return b_, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if v_.R0, b_, err = msgp.ReadInt64Bytes(b_); err != nil {
-				return b_, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if v_.R0, b_, err = msgp.ReadInt64Bytes(b_); err != nil {
+					return b_, err
+				}
+			} else {
+				if b_, err = codec.Skip(b_); err != nil {
+					return b_, err
+				}
 			}
 		default:
 			if b_, err = codec.Skip(b_); err != nil {
@@ -380,14 +398,20 @@ func (v_ *clashUnnamedArgs) decode(b_ []byte, depth int, budget_ *codec.Budget) 
 		if zk2, b_, err = codec.ReadKey(b_); err != nil {
 			return b_, err
 		}
-		switch string(zk2) {
-		case "A0":
-			if v_.A0, b_, err = msgp.ReadIntBytes(b_); err != nil {
-				return b_, err
-			}
-		case "A1":
-			if v_.A1, b_, err = budget_.ReadString(b_); err != nil {
-				return b_, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "A0" {
+				if v_.A0, b_, err = msgp.ReadIntBytes(b_); err != nil {
+					return b_, err
+				}
+			} else if string(zk2) == "A1" {
+				if v_.A1, b_, err = budget_.ReadString(b_); err != nil {
+					return b_, err
+				}
+			} else {
+				if b_, err = codec.Skip(b_); err != nil {
+					return b_, err
+				}
 			}
 		default:
 			if b_, err = codec.Skip(b_); err != nil {
@@ -420,14 +444,20 @@ func (v_ *clashUnnamedResults) decode(b_ []byte, depth int, budget_ *codec.Budge
 		if zk2, b_, err = codec.ReadKey(b_); err != nil {
 			return b_, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if v_.R0, b_, err = msgp.ReadIntBytes(b_); err != nil {
-				return b_, err
-			}
-		case "R1":
-			if v_.R1, b_, err = budget_.ReadString(b_); err != nil {
-				return b_, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if v_.R0, b_, err = msgp.ReadIntBytes(b_); err != nil {
+					return b_, err
+				}
+			} else if string(zk2) == "R1" {
+				if v_.R1, b_, err = budget_.ReadString(b_); err != nil {
+					return b_, err
+				}
+			} else {
+				if b_, err = codec.Skip(b_); err != nil {
+					return b_, err
+				}
 			}
 		default:
 			if b_, err = codec.Skip(b_); err != nil {
@@ -519,18 +549,30 @@ func (v_ *clashBlankArgs) decode(b_ []byte, depth int, budget_ *codec.Budget) ([
 		if zk2, b_, err = codec.ReadKey(b_); err != nil {
 			return b_, err
 		}
-		switch string(zk2) {
-		case "A":
-			if v_.A, b_, err = msgp.ReadIntBytes(b_); err != nil {
-				return b_, err
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "A" {
+				if v_.A, b_, err = msgp.ReadIntBytes(b_); err != nil {
+					return b_, err
+				}
+			} else if string(zk2) == "C" {
+				if v_.C, b_, err = msgp.ReadBoolBytes(b_); err != nil {
+					return b_, err
+				}
+			} else {
+				if b_, err = codec.Skip(b_); err != nil {
+					return b_, err
+				}
 			}
-		case "A1":
-			if v_.A1, b_, err = budget_.ReadString(b_); err != nil {
-				return b_, err
-			}
-		case "C":
-			if v_.C, b_, err = msgp.ReadBoolBytes(b_); err != nil {
-				return b_, err
+		case 2:
+			if string(zk2) == "A1" {
+				if v_.A1, b_, err = budget_.ReadString(b_); err != nil {
+					return b_, err
+				}
+			} else {
+				if b_, err = codec.Skip(b_); err != nil {
+					return b_, err
+				}
 			}
 		default:
 			if b_, err = codec.Skip(b_); err != nil {
@@ -563,14 +605,26 @@ func (v_ *clashBlankResults) decode(b_ []byte, depth int, budget_ *codec.Budget)
 		if zk2, b_, err = codec.ReadKey(b_); err != nil {
 			return b_, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if v_.R0, b_, err = msgp.ReadIntBytes(b_); err != nil {
-				return b_, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if v_.R0, b_, err = msgp.ReadIntBytes(b_); err != nil {
+					return b_, err
+				}
+			} else {
+				if b_, err = codec.Skip(b_); err != nil {
+					return b_, err
+				}
 			}
-		case "Total":
-			if v_.Total, b_, err = msgp.ReadIntBytes(b_); err != nil {
-				return b_, err
+		case 5:
+			if string(zk2) == "Total" {
+				if v_.Total, b_, err = msgp.ReadIntBytes(b_); err != nil {
+					return b_, err
+				}
+			} else {
+				if b_, err = codec.Skip(b_); err != nil {
+					return b_, err
+				}
 			}
 		default:
 			if b_, err = codec.Skip(b_); err != nil {
@@ -662,22 +716,34 @@ func (v_ *clashFieldsArgs) decode(b_ []byte, depth int, budget_ *codec.Budget) (
 		if zk2, b_, err = codec.ReadKey(b_); err != nil {
 			return b_, err
 		}
-		switch string(zk2) {
-		case "N":
-			if v_.N, b_, err = msgp.ReadIntBytes(b_); err != nil {
-				return b_, err
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "N" {
+				if v_.N, b_, err = msgp.ReadIntBytes(b_); err != nil {
+					return b_, err
+				}
+			} else {
+				if b_, err = codec.Skip(b_); err != nil {
+					return b_, err
+				}
 			}
-		case "N_":
-			if v_.N_, b_, err = msgp.ReadIntBytes(b_); err != nil {
-				return b_, err
-			}
-		case "A1":
-			if v_.A1, b_, err = budget_.ReadString(b_); err != nil {
-				return b_, err
-			}
-		case "A3":
-			if v_.A3, b_, err = budget_.ReadString(b_); err != nil {
-				return b_, err
+		case 2:
+			if string(zk2) == "N_" {
+				if v_.N_, b_, err = msgp.ReadIntBytes(b_); err != nil {
+					return b_, err
+				}
+			} else if string(zk2) == "A1" {
+				if v_.A1, b_, err = budget_.ReadString(b_); err != nil {
+					return b_, err
+				}
+			} else if string(zk2) == "A3" {
+				if v_.A3, b_, err = budget_.ReadString(b_); err != nil {
+					return b_, err
+				}
+			} else {
+				if b_, err = codec.Skip(b_); err != nil {
+					return b_, err
+				}
 			}
 		default:
 			if b_, err = codec.Skip(b_); err != nil {
@@ -787,10 +853,16 @@ func (v_ *clashErrNameArgs) decode(b_ []byte, depth int, budget_ *codec.Budget) 
 		if zk2, b_, err = codec.ReadKey(b_); err != nil {
 			return b_, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if v_.R0, b_, err = msgp.ReadIntBytes(b_); err != nil {
-				return b_, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if v_.R0, b_, err = msgp.ReadIntBytes(b_); err != nil {
+					return b_, err
+				}
+			} else {
+				if b_, err = codec.Skip(b_); err != nil {
+					return b_, err
+				}
 			}
 		default:
 			if b_, err = codec.Skip(b_); err != nil {
@@ -821,10 +893,16 @@ func (v_ *clashErrNameResults) decode(b_ []byte, depth int, budget_ *codec.Budge
 		if zk2, b_, err = codec.ReadKey(b_); err != nil {
 			return b_, err
 		}
-		switch string(zk2) {
-		case "R1":
-			if v_.R1, b_, err = msgp.ReadIntBytes(b_); err != nil {
-				return b_, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R1" {
+				if v_.R1, b_, err = msgp.ReadIntBytes(b_); err != nil {
+					return b_, err
+				}
+			} else {
+				if b_, err = codec.Skip(b_); err != nil {
+					return b_, err
+				}
 			}
 		default:
 			if b_, err = codec.Skip(b_); err != nil {
@@ -918,22 +996,34 @@ func (v_ *clashReceiversArgs) decode(b_ []byte, depth int, budget_ *codec.Budget
 		if zk2, b_, err = codec.ReadKey(b_); err != nil {
 			return b_, err
 		}
-		switch string(zk2) {
-		case "R":
-			if v_.R, b_, err = msgp.ReadIntBytes(b_); err != nil {
-				return b_, err
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "R" {
+				if v_.R, b_, err = msgp.ReadIntBytes(b_); err != nil {
+					return b_, err
+				}
+			} else if string(zk2) == "M" {
+				if v_.M, b_, err = msgp.ReadIntBytes(b_); err != nil {
+					return b_, err
+				}
+			} else {
+				if b_, err = codec.Skip(b_); err != nil {
+					return b_, err
+				}
 			}
-		case "R_":
-			if v_.R_, b_, err = msgp.ReadIntBytes(b_); err != nil {
-				return b_, err
-			}
-		case "M":
-			if v_.M, b_, err = msgp.ReadIntBytes(b_); err != nil {
-				return b_, err
-			}
-		case "M_":
-			if v_.M_, b_, err = msgp.ReadIntBytes(b_); err != nil {
-				return b_, err
+		case 2:
+			if string(zk2) == "R_" {
+				if v_.R_, b_, err = msgp.ReadIntBytes(b_); err != nil {
+					return b_, err
+				}
+			} else if string(zk2) == "M_" {
+				if v_.M_, b_, err = msgp.ReadIntBytes(b_); err != nil {
+					return b_, err
+				}
+			} else {
+				if b_, err = codec.Skip(b_); err != nil {
+					return b_, err
+				}
 			}
 		default:
 			if b_, err = codec.Skip(b_); err != nil {
@@ -1045,10 +1135,16 @@ func (v_ *clashOneWayNamedArgs) decode(b_ []byte, depth int, budget_ *codec.Budg
 		if zk2, b_, err = codec.ReadKey(b_); err != nil {
 			return b_, err
 		}
-		switch string(zk2) {
-		case "Ctx":
-			if v_.Ctx, b_, err = msgp.ReadIntBytes(b_); err != nil {
-				return b_, err
+		switch len(zk2) {
+		case 3:
+			if string(zk2) == "Ctx" {
+				if v_.Ctx, b_, err = msgp.ReadIntBytes(b_); err != nil {
+					return b_, err
+				}
+			} else {
+				if b_, err = codec.Skip(b_); err != nil {
+					return b_, err
+				}
 			}
 		default:
 			if b_, err = codec.Skip(b_); err != nil {
@@ -1378,41 +1474,47 @@ func (v_ *shadowPassArgs) decode(b_ []byte, depth int, budget_ *codec.Budget) ([
 		if zk2, b_, err = codec.ReadKey(b_); err != nil {
 			return b_, err
 		}
-		switch string(zk2) {
-		case "X":
-			if b_, err = quarkDecodeb(b_, &v_.X, depth+1, budget_); err != nil {
-				return b_, err
-			}
-		case "Y":
-			if msgp.IsNil(b_) {
-				if b_, err = msgp.ReadNilBytes(b_); err != nil {
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "X" {
+				if b_, err = quarkDecodeb(b_, &v_.X, depth+1, budget_); err != nil {
 					return b_, err
 				}
-				v_.Y = nil
+			} else if string(zk2) == "Y" {
+				if msgp.IsNil(b_) {
+					if b_, err = msgp.ReadNilBytes(b_); err != nil {
+						return b_, err
+					}
+					v_.Y = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b_, err
+					}
+					var zn3 int
+					if zn3, b_, err = codec.ReadMapLen(b_); err != nil {
+						return b_, err
+					}
+					if err = budget_.Map(zn3, 64, 0); err != nil {
+						return b_, err
+					}
+					zm4 := make(map[v]b, zn3)
+					for range zn3 {
+						var zk5 v
+						if b_, err = quarkDecodev_(b_, &zk5, depth+2, budget_); err != nil {
+							return b_, err
+						}
+						var zv6 b
+						if b_, err = quarkDecodeb(b_, &zv6, depth+2, budget_); err != nil {
+							return b_, err
+						}
+						zm4[zk5] = zv6
+					}
+					v_.Y = zm4
+				}
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b_, err = codec.Skip(b_); err != nil {
 					return b_, err
 				}
-				var zn3 int
-				if zn3, b_, err = codec.ReadMapLen(b_); err != nil {
-					return b_, err
-				}
-				if err = budget_.Map(zn3, 64, 0); err != nil {
-					return b_, err
-				}
-				zm4 := make(map[v]b, zn3)
-				for range zn3 {
-					var zk5 v
-					if b_, err = quarkDecodev_(b_, &zk5, depth+2, budget_); err != nil {
-						return b_, err
-					}
-					var zv6 b
-					if b_, err = quarkDecodeb(b_, &zv6, depth+2, budget_); err != nil {
-						return b_, err
-					}
-					zm4[zk5] = zv6
-				}
-				v_.Y = zm4
 			}
 		default:
 			if b_, err = codec.Skip(b_); err != nil {
@@ -1443,10 +1545,16 @@ func (v_ *shadowPassResults) decode(b_ []byte, depth int, budget_ *codec.Budget)
 		if zk2, b_, err = codec.ReadKey(b_); err != nil {
 			return b_, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if b_, err = quarkDecodeb(b_, &v_.R0, depth+1, budget_); err != nil {
-				return b_, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if b_, err = quarkDecodeb(b_, &v_.R0, depth+1, budget_); err != nil {
+					return b_, err
+				}
+			} else {
+				if b_, err = codec.Skip(b_); err != nil {
+					return b_, err
+				}
 			}
 		default:
 			if b_, err = codec.Skip(b_); err != nil {
@@ -1502,75 +1610,93 @@ func quarkDecodeb(b_ []byte, v_ *b, depth int, budget_ *codec.Budget) ([]byte, e
 		if zk2, b_, err = codec.ReadKey(b_); err != nil {
 			return b_, err
 		}
-		switch string(zk2) {
-		case "Next":
-			if msgp.IsNil(b_) {
-				if b_, err = msgp.ReadNilBytes(b_); err != nil {
-					return b_, err
-				}
-				v_.Next = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b_, err
-				}
-				if err = budget_.Alloc(1, 56); err != nil {
-					return b_, err
-				}
-				zp3 := new(b)
-				if b_, err = quarkDecodeb(b_, zp3, depth+2, budget_); err != nil {
-					return b_, err
-				}
-				v_.Next = zp3
-			}
-		case "Vs":
-			if msgp.IsNil(b_) {
-				if b_, err = msgp.ReadNilBytes(b_); err != nil {
-					return b_, err
-				}
-				v_.Vs = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b_, err
-				}
-				var zn4 int
-				if zn4, b_, err = codec.ReadArrayLen(b_); err != nil {
-					return b_, err
-				}
-				if err = budget_.Alloc(zn4, 8); err != nil {
-					return b_, err
-				}
-				zs5 := make([]v, zn4)
-				for zi6 := range zn4 {
-					if b_, err = quarkDecodev_(b_, &zs5[zi6], depth+2, budget_); err != nil {
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "B" {
+				if msgp.IsNil(b_) {
+					if b_, err = msgp.ReadNilBytes(b_); err != nil {
 						return b_, err
 					}
-				}
-				v_.Vs = zs5
-			}
-		case "B":
-			if msgp.IsNil(b_) {
-				if b_, err = msgp.ReadNilBytes(b_); err != nil {
-					return b_, err
-				}
-				v_.B = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b_, err
-				}
-				var zn7 int
-				if zn7, b_, err = codec.ReadArrayLen(b_); err != nil {
-					return b_, err
-				}
-				if err = budget_.Alloc(zn7, 16); err != nil {
-					return b_, err
-				}
-				zs8 := make([]budget, zn7)
-				for zi9 := range zn7 {
-					if b_, err = quarkDecodebudget(b_, &zs8[zi9], depth+2, budget_); err != nil {
+					v_.B = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
 						return b_, err
 					}
+					var zn3 int
+					if zn3, b_, err = codec.ReadArrayLen(b_); err != nil {
+						return b_, err
+					}
+					if err = budget_.Alloc(zn3, 16); err != nil {
+						return b_, err
+					}
+					zs4 := make([]budget, zn3)
+					for zi5 := range zn3 {
+						if b_, err = quarkDecodebudget(b_, &zs4[zi5], depth+2, budget_); err != nil {
+							return b_, err
+						}
+					}
+					v_.B = zs4
 				}
-				v_.B = zs8
+			} else {
+				if b_, err = codec.Skip(b_); err != nil {
+					return b_, err
+				}
+			}
+		case 2:
+			if string(zk2) == "Vs" {
+				if msgp.IsNil(b_) {
+					if b_, err = msgp.ReadNilBytes(b_); err != nil {
+						return b_, err
+					}
+					v_.Vs = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b_, err
+					}
+					var zn6 int
+					if zn6, b_, err = codec.ReadArrayLen(b_); err != nil {
+						return b_, err
+					}
+					if err = budget_.Alloc(zn6, 8); err != nil {
+						return b_, err
+					}
+					zs7 := make([]v, zn6)
+					for zi8 := range zn6 {
+						if b_, err = quarkDecodev_(b_, &zs7[zi8], depth+2, budget_); err != nil {
+							return b_, err
+						}
+					}
+					v_.Vs = zs7
+				}
+			} else {
+				if b_, err = codec.Skip(b_); err != nil {
+					return b_, err
+				}
+			}
+		case 4:
+			if string(zk2) == "Next" {
+				if msgp.IsNil(b_) {
+					if b_, err = msgp.ReadNilBytes(b_); err != nil {
+						return b_, err
+					}
+					v_.Next = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b_, err
+					}
+					if err = budget_.Alloc(1, 56); err != nil {
+						return b_, err
+					}
+					zp9 := new(b)
+					if b_, err = quarkDecodeb(b_, zp9, depth+2, budget_); err != nil {
+						return b_, err
+					}
+					v_.Next = zp9
+				}
+			} else {
+				if b_, err = codec.Skip(b_); err != nil {
+					return b_, err
+				}
 			}
 		default:
 			if b_, err = codec.Skip(b_); err != nil {

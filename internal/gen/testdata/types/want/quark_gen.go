@@ -268,54 +268,66 @@ func (v *shapesStructsArgs) decode(b []byte, depth int, budget *codec.Budget) ([
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "H":
-			if b, err = quarkDecodeHolder(b, &v.H, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "Hp":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "H" {
+				if b, err = quarkDecodeHolder(b, &v.H, depth+1, budget); err != nil {
 					return b, err
 				}
-				v.Hp = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				if err = budget.Alloc(1, 24); err != nil {
-					return b, err
-				}
-				zp3 := new(Holder)
-				if b, err = quarkDecodeHolder(b, zp3, depth+2, budget); err != nil {
-					return b, err
-				}
-				v.Hp = zp3
 			}
-		case "Hs":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Hs = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn4 int
-				if zn4, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn4, 24); err != nil {
-					return b, err
-				}
-				zs5 := make([]Holder, zn4)
-				for zi6 := range zn4 {
-					if b, err = quarkDecodeHolder(b, &zs5[zi6], depth+2, budget); err != nil {
+		case 2:
+			if string(zk2) == "Hp" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
+					v.Hp = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 24); err != nil {
+						return b, err
+					}
+					zp3 := new(Holder)
+					if b, err = quarkDecodeHolder(b, zp3, depth+2, budget); err != nil {
+						return b, err
+					}
+					v.Hp = zp3
 				}
-				v.Hs = zs5
+			} else if string(zk2) == "Hs" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Hs = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn4 int
+					if zn4, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn4, 24); err != nil {
+						return b, err
+					}
+					zs5 := make([]Holder, zn4)
+					for zi6 := range zn4 {
+						if b, err = quarkDecodeHolder(b, &zs5[zi6], depth+2, budget); err != nil {
+							return b, err
+						}
+					}
+					v.Hs = zs5
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -346,10 +358,16 @@ func (v *shapesStructsResults) decode(b []byte, depth int, budget *codec.Budget)
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if b, err = quarkDecodeHolder(b, &v.R0, depth+1, budget); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if b, err = quarkDecodeHolder(b, &v.R0, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -487,108 +505,114 @@ func (v *shapesContainersArgs) decode(b []byte, depth int, budget *codec.Budget)
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "P":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.P = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(1, 8); err != nil {
-					return b, err
-				}
-				zp3 := new(int)
-				if *zp3, b, err = msgp.ReadIntBytes(b); err != nil {
-					return b, err
-				}
-				v.P = zp3
-			}
-		case "S":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.S = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn4 int
-				if zn4, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn4, 16); err != nil {
-					return b, err
-				}
-				zs5 := make([]string, zn4)
-				for zi6 := range zn4 {
-					if zs5[zi6], b, err = budget.ReadString(b); err != nil {
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "P" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
-				}
-				v.S = zs5
-			}
-		case "A":
-			var zd7 []byte
-			if zd7, b, err = msgp.ReadBytesZC(b); err != nil {
-				return b, err
-			}
-			clear(v.A[copy(v.A[:], zd7):])
-		case "M":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.M = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn8 int
-				if zn8, b, err = codec.ReadMapLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Map(zn8, 40, 0); err != nil {
-					return b, err
-				}
-				zm9 := make(map[string][]int, zn8)
-				for range zn8 {
-					var zk10 string
-					if zk10, b, err = budget.ReadString(b); err != nil {
+					v.P = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
 						return b, err
 					}
-					var zv11 []int
-					if msgp.IsNil(b) {
-						if b, err = msgp.ReadNilBytes(b); err != nil {
+					if err = budget.Alloc(1, 8); err != nil {
+						return b, err
+					}
+					zp3 := new(int)
+					if *zp3, b, err = msgp.ReadIntBytes(b); err != nil {
+						return b, err
+					}
+					v.P = zp3
+				}
+			} else if string(zk2) == "S" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.S = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn4 int
+					if zn4, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn4, 16); err != nil {
+						return b, err
+					}
+					zs5 := make([]string, zn4)
+					for zi6 := range zn4 {
+						if zs5[zi6], b, err = budget.ReadString(b); err != nil {
 							return b, err
 						}
-						zv11 = nil
-					} else {
-						if err = codec.CheckDepth(depth + 2); err != nil {
+					}
+					v.S = zs5
+				}
+			} else if string(zk2) == "A" {
+				var zd7 []byte
+				if zd7, b, err = msgp.ReadBytesZC(b); err != nil {
+					return b, err
+				}
+				clear(v.A[copy(v.A[:], zd7):])
+			} else if string(zk2) == "M" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.M = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn8 int
+					if zn8, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn8, 40, 0); err != nil {
+						return b, err
+					}
+					zm9 := make(map[string][]int, zn8)
+					for range zn8 {
+						var zk10 string
+						if zk10, b, err = budget.ReadString(b); err != nil {
 							return b, err
 						}
-						var zn12 int
-						if zn12, b, err = codec.ReadArrayLen(b); err != nil {
-							return b, err
-						}
-						if err = budget.Alloc(zn12, 8); err != nil {
-							return b, err
-						}
-						zs13 := make([]int, zn12)
-						for zi14 := range zn12 {
-							if zs13[zi14], b, err = msgp.ReadIntBytes(b); err != nil {
+						var zv11 []int
+						if msgp.IsNil(b) {
+							if b, err = msgp.ReadNilBytes(b); err != nil {
 								return b, err
 							}
+							zv11 = nil
+						} else {
+							if err = codec.CheckDepth(depth + 2); err != nil {
+								return b, err
+							}
+							var zn12 int
+							if zn12, b, err = codec.ReadArrayLen(b); err != nil {
+								return b, err
+							}
+							if err = budget.Alloc(zn12, 8); err != nil {
+								return b, err
+							}
+							zs13 := make([]int, zn12)
+							for zi14 := range zn12 {
+								if zs13[zi14], b, err = msgp.ReadIntBytes(b); err != nil {
+									return b, err
+								}
+							}
+							zv11 = zs13
 						}
-						zv11 = zs13
+						zm9[zk10] = zv11
 					}
-					zm9[zk10] = zv11
+					v.M = zm9
 				}
-				v.M = zm9
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -622,27 +646,33 @@ func (v *shapesContainersResults) decode(b []byte, depth int, budget *codec.Budg
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if err = codec.CheckDepth(depth + 1); err != nil {
-				return b, err
-			}
-			var zn3 int
-			if zn3, b, err = codec.ReadArrayLen(b); err != nil {
-				return b, err
-			}
-			for zi4 := range zn3 {
-				if zi4 >= 2 {
-					if b, err = codec.Skip(b); err != nil {
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b, err
+				}
+				var zn3 int
+				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+					return b, err
+				}
+				for zi4 := range zn3 {
+					if zi4 >= 2 {
+						if b, err = codec.Skip(b); err != nil {
+							return b, err
+						}
+						continue
+					}
+					if v.R0[zi4], b, err = msgp.ReadFloat64Bytes(b); err != nil {
 						return b, err
 					}
-					continue
 				}
-				if v.R0[zi4], b, err = msgp.ReadFloat64Bytes(b); err != nil {
+				clear(v.R0[min(zn3, 2):])
+			} else {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
 			}
-			clear(v.R0[min(zn3, 2):])
 		default:
 			if b, err = codec.Skip(b); err != nil {
 				return b, err
@@ -729,10 +759,16 @@ func (v *shapesDefinedArgs) decode(b []byte, depth int, budget *codec.Budget) ([
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "P":
-			if b, err = quarkDecodeIntPair(b, &v.P, depth+1, budget); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "P" {
+				if b, err = quarkDecodeIntPair(b, &v.P, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -763,10 +799,16 @@ func (v *shapesDefinedResults) decode(b []byte, depth int, budget *codec.Budget)
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if b, err = quarkDecodeNames(b, &v.R0, depth+1, budget); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if b, err = quarkDecodeNames(b, &v.R0, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -860,33 +902,45 @@ func (v *shapesAnonymousArgs) decode(b []byte, depth int, budget *codec.Budget) 
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "S":
-			if err = codec.CheckDepth(depth + 1); err != nil {
-				return b, err
-			}
-			var zn3 int
-			if zn3, b, err = codec.ReadMapLen(b); err != nil {
-				return b, err
-			}
-			for range zn3 {
-				var zk4 []byte
-				if zk4, b, err = codec.ReadKey(b); err != nil {
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "S" {
+				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
-				switch string(zk4) {
-				case "A":
-					if v.S.A, b, err = msgp.ReadIntBytes(b); err != nil {
+				var zn3 int
+				if zn3, b, err = codec.ReadMapLen(b); err != nil {
+					return b, err
+				}
+				for range zn3 {
+					var zk4 []byte
+					if zk4, b, err = codec.ReadKey(b); err != nil {
 						return b, err
 					}
-				case "B":
-					if v.S.B, b, err = msgp.ReadIntBytes(b); err != nil {
-						return b, err
+					switch len(zk4) {
+					case 1:
+						if string(zk4) == "A" {
+							if v.S.A, b, err = msgp.ReadIntBytes(b); err != nil {
+								return b, err
+							}
+						} else if string(zk4) == "B" {
+							if v.S.B, b, err = msgp.ReadIntBytes(b); err != nil {
+								return b, err
+							}
+						} else {
+							if b, err = codec.Skip(b); err != nil {
+								return b, err
+							}
+						}
+					default:
+						if b, err = codec.Skip(b); err != nil {
+							return b, err
+						}
 					}
-				default:
-					if b, err = codec.Skip(b); err != nil {
-						return b, err
-					}
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
 				}
 			}
 		default:
@@ -919,29 +973,41 @@ func (v *shapesAnonymousResults) decode(b []byte, depth int, budget *codec.Budge
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if err = codec.CheckDepth(depth + 1); err != nil {
-				return b, err
-			}
-			var zn3 int
-			if zn3, b, err = codec.ReadMapLen(b); err != nil {
-				return b, err
-			}
-			for range zn3 {
-				var zk4 []byte
-				if zk4, b, err = codec.ReadKey(b); err != nil {
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
-				switch string(zk4) {
-				case "N":
-					if b, err = quarkDecodeNames(b, &v.R0.N, depth+2, budget); err != nil {
+				var zn3 int
+				if zn3, b, err = codec.ReadMapLen(b); err != nil {
+					return b, err
+				}
+				for range zn3 {
+					var zk4 []byte
+					if zk4, b, err = codec.ReadKey(b); err != nil {
 						return b, err
 					}
-				default:
-					if b, err = codec.Skip(b); err != nil {
-						return b, err
+					switch len(zk4) {
+					case 1:
+						if string(zk4) == "N" {
+							if b, err = quarkDecodeNames(b, &v.R0.N, depth+2, budget); err != nil {
+								return b, err
+							}
+						} else {
+							if b, err = codec.Skip(b); err != nil {
+								return b, err
+							}
+						}
+					default:
+						if b, err = codec.Skip(b); err != nil {
+							return b, err
+						}
 					}
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
 				}
 			}
 		default:
@@ -1041,29 +1107,35 @@ func (v *shapesRecursiveArgs) decode(b []byte, depth int, budget *codec.Budget) 
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "T":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "T" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.T = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 24); err != nil {
+						return b, err
+					}
+					zp3 := new(Tree)
+					if b, err = quarkDecodeTree(b, zp3, depth+2, budget); err != nil {
+						return b, err
+					}
+					v.T = zp3
+				}
+			} else if string(zk2) == "N" {
+				if b, err = quarkDecodeNested(b, &v.N, depth+1, budget); err != nil {
 					return b, err
 				}
-				v.T = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				if err = budget.Alloc(1, 24); err != nil {
-					return b, err
-				}
-				zp3 := new(Tree)
-				if b, err = quarkDecodeTree(b, zp3, depth+2, budget); err != nil {
-					return b, err
-				}
-				v.T = zp3
-			}
-		case "N":
-			if b, err = quarkDecodeNested(b, &v.N, depth+1, budget); err != nil {
-				return b, err
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -1214,119 +1286,137 @@ func (v *shapesEmptyArgs) decode(b []byte, depth int, budget *codec.Budget) ([]b
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Z":
-			if err = codec.CheckDepth(depth + 1); err != nil {
-				return b, err
-			}
-			var zn3 int
-			if zn3, b, err = codec.ReadArrayLen(b); err != nil {
-				return b, err
-			}
-			for zi4 := range zn3 {
-				if zi4 >= 0 {
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "Z" {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b, err
+				}
+				var zn3 int
+				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+					return b, err
+				}
+				for zi4 := range zn3 {
+					if zi4 >= 0 {
+						if b, err = codec.Skip(b); err != nil {
+							return b, err
+						}
+						continue
+					}
+					if v.Z[zi4], b, err = msgp.ReadIntBytes(b); err != nil {
+						return b, err
+					}
+				}
+				clear(v.Z[min(zn3, 0):])
+			} else if string(zk2) == "E" {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b, err
+				}
+				var zn5 int
+				if zn5, b, err = codec.ReadMapLen(b); err != nil {
+					return b, err
+				}
+				for range zn5 {
 					if b, err = codec.Skip(b); err != nil {
 						return b, err
 					}
-					continue
+					if b, err = codec.Skip(b); err != nil {
+						return b, err
+					}
 				}
-				if v.Z[zi4], b, err = msgp.ReadIntBytes(b); err != nil {
-					return b, err
-				}
-			}
-			clear(v.Z[min(zn3, 0):])
-		case "E":
-			if err = codec.CheckDepth(depth + 1); err != nil {
-				return b, err
-			}
-			var zn5 int
-			if zn5, b, err = codec.ReadMapLen(b); err != nil {
-				return b, err
-			}
-			for range zn5 {
-				if b, err = codec.Skip(b); err != nil {
-					return b, err
-				}
+			} else {
 				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
 			}
-		case "Es":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
+		case 2:
+			if string(zk2) == "Es" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Es = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn7 int
+					if zn7, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					zs8 := make([]struct{}, zn7)
+					for range zn7 {
+						if err = codec.CheckDepth(depth + 2); err != nil {
+							return b, err
+						}
+						var zn10 int
+						if zn10, b, err = codec.ReadMapLen(b); err != nil {
+							return b, err
+						}
+						for range zn10 {
+							if b, err = codec.Skip(b); err != nil {
+								return b, err
+							}
+							if b, err = codec.Skip(b); err != nil {
+								return b, err
+							}
+						}
+					}
+					v.Es = zs8
 				}
-				v.Es = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				var zn7 int
-				if zn7, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				zs8 := make([]struct{}, zn7)
-				for range zn7 {
-					if err = codec.CheckDepth(depth + 2); err != nil {
-						return b, err
-					}
-					var zn10 int
-					if zn10, b, err = codec.ReadMapLen(b); err != nil {
-						return b, err
-					}
-					for range zn10 {
-						if b, err = codec.Skip(b); err != nil {
-							return b, err
-						}
-						if b, err = codec.Skip(b); err != nil {
-							return b, err
-						}
-					}
-				}
-				v.Es = zs8
 			}
-		case "Set":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
+		case 3:
+			if string(zk2) == "Set" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Set = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn12 int
+					if zn12, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn12, 24, 0); err != nil {
+						return b, err
+					}
+					zm13 := make(map[string]struct{}, zn12)
+					for range zn12 {
+						var zk14 string
+						if zk14, b, err = budget.ReadString(b); err != nil {
+							return b, err
+						}
+						var zv15 struct{}
+						if err = codec.CheckDepth(depth + 2); err != nil {
+							return b, err
+						}
+						var zn16 int
+						if zn16, b, err = codec.ReadMapLen(b); err != nil {
+							return b, err
+						}
+						for range zn16 {
+							if b, err = codec.Skip(b); err != nil {
+								return b, err
+							}
+							if b, err = codec.Skip(b); err != nil {
+								return b, err
+							}
+						}
+						zm13[zk14] = zv15
+					}
+					v.Set = zm13
 				}
-				v.Set = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				var zn12 int
-				if zn12, b, err = codec.ReadMapLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Map(zn12, 24, 0); err != nil {
-					return b, err
-				}
-				zm13 := make(map[string]struct{}, zn12)
-				for range zn12 {
-					var zk14 string
-					if zk14, b, err = budget.ReadString(b); err != nil {
-						return b, err
-					}
-					var zv15 struct{}
-					if err = codec.CheckDepth(depth + 2); err != nil {
-						return b, err
-					}
-					var zn16 int
-					if zn16, b, err = codec.ReadMapLen(b); err != nil {
-						return b, err
-					}
-					for range zn16 {
-						if b, err = codec.Skip(b); err != nil {
-							return b, err
-						}
-						if b, err = codec.Skip(b); err != nil {
-							return b, err
-						}
-					}
-					zm13[zk14] = zv15
-				}
-				v.Set = zm13
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -1364,42 +1454,48 @@ func (v *shapesEmptyResults) decode(b []byte, depth int, budget *codec.Budget) (
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if err = codec.CheckDepth(depth + 1); err != nil {
-				return b, err
-			}
-			var zn3 int
-			if zn3, b, err = codec.ReadArrayLen(b); err != nil {
-				return b, err
-			}
-			for zi4 := range zn3 {
-				if zi4 >= 0 {
-					if b, err = codec.Skip(b); err != nil {
-						return b, err
-					}
-					continue
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b, err
 				}
-				if msgp.IsNil(b) {
-					if b, err = msgp.ReadNilBytes(b); err != nil {
-						return b, err
+				var zn3 int
+				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+					return b, err
+				}
+				for zi4 := range zn3 {
+					if zi4 >= 0 {
+						if b, err = codec.Skip(b); err != nil {
+							return b, err
+						}
+						continue
 					}
-					v.R0[zi4] = nil
-				} else {
-					if err = codec.CheckDepth(depth + 2); err != nil {
-						return b, err
+					if msgp.IsNil(b) {
+						if b, err = msgp.ReadNilBytes(b); err != nil {
+							return b, err
+						}
+						v.R0[zi4] = nil
+					} else {
+						if err = codec.CheckDepth(depth + 2); err != nil {
+							return b, err
+						}
+						if err = budget.Alloc(1, 24); err != nil {
+							return b, err
+						}
+						zp5 := new(Tree)
+						if b, err = quarkDecodeTree(b, zp5, depth+3, budget); err != nil {
+							return b, err
+						}
+						v.R0[zi4] = zp5
 					}
-					if err = budget.Alloc(1, 24); err != nil {
-						return b, err
-					}
-					zp5 := new(Tree)
-					if b, err = quarkDecodeTree(b, zp5, depth+3, budget); err != nil {
-						return b, err
-					}
-					v.R0[zi4] = zp5
+				}
+				clear(v.R0[min(zn3, 0):])
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
 				}
 			}
-			clear(v.R0[min(zn3, 0):])
 		default:
 			if b, err = codec.Skip(b); err != nil {
 				return b, err
@@ -1532,10 +1628,16 @@ func quarkDecodeHolder(b []byte, v *Holder, depth int, budget *codec.Budget) ([]
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "ID":
-			if v.ID, b, err = msgp.ReadIntBytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "ID" {
+				if v.ID, b, err = msgp.ReadIntBytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -1571,14 +1673,20 @@ func quarkDecodeIntPair(b []byte, v *IntPair, depth int, budget *codec.Budget) (
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Key":
-			if v.Key, b, err = msgp.ReadIntBytes(b); err != nil {
-				return b, err
-			}
-		case "Val":
-			if v.Val, b, err = budget.ReadString(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 3:
+			if string(zk2) == "Key" {
+				if v.Key, b, err = msgp.ReadIntBytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Val" {
+				if v.Val, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -1672,46 +1780,52 @@ func quarkDecodeTree(b []byte, v *Tree, depth int, budget *codec.Budget) ([]byte
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Kids":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Kids = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn3 int
-				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn3, 8); err != nil {
-					return b, err
-				}
-				zs4 := make([]*Tree, zn3)
-				for zi5 := range zn3 {
-					if msgp.IsNil(b) {
-						if b, err = msgp.ReadNilBytes(b); err != nil {
-							return b, err
-						}
-						zs4[zi5] = nil
-					} else {
-						if err = codec.CheckDepth(depth + 2); err != nil {
-							return b, err
-						}
-						if err = budget.Alloc(1, 24); err != nil {
-							return b, err
-						}
-						zp6 := new(Tree)
-						if b, err = quarkDecodeTree(b, zp6, depth+3, budget); err != nil {
-							return b, err
-						}
-						zs4[zi5] = zp6
+		switch len(zk2) {
+		case 4:
+			if string(zk2) == "Kids" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
 					}
+					v.Kids = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn3, 8); err != nil {
+						return b, err
+					}
+					zs4 := make([]*Tree, zn3)
+					for zi5 := range zn3 {
+						if msgp.IsNil(b) {
+							if b, err = msgp.ReadNilBytes(b); err != nil {
+								return b, err
+							}
+							zs4[zi5] = nil
+						} else {
+							if err = codec.CheckDepth(depth + 2); err != nil {
+								return b, err
+							}
+							if err = budget.Alloc(1, 24); err != nil {
+								return b, err
+							}
+							zp6 := new(Tree)
+							if b, err = quarkDecodeTree(b, zp6, depth+3, budget); err != nil {
+								return b, err
+							}
+							zs4[zi5] = zp6
+						}
+					}
+					v.Kids = zs4
 				}
-				v.Kids = zs4
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {

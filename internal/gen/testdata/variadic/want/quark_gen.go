@@ -176,31 +176,37 @@ func (v *summerSumArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byt
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Xs":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Xs = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn3 int
-				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn3, 8); err != nil {
-					return b, err
-				}
-				zs4 := make([]int, zn3)
-				for zi5 := range zn3 {
-					if zs4[zi5], b, err = msgp.ReadIntBytes(b); err != nil {
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "Xs" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
+					v.Xs = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn3, 8); err != nil {
+						return b, err
+					}
+					zs4 := make([]int, zn3)
+					for zi5 := range zn3 {
+						if zs4[zi5], b, err = msgp.ReadIntBytes(b); err != nil {
+							return b, err
+						}
+					}
+					v.Xs = zs4
 				}
-				v.Xs = zs4
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -231,10 +237,16 @@ func (v *summerSumResults) decode(b []byte, depth int, budget *codec.Budget) ([]
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if v.R0, b, err = msgp.ReadIntBytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if v.R0, b, err = msgp.ReadIntBytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -332,35 +344,47 @@ func (v *summerJoinArgs) decode(b []byte, depth int, budget *codec.Budget) ([]by
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Sep":
-			if v.Sep, b, err = budget.ReadString(b); err != nil {
-				return b, err
-			}
-		case "Parts":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
+		switch len(zk2) {
+		case 3:
+			if string(zk2) == "Sep" {
+				if v.Sep, b, err = budget.ReadString(b); err != nil {
 					return b, err
 				}
-				v.Parts = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				var zn3 int
-				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn3, 16); err != nil {
-					return b, err
-				}
-				zs4 := make([]string, zn3)
-				for zi5 := range zn3 {
-					if zs4[zi5], b, err = budget.ReadString(b); err != nil {
+			}
+		case 5:
+			if string(zk2) == "Parts" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
+					v.Parts = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn3, 16); err != nil {
+						return b, err
+					}
+					zs4 := make([]string, zn3)
+					for zi5 := range zn3 {
+						if zs4[zi5], b, err = budget.ReadString(b); err != nil {
+							return b, err
+						}
+					}
+					v.Parts = zs4
 				}
-				v.Parts = zs4
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -391,10 +415,16 @@ func (v *summerJoinResults) decode(b []byte, depth int, budget *codec.Budget) ([
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if v.R0, b, err = budget.ReadString(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if v.R0, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -501,45 +531,51 @@ func (v *summerLogArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byt
 		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "A0":
-			if v.A0, b, err = budget.ReadString(b); err != nil {
-				return b, err
-			}
-		case "A1":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "A0" {
+				if v.A0, b, err = budget.ReadString(b); err != nil {
 					return b, err
 				}
-				v.A1 = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn3 int
-				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn3, 24); err != nil {
-					return b, err
-				}
-				zs4 := make([][]byte, zn3)
-				for zi5 := range zn3 {
-					if msgp.IsNil(b) {
-						if b, err = msgp.ReadNilBytes(b); err != nil {
-							return b, err
-						}
-						zs4[zi5] = nil
-					} else {
-						var zd6 []byte
-						if zd6, b, err = msgp.ReadBytesZC(b); err != nil {
-							return b, err
-						}
-						zs4[zi5] = make([]byte, len(zd6))
-						copy(zs4[zi5], zd6)
+			} else if string(zk2) == "A1" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
 					}
+					v.A1 = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn3, 24); err != nil {
+						return b, err
+					}
+					zs4 := make([][]byte, zn3)
+					for zi5 := range zn3 {
+						if msgp.IsNil(b) {
+							if b, err = msgp.ReadNilBytes(b); err != nil {
+								return b, err
+							}
+							zs4[zi5] = nil
+						} else {
+							var zd6 []byte
+							if zd6, b, err = msgp.ReadBytesZC(b); err != nil {
+								return b, err
+							}
+							zs4[zi5] = make([]byte, len(zd6))
+							copy(zs4[zi5], zd6)
+						}
+					}
+					v.A1 = zs4
 				}
-				v.A1 = zs4
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
