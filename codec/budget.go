@@ -3,7 +3,7 @@ package codec
 import (
 	"errors"
 	"math"
-	"unsafe"
+	"strings"
 
 	"github.com/tinylib/msgp/msgp"
 )
@@ -58,7 +58,7 @@ var ErrOverBudget = errors.New("decoded value needs more memory than its encodin
 // larger objects take whole 8 KiB pages.
 type Budget struct {
 	left int
-	strs []byte // the chunk short strings are copied into (see ReadString)
+	strs strings.Builder // the chunk short strings are copied into (see ReadString)
 }
 
 // NewBudget returns the budget for decoding n bytes of input: what
@@ -174,10 +174,15 @@ func (b *Budget) copyString(s []byte, rest int) string {
 	case n > shortString:
 		return string(s)
 	}
-	if c := cap(b.strs); c-len(b.strs) < n {
-		b.strs = make([]byte, 0, min(n+rest, max(firstChunk, 2*c), stringChunk))
+	if c := b.strs.Cap(); c-b.strs.Len() < n {
+		// A new chunk, not grown from the old one: the strings already
+		// handed out keep theirs. Its bytes are not zeroed first.
+		b.strs.Reset()
+		b.strs.Grow(min(n+rest, max(firstChunk, 2*c), stringChunk))
 	}
-	i := len(b.strs)
-	b.strs = append(b.strs, s...)
-	return unsafe.String(&b.strs[i], n)
+	i := b.strs.Len()
+	b.strs.Write(s)
+	// A Builder never changes the bytes it has written: String shares
+	// them, and later writes go after them or into a new chunk.
+	return b.strs.String()[i:]
 }
