@@ -132,24 +132,28 @@ func (b *Budget) take(c int) error {
 // most stringChunk bytes; longer ones get their own allocation.
 const (
 	shortString = 32
-	firstChunk  = 32
+	firstChunk  = 16
 	stringChunk = 256
 )
 
 // ReadString reads one string from b and returns a copy of its bytes, and
 // what follows it. Nothing it returns aliases b, which the caller may reuse.
 //
-// Short strings of one decode share backing arrays: a chunk, sized by what
-// is left of the input but at most stringChunk bytes, takes the copies of
-// the strings that follow until one no longer fits. Strings are immutable,
-// so the sharing is not observable, except that one retained string keeps
-// its whole chunk (at most stringChunk bytes) alive. This saves an
-// allocation per string. It stays within the copies' part of the budget
-// (stringReserve): every chunk but the last is at least seven eighths full,
-// since a new one is started only when one of at most shortString bytes
-// does not fit, and a chunk smaller than stringChunk holds every string
-// left in the input; a string of n bytes is encoded in at least n+1. The
-// chunk a Budget holds is its own: a Budget must not be copied once used.
+// Short strings (up to shortString bytes) of one decode share backing
+// arrays: a chunk takes the copies of the strings that follow until one no
+// longer fits, and the next chunk is a new array, never the old one grown.
+// Strings are immutable, so the sharing is not observable, except that one
+// retained string keeps its whole chunk (at most stringChunk bytes) alive.
+// It saves an allocation per string, and the copies stay within their part
+// of the budget (stringReserve), as one copy per string did: chunks start
+// at firstChunk bytes and double up to stringChunk, so those smaller than
+// stringChunk take at most 240 bytes in all (well within AllocBase),
+// unless one is sized by the input left, and then it holds every string
+// that remains; a chunk of stringChunk bytes is left at least seven eighths
+// full, as a new one is started only for a string of at most shortString
+// bytes that does not fit; and a string of n bytes is encoded in at least
+// n+1. The chunk a Budget holds is its own: a Budget must not be copied
+// once used (its strings.Builder panics if it is).
 func (b *Budget) ReadString(in []byte) (string, []byte, error) {
 	var s []byte
 	if len(in) > 0 && in[0]&0xe0 == 0xa0 && int(in[0]&0x1f) < len(in) {
