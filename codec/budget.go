@@ -3,6 +3,9 @@ package codec
 import (
 	"errors"
 	"math"
+	"strings"
+
+	"github.com/tinylib/msgp/msgp"
 )
 
 // AllocFactor and AllocBase bound what one decode may allocate: at most
@@ -55,6 +58,7 @@ var ErrOverBudget = errors.New("decoded value needs more memory than its encodin
 // larger objects take whole 8 KiB pages.
 type Budget struct {
 	left int
+	strs strings.Builder // the chunk short strings are copied into (see ReadString)
 }
 
 // NewBudget returns the budget for decoding n bytes of input: what
@@ -122,4 +126,67 @@ func (b *Budget) take(c int) error {
 	}
 	b.left -= c
 	return nil
+}
+
+// Strings of up to shortString bytes are copied into shared chunks of at
+// most stringChunk bytes; longer ones get their own allocation.
+const (
+	shortString = 32
+	firstChunk  = 16
+	stringChunk = 256
+)
+
+// ReadString reads one string from b and returns a copy of its bytes, and
+// what follows it. Nothing it returns aliases b, which the caller may reuse.
+//
+// Short strings (up to shortString bytes) of one decode share backing
+// arrays: a chunk takes the copies of the strings that follow until one no
+// longer fits, and the next chunk is a new array, never the old one grown.
+// Strings are immutable, so the sharing is not observable, except that one
+// retained string keeps its whole chunk (at most stringChunk bytes) alive.
+// It saves an allocation per string, and the copies stay within their part
+// of the budget (stringReserve), as one copy per string did: chunks start
+// at firstChunk bytes and double up to stringChunk, so those smaller than
+// stringChunk take at most 240 bytes in all (well within AllocBase),
+// unless one is sized by the input left, and then it holds every string
+// that remains; a chunk of stringChunk bytes is left at least seven eighths
+// full, as a new one is started only for a string of at most shortString
+// bytes that does not fit; and a string of n bytes is encoded in at least
+// n+1. The chunk a Budget holds is its own: a Budget must not be copied
+// once used (its strings.Builder panics if it is).
+func (b *Budget) ReadString(in []byte) (string, []byte, error) {
+	var s []byte
+	if len(in) > 0 && in[0]&0xe0 == 0xa0 && int(in[0]&0x1f) < len(in) {
+		// fixstr, the form of every string of up to 31 bytes.
+		n := int(in[0]&0x1f) + 1
+		s, in = in[1:n], in[n:]
+	} else {
+		var err error
+		if s, in, err = msgp.ReadStringZC(in); err != nil {
+			return "", in, err
+		}
+	}
+	return b.copyString(s, len(in)), in, nil
+}
+
+// copyString returns a copy of s, which rest more bytes of input follow.
+func (b *Budget) copyString(s []byte, rest int) string {
+	n := len(s)
+	switch {
+	case n == 0:
+		return ""
+	case n > shortString:
+		return string(s)
+	}
+	if c := b.strs.Cap(); c-b.strs.Len() < n {
+		// A new chunk, not grown from the old one: the strings already
+		// handed out keep theirs. Its bytes are not zeroed first.
+		b.strs.Reset()
+		b.strs.Grow(min(n+rest, max(firstChunk, 2*c), stringChunk))
+	}
+	i := b.strs.Len()
+	b.strs.Write(s)
+	// A Builder never changes the bytes it has written: String shares
+	// them, and later writes go after them or into a new chunk.
+	return b.strs.String()[i:]
 }

@@ -188,3 +188,15 @@ func skip(b []byte, depth int) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// ReadKey reads a struct field's key (a str, or a bin as msgp also
+// accepts) and returns its bytes, which alias b, and what follows. Keys of
+// up to 31 bytes, the fixstr form, are read inline.
+func ReadKey(b []byte) (key, rest []byte, err error) {
+	if len(b) > 0 {
+		if n := int(b[0]) - 0x9f; uint(n-1) < 32 && n <= len(b) {
+			return b[1:n], b[n:], nil
+		}
+	}
+	return msgp.ReadMapKeyZC(b)
+}

@@ -148,8 +148,7 @@ func (m *accountDepositMessage) ReadResults(b []byte) error {
 func (m *accountDepositMessage) CopyResults() error { return nil }
 
 func (v *accountDepositArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "Amount")
+	b = append(b, "\x81\xa6Amount"...)
 	b = msgp.AppendInt64(b, v.Amount)
 	return b
 }
@@ -165,13 +164,19 @@ func (v *accountDepositArgs) decode(b []byte, depth int, budget *codec.Budget) (
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Amount":
-			if v.Amount, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 6:
+			if string(zk2) == "Amount" {
+				if v.Amount, b, err = msgp.ReadInt64Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -183,8 +188,7 @@ func (v *accountDepositArgs) decode(b []byte, depth int, budget *codec.Budget) (
 }
 
 func (v *accountDepositResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "Balance")
+	b = append(b, "\x81\xa7Balance"...)
 	b = msgp.AppendInt64(b, v.Balance)
 	return b
 }
@@ -200,13 +204,19 @@ func (v *accountDepositResults) decode(b []byte, depth int, budget *codec.Budget
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Balance":
-			if v.Balance, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 7:
+			if string(zk2) == "Balance" {
+				if v.Balance, b, err = msgp.ReadInt64Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -272,8 +282,7 @@ func (m *accountWithdrawMessage) ReadResults(b []byte) error {
 func (m *accountWithdrawMessage) CopyResults() error { return nil }
 
 func (v *accountWithdrawArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "Amount")
+	b = append(b, "\x81\xa6Amount"...)
 	b = msgp.AppendInt64(b, v.Amount)
 	return b
 }
@@ -289,13 +298,19 @@ func (v *accountWithdrawArgs) decode(b []byte, depth int, budget *codec.Budget) 
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Amount":
-			if v.Amount, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 6:
+			if string(zk2) == "Amount" {
+				if v.Amount, b, err = msgp.ReadInt64Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -307,8 +322,7 @@ func (v *accountWithdrawArgs) decode(b []byte, depth int, budget *codec.Budget) 
 }
 
 func (v *accountWithdrawResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "Balance")
+	b = append(b, "\x81\xa7Balance"...)
 	b = msgp.AppendInt64(b, v.Balance)
 	return b
 }
@@ -324,13 +338,19 @@ func (v *accountWithdrawResults) decode(b []byte, depth int, budget *codec.Budge
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Balance":
-			if v.Balance, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 7:
+			if string(zk2) == "Balance" {
+				if v.Balance, b, err = msgp.ReadInt64Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -394,7 +414,7 @@ func (m *accountBalanceMessage) ReadResults(b []byte) error {
 func (m *accountBalanceMessage) CopyResults() error { return nil }
 
 func (v *accountBalanceArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
@@ -419,8 +439,7 @@ func (v *accountBalanceArgs) decode(b []byte, depth int, budget *codec.Budget) (
 }
 
 func (v *accountBalanceResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	b = msgp.AppendInt64(b, v.R0)
 	return b
 }
@@ -436,13 +455,19 @@ func (v *accountBalanceResults) decode(b []byte, depth int, budget *codec.Budget
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if v.R0, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if v.R0, b, err = msgp.ReadInt64Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -558,12 +583,11 @@ func (m *tellerTransferMessage) ReadResults(b []byte) error {
 func (m *tellerTransferMessage) CopyResults() error { return nil }
 
 func (v *tellerTransferArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 3)
-	b = msgp.AppendString(b, "From")
+	b = append(b, "\x83\xa4From"...)
 	b = msgp.AppendString(b, v.From)
-	b = msgp.AppendString(b, "To")
+	b = append(b, "\xa2To"...)
 	b = msgp.AppendString(b, v.To)
-	b = msgp.AppendString(b, "Amount")
+	b = append(b, "\xa6Amount"...)
 	b = msgp.AppendInt64(b, v.Amount)
 	return b
 }
@@ -579,21 +603,39 @@ func (v *tellerTransferArgs) decode(b []byte, depth int, budget *codec.Budget) (
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "From":
-			if v.From, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "To" {
+				if v.To, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
-		case "To":
-			if v.To, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
+		case 4:
+			if string(zk2) == "From" {
+				if v.From, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
-		case "Amount":
-			if v.Amount, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
+		case 6:
+			if string(zk2) == "Amount" {
+				if v.Amount, b, err = msgp.ReadInt64Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -605,7 +647,7 @@ func (v *tellerTransferArgs) decode(b []byte, depth int, budget *codec.Budget) (
 }
 
 func (v *tellerTransferResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
@@ -743,10 +785,9 @@ func (m *ledgerRecordMessage) ReadResults(b []byte) error {
 func (m *ledgerRecordMessage) CopyResults() error { return nil }
 
 func (v *ledgerRecordArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "Amount")
+	b = append(b, "\x82\xa6Amount"...)
 	b = msgp.AppendInt64(b, v.Amount)
-	b = msgp.AppendString(b, "Ok")
+	b = append(b, "\xa2Ok"...)
 	b = msgp.AppendBool(b, v.Ok)
 	return b
 }
@@ -762,17 +803,29 @@ func (v *ledgerRecordArgs) decode(b []byte, depth int, budget *codec.Budget) ([]
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Amount":
-			if v.Amount, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "Ok" {
+				if v.Ok, b, err = msgp.ReadBoolBytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
-		case "Ok":
-			if v.Ok, b, err = msgp.ReadBoolBytes(b); err != nil {
-				return b, err
+		case 6:
+			if string(zk2) == "Amount" {
+				if v.Amount, b, err = msgp.ReadInt64Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -784,7 +837,7 @@ func (v *ledgerRecordArgs) decode(b []byte, depth int, budget *codec.Budget) ([]
 }
 
 func (v *ledgerRecordResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
@@ -861,7 +914,7 @@ func (m *ledgerSummaryMessage) ReadResults(b []byte) error {
 func (m *ledgerSummaryMessage) CopyResults() error { return nil }
 
 func (v *ledgerSummaryArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
@@ -886,8 +939,7 @@ func (v *ledgerSummaryArgs) decode(b []byte, depth int, budget *codec.Budget) ([
 }
 
 func (v *ledgerSummaryResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	b = quarkEncodeSummary(b, &v.R0)
 	return b
 }
@@ -903,13 +955,19 @@ func (v *ledgerSummaryResults) decode(b []byte, depth int, budget *codec.Budget)
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if b, err = quarkDecodeSummary(b, &v.R0, depth+1, budget); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if b, err = quarkDecodeSummary(b, &v.R0, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -926,12 +984,11 @@ func init() {
 
 // quarkEncodeSummary appends the encoding of *v to b.
 func quarkEncodeSummary(b []byte, v *Summary) []byte {
-	b = msgp.AppendMapHeader(b, 3)
-	b = msgp.AppendString(b, "Transfers")
+	b = append(b, "\x83\xa9Transfers"...)
 	b = msgp.AppendInt64(b, v.Transfers)
-	b = msgp.AppendString(b, "Refused")
+	b = append(b, "\xa7Refused"...)
 	b = msgp.AppendInt64(b, v.Refused)
-	b = msgp.AppendString(b, "Moved")
+	b = append(b, "\xa5Moved"...)
 	b = msgp.AppendInt64(b, v.Moved)
 	return b
 }
@@ -949,21 +1006,39 @@ func quarkDecodeSummary(b []byte, v *Summary, depth int, budget *codec.Budget) (
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Transfers":
-			if v.Transfers, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 5:
+			if string(zk2) == "Moved" {
+				if v.Moved, b, err = msgp.ReadInt64Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
-		case "Refused":
-			if v.Refused, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
+		case 7:
+			if string(zk2) == "Refused" {
+				if v.Refused, b, err = msgp.ReadInt64Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
-		case "Moved":
-			if v.Moved, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
+		case 9:
+			if string(zk2) == "Transfers" {
+				if v.Transfers, b, err = msgp.ReadInt64Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -976,8 +1051,7 @@ func quarkDecodeSummary(b []byte, v *Summary, depth int, budget *codec.Budget) (
 
 // quarkEncodeAccountState appends the encoding of *v to b.
 func quarkEncodeAccountState(b []byte, v *AccountState) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "Balance")
+	b = append(b, "\x81\xa7Balance"...)
 	b = msgp.AppendInt64(b, v.Balance)
 	return b
 }
@@ -995,13 +1069,19 @@ func quarkDecodeAccountState(b []byte, v *AccountState, depth int, budget *codec
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Balance":
-			if v.Balance, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 7:
+			if string(zk2) == "Balance" {
+				if v.Balance, b, err = msgp.ReadInt64Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -1033,8 +1113,7 @@ func (v *AccountState) UnmarshalQuark(b []byte) error {
 
 // quarkEncodeBooks appends the encoding of *v to b.
 func quarkEncodeBooks(b []byte, v *Books) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "Totals")
+	b = append(b, "\x81\xa6Totals"...)
 	b = quarkEncodeSummary(b, &v.Totals)
 	return b
 }
@@ -1052,13 +1131,19 @@ func quarkDecodeBooks(b []byte, v *Books, depth int, budget *codec.Budget) ([]by
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Totals":
-			if b, err = quarkDecodeSummary(b, &v.Totals, depth+1, budget); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 6:
+			if string(zk2) == "Totals" {
+				if b, err = quarkDecodeSummary(b, &v.Totals, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {

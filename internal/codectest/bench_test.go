@@ -198,3 +198,29 @@ func BenchmarkTen(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkTenEncode and BenchmarkTenDecode split BenchmarkTen's quark
+// case.
+func BenchmarkTenEncode(b *testing.B) {
+	v := fixtureTen()
+	buf := marshal(b, &v, nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		var err error
+		if buf, err = v.MarshalQuark(buf[:0]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkTenDecode(b *testing.B) {
+	v := fixtureTen()
+	buf := marshal(b, &v, nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		var out codectest.Ten
+		if err := out.UnmarshalQuark(buf); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -199,3 +199,25 @@ func TestMissingFieldsAreZero(t *testing.T) {
 		t.Fatalf("one field: %s", d)
 	}
 }
+
+// TestUnknownKeysOfKnownLengths: a key as long as a field's, differing only
+// in its last byte, is another key, skipped whatever its value, wherever
+// it comes: decoders match keys by length first.
+func TestUnknownKeysOfKnownLengths(t *testing.T) {
+	ten := fixtureTen()
+	b := marshal(t, &ten, nil)
+	for _, key := range []string{"ID", "Version", "Score", "Active", "Name", "Samples", "Counters", "Updated", "Region", "Flags"} {
+		other := key[:len(key)-1] + "~"
+		for name, v := range unknownValues() {
+			for _, front := range []bool{true, false} {
+				var got codectest.Ten
+				if err := got.UnmarshalQuark(withField(t, b, other, v, front)); err != nil {
+					t.Fatalf("key %q, %s value (front %v): %v", other, name, front, err)
+				}
+				if d := diff(ten, got); d != "" {
+					t.Fatalf("key %q, %s value (front %v): %s", other, name, front, d)
+				}
+			}
+		}
+	}
+}

@@ -20,50 +20,49 @@ const _ = quark.SupportPackageIsVersion4
 
 // quarkEncodeScalars appends the encoding of *v to b.
 func quarkEncodeScalars(b []byte, v *Scalars) []byte {
-	b = msgp.AppendMapHeader(b, 20)
-	b = msgp.AppendString(b, "Bool")
+	b = append(b, "\xde\x00\x14\xa4Bool"...)
 	b = msgp.AppendBool(b, v.Bool)
-	b = msgp.AppendString(b, "Int")
+	b = append(b, "\xa3Int"...)
 	b = msgp.AppendInt(b, v.Int)
-	b = msgp.AppendString(b, "Int8")
+	b = append(b, "\xa4Int8"...)
 	b = msgp.AppendInt8(b, v.Int8)
-	b = msgp.AppendString(b, "Int16")
+	b = append(b, "\xa5Int16"...)
 	b = msgp.AppendInt16(b, v.Int16)
-	b = msgp.AppendString(b, "Int32")
+	b = append(b, "\xa5Int32"...)
 	b = msgp.AppendInt32(b, v.Int32)
-	b = msgp.AppendString(b, "Int64")
+	b = append(b, "\xa5Int64"...)
 	b = msgp.AppendInt64(b, v.Int64)
-	b = msgp.AppendString(b, "Uint")
+	b = append(b, "\xa4Uint"...)
 	b = msgp.AppendUint(b, v.Uint)
-	b = msgp.AppendString(b, "Uint8")
+	b = append(b, "\xa5Uint8"...)
 	b = msgp.AppendUint8(b, v.Uint8)
-	b = msgp.AppendString(b, "Uint16")
+	b = append(b, "\xa6Uint16"...)
 	b = msgp.AppendUint16(b, v.Uint16)
-	b = msgp.AppendString(b, "Uint32")
+	b = append(b, "\xa6Uint32"...)
 	b = msgp.AppendUint32(b, v.Uint32)
-	b = msgp.AppendString(b, "Uint64")
+	b = append(b, "\xa6Uint64"...)
 	b = msgp.AppendUint64(b, v.Uint64)
-	b = msgp.AppendString(b, "Uintptr")
+	b = append(b, "\xa7Uintptr"...)
 	b = msgp.AppendUint64(b, uint64(v.Uintptr))
-	b = msgp.AppendString(b, "Float32")
+	b = append(b, "\xa7Float32"...)
 	b = msgp.AppendFloat32(b, v.Float32)
-	b = msgp.AppendString(b, "Float64")
+	b = append(b, "\xa7Float64"...)
 	b = msgp.AppendFloat64(b, v.Float64)
-	b = msgp.AppendString(b, "C64")
+	b = append(b, "\xa3C64"...)
 	b = msgp.AppendComplex64(b, v.C64)
-	b = msgp.AppendString(b, "C128")
+	b = append(b, "\xa4C128"...)
 	b = msgp.AppendComplex128(b, v.C128)
-	b = msgp.AppendString(b, "String")
+	b = append(b, "\xa6String"...)
 	b = msgp.AppendString(b, v.String)
-	b = msgp.AppendString(b, "Bytes")
+	b = append(b, "\xa5Bytes"...)
 	if v.Bytes == nil {
 		b = msgp.AppendNil(b)
 	} else {
 		b = msgp.AppendBytes(b, v.Bytes)
 	}
-	b = msgp.AppendString(b, "Byte")
+	b = append(b, "\xa4Byte"...)
 	b = msgp.AppendUint8(b, v.Byte)
-	b = msgp.AppendString(b, "Rune")
+	b = append(b, "\xa4Rune"...)
 	b = msgp.AppendInt32(b, v.Rune)
 	return b
 }
@@ -81,101 +80,131 @@ func quarkDecodeScalars(b []byte, v *Scalars, depth int, budget *codec.Budget) (
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Bool":
-			if v.Bool, b, err = msgp.ReadBoolBytes(b); err != nil {
-				return b, err
-			}
-		case "Int":
-			if v.Int, b, err = msgp.ReadIntBytes(b); err != nil {
-				return b, err
-			}
-		case "Int8":
-			if v.Int8, b, err = msgp.ReadInt8Bytes(b); err != nil {
-				return b, err
-			}
-		case "Int16":
-			if v.Int16, b, err = msgp.ReadInt16Bytes(b); err != nil {
-				return b, err
-			}
-		case "Int32":
-			if v.Int32, b, err = msgp.ReadInt32Bytes(b); err != nil {
-				return b, err
-			}
-		case "Int64":
-			if v.Int64, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
-			}
-		case "Uint":
-			if v.Uint, b, err = msgp.ReadUintBytes(b); err != nil {
-				return b, err
-			}
-		case "Uint8":
-			if v.Uint8, b, err = msgp.ReadUint8Bytes(b); err != nil {
-				return b, err
-			}
-		case "Uint16":
-			if v.Uint16, b, err = msgp.ReadUint16Bytes(b); err != nil {
-				return b, err
-			}
-		case "Uint32":
-			if v.Uint32, b, err = msgp.ReadUint32Bytes(b); err != nil {
-				return b, err
-			}
-		case "Uint64":
-			if v.Uint64, b, err = msgp.ReadUint64Bytes(b); err != nil {
-				return b, err
-			}
-		case "Uintptr":
-			var zx3 uint64
-			if zx3, b, err = msgp.ReadUint64Bytes(b); err != nil {
-				return b, err
-			}
-			v.Uintptr = uintptr(zx3)
-		case "Float32":
-			if v.Float32, b, err = msgp.ReadFloat32Bytes(b); err != nil {
-				return b, err
-			}
-		case "Float64":
-			if v.Float64, b, err = msgp.ReadFloat64Bytes(b); err != nil {
-				return b, err
-			}
-		case "C64":
-			if v.C64, b, err = msgp.ReadComplex64Bytes(b); err != nil {
-				return b, err
-			}
-		case "C128":
-			if v.C128, b, err = msgp.ReadComplex128Bytes(b); err != nil {
-				return b, err
-			}
-		case "String":
-			if v.String, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
-			}
-		case "Bytes":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
+		switch len(zk2) {
+		case 3:
+			if string(zk2) == "Int" {
+				if v.Int, b, err = msgp.ReadIntBytes(b); err != nil {
 					return b, err
 				}
-				v.Bytes = nil
+			} else if string(zk2) == "C64" {
+				if v.C64, b, err = msgp.ReadComplex64Bytes(b); err != nil {
+					return b, err
+				}
 			} else {
-				var zd4 []byte
-				if zd4, b, err = msgp.ReadBytesZC(b); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				v.Bytes = make([]byte, len(zd4))
-				copy(v.Bytes, zd4)
 			}
-		case "Byte":
-			if v.Byte, b, err = msgp.ReadUint8Bytes(b); err != nil {
-				return b, err
+		case 4:
+			if string(zk2) == "Bool" {
+				if v.Bool, b, err = msgp.ReadBoolBytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Int8" {
+				if v.Int8, b, err = msgp.ReadInt8Bytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Uint" {
+				if v.Uint, b, err = msgp.ReadUintBytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "C128" {
+				if v.C128, b, err = msgp.ReadComplex128Bytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Byte" {
+				if v.Byte, b, err = msgp.ReadUint8Bytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Rune" {
+				if v.Rune, b, err = msgp.ReadInt32Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
-		case "Rune":
-			if v.Rune, b, err = msgp.ReadInt32Bytes(b); err != nil {
-				return b, err
+		case 5:
+			if string(zk2) == "Int16" {
+				if v.Int16, b, err = msgp.ReadInt16Bytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Int32" {
+				if v.Int32, b, err = msgp.ReadInt32Bytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Int64" {
+				if v.Int64, b, err = msgp.ReadInt64Bytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Uint8" {
+				if v.Uint8, b, err = msgp.ReadUint8Bytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Bytes" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Bytes = nil
+				} else {
+					var zd3 []byte
+					if zd3, b, err = msgp.ReadBytesZC(b); err != nil {
+						return b, err
+					}
+					v.Bytes = make([]byte, len(zd3))
+					copy(v.Bytes, zd3)
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
+			}
+		case 6:
+			if string(zk2) == "Uint16" {
+				if v.Uint16, b, err = msgp.ReadUint16Bytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Uint32" {
+				if v.Uint32, b, err = msgp.ReadUint32Bytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Uint64" {
+				if v.Uint64, b, err = msgp.ReadUint64Bytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "String" {
+				if v.String, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
+			}
+		case 7:
+			if string(zk2) == "Uintptr" {
+				var zx4 uint64
+				if zx4, b, err = msgp.ReadUint64Bytes(b); err != nil {
+					return b, err
+				}
+				v.Uintptr = uintptr(zx4)
+			} else if string(zk2) == "Float32" {
+				if v.Float32, b, err = msgp.ReadFloat32Bytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Float64" {
+				if v.Float64, b, err = msgp.ReadFloat64Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -210,28 +239,27 @@ func (v *Scalars) UnmarshalQuark(b []byte) error {
 
 // quarkEncodeNamed appends the encoding of *v to b.
 func quarkEncodeNamed(b []byte, v *Named) []byte {
-	b = msgp.AppendMapHeader(b, 11)
-	b = msgp.AppendString(b, "Temp")
+	b = append(b, "\x8b\xa4Temp"...)
 	b = quarkEncodeCelsius(b, &v.Temp)
-	b = msgp.AppendString(b, "Status")
+	b = append(b, "\xa6Status"...)
 	b = quarkEncodeStatus(b, &v.Status)
-	b = msgp.AppendString(b, "Name")
+	b = append(b, "\xa4Name"...)
 	b = quarkEncodeName(b, &v.Name)
-	b = msgp.AppendString(b, "Count")
+	b = append(b, "\xa5Count"...)
 	b = quarkEncodeCount(b, &v.Count)
-	b = msgp.AppendString(b, "Flag")
+	b = append(b, "\xa4Flag"...)
 	b = quarkEncodeFlag(b, &v.Flag)
-	b = msgp.AppendString(b, "Blob")
+	b = append(b, "\xa4Blob"...)
 	b = quarkEncodeBlob(b, &v.Blob)
-	b = msgp.AppendString(b, "Key")
+	b = append(b, "\xa3Key"...)
 	b = quarkEncodeKey(b, &v.Key)
-	b = msgp.AppendString(b, "Names")
+	b = append(b, "\xa5Names"...)
 	b = quarkEncodeNames(b, &v.Names)
-	b = msgp.AppendString(b, "Index")
+	b = append(b, "\xa5Index"...)
 	b = quarkEncodeIndex(b, &v.Index)
-	b = msgp.AppendString(b, "Grid")
+	b = append(b, "\xa4Grid"...)
 	b = quarkEncodeGrid(b, &v.Grid)
-	b = msgp.AppendString(b, "Optional")
+	b = append(b, "\xa8Optional"...)
 	if v.Optional == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -253,68 +281,98 @@ func quarkDecodeNamed(b []byte, v *Named, depth int, budget *codec.Budget) ([]by
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Temp":
-			if b, err = quarkDecodeCelsius(b, &v.Temp, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "Status":
-			if b, err = quarkDecodeStatus(b, &v.Status, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "Name":
-			if b, err = quarkDecodeName(b, &v.Name, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "Count":
-			if b, err = quarkDecodeCount(b, &v.Count, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "Flag":
-			if b, err = quarkDecodeFlag(b, &v.Flag, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "Blob":
-			if b, err = quarkDecodeBlob(b, &v.Blob, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "Key":
-			if b, err = quarkDecodeKey(b, &v.Key, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "Names":
-			if b, err = quarkDecodeNames(b, &v.Names, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "Index":
-			if b, err = quarkDecodeIndex(b, &v.Index, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "Grid":
-			if b, err = quarkDecodeGrid(b, &v.Grid, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "Optional":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
+		switch len(zk2) {
+		case 3:
+			if string(zk2) == "Key" {
+				if b, err = quarkDecodeKey(b, &v.Key, depth+1, budget); err != nil {
 					return b, err
 				}
-				v.Optional = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				if err = budget.Alloc(1, 8); err != nil {
+			}
+		case 4:
+			if string(zk2) == "Temp" {
+				if b, err = quarkDecodeCelsius(b, &v.Temp, depth+1, budget); err != nil {
 					return b, err
 				}
-				zp3 := new(Celsius)
-				if b, err = quarkDecodeCelsius(b, zp3, depth+2, budget); err != nil {
+			} else if string(zk2) == "Name" {
+				if b, err = quarkDecodeName(b, &v.Name, depth+1, budget); err != nil {
 					return b, err
 				}
-				v.Optional = zp3
+			} else if string(zk2) == "Flag" {
+				if b, err = quarkDecodeFlag(b, &v.Flag, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Blob" {
+				if b, err = quarkDecodeBlob(b, &v.Blob, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Grid" {
+				if b, err = quarkDecodeGrid(b, &v.Grid, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
+			}
+		case 5:
+			if string(zk2) == "Count" {
+				if b, err = quarkDecodeCount(b, &v.Count, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Names" {
+				if b, err = quarkDecodeNames(b, &v.Names, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Index" {
+				if b, err = quarkDecodeIndex(b, &v.Index, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
+			}
+		case 6:
+			if string(zk2) == "Status" {
+				if b, err = quarkDecodeStatus(b, &v.Status, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
+			}
+		case 8:
+			if string(zk2) == "Optional" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Optional = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 8); err != nil {
+						return b, err
+					}
+					zp3 := new(Celsius)
+					if b, err = quarkDecodeCelsius(b, zp3, depth+2, budget); err != nil {
+						return b, err
+					}
+					v.Optional = zp3
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -400,7 +458,7 @@ func quarkEncodeName(b []byte, v *Name) []byte {
 func quarkDecodeName(b []byte, v *Name, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	var zx1 string
-	if zx1, b, err = msgp.ReadStringBytes(b); err != nil {
+	if zx1, b, err = budget.ReadString(b); err != nil {
 		return b, err
 	}
 	*v = Name(zx1)
@@ -657,12 +715,11 @@ func quarkDecodeGrid(b []byte, v *Grid, depth int, budget *codec.Budget) ([]byte
 
 // quarkEncodePoint appends the encoding of *v to b.
 func quarkEncodePoint(b []byte, v *Point) []byte {
-	b = msgp.AppendMapHeader(b, 3)
-	b = msgp.AppendString(b, "X")
+	b = append(b, "\x83\xa1X"...)
 	b = msgp.AppendFloat64(b, v.X)
-	b = msgp.AppendString(b, "Y")
+	b = append(b, "\xa1Y"...)
 	b = msgp.AppendFloat64(b, v.Y)
-	b = msgp.AppendString(b, "Label")
+	b = append(b, "\xa5Label"...)
 	b = msgp.AppendString(b, v.Label)
 	return b
 }
@@ -680,21 +737,33 @@ func quarkDecodePoint(b []byte, v *Point, depth int, budget *codec.Budget) ([]by
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "X":
-			if v.X, b, err = msgp.ReadFloat64Bytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "X" {
+				if v.X, b, err = msgp.ReadFloat64Bytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Y" {
+				if v.Y, b, err = msgp.ReadFloat64Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
-		case "Y":
-			if v.Y, b, err = msgp.ReadFloat64Bytes(b); err != nil {
-				return b, err
-			}
-		case "Label":
-			if v.Label, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
+		case 5:
+			if string(zk2) == "Label" {
+				if v.Label, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -723,8 +792,7 @@ func (v *Point) UnmarshalQuark(b []byte) error {
 
 // quarkEncodeContainers appends the encoding of *v to b.
 func quarkEncodeContainers(b []byte, v *Containers) []byte {
-	b = msgp.AppendMapHeader(b, 15)
-	b = msgp.AppendString(b, "Ints")
+	b = append(b, "\x8f\xa4Ints"...)
 	if v.Ints == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -733,7 +801,7 @@ func quarkEncodeContainers(b []byte, v *Containers) []byte {
 			b = msgp.AppendInt64(b, v.Ints[zi1])
 		}
 	}
-	b = msgp.AppendString(b, "Strings")
+	b = append(b, "\xa7Strings"...)
 	if v.Strings == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -742,7 +810,7 @@ func quarkEncodeContainers(b []byte, v *Containers) []byte {
 			b = msgp.AppendString(b, v.Strings[zi2])
 		}
 	}
-	b = msgp.AppendString(b, "Nested")
+	b = append(b, "\xa6Nested"...)
 	if v.Nested == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -758,14 +826,14 @@ func quarkEncodeContainers(b []byte, v *Containers) []byte {
 			}
 		}
 	}
-	b = msgp.AppendString(b, "Fixed")
+	b = append(b, "\xa5Fixed"...)
 	b = msgp.AppendArrayHeader(b, 4)
 	for zi5 := range v.Fixed {
 		b = msgp.AppendUint16(b, v.Fixed[zi5])
 	}
-	b = msgp.AppendString(b, "ByteArray")
+	b = append(b, "\xa9ByteArray"...)
 	b = msgp.AppendBytes(b, v.ByteArray[:])
-	b = msgp.AppendString(b, "StrMap")
+	b = append(b, "\xa6StrMap"...)
 	if v.StrMap == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -775,7 +843,7 @@ func quarkEncodeContainers(b []byte, v *Containers) []byte {
 			b = msgp.AppendInt(b, zv7)
 		}
 	}
-	b = msgp.AppendString(b, "IntKeys")
+	b = append(b, "\xa7IntKeys"...)
 	if v.IntKeys == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -785,7 +853,7 @@ func quarkEncodeContainers(b []byte, v *Containers) []byte {
 			b = msgp.AppendString(b, zv9)
 		}
 	}
-	b = msgp.AppendString(b, "UintKeys")
+	b = append(b, "\xa8UintKeys"...)
 	if v.UintKeys == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -795,7 +863,7 @@ func quarkEncodeContainers(b []byte, v *Containers) []byte {
 			b = msgp.AppendBool(b, zv11)
 		}
 	}
-	b = msgp.AppendString(b, "MapOfSlices")
+	b = append(b, "\xabMapOfSlices"...)
 	if v.MapOfSlices == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -812,7 +880,7 @@ func quarkEncodeContainers(b []byte, v *Containers) []byte {
 			}
 		}
 	}
-	b = msgp.AppendString(b, "SliceOfMaps")
+	b = append(b, "\xabSliceOfMaps"...)
 	if v.SliceOfMaps == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -829,7 +897,7 @@ func quarkEncodeContainers(b []byte, v *Containers) []byte {
 			}
 		}
 	}
-	b = msgp.AppendString(b, "MapOfMaps")
+	b = append(b, "\xa9MapOfMaps"...)
 	if v.MapOfMaps == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -847,7 +915,7 @@ func quarkEncodeContainers(b []byte, v *Containers) []byte {
 			}
 		}
 	}
-	b = msgp.AppendString(b, "Points")
+	b = append(b, "\xa6Points"...)
 	if v.Points == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -856,7 +924,7 @@ func quarkEncodeContainers(b []byte, v *Containers) []byte {
 			b = quarkEncodePoint(b, &v.Points[zi22])
 		}
 	}
-	b = msgp.AppendString(b, "PointMap")
+	b = append(b, "\xa8PointMap"...)
 	if v.PointMap == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -866,7 +934,7 @@ func quarkEncodeContainers(b []byte, v *Containers) []byte {
 			b = quarkEncodePoint(b, &zv24)
 		}
 	}
-	b = msgp.AppendString(b, "PointPtrs")
+	b = append(b, "\xa9PointPtrs"...)
 	if v.PointPtrs == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -879,7 +947,7 @@ func quarkEncodeContainers(b []byte, v *Containers) []byte {
 			}
 		}
 	}
-	b = msgp.AppendString(b, "ByteSlices")
+	b = append(b, "\xaaByteSlices"...)
 	if v.ByteSlices == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -908,42 +976,43 @@ func quarkDecodeContainers(b []byte, v *Containers, depth int, budget *codec.Bud
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Ints":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Ints = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn3 int
-				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn3, 8); err != nil {
-					return b, err
-				}
-				zs4 := make([]int64, zn3)
-				for zi5 := range zn3 {
-					if zs4[zi5], b, err = msgp.ReadInt64Bytes(b); err != nil {
+		switch len(zk2) {
+		case 4:
+			if string(zk2) == "Ints" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
+					v.Ints = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn3, 8); err != nil {
+						return b, err
+					}
+					zs4 := make([]int64, zn3)
+					for zi5 := range zn3 {
+						if zs4[zi5], b, err = msgp.ReadInt64Bytes(b); err != nil {
+							return b, err
+						}
+					}
+					v.Ints = zs4
 				}
-				v.Ints = zs4
-			}
-		case "Strings":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
+			} else {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				v.Strings = nil
-			} else {
+			}
+		case 5:
+			if string(zk2) == "Fixed" {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
@@ -951,474 +1020,521 @@ func quarkDecodeContainers(b []byte, v *Containers, depth int, budget *codec.Bud
 				if zn6, b, err = codec.ReadArrayLen(b); err != nil {
 					return b, err
 				}
-				if err = budget.Alloc(zn6, 16); err != nil {
-					return b, err
-				}
-				zs7 := make([]string, zn6)
-				for zi8 := range zn6 {
-					if zs7[zi8], b, err = msgp.ReadStringBytes(b); err != nil {
+				for zi7 := range zn6 {
+					if zi7 >= 4 {
+						if b, err = codec.Skip(b); err != nil {
+							return b, err
+						}
+						continue
+					}
+					if v.Fixed[zi7], b, err = msgp.ReadUint16Bytes(b); err != nil {
 						return b, err
 					}
 				}
-				v.Strings = zs7
-			}
-		case "Nested":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Nested = nil
+				clear(v.Fixed[min(zn6, 4):])
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				var zn9 int
-				if zn9, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn9, 24); err != nil {
-					return b, err
-				}
-				zs10 := make([][]int32, zn9)
-				for zi11 := range zn9 {
-					if msgp.IsNil(b) {
-						if b, err = msgp.ReadNilBytes(b); err != nil {
-							return b, err
-						}
-						zs10[zi11] = nil
-					} else {
-						if err = codec.CheckDepth(depth + 2); err != nil {
-							return b, err
-						}
-						var zn12 int
-						if zn12, b, err = codec.ReadArrayLen(b); err != nil {
-							return b, err
-						}
-						if err = budget.Alloc(zn12, 4); err != nil {
-							return b, err
-						}
-						zs13 := make([]int32, zn12)
-						for zi14 := range zn12 {
-							if zs13[zi14], b, err = msgp.ReadInt32Bytes(b); err != nil {
+			}
+		case 6:
+			if string(zk2) == "Nested" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Nested = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn8 int
+					if zn8, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn8, 24); err != nil {
+						return b, err
+					}
+					zs9 := make([][]int32, zn8)
+					for zi10 := range zn8 {
+						if msgp.IsNil(b) {
+							if b, err = msgp.ReadNilBytes(b); err != nil {
 								return b, err
 							}
-						}
-						zs10[zi11] = zs13
-					}
-				}
-				v.Nested = zs10
-			}
-		case "Fixed":
-			if err = codec.CheckDepth(depth + 1); err != nil {
-				return b, err
-			}
-			var zn15 int
-			if zn15, b, err = codec.ReadArrayLen(b); err != nil {
-				return b, err
-			}
-			for zi16 := range zn15 {
-				if zi16 >= 4 {
-					if b, err = codec.Skip(b); err != nil {
-						return b, err
-					}
-					continue
-				}
-				if v.Fixed[zi16], b, err = msgp.ReadUint16Bytes(b); err != nil {
-					return b, err
-				}
-			}
-			clear(v.Fixed[min(zn15, 4):])
-		case "ByteArray":
-			var zd17 []byte
-			if zd17, b, err = msgp.ReadBytesZC(b); err != nil {
-				return b, err
-			}
-			clear(v.ByteArray[copy(v.ByteArray[:], zd17):])
-		case "StrMap":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.StrMap = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn18 int
-				if zn18, b, err = codec.ReadMapLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Map(zn18, 24, 0); err != nil {
-					return b, err
-				}
-				zm19 := make(map[string]int, zn18)
-				for range zn18 {
-					var zk20 string
-					if zk20, b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
-					}
-					var zv21 int
-					if zv21, b, err = msgp.ReadIntBytes(b); err != nil {
-						return b, err
-					}
-					zm19[zk20] = zv21
-				}
-				v.StrMap = zm19
-			}
-		case "IntKeys":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.IntKeys = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn22 int
-				if zn22, b, err = codec.ReadMapLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Map(zn22, 24, 0); err != nil {
-					return b, err
-				}
-				zm23 := make(map[int64]string, zn22)
-				for range zn22 {
-					var zk24 int64
-					if zk24, b, err = msgp.ReadInt64Bytes(b); err != nil {
-						return b, err
-					}
-					var zv25 string
-					if zv25, b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
-					}
-					zm23[zk24] = zv25
-				}
-				v.IntKeys = zm23
-			}
-		case "UintKeys":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.UintKeys = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn26 int
-				if zn26, b, err = codec.ReadMapLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Map(zn26, 4, 0); err != nil {
-					return b, err
-				}
-				zm27 := make(map[uint16]bool, zn26)
-				for range zn26 {
-					var zk28 uint16
-					if zk28, b, err = msgp.ReadUint16Bytes(b); err != nil {
-						return b, err
-					}
-					var zv29 bool
-					if zv29, b, err = msgp.ReadBoolBytes(b); err != nil {
-						return b, err
-					}
-					zm27[zk28] = zv29
-				}
-				v.UintKeys = zm27
-			}
-		case "MapOfSlices":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.MapOfSlices = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn30 int
-				if zn30, b, err = codec.ReadMapLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Map(zn30, 40, 0); err != nil {
-					return b, err
-				}
-				zm31 := make(map[string][]float64, zn30)
-				for range zn30 {
-					var zk32 string
-					if zk32, b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
-					}
-					var zv33 []float64
-					if msgp.IsNil(b) {
-						if b, err = msgp.ReadNilBytes(b); err != nil {
-							return b, err
-						}
-						zv33 = nil
-					} else {
-						if err = codec.CheckDepth(depth + 2); err != nil {
-							return b, err
-						}
-						var zn34 int
-						if zn34, b, err = codec.ReadArrayLen(b); err != nil {
-							return b, err
-						}
-						if err = budget.Alloc(zn34, 8); err != nil {
-							return b, err
-						}
-						zs35 := make([]float64, zn34)
-						for zi36 := range zn34 {
-							if zs35[zi36], b, err = msgp.ReadFloat64Bytes(b); err != nil {
+							zs9[zi10] = nil
+						} else {
+							if err = codec.CheckDepth(depth + 2); err != nil {
 								return b, err
 							}
-						}
-						zv33 = zs35
-					}
-					zm31[zk32] = zv33
-				}
-				v.MapOfSlices = zm31
-			}
-		case "SliceOfMaps":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.SliceOfMaps = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn37 int
-				if zn37, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn37, 8); err != nil {
-					return b, err
-				}
-				zs38 := make([]map[string]bool, zn37)
-				for zi39 := range zn37 {
-					if msgp.IsNil(b) {
-						if b, err = msgp.ReadNilBytes(b); err != nil {
-							return b, err
-						}
-						zs38[zi39] = nil
-					} else {
-						if err = codec.CheckDepth(depth + 2); err != nil {
-							return b, err
-						}
-						var zn40 int
-						if zn40, b, err = codec.ReadMapLen(b); err != nil {
-							return b, err
-						}
-						if err = budget.Map(zn40, 24, 0); err != nil {
-							return b, err
-						}
-						zm41 := make(map[string]bool, zn40)
-						for range zn40 {
-							var zk42 string
-							if zk42, b, err = msgp.ReadStringBytes(b); err != nil {
+							var zn11 int
+							if zn11, b, err = codec.ReadArrayLen(b); err != nil {
 								return b, err
 							}
-							var zv43 bool
-							if zv43, b, err = msgp.ReadBoolBytes(b); err != nil {
+							if err = budget.Alloc(zn11, 4); err != nil {
 								return b, err
 							}
-							zm41[zk42] = zv43
+							zs12 := make([]int32, zn11)
+							for zi13 := range zn11 {
+								if zs12[zi13], b, err = msgp.ReadInt32Bytes(b); err != nil {
+									return b, err
+								}
+							}
+							zs9[zi10] = zs12
 						}
-						zs38[zi39] = zm41
 					}
+					v.Nested = zs9
 				}
-				v.SliceOfMaps = zs38
-			}
-		case "MapOfMaps":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.MapOfMaps = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn44 int
-				if zn44, b, err = codec.ReadMapLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Map(zn44, 24, 0); err != nil {
-					return b, err
-				}
-				zm45 := make(map[string]map[string]int8, zn44)
-				for range zn44 {
-					var zk46 string
-					if zk46, b, err = msgp.ReadStringBytes(b); err != nil {
+			} else if string(zk2) == "StrMap" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
-					var zv47 map[string]int8
-					if msgp.IsNil(b) {
-						if b, err = msgp.ReadNilBytes(b); err != nil {
+					v.StrMap = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn14 int
+					if zn14, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn14, 24, 0); err != nil {
+						return b, err
+					}
+					zm15 := make(map[string]int, zn14)
+					for range zn14 {
+						var zk16 string
+						if zk16, b, err = budget.ReadString(b); err != nil {
 							return b, err
 						}
-						zv47 = nil
-					} else {
-						if err = codec.CheckDepth(depth + 2); err != nil {
+						var zv17 int
+						if zv17, b, err = msgp.ReadIntBytes(b); err != nil {
 							return b, err
 						}
-						var zn48 int
-						if zn48, b, err = codec.ReadMapLen(b); err != nil {
+						zm15[zk16] = zv17
+					}
+					v.StrMap = zm15
+				}
+			} else if string(zk2) == "Points" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Points = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn18 int
+					if zn18, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn18, 32); err != nil {
+						return b, err
+					}
+					zs19 := make([]Point, zn18)
+					for zi20 := range zn18 {
+						if b, err = quarkDecodePoint(b, &zs19[zi20], depth+2, budget); err != nil {
 							return b, err
 						}
-						if err = budget.Map(zn48, 24, 0); err != nil {
+					}
+					v.Points = zs19
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
+			}
+		case 7:
+			if string(zk2) == "Strings" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Strings = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn21 int
+					if zn21, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn21, 16); err != nil {
+						return b, err
+					}
+					zs22 := make([]string, zn21)
+					for zi23 := range zn21 {
+						if zs22[zi23], b, err = budget.ReadString(b); err != nil {
 							return b, err
 						}
-						zm49 := make(map[string]int8, zn48)
-						for range zn48 {
-							var zk50 string
-							if zk50, b, err = msgp.ReadStringBytes(b); err != nil {
+					}
+					v.Strings = zs22
+				}
+			} else if string(zk2) == "IntKeys" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.IntKeys = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn24 int
+					if zn24, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn24, 24, 0); err != nil {
+						return b, err
+					}
+					zm25 := make(map[int64]string, zn24)
+					for range zn24 {
+						var zk26 int64
+						if zk26, b, err = msgp.ReadInt64Bytes(b); err != nil {
+							return b, err
+						}
+						var zv27 string
+						if zv27, b, err = budget.ReadString(b); err != nil {
+							return b, err
+						}
+						zm25[zk26] = zv27
+					}
+					v.IntKeys = zm25
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
+			}
+		case 8:
+			if string(zk2) == "UintKeys" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.UintKeys = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn28 int
+					if zn28, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn28, 4, 0); err != nil {
+						return b, err
+					}
+					zm29 := make(map[uint16]bool, zn28)
+					for range zn28 {
+						var zk30 uint16
+						if zk30, b, err = msgp.ReadUint16Bytes(b); err != nil {
+							return b, err
+						}
+						var zv31 bool
+						if zv31, b, err = msgp.ReadBoolBytes(b); err != nil {
+							return b, err
+						}
+						zm29[zk30] = zv31
+					}
+					v.UintKeys = zm29
+				}
+			} else if string(zk2) == "PointMap" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.PointMap = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn32 int
+					if zn32, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn32, 48, 0); err != nil {
+						return b, err
+					}
+					zm33 := make(map[string]Point, zn32)
+					for range zn32 {
+						var zk34 string
+						if zk34, b, err = budget.ReadString(b); err != nil {
+							return b, err
+						}
+						var zv35 Point
+						if b, err = quarkDecodePoint(b, &zv35, depth+2, budget); err != nil {
+							return b, err
+						}
+						zm33[zk34] = zv35
+					}
+					v.PointMap = zm33
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
+			}
+		case 9:
+			if string(zk2) == "ByteArray" {
+				var zd36 []byte
+				if zd36, b, err = msgp.ReadBytesZC(b); err != nil {
+					return b, err
+				}
+				clear(v.ByteArray[copy(v.ByteArray[:], zd36):])
+			} else if string(zk2) == "MapOfMaps" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.MapOfMaps = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn37 int
+					if zn37, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn37, 24, 0); err != nil {
+						return b, err
+					}
+					zm38 := make(map[string]map[string]int8, zn37)
+					for range zn37 {
+						var zk39 string
+						if zk39, b, err = budget.ReadString(b); err != nil {
+							return b, err
+						}
+						var zv40 map[string]int8
+						if msgp.IsNil(b) {
+							if b, err = msgp.ReadNilBytes(b); err != nil {
 								return b, err
 							}
-							var zv51 int8
-							if zv51, b, err = msgp.ReadInt8Bytes(b); err != nil {
+							zv40 = nil
+						} else {
+							if err = codec.CheckDepth(depth + 2); err != nil {
 								return b, err
 							}
-							zm49[zk50] = zv51
+							var zn41 int
+							if zn41, b, err = codec.ReadMapLen(b); err != nil {
+								return b, err
+							}
+							if err = budget.Map(zn41, 24, 0); err != nil {
+								return b, err
+							}
+							zm42 := make(map[string]int8, zn41)
+							for range zn41 {
+								var zk43 string
+								if zk43, b, err = budget.ReadString(b); err != nil {
+									return b, err
+								}
+								var zv44 int8
+								if zv44, b, err = msgp.ReadInt8Bytes(b); err != nil {
+									return b, err
+								}
+								zm42[zk43] = zv44
+							}
+							zv40 = zm42
 						}
-						zv47 = zm49
+						zm38[zk39] = zv40
 					}
-					zm45[zk46] = zv47
+					v.MapOfMaps = zm38
 				}
-				v.MapOfMaps = zm45
-			}
-		case "Points":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Points = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn52 int
-				if zn52, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn52, 32); err != nil {
-					return b, err
-				}
-				zs53 := make([]Point, zn52)
-				for zi54 := range zn52 {
-					if b, err = quarkDecodePoint(b, &zs53[zi54], depth+2, budget); err != nil {
+			} else if string(zk2) == "PointPtrs" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
-				}
-				v.Points = zs53
-			}
-		case "PointMap":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.PointMap = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn55 int
-				if zn55, b, err = codec.ReadMapLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Map(zn55, 48, 0); err != nil {
-					return b, err
-				}
-				zm56 := make(map[string]Point, zn55)
-				for range zn55 {
-					var zk57 string
-					if zk57, b, err = msgp.ReadStringBytes(b); err != nil {
+					v.PointPtrs = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
 						return b, err
 					}
-					var zv58 Point
-					if b, err = quarkDecodePoint(b, &zv58, depth+2, budget); err != nil {
+					var zn45 int
+					if zn45, b, err = codec.ReadArrayLen(b); err != nil {
 						return b, err
 					}
-					zm56[zk57] = zv58
-				}
-				v.PointMap = zm56
-			}
-		case "PointPtrs":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.PointPtrs = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn59 int
-				if zn59, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn59, 8); err != nil {
-					return b, err
-				}
-				zs60 := make([]*Point, zn59)
-				for zi61 := range zn59 {
-					if msgp.IsNil(b) {
-						if b, err = msgp.ReadNilBytes(b); err != nil {
-							return b, err
-						}
-						zs60[zi61] = nil
-					} else {
-						if err = codec.CheckDepth(depth + 2); err != nil {
-							return b, err
-						}
-						if err = budget.Alloc(1, 32); err != nil {
-							return b, err
-						}
-						zp62 := new(Point)
-						if b, err = quarkDecodePoint(b, zp62, depth+3, budget); err != nil {
-							return b, err
-						}
-						zs60[zi61] = zp62
+					if err = budget.Alloc(zn45, 8); err != nil {
+						return b, err
 					}
-				}
-				v.PointPtrs = zs60
-			}
-		case "ByteSlices":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.ByteSlices = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn63 int
-				if zn63, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn63, 24); err != nil {
-					return b, err
-				}
-				zs64 := make([][]byte, zn63)
-				for zi65 := range zn63 {
-					if msgp.IsNil(b) {
-						if b, err = msgp.ReadNilBytes(b); err != nil {
-							return b, err
+					zs46 := make([]*Point, zn45)
+					for zi47 := range zn45 {
+						if msgp.IsNil(b) {
+							if b, err = msgp.ReadNilBytes(b); err != nil {
+								return b, err
+							}
+							zs46[zi47] = nil
+						} else {
+							if err = codec.CheckDepth(depth + 2); err != nil {
+								return b, err
+							}
+							if err = budget.Alloc(1, 32); err != nil {
+								return b, err
+							}
+							zp48 := new(Point)
+							if b, err = quarkDecodePoint(b, zp48, depth+3, budget); err != nil {
+								return b, err
+							}
+							zs46[zi47] = zp48
 						}
-						zs64[zi65] = nil
-					} else {
-						var zd66 []byte
-						if zd66, b, err = msgp.ReadBytesZC(b); err != nil {
-							return b, err
-						}
-						zs64[zi65] = make([]byte, len(zd66))
-						copy(zs64[zi65], zd66)
 					}
+					v.PointPtrs = zs46
 				}
-				v.ByteSlices = zs64
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
+			}
+		case 10:
+			if string(zk2) == "ByteSlices" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.ByteSlices = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn49 int
+					if zn49, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn49, 24); err != nil {
+						return b, err
+					}
+					zs50 := make([][]byte, zn49)
+					for zi51 := range zn49 {
+						if msgp.IsNil(b) {
+							if b, err = msgp.ReadNilBytes(b); err != nil {
+								return b, err
+							}
+							zs50[zi51] = nil
+						} else {
+							var zd52 []byte
+							if zd52, b, err = msgp.ReadBytesZC(b); err != nil {
+								return b, err
+							}
+							zs50[zi51] = make([]byte, len(zd52))
+							copy(zs50[zi51], zd52)
+						}
+					}
+					v.ByteSlices = zs50
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
+			}
+		case 11:
+			if string(zk2) == "MapOfSlices" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.MapOfSlices = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn53 int
+					if zn53, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn53, 40, 0); err != nil {
+						return b, err
+					}
+					zm54 := make(map[string][]float64, zn53)
+					for range zn53 {
+						var zk55 string
+						if zk55, b, err = budget.ReadString(b); err != nil {
+							return b, err
+						}
+						var zv56 []float64
+						if msgp.IsNil(b) {
+							if b, err = msgp.ReadNilBytes(b); err != nil {
+								return b, err
+							}
+							zv56 = nil
+						} else {
+							if err = codec.CheckDepth(depth + 2); err != nil {
+								return b, err
+							}
+							var zn57 int
+							if zn57, b, err = codec.ReadArrayLen(b); err != nil {
+								return b, err
+							}
+							if err = budget.Alloc(zn57, 8); err != nil {
+								return b, err
+							}
+							zs58 := make([]float64, zn57)
+							for zi59 := range zn57 {
+								if zs58[zi59], b, err = msgp.ReadFloat64Bytes(b); err != nil {
+									return b, err
+								}
+							}
+							zv56 = zs58
+						}
+						zm54[zk55] = zv56
+					}
+					v.MapOfSlices = zm54
+				}
+			} else if string(zk2) == "SliceOfMaps" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.SliceOfMaps = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn60 int
+					if zn60, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn60, 8); err != nil {
+						return b, err
+					}
+					zs61 := make([]map[string]bool, zn60)
+					for zi62 := range zn60 {
+						if msgp.IsNil(b) {
+							if b, err = msgp.ReadNilBytes(b); err != nil {
+								return b, err
+							}
+							zs61[zi62] = nil
+						} else {
+							if err = codec.CheckDepth(depth + 2); err != nil {
+								return b, err
+							}
+							var zn63 int
+							if zn63, b, err = codec.ReadMapLen(b); err != nil {
+								return b, err
+							}
+							if err = budget.Map(zn63, 24, 0); err != nil {
+								return b, err
+							}
+							zm64 := make(map[string]bool, zn63)
+							for range zn63 {
+								var zk65 string
+								if zk65, b, err = budget.ReadString(b); err != nil {
+									return b, err
+								}
+								var zv66 bool
+								if zv66, b, err = msgp.ReadBoolBytes(b); err != nil {
+									return b, err
+								}
+								zm64[zk65] = zv66
+							}
+							zs61[zi62] = zm64
+						}
+					}
+					v.SliceOfMaps = zs61
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -1511,26 +1627,25 @@ func (v *Containers) UnmarshalQuark(b []byte) error {
 
 // quarkEncodePointers appends the encoding of *v to b.
 func quarkEncodePointers(b []byte, v *Pointers) []byte {
-	b = msgp.AppendMapHeader(b, 9)
-	b = msgp.AppendString(b, "Int")
+	b = append(b, "\x89\xa3Int"...)
 	if v.Int == nil {
 		b = msgp.AppendNil(b)
 	} else {
 		b = msgp.AppendInt(b, *v.Int)
 	}
-	b = msgp.AppendString(b, "String")
+	b = append(b, "\xa6String"...)
 	if v.String == nil {
 		b = msgp.AppendNil(b)
 	} else {
 		b = msgp.AppendString(b, *v.String)
 	}
-	b = msgp.AppendString(b, "Point")
+	b = append(b, "\xa5Point"...)
 	if v.Point == nil {
 		b = msgp.AppendNil(b)
 	} else {
 		b = quarkEncodePoint(b, v.Point)
 	}
-	b = msgp.AppendString(b, "PtrPtr")
+	b = append(b, "\xa6PtrPtr"...)
 	if v.PtrPtr == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -1540,7 +1655,7 @@ func quarkEncodePointers(b []byte, v *Pointers) []byte {
 			b = msgp.AppendInt64(b, *(*v.PtrPtr))
 		}
 	}
-	b = msgp.AppendString(b, "Slice")
+	b = append(b, "\xa5Slice"...)
 	if v.Slice == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -1553,7 +1668,7 @@ func quarkEncodePointers(b []byte, v *Pointers) []byte {
 			}
 		}
 	}
-	b = msgp.AppendString(b, "Map")
+	b = append(b, "\xa3Map"...)
 	if v.Map == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -1567,7 +1682,7 @@ func quarkEncodePointers(b []byte, v *Pointers) []byte {
 			}
 		}
 	}
-	b = msgp.AppendString(b, "Array")
+	b = append(b, "\xa5Array"...)
 	if v.Array == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -1576,13 +1691,13 @@ func quarkEncodePointers(b []byte, v *Pointers) []byte {
 			b = msgp.AppendInt8(b, (*v.Array)[zi4])
 		}
 	}
-	b = msgp.AppendString(b, "Time")
+	b = append(b, "\xa4Time"...)
 	if v.Time == nil {
 		b = msgp.AppendNil(b)
 	} else {
 		b = quarkEncode_time_Time(b, v.Time)
 	}
-	b = msgp.AppendString(b, "Named")
+	b = append(b, "\xa5Named"...)
 	if v.Named == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -1604,259 +1719,283 @@ func quarkDecodePointers(b []byte, v *Pointers, depth int, budget *codec.Budget)
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Int":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Int = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(1, 8); err != nil {
-					return b, err
-				}
-				zp3 := new(int)
-				if *zp3, b, err = msgp.ReadIntBytes(b); err != nil {
-					return b, err
-				}
-				v.Int = zp3
-			}
-		case "String":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.String = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(1, 16); err != nil {
-					return b, err
-				}
-				zp4 := new(string)
-				if *zp4, b, err = msgp.ReadStringBytes(b); err != nil {
-					return b, err
-				}
-				v.String = zp4
-			}
-		case "Point":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Point = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(1, 32); err != nil {
-					return b, err
-				}
-				zp5 := new(Point)
-				if b, err = quarkDecodePoint(b, zp5, depth+2, budget); err != nil {
-					return b, err
-				}
-				v.Point = zp5
-			}
-		case "PtrPtr":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.PtrPtr = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(1, 8); err != nil {
-					return b, err
-				}
-				zp6 := new(*int64)
+		switch len(zk2) {
+		case 3:
+			if string(zk2) == "Int" {
 				if msgp.IsNil(b) {
 					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
-					*zp6 = nil
+					v.Int = nil
 				} else {
-					if err = codec.CheckDepth(depth + 2); err != nil {
+					if err = codec.CheckDepth(depth + 1); err != nil {
 						return b, err
 					}
 					if err = budget.Alloc(1, 8); err != nil {
 						return b, err
 					}
-					zp7 := new(int64)
-					if *zp7, b, err = msgp.ReadInt64Bytes(b); err != nil {
+					zp3 := new(int)
+					if *zp3, b, err = msgp.ReadIntBytes(b); err != nil {
 						return b, err
 					}
-					*zp6 = zp7
+					v.Int = zp3
 				}
-				v.PtrPtr = zp6
-			}
-		case "Slice":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Slice = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(1, 24); err != nil {
-					return b, err
-				}
-				zp8 := new([]string)
+			} else if string(zk2) == "Map" {
 				if msgp.IsNil(b) {
 					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
-					*zp8 = nil
+					v.Map = nil
 				} else {
-					if err = codec.CheckDepth(depth + 2); err != nil {
+					if err = codec.CheckDepth(depth + 1); err != nil {
 						return b, err
 					}
-					var zn9 int
-					if zn9, b, err = codec.ReadArrayLen(b); err != nil {
+					if err = budget.Alloc(1, 8); err != nil {
 						return b, err
 					}
-					if err = budget.Alloc(zn9, 16); err != nil {
-						return b, err
-					}
-					zs10 := make([]string, zn9)
-					for zi11 := range zn9 {
-						if zs10[zi11], b, err = msgp.ReadStringBytes(b); err != nil {
+					zp4 := new(map[string]int)
+					if msgp.IsNil(b) {
+						if b, err = msgp.ReadNilBytes(b); err != nil {
 							return b, err
 						}
+						*zp4 = nil
+					} else {
+						if err = codec.CheckDepth(depth + 2); err != nil {
+							return b, err
+						}
+						var zn5 int
+						if zn5, b, err = codec.ReadMapLen(b); err != nil {
+							return b, err
+						}
+						if err = budget.Map(zn5, 24, 0); err != nil {
+							return b, err
+						}
+						zm6 := make(map[string]int, zn5)
+						for range zn5 {
+							var zk7 string
+							if zk7, b, err = budget.ReadString(b); err != nil {
+								return b, err
+							}
+							var zv8 int
+							if zv8, b, err = msgp.ReadIntBytes(b); err != nil {
+								return b, err
+							}
+							zm6[zk7] = zv8
+						}
+						*zp4 = zm6
 					}
-					*zp8 = zs10
+					v.Map = zp4
 				}
-				v.Slice = zp8
-			}
-		case "Map":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Map = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				if err = budget.Alloc(1, 8); err != nil {
-					return b, err
-				}
-				zp12 := new(map[string]int)
+			}
+		case 4:
+			if string(zk2) == "Time" {
 				if msgp.IsNil(b) {
 					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
-					*zp12 = nil
+					v.Time = nil
 				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 24); err != nil {
+						return b, err
+					}
+					zp9 := new(time.Time)
+					if b, err = quarkDecode_time_Time(b, zp9, depth+2, budget); err != nil {
+						return b, err
+					}
+					v.Time = zp9
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
+			}
+		case 5:
+			if string(zk2) == "Point" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Point = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 32); err != nil {
+						return b, err
+					}
+					zp10 := new(Point)
+					if b, err = quarkDecodePoint(b, zp10, depth+2, budget); err != nil {
+						return b, err
+					}
+					v.Point = zp10
+				}
+			} else if string(zk2) == "Slice" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Slice = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 24); err != nil {
+						return b, err
+					}
+					zp11 := new([]string)
+					if msgp.IsNil(b) {
+						if b, err = msgp.ReadNilBytes(b); err != nil {
+							return b, err
+						}
+						*zp11 = nil
+					} else {
+						if err = codec.CheckDepth(depth + 2); err != nil {
+							return b, err
+						}
+						var zn12 int
+						if zn12, b, err = codec.ReadArrayLen(b); err != nil {
+							return b, err
+						}
+						if err = budget.Alloc(zn12, 16); err != nil {
+							return b, err
+						}
+						zs13 := make([]string, zn12)
+						for zi14 := range zn12 {
+							if zs13[zi14], b, err = budget.ReadString(b); err != nil {
+								return b, err
+							}
+						}
+						*zp11 = zs13
+					}
+					v.Slice = zp11
+				}
+			} else if string(zk2) == "Array" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Array = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 2); err != nil {
+						return b, err
+					}
+					zp15 := new([2]int8)
 					if err = codec.CheckDepth(depth + 2); err != nil {
 						return b, err
 					}
-					var zn13 int
-					if zn13, b, err = codec.ReadMapLen(b); err != nil {
+					var zn16 int
+					if zn16, b, err = codec.ReadArrayLen(b); err != nil {
 						return b, err
 					}
-					if err = budget.Map(zn13, 24, 0); err != nil {
+					for zi17 := range zn16 {
+						if zi17 >= 2 {
+							if b, err = codec.Skip(b); err != nil {
+								return b, err
+							}
+							continue
+						}
+						if (*zp15)[zi17], b, err = msgp.ReadInt8Bytes(b); err != nil {
+							return b, err
+						}
+					}
+					clear((*zp15)[min(zn16, 2):])
+					v.Array = zp15
+				}
+			} else if string(zk2) == "Named" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
-					zm14 := make(map[string]int, zn13)
-					for range zn13 {
-						var zk15 string
-						if zk15, b, err = msgp.ReadStringBytes(b); err != nil {
-							return b, err
-						}
-						var zv16 int
-						if zv16, b, err = msgp.ReadIntBytes(b); err != nil {
-							return b, err
-						}
-						zm14[zk15] = zv16
-					}
-					*zp12 = zm14
-				}
-				v.Map = zp12
-			}
-		case "Array":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Array = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(1, 2); err != nil {
-					return b, err
-				}
-				zp17 := new([2]int8)
-				if err = codec.CheckDepth(depth + 2); err != nil {
-					return b, err
-				}
-				var zn18 int
-				if zn18, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				for zi19 := range zn18 {
-					if zi19 >= 2 {
-						if b, err = codec.Skip(b); err != nil {
-							return b, err
-						}
-						continue
-					}
-					if (*zp17)[zi19], b, err = msgp.ReadInt8Bytes(b); err != nil {
+					v.Named = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
 						return b, err
 					}
+					if err = budget.Alloc(1, 8); err != nil {
+						return b, err
+					}
+					zp18 := new(Celsius)
+					if b, err = quarkDecodeCelsius(b, zp18, depth+2, budget); err != nil {
+						return b, err
+					}
+					v.Named = zp18
 				}
-				clear((*zp17)[min(zn18, 2):])
-				v.Array = zp17
-			}
-		case "Time":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Time = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				if err = budget.Alloc(1, 24); err != nil {
-					return b, err
-				}
-				zp20 := new(time.Time)
-				if b, err = quarkDecode_time_Time(b, zp20, depth+2, budget); err != nil {
-					return b, err
-				}
-				v.Time = zp20
 			}
-		case "Named":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
+		case 6:
+			if string(zk2) == "String" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.String = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 16); err != nil {
+						return b, err
+					}
+					zp19 := new(string)
+					if *zp19, b, err = budget.ReadString(b); err != nil {
+						return b, err
+					}
+					v.String = zp19
 				}
-				v.Named = nil
+			} else if string(zk2) == "PtrPtr" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.PtrPtr = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 8); err != nil {
+						return b, err
+					}
+					zp20 := new(*int64)
+					if msgp.IsNil(b) {
+						if b, err = msgp.ReadNilBytes(b); err != nil {
+							return b, err
+						}
+						*zp20 = nil
+					} else {
+						if err = codec.CheckDepth(depth + 2); err != nil {
+							return b, err
+						}
+						if err = budget.Alloc(1, 8); err != nil {
+							return b, err
+						}
+						zp21 := new(int64)
+						if *zp21, b, err = msgp.ReadInt64Bytes(b); err != nil {
+							return b, err
+						}
+						*zp20 = zp21
+					}
+					v.PtrPtr = zp20
+				}
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				if err = budget.Alloc(1, 8); err != nil {
-					return b, err
-				}
-				zp21 := new(Celsius)
-				if b, err = quarkDecodeCelsius(b, zp21, depth+2, budget); err != nil {
-					return b, err
-				}
-				v.Named = zp21
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -1957,18 +2096,17 @@ func quarkDecode_time_Time(b []byte, v *time.Time, depth int, budget *codec.Budg
 
 // quarkEncodeTimes appends the encoding of *v to b.
 func quarkEncodeTimes(b []byte, v *Times) []byte {
-	b = msgp.AppendMapHeader(b, 6)
-	b = msgp.AppendString(b, "At")
+	b = append(b, "\x86\xa2At"...)
 	b = quarkEncode_time_Time(b, &v.At)
-	b = msgp.AppendString(b, "Took")
+	b = append(b, "\xa4Took"...)
 	b = quarkEncode_time_Duration(b, &v.Took)
-	b = msgp.AppendString(b, "Deadline")
+	b = append(b, "\xa8Deadline"...)
 	if v.Deadline == nil {
 		b = msgp.AppendNil(b)
 	} else {
 		b = quarkEncode_time_Time(b, v.Deadline)
 	}
-	b = msgp.AppendString(b, "Durations")
+	b = append(b, "\xa9Durations"...)
 	if v.Durations == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -1977,7 +2115,7 @@ func quarkEncodeTimes(b []byte, v *Times) []byte {
 			b = quarkEncode_time_Duration(b, &v.Durations[zi1])
 		}
 	}
-	b = msgp.AppendString(b, "Schedule")
+	b = append(b, "\xa8Schedule"...)
 	if v.Schedule == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -1987,7 +2125,7 @@ func quarkEncodeTimes(b []byte, v *Times) []byte {
 			b = quarkEncode_time_Time(b, &zv3)
 		}
 	}
-	b = msgp.AppendString(b, "Timeout")
+	b = append(b, "\xa7Timeout"...)
 	b = quarkEncodeTimeout(b, &v.Timeout)
 	return b
 }
@@ -2005,96 +2143,126 @@ func quarkDecodeTimes(b []byte, v *Times, depth int, budget *codec.Budget) ([]by
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "At":
-			if b, err = quarkDecode_time_Time(b, &v.At, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "Took":
-			if b, err = quarkDecode_time_Duration(b, &v.Took, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "Deadline":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "At" {
+				if b, err = quarkDecode_time_Time(b, &v.At, depth+1, budget); err != nil {
 					return b, err
 				}
-				v.Deadline = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				if err = budget.Alloc(1, 24); err != nil {
-					return b, err
-				}
-				zp3 := new(time.Time)
-				if b, err = quarkDecode_time_Time(b, zp3, depth+2, budget); err != nil {
-					return b, err
-				}
-				v.Deadline = zp3
 			}
-		case "Durations":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
+		case 4:
+			if string(zk2) == "Took" {
+				if b, err = quarkDecode_time_Duration(b, &v.Took, depth+1, budget); err != nil {
 					return b, err
 				}
-				v.Durations = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				var zn4 int
-				if zn4, b, err = codec.ReadArrayLen(b); err != nil {
+			}
+		case 7:
+			if string(zk2) == "Timeout" {
+				if b, err = quarkDecodeTimeout(b, &v.Timeout, depth+1, budget); err != nil {
 					return b, err
 				}
-				if err = budget.Alloc(zn4, 8); err != nil {
+			} else {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				zs5 := make([]time.Duration, zn4)
-				for zi6 := range zn4 {
-					if b, err = quarkDecode_time_Duration(b, &zs5[zi6], depth+2, budget); err != nil {
+			}
+		case 8:
+			if string(zk2) == "Deadline" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
+					v.Deadline = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 24); err != nil {
+						return b, err
+					}
+					zp3 := new(time.Time)
+					if b, err = quarkDecode_time_Time(b, zp3, depth+2, budget); err != nil {
+						return b, err
+					}
+					v.Deadline = zp3
 				}
-				v.Durations = zs5
-			}
-		case "Schedule":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
+			} else if string(zk2) == "Schedule" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Schedule = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn4 int
+					if zn4, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn4, 40, 0); err != nil {
+						return b, err
+					}
+					zm5 := make(map[string]time.Time, zn4)
+					for range zn4 {
+						var zk6 string
+						if zk6, b, err = budget.ReadString(b); err != nil {
+							return b, err
+						}
+						var zv7 time.Time
+						if b, err = quarkDecode_time_Time(b, &zv7, depth+2, budget); err != nil {
+							return b, err
+						}
+						zm5[zk6] = zv7
+					}
+					v.Schedule = zm5
 				}
-				v.Schedule = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				var zn7 int
-				if zn7, b, err = codec.ReadMapLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Map(zn7, 40, 0); err != nil {
-					return b, err
-				}
-				zm8 := make(map[string]time.Time, zn7)
-				for range zn7 {
-					var zk9 string
-					if zk9, b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
-					}
-					var zv10 time.Time
-					if b, err = quarkDecode_time_Time(b, &zv10, depth+2, budget); err != nil {
-						return b, err
-					}
-					zm8[zk9] = zv10
-				}
-				v.Schedule = zm8
 			}
-		case "Timeout":
-			if b, err = quarkDecodeTimeout(b, &v.Timeout, depth+1, budget); err != nil {
-				return b, err
+		case 9:
+			if string(zk2) == "Durations" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Durations = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn8 int
+					if zn8, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn8, 8); err != nil {
+						return b, err
+					}
+					zs9 := make([]time.Duration, zn8)
+					for zi10 := range zn8 {
+						if b, err = quarkDecode_time_Duration(b, &zs9[zi10], depth+2, budget); err != nil {
+							return b, err
+						}
+					}
+					v.Durations = zs9
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -2172,20 +2340,19 @@ func quarkDecodeTimeout(b []byte, v *Timeout, depth int, budget *codec.Budget) (
 // error of a value in it that cannot be encoded.
 func quarkEncodeMarshalers(b []byte, v *Marshalers) ([]byte, error) {
 	var err error
-	b = msgp.AppendMapHeader(b, 10)
-	b = msgp.AppendString(b, "Version")
+	b = append(b, "\x8a\xa7Version"...)
 	if b, err = quarkEncodeVersion(b, &v.Version); err != nil {
 		return b, err
 	}
-	b = msgp.AppendString(b, "Level")
+	b = append(b, "\xa5Level"...)
 	if b, err = quarkEncodeLevel(b, &v.Level); err != nil {
 		return b, err
 	}
-	b = msgp.AppendString(b, "Color")
+	b = append(b, "\xa5Color"...)
 	if b, err = quarkEncodeColor(b, &v.Color); err != nil {
 		return b, err
 	}
-	b = msgp.AppendString(b, "VersionPtr")
+	b = append(b, "\xaaVersionPtr"...)
 	if v.VersionPtr == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2193,7 +2360,7 @@ func quarkEncodeMarshalers(b []byte, v *Marshalers) ([]byte, error) {
 			return b, err
 		}
 	}
-	b = msgp.AppendString(b, "Levels")
+	b = append(b, "\xa6Levels"...)
 	if v.Levels == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2204,7 +2371,7 @@ func quarkEncodeMarshalers(b []byte, v *Marshalers) ([]byte, error) {
 			}
 		}
 	}
-	b = msgp.AppendString(b, "ByLevel")
+	b = append(b, "\xa7ByLevel"...)
 	if v.ByLevel == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2216,11 +2383,11 @@ func quarkEncodeMarshalers(b []byte, v *Marshalers) ([]byte, error) {
 			}
 		}
 	}
-	b = msgp.AppendString(b, "Addr")
+	b = append(b, "\xa4Addr"...)
 	if b, err = quarkEncode_netip_Addr(b, &v.Addr); err != nil {
 		return b, err
 	}
-	b = msgp.AppendString(b, "Colors")
+	b = append(b, "\xa6Colors"...)
 	if v.Colors == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2232,7 +2399,7 @@ func quarkEncodeMarshalers(b []byte, v *Marshalers) ([]byte, error) {
 			}
 		}
 	}
-	b = msgp.AppendString(b, "ColorList")
+	b = append(b, "\xa9ColorList"...)
 	if v.ColorList == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2243,7 +2410,7 @@ func quarkEncodeMarshalers(b []byte, v *Marshalers) ([]byte, error) {
 			}
 		}
 	}
-	b = msgp.AppendString(b, "ColorPtr")
+	b = append(b, "\xa8ColorPtr"...)
 	if v.ColorPtr == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2267,175 +2434,217 @@ func quarkDecodeMarshalers(b []byte, v *Marshalers, depth int, budget *codec.Bud
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Version":
-			if b, err = quarkDecodeVersion(b, &v.Version, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "Level":
-			if b, err = quarkDecodeLevel(b, &v.Level, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "Color":
-			if b, err = quarkDecodeColor(b, &v.Color, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "VersionPtr":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
+		switch len(zk2) {
+		case 4:
+			if string(zk2) == "Addr" {
+				if b, err = quarkDecode_netip_Addr(b, &v.Addr, depth+1, budget); err != nil {
 					return b, err
 				}
-				v.VersionPtr = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				if err = budget.Alloc(1, 6); err != nil {
-					return b, err
-				}
-				zp3 := new(Version)
-				if b, err = quarkDecodeVersion(b, zp3, depth+2, budget); err != nil {
-					return b, err
-				}
-				v.VersionPtr = zp3
 			}
-		case "Levels":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
+		case 5:
+			if string(zk2) == "Level" {
+				if b, err = quarkDecodeLevel(b, &v.Level, depth+1, budget); err != nil {
 					return b, err
 				}
-				v.Levels = nil
+			} else if string(zk2) == "Color" {
+				if b, err = quarkDecodeColor(b, &v.Color, depth+1, budget); err != nil {
+					return b, err
+				}
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				var zn4 int
-				if zn4, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn4, 8); err != nil {
-					return b, err
-				}
-				zs5 := make([]Level, zn4)
-				for zi6 := range zn4 {
-					if b, err = quarkDecodeLevel(b, &zs5[zi6], depth+2, budget); err != nil {
+			}
+		case 6:
+			if string(zk2) == "Levels" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
+					v.Levels = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn3, 8); err != nil {
+						return b, err
+					}
+					zs4 := make([]Level, zn3)
+					for zi5 := range zn3 {
+						if b, err = quarkDecodeLevel(b, &zs4[zi5], depth+2, budget); err != nil {
+							return b, err
+						}
+					}
+					v.Levels = zs4
 				}
-				v.Levels = zs5
-			}
-		case "ByLevel":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
+			} else if string(zk2) == "Colors" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Colors = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn6 int
+					if zn6, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn6, 24, 0); err != nil {
+						return b, err
+					}
+					zm7 := make(map[string]Color, zn6)
+					for range zn6 {
+						var zk8 string
+						if zk8, b, err = budget.ReadString(b); err != nil {
+							return b, err
+						}
+						var zv9 Color
+						if b, err = quarkDecodeColor(b, &zv9, depth+2, budget); err != nil {
+							return b, err
+						}
+						zm7[zk8] = zv9
+					}
+					v.Colors = zm7
 				}
-				v.ByLevel = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				var zn7 int
-				if zn7, b, err = codec.ReadMapLen(b); err != nil {
+			}
+		case 7:
+			if string(zk2) == "Version" {
+				if b, err = quarkDecodeVersion(b, &v.Version, depth+1, budget); err != nil {
 					return b, err
 				}
-				if err = budget.Map(zn7, 24, 0); err != nil {
-					return b, err
-				}
-				zm8 := make(map[string]Level, zn7)
-				for range zn7 {
-					var zk9 string
-					if zk9, b, err = msgp.ReadStringBytes(b); err != nil {
+			} else if string(zk2) == "ByLevel" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
-					var zv10 Level
-					if b, err = quarkDecodeLevel(b, &zv10, depth+2, budget); err != nil {
+					v.ByLevel = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
 						return b, err
 					}
-					zm8[zk9] = zv10
+					var zn10 int
+					if zn10, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn10, 24, 0); err != nil {
+						return b, err
+					}
+					zm11 := make(map[string]Level, zn10)
+					for range zn10 {
+						var zk12 string
+						if zk12, b, err = budget.ReadString(b); err != nil {
+							return b, err
+						}
+						var zv13 Level
+						if b, err = quarkDecodeLevel(b, &zv13, depth+2, budget); err != nil {
+							return b, err
+						}
+						zm11[zk12] = zv13
+					}
+					v.ByLevel = zm11
 				}
-				v.ByLevel = zm8
-			}
-		case "Addr":
-			if b, err = quarkDecode_netip_Addr(b, &v.Addr, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "Colors":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Colors = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				var zn11 int
-				if zn11, b, err = codec.ReadMapLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Map(zn11, 24, 0); err != nil {
-					return b, err
-				}
-				zm12 := make(map[string]Color, zn11)
-				for range zn11 {
-					var zk13 string
-					if zk13, b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
-					}
-					var zv14 Color
-					if b, err = quarkDecodeColor(b, &zv14, depth+2, budget); err != nil {
-						return b, err
-					}
-					zm12[zk13] = zv14
-				}
-				v.Colors = zm12
 			}
-		case "ColorList":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.ColorList = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn15 int
-				if zn15, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn15, 3); err != nil {
-					return b, err
-				}
-				zs16 := make([]Color, zn15)
-				for zi17 := range zn15 {
-					if b, err = quarkDecodeColor(b, &zs16[zi17], depth+2, budget); err != nil {
+		case 8:
+			if string(zk2) == "ColorPtr" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
+					v.ColorPtr = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 3); err != nil {
+						return b, err
+					}
+					zp14 := new(Color)
+					if b, err = quarkDecodeColor(b, zp14, depth+2, budget); err != nil {
+						return b, err
+					}
+					v.ColorPtr = zp14
 				}
-				v.ColorList = zs16
-			}
-		case "ColorPtr":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.ColorPtr = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				if err = budget.Alloc(1, 3); err != nil {
+			}
+		case 9:
+			if string(zk2) == "ColorList" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.ColorList = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn15 int
+					if zn15, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn15, 3); err != nil {
+						return b, err
+					}
+					zs16 := make([]Color, zn15)
+					for zi17 := range zn15 {
+						if b, err = quarkDecodeColor(b, &zs16[zi17], depth+2, budget); err != nil {
+							return b, err
+						}
+					}
+					v.ColorList = zs16
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				zp18 := new(Color)
-				if b, err = quarkDecodeColor(b, zp18, depth+2, budget); err != nil {
+			}
+		case 10:
+			if string(zk2) == "VersionPtr" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.VersionPtr = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 6); err != nil {
+						return b, err
+					}
+					zp18 := new(Version)
+					if b, err = quarkDecodeVersion(b, zp18, depth+2, budget); err != nil {
+						return b, err
+					}
+					v.VersionPtr = zp18
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				v.ColorPtr = zp18
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -2588,18 +2797,17 @@ func quarkDecode_netip_Addr(b []byte, v *netip.Addr, depth int, budget *codec.Bu
 
 // quarkEncodeTagged appends the encoding of *v to b.
 func quarkEncodeTagged(b []byte, v *Tagged) []byte {
-	b = msgp.AppendMapHeader(b, 6)
-	b = msgp.AppendString(b, "n")
+	b = append(b, "\x86\xa1n"...)
 	b = msgp.AppendString(b, v.Name)
-	b = msgp.AppendString(b, "count")
+	b = append(b, "\xa5count"...)
 	b = msgp.AppendInt(b, v.Count)
-	b = msgp.AppendString(b, "Plain")
+	b = append(b, "\xa5Plain"...)
 	b = msgp.AppendBool(b, v.Plain)
-	b = msgp.AppendString(b, "Other")
+	b = append(b, "\xa5Other"...)
 	b = msgp.AppendString(b, v.Other)
-	b = msgp.AppendString(b, "Empty")
+	b = append(b, "\xa5Empty"...)
 	b = msgp.AppendInt(b, v.Empty)
-	b = msgp.AppendString(b, "Größe")
+	b = append(b, "\xa7Größe"...)
 	b = msgp.AppendInt16(b, v.Größe)
 	return b
 }
@@ -2617,33 +2825,51 @@ func quarkDecodeTagged(b []byte, v *Tagged, depth int, budget *codec.Budget) ([]
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "n":
-			if v.Name, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "n" {
+				if v.Name, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
-		case "count":
-			if v.Count, b, err = msgp.ReadIntBytes(b); err != nil {
-				return b, err
+		case 5:
+			if string(zk2) == "count" {
+				if v.Count, b, err = msgp.ReadIntBytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Plain" {
+				if v.Plain, b, err = msgp.ReadBoolBytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Other" {
+				if v.Other, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Empty" {
+				if v.Empty, b, err = msgp.ReadIntBytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
-		case "Plain":
-			if v.Plain, b, err = msgp.ReadBoolBytes(b); err != nil {
-				return b, err
-			}
-		case "Other":
-			if v.Other, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
-			}
-		case "Empty":
-			if v.Empty, b, err = msgp.ReadIntBytes(b); err != nil {
-				return b, err
-			}
-		case "Größe":
-			if v.Größe, b, err = msgp.ReadInt16Bytes(b); err != nil {
-				return b, err
+		case 7:
+			if string(zk2) == "Größe" {
+				if v.Größe, b, err = msgp.ReadInt16Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -2673,18 +2899,17 @@ func (v *Tagged) UnmarshalQuark(b []byte) error {
 
 // quarkEncodeDerived appends the encoding of *v to b.
 func quarkEncodeDerived(b []byte, v *Derived) []byte {
-	b = msgp.AppendMapHeader(b, 4)
-	b = msgp.AppendString(b, "Base")
+	b = append(b, "\x84\xa4Base"...)
 	b = quarkEncodeBase(b, &v.Base)
-	b = msgp.AppendString(b, "Point")
+	b = append(b, "\xa5Point"...)
 	if v.Point == nil {
 		b = msgp.AppendNil(b)
 	} else {
 		b = quarkEncodePoint(b, v.Point)
 	}
-	b = msgp.AppendString(b, "Extra")
+	b = append(b, "\xa5Extra"...)
 	b = msgp.AppendString(b, v.Extra)
-	b = msgp.AppendString(b, "Stamp")
+	b = append(b, "\xa5Stamp"...)
 	b = quarkEncodeStamp(b, &v.Stamp)
 	return b
 }
@@ -2702,40 +2927,52 @@ func quarkDecodeDerived(b []byte, v *Derived, depth int, budget *codec.Budget) (
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Base":
-			if b, err = quarkDecodeBase(b, &v.Base, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "Point":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
+		switch len(zk2) {
+		case 4:
+			if string(zk2) == "Base" {
+				if b, err = quarkDecodeBase(b, &v.Base, depth+1, budget); err != nil {
 					return b, err
 				}
-				v.Point = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				if err = budget.Alloc(1, 32); err != nil {
-					return b, err
-				}
-				zp3 := new(Point)
-				if b, err = quarkDecodePoint(b, zp3, depth+2, budget); err != nil {
-					return b, err
-				}
-				v.Point = zp3
 			}
-		case "Extra":
-			if v.Extra, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
-			}
-		case "Stamp":
-			if b, err = quarkDecodeStamp(b, &v.Stamp, depth+1, budget); err != nil {
-				return b, err
+		case 5:
+			if string(zk2) == "Point" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Point = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 32); err != nil {
+						return b, err
+					}
+					zp3 := new(Point)
+					if b, err = quarkDecodePoint(b, zp3, depth+2, budget); err != nil {
+						return b, err
+					}
+					v.Point = zp3
+				}
+			} else if string(zk2) == "Extra" {
+				if v.Extra, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Stamp" {
+				if b, err = quarkDecodeStamp(b, &v.Stamp, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -2774,10 +3011,9 @@ func (v *Derived) UnmarshalQuark(b []byte) error {
 
 // quarkEncodeBase appends the encoding of *v to b.
 func quarkEncodeBase(b []byte, v *Base) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "ID")
+	b = append(b, "\x82\xa2ID"...)
 	b = msgp.AppendInt64(b, v.ID)
-	b = msgp.AppendString(b, "Note")
+	b = append(b, "\xa4Note"...)
 	b = msgp.AppendString(b, v.Note)
 	return b
 }
@@ -2795,17 +3031,29 @@ func quarkDecodeBase(b []byte, v *Base, depth int, budget *codec.Budget) ([]byte
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "ID":
-			if v.ID, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "ID" {
+				if v.ID, b, err = msgp.ReadInt64Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
-		case "Note":
-			if v.Note, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
+		case 4:
+			if string(zk2) == "Note" {
+				if v.Note, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -2818,10 +3066,9 @@ func quarkDecodeBase(b []byte, v *Base, depth int, budget *codec.Budget) ([]byte
 
 // quarkEncodeStamp appends the encoding of *v to b.
 func quarkEncodeStamp(b []byte, v *Stamp) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "Time")
+	b = append(b, "\x82\xa4Time"...)
 	b = quarkEncode_time_Time(b, &v.Time)
-	b = msgp.AppendString(b, "Source")
+	b = append(b, "\xa6Source"...)
 	b = msgp.AppendString(b, v.Source)
 	return b
 }
@@ -2839,17 +3086,29 @@ func quarkDecodeStamp(b []byte, v *Stamp, depth int, budget *codec.Budget) ([]by
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Time":
-			if b, err = quarkDecode_time_Time(b, &v.Time, depth+1, budget); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 4:
+			if string(zk2) == "Time" {
+				if b, err = quarkDecode_time_Time(b, &v.Time, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
-		case "Source":
-			if v.Source, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
+		case 6:
+			if string(zk2) == "Source" {
+				if v.Source, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -2864,8 +3123,7 @@ func quarkDecodeStamp(b []byte, v *Stamp, depth int, budget *codec.Budget) ([]by
 // value in it that cannot be encoded.
 func quarkEncodeKeys(b []byte, v *Keys) ([]byte, error) {
 	var err error
-	b = msgp.AppendMapHeader(b, 12)
-	b = msgp.AppendString(b, "Bools")
+	b = append(b, "\x8c\xa5Bools"...)
 	if v.Bools == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2875,7 +3133,7 @@ func quarkEncodeKeys(b []byte, v *Keys) ([]byte, error) {
 			b = msgp.AppendInt8(b, zv2)
 		}
 	}
-	b = msgp.AppendString(b, "Ints")
+	b = append(b, "\xa4Ints"...)
 	if v.Ints == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2885,7 +3143,7 @@ func quarkEncodeKeys(b []byte, v *Keys) ([]byte, error) {
 			b = msgp.AppendString(b, zv4)
 		}
 	}
-	b = msgp.AppendString(b, "Uints")
+	b = append(b, "\xa5Uints"...)
 	if v.Uints == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2895,7 +3153,7 @@ func quarkEncodeKeys(b []byte, v *Keys) ([]byte, error) {
 			b = msgp.AppendBool(b, zv6)
 		}
 	}
-	b = msgp.AppendString(b, "Floats")
+	b = append(b, "\xa6Floats"...)
 	if v.Floats == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2905,7 +3163,7 @@ func quarkEncodeKeys(b []byte, v *Keys) ([]byte, error) {
 			b = msgp.AppendString(b, zv8)
 		}
 	}
-	b = msgp.AppendString(b, "Strings")
+	b = append(b, "\xa7Strings"...)
 	if v.Strings == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2915,7 +3173,7 @@ func quarkEncodeKeys(b []byte, v *Keys) ([]byte, error) {
 			b = msgp.AppendString(b, zv10)
 		}
 	}
-	b = msgp.AppendString(b, "Names")
+	b = append(b, "\xa5Names"...)
 	if v.Names == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2925,7 +3183,7 @@ func quarkEncodeKeys(b []byte, v *Keys) ([]byte, error) {
 			b = quarkEncodeCount(b, &zv12)
 		}
 	}
-	b = msgp.AppendString(b, "Arrays")
+	b = append(b, "\xa6Arrays"...)
 	if v.Arrays == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2935,7 +3193,7 @@ func quarkEncodeKeys(b []byte, v *Keys) ([]byte, error) {
 			b = msgp.AppendString(b, zv14)
 		}
 	}
-	b = msgp.AppendString(b, "Times")
+	b = append(b, "\xa5Times"...)
 	if v.Times == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2945,7 +3203,7 @@ func quarkEncodeKeys(b []byte, v *Keys) ([]byte, error) {
 			b = msgp.AppendInt(b, zv16)
 		}
 	}
-	b = msgp.AppendString(b, "Levels")
+	b = append(b, "\xa6Levels"...)
 	if v.Levels == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2957,7 +3215,7 @@ func quarkEncodeKeys(b []byte, v *Keys) ([]byte, error) {
 			b = msgp.AppendBool(b, zv18)
 		}
 	}
-	b = msgp.AppendString(b, "Versions")
+	b = append(b, "\xa8Versions"...)
 	if v.Versions == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2969,7 +3227,7 @@ func quarkEncodeKeys(b []byte, v *Keys) ([]byte, error) {
 			b = msgp.AppendString(b, zv20)
 		}
 	}
-	b = msgp.AppendString(b, "Addrs")
+	b = append(b, "\xa5Addrs"...)
 	if v.Addrs == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2981,7 +3239,7 @@ func quarkEncodeKeys(b []byte, v *Keys) ([]byte, error) {
 			b = quarkEncodeFlag(b, &zv22)
 		}
 	}
-	b = msgp.AppendString(b, "Colors")
+	b = append(b, "\xa6Colors"...)
 	if v.Colors == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -3009,381 +3267,411 @@ func quarkDecodeKeys(b []byte, v *Keys, depth int, budget *codec.Budget) ([]byte
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Bools":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
+		switch len(zk2) {
+		case 4:
+			if string(zk2) == "Ints" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Ints = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn3, 24, 0); err != nil {
+						return b, err
+					}
+					zm4 := make(map[int]string, zn3)
+					for range zn3 {
+						var zk5 int
+						if zk5, b, err = msgp.ReadIntBytes(b); err != nil {
+							return b, err
+						}
+						var zv6 string
+						if zv6, b, err = budget.ReadString(b); err != nil {
+							return b, err
+						}
+						zm4[zk5] = zv6
+					}
+					v.Ints = zm4
 				}
-				v.Bools = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				var zn3 int
-				if zn3, b, err = codec.ReadMapLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Map(zn3, 2, 0); err != nil {
-					return b, err
-				}
-				zm4 := make(map[bool]int8, zn3)
-				for range zn3 {
-					var zk5 bool
-					if zk5, b, err = msgp.ReadBoolBytes(b); err != nil {
-						return b, err
-					}
-					var zv6 int8
-					if zv6, b, err = msgp.ReadInt8Bytes(b); err != nil {
-						return b, err
-					}
-					zm4[zk5] = zv6
-				}
-				v.Bools = zm4
 			}
-		case "Ints":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
+		case 5:
+			if string(zk2) == "Bools" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Bools = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn7 int
+					if zn7, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn7, 2, 0); err != nil {
+						return b, err
+					}
+					zm8 := make(map[bool]int8, zn7)
+					for range zn7 {
+						var zk9 bool
+						if zk9, b, err = msgp.ReadBoolBytes(b); err != nil {
+							return b, err
+						}
+						var zv10 int8
+						if zv10, b, err = msgp.ReadInt8Bytes(b); err != nil {
+							return b, err
+						}
+						zm8[zk9] = zv10
+					}
+					v.Bools = zm8
 				}
-				v.Ints = nil
+			} else if string(zk2) == "Uints" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Uints = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn11 int
+					if zn11, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn11, 16, 0); err != nil {
+						return b, err
+					}
+					zm12 := make(map[uint64]bool, zn11)
+					for range zn11 {
+						var zk13 uint64
+						if zk13, b, err = msgp.ReadUint64Bytes(b); err != nil {
+							return b, err
+						}
+						var zv14 bool
+						if zv14, b, err = msgp.ReadBoolBytes(b); err != nil {
+							return b, err
+						}
+						zm12[zk13] = zv14
+					}
+					v.Uints = zm12
+				}
+			} else if string(zk2) == "Names" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Names = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn15 int
+					if zn15, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn15, 24, 0); err != nil {
+						return b, err
+					}
+					zm16 := make(map[Name]Count, zn15)
+					for range zn15 {
+						var zk17 Name
+						if b, err = quarkDecodeName(b, &zk17, depth+2, budget); err != nil {
+							return b, err
+						}
+						var zv18 Count
+						if b, err = quarkDecodeCount(b, &zv18, depth+2, budget); err != nil {
+							return b, err
+						}
+						zm16[zk17] = zv18
+					}
+					v.Names = zm16
+				}
+			} else if string(zk2) == "Times" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Times = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn19 int
+					if zn19, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn19, 32, 0); err != nil {
+						return b, err
+					}
+					zm20 := make(map[time.Time]int, zn19)
+					for range zn19 {
+						var zk21 time.Time
+						if b, err = quarkDecode_time_Time(b, &zk21, depth+2, budget); err != nil {
+							return b, err
+						}
+						var zv22 int
+						if zv22, b, err = msgp.ReadIntBytes(b); err != nil {
+							return b, err
+						}
+						zm20[zk21] = zv22
+					}
+					v.Times = zm20
+				}
+			} else if string(zk2) == "Addrs" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Addrs = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn23 int
+					if zn23, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn23, 32, 0); err != nil {
+						return b, err
+					}
+					zm24 := make(map[netip.Addr]Flag, zn23)
+					for range zn23 {
+						var zk25 netip.Addr
+						if b, err = quarkDecode_netip_Addr(b, &zk25, depth+2, budget); err != nil {
+							return b, err
+						}
+						var zv26 Flag
+						if b, err = quarkDecodeFlag(b, &zv26, depth+2, budget); err != nil {
+							return b, err
+						}
+						zm24[zk25] = zv26
+					}
+					v.Addrs = zm24
+				}
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				var zn7 int
-				if zn7, b, err = codec.ReadMapLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Map(zn7, 24, 0); err != nil {
-					return b, err
-				}
-				zm8 := make(map[int]string, zn7)
-				for range zn7 {
-					var zk9 int
-					if zk9, b, err = msgp.ReadIntBytes(b); err != nil {
-						return b, err
-					}
-					var zv10 string
-					if zv10, b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
-					}
-					zm8[zk9] = zv10
-				}
-				v.Ints = zm8
 			}
-		case "Uints":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
+		case 6:
+			if string(zk2) == "Floats" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Floats = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn27 int
+					if zn27, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn27, 24, 0); err != nil {
+						return b, err
+					}
+					zm28 := make(map[float64]string, zn27)
+					for range zn27 {
+						var zk29 float64
+						if zk29, b, err = msgp.ReadFloat64Bytes(b); err != nil {
+							return b, err
+						}
+						var zv30 string
+						if zv30, b, err = budget.ReadString(b); err != nil {
+							return b, err
+						}
+						zm28[zk29] = zv30
+					}
+					v.Floats = zm28
 				}
-				v.Uints = nil
+			} else if string(zk2) == "Arrays" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Arrays = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn31 int
+					if zn31, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn31, 24, 0); err != nil {
+						return b, err
+					}
+					zm32 := make(map[Key]string, zn31)
+					for range zn31 {
+						var zk33 Key
+						if b, err = quarkDecodeKey(b, &zk33, depth+2, budget); err != nil {
+							return b, err
+						}
+						var zv34 string
+						if zv34, b, err = budget.ReadString(b); err != nil {
+							return b, err
+						}
+						zm32[zk33] = zv34
+					}
+					v.Arrays = zm32
+				}
+			} else if string(zk2) == "Levels" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Levels = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn35 int
+					if zn35, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn35, 16, 0); err != nil {
+						return b, err
+					}
+					zm36 := make(map[Level]bool, zn35)
+					for range zn35 {
+						var zk37 Level
+						if b, err = quarkDecodeLevel(b, &zk37, depth+2, budget); err != nil {
+							return b, err
+						}
+						var zv38 bool
+						if zv38, b, err = msgp.ReadBoolBytes(b); err != nil {
+							return b, err
+						}
+						zm36[zk37] = zv38
+					}
+					v.Levels = zm36
+				}
+			} else if string(zk2) == "Colors" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Colors = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn39 int
+					if zn39, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn39, 4, 0); err != nil {
+						return b, err
+					}
+					zm40 := make(map[Color]int8, zn39)
+					for range zn39 {
+						var zk41 Color
+						if b, err = quarkDecodeColor(b, &zk41, depth+2, budget); err != nil {
+							return b, err
+						}
+						var zv42 int8
+						if zv42, b, err = msgp.ReadInt8Bytes(b); err != nil {
+							return b, err
+						}
+						zm40[zk41] = zv42
+					}
+					v.Colors = zm40
+				}
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				var zn11 int
-				if zn11, b, err = codec.ReadMapLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Map(zn11, 16, 0); err != nil {
-					return b, err
-				}
-				zm12 := make(map[uint64]bool, zn11)
-				for range zn11 {
-					var zk13 uint64
-					if zk13, b, err = msgp.ReadUint64Bytes(b); err != nil {
-						return b, err
-					}
-					var zv14 bool
-					if zv14, b, err = msgp.ReadBoolBytes(b); err != nil {
-						return b, err
-					}
-					zm12[zk13] = zv14
-				}
-				v.Uints = zm12
 			}
-		case "Floats":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
+		case 7:
+			if string(zk2) == "Strings" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Strings = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn43 int
+					if zn43, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn43, 32, 0); err != nil {
+						return b, err
+					}
+					zm44 := make(map[string]string, zn43)
+					for range zn43 {
+						var zk45 string
+						if zk45, b, err = budget.ReadString(b); err != nil {
+							return b, err
+						}
+						var zv46 string
+						if zv46, b, err = budget.ReadString(b); err != nil {
+							return b, err
+						}
+						zm44[zk45] = zv46
+					}
+					v.Strings = zm44
 				}
-				v.Floats = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				var zn15 int
-				if zn15, b, err = codec.ReadMapLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Map(zn15, 24, 0); err != nil {
-					return b, err
-				}
-				zm16 := make(map[float64]string, zn15)
-				for range zn15 {
-					var zk17 float64
-					if zk17, b, err = msgp.ReadFloat64Bytes(b); err != nil {
-						return b, err
-					}
-					var zv18 string
-					if zv18, b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
-					}
-					zm16[zk17] = zv18
-				}
-				v.Floats = zm16
 			}
-		case "Strings":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
+		case 8:
+			if string(zk2) == "Versions" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Versions = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn47 int
+					if zn47, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn47, 24, 0); err != nil {
+						return b, err
+					}
+					zm48 := make(map[Version]string, zn47)
+					for range zn47 {
+						var zk49 Version
+						if b, err = quarkDecodeVersion(b, &zk49, depth+2, budget); err != nil {
+							return b, err
+						}
+						var zv50 string
+						if zv50, b, err = budget.ReadString(b); err != nil {
+							return b, err
+						}
+						zm48[zk49] = zv50
+					}
+					v.Versions = zm48
 				}
-				v.Strings = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				var zn19 int
-				if zn19, b, err = codec.ReadMapLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Map(zn19, 32, 0); err != nil {
-					return b, err
-				}
-				zm20 := make(map[string]string, zn19)
-				for range zn19 {
-					var zk21 string
-					if zk21, b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
-					}
-					var zv22 string
-					if zv22, b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
-					}
-					zm20[zk21] = zv22
-				}
-				v.Strings = zm20
-			}
-		case "Names":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Names = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn23 int
-				if zn23, b, err = codec.ReadMapLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Map(zn23, 24, 0); err != nil {
-					return b, err
-				}
-				zm24 := make(map[Name]Count, zn23)
-				for range zn23 {
-					var zk25 Name
-					if b, err = quarkDecodeName(b, &zk25, depth+2, budget); err != nil {
-						return b, err
-					}
-					var zv26 Count
-					if b, err = quarkDecodeCount(b, &zv26, depth+2, budget); err != nil {
-						return b, err
-					}
-					zm24[zk25] = zv26
-				}
-				v.Names = zm24
-			}
-		case "Arrays":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Arrays = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn27 int
-				if zn27, b, err = codec.ReadMapLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Map(zn27, 24, 0); err != nil {
-					return b, err
-				}
-				zm28 := make(map[Key]string, zn27)
-				for range zn27 {
-					var zk29 Key
-					if b, err = quarkDecodeKey(b, &zk29, depth+2, budget); err != nil {
-						return b, err
-					}
-					var zv30 string
-					if zv30, b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
-					}
-					zm28[zk29] = zv30
-				}
-				v.Arrays = zm28
-			}
-		case "Times":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Times = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn31 int
-				if zn31, b, err = codec.ReadMapLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Map(zn31, 32, 0); err != nil {
-					return b, err
-				}
-				zm32 := make(map[time.Time]int, zn31)
-				for range zn31 {
-					var zk33 time.Time
-					if b, err = quarkDecode_time_Time(b, &zk33, depth+2, budget); err != nil {
-						return b, err
-					}
-					var zv34 int
-					if zv34, b, err = msgp.ReadIntBytes(b); err != nil {
-						return b, err
-					}
-					zm32[zk33] = zv34
-				}
-				v.Times = zm32
-			}
-		case "Levels":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Levels = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn35 int
-				if zn35, b, err = codec.ReadMapLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Map(zn35, 16, 0); err != nil {
-					return b, err
-				}
-				zm36 := make(map[Level]bool, zn35)
-				for range zn35 {
-					var zk37 Level
-					if b, err = quarkDecodeLevel(b, &zk37, depth+2, budget); err != nil {
-						return b, err
-					}
-					var zv38 bool
-					if zv38, b, err = msgp.ReadBoolBytes(b); err != nil {
-						return b, err
-					}
-					zm36[zk37] = zv38
-				}
-				v.Levels = zm36
-			}
-		case "Versions":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Versions = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn39 int
-				if zn39, b, err = codec.ReadMapLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Map(zn39, 24, 0); err != nil {
-					return b, err
-				}
-				zm40 := make(map[Version]string, zn39)
-				for range zn39 {
-					var zk41 Version
-					if b, err = quarkDecodeVersion(b, &zk41, depth+2, budget); err != nil {
-						return b, err
-					}
-					var zv42 string
-					if zv42, b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
-					}
-					zm40[zk41] = zv42
-				}
-				v.Versions = zm40
-			}
-		case "Addrs":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Addrs = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn43 int
-				if zn43, b, err = codec.ReadMapLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Map(zn43, 32, 0); err != nil {
-					return b, err
-				}
-				zm44 := make(map[netip.Addr]Flag, zn43)
-				for range zn43 {
-					var zk45 netip.Addr
-					if b, err = quarkDecode_netip_Addr(b, &zk45, depth+2, budget); err != nil {
-						return b, err
-					}
-					var zv46 Flag
-					if b, err = quarkDecodeFlag(b, &zv46, depth+2, budget); err != nil {
-						return b, err
-					}
-					zm44[zk45] = zv46
-				}
-				v.Addrs = zm44
-			}
-		case "Colors":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Colors = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn47 int
-				if zn47, b, err = codec.ReadMapLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Map(zn47, 4, 0); err != nil {
-					return b, err
-				}
-				zm48 := make(map[Color]int8, zn47)
-				for range zn47 {
-					var zk49 Color
-					if b, err = quarkDecodeColor(b, &zk49, depth+2, budget); err != nil {
-						return b, err
-					}
-					var zv50 int8
-					if zv50, b, err = msgp.ReadInt8Bytes(b); err != nil {
-						return b, err
-					}
-					zm48[zk49] = zv50
-				}
-				v.Colors = zm48
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -3431,16 +3719,15 @@ func (v *Keys) UnmarshalQuark(b []byte) error {
 // of a value in it that cannot be encoded.
 func quarkEncodeForeign(b []byte, v *Foreign) ([]byte, error) {
 	var err error
-	b = msgp.AppendMapHeader(b, 5)
-	b = msgp.AppendString(b, "Address")
+	b = append(b, "\x85\xa7Address"...)
 	b = quarkEncode_v1_Address(b, &v.Address)
-	b = msgp.AppendString(b, "Customer")
+	b = append(b, "\xa8Customer"...)
 	if v.Customer == nil {
 		b = msgp.AppendNil(b)
 	} else {
 		b = quarkEncode_v1_Customer(b, v.Customer)
 	}
-	b = msgp.AppendString(b, "Next")
+	b = append(b, "\xa4Next"...)
 	if v.Next == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -3449,7 +3736,7 @@ func quarkEncodeForeign(b []byte, v *Foreign) ([]byte, error) {
 			b = quarkEncode_v2_Address(b, &v.Next[zi1])
 		}
 	}
-	b = msgp.AppendString(b, "ByCity")
+	b = append(b, "\xa6ByCity"...)
 	if v.ByCity == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -3459,7 +3746,7 @@ func quarkEncodeForeign(b []byte, v *Foreign) ([]byte, error) {
 			b = quarkEncode_v2_Customer(b, &zv3)
 		}
 	}
-	b = msgp.AppendString(b, "Prefix")
+	b = append(b, "\xa6Prefix"...)
 	if b, err = quarkEncode_netip_Prefix(b, &v.Prefix); err != nil {
 		return b, err
 	}
@@ -3479,92 +3766,116 @@ func quarkDecodeForeign(b []byte, v *Foreign, depth int, budget *codec.Budget) (
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Address":
-			if b, err = quarkDecode_v1_Address(b, &v.Address, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "Customer":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Customer = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(1, 128); err != nil {
-					return b, err
-				}
-				zp3 := new(v1.Customer)
-				if b, err = quarkDecode_v1_Customer(b, zp3, depth+2, budget); err != nil {
-					return b, err
-				}
-				v.Customer = zp3
-			}
-		case "Next":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Next = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn4 int
-				if zn4, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn4, 48); err != nil {
-					return b, err
-				}
-				zs5 := make([]v2.Address, zn4)
-				for zi6 := range zn4 {
-					if b, err = quarkDecode_v2_Address(b, &zs5[zi6], depth+2, budget); err != nil {
+		switch len(zk2) {
+		case 4:
+			if string(zk2) == "Next" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
+					v.Next = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn3, 48); err != nil {
+						return b, err
+					}
+					zs4 := make([]v2.Address, zn3)
+					for zi5 := range zn3 {
+						if b, err = quarkDecode_v2_Address(b, &zs4[zi5], depth+2, budget); err != nil {
+							return b, err
+						}
+					}
+					v.Next = zs4
 				}
-				v.Next = zs5
-			}
-		case "ByCity":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.ByCity = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				var zn7 int
-				if zn7, b, err = codec.ReadMapLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Map(zn7, 24, 160); err != nil {
-					return b, err
-				}
-				zm8 := make(map[string]v2.Customer, zn7)
-				for range zn7 {
-					var zk9 string
-					if zk9, b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
-					}
-					var zv10 v2.Customer
-					if b, err = quarkDecode_v2_Customer(b, &zv10, depth+2, budget); err != nil {
-						return b, err
-					}
-					zm8[zk9] = zv10
-				}
-				v.ByCity = zm8
 			}
-		case "Prefix":
-			if b, err = quarkDecode_netip_Prefix(b, &v.Prefix, depth+1, budget); err != nil {
-				return b, err
+		case 6:
+			if string(zk2) == "ByCity" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.ByCity = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn6 int
+					if zn6, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn6, 24, 160); err != nil {
+						return b, err
+					}
+					zm7 := make(map[string]v2.Customer, zn6)
+					for range zn6 {
+						var zk8 string
+						if zk8, b, err = budget.ReadString(b); err != nil {
+							return b, err
+						}
+						var zv9 v2.Customer
+						if b, err = quarkDecode_v2_Customer(b, &zv9, depth+2, budget); err != nil {
+							return b, err
+						}
+						zm7[zk8] = zv9
+					}
+					v.ByCity = zm7
+				}
+			} else if string(zk2) == "Prefix" {
+				if b, err = quarkDecode_netip_Prefix(b, &v.Prefix, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
+			}
+		case 7:
+			if string(zk2) == "Address" {
+				if b, err = quarkDecode_v1_Address(b, &v.Address, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
+			}
+		case 8:
+			if string(zk2) == "Customer" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Customer = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 128); err != nil {
+						return b, err
+					}
+					zp10 := new(v1.Customer)
+					if b, err = quarkDecode_v1_Customer(b, zp10, depth+2, budget); err != nil {
+						return b, err
+					}
+					v.Customer = zp10
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -3614,12 +3925,11 @@ func (v *Foreign) UnmarshalQuark(b []byte) error {
 
 // quarkEncode_v1_Address appends the encoding of *v to b.
 func quarkEncode_v1_Address(b []byte, v *v1.Address) []byte {
-	b = msgp.AppendMapHeader(b, 3)
-	b = msgp.AppendString(b, "Street")
+	b = append(b, "\x83\xa6Street"...)
 	b = msgp.AppendString(b, v.Street)
-	b = msgp.AppendString(b, "City")
+	b = append(b, "\xa4City"...)
 	b = msgp.AppendString(b, v.City)
-	b = msgp.AppendString(b, "Zip")
+	b = append(b, "\xa3Zip"...)
 	b = msgp.AppendString(b, v.Zip)
 	return b
 }
@@ -3637,21 +3947,39 @@ func quarkDecode_v1_Address(b []byte, v *v1.Address, depth int, budget *codec.Bu
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Street":
-			if v.Street, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 3:
+			if string(zk2) == "Zip" {
+				if v.Zip, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
-		case "City":
-			if v.City, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
+		case 4:
+			if string(zk2) == "City" {
+				if v.City, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
-		case "Zip":
-			if v.Zip, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
+		case 6:
+			if string(zk2) == "Street" {
+				if v.Street, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -3664,14 +3992,13 @@ func quarkDecode_v1_Address(b []byte, v *v1.Address, depth int, budget *codec.Bu
 
 // quarkEncode_v1_Customer appends the encoding of *v to b.
 func quarkEncode_v1_Customer(b []byte, v *v1.Customer) []byte {
-	b = msgp.AppendMapHeader(b, 7)
-	b = msgp.AppendString(b, "ID")
+	b = append(b, "\x87\xa2ID"...)
 	b = msgp.AppendInt64(b, v.ID)
-	b = msgp.AppendString(b, "Name")
+	b = append(b, "\xa4Name"...)
 	b = msgp.AppendString(b, v.Name)
-	b = msgp.AppendString(b, "Email")
+	b = append(b, "\xa5Email"...)
 	b = msgp.AppendString(b, v.Email)
-	b = msgp.AppendString(b, "Tags")
+	b = append(b, "\xa4Tags"...)
 	if v.Tags == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -3680,11 +4007,11 @@ func quarkEncode_v1_Customer(b []byte, v *v1.Customer) []byte {
 			b = msgp.AppendString(b, v.Tags[zi1])
 		}
 	}
-	b = msgp.AppendString(b, "balance")
+	b = append(b, "\xa7balance"...)
 	b = msgp.AppendInt64(b, v.Balance)
-	b = msgp.AppendString(b, "Address")
+	b = append(b, "\xa7Address"...)
 	b = quarkEncode_v1_Address(b, &v.Address)
-	b = msgp.AppendString(b, "Notes")
+	b = append(b, "\xa5Notes"...)
 	if v.Notes == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -3710,85 +4037,109 @@ func quarkDecode_v1_Customer(b []byte, v *v1.Customer, depth int, budget *codec.
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "ID":
-			if v.ID, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
-			}
-		case "Name":
-			if v.Name, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
-			}
-		case "Email":
-			if v.Email, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
-			}
-		case "Tags":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "ID" {
+				if v.ID, b, err = msgp.ReadInt64Bytes(b); err != nil {
 					return b, err
 				}
-				v.Tags = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				var zn3 int
-				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+			}
+		case 4:
+			if string(zk2) == "Name" {
+				if v.Name, b, err = budget.ReadString(b); err != nil {
 					return b, err
 				}
-				if err = budget.Alloc(zn3, 16); err != nil {
-					return b, err
-				}
-				zs4 := make([]string, zn3)
-				for zi5 := range zn3 {
-					if zs4[zi5], b, err = msgp.ReadStringBytes(b); err != nil {
+			} else if string(zk2) == "Tags" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
+					v.Tags = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn3, 16); err != nil {
+						return b, err
+					}
+					zs4 := make([]string, zn3)
+					for zi5 := range zn3 {
+						if zs4[zi5], b, err = budget.ReadString(b); err != nil {
+							return b, err
+						}
+					}
+					v.Tags = zs4
 				}
-				v.Tags = zs4
-			}
-		case "balance":
-			if v.Balance, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
-			}
-		case "Address":
-			if b, err = quarkDecode_v1_Address(b, &v.Address, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "Notes":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Notes = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				var zn6 int
-				if zn6, b, err = codec.ReadMapLen(b); err != nil {
+			}
+		case 5:
+			if string(zk2) == "Email" {
+				if v.Email, b, err = budget.ReadString(b); err != nil {
 					return b, err
 				}
-				if err = budget.Map(zn6, 32, 0); err != nil {
-					return b, err
-				}
-				zm7 := make(map[string]string, zn6)
-				for range zn6 {
-					var zk8 string
-					if zk8, b, err = msgp.ReadStringBytes(b); err != nil {
+			} else if string(zk2) == "Notes" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
-					var zv9 string
-					if zv9, b, err = msgp.ReadStringBytes(b); err != nil {
+					v.Notes = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
 						return b, err
 					}
-					zm7[zk8] = zv9
+					var zn6 int
+					if zn6, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn6, 32, 0); err != nil {
+						return b, err
+					}
+					zm7 := make(map[string]string, zn6)
+					for range zn6 {
+						var zk8 string
+						if zk8, b, err = budget.ReadString(b); err != nil {
+							return b, err
+						}
+						var zv9 string
+						if zv9, b, err = budget.ReadString(b); err != nil {
+							return b, err
+						}
+						zm7[zk8] = zv9
+					}
+					v.Notes = zm7
 				}
-				v.Notes = zm7
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
+			}
+		case 7:
+			if string(zk2) == "balance" {
+				if v.Balance, b, err = msgp.ReadInt64Bytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Address" {
+				if b, err = quarkDecode_v1_Address(b, &v.Address, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -3807,12 +4158,11 @@ func quarkCopy_v1_Customer(v *v1.Customer) {
 
 // quarkEncode_v2_Address appends the encoding of *v to b.
 func quarkEncode_v2_Address(b []byte, v *v2.Address) []byte {
-	b = msgp.AppendMapHeader(b, 3)
-	b = msgp.AppendString(b, "Country")
+	b = append(b, "\x83\xa7Country"...)
 	b = msgp.AppendString(b, v.Country)
-	b = msgp.AppendString(b, "City")
+	b = append(b, "\xa4City"...)
 	b = msgp.AppendString(b, v.City)
-	b = msgp.AppendString(b, "Street")
+	b = append(b, "\xa6Street"...)
 	b = msgp.AppendString(b, v.Street)
 	return b
 }
@@ -3830,21 +4180,39 @@ func quarkDecode_v2_Address(b []byte, v *v2.Address, depth int, budget *codec.Bu
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Country":
-			if v.Country, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 4:
+			if string(zk2) == "City" {
+				if v.City, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
-		case "City":
-			if v.City, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
+		case 6:
+			if string(zk2) == "Street" {
+				if v.Street, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
-		case "Street":
-			if v.Street, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
+		case 7:
+			if string(zk2) == "Country" {
+				if v.Country, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -3857,8 +4225,7 @@ func quarkDecode_v2_Address(b []byte, v *v2.Address, depth int, budget *codec.Bu
 
 // quarkEncode_v2_Customer appends the encoding of *v to b.
 func quarkEncode_v2_Customer(b []byte, v *v2.Customer) []byte {
-	b = msgp.AppendMapHeader(b, 9)
-	b = msgp.AppendString(b, "Tags")
+	b = append(b, "\x89\xa4Tags"...)
 	if v.Tags == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -3867,15 +4234,15 @@ func quarkEncode_v2_Customer(b []byte, v *v2.Customer) []byte {
 			b = msgp.AppendString(b, v.Tags[zi1])
 		}
 	}
-	b = msgp.AppendString(b, "balance")
+	b = append(b, "\xa7balance"...)
 	b = msgp.AppendInt64(b, v.Credit)
-	b = msgp.AppendString(b, "Phone")
+	b = append(b, "\xa5Phone"...)
 	b = msgp.AppendString(b, v.Phone)
-	b = msgp.AppendString(b, "Address")
+	b = append(b, "\xa7Address"...)
 	b = quarkEncode_v2_Address(b, &v.Address)
-	b = msgp.AppendString(b, "Name")
+	b = append(b, "\xa4Name"...)
 	b = msgp.AppendString(b, v.Name)
-	b = msgp.AppendString(b, "Loyalty")
+	b = append(b, "\xa7Loyalty"...)
 	if v.Loyalty == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -3892,11 +4259,11 @@ func quarkEncode_v2_Customer(b []byte, v *v2.Customer) []byte {
 			}
 		}
 	}
-	b = msgp.AppendString(b, "ID")
+	b = append(b, "\xa2ID"...)
 	b = msgp.AppendInt64(b, v.ID)
-	b = msgp.AppendString(b, "Since")
+	b = append(b, "\xa5Since"...)
 	b = quarkEncode_time_Time(b, &v.Since)
-	b = msgp.AppendString(b, "Referrer")
+	b = append(b, "\xa8Referrer"...)
 	if v.Referrer == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -3918,129 +4285,159 @@ func quarkDecode_v2_Customer(b []byte, v *v2.Customer, depth int, budget *codec.
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Tags":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "ID" {
+				if v.ID, b, err = msgp.ReadInt64Bytes(b); err != nil {
 					return b, err
 				}
-				v.Tags = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				var zn3 int
-				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn3, 16); err != nil {
-					return b, err
-				}
-				zs4 := make([]string, zn3)
-				for zi5 := range zn3 {
-					if zs4[zi5], b, err = msgp.ReadStringBytes(b); err != nil {
+			}
+		case 4:
+			if string(zk2) == "Tags" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
-				}
-				v.Tags = zs4
-			}
-		case "balance":
-			if v.Credit, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
-			}
-		case "Phone":
-			if v.Phone, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
-			}
-		case "Address":
-			if b, err = quarkDecode_v2_Address(b, &v.Address, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "Name":
-			if v.Name, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
-			}
-		case "Loyalty":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Loyalty = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn6 int
-				if zn6, b, err = codec.ReadMapLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Map(zn6, 40, 0); err != nil {
-					return b, err
-				}
-				zm7 := make(map[string][]int32, zn6)
-				for range zn6 {
-					var zk8 string
-					if zk8, b, err = msgp.ReadStringBytes(b); err != nil {
+					v.Tags = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
 						return b, err
 					}
-					var zv9 []int32
-					if msgp.IsNil(b) {
-						if b, err = msgp.ReadNilBytes(b); err != nil {
+					var zn3 int
+					if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn3, 16); err != nil {
+						return b, err
+					}
+					zs4 := make([]string, zn3)
+					for zi5 := range zn3 {
+						if zs4[zi5], b, err = budget.ReadString(b); err != nil {
 							return b, err
 						}
-						zv9 = nil
-					} else {
-						if err = codec.CheckDepth(depth + 2); err != nil {
+					}
+					v.Tags = zs4
+				}
+			} else if string(zk2) == "Name" {
+				if v.Name, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
+			}
+		case 5:
+			if string(zk2) == "Phone" {
+				if v.Phone, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Since" {
+				if b, err = quarkDecode_time_Time(b, &v.Since, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
+			}
+		case 7:
+			if string(zk2) == "balance" {
+				if v.Credit, b, err = msgp.ReadInt64Bytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Address" {
+				if b, err = quarkDecode_v2_Address(b, &v.Address, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Loyalty" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Loyalty = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn6 int
+					if zn6, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn6, 40, 0); err != nil {
+						return b, err
+					}
+					zm7 := make(map[string][]int32, zn6)
+					for range zn6 {
+						var zk8 string
+						if zk8, b, err = budget.ReadString(b); err != nil {
 							return b, err
 						}
-						var zn10 int
-						if zn10, b, err = codec.ReadArrayLen(b); err != nil {
-							return b, err
-						}
-						if err = budget.Alloc(zn10, 4); err != nil {
-							return b, err
-						}
-						zs11 := make([]int32, zn10)
-						for zi12 := range zn10 {
-							if zs11[zi12], b, err = msgp.ReadInt32Bytes(b); err != nil {
+						var zv9 []int32
+						if msgp.IsNil(b) {
+							if b, err = msgp.ReadNilBytes(b); err != nil {
 								return b, err
 							}
+							zv9 = nil
+						} else {
+							if err = codec.CheckDepth(depth + 2); err != nil {
+								return b, err
+							}
+							var zn10 int
+							if zn10, b, err = codec.ReadArrayLen(b); err != nil {
+								return b, err
+							}
+							if err = budget.Alloc(zn10, 4); err != nil {
+								return b, err
+							}
+							zs11 := make([]int32, zn10)
+							for zi12 := range zn10 {
+								if zs11[zi12], b, err = msgp.ReadInt32Bytes(b); err != nil {
+									return b, err
+								}
+							}
+							zv9 = zs11
 						}
-						zv9 = zs11
+						zm7[zk8] = zv9
 					}
-					zm7[zk8] = zv9
+					v.Loyalty = zm7
 				}
-				v.Loyalty = zm7
-			}
-		case "ID":
-			if v.ID, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
-			}
-		case "Since":
-			if b, err = quarkDecode_time_Time(b, &v.Since, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "Referrer":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Referrer = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				if err = budget.Alloc(1, 160); err != nil {
+			}
+		case 8:
+			if string(zk2) == "Referrer" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Referrer = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 160); err != nil {
+						return b, err
+					}
+					zp13 := new(v2.Customer)
+					if b, err = quarkDecode_v2_Customer(b, zp13, depth+2, budget); err != nil {
+						return b, err
+					}
+					v.Referrer = zp13
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				zp13 := new(v2.Customer)
-				if b, err = quarkDecode_v2_Customer(b, zp13, depth+2, budget); err != nil {
-					return b, err
-				}
-				v.Referrer = zp13
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -4098,12 +4495,11 @@ func quarkDecode_netip_Prefix(b []byte, v *netip.Prefix, depth int, budget *code
 
 // quarkEncodeTree appends the encoding of *v to b.
 func quarkEncodeTree(b []byte, v *Tree) []byte {
-	b = msgp.AppendMapHeader(b, 3)
-	b = msgp.AppendString(b, "Label")
+	b = append(b, "\x83\xa5Label"...)
 	b = msgp.AppendString(b, v.Label)
-	b = msgp.AppendString(b, "Weight")
+	b = append(b, "\xa6Weight"...)
 	b = msgp.AppendInt32(b, v.Weight)
-	b = msgp.AppendString(b, "Children")
+	b = append(b, "\xa8Children"...)
 	if v.Children == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -4128,42 +4524,60 @@ func quarkDecodeTree(b []byte, v *Tree, depth int, budget *codec.Budget) ([]byte
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Label":
-			if v.Label, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
-			}
-		case "Weight":
-			if v.Weight, b, err = msgp.ReadInt32Bytes(b); err != nil {
-				return b, err
-			}
-		case "Children":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
+		switch len(zk2) {
+		case 5:
+			if string(zk2) == "Label" {
+				if v.Label, b, err = budget.ReadString(b); err != nil {
 					return b, err
 				}
-				v.Children = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				var zn3 int
-				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+			}
+		case 6:
+			if string(zk2) == "Weight" {
+				if v.Weight, b, err = msgp.ReadInt32Bytes(b); err != nil {
 					return b, err
 				}
-				if err = budget.Alloc(zn3, 48); err != nil {
+			} else {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				zs4 := make([]Tree, zn3)
-				for zi5 := range zn3 {
-					if b, err = quarkDecodeTree(b, &zs4[zi5], depth+2, budget); err != nil {
+			}
+		case 8:
+			if string(zk2) == "Children" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
+					v.Children = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn3, 48); err != nil {
+						return b, err
+					}
+					zs4 := make([]Tree, zn3)
+					for zi5 := range zn3 {
+						if b, err = quarkDecodeTree(b, &zs4[zi5], depth+2, budget); err != nil {
+							return b, err
+						}
+					}
+					v.Children = zs4
 				}
-				v.Children = zs4
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -4204,10 +4618,9 @@ func (v *Tree) UnmarshalQuark(b []byte) error {
 
 // quarkEncodeList appends the encoding of *v to b.
 func quarkEncodeList(b []byte, v *List) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "Value")
+	b = append(b, "\x82\xa5Value"...)
 	b = msgp.AppendInt64(b, v.Value)
-	b = msgp.AppendString(b, "Next")
+	b = append(b, "\xa4Next"...)
 	if v.Next == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -4229,32 +4642,44 @@ func quarkDecodeList(b []byte, v *List, depth int, budget *codec.Budget) ([]byte
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Value":
-			if v.Value, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
-			}
-		case "Next":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
+		switch len(zk2) {
+		case 4:
+			if string(zk2) == "Next" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Next = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 16); err != nil {
+						return b, err
+					}
+					zp3 := new(List)
+					if b, err = quarkDecodeList(b, zp3, depth+2, budget); err != nil {
+						return b, err
+					}
+					v.Next = zp3
 				}
-				v.Next = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				if err = budget.Alloc(1, 16); err != nil {
+			}
+		case 5:
+			if string(zk2) == "Value" {
+				if v.Value, b, err = msgp.ReadInt64Bytes(b); err != nil {
 					return b, err
 				}
-				zp3 := new(List)
-				if b, err = quarkDecodeList(b, zp3, depth+2, budget); err != nil {
+			} else {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				v.Next = zp3
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -4293,12 +4718,11 @@ func (v *List) UnmarshalQuark(b []byte) error {
 
 // quarkEncodeDir appends the encoding of *v to b.
 func quarkEncodeDir(b []byte, v *Dir) []byte {
-	b = msgp.AppendMapHeader(b, 3)
-	b = msgp.AppendString(b, "Name")
+	b = append(b, "\x83\xa4Name"...)
 	b = msgp.AppendString(b, v.Name)
-	b = msgp.AppendString(b, "Size")
+	b = append(b, "\xa4Size"...)
 	b = msgp.AppendInt64(b, v.Size)
-	b = msgp.AppendString(b, "Sub")
+	b = append(b, "\xa3Sub"...)
 	if v.Sub == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -4328,63 +4752,75 @@ func quarkDecodeDir(b []byte, v *Dir, depth int, budget *codec.Budget) ([]byte, 
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Name":
-			if v.Name, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
-			}
-		case "Size":
-			if v.Size, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
-			}
-		case "Sub":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Sub = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn3 int
-				if zn3, b, err = codec.ReadMapLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Map(zn3, 24, 0); err != nil {
-					return b, err
-				}
-				zm4 := make(map[string]*Dir, zn3)
-				for range zn3 {
-					var zk5 string
-					if zk5, b, err = msgp.ReadStringBytes(b); err != nil {
+		switch len(zk2) {
+		case 3:
+			if string(zk2) == "Sub" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
-					var zv6 *Dir
-					if msgp.IsNil(b) {
-						if b, err = msgp.ReadNilBytes(b); err != nil {
-							return b, err
-						}
-						zv6 = nil
-					} else {
-						if err = codec.CheckDepth(depth + 2); err != nil {
-							return b, err
-						}
-						if err = budget.Alloc(1, 32); err != nil {
-							return b, err
-						}
-						zp7 := new(Dir)
-						if b, err = quarkDecodeDir(b, zp7, depth+3, budget); err != nil {
-							return b, err
-						}
-						zv6 = zp7
+					v.Sub = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
 					}
-					zm4[zk5] = zv6
+					var zn3 int
+					if zn3, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn3, 24, 0); err != nil {
+						return b, err
+					}
+					zm4 := make(map[string]*Dir, zn3)
+					for range zn3 {
+						var zk5 string
+						if zk5, b, err = budget.ReadString(b); err != nil {
+							return b, err
+						}
+						var zv6 *Dir
+						if msgp.IsNil(b) {
+							if b, err = msgp.ReadNilBytes(b); err != nil {
+								return b, err
+							}
+							zv6 = nil
+						} else {
+							if err = codec.CheckDepth(depth + 2); err != nil {
+								return b, err
+							}
+							if err = budget.Alloc(1, 32); err != nil {
+								return b, err
+							}
+							zp7 := new(Dir)
+							if b, err = quarkDecodeDir(b, zp7, depth+3, budget); err != nil {
+								return b, err
+							}
+							zv6 = zp7
+						}
+						zm4[zk5] = zv6
+					}
+					v.Sub = zm4
 				}
-				v.Sub = zm4
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
+			}
+		case 4:
+			if string(zk2) == "Name" {
+				if v.Name, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Size" {
+				if v.Size, b, err = msgp.ReadInt64Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -4430,10 +4866,9 @@ func (v *Dir) UnmarshalQuark(b []byte) error {
 
 // quarkEncodeExpr appends the encoding of *v to b.
 func quarkEncodeExpr(b []byte, v *Expr) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "Op")
+	b = append(b, "\x82\xa2Op"...)
 	b = msgp.AppendString(b, v.Op)
-	b = msgp.AppendString(b, "Args")
+	b = append(b, "\xa4Args"...)
 	if v.Args == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -4458,38 +4893,50 @@ func quarkDecodeExpr(b []byte, v *Expr, depth int, budget *codec.Budget) ([]byte
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Op":
-			if v.Op, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
-			}
-		case "Args":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "Op" {
+				if v.Op, b, err = budget.ReadString(b); err != nil {
 					return b, err
 				}
-				v.Args = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				var zn3 int
-				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn3, 16); err != nil {
-					return b, err
-				}
-				zs4 := make([]Arg, zn3)
-				for zi5 := range zn3 {
-					if b, err = quarkDecodeArg(b, &zs4[zi5], depth+2, budget); err != nil {
+			}
+		case 4:
+			if string(zk2) == "Args" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
+					v.Args = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn3, 16); err != nil {
+						return b, err
+					}
+					zs4 := make([]Arg, zn3)
+					for zi5 := range zn3 {
+						if b, err = quarkDecodeArg(b, &zs4[zi5], depth+2, budget); err != nil {
+							return b, err
+						}
+					}
+					v.Args = zs4
 				}
-				v.Args = zs4
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -4530,14 +4977,13 @@ func (v *Expr) UnmarshalQuark(b []byte) error {
 
 // quarkEncodeArg appends the encoding of *v to b.
 func quarkEncodeArg(b []byte, v *Arg) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "Lit")
+	b = append(b, "\x82\xa3Lit"...)
 	if v.Lit == nil {
 		b = msgp.AppendNil(b)
 	} else {
 		b = msgp.AppendFloat64(b, *v.Lit)
 	}
-	b = msgp.AppendString(b, "Sub")
+	b = append(b, "\xa3Sub"...)
 	if v.Sub == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -4559,47 +5005,53 @@ func quarkDecodeArg(b []byte, v *Arg, depth int, budget *codec.Budget) ([]byte, 
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Lit":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
+		switch len(zk2) {
+		case 3:
+			if string(zk2) == "Lit" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Lit = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 8); err != nil {
+						return b, err
+					}
+					zp3 := new(float64)
+					if *zp3, b, err = msgp.ReadFloat64Bytes(b); err != nil {
+						return b, err
+					}
+					v.Lit = zp3
 				}
-				v.Lit = nil
+			} else if string(zk2) == "Sub" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Sub = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 40); err != nil {
+						return b, err
+					}
+					zp4 := new(Expr)
+					if b, err = quarkDecodeExpr(b, zp4, depth+2, budget); err != nil {
+						return b, err
+					}
+					v.Sub = zp4
+				}
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				if err = budget.Alloc(1, 8); err != nil {
-					return b, err
-				}
-				zp3 := new(float64)
-				if *zp3, b, err = msgp.ReadFloat64Bytes(b); err != nil {
-					return b, err
-				}
-				v.Lit = zp3
-			}
-		case "Sub":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Sub = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(1, 40); err != nil {
-					return b, err
-				}
-				zp4 := new(Expr)
-				if b, err = quarkDecodeExpr(b, zp4, depth+2, budget); err != nil {
-					return b, err
-				}
-				v.Sub = zp4
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -4676,7 +5128,7 @@ func quarkDecodeTags(b []byte, v *Tags, depth int, budget *codec.Budget) ([]byte
 		}
 		zs2 := make(Tags, zn1)
 		for zi3 := range zn1 {
-			if zs2[zi3], b, err = msgp.ReadStringBytes(b); err != nil {
+			if zs2[zi3], b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		}
@@ -4743,7 +5195,7 @@ func quarkDecodeScores(b []byte, v *Scores, depth int, budget *codec.Budget) ([]
 		zm2 := make(Scores, zn1)
 		for range zn1 {
 			var zk3 string
-			if zk3, b, err = msgp.ReadStringBytes(b); err != nil {
+			if zk3, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 			var zv4 float64
@@ -4890,12 +5342,11 @@ func (v *Temperature) UnmarshalQuark(b []byte) error {
 
 // quarkEncodeOrderLine appends the encoding of *v to b.
 func quarkEncodeOrderLine(b []byte, v *OrderLine) []byte {
-	b = msgp.AppendMapHeader(b, 3)
-	b = msgp.AppendString(b, "SKU")
+	b = append(b, "\x83\xa3SKU"...)
 	b = msgp.AppendString(b, v.SKU)
-	b = msgp.AppendString(b, "Quantity")
+	b = append(b, "\xa8Quantity"...)
 	b = msgp.AppendInt32(b, v.Quantity)
-	b = msgp.AppendString(b, "Price")
+	b = append(b, "\xa5Price"...)
 	b = msgp.AppendInt64(b, v.Price)
 	return b
 }
@@ -4913,21 +5364,39 @@ func quarkDecodeOrderLine(b []byte, v *OrderLine, depth int, budget *codec.Budge
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "SKU":
-			if v.SKU, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 3:
+			if string(zk2) == "SKU" {
+				if v.SKU, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
-		case "Quantity":
-			if v.Quantity, b, err = msgp.ReadInt32Bytes(b); err != nil {
-				return b, err
+		case 5:
+			if string(zk2) == "Price" {
+				if v.Price, b, err = msgp.ReadInt64Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
-		case "Price":
-			if v.Price, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
+		case 8:
+			if string(zk2) == "Quantity" {
+				if v.Quantity, b, err = msgp.ReadInt32Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -4957,12 +5426,11 @@ func (v *OrderLine) UnmarshalQuark(b []byte) error {
 
 // quarkEncodeOrder appends the encoding of *v to b.
 func quarkEncodeOrder(b []byte, v *Order) []byte {
-	b = msgp.AppendMapHeader(b, 10)
-	b = msgp.AppendString(b, "ID")
+	b = append(b, "\x8a\xa2ID"...)
 	b = msgp.AppendUint64(b, v.ID)
-	b = msgp.AppendString(b, "Customer")
+	b = append(b, "\xa8Customer"...)
 	b = msgp.AppendString(b, v.Customer)
-	b = msgp.AppendString(b, "Lines")
+	b = append(b, "\xa5Lines"...)
 	if v.Lines == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -4971,7 +5439,7 @@ func quarkEncodeOrder(b []byte, v *Order) []byte {
 			b = quarkEncodeOrderLine(b, &v.Lines[zi1])
 		}
 	}
-	b = msgp.AppendString(b, "Attrs")
+	b = append(b, "\xa5Attrs"...)
 	if v.Attrs == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -4981,17 +5449,17 @@ func quarkEncodeOrder(b []byte, v *Order) []byte {
 			b = msgp.AppendString(b, zv3)
 		}
 	}
-	b = msgp.AppendString(b, "Placed")
+	b = append(b, "\xa6Placed"...)
 	b = quarkEncode_time_Time(b, &v.Placed)
-	b = msgp.AppendString(b, "Total")
+	b = append(b, "\xa5Total"...)
 	b = msgp.AppendInt64(b, v.Total)
-	b = msgp.AppendString(b, "Currency")
+	b = append(b, "\xa8Currency"...)
 	b = msgp.AppendString(b, v.Currency)
-	b = msgp.AppendString(b, "Status")
+	b = append(b, "\xa6Status"...)
 	b = quarkEncodeStatus(b, &v.Status)
-	b = msgp.AppendString(b, "Discount")
+	b = append(b, "\xa8Discount"...)
 	b = msgp.AppendFloat64(b, v.Discount)
-	b = msgp.AppendString(b, "Gift")
+	b = append(b, "\xa4Gift"...)
 	b = msgp.AppendBool(b, v.Gift)
 	return b
 }
@@ -5009,97 +5477,127 @@ func quarkDecodeOrder(b []byte, v *Order, depth int, budget *codec.Budget) ([]by
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "ID":
-			if v.ID, b, err = msgp.ReadUint64Bytes(b); err != nil {
-				return b, err
-			}
-		case "Customer":
-			if v.Customer, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
-			}
-		case "Lines":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "ID" {
+				if v.ID, b, err = msgp.ReadUint64Bytes(b); err != nil {
 					return b, err
 				}
-				v.Lines = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				var zn3 int
-				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn3, 32); err != nil {
-					return b, err
-				}
-				zs4 := make([]OrderLine, zn3)
-				for zi5 := range zn3 {
-					if b, err = quarkDecodeOrderLine(b, &zs4[zi5], depth+2, budget); err != nil {
-						return b, err
-					}
-				}
-				v.Lines = zs4
 			}
-		case "Attrs":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
+		case 4:
+			if string(zk2) == "Gift" {
+				if v.Gift, b, err = msgp.ReadBoolBytes(b); err != nil {
 					return b, err
 				}
-				v.Attrs = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				var zn6 int
-				if zn6, b, err = codec.ReadMapLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Map(zn6, 32, 0); err != nil {
-					return b, err
-				}
-				zm7 := make(map[string]string, zn6)
-				for range zn6 {
-					var zk8 string
-					if zk8, b, err = msgp.ReadStringBytes(b); err != nil {
+			}
+		case 5:
+			if string(zk2) == "Lines" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
-					var zv9 string
-					if zv9, b, err = msgp.ReadStringBytes(b); err != nil {
+					v.Lines = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
 						return b, err
 					}
-					zm7[zk8] = zv9
+					var zn3 int
+					if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn3, 32); err != nil {
+						return b, err
+					}
+					zs4 := make([]OrderLine, zn3)
+					for zi5 := range zn3 {
+						if b, err = quarkDecodeOrderLine(b, &zs4[zi5], depth+2, budget); err != nil {
+							return b, err
+						}
+					}
+					v.Lines = zs4
 				}
-				v.Attrs = zm7
+			} else if string(zk2) == "Attrs" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Attrs = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn6 int
+					if zn6, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn6, 32, 0); err != nil {
+						return b, err
+					}
+					zm7 := make(map[string]string, zn6)
+					for range zn6 {
+						var zk8 string
+						if zk8, b, err = budget.ReadString(b); err != nil {
+							return b, err
+						}
+						var zv9 string
+						if zv9, b, err = budget.ReadString(b); err != nil {
+							return b, err
+						}
+						zm7[zk8] = zv9
+					}
+					v.Attrs = zm7
+				}
+			} else if string(zk2) == "Total" {
+				if v.Total, b, err = msgp.ReadInt64Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
-		case "Placed":
-			if b, err = quarkDecode_time_Time(b, &v.Placed, depth+1, budget); err != nil {
-				return b, err
+		case 6:
+			if string(zk2) == "Placed" {
+				if b, err = quarkDecode_time_Time(b, &v.Placed, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Status" {
+				if b, err = quarkDecodeStatus(b, &v.Status, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
-		case "Total":
-			if v.Total, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
-			}
-		case "Currency":
-			if v.Currency, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
-			}
-		case "Status":
-			if b, err = quarkDecodeStatus(b, &v.Status, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "Discount":
-			if v.Discount, b, err = msgp.ReadFloat64Bytes(b); err != nil {
-				return b, err
-			}
-		case "Gift":
-			if v.Gift, b, err = msgp.ReadBoolBytes(b); err != nil {
-				return b, err
+		case 8:
+			if string(zk2) == "Customer" {
+				if v.Customer, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Currency" {
+				if v.Currency, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Discount" {
+				if v.Discount, b, err = msgp.ReadFloat64Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -5134,18 +5632,17 @@ func (v *Order) UnmarshalQuark(b []byte) error {
 
 // quarkEncodeTen appends the encoding of *v to b.
 func quarkEncodeTen(b []byte, v *Ten) []byte {
-	b = msgp.AppendMapHeader(b, 10)
-	b = msgp.AppendString(b, "ID")
+	b = append(b, "\x8a\xa2ID"...)
 	b = msgp.AppendInt64(b, v.ID)
-	b = msgp.AppendString(b, "Version")
+	b = append(b, "\xa7Version"...)
 	b = msgp.AppendUint32(b, v.Version)
-	b = msgp.AppendString(b, "Score")
+	b = append(b, "\xa5Score"...)
 	b = msgp.AppendFloat64(b, v.Score)
-	b = msgp.AppendString(b, "Active")
+	b = append(b, "\xa6Active"...)
 	b = msgp.AppendBool(b, v.Active)
-	b = msgp.AppendString(b, "Name")
+	b = append(b, "\xa4Name"...)
 	b = msgp.AppendString(b, v.Name)
-	b = msgp.AppendString(b, "Samples")
+	b = append(b, "\xa7Samples"...)
 	if v.Samples == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -5154,7 +5651,7 @@ func quarkEncodeTen(b []byte, v *Ten) []byte {
 			b = msgp.AppendInt32(b, v.Samples[zi1])
 		}
 	}
-	b = msgp.AppendString(b, "Counters")
+	b = append(b, "\xa8Counters"...)
 	if v.Counters == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -5164,11 +5661,11 @@ func quarkEncodeTen(b []byte, v *Ten) []byte {
 			b = msgp.AppendInt64(b, zv3)
 		}
 	}
-	b = msgp.AppendString(b, "Updated")
+	b = append(b, "\xa7Updated"...)
 	b = quarkEncode_time_Time(b, &v.Updated)
-	b = msgp.AppendString(b, "Region")
+	b = append(b, "\xa6Region"...)
 	b = msgp.AppendInt16(b, v.Region)
-	b = msgp.AppendString(b, "Flags")
+	b = append(b, "\xa5Flags"...)
 	b = msgp.AppendUint8(b, v.Flags)
 	return b
 }
@@ -5186,97 +5683,133 @@ func quarkDecodeTen(b []byte, v *Ten, depth int, budget *codec.Budget) ([]byte, 
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "ID":
-			if v.ID, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
-			}
-		case "Version":
-			if v.Version, b, err = msgp.ReadUint32Bytes(b); err != nil {
-				return b, err
-			}
-		case "Score":
-			if v.Score, b, err = msgp.ReadFloat64Bytes(b); err != nil {
-				return b, err
-			}
-		case "Active":
-			if v.Active, b, err = msgp.ReadBoolBytes(b); err != nil {
-				return b, err
-			}
-		case "Name":
-			if v.Name, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
-			}
-		case "Samples":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "ID" {
+				if v.ID, b, err = msgp.ReadInt64Bytes(b); err != nil {
 					return b, err
 				}
-				v.Samples = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				var zn3 int
-				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn3, 4); err != nil {
-					return b, err
-				}
-				zs4 := make([]int32, zn3)
-				for zi5 := range zn3 {
-					if zs4[zi5], b, err = msgp.ReadInt32Bytes(b); err != nil {
-						return b, err
-					}
-				}
-				v.Samples = zs4
 			}
-		case "Counters":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
+		case 4:
+			if string(zk2) == "Name" {
+				if v.Name, b, err = budget.ReadString(b); err != nil {
 					return b, err
 				}
-				v.Counters = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				var zn6 int
-				if zn6, b, err = codec.ReadMapLen(b); err != nil {
+			}
+		case 5:
+			if string(zk2) == "Score" {
+				if v.Score, b, err = msgp.ReadFloat64Bytes(b); err != nil {
 					return b, err
 				}
-				if err = budget.Map(zn6, 24, 0); err != nil {
+			} else if string(zk2) == "Flags" {
+				if v.Flags, b, err = msgp.ReadUint8Bytes(b); err != nil {
 					return b, err
 				}
-				zm7 := make(map[string]int64, zn6)
-				for range zn6 {
-					var zk8 string
-					if zk8, b, err = msgp.ReadStringBytes(b); err != nil {
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
+			}
+		case 6:
+			if string(zk2) == "Active" {
+				if v.Active, b, err = msgp.ReadBoolBytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Region" {
+				if v.Region, b, err = msgp.ReadInt16Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
+			}
+		case 7:
+			if string(zk2) == "Version" {
+				if v.Version, b, err = msgp.ReadUint32Bytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Samples" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
-					var zv9 int64
-					if zv9, b, err = msgp.ReadInt64Bytes(b); err != nil {
+					v.Samples = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
 						return b, err
 					}
-					zm7[zk8] = zv9
+					var zn3 int
+					if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn3, 4); err != nil {
+						return b, err
+					}
+					zs4 := make([]int32, zn3)
+					for zi5 := range zn3 {
+						if zs4[zi5], b, err = msgp.ReadInt32Bytes(b); err != nil {
+							return b, err
+						}
+					}
+					v.Samples = zs4
 				}
-				v.Counters = zm7
+			} else if string(zk2) == "Updated" {
+				if b, err = quarkDecode_time_Time(b, &v.Updated, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
-		case "Updated":
-			if b, err = quarkDecode_time_Time(b, &v.Updated, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "Region":
-			if v.Region, b, err = msgp.ReadInt16Bytes(b); err != nil {
-				return b, err
-			}
-		case "Flags":
-			if v.Flags, b, err = msgp.ReadUint8Bytes(b); err != nil {
-				return b, err
+		case 8:
+			if string(zk2) == "Counters" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Counters = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn6 int
+					if zn6, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn6, 24, 0); err != nil {
+						return b, err
+					}
+					zm7 := make(map[string]int64, zn6)
+					for range zn6 {
+						var zk8 string
+						if zk8, b, err = budget.ReadString(b); err != nil {
+							return b, err
+						}
+						var zv9 int64
+						if zv9, b, err = msgp.ReadInt64Bytes(b); err != nil {
+							return b, err
+						}
+						zm7[zk8] = zv9
+					}
+					v.Counters = zm7
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -5376,8 +5909,7 @@ func (v *Wides) UnmarshalQuark(b []byte) error {
 
 // quarkEncodeWide appends the encoding of *v to b.
 func quarkEncodeWide(b []byte, v *Wide) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "Words")
+	b = append(b, "\x81\xa5Words"...)
 	b = msgp.AppendArrayHeader(b, 64)
 	for zi1 := range v.Words {
 		b = msgp.AppendUint64(b, v.Words[zi1])
@@ -5398,30 +5930,36 @@ func quarkDecodeWide(b []byte, v *Wide, depth int, budget *codec.Budget) ([]byte
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Words":
-			if err = codec.CheckDepth(depth + 1); err != nil {
-				return b, err
-			}
-			var zn3 int
-			if zn3, b, err = codec.ReadArrayLen(b); err != nil {
-				return b, err
-			}
-			for zi4 := range zn3 {
-				if zi4 >= 64 {
-					if b, err = codec.Skip(b); err != nil {
+		switch len(zk2) {
+		case 5:
+			if string(zk2) == "Words" {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b, err
+				}
+				var zn3 int
+				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+					return b, err
+				}
+				for zi4 := range zn3 {
+					if zi4 >= 64 {
+						if b, err = codec.Skip(b); err != nil {
+							return b, err
+						}
+						continue
+					}
+					if v.Words[zi4], b, err = msgp.ReadUint64Bytes(b); err != nil {
 						return b, err
 					}
-					continue
 				}
-				if v.Words[zi4], b, err = msgp.ReadUint64Bytes(b); err != nil {
+				clear(v.Words[min(zn3, 64):])
+			} else {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
 			}
-			clear(v.Words[min(zn3, 64):])
 		default:
 			if b, err = codec.Skip(b); err != nil {
 				return b, err
@@ -5433,8 +5971,7 @@ func quarkDecodeWide(b []byte, v *Wide, depth int, budget *codec.Budget) ([]byte
 
 // quarkEncodeSparse appends the encoding of *v to b.
 func quarkEncodeSparse(b []byte, v *Sparse) []byte {
-	b = msgp.AppendMapHeader(b, 8)
-	b = msgp.AppendString(b, "Wides")
+	b = append(b, "\x88\xa5Wides"...)
 	if v.Wides == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -5443,7 +5980,7 @@ func quarkEncodeSparse(b []byte, v *Sparse) []byte {
 			b = quarkEncodeWide(b, &v.Wides[zi1])
 		}
 	}
-	b = msgp.AppendString(b, "Ptrs")
+	b = append(b, "\xa4Ptrs"...)
 	if v.Ptrs == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -5456,7 +5993,7 @@ func quarkEncodeSparse(b []byte, v *Sparse) []byte {
 			}
 		}
 	}
-	b = msgp.AppendString(b, "Maps")
+	b = append(b, "\xa4Maps"...)
 	if v.Maps == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -5473,7 +6010,7 @@ func quarkEncodeSparse(b []byte, v *Sparse) []byte {
 			}
 		}
 	}
-	b = msgp.AppendString(b, "ByKey")
+	b = append(b, "\xa5ByKey"...)
 	if v.ByKey == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -5483,7 +6020,7 @@ func quarkEncodeSparse(b []byte, v *Sparse) []byte {
 			b = quarkEncodeWide(b, &zv7)
 		}
 	}
-	b = msgp.AppendString(b, "Grid")
+	b = append(b, "\xa4Grid"...)
 	if v.Grid == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -5499,7 +6036,7 @@ func quarkEncodeSparse(b []byte, v *Sparse) []byte {
 			}
 		}
 	}
-	b = msgp.AppendString(b, "Lists")
+	b = append(b, "\xa5Lists"...)
 	if v.Lists == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -5515,7 +6052,7 @@ func quarkEncodeSparse(b []byte, v *Sparse) []byte {
 			}
 		}
 	}
-	b = msgp.AppendString(b, "Labels")
+	b = append(b, "\xa6Labels"...)
 	if v.Labels == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -5524,7 +6061,7 @@ func quarkEncodeSparse(b []byte, v *Sparse) []byte {
 			b = msgp.AppendString(b, v.Labels[zi12])
 		}
 	}
-	b = msgp.AppendString(b, "Blobs")
+	b = append(b, "\xa5Blobs"...)
 	if v.Blobs == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -5553,309 +6090,327 @@ func quarkDecodeSparse(b []byte, v *Sparse, depth int, budget *codec.Budget) ([]
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Wides":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Wides = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn3 int
-				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn3, 512); err != nil {
-					return b, err
-				}
-				zs4 := make([]Wide, zn3)
-				for zi5 := range zn3 {
-					if b, err = quarkDecodeWide(b, &zs4[zi5], depth+2, budget); err != nil {
+		switch len(zk2) {
+		case 4:
+			if string(zk2) == "Ptrs" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
-				}
-				v.Wides = zs4
-			}
-		case "Ptrs":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Ptrs = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn6 int
-				if zn6, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn6, 8); err != nil {
-					return b, err
-				}
-				zs7 := make([]*Wide, zn6)
-				for zi8 := range zn6 {
-					if msgp.IsNil(b) {
-						if b, err = msgp.ReadNilBytes(b); err != nil {
-							return b, err
-						}
-						zs7[zi8] = nil
-					} else {
-						if err = codec.CheckDepth(depth + 2); err != nil {
-							return b, err
-						}
-						if err = budget.Alloc(1, 512); err != nil {
-							return b, err
-						}
-						zp9 := new(Wide)
-						if b, err = quarkDecodeWide(b, zp9, depth+3, budget); err != nil {
-							return b, err
-						}
-						zs7[zi8] = zp9
-					}
-				}
-				v.Ptrs = zs7
-			}
-		case "Maps":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Maps = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn10 int
-				if zn10, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn10, 8); err != nil {
-					return b, err
-				}
-				zs11 := make([]map[string]int64, zn10)
-				for zi12 := range zn10 {
-					if msgp.IsNil(b) {
-						if b, err = msgp.ReadNilBytes(b); err != nil {
-							return b, err
-						}
-						zs11[zi12] = nil
-					} else {
-						if err = codec.CheckDepth(depth + 2); err != nil {
-							return b, err
-						}
-						var zn13 int
-						if zn13, b, err = codec.ReadMapLen(b); err != nil {
-							return b, err
-						}
-						if err = budget.Map(zn13, 24, 0); err != nil {
-							return b, err
-						}
-						zm14 := make(map[string]int64, zn13)
-						for range zn13 {
-							var zk15 string
-							if zk15, b, err = msgp.ReadStringBytes(b); err != nil {
-								return b, err
-							}
-							var zv16 int64
-							if zv16, b, err = msgp.ReadInt64Bytes(b); err != nil {
-								return b, err
-							}
-							zm14[zk15] = zv16
-						}
-						zs11[zi12] = zm14
-					}
-				}
-				v.Maps = zs11
-			}
-		case "ByKey":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.ByKey = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn17 int
-				if zn17, b, err = codec.ReadMapLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Map(zn17, 16, 512); err != nil {
-					return b, err
-				}
-				zm18 := make(map[int32]Wide, zn17)
-				for range zn17 {
-					var zk19 int32
-					if zk19, b, err = msgp.ReadInt32Bytes(b); err != nil {
+					v.Ptrs = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
 						return b, err
 					}
-					var zv20 Wide
-					if b, err = quarkDecodeWide(b, &zv20, depth+2, budget); err != nil {
+					var zn3 int
+					if zn3, b, err = codec.ReadArrayLen(b); err != nil {
 						return b, err
 					}
-					zm18[zk19] = zv20
-				}
-				v.ByKey = zm18
-			}
-		case "Grid":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Grid = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn21 int
-				if zn21, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn21, 24); err != nil {
-					return b, err
-				}
-				zs22 := make([][]Wide, zn21)
-				for zi23 := range zn21 {
-					if msgp.IsNil(b) {
-						if b, err = msgp.ReadNilBytes(b); err != nil {
-							return b, err
-						}
-						zs22[zi23] = nil
-					} else {
-						if err = codec.CheckDepth(depth + 2); err != nil {
-							return b, err
-						}
-						var zn24 int
-						if zn24, b, err = codec.ReadArrayLen(b); err != nil {
-							return b, err
-						}
-						if err = budget.Alloc(zn24, 512); err != nil {
-							return b, err
-						}
-						zs25 := make([]Wide, zn24)
-						for zi26 := range zn24 {
-							if b, err = quarkDecodeWide(b, &zs25[zi26], depth+3, budget); err != nil {
-								return b, err
-							}
-						}
-						zs22[zi23] = zs25
-					}
-				}
-				v.Grid = zs22
-			}
-		case "Lists":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Lists = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn27 int
-				if zn27, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn27, 24); err != nil {
-					return b, err
-				}
-				zs28 := make([][]string, zn27)
-				for zi29 := range zn27 {
-					if msgp.IsNil(b) {
-						if b, err = msgp.ReadNilBytes(b); err != nil {
-							return b, err
-						}
-						zs28[zi29] = nil
-					} else {
-						if err = codec.CheckDepth(depth + 2); err != nil {
-							return b, err
-						}
-						var zn30 int
-						if zn30, b, err = codec.ReadArrayLen(b); err != nil {
-							return b, err
-						}
-						if err = budget.Alloc(zn30, 16); err != nil {
-							return b, err
-						}
-						zs31 := make([]string, zn30)
-						for zi32 := range zn30 {
-							if zs31[zi32], b, err = msgp.ReadStringBytes(b); err != nil {
-								return b, err
-							}
-						}
-						zs28[zi29] = zs31
-					}
-				}
-				v.Lists = zs28
-			}
-		case "Labels":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Labels = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn33 int
-				if zn33, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn33, 16); err != nil {
-					return b, err
-				}
-				zs34 := make([]string, zn33)
-				for zi35 := range zn33 {
-					if zs34[zi35], b, err = msgp.ReadStringBytes(b); err != nil {
+					if err = budget.Alloc(zn3, 8); err != nil {
 						return b, err
 					}
-				}
-				v.Labels = zs34
-			}
-		case "Blobs":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Blobs = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn36 int
-				if zn36, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn36, 24); err != nil {
-					return b, err
-				}
-				zs37 := make([][]byte, zn36)
-				for zi38 := range zn36 {
-					if msgp.IsNil(b) {
-						if b, err = msgp.ReadNilBytes(b); err != nil {
-							return b, err
+					zs4 := make([]*Wide, zn3)
+					for zi5 := range zn3 {
+						if msgp.IsNil(b) {
+							if b, err = msgp.ReadNilBytes(b); err != nil {
+								return b, err
+							}
+							zs4[zi5] = nil
+						} else {
+							if err = codec.CheckDepth(depth + 2); err != nil {
+								return b, err
+							}
+							if err = budget.Alloc(1, 512); err != nil {
+								return b, err
+							}
+							zp6 := new(Wide)
+							if b, err = quarkDecodeWide(b, zp6, depth+3, budget); err != nil {
+								return b, err
+							}
+							zs4[zi5] = zp6
 						}
-						zs37[zi38] = nil
-					} else {
-						var zd39 []byte
-						if zd39, b, err = msgp.ReadBytesZC(b); err != nil {
-							return b, err
-						}
-						zs37[zi38] = make([]byte, len(zd39))
-						copy(zs37[zi38], zd39)
 					}
+					v.Ptrs = zs4
 				}
-				v.Blobs = zs37
+			} else if string(zk2) == "Maps" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Maps = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn7 int
+					if zn7, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn7, 8); err != nil {
+						return b, err
+					}
+					zs8 := make([]map[string]int64, zn7)
+					for zi9 := range zn7 {
+						if msgp.IsNil(b) {
+							if b, err = msgp.ReadNilBytes(b); err != nil {
+								return b, err
+							}
+							zs8[zi9] = nil
+						} else {
+							if err = codec.CheckDepth(depth + 2); err != nil {
+								return b, err
+							}
+							var zn10 int
+							if zn10, b, err = codec.ReadMapLen(b); err != nil {
+								return b, err
+							}
+							if err = budget.Map(zn10, 24, 0); err != nil {
+								return b, err
+							}
+							zm11 := make(map[string]int64, zn10)
+							for range zn10 {
+								var zk12 string
+								if zk12, b, err = budget.ReadString(b); err != nil {
+									return b, err
+								}
+								var zv13 int64
+								if zv13, b, err = msgp.ReadInt64Bytes(b); err != nil {
+									return b, err
+								}
+								zm11[zk12] = zv13
+							}
+							zs8[zi9] = zm11
+						}
+					}
+					v.Maps = zs8
+				}
+			} else if string(zk2) == "Grid" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Grid = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn14 int
+					if zn14, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn14, 24); err != nil {
+						return b, err
+					}
+					zs15 := make([][]Wide, zn14)
+					for zi16 := range zn14 {
+						if msgp.IsNil(b) {
+							if b, err = msgp.ReadNilBytes(b); err != nil {
+								return b, err
+							}
+							zs15[zi16] = nil
+						} else {
+							if err = codec.CheckDepth(depth + 2); err != nil {
+								return b, err
+							}
+							var zn17 int
+							if zn17, b, err = codec.ReadArrayLen(b); err != nil {
+								return b, err
+							}
+							if err = budget.Alloc(zn17, 512); err != nil {
+								return b, err
+							}
+							zs18 := make([]Wide, zn17)
+							for zi19 := range zn17 {
+								if b, err = quarkDecodeWide(b, &zs18[zi19], depth+3, budget); err != nil {
+									return b, err
+								}
+							}
+							zs15[zi16] = zs18
+						}
+					}
+					v.Grid = zs15
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
+			}
+		case 5:
+			if string(zk2) == "Wides" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Wides = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn20 int
+					if zn20, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn20, 512); err != nil {
+						return b, err
+					}
+					zs21 := make([]Wide, zn20)
+					for zi22 := range zn20 {
+						if b, err = quarkDecodeWide(b, &zs21[zi22], depth+2, budget); err != nil {
+							return b, err
+						}
+					}
+					v.Wides = zs21
+				}
+			} else if string(zk2) == "ByKey" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.ByKey = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn23 int
+					if zn23, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn23, 16, 512); err != nil {
+						return b, err
+					}
+					zm24 := make(map[int32]Wide, zn23)
+					for range zn23 {
+						var zk25 int32
+						if zk25, b, err = msgp.ReadInt32Bytes(b); err != nil {
+							return b, err
+						}
+						var zv26 Wide
+						if b, err = quarkDecodeWide(b, &zv26, depth+2, budget); err != nil {
+							return b, err
+						}
+						zm24[zk25] = zv26
+					}
+					v.ByKey = zm24
+				}
+			} else if string(zk2) == "Lists" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Lists = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn27 int
+					if zn27, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn27, 24); err != nil {
+						return b, err
+					}
+					zs28 := make([][]string, zn27)
+					for zi29 := range zn27 {
+						if msgp.IsNil(b) {
+							if b, err = msgp.ReadNilBytes(b); err != nil {
+								return b, err
+							}
+							zs28[zi29] = nil
+						} else {
+							if err = codec.CheckDepth(depth + 2); err != nil {
+								return b, err
+							}
+							var zn30 int
+							if zn30, b, err = codec.ReadArrayLen(b); err != nil {
+								return b, err
+							}
+							if err = budget.Alloc(zn30, 16); err != nil {
+								return b, err
+							}
+							zs31 := make([]string, zn30)
+							for zi32 := range zn30 {
+								if zs31[zi32], b, err = budget.ReadString(b); err != nil {
+									return b, err
+								}
+							}
+							zs28[zi29] = zs31
+						}
+					}
+					v.Lists = zs28
+				}
+			} else if string(zk2) == "Blobs" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Blobs = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn33 int
+					if zn33, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn33, 24); err != nil {
+						return b, err
+					}
+					zs34 := make([][]byte, zn33)
+					for zi35 := range zn33 {
+						if msgp.IsNil(b) {
+							if b, err = msgp.ReadNilBytes(b); err != nil {
+								return b, err
+							}
+							zs34[zi35] = nil
+						} else {
+							var zd36 []byte
+							if zd36, b, err = msgp.ReadBytesZC(b); err != nil {
+								return b, err
+							}
+							zs34[zi35] = make([]byte, len(zd36))
+							copy(zs34[zi35], zd36)
+						}
+					}
+					v.Blobs = zs34
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
+			}
+		case 6:
+			if string(zk2) == "Labels" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Labels = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn37 int
+					if zn37, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn37, 16); err != nil {
+						return b, err
+					}
+					zs38 := make([]string, zn37)
+					for zi39 := range zn37 {
+						if zs38[zi39], b, err = budget.ReadString(b); err != nil {
+							return b, err
+						}
+					}
+					v.Labels = zs38
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {

@@ -16,6 +16,9 @@ type emitter struct {
 	cs  *codecs
 	// Local names of the packages the generated file uses.
 	quark, context, sync, msgp, codec, proto string
+	// usesMsgp records whether code written so far calls msgp: encoders
+	// of structs alone write constants, so a file may not need it.
+	usesMsgp bool
 	// Names of the parameters and locals of the generated functions.
 	b, v, depth, budget, err, m, rest string
 	repl                              *strings.Replacer
@@ -48,6 +51,9 @@ func emit(a *analysis) ([]byte, error) {
 		e.helpers(nc)
 	}
 	body := e.buf.Bytes()
+	if !e.usesMsgp {
+		e.im.drop(msgpPath)
+	}
 
 	var out bytes.Buffer
 	fmt.Fprintf(&out, "%s\n\npackage %s\n\n%s\n", Header, pkg.Name(), e.im.decl())

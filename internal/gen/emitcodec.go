@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"go/types"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/tinylib/msgp/msgp"
 )
 
 // Import paths of the packages the serializers use.
@@ -137,6 +140,9 @@ func (e *emitter) codecNames() {
 // c writes code: format with $budget, $b, $v, $depth, $err, $msgp, $codec
 // and $proto replaced by their local names, then formatted with args.
 func (e *emitter) c(format string, args ...any) {
+	if strings.Contains(format, "$msgp") {
+		e.usesMsgp = true
+	}
 	if e.repl == nil {
 		// $budget before $b, which would match its start.
 		e.repl = strings.NewReplacer("$budget", e.budget, "$b", e.b, "$v", e.v, "$depth", e.depth, "$err", e.err,
@@ -339,10 +345,18 @@ func (e *emitter) structFields(st *types.Struct) []*structField {
 
 // encFields writes the encoding of a struct with the given fields.
 func (e *emitter) encFields(fields []*structField, p place) {
-	e.c("$b = $msgp.AppendMapHeader($b, %d)\n", len(fields))
+	// The map header and each key are constants: they are written as one
+	// literal each (the header with the first key), the bytes msgp's
+	// AppendMapHeader and AppendString would append.
+	lit := msgp.AppendMapHeader(nil, uint32(len(fields)))
 	for _, f := range fields {
-		e.c("$b = $msgp.AppendString($b, %s)\n", strconv.Quote(f.key))
+		lit = msgp.AppendString(lit, f.key)
+		e.c("$b = append($b, %s...)\n", strconv.Quote(string(lit)))
+		lit = lit[:0]
 		e.enc(f.typ, p.field(f.name))
+	}
+	if len(lit) > 0 {
+		e.c("$b = append($b, %s...)\n", strconv.Quote(string(lit)))
 	}
 }
 
@@ -385,13 +399,19 @@ func (e *emitter) decType(t types.Type, p place, d depth) {
 	switch u := t.Underlying().(type) {
 	case *types.Basic:
 		fn, goType := basicCodec(u.Kind())
+		// Strings are copied by the budget, which packs short ones
+		// together (see codec.Budget.ReadString).
+		read := "$msgp.Read" + fn + "Bytes($b)"
+		if u.Kind() == types.String {
+			read = "$budget.ReadString($b)"
+		}
 		if sameBasic(t, goType) {
-			e.try("%s, $b, $err = $msgp.Read%sBytes($b)", p.val(), fn)
+			e.try("%s, $b, $err = "+read, p.val())
 			return
 		}
 		x := e.tmp("zx")
 		e.p("var %s %s\n", x, goType)
-		e.try("%s, $b, $err = $msgp.Read%sBytes($b)", x, fn)
+		e.try("%s, $b, $err = "+read, x)
 		e.p("%s = %s(%s)\n", p.val(), typ, x)
 	case *types.Pointer:
 		e.readNil(p)
@@ -486,11 +506,33 @@ func (e *emitter) decFields(fields []*structField, p place, d depth) {
 		return
 	}
 	e.p("var %s []byte\n", key)
-	e.try("%s, $b, $err = $msgp.ReadMapKeyZC($b)", key)
-	e.p("switch string(%s) {\n", key)
+	e.try("%s, $b, $err = $codec.ReadKey($b)", key)
+	// A switch on the key's length, then a comparison with each key of
+	// that length: the compiler turns each into a few word compares,
+	// where a switch on the string would binary-search among keys of one
+	// length by calling runtime.cmpstring.
+	var lens []int
+	byLen := make(map[int][]*structField)
 	for _, f := range fields {
-		e.p("case %s:\n", strconv.Quote(f.key))
-		e.dec(f.typ, p.field(f.name), d.next())
+		if byLen[len(f.key)] == nil {
+			lens = append(lens, len(f.key))
+		}
+		byLen[len(f.key)] = append(byLen[len(f.key)], f)
+	}
+	sort.Ints(lens)
+	e.p("switch len(%s) {\n", key)
+	for _, n := range lens {
+		e.p("case %d:\n", n)
+		for i, f := range byLen[n] {
+			if i > 0 {
+				e.p("} else ")
+			}
+			e.p("if string(%s) == %s {\n", key, strconv.Quote(f.key))
+			e.dec(f.typ, p.field(f.name), d.next())
+		}
+		e.p("} else {\n")
+		e.try("$b, $err = $codec.Skip($b)")
+		e.p("}\n")
 	}
 	e.p("default:\n")
 	e.try("$b, $err = $codec.Skip($b)")

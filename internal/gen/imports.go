@@ -43,6 +43,10 @@ func (im *importer) name(pkgPath, pkgName string) string {
 	return local
 }
 
+// drop removes the import of pkgPath, which the file turned out not to
+// use. Its local name stays taken, so other names do not change.
+func (im *importer) drop(pkgPath string) { delete(im.byPath, pkgPath) }
+
 // qualifier is the types.Qualifier for the generated file.
 func (im *importer) qualifier(p *types.Package) string {
 	if p == im.self || p.Path() == im.self.Path() {

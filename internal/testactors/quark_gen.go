@@ -149,8 +149,7 @@ func (m *counterAddMessage) ReadResults(b []byte) error {
 func (m *counterAddMessage) CopyResults() error { return nil }
 
 func (v *counterAddArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "N")
+	b = append(b, "\x81\xa1N"...)
 	b = msgp.AppendInt64(b, v.N)
 	return b
 }
@@ -166,13 +165,19 @@ func (v *counterAddArgs) decode(b []byte, depth int, budget *codec.Budget) ([]by
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "N":
-			if v.N, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "N" {
+				if v.N, b, err = msgp.ReadInt64Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -184,8 +189,7 @@ func (v *counterAddArgs) decode(b []byte, depth int, budget *codec.Budget) ([]by
 }
 
 func (v *counterAddResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "Total")
+	b = append(b, "\x81\xa5Total"...)
 	b = msgp.AppendInt64(b, v.Total)
 	return b
 }
@@ -201,13 +205,19 @@ func (v *counterAddResults) decode(b []byte, depth int, budget *codec.Budget) ([
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Total":
-			if v.Total, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 5:
+			if string(zk2) == "Total" {
+				if v.Total, b, err = msgp.ReadInt64Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -271,7 +281,7 @@ func (m *counterGetMessage) ReadResults(b []byte) error {
 func (m *counterGetMessage) CopyResults() error { return nil }
 
 func (v *counterGetArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
@@ -296,8 +306,7 @@ func (v *counterGetArgs) decode(b []byte, depth int, budget *codec.Budget) ([]by
 }
 
 func (v *counterGetResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	b = msgp.AppendInt64(b, v.R0)
 	return b
 }
@@ -313,13 +322,19 @@ func (v *counterGetResults) decode(b []byte, depth int, budget *codec.Budget) ([
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if v.R0, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if v.R0, b, err = msgp.ReadInt64Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -383,8 +398,7 @@ func (m *counterIncMessage) ReadResults(b []byte) error {
 func (m *counterIncMessage) CopyResults() error { return nil }
 
 func (v *counterIncArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "N")
+	b = append(b, "\x81\xa1N"...)
 	b = msgp.AppendInt64(b, v.N)
 	return b
 }
@@ -400,13 +414,19 @@ func (v *counterIncArgs) decode(b []byte, depth int, budget *codec.Budget) ([]by
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "N":
-			if v.N, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "N" {
+				if v.N, b, err = msgp.ReadInt64Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -418,7 +438,7 @@ func (v *counterIncArgs) decode(b []byte, depth int, budget *codec.Budget) ([]by
 }
 
 func (v *counterIncResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
@@ -590,8 +610,7 @@ func (m *labellerRelabelMessage) CopyResults() error { return nil }
 
 func (v *labellerRelabelArgs) encode(b []byte) ([]byte, error) {
 	var err error
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "L")
+	b = append(b, "\x81\xa1L"...)
 	if b, err = quarkEncodeLabel(b, &v.L); err != nil {
 		return b, err
 	}
@@ -609,13 +628,19 @@ func (v *labellerRelabelArgs) decode(b []byte, depth int, budget *codec.Budget) 
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "L":
-			if b, err = quarkDecodeLabel(b, &v.L, depth+1, budget); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "L" {
+				if b, err = quarkDecodeLabel(b, &v.L, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -628,8 +653,7 @@ func (v *labellerRelabelArgs) decode(b []byte, depth int, budget *codec.Budget) 
 
 func (v *labellerRelabelResults) encode(b []byte) ([]byte, error) {
 	var err error
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	if b, err = quarkEncodeLabel(b, &v.R0); err != nil {
 		return b, err
 	}
@@ -647,13 +671,19 @@ func (v *labellerRelabelResults) decode(b []byte, depth int, budget *codec.Budge
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if b, err = quarkDecodeLabel(b, &v.R0, depth+1, budget); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if b, err = quarkDecodeLabel(b, &v.R0, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -730,8 +760,7 @@ func (m *labellerWrapMessage) CopyResults() error {
 
 func (v *labellerWrapArgs) encode(b []byte) ([]byte, error) {
 	var err error
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "V")
+	b = append(b, "\x81\xa1V"...)
 	if v.V == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -755,29 +784,35 @@ func (v *labellerWrapArgs) decode(b []byte, depth int, budget *codec.Budget) ([]
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "V":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "V" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.V = nil
+				} else {
+					var zd4 []byte
+					if zd4, b, err = msgp.ReadBytesZC(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 56); err != nil {
+						return b, err
+					}
+					zp3 := new(wrapperspb.StringValue)
+					if err = (proto.UnmarshalOptions{RecursionLimit: codec.MaxDepth}).Unmarshal(zd4, zp3); err != nil {
+						return b, err
+					}
+					v.V = zp3
 				}
-				v.V = nil
 			} else {
-				var zd4 []byte
-				if zd4, b, err = msgp.ReadBytesZC(b); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				if err = budget.Alloc(1, 56); err != nil {
-					return b, err
-				}
-				zp3 := new(wrapperspb.StringValue)
-				if err = (proto.UnmarshalOptions{RecursionLimit: codec.MaxDepth}).Unmarshal(zd4, zp3); err != nil {
-					return b, err
-				}
-				v.V = zp3
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -790,8 +825,7 @@ func (v *labellerWrapArgs) decode(b []byte, depth int, budget *codec.Budget) ([]
 
 func (v *labellerWrapResults) encode(b []byte) ([]byte, error) {
 	var err error
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	if v.R0 == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -815,29 +849,35 @@ func (v *labellerWrapResults) decode(b []byte, depth int, budget *codec.Budget) 
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.R0 = nil
+				} else {
+					var zd4 []byte
+					if zd4, b, err = msgp.ReadBytesZC(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 56); err != nil {
+						return b, err
+					}
+					zp3 := new(wrapperspb.StringValue)
+					if err = (proto.UnmarshalOptions{RecursionLimit: codec.MaxDepth}).Unmarshal(zd4, zp3); err != nil {
+						return b, err
+					}
+					v.R0 = zp3
 				}
-				v.R0 = nil
 			} else {
-				var zd4 []byte
-				if zd4, b, err = msgp.ReadBytesZC(b); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				if err = budget.Alloc(1, 56); err != nil {
-					return b, err
-				}
-				zp3 := new(wrapperspb.StringValue)
-				if err = (proto.UnmarshalOptions{RecursionLimit: codec.MaxDepth}).Unmarshal(zd4, zp3); err != nil {
-					return b, err
-				}
-				v.R0 = zp3
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -914,8 +954,7 @@ func (m *labellerAnnotateMessage) CopyResults() error {
 
 func (v *labellerAnnotateArgs) encode(b []byte) ([]byte, error) {
 	var err error
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "N")
+	b = append(b, "\x81\xa1N"...)
 	if b, err = quarkEncodeNote(b, &v.N); err != nil {
 		return b, err
 	}
@@ -933,13 +972,19 @@ func (v *labellerAnnotateArgs) decode(b []byte, depth int, budget *codec.Budget)
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "N":
-			if b, err = quarkDecodeNote(b, &v.N, depth+1, budget); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "N" {
+				if b, err = quarkDecodeNote(b, &v.N, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -952,8 +997,7 @@ func (v *labellerAnnotateArgs) decode(b []byte, depth int, budget *codec.Budget)
 
 func (v *labellerAnnotateResults) encode(b []byte) ([]byte, error) {
 	var err error
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	if b, err = quarkEncodeNote(b, &v.R0); err != nil {
 		return b, err
 	}
@@ -971,13 +1015,19 @@ func (v *labellerAnnotateResults) decode(b []byte, depth int, budget *codec.Budg
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if b, err = quarkDecodeNote(b, &v.R0, depth+1, budget); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if b, err = quarkDecodeNote(b, &v.R0, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -1042,8 +1092,7 @@ func (m *labellerPostMessage) CopyResults() error { return nil }
 
 func (v *labellerPostArgs) encode(b []byte) ([]byte, error) {
 	var err error
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "L")
+	b = append(b, "\x81\xa1L"...)
 	if b, err = quarkEncodeLabel(b, &v.L); err != nil {
 		return b, err
 	}
@@ -1061,13 +1110,19 @@ func (v *labellerPostArgs) decode(b []byte, depth int, budget *codec.Budget) ([]
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "L":
-			if b, err = quarkDecodeLabel(b, &v.L, depth+1, budget); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "L" {
+				if b, err = quarkDecodeLabel(b, &v.L, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -1079,7 +1134,7 @@ func (v *labellerPostArgs) decode(b []byte, depth int, budget *codec.Budget) ([]
 }
 
 func (v *labellerPostResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
@@ -1362,8 +1417,7 @@ func (m *mutatorFillMessage) CopyResults() error {
 }
 
 func (v *mutatorFillArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "Xs")
+	b = append(b, "\x81\xa2Xs"...)
 	if v.Xs == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -1386,34 +1440,40 @@ func (v *mutatorFillArgs) decode(b []byte, depth int, budget *codec.Budget) ([]b
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Xs":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Xs = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn3 int
-				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn3, 8); err != nil {
-					return b, err
-				}
-				zs4 := make([]int, zn3)
-				for zi5 := range zn3 {
-					if zs4[zi5], b, err = msgp.ReadIntBytes(b); err != nil {
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "Xs" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
+					v.Xs = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn3, 8); err != nil {
+						return b, err
+					}
+					zs4 := make([]int, zn3)
+					for zi5 := range zn3 {
+						if zs4[zi5], b, err = msgp.ReadIntBytes(b); err != nil {
+							return b, err
+						}
+					}
+					v.Xs = zs4
 				}
-				v.Xs = zs4
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -1425,8 +1485,7 @@ func (v *mutatorFillArgs) decode(b []byte, depth int, budget *codec.Budget) ([]b
 }
 
 func (v *mutatorFillResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	if v.R0 == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -1449,34 +1508,40 @@ func (v *mutatorFillResults) decode(b []byte, depth int, budget *codec.Budget) (
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.R0 = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn3 int
-				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn3, 8); err != nil {
-					return b, err
-				}
-				zs4 := make([]int, zn3)
-				for zi5 := range zn3 {
-					if zs4[zi5], b, err = msgp.ReadIntBytes(b); err != nil {
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
+					v.R0 = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn3, 8); err != nil {
+						return b, err
+					}
+					zs4 := make([]int, zn3)
+					for zi5 := range zn3 {
+						if zs4[zi5], b, err = msgp.ReadIntBytes(b); err != nil {
+							return b, err
+						}
+					}
+					v.R0 = zs4
 				}
-				v.R0 = zs4
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -1538,7 +1603,7 @@ func (m *mutatorBumpMessage) ReadResults(b []byte) error {
 func (m *mutatorBumpMessage) CopyResults() error { return nil }
 
 func (v *mutatorBumpArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
@@ -1563,7 +1628,7 @@ func (v *mutatorBumpArgs) decode(b []byte, depth int, budget *codec.Budget) ([]b
 }
 
 func (v *mutatorBumpResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
@@ -1643,7 +1708,7 @@ func (m *mutatorSnapshotMessage) CopyResults() error {
 }
 
 func (v *mutatorSnapshotArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
@@ -1668,8 +1733,7 @@ func (v *mutatorSnapshotArgs) decode(b []byte, depth int, budget *codec.Budget) 
 }
 
 func (v *mutatorSnapshotResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	if v.R0 == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -1692,34 +1756,40 @@ func (v *mutatorSnapshotResults) decode(b []byte, depth int, budget *codec.Budge
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.R0 = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn3 int
-				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn3, 8); err != nil {
-					return b, err
-				}
-				zs4 := make([]int, zn3)
-				for zi5 := range zn3 {
-					if zs4[zi5], b, err = msgp.ReadIntBytes(b); err != nil {
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
+					v.R0 = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn3, 8); err != nil {
+						return b, err
+					}
+					zs4 := make([]int, zn3)
+					for zi5 := range zn3 {
+						if zs4[zi5], b, err = msgp.ReadIntBytes(b); err != nil {
+							return b, err
+						}
+					}
+					v.R0 = zs4
 				}
-				v.R0 = zs4
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -1801,8 +1871,7 @@ func (m *mutatorEditMessage) CopyResults() error {
 }
 
 func (v *mutatorEditArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "Doc")
+	b = append(b, "\x81\xa3Doc"...)
 	if v.Doc == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -1822,28 +1891,34 @@ func (v *mutatorEditArgs) decode(b []byte, depth int, budget *codec.Budget) ([]b
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Doc":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
+		switch len(zk2) {
+		case 3:
+			if string(zk2) == "Doc" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Doc = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 56); err != nil {
+						return b, err
+					}
+					zp3 := new(Doc)
+					if b, err = quarkDecodeDoc(b, zp3, depth+2, budget); err != nil {
+						return b, err
+					}
+					v.Doc = zp3
 				}
-				v.Doc = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				if err = budget.Alloc(1, 56); err != nil {
-					return b, err
-				}
-				zp3 := new(Doc)
-				if b, err = quarkDecodeDoc(b, zp3, depth+2, budget); err != nil {
-					return b, err
-				}
-				v.Doc = zp3
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -1855,8 +1930,7 @@ func (v *mutatorEditArgs) decode(b []byte, depth int, budget *codec.Budget) ([]b
 }
 
 func (v *mutatorEditResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	if v.R0 == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -1876,28 +1950,34 @@ func (v *mutatorEditResults) decode(b []byte, depth int, budget *codec.Budget) (
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.R0 = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 56); err != nil {
+						return b, err
+					}
+					zp3 := new(Doc)
+					if b, err = quarkDecodeDoc(b, zp3, depth+2, budget); err != nil {
+						return b, err
+					}
+					v.R0 = zp3
 				}
-				v.R0 = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				if err = budget.Alloc(1, 56); err != nil {
-					return b, err
-				}
-				zp3 := new(Doc)
-				if b, err = quarkDecodeDoc(b, zp3, depth+2, budget); err != nil {
-					return b, err
-				}
-				v.R0 = zp3
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -1983,8 +2063,7 @@ func (m *mutatorMergeMessage) CopyResults() error {
 }
 
 func (v *mutatorMergeArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "Index")
+	b = append(b, "\x81\xa5Index"...)
 	if v.Index == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2015,61 +2094,67 @@ func (v *mutatorMergeArgs) decode(b []byte, depth int, budget *codec.Budget) ([]
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Index":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Index = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn3 int
-				if zn3, b, err = codec.ReadMapLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Map(zn3, 40, 0); err != nil {
-					return b, err
-				}
-				zm4 := make(map[string][]int, zn3)
-				for range zn3 {
-					var zk5 string
-					if zk5, b, err = msgp.ReadStringBytes(b); err != nil {
+		switch len(zk2) {
+		case 5:
+			if string(zk2) == "Index" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
-					var zv6 []int
-					if msgp.IsNil(b) {
-						if b, err = msgp.ReadNilBytes(b); err != nil {
+					v.Index = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn3, 40, 0); err != nil {
+						return b, err
+					}
+					zm4 := make(map[string][]int, zn3)
+					for range zn3 {
+						var zk5 string
+						if zk5, b, err = budget.ReadString(b); err != nil {
 							return b, err
 						}
-						zv6 = nil
-					} else {
-						if err = codec.CheckDepth(depth + 2); err != nil {
-							return b, err
-						}
-						var zn7 int
-						if zn7, b, err = codec.ReadArrayLen(b); err != nil {
-							return b, err
-						}
-						if err = budget.Alloc(zn7, 8); err != nil {
-							return b, err
-						}
-						zs8 := make([]int, zn7)
-						for zi9 := range zn7 {
-							if zs8[zi9], b, err = msgp.ReadIntBytes(b); err != nil {
+						var zv6 []int
+						if msgp.IsNil(b) {
+							if b, err = msgp.ReadNilBytes(b); err != nil {
 								return b, err
 							}
+							zv6 = nil
+						} else {
+							if err = codec.CheckDepth(depth + 2); err != nil {
+								return b, err
+							}
+							var zn7 int
+							if zn7, b, err = codec.ReadArrayLen(b); err != nil {
+								return b, err
+							}
+							if err = budget.Alloc(zn7, 8); err != nil {
+								return b, err
+							}
+							zs8 := make([]int, zn7)
+							for zi9 := range zn7 {
+								if zs8[zi9], b, err = msgp.ReadIntBytes(b); err != nil {
+									return b, err
+								}
+							}
+							zv6 = zs8
 						}
-						zv6 = zs8
+						zm4[zk5] = zv6
 					}
-					zm4[zk5] = zv6
+					v.Index = zm4
 				}
-				v.Index = zm4
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -2081,8 +2166,7 @@ func (v *mutatorMergeArgs) decode(b []byte, depth int, budget *codec.Budget) ([]
 }
 
 func (v *mutatorMergeResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	if v.R0 == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2113,61 +2197,67 @@ func (v *mutatorMergeResults) decode(b []byte, depth int, budget *codec.Budget) 
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.R0 = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn3 int
-				if zn3, b, err = codec.ReadMapLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Map(zn3, 40, 0); err != nil {
-					return b, err
-				}
-				zm4 := make(map[string][]int, zn3)
-				for range zn3 {
-					var zk5 string
-					if zk5, b, err = msgp.ReadStringBytes(b); err != nil {
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
-					var zv6 []int
-					if msgp.IsNil(b) {
-						if b, err = msgp.ReadNilBytes(b); err != nil {
+					v.R0 = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn3, 40, 0); err != nil {
+						return b, err
+					}
+					zm4 := make(map[string][]int, zn3)
+					for range zn3 {
+						var zk5 string
+						if zk5, b, err = budget.ReadString(b); err != nil {
 							return b, err
 						}
-						zv6 = nil
-					} else {
-						if err = codec.CheckDepth(depth + 2); err != nil {
-							return b, err
-						}
-						var zn7 int
-						if zn7, b, err = codec.ReadArrayLen(b); err != nil {
-							return b, err
-						}
-						if err = budget.Alloc(zn7, 8); err != nil {
-							return b, err
-						}
-						zs8 := make([]int, zn7)
-						for zi9 := range zn7 {
-							if zs8[zi9], b, err = msgp.ReadIntBytes(b); err != nil {
+						var zv6 []int
+						if msgp.IsNil(b) {
+							if b, err = msgp.ReadNilBytes(b); err != nil {
 								return b, err
 							}
+							zv6 = nil
+						} else {
+							if err = codec.CheckDepth(depth + 2); err != nil {
+								return b, err
+							}
+							var zn7 int
+							if zn7, b, err = codec.ReadArrayLen(b); err != nil {
+								return b, err
+							}
+							if err = budget.Alloc(zn7, 8); err != nil {
+								return b, err
+							}
+							zs8 := make([]int, zn7)
+							for zi9 := range zn7 {
+								if zs8[zi9], b, err = msgp.ReadIntBytes(b); err != nil {
+									return b, err
+								}
+							}
+							zv6 = zs8
 						}
-						zv6 = zs8
+						zm4[zk5] = zv6
 					}
-					zm4[zk5] = zv6
+					v.R0 = zm4
 				}
-				v.R0 = zm4
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -2234,8 +2324,7 @@ func (m *mutatorRecordMessage) ReadResults(b []byte) error {
 func (m *mutatorRecordMessage) CopyResults() error { return nil }
 
 func (v *mutatorRecordArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "Xs")
+	b = append(b, "\x81\xa2Xs"...)
 	if v.Xs == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2258,34 +2347,40 @@ func (v *mutatorRecordArgs) decode(b []byte, depth int, budget *codec.Budget) ([
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Xs":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Xs = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn3 int
-				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn3, 8); err != nil {
-					return b, err
-				}
-				zs4 := make([]int, zn3)
-				for zi5 := range zn3 {
-					if zs4[zi5], b, err = msgp.ReadIntBytes(b); err != nil {
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "Xs" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
+					v.Xs = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn3, 8); err != nil {
+						return b, err
+					}
+					zs4 := make([]int, zn3)
+					for zi5 := range zn3 {
+						if zs4[zi5], b, err = msgp.ReadIntBytes(b); err != nil {
+							return b, err
+						}
+					}
+					v.Xs = zs4
 				}
-				v.Xs = zs4
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -2297,7 +2392,7 @@ func (v *mutatorRecordArgs) decode(b []byte, depth int, budget *codec.Budget) ([
 }
 
 func (v *mutatorRecordResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
@@ -2376,8 +2471,7 @@ func (m *mutatorKeepMessage) ReadResults(b []byte) error {
 func (m *mutatorKeepMessage) CopyResults() error { return nil }
 
 func (v *mutatorKeepArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "Xs")
+	b = append(b, "\x81\xa2Xs"...)
 	if v.Xs == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2400,34 +2494,40 @@ func (v *mutatorKeepArgs) decode(b []byte, depth int, budget *codec.Budget) ([]b
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Xs":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Xs = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn3 int
-				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn3, 8); err != nil {
-					return b, err
-				}
-				zs4 := make([]int, zn3)
-				for zi5 := range zn3 {
-					if zs4[zi5], b, err = msgp.ReadIntBytes(b); err != nil {
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "Xs" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
+					v.Xs = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn3, 8); err != nil {
+						return b, err
+					}
+					zs4 := make([]int, zn3)
+					for zi5 := range zn3 {
+						if zs4[zi5], b, err = msgp.ReadIntBytes(b); err != nil {
+							return b, err
+						}
+					}
+					v.Xs = zs4
 				}
-				v.Xs = zs4
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -2439,8 +2539,7 @@ func (v *mutatorKeepArgs) decode(b []byte, depth int, budget *codec.Budget) ([]b
 }
 
 func (v *mutatorKeepResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	if v.R0 == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2463,34 +2562,40 @@ func (v *mutatorKeepResults) decode(b []byte, depth int, budget *codec.Budget) (
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.R0 = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn3 int
-				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn3, 8); err != nil {
-					return b, err
-				}
-				zs4 := make([]int, zn3)
-				for zi5 := range zn3 {
-					if zs4[zi5], b, err = msgp.ReadIntBytes(b); err != nil {
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
+					v.R0 = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn3, 8); err != nil {
+						return b, err
+					}
+					zs4 := make([]int, zn3)
+					for zi5 := range zn3 {
+						if zs4[zi5], b, err = msgp.ReadIntBytes(b); err != nil {
+							return b, err
+						}
+					}
+					v.R0 = zs4
 				}
-				v.R0 = zs4
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -2556,8 +2661,7 @@ func (m *mutatorFreezeMessage) ReadResults(b []byte) error {
 func (m *mutatorFreezeMessage) CopyResults() error { return nil }
 
 func (v *mutatorFreezeArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "F")
+	b = append(b, "\x81\xa1F"...)
 	b = quarkEncodeFrozen(b, &v.F)
 	return b
 }
@@ -2573,13 +2677,19 @@ func (v *mutatorFreezeArgs) decode(b []byte, depth int, budget *codec.Budget) ([
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "F":
-			if b, err = quarkDecodeFrozen(b, &v.F, depth+1, budget); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "F" {
+				if b, err = quarkDecodeFrozen(b, &v.F, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -2591,8 +2701,7 @@ func (v *mutatorFreezeArgs) decode(b []byte, depth int, budget *codec.Budget) ([
 }
 
 func (v *mutatorFreezeResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	b = quarkEncodeFrozen(b, &v.R0)
 	return b
 }
@@ -2608,13 +2717,19 @@ func (v *mutatorFreezeResults) decode(b []byte, depth int, budget *codec.Budget)
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if b, err = quarkDecodeFrozen(b, &v.R0, depth+1, budget); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if b, err = quarkDecodeFrozen(b, &v.R0, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -2691,8 +2806,7 @@ func (m *mutatorScrambleMessage) CopyResults() error {
 
 func (v *mutatorScrambleArgs) encode(b []byte) ([]byte, error) {
 	var err error
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "E")
+	b = append(b, "\x81\xa1E"...)
 	if b, err = quarkEncodeEverything(b, &v.E); err != nil {
 		return b, err
 	}
@@ -2710,13 +2824,19 @@ func (v *mutatorScrambleArgs) decode(b []byte, depth int, budget *codec.Budget) 
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "E":
-			if b, err = quarkDecodeEverything(b, &v.E, depth+1, budget); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "E" {
+				if b, err = quarkDecodeEverything(b, &v.E, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -2729,8 +2849,7 @@ func (v *mutatorScrambleArgs) decode(b []byte, depth int, budget *codec.Budget) 
 
 func (v *mutatorScrambleResults) encode(b []byte) ([]byte, error) {
 	var err error
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	if b, err = quarkEncodeEverything(b, &v.R0); err != nil {
 		return b, err
 	}
@@ -2748,13 +2867,19 @@ func (v *mutatorScrambleResults) decode(b []byte, depth int, budget *codec.Budge
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if b, err = quarkDecodeEverything(b, &v.R0, depth+1, budget); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if b, err = quarkDecodeEverything(b, &v.R0, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -2820,7 +2945,7 @@ func (m *mutatorScrambleAgainMessage) ReadResults(b []byte) error {
 func (m *mutatorScrambleAgainMessage) CopyResults() error { return nil }
 
 func (v *mutatorScrambleAgainArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
@@ -2845,7 +2970,7 @@ func (v *mutatorScrambleAgainArgs) decode(b []byte, depth int, budget *codec.Bud
 }
 
 func (v *mutatorScrambleAgainResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
@@ -2927,7 +3052,7 @@ func (m *mutatorCurrentMessage) CopyResults() error {
 }
 
 func (v *mutatorCurrentArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
@@ -2953,8 +3078,7 @@ func (v *mutatorCurrentArgs) decode(b []byte, depth int, budget *codec.Budget) (
 
 func (v *mutatorCurrentResults) encode(b []byte) ([]byte, error) {
 	var err error
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	if b, err = quarkEncodeEverything(b, &v.R0); err != nil {
 		return b, err
 	}
@@ -2972,13 +3096,19 @@ func (v *mutatorCurrentResults) decode(b []byte, depth int, budget *codec.Budget
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if b, err = quarkDecodeEverything(b, &v.R0, depth+1, budget); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if b, err = quarkDecodeEverything(b, &v.R0, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -3137,8 +3267,7 @@ func (m *probeRunMessage) ReadResults(b []byte) error {
 func (m *probeRunMessage) CopyResults() error { return nil }
 
 func (v *probeRunArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "Step")
+	b = append(b, "\x81\xa4Step"...)
 	b = msgp.AppendString(b, v.Step)
 	return b
 }
@@ -3154,13 +3283,19 @@ func (v *probeRunArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Step":
-			if v.Step, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 4:
+			if string(zk2) == "Step" {
+				if v.Step, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -3172,8 +3307,7 @@ func (v *probeRunArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte
 }
 
 func (v *probeRunResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	b = msgp.AppendString(b, v.R0)
 	return b
 }
@@ -3189,13 +3323,19 @@ func (v *probeRunResults) decode(b []byte, depth int, budget *codec.Budget) ([]b
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if v.R0, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if v.R0, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -3261,8 +3401,7 @@ func (m *probePeekMessage) ReadResults(b []byte) error {
 func (m *probePeekMessage) CopyResults() error { return nil }
 
 func (v *probePeekArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "Step")
+	b = append(b, "\x81\xa4Step"...)
 	b = msgp.AppendString(b, v.Step)
 	return b
 }
@@ -3278,13 +3417,19 @@ func (v *probePeekArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byt
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Step":
-			if v.Step, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 4:
+			if string(zk2) == "Step" {
+				if v.Step, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -3296,8 +3441,7 @@ func (v *probePeekArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byt
 }
 
 func (v *probePeekResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	b = msgp.AppendString(b, v.R0)
 	return b
 }
@@ -3313,13 +3457,19 @@ func (v *probePeekResults) decode(b []byte, depth int, budget *codec.Budget) ([]
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if v.R0, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if v.R0, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -3383,8 +3533,7 @@ func (m *probeTellMessage) ReadResults(b []byte) error {
 func (m *probeTellMessage) CopyResults() error { return nil }
 
 func (v *probeTellArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "Step")
+	b = append(b, "\x81\xa4Step"...)
 	b = msgp.AppendString(b, v.Step)
 	return b
 }
@@ -3400,13 +3549,19 @@ func (v *probeTellArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byt
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Step":
-			if v.Step, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 4:
+			if string(zk2) == "Step" {
+				if v.Step, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -3418,7 +3573,7 @@ func (v *probeTellArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byt
 }
 
 func (v *probeTellResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
@@ -3499,10 +3654,9 @@ func (m *probeSplitMessage) ReadResults(b []byte) error {
 func (m *probeSplitMessage) CopyResults() error { return nil }
 
 func (v *probeSplitArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "S")
+	b = append(b, "\x82\xa1S"...)
 	b = msgp.AppendString(b, v.S)
-	b = msgp.AppendString(b, "At")
+	b = append(b, "\xa2At"...)
 	b = msgp.AppendInt(b, v.At)
 	return b
 }
@@ -3518,17 +3672,29 @@ func (v *probeSplitArgs) decode(b []byte, depth int, budget *codec.Budget) ([]by
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "S":
-			if v.S, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "S" {
+				if v.S, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
-		case "At":
-			if v.At, b, err = msgp.ReadIntBytes(b); err != nil {
-				return b, err
+		case 2:
+			if string(zk2) == "At" {
+				if v.At, b, err = msgp.ReadIntBytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -3540,10 +3706,9 @@ func (v *probeSplitArgs) decode(b []byte, depth int, budget *codec.Budget) ([]by
 }
 
 func (v *probeSplitResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "Head")
+	b = append(b, "\x82\xa4Head"...)
 	b = msgp.AppendString(b, v.Head)
-	b = msgp.AppendString(b, "Tail")
+	b = append(b, "\xa4Tail"...)
 	b = msgp.AppendString(b, v.Tail)
 	return b
 }
@@ -3559,17 +3724,23 @@ func (v *probeSplitResults) decode(b []byte, depth int, budget *codec.Budget) ([
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Head":
-			if v.Head, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
-			}
-		case "Tail":
-			if v.Tail, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 4:
+			if string(zk2) == "Head" {
+				if v.Head, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Tail" {
+				if v.Tail, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -3703,8 +3874,7 @@ func (m *reentrantProbeRunMessage) ReadResults(b []byte) error {
 func (m *reentrantProbeRunMessage) CopyResults() error { return nil }
 
 func (v *reentrantProbeRunArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "Step")
+	b = append(b, "\x81\xa4Step"...)
 	b = msgp.AppendString(b, v.Step)
 	return b
 }
@@ -3720,13 +3890,19 @@ func (v *reentrantProbeRunArgs) decode(b []byte, depth int, budget *codec.Budget
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Step":
-			if v.Step, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 4:
+			if string(zk2) == "Step" {
+				if v.Step, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -3738,8 +3914,7 @@ func (v *reentrantProbeRunArgs) decode(b []byte, depth int, budget *codec.Budget
 }
 
 func (v *reentrantProbeRunResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	b = msgp.AppendString(b, v.R0)
 	return b
 }
@@ -3755,13 +3930,19 @@ func (v *reentrantProbeRunResults) decode(b []byte, depth int, budget *codec.Bud
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if v.R0, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if v.R0, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -3831,8 +4012,7 @@ func (m *reentrantProbePeekMessage) ReadResults(b []byte) error {
 func (m *reentrantProbePeekMessage) CopyResults() error { return nil }
 
 func (v *reentrantProbePeekArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "Step")
+	b = append(b, "\x81\xa4Step"...)
 	b = msgp.AppendString(b, v.Step)
 	return b
 }
@@ -3848,13 +4028,19 @@ func (v *reentrantProbePeekArgs) decode(b []byte, depth int, budget *codec.Budge
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Step":
-			if v.Step, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 4:
+			if string(zk2) == "Step" {
+				if v.Step, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -3866,8 +4052,7 @@ func (v *reentrantProbePeekArgs) decode(b []byte, depth int, budget *codec.Budge
 }
 
 func (v *reentrantProbePeekResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	b = msgp.AppendString(b, v.R0)
 	return b
 }
@@ -3883,13 +4068,19 @@ func (v *reentrantProbePeekResults) decode(b []byte, depth int, budget *codec.Bu
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if v.R0, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if v.R0, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -4007,8 +4198,7 @@ func (m *statelessProbeRunMessage) ReadResults(b []byte) error {
 func (m *statelessProbeRunMessage) CopyResults() error { return nil }
 
 func (v *statelessProbeRunArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "Step")
+	b = append(b, "\x81\xa4Step"...)
 	b = msgp.AppendString(b, v.Step)
 	return b
 }
@@ -4024,13 +4214,19 @@ func (v *statelessProbeRunArgs) decode(b []byte, depth int, budget *codec.Budget
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Step":
-			if v.Step, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 4:
+			if string(zk2) == "Step" {
+				if v.Step, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -4042,8 +4238,7 @@ func (v *statelessProbeRunArgs) decode(b []byte, depth int, budget *codec.Budget
 }
 
 func (v *statelessProbeRunResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	b = msgp.AppendString(b, v.R0)
 	return b
 }
@@ -4059,13 +4254,19 @@ func (v *statelessProbeRunResults) decode(b []byte, depth int, budget *codec.Bud
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if v.R0, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if v.R0, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -4145,10 +4346,9 @@ func quarkCopyNote(v *Note) error {
 
 // quarkEncodeDoc appends the encoding of *v to b.
 func quarkEncodeDoc(b []byte, v *Doc) []byte {
-	b = msgp.AppendMapHeader(b, 4)
-	b = msgp.AppendString(b, "Title")
+	b = append(b, "\x84\xa5Title"...)
 	b = msgp.AppendString(b, v.Title)
-	b = msgp.AppendString(b, "Tags")
+	b = append(b, "\xa4Tags"...)
 	if v.Tags == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -4157,7 +4357,7 @@ func quarkEncodeDoc(b []byte, v *Doc) []byte {
 			b = msgp.AppendString(b, v.Tags[zi1])
 		}
 	}
-	b = msgp.AppendString(b, "Meta")
+	b = append(b, "\xa4Meta"...)
 	if v.Meta == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -4167,7 +4367,7 @@ func quarkEncodeDoc(b []byte, v *Doc) []byte {
 			b = msgp.AppendString(b, zv3)
 		}
 	}
-	b = msgp.AppendString(b, "Next")
+	b = append(b, "\xa4Next"...)
 	if v.Next == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -4189,88 +4389,100 @@ func quarkDecodeDoc(b []byte, v *Doc, depth int, budget *codec.Budget) ([]byte, 
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Title":
-			if v.Title, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
-			}
-		case "Tags":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Tags = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn3 int
-				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn3, 16); err != nil {
-					return b, err
-				}
-				zs4 := make([]string, zn3)
-				for zi5 := range zn3 {
-					if zs4[zi5], b, err = msgp.ReadStringBytes(b); err != nil {
+		switch len(zk2) {
+		case 4:
+			if string(zk2) == "Tags" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
-				}
-				v.Tags = zs4
-			}
-		case "Meta":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Meta = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn6 int
-				if zn6, b, err = codec.ReadMapLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Map(zn6, 32, 0); err != nil {
-					return b, err
-				}
-				zm7 := make(map[string]string, zn6)
-				for range zn6 {
-					var zk8 string
-					if zk8, b, err = msgp.ReadStringBytes(b); err != nil {
+					v.Tags = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
 						return b, err
 					}
-					var zv9 string
-					if zv9, b, err = msgp.ReadStringBytes(b); err != nil {
+					var zn3 int
+					if zn3, b, err = codec.ReadArrayLen(b); err != nil {
 						return b, err
 					}
-					zm7[zk8] = zv9
+					if err = budget.Alloc(zn3, 16); err != nil {
+						return b, err
+					}
+					zs4 := make([]string, zn3)
+					for zi5 := range zn3 {
+						if zs4[zi5], b, err = budget.ReadString(b); err != nil {
+							return b, err
+						}
+					}
+					v.Tags = zs4
 				}
-				v.Meta = zm7
-			}
-		case "Next":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
+			} else if string(zk2) == "Meta" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Meta = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn6 int
+					if zn6, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn6, 32, 0); err != nil {
+						return b, err
+					}
+					zm7 := make(map[string]string, zn6)
+					for range zn6 {
+						var zk8 string
+						if zk8, b, err = budget.ReadString(b); err != nil {
+							return b, err
+						}
+						var zv9 string
+						if zv9, b, err = budget.ReadString(b); err != nil {
+							return b, err
+						}
+						zm7[zk8] = zv9
+					}
+					v.Meta = zm7
 				}
-				v.Next = nil
+			} else if string(zk2) == "Next" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Next = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 56); err != nil {
+						return b, err
+					}
+					zp10 := new(Doc)
+					if b, err = quarkDecodeDoc(b, zp10, depth+2, budget); err != nil {
+						return b, err
+					}
+					v.Next = zp10
+				}
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				if err = budget.Alloc(1, 56); err != nil {
+			}
+		case 5:
+			if string(zk2) == "Title" {
+				if v.Title, b, err = budget.ReadString(b); err != nil {
 					return b, err
 				}
-				zp10 := new(Doc)
-				if b, err = quarkDecodeDoc(b, zp10, depth+2, budget); err != nil {
+			} else {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				v.Next = zp10
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -4341,8 +4553,7 @@ func quarkDecodeFrozen(b []byte, v *Frozen, depth int, budget *codec.Budget) ([]
 // error of a value in it that cannot be encoded.
 func quarkEncodeEverything(b []byte, v *Everything) ([]byte, error) {
 	var err error
-	b = msgp.AppendMapHeader(b, 13)
-	b = msgp.AppendString(b, "Ints")
+	b = append(b, "\x8d\xa4Ints"...)
 	if v.Ints == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -4351,13 +4562,13 @@ func quarkEncodeEverything(b []byte, v *Everything) ([]byte, error) {
 			b = msgp.AppendInt(b, v.Ints[zi1])
 		}
 	}
-	b = msgp.AppendString(b, "Bytes")
+	b = append(b, "\xa5Bytes"...)
 	if v.Bytes == nil {
 		b = msgp.AppendNil(b)
 	} else {
 		b = msgp.AppendBytes(b, v.Bytes)
 	}
-	b = msgp.AppendString(b, "Rows")
+	b = append(b, "\xa4Rows"...)
 	b = msgp.AppendArrayHeader(b, 2)
 	for zi2 := range v.Rows {
 		if v.Rows[zi2] == nil {
@@ -4369,13 +4580,13 @@ func quarkEncodeEverything(b []byte, v *Everything) ([]byte, error) {
 			}
 		}
 	}
-	b = msgp.AppendString(b, "Ptr")
+	b = append(b, "\xa3Ptr"...)
 	if v.Ptr == nil {
 		b = msgp.AppendNil(b)
 	} else {
 		b = msgp.AppendInt(b, *v.Ptr)
 	}
-	b = msgp.AppendString(b, "PtrArr")
+	b = append(b, "\xa6PtrArr"...)
 	if v.PtrArr == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -4384,7 +4595,7 @@ func quarkEncodeEverything(b []byte, v *Everything) ([]byte, error) {
 			b = msgp.AppendInt(b, (*v.PtrArr)[zi4])
 		}
 	}
-	b = msgp.AppendString(b, "Nested")
+	b = append(b, "\xa6Nested"...)
 	if v.Nested == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -4400,7 +4611,7 @@ func quarkEncodeEverything(b []byte, v *Everything) ([]byte, error) {
 			}
 		}
 	}
-	b = msgp.AppendString(b, "Map")
+	b = append(b, "\xa3Map"...)
 	if v.Map == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -4417,7 +4628,7 @@ func quarkEncodeEverything(b []byte, v *Everything) ([]byte, error) {
 			}
 		}
 	}
-	b = msgp.AppendString(b, "DocMap")
+	b = append(b, "\xa6DocMap"...)
 	if v.DocMap == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -4431,7 +4642,7 @@ func quarkEncodeEverything(b []byte, v *Everything) ([]byte, error) {
 			}
 		}
 	}
-	b = msgp.AppendString(b, "Docs")
+	b = append(b, "\xa4Docs"...)
 	if v.Docs == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -4440,7 +4651,7 @@ func quarkEncodeEverything(b []byte, v *Everything) ([]byte, error) {
 			b = quarkEncodeDoc(b, &v.Docs[zi12])
 		}
 	}
-	b = msgp.AppendString(b, "DocPtrs")
+	b = append(b, "\xa7DocPtrs"...)
 	if v.DocPtrs == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -4453,7 +4664,7 @@ func quarkEncodeEverything(b []byte, v *Everything) ([]byte, error) {
 			}
 		}
 	}
-	b = msgp.AppendString(b, "Num")
+	b = append(b, "\xa3Num"...)
 	if v.Num == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -4461,7 +4672,7 @@ func quarkEncodeEverything(b []byte, v *Everything) ([]byte, error) {
 			return b, err
 		}
 	}
-	b = msgp.AppendString(b, "Link")
+	b = append(b, "\xa4Link"...)
 	if v.Link == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -4469,9 +4680,8 @@ func quarkEncodeEverything(b []byte, v *Everything) ([]byte, error) {
 			return b, err
 		}
 	}
-	b = msgp.AppendString(b, "Inner")
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "Tags")
+	b = append(b, "\xa5Inner"...)
+	b = append(b, "\x82\xa4Tags"...)
 	if v.Inner.Tags == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -4480,7 +4690,7 @@ func quarkEncodeEverything(b []byte, v *Everything) ([]byte, error) {
 			b = msgp.AppendString(b, v.Inner.Tags[zi14])
 		}
 	}
-	b = msgp.AppendString(b, "Doc")
+	b = append(b, "\xa3Doc"...)
 	if v.Inner.Doc == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -4502,453 +4712,495 @@ func quarkDecodeEverything(b []byte, v *Everything, depth int, budget *codec.Bud
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Ints":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Ints = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn3 int
-				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn3, 8); err != nil {
-					return b, err
-				}
-				zs4 := make([]int, zn3)
-				for zi5 := range zn3 {
-					if zs4[zi5], b, err = msgp.ReadIntBytes(b); err != nil {
-						return b, err
-					}
-				}
-				v.Ints = zs4
-			}
-		case "Bytes":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Bytes = nil
-			} else {
-				var zd6 []byte
-				if zd6, b, err = msgp.ReadBytesZC(b); err != nil {
-					return b, err
-				}
-				v.Bytes = make([]byte, len(zd6))
-				copy(v.Bytes, zd6)
-			}
-		case "Rows":
-			if err = codec.CheckDepth(depth + 1); err != nil {
-				return b, err
-			}
-			var zn7 int
-			if zn7, b, err = codec.ReadArrayLen(b); err != nil {
-				return b, err
-			}
-			for zi8 := range zn7 {
-				if zi8 >= 2 {
-					if b, err = codec.Skip(b); err != nil {
-						return b, err
-					}
-					continue
-				}
+		switch len(zk2) {
+		case 3:
+			if string(zk2) == "Ptr" {
 				if msgp.IsNil(b) {
 					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
-					v.Rows[zi8] = nil
+					v.Ptr = nil
 				} else {
-					if err = codec.CheckDepth(depth + 2); err != nil {
+					if err = codec.CheckDepth(depth + 1); err != nil {
 						return b, err
 					}
-					var zn9 int
-					if zn9, b, err = codec.ReadArrayLen(b); err != nil {
+					if err = budget.Alloc(1, 8); err != nil {
 						return b, err
 					}
-					if err = budget.Alloc(zn9, 8); err != nil {
+					zp3 := new(int)
+					if *zp3, b, err = msgp.ReadIntBytes(b); err != nil {
 						return b, err
 					}
-					zs10 := make([]int, zn9)
-					for zi11 := range zn9 {
-						if zs10[zi11], b, err = msgp.ReadIntBytes(b); err != nil {
+					v.Ptr = zp3
+				}
+			} else if string(zk2) == "Map" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Map = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn4 int
+					if zn4, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn4, 40, 0); err != nil {
+						return b, err
+					}
+					zm5 := make(map[string][]int, zn4)
+					for range zn4 {
+						var zk6 string
+						if zk6, b, err = budget.ReadString(b); err != nil {
+							return b, err
+						}
+						var zv7 []int
+						if msgp.IsNil(b) {
+							if b, err = msgp.ReadNilBytes(b); err != nil {
+								return b, err
+							}
+							zv7 = nil
+						} else {
+							if err = codec.CheckDepth(depth + 2); err != nil {
+								return b, err
+							}
+							var zn8 int
+							if zn8, b, err = codec.ReadArrayLen(b); err != nil {
+								return b, err
+							}
+							if err = budget.Alloc(zn8, 8); err != nil {
+								return b, err
+							}
+							zs9 := make([]int, zn8)
+							for zi10 := range zn8 {
+								if zs9[zi10], b, err = msgp.ReadIntBytes(b); err != nil {
+									return b, err
+								}
+							}
+							zv7 = zs9
+						}
+						zm5[zk6] = zv7
+					}
+					v.Map = zm5
+				}
+			} else if string(zk2) == "Num" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Num = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 32); err != nil {
+						return b, err
+					}
+					zp11 := new(big.Int)
+					if b, err = quarkDecode_big_Int(b, zp11, depth+2, budget); err != nil {
+						return b, err
+					}
+					v.Num = zp11
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
+			}
+		case 4:
+			if string(zk2) == "Ints" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Ints = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn12 int
+					if zn12, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn12, 8); err != nil {
+						return b, err
+					}
+					zs13 := make([]int, zn12)
+					for zi14 := range zn12 {
+						if zs13[zi14], b, err = msgp.ReadIntBytes(b); err != nil {
 							return b, err
 						}
 					}
-					v.Rows[zi8] = zs10
+					v.Ints = zs13
 				}
-			}
-			clear(v.Rows[min(zn7, 2):])
-		case "Ptr":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Ptr = nil
-			} else {
+			} else if string(zk2) == "Rows" {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
-				if err = budget.Alloc(1, 8); err != nil {
+				var zn15 int
+				if zn15, b, err = codec.ReadArrayLen(b); err != nil {
 					return b, err
 				}
-				zp12 := new(int)
-				if *zp12, b, err = msgp.ReadIntBytes(b); err != nil {
-					return b, err
-				}
-				v.Ptr = zp12
-			}
-		case "PtrArr":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.PtrArr = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(1, 16); err != nil {
-					return b, err
-				}
-				zp13 := new([2]int)
-				if err = codec.CheckDepth(depth + 2); err != nil {
-					return b, err
-				}
-				var zn14 int
-				if zn14, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				for zi15 := range zn14 {
-					if zi15 >= 2 {
+				for zi16 := range zn15 {
+					if zi16 >= 2 {
 						if b, err = codec.Skip(b); err != nil {
 							return b, err
 						}
 						continue
 					}
-					if (*zp13)[zi15], b, err = msgp.ReadIntBytes(b); err != nil {
-						return b, err
-					}
-				}
-				clear((*zp13)[min(zn14, 2):])
-				v.PtrArr = zp13
-			}
-		case "Nested":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Nested = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn16 int
-				if zn16, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn16, 24); err != nil {
-					return b, err
-				}
-				zs17 := make([][]string, zn16)
-				for zi18 := range zn16 {
 					if msgp.IsNil(b) {
 						if b, err = msgp.ReadNilBytes(b); err != nil {
 							return b, err
 						}
-						zs17[zi18] = nil
+						v.Rows[zi16] = nil
 					} else {
 						if err = codec.CheckDepth(depth + 2); err != nil {
 							return b, err
 						}
-						var zn19 int
-						if zn19, b, err = codec.ReadArrayLen(b); err != nil {
+						var zn17 int
+						if zn17, b, err = codec.ReadArrayLen(b); err != nil {
 							return b, err
 						}
-						if err = budget.Alloc(zn19, 16); err != nil {
+						if err = budget.Alloc(zn17, 8); err != nil {
 							return b, err
 						}
-						zs20 := make([]string, zn19)
-						for zi21 := range zn19 {
-							if zs20[zi21], b, err = msgp.ReadStringBytes(b); err != nil {
+						zs18 := make([]int, zn17)
+						for zi19 := range zn17 {
+							if zs18[zi19], b, err = msgp.ReadIntBytes(b); err != nil {
 								return b, err
 							}
 						}
-						zs17[zi18] = zs20
+						v.Rows[zi16] = zs18
 					}
 				}
-				v.Nested = zs17
-			}
-		case "Map":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
+				clear(v.Rows[min(zn15, 2):])
+			} else if string(zk2) == "Docs" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Docs = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn20 int
+					if zn20, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn20, 56); err != nil {
+						return b, err
+					}
+					zs21 := make([]Doc, zn20)
+					for zi22 := range zn20 {
+						if b, err = quarkDecodeDoc(b, &zs21[zi22], depth+2, budget); err != nil {
+							return b, err
+						}
+					}
+					v.Docs = zs21
+				}
+			} else if string(zk2) == "Link" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Link = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 144); err != nil {
+						return b, err
+					}
+					zp23 := new(url.URL)
+					if b, err = quarkDecode_url_URL(b, zp23, depth+2, budget); err != nil {
+						return b, err
+					}
+					v.Link = zp23
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				v.Map = nil
-			} else {
+			}
+		case 5:
+			if string(zk2) == "Bytes" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Bytes = nil
+				} else {
+					var zd24 []byte
+					if zd24, b, err = msgp.ReadBytesZC(b); err != nil {
+						return b, err
+					}
+					v.Bytes = make([]byte, len(zd24))
+					copy(v.Bytes, zd24)
+				}
+			} else if string(zk2) == "Inner" {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
-				var zn22 int
-				if zn22, b, err = codec.ReadMapLen(b); err != nil {
+				var zn25 int
+				if zn25, b, err = codec.ReadMapLen(b); err != nil {
 					return b, err
 				}
-				if err = budget.Map(zn22, 40, 0); err != nil {
-					return b, err
-				}
-				zm23 := make(map[string][]int, zn22)
-				for range zn22 {
-					var zk24 string
-					if zk24, b, err = msgp.ReadStringBytes(b); err != nil {
+				for range zn25 {
+					var zk26 []byte
+					if zk26, b, err = codec.ReadKey(b); err != nil {
 						return b, err
 					}
-					var zv25 []int
-					if msgp.IsNil(b) {
-						if b, err = msgp.ReadNilBytes(b); err != nil {
-							return b, err
-						}
-						zv25 = nil
-					} else {
-						if err = codec.CheckDepth(depth + 2); err != nil {
-							return b, err
-						}
-						var zn26 int
-						if zn26, b, err = codec.ReadArrayLen(b); err != nil {
-							return b, err
-						}
-						if err = budget.Alloc(zn26, 8); err != nil {
-							return b, err
-						}
-						zs27 := make([]int, zn26)
-						for zi28 := range zn26 {
-							if zs27[zi28], b, err = msgp.ReadIntBytes(b); err != nil {
+					switch len(zk26) {
+					case 3:
+						if string(zk26) == "Doc" {
+							if msgp.IsNil(b) {
+								if b, err = msgp.ReadNilBytes(b); err != nil {
+									return b, err
+								}
+								v.Inner.Doc = nil
+							} else {
+								if err = codec.CheckDepth(depth + 2); err != nil {
+									return b, err
+								}
+								if err = budget.Alloc(1, 56); err != nil {
+									return b, err
+								}
+								zp27 := new(Doc)
+								if b, err = quarkDecodeDoc(b, zp27, depth+3, budget); err != nil {
+									return b, err
+								}
+								v.Inner.Doc = zp27
+							}
+						} else {
+							if b, err = codec.Skip(b); err != nil {
 								return b, err
 							}
 						}
-						zv25 = zs27
-					}
-					zm23[zk24] = zv25
-				}
-				v.Map = zm23
-			}
-		case "DocMap":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.DocMap = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn29 int
-				if zn29, b, err = codec.ReadMapLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Map(zn29, 24, 0); err != nil {
-					return b, err
-				}
-				zm30 := make(map[string]*Doc, zn29)
-				for range zn29 {
-					var zk31 string
-					if zk31, b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
-					}
-					var zv32 *Doc
-					if msgp.IsNil(b) {
-						if b, err = msgp.ReadNilBytes(b); err != nil {
-							return b, err
-						}
-						zv32 = nil
-					} else {
-						if err = codec.CheckDepth(depth + 2); err != nil {
-							return b, err
-						}
-						if err = budget.Alloc(1, 56); err != nil {
-							return b, err
-						}
-						zp33 := new(Doc)
-						if b, err = quarkDecodeDoc(b, zp33, depth+3, budget); err != nil {
-							return b, err
-						}
-						zv32 = zp33
-					}
-					zm30[zk31] = zv32
-				}
-				v.DocMap = zm30
-			}
-		case "Docs":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Docs = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn34 int
-				if zn34, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn34, 56); err != nil {
-					return b, err
-				}
-				zs35 := make([]Doc, zn34)
-				for zi36 := range zn34 {
-					if b, err = quarkDecodeDoc(b, &zs35[zi36], depth+2, budget); err != nil {
-						return b, err
-					}
-				}
-				v.Docs = zs35
-			}
-		case "DocPtrs":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.DocPtrs = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn37 int
-				if zn37, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn37, 8); err != nil {
-					return b, err
-				}
-				zs38 := make([]*Doc, zn37)
-				for zi39 := range zn37 {
-					if msgp.IsNil(b) {
-						if b, err = msgp.ReadNilBytes(b); err != nil {
-							return b, err
-						}
-						zs38[zi39] = nil
-					} else {
-						if err = codec.CheckDepth(depth + 2); err != nil {
-							return b, err
-						}
-						if err = budget.Alloc(1, 56); err != nil {
-							return b, err
-						}
-						zp40 := new(Doc)
-						if b, err = quarkDecodeDoc(b, zp40, depth+3, budget); err != nil {
-							return b, err
-						}
-						zs38[zi39] = zp40
-					}
-				}
-				v.DocPtrs = zs38
-			}
-		case "Num":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Num = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(1, 32); err != nil {
-					return b, err
-				}
-				zp41 := new(big.Int)
-				if b, err = quarkDecode_big_Int(b, zp41, depth+2, budget); err != nil {
-					return b, err
-				}
-				v.Num = zp41
-			}
-		case "Link":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Link = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(1, 144); err != nil {
-					return b, err
-				}
-				zp42 := new(url.URL)
-				if b, err = quarkDecode_url_URL(b, zp42, depth+2, budget); err != nil {
-					return b, err
-				}
-				v.Link = zp42
-			}
-		case "Inner":
-			if err = codec.CheckDepth(depth + 1); err != nil {
-				return b, err
-			}
-			var zn43 int
-			if zn43, b, err = codec.ReadMapLen(b); err != nil {
-				return b, err
-			}
-			for range zn43 {
-				var zk44 []byte
-				if zk44, b, err = msgp.ReadMapKeyZC(b); err != nil {
-					return b, err
-				}
-				switch string(zk44) {
-				case "Tags":
-					if msgp.IsNil(b) {
-						if b, err = msgp.ReadNilBytes(b); err != nil {
-							return b, err
-						}
-						v.Inner.Tags = nil
-					} else {
-						if err = codec.CheckDepth(depth + 2); err != nil {
-							return b, err
-						}
-						var zn45 int
-						if zn45, b, err = codec.ReadArrayLen(b); err != nil {
-							return b, err
-						}
-						if err = budget.Alloc(zn45, 16); err != nil {
-							return b, err
-						}
-						zs46 := make([]string, zn45)
-						for zi47 := range zn45 {
-							if zs46[zi47], b, err = msgp.ReadStringBytes(b); err != nil {
+					case 4:
+						if string(zk26) == "Tags" {
+							if msgp.IsNil(b) {
+								if b, err = msgp.ReadNilBytes(b); err != nil {
+									return b, err
+								}
+								v.Inner.Tags = nil
+							} else {
+								if err = codec.CheckDepth(depth + 2); err != nil {
+									return b, err
+								}
+								var zn28 int
+								if zn28, b, err = codec.ReadArrayLen(b); err != nil {
+									return b, err
+								}
+								if err = budget.Alloc(zn28, 16); err != nil {
+									return b, err
+								}
+								zs29 := make([]string, zn28)
+								for zi30 := range zn28 {
+									if zs29[zi30], b, err = budget.ReadString(b); err != nil {
+										return b, err
+									}
+								}
+								v.Inner.Tags = zs29
+							}
+						} else {
+							if b, err = codec.Skip(b); err != nil {
 								return b, err
 							}
 						}
-						v.Inner.Tags = zs46
+					default:
+						if b, err = codec.Skip(b); err != nil {
+							return b, err
+						}
 					}
-				case "Doc":
-					if msgp.IsNil(b) {
-						if b, err = msgp.ReadNilBytes(b); err != nil {
-							return b, err
-						}
-						v.Inner.Doc = nil
-					} else {
-						if err = codec.CheckDepth(depth + 2); err != nil {
-							return b, err
-						}
-						if err = budget.Alloc(1, 56); err != nil {
-							return b, err
-						}
-						zp48 := new(Doc)
-						if b, err = quarkDecodeDoc(b, zp48, depth+3, budget); err != nil {
-							return b, err
-						}
-						v.Inner.Doc = zp48
-					}
-				default:
-					if b, err = codec.Skip(b); err != nil {
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
+			}
+		case 6:
+			if string(zk2) == "PtrArr" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
+					v.PtrArr = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 16); err != nil {
+						return b, err
+					}
+					zp31 := new([2]int)
+					if err = codec.CheckDepth(depth + 2); err != nil {
+						return b, err
+					}
+					var zn32 int
+					if zn32, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					for zi33 := range zn32 {
+						if zi33 >= 2 {
+							if b, err = codec.Skip(b); err != nil {
+								return b, err
+							}
+							continue
+						}
+						if (*zp31)[zi33], b, err = msgp.ReadIntBytes(b); err != nil {
+							return b, err
+						}
+					}
+					clear((*zp31)[min(zn32, 2):])
+					v.PtrArr = zp31
+				}
+			} else if string(zk2) == "Nested" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Nested = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn34 int
+					if zn34, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn34, 24); err != nil {
+						return b, err
+					}
+					zs35 := make([][]string, zn34)
+					for zi36 := range zn34 {
+						if msgp.IsNil(b) {
+							if b, err = msgp.ReadNilBytes(b); err != nil {
+								return b, err
+							}
+							zs35[zi36] = nil
+						} else {
+							if err = codec.CheckDepth(depth + 2); err != nil {
+								return b, err
+							}
+							var zn37 int
+							if zn37, b, err = codec.ReadArrayLen(b); err != nil {
+								return b, err
+							}
+							if err = budget.Alloc(zn37, 16); err != nil {
+								return b, err
+							}
+							zs38 := make([]string, zn37)
+							for zi39 := range zn37 {
+								if zs38[zi39], b, err = budget.ReadString(b); err != nil {
+									return b, err
+								}
+							}
+							zs35[zi36] = zs38
+						}
+					}
+					v.Nested = zs35
+				}
+			} else if string(zk2) == "DocMap" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.DocMap = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn40 int
+					if zn40, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn40, 24, 0); err != nil {
+						return b, err
+					}
+					zm41 := make(map[string]*Doc, zn40)
+					for range zn40 {
+						var zk42 string
+						if zk42, b, err = budget.ReadString(b); err != nil {
+							return b, err
+						}
+						var zv43 *Doc
+						if msgp.IsNil(b) {
+							if b, err = msgp.ReadNilBytes(b); err != nil {
+								return b, err
+							}
+							zv43 = nil
+						} else {
+							if err = codec.CheckDepth(depth + 2); err != nil {
+								return b, err
+							}
+							if err = budget.Alloc(1, 56); err != nil {
+								return b, err
+							}
+							zp44 := new(Doc)
+							if b, err = quarkDecodeDoc(b, zp44, depth+3, budget); err != nil {
+								return b, err
+							}
+							zv43 = zp44
+						}
+						zm41[zk42] = zv43
+					}
+					v.DocMap = zm41
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
+			}
+		case 7:
+			if string(zk2) == "DocPtrs" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.DocPtrs = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn45 int
+					if zn45, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn45, 8); err != nil {
+						return b, err
+					}
+					zs46 := make([]*Doc, zn45)
+					for zi47 := range zn45 {
+						if msgp.IsNil(b) {
+							if b, err = msgp.ReadNilBytes(b); err != nil {
+								return b, err
+							}
+							zs46[zi47] = nil
+						} else {
+							if err = codec.CheckDepth(depth + 2); err != nil {
+								return b, err
+							}
+							if err = budget.Alloc(1, 56); err != nil {
+								return b, err
+							}
+							zp48 := new(Doc)
+							if b, err = quarkDecodeDoc(b, zp48, depth+3, budget); err != nil {
+								return b, err
+							}
+							zs46[zi47] = zp48
+						}
+					}
+					v.DocPtrs = zs46
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
 				}
 			}
 		default:
@@ -5140,12 +5392,11 @@ func quarkCopy_url_URL(v *url.URL) error {
 // error of a value in it that cannot be encoded.
 func quarkEncodeLabelState(b []byte, v *LabelState) ([]byte, error) {
 	var err error
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "Name")
+	b = append(b, "\x82\xa4Name"...)
 	if b, err = quarkEncodeLabel(b, &v.Name); err != nil {
 		return b, err
 	}
-	b = msgp.AppendString(b, "Count")
+	b = append(b, "\xa5Count"...)
 	b = msgp.AppendInt64(b, v.Count)
 	return b, nil
 }
@@ -5163,17 +5414,29 @@ func quarkDecodeLabelState(b []byte, v *LabelState, depth int, budget *codec.Bud
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Name":
-			if b, err = quarkDecodeLabel(b, &v.Name, depth+1, budget); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 4:
+			if string(zk2) == "Name" {
+				if b, err = quarkDecodeLabel(b, &v.Name, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
-		case "Count":
-			if v.Count, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
+		case 5:
+			if string(zk2) == "Count" {
+				if v.Count, b, err = msgp.ReadInt64Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -5204,12 +5467,11 @@ func (v *LabelState) UnmarshalQuark(b []byte) error {
 
 // quarkEncodeCounterState appends the encoding of *v to b.
 func quarkEncodeCounterState(b []byte, v *CounterState) []byte {
-	b = msgp.AppendMapHeader(b, 3)
-	b = msgp.AppendString(b, "Total")
+	b = append(b, "\x83\xa5Total"...)
 	b = msgp.AppendInt64(b, v.Total)
-	b = msgp.AppendString(b, "Updates")
+	b = append(b, "\xa7Updates"...)
 	b = msgp.AppendInt64(b, v.Updates)
-	b = msgp.AppendString(b, "Blob")
+	b = append(b, "\xa4Blob"...)
 	if v.Blob == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -5232,31 +5494,49 @@ func quarkDecodeCounterState(b []byte, v *CounterState, depth int, budget *codec
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Total":
-			if v.Total, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
-			}
-		case "Updates":
-			if v.Updates, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
-			}
-		case "Blob":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
+		switch len(zk2) {
+		case 4:
+			if string(zk2) == "Blob" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Blob = nil
+				} else {
+					var zd3 []byte
+					if zd3, b, err = msgp.ReadBytesZC(b); err != nil {
+						return b, err
+					}
+					v.Blob = make([]byte, len(zd3))
+					copy(v.Blob, zd3)
 				}
-				v.Blob = nil
 			} else {
-				var zd3 []byte
-				if zd3, b, err = msgp.ReadBytesZC(b); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				v.Blob = make([]byte, len(zd3))
-				copy(v.Blob, zd3)
+			}
+		case 5:
+			if string(zk2) == "Total" {
+				if v.Total, b, err = msgp.ReadInt64Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
+			}
+		case 7:
+			if string(zk2) == "Updates" {
+				if v.Updates, b, err = msgp.ReadInt64Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {

@@ -16,14 +16,13 @@ const _ = quark.SupportPackageIsVersion4
 
 // quarkEncodeCustomer appends the encoding of *v to b.
 func quarkEncodeCustomer(b []byte, v *Customer) []byte {
-	b = msgp.AppendMapHeader(b, 7)
-	b = msgp.AppendString(b, "ID")
+	b = append(b, "\x87\xa2ID"...)
 	b = msgp.AppendInt64(b, v.ID)
-	b = msgp.AppendString(b, "Name")
+	b = append(b, "\xa4Name"...)
 	b = msgp.AppendString(b, v.Name)
-	b = msgp.AppendString(b, "Email")
+	b = append(b, "\xa5Email"...)
 	b = msgp.AppendString(b, v.Email)
-	b = msgp.AppendString(b, "Tags")
+	b = append(b, "\xa4Tags"...)
 	if v.Tags == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -32,11 +31,11 @@ func quarkEncodeCustomer(b []byte, v *Customer) []byte {
 			b = msgp.AppendString(b, v.Tags[zi1])
 		}
 	}
-	b = msgp.AppendString(b, "balance")
+	b = append(b, "\xa7balance"...)
 	b = msgp.AppendInt64(b, v.Balance)
-	b = msgp.AppendString(b, "Address")
+	b = append(b, "\xa7Address"...)
 	b = quarkEncodeAddress(b, &v.Address)
-	b = msgp.AppendString(b, "Notes")
+	b = append(b, "\xa5Notes"...)
 	if v.Notes == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -62,85 +61,109 @@ func quarkDecodeCustomer(b []byte, v *Customer, depth int, budget *codec.Budget)
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "ID":
-			if v.ID, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
-			}
-		case "Name":
-			if v.Name, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
-			}
-		case "Email":
-			if v.Email, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
-			}
-		case "Tags":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "ID" {
+				if v.ID, b, err = msgp.ReadInt64Bytes(b); err != nil {
 					return b, err
 				}
-				v.Tags = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				var zn3 int
-				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+			}
+		case 4:
+			if string(zk2) == "Name" {
+				if v.Name, b, err = budget.ReadString(b); err != nil {
 					return b, err
 				}
-				if err = budget.Alloc(zn3, 16); err != nil {
-					return b, err
-				}
-				zs4 := make([]string, zn3)
-				for zi5 := range zn3 {
-					if zs4[zi5], b, err = msgp.ReadStringBytes(b); err != nil {
+			} else if string(zk2) == "Tags" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
+					v.Tags = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn3, 16); err != nil {
+						return b, err
+					}
+					zs4 := make([]string, zn3)
+					for zi5 := range zn3 {
+						if zs4[zi5], b, err = budget.ReadString(b); err != nil {
+							return b, err
+						}
+					}
+					v.Tags = zs4
 				}
-				v.Tags = zs4
-			}
-		case "balance":
-			if v.Balance, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
-			}
-		case "Address":
-			if b, err = quarkDecodeAddress(b, &v.Address, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "Notes":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Notes = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				var zn6 int
-				if zn6, b, err = codec.ReadMapLen(b); err != nil {
+			}
+		case 5:
+			if string(zk2) == "Email" {
+				if v.Email, b, err = budget.ReadString(b); err != nil {
 					return b, err
 				}
-				if err = budget.Map(zn6, 32, 0); err != nil {
-					return b, err
-				}
-				zm7 := make(map[string]string, zn6)
-				for range zn6 {
-					var zk8 string
-					if zk8, b, err = msgp.ReadStringBytes(b); err != nil {
+			} else if string(zk2) == "Notes" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
-					var zv9 string
-					if zv9, b, err = msgp.ReadStringBytes(b); err != nil {
+					v.Notes = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
 						return b, err
 					}
-					zm7[zk8] = zv9
+					var zn6 int
+					if zn6, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn6, 32, 0); err != nil {
+						return b, err
+					}
+					zm7 := make(map[string]string, zn6)
+					for range zn6 {
+						var zk8 string
+						if zk8, b, err = budget.ReadString(b); err != nil {
+							return b, err
+						}
+						var zv9 string
+						if zv9, b, err = budget.ReadString(b); err != nil {
+							return b, err
+						}
+						zm7[zk8] = zv9
+					}
+					v.Notes = zm7
 				}
-				v.Notes = zm7
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
+			}
+		case 7:
+			if string(zk2) == "balance" {
+				if v.Balance, b, err = msgp.ReadInt64Bytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Address" {
+				if b, err = quarkDecodeAddress(b, &v.Address, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -176,12 +199,11 @@ func (v *Customer) UnmarshalQuark(b []byte) error {
 
 // quarkEncodeAddress appends the encoding of *v to b.
 func quarkEncodeAddress(b []byte, v *Address) []byte {
-	b = msgp.AppendMapHeader(b, 3)
-	b = msgp.AppendString(b, "Street")
+	b = append(b, "\x83\xa6Street"...)
 	b = msgp.AppendString(b, v.Street)
-	b = msgp.AppendString(b, "City")
+	b = append(b, "\xa4City"...)
 	b = msgp.AppendString(b, v.City)
-	b = msgp.AppendString(b, "Zip")
+	b = append(b, "\xa3Zip"...)
 	b = msgp.AppendString(b, v.Zip)
 	return b
 }
@@ -199,21 +221,39 @@ func quarkDecodeAddress(b []byte, v *Address, depth int, budget *codec.Budget) (
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Street":
-			if v.Street, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 3:
+			if string(zk2) == "Zip" {
+				if v.Zip, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
-		case "City":
-			if v.City, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
+		case 4:
+			if string(zk2) == "City" {
+				if v.City, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
-		case "Zip":
-			if v.Zip, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
+		case 6:
+			if string(zk2) == "Street" {
+				if v.Street, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {

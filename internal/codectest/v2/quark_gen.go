@@ -16,8 +16,7 @@ const _ = quark.SupportPackageIsVersion4
 
 // quarkEncodeCustomer appends the encoding of *v to b.
 func quarkEncodeCustomer(b []byte, v *Customer) []byte {
-	b = msgp.AppendMapHeader(b, 9)
-	b = msgp.AppendString(b, "Tags")
+	b = append(b, "\x89\xa4Tags"...)
 	if v.Tags == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -26,15 +25,15 @@ func quarkEncodeCustomer(b []byte, v *Customer) []byte {
 			b = msgp.AppendString(b, v.Tags[zi1])
 		}
 	}
-	b = msgp.AppendString(b, "balance")
+	b = append(b, "\xa7balance"...)
 	b = msgp.AppendInt64(b, v.Credit)
-	b = msgp.AppendString(b, "Phone")
+	b = append(b, "\xa5Phone"...)
 	b = msgp.AppendString(b, v.Phone)
-	b = msgp.AppendString(b, "Address")
+	b = append(b, "\xa7Address"...)
 	b = quarkEncodeAddress(b, &v.Address)
-	b = msgp.AppendString(b, "Name")
+	b = append(b, "\xa4Name"...)
 	b = msgp.AppendString(b, v.Name)
-	b = msgp.AppendString(b, "Loyalty")
+	b = append(b, "\xa7Loyalty"...)
 	if v.Loyalty == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -51,11 +50,11 @@ func quarkEncodeCustomer(b []byte, v *Customer) []byte {
 			}
 		}
 	}
-	b = msgp.AppendString(b, "ID")
+	b = append(b, "\xa2ID"...)
 	b = msgp.AppendInt64(b, v.ID)
-	b = msgp.AppendString(b, "Since")
+	b = append(b, "\xa5Since"...)
 	b = quarkEncode_time_Time(b, &v.Since)
-	b = msgp.AppendString(b, "Referrer")
+	b = append(b, "\xa8Referrer"...)
 	if v.Referrer == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -77,129 +76,159 @@ func quarkDecodeCustomer(b []byte, v *Customer, depth int, budget *codec.Budget)
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Tags":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "ID" {
+				if v.ID, b, err = msgp.ReadInt64Bytes(b); err != nil {
 					return b, err
 				}
-				v.Tags = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				var zn3 int
-				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn3, 16); err != nil {
-					return b, err
-				}
-				zs4 := make([]string, zn3)
-				for zi5 := range zn3 {
-					if zs4[zi5], b, err = msgp.ReadStringBytes(b); err != nil {
+			}
+		case 4:
+			if string(zk2) == "Tags" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
-				}
-				v.Tags = zs4
-			}
-		case "balance":
-			if v.Credit, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
-			}
-		case "Phone":
-			if v.Phone, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
-			}
-		case "Address":
-			if b, err = quarkDecodeAddress(b, &v.Address, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "Name":
-			if v.Name, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
-			}
-		case "Loyalty":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Loyalty = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn6 int
-				if zn6, b, err = codec.ReadMapLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Map(zn6, 40, 0); err != nil {
-					return b, err
-				}
-				zm7 := make(map[string][]int32, zn6)
-				for range zn6 {
-					var zk8 string
-					if zk8, b, err = msgp.ReadStringBytes(b); err != nil {
+					v.Tags = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
 						return b, err
 					}
-					var zv9 []int32
-					if msgp.IsNil(b) {
-						if b, err = msgp.ReadNilBytes(b); err != nil {
+					var zn3 int
+					if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn3, 16); err != nil {
+						return b, err
+					}
+					zs4 := make([]string, zn3)
+					for zi5 := range zn3 {
+						if zs4[zi5], b, err = budget.ReadString(b); err != nil {
 							return b, err
 						}
-						zv9 = nil
-					} else {
-						if err = codec.CheckDepth(depth + 2); err != nil {
+					}
+					v.Tags = zs4
+				}
+			} else if string(zk2) == "Name" {
+				if v.Name, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
+			}
+		case 5:
+			if string(zk2) == "Phone" {
+				if v.Phone, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Since" {
+				if b, err = quarkDecode_time_Time(b, &v.Since, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
+			}
+		case 7:
+			if string(zk2) == "balance" {
+				if v.Credit, b, err = msgp.ReadInt64Bytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Address" {
+				if b, err = quarkDecodeAddress(b, &v.Address, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Loyalty" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Loyalty = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn6 int
+					if zn6, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn6, 40, 0); err != nil {
+						return b, err
+					}
+					zm7 := make(map[string][]int32, zn6)
+					for range zn6 {
+						var zk8 string
+						if zk8, b, err = budget.ReadString(b); err != nil {
 							return b, err
 						}
-						var zn10 int
-						if zn10, b, err = codec.ReadArrayLen(b); err != nil {
-							return b, err
-						}
-						if err = budget.Alloc(zn10, 4); err != nil {
-							return b, err
-						}
-						zs11 := make([]int32, zn10)
-						for zi12 := range zn10 {
-							if zs11[zi12], b, err = msgp.ReadInt32Bytes(b); err != nil {
+						var zv9 []int32
+						if msgp.IsNil(b) {
+							if b, err = msgp.ReadNilBytes(b); err != nil {
 								return b, err
 							}
+							zv9 = nil
+						} else {
+							if err = codec.CheckDepth(depth + 2); err != nil {
+								return b, err
+							}
+							var zn10 int
+							if zn10, b, err = codec.ReadArrayLen(b); err != nil {
+								return b, err
+							}
+							if err = budget.Alloc(zn10, 4); err != nil {
+								return b, err
+							}
+							zs11 := make([]int32, zn10)
+							for zi12 := range zn10 {
+								if zs11[zi12], b, err = msgp.ReadInt32Bytes(b); err != nil {
+									return b, err
+								}
+							}
+							zv9 = zs11
 						}
-						zv9 = zs11
+						zm7[zk8] = zv9
 					}
-					zm7[zk8] = zv9
+					v.Loyalty = zm7
 				}
-				v.Loyalty = zm7
-			}
-		case "ID":
-			if v.ID, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
-			}
-		case "Since":
-			if b, err = quarkDecode_time_Time(b, &v.Since, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "Referrer":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Referrer = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				if err = budget.Alloc(1, 160); err != nil {
+			}
+		case 8:
+			if string(zk2) == "Referrer" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Referrer = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 160); err != nil {
+						return b, err
+					}
+					zp13 := new(Customer)
+					if b, err = quarkDecodeCustomer(b, zp13, depth+2, budget); err != nil {
+						return b, err
+					}
+					v.Referrer = zp13
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				zp13 := new(Customer)
-				if b, err = quarkDecodeCustomer(b, zp13, depth+2, budget); err != nil {
-					return b, err
-				}
-				v.Referrer = zp13
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -248,12 +277,11 @@ func (v *Customer) UnmarshalQuark(b []byte) error {
 
 // quarkEncodeAddress appends the encoding of *v to b.
 func quarkEncodeAddress(b []byte, v *Address) []byte {
-	b = msgp.AppendMapHeader(b, 3)
-	b = msgp.AppendString(b, "Country")
+	b = append(b, "\x83\xa7Country"...)
 	b = msgp.AppendString(b, v.Country)
-	b = msgp.AppendString(b, "City")
+	b = append(b, "\xa4City"...)
 	b = msgp.AppendString(b, v.City)
-	b = msgp.AppendString(b, "Street")
+	b = append(b, "\xa6Street"...)
 	b = msgp.AppendString(b, v.Street)
 	return b
 }
@@ -271,21 +299,39 @@ func quarkDecodeAddress(b []byte, v *Address, depth int, budget *codec.Budget) (
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Country":
-			if v.Country, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 4:
+			if string(zk2) == "City" {
+				if v.City, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
-		case "City":
-			if v.City, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
+		case 6:
+			if string(zk2) == "Street" {
+				if v.Street, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
-		case "Street":
-			if v.Street, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
+		case 7:
+			if string(zk2) == "Country" {
+				if v.Country, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {

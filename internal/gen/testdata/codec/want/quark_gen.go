@@ -344,12 +344,11 @@ func (m *storeScalarsMessage) CopyResults() error {
 }
 
 func (v *storeScalarsArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 3)
-	b = msgp.AppendString(b, "S")
+	b = append(b, "\x83\xa1S"...)
 	b = quarkEncodeScalars(b, &v.S)
-	b = msgp.AppendString(b, "F")
+	b = append(b, "\xa1F"...)
 	b = msgp.AppendFloat32(b, v.F)
-	b = msgp.AppendString(b, "C")
+	b = append(b, "\xa1C"...)
 	b = msgp.AppendComplex128(b, v.C)
 	return b
 }
@@ -365,21 +364,27 @@ func (v *storeScalarsArgs) decode(b []byte, depth int, budget *codec.Budget) ([]
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "S":
-			if b, err = quarkDecodeScalars(b, &v.S, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "F":
-			if v.F, b, err = msgp.ReadFloat32Bytes(b); err != nil {
-				return b, err
-			}
-		case "C":
-			if v.C, b, err = msgp.ReadComplex128Bytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "S" {
+				if b, err = quarkDecodeScalars(b, &v.S, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "F" {
+				if v.F, b, err = msgp.ReadFloat32Bytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "C" {
+				if v.C, b, err = msgp.ReadComplex128Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -391,8 +396,7 @@ func (v *storeScalarsArgs) decode(b []byte, depth int, budget *codec.Budget) ([]
 }
 
 func (v *storeScalarsResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	b = quarkEncodeScalars(b, &v.R0)
 	return b
 }
@@ -408,13 +412,19 @@ func (v *storeScalarsResults) decode(b []byte, depth int, budget *codec.Budget) 
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if b, err = quarkDecodeScalars(b, &v.R0, depth+1, budget); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if b, err = quarkDecodeScalars(b, &v.R0, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -495,20 +505,19 @@ func (m *storeNamedMessage) CopyResults() error {
 }
 
 func (v *storeNamedArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 7)
-	b = msgp.AppendString(b, "C")
+	b = append(b, "\x87\xa1C"...)
 	b = quarkEncodeCelsius(b, &v.C)
-	b = msgp.AppendString(b, "L")
+	b = append(b, "\xa1L"...)
 	b = quarkEncodeLabel(b, &v.L)
-	b = msgp.AppendString(b, "B")
+	b = append(b, "\xa1B"...)
 	b = quarkEncodeBlob(b, &v.B)
-	b = msgp.AppendString(b, "U")
+	b = append(b, "\xa1U"...)
 	b = quarkEncodeUUID(b, &v.U)
-	b = msgp.AppendString(b, "G")
+	b = append(b, "\xa1G"...)
 	b = quarkEncodeGrid(b, &v.G)
-	b = msgp.AppendString(b, "I")
+	b = append(b, "\xa1I"...)
 	b = quarkEncodeIndex(b, &v.I)
-	b = msgp.AppendString(b, "F")
+	b = append(b, "\xa1F"...)
 	b = quarkEncodeFlags(b, &v.F)
 	return b
 }
@@ -524,37 +533,43 @@ func (v *storeNamedArgs) decode(b []byte, depth int, budget *codec.Budget) ([]by
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "C":
-			if b, err = quarkDecodeCelsius(b, &v.C, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "L":
-			if b, err = quarkDecodeLabel(b, &v.L, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "B":
-			if b, err = quarkDecodeBlob(b, &v.B, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "U":
-			if b, err = quarkDecodeUUID(b, &v.U, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "G":
-			if b, err = quarkDecodeGrid(b, &v.G, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "I":
-			if b, err = quarkDecodeIndex(b, &v.I, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "F":
-			if b, err = quarkDecodeFlags(b, &v.F, depth+1, budget); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "C" {
+				if b, err = quarkDecodeCelsius(b, &v.C, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "L" {
+				if b, err = quarkDecodeLabel(b, &v.L, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "B" {
+				if b, err = quarkDecodeBlob(b, &v.B, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "U" {
+				if b, err = quarkDecodeUUID(b, &v.U, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "G" {
+				if b, err = quarkDecodeGrid(b, &v.G, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "I" {
+				if b, err = quarkDecodeIndex(b, &v.I, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "F" {
+				if b, err = quarkDecodeFlags(b, &v.F, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -566,10 +581,9 @@ func (v *storeNamedArgs) decode(b []byte, depth int, budget *codec.Budget) ([]by
 }
 
 func (v *storeNamedResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x82\xa2R0"...)
 	b = quarkEncodeStack(b, &v.R0)
-	b = msgp.AppendString(b, "R1")
+	b = append(b, "\xa2R1"...)
 	b = quarkEncodeLink(b, &v.R1)
 	return b
 }
@@ -585,17 +599,23 @@ func (v *storeNamedResults) decode(b []byte, depth int, budget *codec.Budget) ([
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if b, err = quarkDecodeStack(b, &v.R0, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "R1":
-			if b, err = quarkDecodeLink(b, &v.R1, depth+1, budget); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if b, err = quarkDecodeStack(b, &v.R0, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "R1" {
+				if b, err = quarkDecodeLink(b, &v.R1, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -746,8 +766,7 @@ func (m *storeContainersMessage) CopyResults() error {
 }
 
 func (v *storeContainersArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 7)
-	b = msgp.AppendString(b, "M")
+	b = append(b, "\x87\xa1M"...)
 	if v.M == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -764,7 +783,7 @@ func (v *storeContainersArgs) encode(b []byte) []byte {
 			}
 		}
 	}
-	b = msgp.AppendString(b, "A")
+	b = append(b, "\xa1A"...)
 	b = msgp.AppendArrayHeader(b, 3)
 	for zi4 := range v.A {
 		if v.A[zi4] == nil {
@@ -773,7 +792,7 @@ func (v *storeContainersArgs) encode(b []byte) []byte {
 			b = quarkEncodeList(b, v.A[zi4])
 		}
 	}
-	b = msgp.AppendString(b, "Pp")
+	b = append(b, "\xa2Pp"...)
 	if v.Pp == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -783,7 +802,7 @@ func (v *storeContainersArgs) encode(b []byte) []byte {
 			b = msgp.AppendInt(b, *(*v.Pp))
 		}
 	}
-	b = msgp.AppendString(b, "Nested")
+	b = append(b, "\xa6Nested"...)
 	if v.Nested == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -807,11 +826,10 @@ func (v *storeContainersArgs) encode(b []byte) []byte {
 			}
 		}
 	}
-	b = msgp.AppendString(b, "Anon")
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "A")
+	b = append(b, "\xa4Anon"...)
+	b = append(b, "\x82\xa1A"...)
 	b = msgp.AppendInt(b, v.Anon.A)
-	b = msgp.AppendString(b, "B")
+	b = append(b, "\xa1B"...)
 	if v.Anon.B == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -820,7 +838,7 @@ func (v *storeContainersArgs) encode(b []byte) []byte {
 			b = msgp.AppendString(b, v.Anon.B[zi9])
 		}
 	}
-	b = msgp.AppendString(b, "Bs")
+	b = append(b, "\xa2Bs"...)
 	if v.Bs == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -833,7 +851,7 @@ func (v *storeContainersArgs) encode(b []byte) []byte {
 			}
 		}
 	}
-	b = msgp.AppendString(b, "Ba")
+	b = append(b, "\xa2Ba"...)
 	b = msgp.AppendBytes(b, v.Ba[:])
 	return b
 }
@@ -849,294 +867,324 @@ func (v *storeContainersArgs) decode(b []byte, depth int, budget *codec.Budget) 
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "M":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "M" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.M = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn3, 40, 0); err != nil {
+						return b, err
+					}
+					zm4 := make(map[string][]Tree, zn3)
+					for range zn3 {
+						var zk5 string
+						if zk5, b, err = budget.ReadString(b); err != nil {
+							return b, err
+						}
+						var zv6 []Tree
+						if msgp.IsNil(b) {
+							if b, err = msgp.ReadNilBytes(b); err != nil {
+								return b, err
+							}
+							zv6 = nil
+						} else {
+							if err = codec.CheckDepth(depth + 2); err != nil {
+								return b, err
+							}
+							var zn7 int
+							if zn7, b, err = codec.ReadArrayLen(b); err != nil {
+								return b, err
+							}
+							if err = budget.Alloc(zn7, 40); err != nil {
+								return b, err
+							}
+							zs8 := make([]Tree, zn7)
+							for zi9 := range zn7 {
+								if b, err = quarkDecodeTree(b, &zs8[zi9], depth+3, budget); err != nil {
+									return b, err
+								}
+							}
+							zv6 = zs8
+						}
+						zm4[zk5] = zv6
+					}
+					v.M = zm4
 				}
-				v.M = nil
-			} else {
+			} else if string(zk2) == "A" {
 				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
-				var zn3 int
-				if zn3, b, err = codec.ReadMapLen(b); err != nil {
+				var zn10 int
+				if zn10, b, err = codec.ReadArrayLen(b); err != nil {
 					return b, err
 				}
-				if err = budget.Map(zn3, 40, 0); err != nil {
-					return b, err
-				}
-				zm4 := make(map[string][]Tree, zn3)
-				for range zn3 {
-					var zk5 string
-					if zk5, b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
+				for zi11 := range zn10 {
+					if zi11 >= 3 {
+						if b, err = codec.Skip(b); err != nil {
+							return b, err
+						}
+						continue
 					}
-					var zv6 []Tree
 					if msgp.IsNil(b) {
 						if b, err = msgp.ReadNilBytes(b); err != nil {
 							return b, err
 						}
-						zv6 = nil
+						v.A[zi11] = nil
 					} else {
 						if err = codec.CheckDepth(depth + 2); err != nil {
 							return b, err
 						}
-						var zn7 int
-						if zn7, b, err = codec.ReadArrayLen(b); err != nil {
+						if err = budget.Alloc(1, 16); err != nil {
 							return b, err
 						}
-						if err = budget.Alloc(zn7, 40); err != nil {
+						zp12 := new(List)
+						if b, err = quarkDecodeList(b, zp12, depth+3, budget); err != nil {
 							return b, err
 						}
-						zs8 := make([]Tree, zn7)
-						for zi9 := range zn7 {
-							if b, err = quarkDecodeTree(b, &zs8[zi9], depth+3, budget); err != nil {
-								return b, err
-							}
-						}
-						zv6 = zs8
+						v.A[zi11] = zp12
 					}
-					zm4[zk5] = zv6
 				}
-				v.M = zm4
-			}
-		case "A":
-			if err = codec.CheckDepth(depth + 1); err != nil {
-				return b, err
-			}
-			var zn10 int
-			if zn10, b, err = codec.ReadArrayLen(b); err != nil {
-				return b, err
-			}
-			for zi11 := range zn10 {
-				if zi11 >= 3 {
-					if b, err = codec.Skip(b); err != nil {
-						return b, err
-					}
-					continue
-				}
-				if msgp.IsNil(b) {
-					if b, err = msgp.ReadNilBytes(b); err != nil {
-						return b, err
-					}
-					v.A[zi11] = nil
-				} else {
-					if err = codec.CheckDepth(depth + 2); err != nil {
-						return b, err
-					}
-					if err = budget.Alloc(1, 16); err != nil {
-						return b, err
-					}
-					zp12 := new(List)
-					if b, err = quarkDecodeList(b, zp12, depth+3, budget); err != nil {
-						return b, err
-					}
-					v.A[zi11] = zp12
-				}
-			}
-			clear(v.A[min(zn10, 3):])
-		case "Pp":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Pp = nil
+				clear(v.A[min(zn10, 3):])
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				if err = budget.Alloc(1, 8); err != nil {
-					return b, err
-				}
-				zp13 := new(*int)
+			}
+		case 2:
+			if string(zk2) == "Pp" {
 				if msgp.IsNil(b) {
 					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
-					*zp13 = nil
+					v.Pp = nil
 				} else {
-					if err = codec.CheckDepth(depth + 2); err != nil {
+					if err = codec.CheckDepth(depth + 1); err != nil {
 						return b, err
 					}
 					if err = budget.Alloc(1, 8); err != nil {
 						return b, err
 					}
-					zp14 := new(int)
-					if *zp14, b, err = msgp.ReadIntBytes(b); err != nil {
-						return b, err
-					}
-					*zp13 = zp14
-				}
-				v.Pp = zp13
-			}
-		case "Nested":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Nested = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn15 int
-				if zn15, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn15, 24); err != nil {
-					return b, err
-				}
-				zs16 := make([][]map[int64]string, zn15)
-				for zi17 := range zn15 {
+					zp13 := new(*int)
 					if msgp.IsNil(b) {
 						if b, err = msgp.ReadNilBytes(b); err != nil {
 							return b, err
 						}
-						zs16[zi17] = nil
+						*zp13 = nil
 					} else {
 						if err = codec.CheckDepth(depth + 2); err != nil {
 							return b, err
 						}
-						var zn18 int
-						if zn18, b, err = codec.ReadArrayLen(b); err != nil {
+						if err = budget.Alloc(1, 8); err != nil {
 							return b, err
 						}
-						if err = budget.Alloc(zn18, 8); err != nil {
+						zp14 := new(int)
+						if *zp14, b, err = msgp.ReadIntBytes(b); err != nil {
 							return b, err
 						}
-						zs19 := make([]map[int64]string, zn18)
-						for zi20 := range zn18 {
+						*zp13 = zp14
+					}
+					v.Pp = zp13
+				}
+			} else if string(zk2) == "Bs" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Bs = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn15 int
+					if zn15, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn15, 24); err != nil {
+						return b, err
+					}
+					zs16 := make([][]byte, zn15)
+					for zi17 := range zn15 {
+						if msgp.IsNil(b) {
+							if b, err = msgp.ReadNilBytes(b); err != nil {
+								return b, err
+							}
+							zs16[zi17] = nil
+						} else {
+							var zd18 []byte
+							if zd18, b, err = msgp.ReadBytesZC(b); err != nil {
+								return b, err
+							}
+							zs16[zi17] = make([]byte, len(zd18))
+							copy(zs16[zi17], zd18)
+						}
+					}
+					v.Bs = zs16
+				}
+			} else if string(zk2) == "Ba" {
+				var zd19 []byte
+				if zd19, b, err = msgp.ReadBytesZC(b); err != nil {
+					return b, err
+				}
+				clear(v.Ba[copy(v.Ba[:], zd19):])
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
+			}
+		case 4:
+			if string(zk2) == "Anon" {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b, err
+				}
+				var zn20 int
+				if zn20, b, err = codec.ReadMapLen(b); err != nil {
+					return b, err
+				}
+				for range zn20 {
+					var zk21 []byte
+					if zk21, b, err = codec.ReadKey(b); err != nil {
+						return b, err
+					}
+					switch len(zk21) {
+					case 1:
+						if string(zk21) == "A" {
+							if v.Anon.A, b, err = msgp.ReadIntBytes(b); err != nil {
+								return b, err
+							}
+						} else if string(zk21) == "B" {
 							if msgp.IsNil(b) {
 								if b, err = msgp.ReadNilBytes(b); err != nil {
 									return b, err
 								}
-								zs19[zi20] = nil
+								v.Anon.B = nil
 							} else {
-								if err = codec.CheckDepth(depth + 3); err != nil {
+								if err = codec.CheckDepth(depth + 2); err != nil {
 									return b, err
 								}
-								var zn21 int
-								if zn21, b, err = codec.ReadMapLen(b); err != nil {
+								var zn22 int
+								if zn22, b, err = codec.ReadArrayLen(b); err != nil {
 									return b, err
 								}
-								if err = budget.Map(zn21, 24, 0); err != nil {
+								if err = budget.Alloc(zn22, 16); err != nil {
 									return b, err
 								}
-								zm22 := make(map[int64]string, zn21)
-								for range zn21 {
-									var zk23 int64
-									if zk23, b, err = msgp.ReadInt64Bytes(b); err != nil {
+								zs23 := make([]string, zn22)
+								for zi24 := range zn22 {
+									if zs23[zi24], b, err = budget.ReadString(b); err != nil {
 										return b, err
 									}
-									var zv24 string
-									if zv24, b, err = msgp.ReadStringBytes(b); err != nil {
-										return b, err
-									}
-									zm22[zk23] = zv24
 								}
-								zs19[zi20] = zm22
+								v.Anon.B = zs23
 							}
-						}
-						zs16[zi17] = zs19
-					}
-				}
-				v.Nested = zs16
-			}
-		case "Anon":
-			if err = codec.CheckDepth(depth + 1); err != nil {
-				return b, err
-			}
-			var zn25 int
-			if zn25, b, err = codec.ReadMapLen(b); err != nil {
-				return b, err
-			}
-			for range zn25 {
-				var zk26 []byte
-				if zk26, b, err = msgp.ReadMapKeyZC(b); err != nil {
-					return b, err
-				}
-				switch string(zk26) {
-				case "A":
-					if v.Anon.A, b, err = msgp.ReadIntBytes(b); err != nil {
-						return b, err
-					}
-				case "B":
-					if msgp.IsNil(b) {
-						if b, err = msgp.ReadNilBytes(b); err != nil {
-							return b, err
-						}
-						v.Anon.B = nil
-					} else {
-						if err = codec.CheckDepth(depth + 2); err != nil {
-							return b, err
-						}
-						var zn27 int
-						if zn27, b, err = codec.ReadArrayLen(b); err != nil {
-							return b, err
-						}
-						if err = budget.Alloc(zn27, 16); err != nil {
-							return b, err
-						}
-						zs28 := make([]string, zn27)
-						for zi29 := range zn27 {
-							if zs28[zi29], b, err = msgp.ReadStringBytes(b); err != nil {
+						} else {
+							if b, err = codec.Skip(b); err != nil {
 								return b, err
 							}
 						}
-						v.Anon.B = zs28
+					default:
+						if b, err = codec.Skip(b); err != nil {
+							return b, err
+						}
 					}
-				default:
-					if b, err = codec.Skip(b); err != nil {
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
+			}
+		case 6:
+			if string(zk2) == "Nested" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
-				}
-			}
-		case "Bs":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Bs = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn30 int
-				if zn30, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn30, 24); err != nil {
-					return b, err
-				}
-				zs31 := make([][]byte, zn30)
-				for zi32 := range zn30 {
-					if msgp.IsNil(b) {
-						if b, err = msgp.ReadNilBytes(b); err != nil {
-							return b, err
-						}
-						zs31[zi32] = nil
-					} else {
-						var zd33 []byte
-						if zd33, b, err = msgp.ReadBytesZC(b); err != nil {
-							return b, err
-						}
-						zs31[zi32] = make([]byte, len(zd33))
-						copy(zs31[zi32], zd33)
+					v.Nested = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
 					}
+					var zn25 int
+					if zn25, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn25, 24); err != nil {
+						return b, err
+					}
+					zs26 := make([][]map[int64]string, zn25)
+					for zi27 := range zn25 {
+						if msgp.IsNil(b) {
+							if b, err = msgp.ReadNilBytes(b); err != nil {
+								return b, err
+							}
+							zs26[zi27] = nil
+						} else {
+							if err = codec.CheckDepth(depth + 2); err != nil {
+								return b, err
+							}
+							var zn28 int
+							if zn28, b, err = codec.ReadArrayLen(b); err != nil {
+								return b, err
+							}
+							if err = budget.Alloc(zn28, 8); err != nil {
+								return b, err
+							}
+							zs29 := make([]map[int64]string, zn28)
+							for zi30 := range zn28 {
+								if msgp.IsNil(b) {
+									if b, err = msgp.ReadNilBytes(b); err != nil {
+										return b, err
+									}
+									zs29[zi30] = nil
+								} else {
+									if err = codec.CheckDepth(depth + 3); err != nil {
+										return b, err
+									}
+									var zn31 int
+									if zn31, b, err = codec.ReadMapLen(b); err != nil {
+										return b, err
+									}
+									if err = budget.Map(zn31, 24, 0); err != nil {
+										return b, err
+									}
+									zm32 := make(map[int64]string, zn31)
+									for range zn31 {
+										var zk33 int64
+										if zk33, b, err = msgp.ReadInt64Bytes(b); err != nil {
+											return b, err
+										}
+										var zv34 string
+										if zv34, b, err = budget.ReadString(b); err != nil {
+											return b, err
+										}
+										zm32[zk33] = zv34
+									}
+									zs29[zi30] = zm32
+								}
+							}
+							zs26[zi27] = zs29
+						}
+					}
+					v.Nested = zs26
 				}
-				v.Bs = zs31
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
-		case "Ba":
-			var zd34 []byte
-			if zd34, b, err = msgp.ReadBytesZC(b); err != nil {
-				return b, err
-			}
-			clear(v.Ba[copy(v.Ba[:], zd34):])
 		default:
 			if b, err = codec.Skip(b); err != nil {
 				return b, err
@@ -1147,8 +1195,7 @@ func (v *storeContainersArgs) decode(b []byte, depth int, budget *codec.Budget) 
 }
 
 func (v *storeContainersResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	b = msgp.AppendArrayHeader(b, 2)
 	for zi1 := range v.R0 {
 		if v.R0[zi1] == nil {
@@ -1179,72 +1226,78 @@ func (v *storeContainersResults) decode(b []byte, depth int, budget *codec.Budge
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if err = codec.CheckDepth(depth + 1); err != nil {
-				return b, err
-			}
-			var zn3 int
-			if zn3, b, err = codec.ReadArrayLen(b); err != nil {
-				return b, err
-			}
-			for zi4 := range zn3 {
-				if zi4 >= 2 {
-					if b, err = codec.Skip(b); err != nil {
-						return b, err
-					}
-					continue
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b, err
 				}
-				if msgp.IsNil(b) {
-					if b, err = msgp.ReadNilBytes(b); err != nil {
-						return b, err
-					}
-					v.R0[zi4] = nil
-				} else {
-					if err = codec.CheckDepth(depth + 2); err != nil {
-						return b, err
-					}
-					var zn5 int
-					if zn5, b, err = codec.ReadMapLen(b); err != nil {
-						return b, err
-					}
-					if err = budget.Map(zn5, 24, 0); err != nil {
-						return b, err
-					}
-					zm6 := make(map[Label]*Tree, zn5)
-					for range zn5 {
-						var zk7 Label
-						if b, err = quarkDecodeLabel(b, &zk7, depth+3, budget); err != nil {
+				var zn3 int
+				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+					return b, err
+				}
+				for zi4 := range zn3 {
+					if zi4 >= 2 {
+						if b, err = codec.Skip(b); err != nil {
 							return b, err
 						}
-						var zv8 *Tree
-						if msgp.IsNil(b) {
-							if b, err = msgp.ReadNilBytes(b); err != nil {
-								return b, err
-							}
-							zv8 = nil
-						} else {
-							if err = codec.CheckDepth(depth + 3); err != nil {
-								return b, err
-							}
-							if err = budget.Alloc(1, 40); err != nil {
-								return b, err
-							}
-							zp9 := new(Tree)
-							if b, err = quarkDecodeTree(b, zp9, depth+4, budget); err != nil {
-								return b, err
-							}
-							zv8 = zp9
-						}
-						zm6[zk7] = zv8
+						continue
 					}
-					v.R0[zi4] = zm6
+					if msgp.IsNil(b) {
+						if b, err = msgp.ReadNilBytes(b); err != nil {
+							return b, err
+						}
+						v.R0[zi4] = nil
+					} else {
+						if err = codec.CheckDepth(depth + 2); err != nil {
+							return b, err
+						}
+						var zn5 int
+						if zn5, b, err = codec.ReadMapLen(b); err != nil {
+							return b, err
+						}
+						if err = budget.Map(zn5, 24, 0); err != nil {
+							return b, err
+						}
+						zm6 := make(map[Label]*Tree, zn5)
+						for range zn5 {
+							var zk7 Label
+							if b, err = quarkDecodeLabel(b, &zk7, depth+3, budget); err != nil {
+								return b, err
+							}
+							var zv8 *Tree
+							if msgp.IsNil(b) {
+								if b, err = msgp.ReadNilBytes(b); err != nil {
+									return b, err
+								}
+								zv8 = nil
+							} else {
+								if err = codec.CheckDepth(depth + 3); err != nil {
+									return b, err
+								}
+								if err = budget.Alloc(1, 40); err != nil {
+									return b, err
+								}
+								zp9 := new(Tree)
+								if b, err = quarkDecodeTree(b, zp9, depth+4, budget); err != nil {
+									return b, err
+								}
+								zv8 = zp9
+							}
+							zm6[zk7] = zv8
+						}
+						v.R0[zi4] = zm6
+					}
+				}
+				clear(v.R0[min(zn3, 2):])
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
 				}
 			}
-			clear(v.R0[min(zn3, 2):])
 		default:
 			if b, err = codec.Skip(b); err != nil {
 				return b, err
@@ -1322,14 +1375,13 @@ func (m *storeRecursiveMessage) CopyResults() error {
 }
 
 func (v *storeRecursiveArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "E")
+	b = append(b, "\x82\xa1E"...)
 	if v.E == nil {
 		b = msgp.AppendNil(b)
 	} else {
 		b = quarkEncodeExpr(b, v.E)
 	}
-	b = msgp.AppendString(b, "L")
+	b = append(b, "\xa1L"...)
 	b = quarkEncodeList(b, &v.L)
 	return b
 }
@@ -1345,32 +1397,38 @@ func (v *storeRecursiveArgs) decode(b []byte, depth int, budget *codec.Budget) (
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "E":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "E" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.E = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 40); err != nil {
+						return b, err
+					}
+					zp3 := new(Expr)
+					if b, err = quarkDecodeExpr(b, zp3, depth+2, budget); err != nil {
+						return b, err
+					}
+					v.E = zp3
+				}
+			} else if string(zk2) == "L" {
+				if b, err = quarkDecodeList(b, &v.L, depth+1, budget); err != nil {
 					return b, err
 				}
-				v.E = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				if err = budget.Alloc(1, 40); err != nil {
-					return b, err
-				}
-				zp3 := new(Expr)
-				if b, err = quarkDecodeExpr(b, zp3, depth+2, budget); err != nil {
-					return b, err
-				}
-				v.E = zp3
-			}
-		case "L":
-			if b, err = quarkDecodeList(b, &v.L, depth+1, budget); err != nil {
-				return b, err
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -1382,8 +1440,7 @@ func (v *storeRecursiveArgs) decode(b []byte, depth int, budget *codec.Budget) (
 }
 
 func (v *storeRecursiveResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	b = quarkEncodeTree(b, &v.R0)
 	return b
 }
@@ -1399,13 +1456,19 @@ func (v *storeRecursiveResults) decode(b []byte, depth int, budget *codec.Budget
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if b, err = quarkDecodeTree(b, &v.R0, depth+1, budget); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if b, err = quarkDecodeTree(b, &v.R0, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -1483,10 +1546,9 @@ func (m *storeStructsMessage) CopyResults() error {
 }
 
 func (v *storeStructsArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "T")
+	b = append(b, "\x82\xa1T"...)
 	b = quarkEncodeTagged(b, &v.T)
-	b = msgp.AppendString(b, "D")
+	b = append(b, "\xa1D"...)
 	b = quarkEncodeDerived(b, &v.D)
 	return b
 }
@@ -1502,17 +1564,23 @@ func (v *storeStructsArgs) decode(b []byte, depth int, budget *codec.Budget) ([]
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "T":
-			if b, err = quarkDecodeTagged(b, &v.T, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "D":
-			if b, err = quarkDecodeDerived(b, &v.D, depth+1, budget); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "T" {
+				if b, err = quarkDecodeTagged(b, &v.T, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "D" {
+				if b, err = quarkDecodeDerived(b, &v.D, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -1524,8 +1592,7 @@ func (v *storeStructsArgs) decode(b []byte, depth int, budget *codec.Budget) ([]
 }
 
 func (v *storeStructsResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	if v.R0 == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -1545,28 +1612,34 @@ func (v *storeStructsResults) decode(b []byte, depth int, budget *codec.Budget) 
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.R0 = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 40); err != nil {
+						return b, err
+					}
+					zp3 := new(Derived)
+					if b, err = quarkDecodeDerived(b, zp3, depth+2, budget); err != nil {
+						return b, err
+					}
+					v.R0 = zp3
 				}
-				v.R0 = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				if err = budget.Alloc(1, 40); err != nil {
-					return b, err
-				}
-				zp3 := new(Derived)
-				if b, err = quarkDecodeDerived(b, zp3, depth+2, budget); err != nil {
-					return b, err
-				}
-				v.R0 = zp3
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -1649,18 +1722,17 @@ func (m *storeForeignMessage) CopyResults() error {
 }
 
 func (v *storeForeignArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 6)
-	b = msgp.AppendString(b, "P")
+	b = append(b, "\x86\xa1P"...)
 	b = quarkEncode_geo_Point(b, &v.P)
-	b = msgp.AppendString(b, "Path")
+	b = append(b, "\xa4Path"...)
 	b = quarkEncode_geo_Path(b, &v.Path)
-	b = msgp.AppendString(b, "Q")
+	b = append(b, "\xa1Q"...)
 	b = quarkEncode_shapes_Point(b, &v.Q)
-	b = msgp.AppendString(b, "R")
+	b = append(b, "\xa1R"...)
 	b = quarkEncode_geo_Region(b, &v.R)
-	b = msgp.AppendString(b, "At")
+	b = append(b, "\xa2At"...)
 	b = quarkEncode_time_Time(b, &v.At)
-	b = msgp.AppendString(b, "D")
+	b = append(b, "\xa1D"...)
 	b = quarkEncode_time_Duration(b, &v.D)
 	return b
 }
@@ -1676,33 +1748,51 @@ func (v *storeForeignArgs) decode(b []byte, depth int, budget *codec.Budget) ([]
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "P":
-			if b, err = quarkDecode_geo_Point(b, &v.P, depth+1, budget); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "P" {
+				if b, err = quarkDecode_geo_Point(b, &v.P, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Q" {
+				if b, err = quarkDecode_shapes_Point(b, &v.Q, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "R" {
+				if b, err = quarkDecode_geo_Region(b, &v.R, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "D" {
+				if b, err = quarkDecode_time_Duration(b, &v.D, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
-		case "Path":
-			if b, err = quarkDecode_geo_Path(b, &v.Path, depth+1, budget); err != nil {
-				return b, err
+		case 2:
+			if string(zk2) == "At" {
+				if b, err = quarkDecode_time_Time(b, &v.At, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
-		case "Q":
-			if b, err = quarkDecode_shapes_Point(b, &v.Q, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "R":
-			if b, err = quarkDecode_geo_Region(b, &v.R, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "At":
-			if b, err = quarkDecode_time_Time(b, &v.At, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "D":
-			if b, err = quarkDecode_time_Duration(b, &v.D, depth+1, budget); err != nil {
-				return b, err
+		case 4:
+			if string(zk2) == "Path" {
+				if b, err = quarkDecode_geo_Path(b, &v.Path, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -1714,14 +1804,13 @@ func (v *storeForeignArgs) decode(b []byte, depth int, budget *codec.Budget) ([]
 }
 
 func (v *storeForeignResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x82\xa2R0"...)
 	if v.R0 == nil {
 		b = msgp.AppendNil(b)
 	} else {
 		b = quarkEncode_geo_Point(b, v.R0)
 	}
-	b = msgp.AppendString(b, "R1")
+	b = append(b, "\xa2R1"...)
 	if v.R1 == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -1744,53 +1833,59 @@ func (v *storeForeignResults) decode(b []byte, depth int, budget *codec.Budget) 
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.R0 = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(1, 48); err != nil {
-					return b, err
-				}
-				zp3 := new(geo.Point)
-				if b, err = quarkDecode_geo_Point(b, zp3, depth+2, budget); err != nil {
-					return b, err
-				}
-				v.R0 = zp3
-			}
-		case "R1":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.R1 = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn4 int
-				if zn4, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn4, 8); err != nil {
-					return b, err
-				}
-				zs5 := make([]shapes.Point, zn4)
-				for zi6 := range zn4 {
-					if b, err = quarkDecode_shapes_Point(b, &zs5[zi6], depth+2, budget); err != nil {
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
+					v.R0 = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 48); err != nil {
+						return b, err
+					}
+					zp3 := new(geo.Point)
+					if b, err = quarkDecode_geo_Point(b, zp3, depth+2, budget); err != nil {
+						return b, err
+					}
+					v.R0 = zp3
 				}
-				v.R1 = zs5
+			} else if string(zk2) == "R1" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.R1 = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn4 int
+					if zn4, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn4, 8); err != nil {
+						return b, err
+					}
+					zs5 := make([]shapes.Point, zn4)
+					for zi6 := range zn4 {
+						if b, err = quarkDecode_shapes_Point(b, &zs5[zi6], depth+2, budget); err != nil {
+							return b, err
+						}
+					}
+					v.R1 = zs5
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -1878,12 +1973,11 @@ func (m *storeMarshalersMessage) CopyResults() error {
 
 func (v *storeMarshalersArgs) encode(b []byte) ([]byte, error) {
 	var err error
-	b = msgp.AppendMapHeader(b, 5)
-	b = msgp.AppendString(b, "V")
+	b = append(b, "\x85\xa1V"...)
 	if b, err = quarkEncodeVersion(b, &v.V); err != nil {
 		return b, err
 	}
-	b = msgp.AppendString(b, "L")
+	b = append(b, "\xa1L"...)
 	if v.L == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -1891,11 +1985,11 @@ func (v *storeMarshalersArgs) encode(b []byte) ([]byte, error) {
 			return b, err
 		}
 	}
-	b = msgp.AppendString(b, "B")
+	b = append(b, "\xa1B"...)
 	if b, err = quarkEncodeBag(b, &v.B); err != nil {
 		return b, err
 	}
-	b = msgp.AppendString(b, "Ls")
+	b = append(b, "\xa2Ls"...)
 	if v.Ls == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -1906,7 +2000,7 @@ func (v *storeMarshalersArgs) encode(b []byte) ([]byte, error) {
 			}
 		}
 	}
-	b = msgp.AppendString(b, "S")
+	b = append(b, "\xa1S"...)
 	if b, err = quarkEncodeStdlib(b, &v.S); err != nil {
 		return b, err
 	}
@@ -1924,65 +2018,77 @@ func (v *storeMarshalersArgs) decode(b []byte, depth int, budget *codec.Budget) 
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "V":
-			if b, err = quarkDecodeVersion(b, &v.V, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "L":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "V" {
+				if b, err = quarkDecodeVersion(b, &v.V, depth+1, budget); err != nil {
 					return b, err
 				}
-				v.L = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(1, 8); err != nil {
-					return b, err
-				}
-				zp3 := new(Level)
-				if b, err = quarkDecodeLevel(b, zp3, depth+2, budget); err != nil {
-					return b, err
-				}
-				v.L = zp3
-			}
-		case "B":
-			if b, err = quarkDecodeBag(b, &v.B, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "Ls":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Ls = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn4 int
-				if zn4, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn4, 8); err != nil {
-					return b, err
-				}
-				zs5 := make([]Level, zn4)
-				for zi6 := range zn4 {
-					if b, err = quarkDecodeLevel(b, &zs5[zi6], depth+2, budget); err != nil {
+			} else if string(zk2) == "L" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
+					v.L = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 8); err != nil {
+						return b, err
+					}
+					zp3 := new(Level)
+					if b, err = quarkDecodeLevel(b, zp3, depth+2, budget); err != nil {
+						return b, err
+					}
+					v.L = zp3
 				}
-				v.Ls = zs5
+			} else if string(zk2) == "B" {
+				if b, err = quarkDecodeBag(b, &v.B, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "S" {
+				if b, err = quarkDecodeStdlib(b, &v.S, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
-		case "S":
-			if b, err = quarkDecodeStdlib(b, &v.S, depth+1, budget); err != nil {
-				return b, err
+		case 2:
+			if string(zk2) == "Ls" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Ls = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn4 int
+					if zn4, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn4, 8); err != nil {
+						return b, err
+					}
+					zs5 := make([]Level, zn4)
+					for zi6 := range zn4 {
+						if b, err = quarkDecodeLevel(b, &zs5[zi6], depth+2, budget); err != nil {
+							return b, err
+						}
+					}
+					v.Ls = zs5
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -1995,8 +2101,7 @@ func (v *storeMarshalersArgs) decode(b []byte, depth int, budget *codec.Budget) 
 
 func (v *storeMarshalersResults) encode(b []byte) ([]byte, error) {
 	var err error
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	if v.R0 == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2024,40 +2129,46 @@ func (v *storeMarshalersResults) decode(b []byte, depth int, budget *codec.Budge
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.R0 = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn3, 16, 0); err != nil {
+						return b, err
+					}
+					zm4 := make(map[Level]Version, zn3)
+					for range zn3 {
+						var zk5 Level
+						if b, err = quarkDecodeLevel(b, &zk5, depth+2, budget); err != nil {
+							return b, err
+						}
+						var zv6 Version
+						if b, err = quarkDecodeVersion(b, &zv6, depth+2, budget); err != nil {
+							return b, err
+						}
+						zm4[zk5] = zv6
+					}
+					v.R0 = zm4
 				}
-				v.R0 = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				var zn3 int
-				if zn3, b, err = codec.ReadMapLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Map(zn3, 16, 0); err != nil {
-					return b, err
-				}
-				zm4 := make(map[Level]Version, zn3)
-				for range zn3 {
-					var zk5 Level
-					if b, err = quarkDecodeLevel(b, &zk5, depth+2, budget); err != nil {
-						return b, err
-					}
-					var zv6 Version
-					if b, err = quarkDecodeVersion(b, &zv6, depth+2, budget); err != nil {
-						return b, err
-					}
-					zm4[zk5] = zv6
-				}
-				v.R0 = zm4
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -2145,8 +2256,7 @@ func (m *storeProtoMessage) CopyResults() error {
 
 func (v *storeProtoArgs) encode(b []byte) ([]byte, error) {
 	var err error
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "Ts")
+	b = append(b, "\x82\xa2Ts"...)
 	if v.Ts == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2156,7 +2266,7 @@ func (v *storeProtoArgs) encode(b []byte) ([]byte, error) {
 		}
 		b = msgp.AppendBytes(b, zd1)
 	}
-	b = msgp.AppendString(b, "Vs")
+	b = append(b, "\xa2Vs"...)
 	if v.Vs == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2187,70 +2297,76 @@ func (v *storeProtoArgs) decode(b []byte, depth int, budget *codec.Budget) ([]by
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Ts":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Ts = nil
-			} else {
-				var zd4 []byte
-				if zd4, b, err = msgp.ReadBytesZC(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(1, 56); err != nil {
-					return b, err
-				}
-				zp3 := new(timestamppb.Timestamp)
-				if err = (proto.UnmarshalOptions{RecursionLimit: codec.MaxDepth}).Unmarshal(zd4, zp3); err != nil {
-					return b, err
-				}
-				v.Ts = zp3
-			}
-		case "Vs":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Vs = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn5 int
-				if zn5, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn5, 8); err != nil {
-					return b, err
-				}
-				zs6 := make([]*wrapperspb.StringValue, zn5)
-				for zi7 := range zn5 {
-					if msgp.IsNil(b) {
-						if b, err = msgp.ReadNilBytes(b); err != nil {
-							return b, err
-						}
-						zs6[zi7] = nil
-					} else {
-						var zd9 []byte
-						if zd9, b, err = msgp.ReadBytesZC(b); err != nil {
-							return b, err
-						}
-						if err = budget.Alloc(1, 56); err != nil {
-							return b, err
-						}
-						zp8 := new(wrapperspb.StringValue)
-						if err = (proto.UnmarshalOptions{RecursionLimit: codec.MaxDepth}).Unmarshal(zd9, zp8); err != nil {
-							return b, err
-						}
-						zs6[zi7] = zp8
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "Ts" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
 					}
+					v.Ts = nil
+				} else {
+					var zd4 []byte
+					if zd4, b, err = msgp.ReadBytesZC(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 56); err != nil {
+						return b, err
+					}
+					zp3 := new(timestamppb.Timestamp)
+					if err = (proto.UnmarshalOptions{RecursionLimit: codec.MaxDepth}).Unmarshal(zd4, zp3); err != nil {
+						return b, err
+					}
+					v.Ts = zp3
 				}
-				v.Vs = zs6
+			} else if string(zk2) == "Vs" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Vs = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn5 int
+					if zn5, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn5, 8); err != nil {
+						return b, err
+					}
+					zs6 := make([]*wrapperspb.StringValue, zn5)
+					for zi7 := range zn5 {
+						if msgp.IsNil(b) {
+							if b, err = msgp.ReadNilBytes(b); err != nil {
+								return b, err
+							}
+							zs6[zi7] = nil
+						} else {
+							var zd9 []byte
+							if zd9, b, err = msgp.ReadBytesZC(b); err != nil {
+								return b, err
+							}
+							if err = budget.Alloc(1, 56); err != nil {
+								return b, err
+							}
+							zp8 := new(wrapperspb.StringValue)
+							if err = (proto.UnmarshalOptions{RecursionLimit: codec.MaxDepth}).Unmarshal(zd9, zp8); err != nil {
+								return b, err
+							}
+							zs6[zi7] = zp8
+						}
+					}
+					v.Vs = zs6
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -2263,8 +2379,7 @@ func (v *storeProtoArgs) decode(b []byte, depth int, budget *codec.Budget) ([]by
 
 func (v *storeProtoResults) encode(b []byte) ([]byte, error) {
 	var err error
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	if v.R0 == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2288,29 +2403,35 @@ func (v *storeProtoResults) decode(b []byte, depth int, budget *codec.Budget) ([
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.R0 = nil
+				} else {
+					var zd4 []byte
+					if zd4, b, err = msgp.ReadBytesZC(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 56); err != nil {
+						return b, err
+					}
+					zp3 := new(timestamppb.Timestamp)
+					if err = (proto.UnmarshalOptions{RecursionLimit: codec.MaxDepth}).Unmarshal(zd4, zp3); err != nil {
+						return b, err
+					}
+					v.R0 = zp3
 				}
-				v.R0 = nil
 			} else {
-				var zd4 []byte
-				if zd4, b, err = msgp.ReadBytesZC(b); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				if err = budget.Alloc(1, 56); err != nil {
-					return b, err
-				}
-				zp3 := new(timestamppb.Timestamp)
-				if err = (proto.UnmarshalOptions{RecursionLimit: codec.MaxDepth}).Unmarshal(zd4, zp3); err != nil {
-					return b, err
-				}
-				v.R0 = zp3
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -2380,10 +2501,9 @@ func (m *storeSnapshotMessage) ReadResults(b []byte) error {
 func (m *storeSnapshotMessage) CopyResults() error { return nil }
 
 func (v *storeSnapshotArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "S")
+	b = append(b, "\x82\xa1S"...)
 	b = quarkEncodeSnapshot(b, &v.S)
-	b = msgp.AppendString(b, "Ps")
+	b = append(b, "\xa2Ps"...)
 	if v.Ps == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2406,38 +2526,50 @@ func (v *storeSnapshotArgs) decode(b []byte, depth int, budget *codec.Budget) ([
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "S":
-			if b, err = quarkDecodeSnapshot(b, &v.S, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "Ps":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "S" {
+				if b, err = quarkDecodeSnapshot(b, &v.S, depth+1, budget); err != nil {
 					return b, err
 				}
-				v.Ps = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				var zn3 int
-				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn3, 24); err != nil {
-					return b, err
-				}
-				zs4 := make([]Snapshot, zn3)
-				for zi5 := range zn3 {
-					if b, err = quarkDecodeSnapshot(b, &zs4[zi5], depth+2, budget); err != nil {
+			}
+		case 2:
+			if string(zk2) == "Ps" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
+					v.Ps = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn3, 24); err != nil {
+						return b, err
+					}
+					zs4 := make([]Snapshot, zn3)
+					for zi5 := range zn3 {
+						if b, err = quarkDecodeSnapshot(b, &zs4[zi5], depth+2, budget); err != nil {
+							return b, err
+						}
+					}
+					v.Ps = zs4
 				}
-				v.Ps = zs4
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -2449,8 +2581,7 @@ func (v *storeSnapshotArgs) decode(b []byte, depth int, budget *codec.Budget) ([
 }
 
 func (v *storeSnapshotResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	b = quarkEncodeSnapshot(b, &v.R0)
 	return b
 }
@@ -2466,13 +2597,19 @@ func (v *storeSnapshotResults) decode(b []byte, depth int, budget *codec.Budget)
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if b, err = quarkDecodeSnapshot(b, &v.R0, depth+1, budget); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if b, err = quarkDecodeSnapshot(b, &v.R0, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -2539,8 +2676,7 @@ func (m *storeSharedMessage) ReadResults(b []byte) error {
 func (m *storeSharedMessage) CopyResults() error { return nil }
 
 func (v *storeSharedArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "Items")
+	b = append(b, "\x82\xa5Items"...)
 	if v.Items == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2549,7 +2685,7 @@ func (v *storeSharedArgs) encode(b []byte) []byte {
 			b = msgp.AppendString(b, v.Items[zi1])
 		}
 	}
-	b = msgp.AppendString(b, "M")
+	b = append(b, "\xa1M"...)
 	if v.M == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2573,65 +2709,77 @@ func (v *storeSharedArgs) decode(b []byte, depth int, budget *codec.Budget) ([]b
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Items":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Items = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn3 int
-				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn3, 16); err != nil {
-					return b, err
-				}
-				zs4 := make([]string, zn3)
-				for zi5 := range zn3 {
-					if zs4[zi5], b, err = msgp.ReadStringBytes(b); err != nil {
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "M" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
+					v.M = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn3, 24, 0); err != nil {
+						return b, err
+					}
+					zm4 := make(map[string]int, zn3)
+					for range zn3 {
+						var zk5 string
+						if zk5, b, err = budget.ReadString(b); err != nil {
+							return b, err
+						}
+						var zv6 int
+						if zv6, b, err = msgp.ReadIntBytes(b); err != nil {
+							return b, err
+						}
+						zm4[zk5] = zv6
+					}
+					v.M = zm4
 				}
-				v.Items = zs4
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
-		case "M":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
+		case 5:
+			if string(zk2) == "Items" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Items = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn7 int
+					if zn7, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn7, 16); err != nil {
+						return b, err
+					}
+					zs8 := make([]string, zn7)
+					for zi9 := range zn7 {
+						if zs8[zi9], b, err = budget.ReadString(b); err != nil {
+							return b, err
+						}
+					}
+					v.Items = zs8
 				}
-				v.M = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				var zn6 int
-				if zn6, b, err = codec.ReadMapLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Map(zn6, 24, 0); err != nil {
-					return b, err
-				}
-				zm7 := make(map[string]int, zn6)
-				for range zn6 {
-					var zk8 string
-					if zk8, b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
-					}
-					var zv9 int
-					if zv9, b, err = msgp.ReadIntBytes(b); err != nil {
-						return b, err
-					}
-					zm7[zk8] = zv9
-				}
-				v.M = zm7
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -2643,8 +2791,7 @@ func (v *storeSharedArgs) decode(b []byte, depth int, budget *codec.Budget) ([]b
 }
 
 func (v *storeSharedResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	if v.R0 == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2664,23 +2811,29 @@ func (v *storeSharedResults) decode(b []byte, depth int, budget *codec.Budget) (
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.R0 = nil
+				} else {
+					var zd3 []byte
+					if zd3, b, err = msgp.ReadBytesZC(b); err != nil {
+						return b, err
+					}
+					v.R0 = make([]byte, len(zd3))
+					copy(v.R0, zd3)
 				}
-				v.R0 = nil
 			} else {
-				var zd3 []byte
-				if zd3, b, err = msgp.ReadBytesZC(b); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				v.R0 = make([]byte, len(zd3))
-				copy(v.R0, zd3)
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -2756,8 +2909,7 @@ func (m *storeKeysMessage) CopyResults() error { return nil }
 
 func (v *storeKeysArgs) encode(b []byte) ([]byte, error) {
 	var err error
-	b = msgp.AppendMapHeader(b, 5)
-	b = msgp.AppendString(b, "U")
+	b = append(b, "\x85\xa1U"...)
 	if v.U == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2767,7 +2919,7 @@ func (v *storeKeysArgs) encode(b []byte) ([]byte, error) {
 			b = msgp.AppendInt(b, zv2)
 		}
 	}
-	b = msgp.AppendString(b, "T")
+	b = append(b, "\xa1T"...)
 	if v.T == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2777,7 +2929,7 @@ func (v *storeKeysArgs) encode(b []byte) ([]byte, error) {
 			b = msgp.AppendBool(b, zv4)
 		}
 	}
-	b = msgp.AppendString(b, "F")
+	b = append(b, "\xa1F"...)
 	if v.F == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2787,7 +2939,7 @@ func (v *storeKeysArgs) encode(b []byte) ([]byte, error) {
 			b = quarkEncodeCelsius(b, &zv6)
 		}
 	}
-	b = msgp.AppendString(b, "L")
+	b = append(b, "\xa1L"...)
 	if v.L == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2799,7 +2951,7 @@ func (v *storeKeysArgs) encode(b []byte) ([]byte, error) {
 			b = msgp.AppendBool(b, zv8)
 		}
 	}
-	b = msgp.AppendString(b, "B")
+	b = append(b, "\xa1B"...)
 	if v.B == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -2823,164 +2975,170 @@ func (v *storeKeysArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byt
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "U":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "U" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.U = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn3, 24, 0); err != nil {
+						return b, err
+					}
+					zm4 := make(map[UUID]int, zn3)
+					for range zn3 {
+						var zk5 UUID
+						if b, err = quarkDecodeUUID(b, &zk5, depth+2, budget); err != nil {
+							return b, err
+						}
+						var zv6 int
+						if zv6, b, err = msgp.ReadIntBytes(b); err != nil {
+							return b, err
+						}
+						zm4[zk5] = zv6
+					}
+					v.U = zm4
 				}
-				v.U = nil
+			} else if string(zk2) == "T" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.T = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn7 int
+					if zn7, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn7, 32, 0); err != nil {
+						return b, err
+					}
+					zm8 := make(map[time.Time]bool, zn7)
+					for range zn7 {
+						var zk9 time.Time
+						if b, err = quarkDecode_time_Time(b, &zk9, depth+2, budget); err != nil {
+							return b, err
+						}
+						var zv10 bool
+						if zv10, b, err = msgp.ReadBoolBytes(b); err != nil {
+							return b, err
+						}
+						zm8[zk9] = zv10
+					}
+					v.T = zm8
+				}
+			} else if string(zk2) == "F" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.F = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn11 int
+					if zn11, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn11, 16, 0); err != nil {
+						return b, err
+					}
+					zm12 := make(map[float64]Celsius, zn11)
+					for range zn11 {
+						var zk13 float64
+						if zk13, b, err = msgp.ReadFloat64Bytes(b); err != nil {
+							return b, err
+						}
+						var zv14 Celsius
+						if b, err = quarkDecodeCelsius(b, &zv14, depth+2, budget); err != nil {
+							return b, err
+						}
+						zm12[zk13] = zv14
+					}
+					v.F = zm12
+				}
+			} else if string(zk2) == "L" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.L = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn15 int
+					if zn15, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn15, 16, 0); err != nil {
+						return b, err
+					}
+					zm16 := make(map[Level]bool, zn15)
+					for range zn15 {
+						var zk17 Level
+						if b, err = quarkDecodeLevel(b, &zk17, depth+2, budget); err != nil {
+							return b, err
+						}
+						var zv18 bool
+						if zv18, b, err = msgp.ReadBoolBytes(b); err != nil {
+							return b, err
+						}
+						zm16[zk17] = zv18
+					}
+					v.L = zm16
+				}
+			} else if string(zk2) == "B" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.B = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn19 int
+					if zn19, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn19, 2, 0); err != nil {
+						return b, err
+					}
+					zm20 := make(map[bool]uint8, zn19)
+					for range zn19 {
+						var zk21 bool
+						if zk21, b, err = msgp.ReadBoolBytes(b); err != nil {
+							return b, err
+						}
+						var zv22 uint8
+						if zv22, b, err = msgp.ReadUint8Bytes(b); err != nil {
+							return b, err
+						}
+						zm20[zk21] = zv22
+					}
+					v.B = zm20
+				}
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				var zn3 int
-				if zn3, b, err = codec.ReadMapLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Map(zn3, 24, 0); err != nil {
-					return b, err
-				}
-				zm4 := make(map[UUID]int, zn3)
-				for range zn3 {
-					var zk5 UUID
-					if b, err = quarkDecodeUUID(b, &zk5, depth+2, budget); err != nil {
-						return b, err
-					}
-					var zv6 int
-					if zv6, b, err = msgp.ReadIntBytes(b); err != nil {
-						return b, err
-					}
-					zm4[zk5] = zv6
-				}
-				v.U = zm4
-			}
-		case "T":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.T = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn7 int
-				if zn7, b, err = codec.ReadMapLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Map(zn7, 32, 0); err != nil {
-					return b, err
-				}
-				zm8 := make(map[time.Time]bool, zn7)
-				for range zn7 {
-					var zk9 time.Time
-					if b, err = quarkDecode_time_Time(b, &zk9, depth+2, budget); err != nil {
-						return b, err
-					}
-					var zv10 bool
-					if zv10, b, err = msgp.ReadBoolBytes(b); err != nil {
-						return b, err
-					}
-					zm8[zk9] = zv10
-				}
-				v.T = zm8
-			}
-		case "F":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.F = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn11 int
-				if zn11, b, err = codec.ReadMapLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Map(zn11, 16, 0); err != nil {
-					return b, err
-				}
-				zm12 := make(map[float64]Celsius, zn11)
-				for range zn11 {
-					var zk13 float64
-					if zk13, b, err = msgp.ReadFloat64Bytes(b); err != nil {
-						return b, err
-					}
-					var zv14 Celsius
-					if b, err = quarkDecodeCelsius(b, &zv14, depth+2, budget); err != nil {
-						return b, err
-					}
-					zm12[zk13] = zv14
-				}
-				v.F = zm12
-			}
-		case "L":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.L = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn15 int
-				if zn15, b, err = codec.ReadMapLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Map(zn15, 16, 0); err != nil {
-					return b, err
-				}
-				zm16 := make(map[Level]bool, zn15)
-				for range zn15 {
-					var zk17 Level
-					if b, err = quarkDecodeLevel(b, &zk17, depth+2, budget); err != nil {
-						return b, err
-					}
-					var zv18 bool
-					if zv18, b, err = msgp.ReadBoolBytes(b); err != nil {
-						return b, err
-					}
-					zm16[zk17] = zv18
-				}
-				v.L = zm16
-			}
-		case "B":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.B = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn19 int
-				if zn19, b, err = codec.ReadMapLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Map(zn19, 2, 0); err != nil {
-					return b, err
-				}
-				zm20 := make(map[bool]uint8, zn19)
-				for range zn19 {
-					var zk21 bool
-					if zk21, b, err = msgp.ReadBoolBytes(b); err != nil {
-						return b, err
-					}
-					var zv22 uint8
-					if zv22, b, err = msgp.ReadUint8Bytes(b); err != nil {
-						return b, err
-					}
-					zm20[zk21] = zv22
-				}
-				v.B = zm20
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -2992,7 +3150,7 @@ func (v *storeKeysArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byt
 }
 
 func (v *storeKeysResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
@@ -3072,8 +3230,7 @@ func (m *storeNothingMessage) ReadResults(b []byte) error {
 func (m *storeNothingMessage) CopyResults() error { return nil }
 
 func (v *storeNothingArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "Ids")
+	b = append(b, "\x81\xa3Ids"...)
 	if v.Ids == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -3096,34 +3253,40 @@ func (v *storeNothingArgs) decode(b []byte, depth int, budget *codec.Budget) ([]
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Ids":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Ids = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn3 int
-				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn3, 8); err != nil {
-					return b, err
-				}
-				zs4 := make([]int64, zn3)
-				for zi5 := range zn3 {
-					if zs4[zi5], b, err = msgp.ReadInt64Bytes(b); err != nil {
+		switch len(zk2) {
+		case 3:
+			if string(zk2) == "Ids" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
+					v.Ids = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn3, 8); err != nil {
+						return b, err
+					}
+					zs4 := make([]int64, zn3)
+					for zi5 := range zn3 {
+						if zs4[zi5], b, err = msgp.ReadInt64Bytes(b); err != nil {
+							return b, err
+						}
+					}
+					v.Ids = zs4
 				}
-				v.Ids = zs4
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -3135,7 +3298,7 @@ func (v *storeNothingArgs) decode(b []byte, depth int, budget *codec.Budget) ([]
 }
 
 func (v *storeNothingResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
@@ -3167,50 +3330,49 @@ func init() {
 
 // quarkEncodeScalars appends the encoding of *v to b.
 func quarkEncodeScalars(b []byte, v *Scalars) []byte {
-	b = msgp.AppendMapHeader(b, 20)
-	b = msgp.AppendString(b, "Bool")
+	b = append(b, "\xde\x00\x14\xa4Bool"...)
 	b = msgp.AppendBool(b, v.Bool)
-	b = msgp.AppendString(b, "Int")
+	b = append(b, "\xa3Int"...)
 	b = msgp.AppendInt(b, v.Int)
-	b = msgp.AppendString(b, "Int8")
+	b = append(b, "\xa4Int8"...)
 	b = msgp.AppendInt8(b, v.Int8)
-	b = msgp.AppendString(b, "Int16")
+	b = append(b, "\xa5Int16"...)
 	b = msgp.AppendInt16(b, v.Int16)
-	b = msgp.AppendString(b, "Int32")
+	b = append(b, "\xa5Int32"...)
 	b = msgp.AppendInt32(b, v.Int32)
-	b = msgp.AppendString(b, "Int64")
+	b = append(b, "\xa5Int64"...)
 	b = msgp.AppendInt64(b, v.Int64)
-	b = msgp.AppendString(b, "Uint")
+	b = append(b, "\xa4Uint"...)
 	b = msgp.AppendUint(b, v.Uint)
-	b = msgp.AppendString(b, "Uint8")
+	b = append(b, "\xa5Uint8"...)
 	b = msgp.AppendUint8(b, v.Uint8)
-	b = msgp.AppendString(b, "Uint16")
+	b = append(b, "\xa6Uint16"...)
 	b = msgp.AppendUint16(b, v.Uint16)
-	b = msgp.AppendString(b, "Uint32")
+	b = append(b, "\xa6Uint32"...)
 	b = msgp.AppendUint32(b, v.Uint32)
-	b = msgp.AppendString(b, "Uint64")
+	b = append(b, "\xa6Uint64"...)
 	b = msgp.AppendUint64(b, v.Uint64)
-	b = msgp.AppendString(b, "Uintptr")
+	b = append(b, "\xa7Uintptr"...)
 	b = msgp.AppendUint64(b, uint64(v.Uintptr))
-	b = msgp.AppendString(b, "Float32")
+	b = append(b, "\xa7Float32"...)
 	b = msgp.AppendFloat32(b, v.Float32)
-	b = msgp.AppendString(b, "Float64")
+	b = append(b, "\xa7Float64"...)
 	b = msgp.AppendFloat64(b, v.Float64)
-	b = msgp.AppendString(b, "C64")
+	b = append(b, "\xa3C64"...)
 	b = msgp.AppendComplex64(b, v.C64)
-	b = msgp.AppendString(b, "C128")
+	b = append(b, "\xa4C128"...)
 	b = msgp.AppendComplex128(b, v.C128)
-	b = msgp.AppendString(b, "String")
+	b = append(b, "\xa6String"...)
 	b = msgp.AppendString(b, v.String)
-	b = msgp.AppendString(b, "Bytes")
+	b = append(b, "\xa5Bytes"...)
 	if v.Bytes == nil {
 		b = msgp.AppendNil(b)
 	} else {
 		b = msgp.AppendBytes(b, v.Bytes)
 	}
-	b = msgp.AppendString(b, "Byte")
+	b = append(b, "\xa4Byte"...)
 	b = msgp.AppendUint8(b, v.Byte)
-	b = msgp.AppendString(b, "Rune")
+	b = append(b, "\xa4Rune"...)
 	b = msgp.AppendInt32(b, v.Rune)
 	return b
 }
@@ -3228,101 +3390,131 @@ func quarkDecodeScalars(b []byte, v *Scalars, depth int, budget *codec.Budget) (
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Bool":
-			if v.Bool, b, err = msgp.ReadBoolBytes(b); err != nil {
-				return b, err
-			}
-		case "Int":
-			if v.Int, b, err = msgp.ReadIntBytes(b); err != nil {
-				return b, err
-			}
-		case "Int8":
-			if v.Int8, b, err = msgp.ReadInt8Bytes(b); err != nil {
-				return b, err
-			}
-		case "Int16":
-			if v.Int16, b, err = msgp.ReadInt16Bytes(b); err != nil {
-				return b, err
-			}
-		case "Int32":
-			if v.Int32, b, err = msgp.ReadInt32Bytes(b); err != nil {
-				return b, err
-			}
-		case "Int64":
-			if v.Int64, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
-			}
-		case "Uint":
-			if v.Uint, b, err = msgp.ReadUintBytes(b); err != nil {
-				return b, err
-			}
-		case "Uint8":
-			if v.Uint8, b, err = msgp.ReadUint8Bytes(b); err != nil {
-				return b, err
-			}
-		case "Uint16":
-			if v.Uint16, b, err = msgp.ReadUint16Bytes(b); err != nil {
-				return b, err
-			}
-		case "Uint32":
-			if v.Uint32, b, err = msgp.ReadUint32Bytes(b); err != nil {
-				return b, err
-			}
-		case "Uint64":
-			if v.Uint64, b, err = msgp.ReadUint64Bytes(b); err != nil {
-				return b, err
-			}
-		case "Uintptr":
-			var zx3 uint64
-			if zx3, b, err = msgp.ReadUint64Bytes(b); err != nil {
-				return b, err
-			}
-			v.Uintptr = uintptr(zx3)
-		case "Float32":
-			if v.Float32, b, err = msgp.ReadFloat32Bytes(b); err != nil {
-				return b, err
-			}
-		case "Float64":
-			if v.Float64, b, err = msgp.ReadFloat64Bytes(b); err != nil {
-				return b, err
-			}
-		case "C64":
-			if v.C64, b, err = msgp.ReadComplex64Bytes(b); err != nil {
-				return b, err
-			}
-		case "C128":
-			if v.C128, b, err = msgp.ReadComplex128Bytes(b); err != nil {
-				return b, err
-			}
-		case "String":
-			if v.String, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
-			}
-		case "Bytes":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
+		switch len(zk2) {
+		case 3:
+			if string(zk2) == "Int" {
+				if v.Int, b, err = msgp.ReadIntBytes(b); err != nil {
 					return b, err
 				}
-				v.Bytes = nil
+			} else if string(zk2) == "C64" {
+				if v.C64, b, err = msgp.ReadComplex64Bytes(b); err != nil {
+					return b, err
+				}
 			} else {
-				var zd4 []byte
-				if zd4, b, err = msgp.ReadBytesZC(b); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				v.Bytes = make([]byte, len(zd4))
-				copy(v.Bytes, zd4)
 			}
-		case "Byte":
-			if v.Byte, b, err = msgp.ReadUint8Bytes(b); err != nil {
-				return b, err
+		case 4:
+			if string(zk2) == "Bool" {
+				if v.Bool, b, err = msgp.ReadBoolBytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Int8" {
+				if v.Int8, b, err = msgp.ReadInt8Bytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Uint" {
+				if v.Uint, b, err = msgp.ReadUintBytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "C128" {
+				if v.C128, b, err = msgp.ReadComplex128Bytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Byte" {
+				if v.Byte, b, err = msgp.ReadUint8Bytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Rune" {
+				if v.Rune, b, err = msgp.ReadInt32Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
-		case "Rune":
-			if v.Rune, b, err = msgp.ReadInt32Bytes(b); err != nil {
-				return b, err
+		case 5:
+			if string(zk2) == "Int16" {
+				if v.Int16, b, err = msgp.ReadInt16Bytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Int32" {
+				if v.Int32, b, err = msgp.ReadInt32Bytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Int64" {
+				if v.Int64, b, err = msgp.ReadInt64Bytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Uint8" {
+				if v.Uint8, b, err = msgp.ReadUint8Bytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Bytes" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Bytes = nil
+				} else {
+					var zd3 []byte
+					if zd3, b, err = msgp.ReadBytesZC(b); err != nil {
+						return b, err
+					}
+					v.Bytes = make([]byte, len(zd3))
+					copy(v.Bytes, zd3)
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
+			}
+		case 6:
+			if string(zk2) == "Uint16" {
+				if v.Uint16, b, err = msgp.ReadUint16Bytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Uint32" {
+				if v.Uint32, b, err = msgp.ReadUint32Bytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Uint64" {
+				if v.Uint64, b, err = msgp.ReadUint64Bytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "String" {
+				if v.String, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
+			}
+		case 7:
+			if string(zk2) == "Uintptr" {
+				var zx4 uint64
+				if zx4, b, err = msgp.ReadUint64Bytes(b); err != nil {
+					return b, err
+				}
+				v.Uintptr = uintptr(zx4)
+			} else if string(zk2) == "Float32" {
+				if v.Float32, b, err = msgp.ReadFloat32Bytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Float64" {
+				if v.Float64, b, err = msgp.ReadFloat64Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -3367,7 +3559,7 @@ func quarkEncodeLabel(b []byte, v *Label) []byte {
 func quarkDecodeLabel(b []byte, v *Label, depth int, budget *codec.Budget) ([]byte, error) {
 	var err error
 	var zx1 string
-	if zx1, b, err = msgp.ReadStringBytes(b); err != nil {
+	if zx1, b, err = budget.ReadString(b); err != nil {
 		return b, err
 	}
 	*v = Label(zx1)
@@ -3672,10 +3864,9 @@ func quarkCopyStack(v *Stack) {
 
 // quarkEncodeFrame appends the encoding of *v to b.
 func quarkEncodeFrame(b []byte, v *Frame) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "Name")
+	b = append(b, "\x82\xa4Name"...)
 	b = msgp.AppendString(b, v.Name)
-	b = msgp.AppendString(b, "Up")
+	b = append(b, "\xa2Up"...)
 	b = quarkEncodeLink(b, &v.Up)
 	return b
 }
@@ -3693,17 +3884,29 @@ func quarkDecodeFrame(b []byte, v *Frame, depth int, budget *codec.Budget) ([]by
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Name":
-			if v.Name, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "Up" {
+				if b, err = quarkDecodeLink(b, &v.Up, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
-		case "Up":
-			if b, err = quarkDecodeLink(b, &v.Up, depth+1, budget); err != nil {
-				return b, err
+		case 4:
+			if string(zk2) == "Name" {
+				if v.Name, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -3766,10 +3969,9 @@ func quarkCopyLink(v *Link) {
 
 // quarkEncodeTree appends the encoding of *v to b.
 func quarkEncodeTree(b []byte, v *Tree) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "Label")
+	b = append(b, "\x82\xa5Label"...)
 	b = msgp.AppendString(b, v.Label)
-	b = msgp.AppendString(b, "Kids")
+	b = append(b, "\xa4Kids"...)
 	if v.Kids == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -3794,38 +3996,50 @@ func quarkDecodeTree(b []byte, v *Tree, depth int, budget *codec.Budget) ([]byte
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Label":
-			if v.Label, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
-			}
-		case "Kids":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Kids = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn3 int
-				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn3, 40); err != nil {
-					return b, err
-				}
-				zs4 := make([]Tree, zn3)
-				for zi5 := range zn3 {
-					if b, err = quarkDecodeTree(b, &zs4[zi5], depth+2, budget); err != nil {
+		switch len(zk2) {
+		case 4:
+			if string(zk2) == "Kids" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
+					v.Kids = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn3, 40); err != nil {
+						return b, err
+					}
+					zs4 := make([]Tree, zn3)
+					for zi5 := range zn3 {
+						if b, err = quarkDecodeTree(b, &zs4[zi5], depth+2, budget); err != nil {
+							return b, err
+						}
+					}
+					v.Kids = zs4
 				}
-				v.Kids = zs4
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
+			}
+		case 5:
+			if string(zk2) == "Label" {
+				if v.Label, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -3850,10 +4064,9 @@ func quarkCopyTree(v *Tree) {
 
 // quarkEncodeList appends the encoding of *v to b.
 func quarkEncodeList(b []byte, v *List) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "Value")
+	b = append(b, "\x82\xa5Value"...)
 	b = msgp.AppendInt64(b, v.Value)
-	b = msgp.AppendString(b, "Next")
+	b = append(b, "\xa4Next"...)
 	if v.Next == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -3875,32 +4088,44 @@ func quarkDecodeList(b []byte, v *List, depth int, budget *codec.Budget) ([]byte
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Value":
-			if v.Value, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
-			}
-		case "Next":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
+		switch len(zk2) {
+		case 4:
+			if string(zk2) == "Next" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Next = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 16); err != nil {
+						return b, err
+					}
+					zp3 := new(List)
+					if b, err = quarkDecodeList(b, zp3, depth+2, budget); err != nil {
+						return b, err
+					}
+					v.Next = zp3
 				}
-				v.Next = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				if err = budget.Alloc(1, 16); err != nil {
+			}
+		case 5:
+			if string(zk2) == "Value" {
+				if v.Value, b, err = msgp.ReadInt64Bytes(b); err != nil {
 					return b, err
 				}
-				zp3 := new(List)
-				if b, err = quarkDecodeList(b, zp3, depth+2, budget); err != nil {
+			} else {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				v.Next = zp3
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -3923,10 +4148,9 @@ func quarkCopyList(v *List) {
 
 // quarkEncodeExpr appends the encoding of *v to b.
 func quarkEncodeExpr(b []byte, v *Expr) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "Op")
+	b = append(b, "\x82\xa2Op"...)
 	b = msgp.AppendString(b, v.Op)
-	b = msgp.AppendString(b, "Args")
+	b = append(b, "\xa4Args"...)
 	if v.Args == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -3951,38 +4175,50 @@ func quarkDecodeExpr(b []byte, v *Expr, depth int, budget *codec.Budget) ([]byte
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Op":
-			if v.Op, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
-			}
-		case "Args":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "Op" {
+				if v.Op, b, err = budget.ReadString(b); err != nil {
 					return b, err
 				}
-				v.Args = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				var zn3 int
-				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn3, 16); err != nil {
-					return b, err
-				}
-				zs4 := make([]Arg, zn3)
-				for zi5 := range zn3 {
-					if b, err = quarkDecodeArg(b, &zs4[zi5], depth+2, budget); err != nil {
+			}
+		case 4:
+			if string(zk2) == "Args" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
+					v.Args = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn3, 16); err != nil {
+						return b, err
+					}
+					zs4 := make([]Arg, zn3)
+					for zi5 := range zn3 {
+						if b, err = quarkDecodeArg(b, &zs4[zi5], depth+2, budget); err != nil {
+							return b, err
+						}
+					}
+					v.Args = zs4
 				}
-				v.Args = zs4
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -4007,14 +4243,13 @@ func quarkCopyExpr(v *Expr) {
 
 // quarkEncodeArg appends the encoding of *v to b.
 func quarkEncodeArg(b []byte, v *Arg) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "Lit")
+	b = append(b, "\x82\xa3Lit"...)
 	if v.Lit == nil {
 		b = msgp.AppendNil(b)
 	} else {
 		b = msgp.AppendFloat64(b, *v.Lit)
 	}
-	b = msgp.AppendString(b, "Sub")
+	b = append(b, "\xa3Sub"...)
 	if v.Sub == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -4036,47 +4271,53 @@ func quarkDecodeArg(b []byte, v *Arg, depth int, budget *codec.Budget) ([]byte, 
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Lit":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
+		switch len(zk2) {
+		case 3:
+			if string(zk2) == "Lit" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Lit = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 8); err != nil {
+						return b, err
+					}
+					zp3 := new(float64)
+					if *zp3, b, err = msgp.ReadFloat64Bytes(b); err != nil {
+						return b, err
+					}
+					v.Lit = zp3
 				}
-				v.Lit = nil
+			} else if string(zk2) == "Sub" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Sub = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 40); err != nil {
+						return b, err
+					}
+					zp4 := new(Expr)
+					if b, err = quarkDecodeExpr(b, zp4, depth+2, budget); err != nil {
+						return b, err
+					}
+					v.Sub = zp4
+				}
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				if err = budget.Alloc(1, 8); err != nil {
-					return b, err
-				}
-				zp3 := new(float64)
-				if *zp3, b, err = msgp.ReadFloat64Bytes(b); err != nil {
-					return b, err
-				}
-				v.Lit = zp3
-			}
-		case "Sub":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Sub = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(1, 40); err != nil {
-					return b, err
-				}
-				zp4 := new(Expr)
-				if b, err = quarkDecodeExpr(b, zp4, depth+2, budget); err != nil {
-					return b, err
-				}
-				v.Sub = zp4
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -4104,12 +4345,11 @@ func quarkCopyArg(v *Arg) {
 
 // quarkEncodeTagged appends the encoding of *v to b.
 func quarkEncodeTagged(b []byte, v *Tagged) []byte {
-	b = msgp.AppendMapHeader(b, 3)
-	b = msgp.AppendString(b, "n")
+	b = append(b, "\x83\xa1n"...)
 	b = msgp.AppendString(b, v.Name)
-	b = msgp.AppendString(b, "Plain")
+	b = append(b, "\xa5Plain"...)
 	b = msgp.AppendBool(b, v.Plain)
-	b = msgp.AppendString(b, "Empty")
+	b = append(b, "\xa5Empty"...)
 	b = msgp.AppendInt(b, v.Empty)
 	return b
 }
@@ -4127,21 +4367,33 @@ func quarkDecodeTagged(b []byte, v *Tagged, depth int, budget *codec.Budget) ([]
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "n":
-			if v.Name, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "n" {
+				if v.Name, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
-		case "Plain":
-			if v.Plain, b, err = msgp.ReadBoolBytes(b); err != nil {
-				return b, err
-			}
-		case "Empty":
-			if v.Empty, b, err = msgp.ReadIntBytes(b); err != nil {
-				return b, err
+		case 5:
+			if string(zk2) == "Plain" {
+				if v.Plain, b, err = msgp.ReadBoolBytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Empty" {
+				if v.Empty, b, err = msgp.ReadIntBytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -4154,16 +4406,15 @@ func quarkDecodeTagged(b []byte, v *Tagged, depth int, budget *codec.Budget) ([]
 
 // quarkEncodeDerived appends the encoding of *v to b.
 func quarkEncodeDerived(b []byte, v *Derived) []byte {
-	b = msgp.AppendMapHeader(b, 3)
-	b = msgp.AppendString(b, "Base")
+	b = append(b, "\x83\xa4Base"...)
 	b = quarkEncodeBase(b, &v.Base)
-	b = msgp.AppendString(b, "Meta")
+	b = append(b, "\xa4Meta"...)
 	if v.Meta == nil {
 		b = msgp.AppendNil(b)
 	} else {
 		b = quarkEncodeMeta(b, v.Meta)
 	}
-	b = msgp.AppendString(b, "Extra")
+	b = append(b, "\xa5Extra"...)
 	b = msgp.AppendString(b, v.Extra)
 	return b
 }
@@ -4181,36 +4432,48 @@ func quarkDecodeDerived(b []byte, v *Derived, depth int, budget *codec.Budget) (
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Base":
-			if b, err = quarkDecodeBase(b, &v.Base, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "Meta":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
+		switch len(zk2) {
+		case 4:
+			if string(zk2) == "Base" {
+				if b, err = quarkDecodeBase(b, &v.Base, depth+1, budget); err != nil {
 					return b, err
 				}
-				v.Meta = nil
+			} else if string(zk2) == "Meta" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Meta = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 24); err != nil {
+						return b, err
+					}
+					zp3 := new(Meta)
+					if b, err = quarkDecodeMeta(b, zp3, depth+2, budget); err != nil {
+						return b, err
+					}
+					v.Meta = zp3
+				}
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				if err = budget.Alloc(1, 24); err != nil {
-					return b, err
-				}
-				zp3 := new(Meta)
-				if b, err = quarkDecodeMeta(b, zp3, depth+2, budget); err != nil {
-					return b, err
-				}
-				v.Meta = zp3
 			}
-		case "Extra":
-			if v.Extra, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
+		case 5:
+			if string(zk2) == "Extra" {
+				if v.Extra, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -4233,8 +4496,7 @@ func quarkCopyDerived(v *Derived) {
 
 // quarkEncodeBase appends the encoding of *v to b.
 func quarkEncodeBase(b []byte, v *Base) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "ID")
+	b = append(b, "\x81\xa2ID"...)
 	b = msgp.AppendInt64(b, v.ID)
 	return b
 }
@@ -4252,13 +4514,19 @@ func quarkDecodeBase(b []byte, v *Base, depth int, budget *codec.Budget) ([]byte
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "ID":
-			if v.ID, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "ID" {
+				if v.ID, b, err = msgp.ReadInt64Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -4271,8 +4539,7 @@ func quarkDecodeBase(b []byte, v *Base, depth int, budget *codec.Budget) ([]byte
 
 // quarkEncodeMeta appends the encoding of *v to b.
 func quarkEncodeMeta(b []byte, v *Meta) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "Tags")
+	b = append(b, "\x81\xa4Tags"...)
 	if v.Tags == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -4297,34 +4564,40 @@ func quarkDecodeMeta(b []byte, v *Meta, depth int, budget *codec.Budget) ([]byte
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Tags":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Tags = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn3 int
-				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn3, 16); err != nil {
-					return b, err
-				}
-				zs4 := make([]string, zn3)
-				for zi5 := range zn3 {
-					if zs4[zi5], b, err = msgp.ReadStringBytes(b); err != nil {
+		switch len(zk2) {
+		case 4:
+			if string(zk2) == "Tags" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
+					v.Tags = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn3, 16); err != nil {
+						return b, err
+					}
+					zs4 := make([]string, zn3)
+					for zi5 := range zn3 {
+						if zs4[zi5], b, err = budget.ReadString(b); err != nil {
+							return b, err
+						}
+					}
+					v.Tags = zs4
 				}
-				v.Tags = zs4
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -4342,12 +4615,11 @@ func quarkCopyMeta(v *Meta) {
 
 // quarkEncode_geo_Point appends the encoding of *v to b.
 func quarkEncode_geo_Point(b []byte, v *geo.Point) []byte {
-	b = msgp.AppendMapHeader(b, 3)
-	b = msgp.AppendString(b, "X")
+	b = append(b, "\x83\xa1X"...)
 	b = msgp.AppendFloat64(b, v.X)
-	b = msgp.AppendString(b, "Y")
+	b = append(b, "\xa1Y"...)
 	b = msgp.AppendFloat64(b, v.Y)
-	b = msgp.AppendString(b, "l")
+	b = append(b, "\xa1l"...)
 	b = msgp.AppendString(b, v.Label)
 	return b
 }
@@ -4365,21 +4637,27 @@ func quarkDecode_geo_Point(b []byte, v *geo.Point, depth int, budget *codec.Budg
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "X":
-			if v.X, b, err = msgp.ReadFloat64Bytes(b); err != nil {
-				return b, err
-			}
-		case "Y":
-			if v.Y, b, err = msgp.ReadFloat64Bytes(b); err != nil {
-				return b, err
-			}
-		case "l":
-			if v.Label, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "X" {
+				if v.X, b, err = msgp.ReadFloat64Bytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Y" {
+				if v.Y, b, err = msgp.ReadFloat64Bytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "l" {
+				if v.Label, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -4441,10 +4719,9 @@ func quarkCopy_geo_Path(v *geo.Path) {
 
 // quarkEncode_shapes_Point appends the encoding of *v to b.
 func quarkEncode_shapes_Point(b []byte, v *shapes.Point) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "Q")
+	b = append(b, "\x82\xa1Q"...)
 	b = msgp.AppendInt32(b, v.Q)
-	b = msgp.AppendString(b, "R")
+	b = append(b, "\xa1R"...)
 	b = msgp.AppendInt32(b, v.R)
 	return b
 }
@@ -4462,17 +4739,23 @@ func quarkDecode_shapes_Point(b []byte, v *shapes.Point, depth int, budget *code
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Q":
-			if v.Q, b, err = msgp.ReadInt32Bytes(b); err != nil {
-				return b, err
-			}
-		case "R":
-			if v.R, b, err = msgp.ReadInt32Bytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "Q" {
+				if v.Q, b, err = msgp.ReadInt32Bytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "R" {
+				if v.R, b, err = msgp.ReadInt32Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -4485,8 +4768,7 @@ func quarkDecode_shapes_Point(b []byte, v *shapes.Point, depth int, budget *code
 
 // quarkEncode_geo_Region appends the encoding of *v to b.
 func quarkEncode_geo_Region(b []byte, v *geo.Region) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "Corners")
+	b = append(b, "\x81\xa7Corners"...)
 	if v.Corners == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -4511,34 +4793,40 @@ func quarkDecode_geo_Region(b []byte, v *geo.Region, depth int, budget *codec.Bu
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Corners":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Corners = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn3 int
-				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn3, 48); err != nil {
-					return b, err
-				}
-				zs4 := make([]geo.Point, zn3)
-				for zi5 := range zn3 {
-					if b, err = quarkDecode_geo_Point(b, &zs4[zi5], depth+2, budget); err != nil {
+		switch len(zk2) {
+		case 7:
+			if string(zk2) == "Corners" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
+					v.Corners = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn3, 48); err != nil {
+						return b, err
+					}
+					zs4 := make([]geo.Point, zn3)
+					for zi5 := range zn3 {
+						if b, err = quarkDecode_geo_Point(b, &zs4[zi5], depth+2, budget); err != nil {
+							return b, err
+						}
+					}
+					v.Corners = zs4
 				}
-				v.Corners = zs4
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -4679,22 +4967,21 @@ func quarkCopyBag(v *Bag) error {
 // a value in it that cannot be encoded.
 func quarkEncodeStdlib(b []byte, v *Stdlib) ([]byte, error) {
 	var err error
-	b = msgp.AppendMapHeader(b, 9)
-	b = msgp.AppendString(b, "At")
+	b = append(b, "\x89\xa2At"...)
 	b = quarkEncode_time_Time(b, &v.At)
-	b = msgp.AppendString(b, "Took")
+	b = append(b, "\xa4Took"...)
 	b = quarkEncode_time_Duration(b, &v.Took)
-	b = msgp.AppendString(b, "Month")
+	b = append(b, "\xa5Month"...)
 	b = quarkEncode_time_Month(b, &v.Month)
-	b = msgp.AppendString(b, "Addr")
+	b = append(b, "\xa4Addr"...)
 	if b, err = quarkEncode_netip_Addr(b, &v.Addr); err != nil {
 		return b, err
 	}
-	b = msgp.AppendString(b, "Prefix")
+	b = append(b, "\xa6Prefix"...)
 	if b, err = quarkEncode_netip_Prefix(b, &v.Prefix); err != nil {
 		return b, err
 	}
-	b = msgp.AppendString(b, "Big")
+	b = append(b, "\xa3Big"...)
 	if v.Big == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -4702,11 +4989,11 @@ func quarkEncodeStdlib(b []byte, v *Stdlib) ([]byte, error) {
 			return b, err
 		}
 	}
-	b = msgp.AppendString(b, "URL")
+	b = append(b, "\xa3URL"...)
 	if b, err = quarkEncode_url_URL(b, &v.URL); err != nil {
 		return b, err
 	}
-	b = msgp.AppendString(b, "Network")
+	b = append(b, "\xa7Network"...)
 	if v.Network == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -4718,7 +5005,7 @@ func quarkEncodeStdlib(b []byte, v *Stdlib) ([]byte, error) {
 			b = msgp.AppendString(b, zv2)
 		}
 	}
-	b = msgp.AppendString(b, "Stamped")
+	b = append(b, "\xa7Stamped"...)
 	b = quarkEncodeStamped(b, &v.Stamped)
 	return b, nil
 }
@@ -4736,87 +5023,123 @@ func quarkDecodeStdlib(b []byte, v *Stdlib, depth int, budget *codec.Budget) ([]
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "At":
-			if b, err = quarkDecode_time_Time(b, &v.At, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "Took":
-			if b, err = quarkDecode_time_Duration(b, &v.Took, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "Month":
-			if b, err = quarkDecode_time_Month(b, &v.Month, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "Addr":
-			if b, err = quarkDecode_netip_Addr(b, &v.Addr, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "Prefix":
-			if b, err = quarkDecode_netip_Prefix(b, &v.Prefix, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "Big":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "At" {
+				if b, err = quarkDecode_time_Time(b, &v.At, depth+1, budget); err != nil {
 					return b, err
 				}
-				v.Big = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				if err = budget.Alloc(1, 32); err != nil {
-					return b, err
-				}
-				zp3 := new(big.Int)
-				if b, err = quarkDecode_big_Int(b, zp3, depth+2, budget); err != nil {
-					return b, err
-				}
-				v.Big = zp3
 			}
-		case "URL":
-			if b, err = quarkDecode_url_URL(b, &v.URL, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "Network":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Network = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn4 int
-				if zn4, b, err = codec.ReadMapLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Map(zn4, 40, 0); err != nil {
-					return b, err
-				}
-				zm5 := make(map[netip.Addr]string, zn4)
-				for range zn4 {
-					var zk6 netip.Addr
-					if b, err = quarkDecode_netip_Addr(b, &zk6, depth+2, budget); err != nil {
+		case 3:
+			if string(zk2) == "Big" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
-					var zv7 string
-					if zv7, b, err = msgp.ReadStringBytes(b); err != nil {
+					v.Big = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
 						return b, err
 					}
-					zm5[zk6] = zv7
+					if err = budget.Alloc(1, 32); err != nil {
+						return b, err
+					}
+					zp3 := new(big.Int)
+					if b, err = quarkDecode_big_Int(b, zp3, depth+2, budget); err != nil {
+						return b, err
+					}
+					v.Big = zp3
 				}
-				v.Network = zm5
+			} else if string(zk2) == "URL" {
+				if b, err = quarkDecode_url_URL(b, &v.URL, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
-		case "Stamped":
-			if b, err = quarkDecodeStamped(b, &v.Stamped, depth+1, budget); err != nil {
-				return b, err
+		case 4:
+			if string(zk2) == "Took" {
+				if b, err = quarkDecode_time_Duration(b, &v.Took, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Addr" {
+				if b, err = quarkDecode_netip_Addr(b, &v.Addr, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
+			}
+		case 5:
+			if string(zk2) == "Month" {
+				if b, err = quarkDecode_time_Month(b, &v.Month, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
+			}
+		case 6:
+			if string(zk2) == "Prefix" {
+				if b, err = quarkDecode_netip_Prefix(b, &v.Prefix, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
+			}
+		case 7:
+			if string(zk2) == "Network" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Network = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn4 int
+					if zn4, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn4, 40, 0); err != nil {
+						return b, err
+					}
+					zm5 := make(map[netip.Addr]string, zn4)
+					for range zn4 {
+						var zk6 netip.Addr
+						if b, err = quarkDecode_netip_Addr(b, &zk6, depth+2, budget); err != nil {
+							return b, err
+						}
+						var zv7 string
+						if zv7, b, err = budget.ReadString(b); err != nil {
+							return b, err
+						}
+						zm5[zk6] = zv7
+					}
+					v.Network = zm5
+				}
+			} else if string(zk2) == "Stamped" {
+				if b, err = quarkDecodeStamped(b, &v.Stamped, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -4999,10 +5322,9 @@ func quarkCopy_url_URL(v *url.URL) error {
 
 // quarkEncodeStamped appends the encoding of *v to b.
 func quarkEncodeStamped(b []byte, v *Stamped) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "Time")
+	b = append(b, "\x82\xa4Time"...)
 	b = quarkEncode_time_Time(b, &v.Time)
-	b = msgp.AppendString(b, "Note")
+	b = append(b, "\xa4Note"...)
 	b = msgp.AppendString(b, v.Note)
 	return b
 }
@@ -5020,17 +5342,23 @@ func quarkDecodeStamped(b []byte, v *Stamped, depth int, budget *codec.Budget) (
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Time":
-			if b, err = quarkDecode_time_Time(b, &v.Time, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "Note":
-			if v.Note, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 4:
+			if string(zk2) == "Time" {
+				if b, err = quarkDecode_time_Time(b, &v.Time, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Note" {
+				if v.Note, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -5043,8 +5371,7 @@ func quarkDecodeStamped(b []byte, v *Stamped, depth int, budget *codec.Budget) (
 
 // quarkEncodeSnapshot appends the encoding of *v to b.
 func quarkEncodeSnapshot(b []byte, v *Snapshot) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "Items")
+	b = append(b, "\x81\xa5Items"...)
 	if v.Items == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -5069,34 +5396,40 @@ func quarkDecodeSnapshot(b []byte, v *Snapshot, depth int, budget *codec.Budget)
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Items":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Items = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn3 int
-				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn3, 16); err != nil {
-					return b, err
-				}
-				zs4 := make([]string, zn3)
-				for zi5 := range zn3 {
-					if zs4[zi5], b, err = msgp.ReadStringBytes(b); err != nil {
+		switch len(zk2) {
+		case 5:
+			if string(zk2) == "Items" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
+					v.Items = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn3, 16); err != nil {
+						return b, err
+					}
+					zs4 := make([]string, zn3)
+					for zi5 := range zn3 {
+						if zs4[zi5], b, err = budget.ReadString(b); err != nil {
+							return b, err
+						}
+					}
+					v.Items = zs4
 				}
-				v.Items = zs4
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -5109,12 +5442,11 @@ func quarkDecodeSnapshot(b []byte, v *Snapshot, depth int, budget *codec.Budget)
 
 // quarkEncodeState appends the encoding of *v to b.
 func quarkEncodeState(b []byte, v *State) []byte {
-	b = msgp.AppendMapHeader(b, 5)
-	b = msgp.AppendString(b, "Owner")
+	b = append(b, "\x85\xa5Owner"...)
 	b = msgp.AppendString(b, v.Owner)
-	b = msgp.AppendString(b, "Balance")
+	b = append(b, "\xa7Balance"...)
 	b = msgp.AppendInt64(b, v.Balance)
-	b = msgp.AppendString(b, "History")
+	b = append(b, "\xa7History"...)
 	if v.History == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -5123,9 +5455,9 @@ func quarkEncodeState(b []byte, v *State) []byte {
 			b = msgp.AppendInt64(b, v.History[zi1])
 		}
 	}
-	b = msgp.AppendString(b, "Opened")
+	b = append(b, "\xa6Opened"...)
 	b = quarkEncode_time_Time(b, &v.Opened)
-	b = msgp.AppendString(b, "Limits")
+	b = append(b, "\xa6Limits"...)
 	if v.Limits == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -5151,77 +5483,95 @@ func quarkDecodeState(b []byte, v *State, depth int, budget *codec.Budget) ([]by
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Owner":
-			if v.Owner, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
-			}
-		case "Balance":
-			if v.Balance, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
-			}
-		case "History":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
+		switch len(zk2) {
+		case 5:
+			if string(zk2) == "Owner" {
+				if v.Owner, b, err = budget.ReadString(b); err != nil {
 					return b, err
 				}
-				v.History = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				var zn3 int
-				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+			}
+		case 6:
+			if string(zk2) == "Opened" {
+				if b, err = quarkDecode_time_Time(b, &v.Opened, depth+1, budget); err != nil {
 					return b, err
 				}
-				if err = budget.Alloc(zn3, 8); err != nil {
-					return b, err
-				}
-				zs4 := make([]int64, zn3)
-				for zi5 := range zn3 {
-					if zs4[zi5], b, err = msgp.ReadInt64Bytes(b); err != nil {
+			} else if string(zk2) == "Limits" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
+					v.Limits = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn3, 24, 0); err != nil {
+						return b, err
+					}
+					zm4 := make(map[string]Celsius, zn3)
+					for range zn3 {
+						var zk5 string
+						if zk5, b, err = budget.ReadString(b); err != nil {
+							return b, err
+						}
+						var zv6 Celsius
+						if b, err = quarkDecodeCelsius(b, &zv6, depth+2, budget); err != nil {
+							return b, err
+						}
+						zm4[zk5] = zv6
+					}
+					v.Limits = zm4
 				}
-				v.History = zs4
-			}
-		case "Opened":
-			if b, err = quarkDecode_time_Time(b, &v.Opened, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "Limits":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Limits = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				var zn6 int
-				if zn6, b, err = codec.ReadMapLen(b); err != nil {
+			}
+		case 7:
+			if string(zk2) == "Balance" {
+				if v.Balance, b, err = msgp.ReadInt64Bytes(b); err != nil {
 					return b, err
 				}
-				if err = budget.Map(zn6, 24, 0); err != nil {
-					return b, err
-				}
-				zm7 := make(map[string]Celsius, zn6)
-				for range zn6 {
-					var zk8 string
-					if zk8, b, err = msgp.ReadStringBytes(b); err != nil {
+			} else if string(zk2) == "History" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
-					var zv9 Celsius
-					if b, err = quarkDecodeCelsius(b, &zv9, depth+2, budget); err != nil {
+					v.History = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
 						return b, err
 					}
-					zm7[zk8] = zv9
+					var zn7 int
+					if zn7, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn7, 8); err != nil {
+						return b, err
+					}
+					zs8 := make([]int64, zn7)
+					for zi9 := range zn7 {
+						if zs8[zi9], b, err = msgp.ReadInt64Bytes(b); err != nil {
+							return b, err
+						}
+					}
+					v.History = zs8
 				}
-				v.Limits = zm7
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -5291,7 +5641,7 @@ func quarkDecodeCounts(b []byte, v *Counts, depth int, budget *codec.Budget) ([]
 		zm2 := make(Counts, zn1)
 		for range zn1 {
 			var zk3 string
-			if zk3, b, err = msgp.ReadStringBytes(b); err != nil {
+			if zk3, b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 			var zv4 int

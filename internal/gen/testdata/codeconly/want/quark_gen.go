@@ -15,10 +15,9 @@ const _ = quark.SupportPackageIsVersion4
 
 // quarkEncodeBalance appends the encoding of *v to b.
 func quarkEncodeBalance(b []byte, v *Balance) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "Cents")
+	b = append(b, "\x82\xa5Cents"...)
 	b = msgp.AppendInt64(b, v.Cents)
-	b = msgp.AppendString(b, "History")
+	b = append(b, "\xa7History"...)
 	if v.History == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -43,38 +42,50 @@ func quarkDecodeBalance(b []byte, v *Balance, depth int, budget *codec.Budget) (
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Cents":
-			if v.Cents, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
-			}
-		case "History":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
+		switch len(zk2) {
+		case 5:
+			if string(zk2) == "Cents" {
+				if v.Cents, b, err = msgp.ReadInt64Bytes(b); err != nil {
 					return b, err
 				}
-				v.History = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				var zn3 int
-				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn3, 24); err != nil {
-					return b, err
-				}
-				zs4 := make([]Entry, zn3)
-				for zi5 := range zn3 {
-					if b, err = quarkDecodeEntry(b, &zs4[zi5], depth+2, budget); err != nil {
+			}
+		case 7:
+			if string(zk2) == "History" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
+					v.History = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn3, 24); err != nil {
+						return b, err
+					}
+					zs4 := make([]Entry, zn3)
+					for zi5 := range zn3 {
+						if b, err = quarkDecodeEntry(b, &zs4[zi5], depth+2, budget); err != nil {
+							return b, err
+						}
+					}
+					v.History = zs4
 				}
-				v.History = zs4
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -109,10 +120,9 @@ func (v *Balance) UnmarshalQuark(b []byte) error {
 
 // quarkEncodeEntry appends the encoding of *v to b.
 func quarkEncodeEntry(b []byte, v *Entry) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "Cents")
+	b = append(b, "\x82\xa5Cents"...)
 	b = msgp.AppendInt64(b, v.Cents)
-	b = msgp.AppendString(b, "m")
+	b = append(b, "\xa1m"...)
 	b = msgp.AppendString(b, v.Memo)
 	return b
 }
@@ -130,17 +140,29 @@ func quarkDecodeEntry(b []byte, v *Entry, depth int, budget *codec.Budget) ([]by
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Cents":
-			if v.Cents, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "m" {
+				if v.Memo, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
-		case "m":
-			if v.Memo, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
+		case 5:
+			if string(zk2) == "Cents" {
+				if v.Cents, b, err = msgp.ReadInt64Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {

@@ -157,8 +157,7 @@ func (m *counterAddMessage) ReadResults(b []byte) error {
 func (m *counterAddMessage) CopyResults() error { return nil }
 
 func (v *counterAddArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "N")
+	b = append(b, "\x81\xa1N"...)
 	b = msgp.AppendInt64(b, v.N)
 	return b
 }
@@ -174,13 +173,19 @@ func (v *counterAddArgs) decode(b []byte, depth int, budget *codec.Budget) ([]by
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "N":
-			if v.N, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "N" {
+				if v.N, b, err = msgp.ReadInt64Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -192,8 +197,7 @@ func (v *counterAddArgs) decode(b []byte, depth int, budget *codec.Budget) ([]by
 }
 
 func (v *counterAddResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "Total")
+	b = append(b, "\x81\xa5Total"...)
 	b = msgp.AppendInt64(b, v.Total)
 	return b
 }
@@ -209,13 +213,19 @@ func (v *counterAddResults) decode(b []byte, depth int, budget *codec.Budget) ([
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Total":
-			if v.Total, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 5:
+			if string(zk2) == "Total" {
+				if v.Total, b, err = msgp.ReadInt64Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -279,7 +289,7 @@ func (m *counterGetMessage) ReadResults(b []byte) error {
 func (m *counterGetMessage) CopyResults() error { return nil }
 
 func (v *counterGetArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
@@ -304,8 +314,7 @@ func (v *counterGetArgs) decode(b []byte, depth int, budget *codec.Budget) ([]by
 }
 
 func (v *counterGetResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	b = msgp.AppendInt64(b, v.R0)
 	return b
 }
@@ -321,13 +330,19 @@ func (v *counterGetResults) decode(b []byte, depth int, budget *codec.Budget) ([
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if v.R0, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if v.R0, b, err = msgp.ReadInt64Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -391,8 +406,7 @@ func (m *counterIncMessage) ReadResults(b []byte) error {
 func (m *counterIncMessage) CopyResults() error { return nil }
 
 func (v *counterIncArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "N")
+	b = append(b, "\x81\xa1N"...)
 	b = msgp.AppendInt64(b, v.N)
 	return b
 }
@@ -408,13 +422,19 @@ func (v *counterIncArgs) decode(b []byte, depth int, budget *codec.Budget) ([]by
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "N":
-			if v.N, b, err = msgp.ReadInt64Bytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "N" {
+				if v.N, b, err = msgp.ReadInt64Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -426,7 +446,7 @@ func (v *counterIncArgs) decode(b []byte, depth int, budget *codec.Budget) ([]by
 }
 
 func (v *counterIncResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
@@ -501,7 +521,7 @@ func (m *counterResetMessage) ReadResults(b []byte) error {
 func (m *counterResetMessage) CopyResults() error { return nil }
 
 func (v *counterResetArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
@@ -526,7 +546,7 @@ func (v *counterResetArgs) decode(b []byte, depth int, budget *codec.Budget) ([]
 }
 
 func (v *counterResetResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 

@@ -188,8 +188,7 @@ func (m *personGreetMessage) ReadResults(b []byte) error {
 func (m *personGreetMessage) CopyResults() error { return nil }
 
 func (v *personGreetArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "Greeting")
+	b = append(b, "\x81\xa8Greeting"...)
 	b = msgp.AppendString(b, v.Greeting)
 	return b
 }
@@ -205,13 +204,19 @@ func (v *personGreetArgs) decode(b []byte, depth int, budget *codec.Budget) ([]b
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Greeting":
-			if v.Greeting, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 8:
+			if string(zk2) == "Greeting" {
+				if v.Greeting, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -223,8 +228,7 @@ func (v *personGreetArgs) decode(b []byte, depth int, budget *codec.Budget) ([]b
 }
 
 func (v *personGreetResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	b = msgp.AppendString(b, v.R0)
 	return b
 }
@@ -240,13 +244,19 @@ func (v *personGreetResults) decode(b []byte, depth int, budget *codec.Budget) (
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if v.R0, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if v.R0, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -310,8 +320,7 @@ func (m *personRenameMessage) ReadResults(b []byte) error {
 func (m *personRenameMessage) CopyResults() error { return nil }
 
 func (v *personRenameArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "Name")
+	b = append(b, "\x81\xa4Name"...)
 	b = msgp.AppendString(b, v.Name)
 	return b
 }
@@ -327,13 +336,19 @@ func (v *personRenameArgs) decode(b []byte, depth int, budget *codec.Budget) ([]
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Name":
-			if v.Name, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 4:
+			if string(zk2) == "Name" {
+				if v.Name, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -345,7 +360,7 @@ func (v *personRenameArgs) decode(b []byte, depth int, budget *codec.Budget) ([]
 }
 
 func (v *personRenameResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
@@ -422,7 +437,7 @@ func (m *personNameMessage) ReadResults(b []byte) error {
 func (m *personNameMessage) CopyResults() error { return nil }
 
 func (v *personNameArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
@@ -447,8 +462,7 @@ func (v *personNameArgs) decode(b []byte, depth int, budget *codec.Budget) ([]by
 }
 
 func (v *personNameResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	b = msgp.AppendString(b, v.R0)
 	return b
 }
@@ -464,13 +478,19 @@ func (v *personNameResults) decode(b []byte, depth int, budget *codec.Budget) ([
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if v.R0, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if v.R0, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -532,7 +552,7 @@ func (m *personResetMessage) ReadResults(b []byte) error {
 func (m *personResetMessage) CopyResults() error { return nil }
 
 func (v *personResetArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
@@ -557,7 +577,7 @@ func (v *personResetArgs) decode(b []byte, depth int, budget *codec.Budget) ([]b
 }
 
 func (v *personResetResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
@@ -634,7 +654,7 @@ func (m *personGetMessage) ReadResults(b []byte) error {
 func (m *personGetMessage) CopyResults() error { return nil }
 
 func (v *personGetArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
@@ -659,8 +679,7 @@ func (v *personGetArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byt
 }
 
 func (v *personGetResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	b = msgp.AppendInt(b, v.R0)
 	return b
 }
@@ -676,13 +695,19 @@ func (v *personGetResults) decode(b []byte, depth int, budget *codec.Budget) ([]
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if v.R0, b, err = msgp.ReadIntBytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if v.R0, b, err = msgp.ReadIntBytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -746,7 +771,7 @@ func (m *personAgeMessage) ReadResults(b []byte) error {
 func (m *personAgeMessage) CopyResults() error { return nil }
 
 func (v *personAgeArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
@@ -771,8 +796,7 @@ func (v *personAgeArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byt
 }
 
 func (v *personAgeResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	b = msgp.AppendInt(b, v.R0)
 	return b
 }
@@ -788,13 +812,19 @@ func (v *personAgeResults) decode(b []byte, depth int, budget *codec.Budget) ([]
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if v.R0, b, err = msgp.ReadIntBytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if v.R0, b, err = msgp.ReadIntBytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {

@@ -181,10 +181,9 @@ func (m *rendererPlotMessage) CopyResults() error {
 }
 
 func (v *rendererPlotArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "P")
+	b = append(b, "\x82\xa1P"...)
 	b = quarkEncode_geo_Point(b, &v.P)
-	b = msgp.AppendString(b, "Q")
+	b = append(b, "\xa1Q"...)
 	b = quarkEncode_geo2_Point(b, &v.Q)
 	return b
 }
@@ -200,17 +199,23 @@ func (v *rendererPlotArgs) decode(b []byte, depth int, budget *codec2.Budget) ([
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec2.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "P":
-			if b, err = quarkDecode_geo_Point(b, &v.P, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "Q":
-			if b, err = quarkDecode_geo2_Point(b, &v.Q, depth+1, budget); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "P" {
+				if b, err = quarkDecode_geo_Point(b, &v.P, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Q" {
+				if b, err = quarkDecode_geo2_Point(b, &v.Q, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec2.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec2.Skip(b); err != nil {
@@ -222,8 +227,7 @@ func (v *rendererPlotArgs) decode(b []byte, depth int, budget *codec2.Budget) ([
 }
 
 func (v *rendererPlotResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	if v.R0 == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -243,28 +247,34 @@ func (v *rendererPlotResults) decode(b []byte, depth int, budget *codec2.Budget)
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec2.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.R0 = nil
+				} else {
+					if err = codec2.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 16); err != nil {
+						return b, err
+					}
+					zp3 := new(geo2.Point)
+					if b, err = quarkDecode_geo2_Point(b, zp3, depth+2, budget); err != nil {
+						return b, err
+					}
+					v.R0 = zp3
 				}
-				v.R0 = nil
 			} else {
-				if err = codec2.CheckDepth(depth + 1); err != nil {
+				if b, err = codec2.Skip(b); err != nil {
 					return b, err
 				}
-				if err = budget.Alloc(1, 16); err != nil {
-					return b, err
-				}
-				zp3 := new(geo2.Point)
-				if b, err = quarkDecode_geo2_Point(b, zp3, depth+2, budget); err != nil {
-					return b, err
-				}
-				v.R0 = zp3
 			}
 		default:
 			if b, err = codec2.Skip(b); err != nil {
@@ -333,12 +343,11 @@ func (m *rendererScheduleMessage) CopyResults() error { return nil }
 
 func (v *rendererScheduleArgs) encode(b []byte) ([]byte, error) {
 	var err error
-	b = msgp.AppendMapHeader(b, 3)
-	b = msgp.AppendString(b, "At")
+	b = append(b, "\x83\xa2At"...)
 	b = quarkEncode_time_Time(b, &v.At)
-	b = msgp.AppendString(b, "Every")
+	b = append(b, "\xa5Every"...)
 	b = quarkEncode_time_Duration(b, &v.Every)
-	b = msgp.AppendString(b, "From")
+	b = append(b, "\xa4From"...)
 	if b, err = quarkEncode_netip_Addr(b, &v.From); err != nil {
 		return b, err
 	}
@@ -356,21 +365,39 @@ func (v *rendererScheduleArgs) decode(b []byte, depth int, budget *codec2.Budget
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec2.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "At":
-			if b, err = quarkDecode_time_Time(b, &v.At, depth+1, budget); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "At" {
+				if b, err = quarkDecode_time_Time(b, &v.At, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec2.Skip(b); err != nil {
+					return b, err
+				}
 			}
-		case "Every":
-			if b, err = quarkDecode_time_Duration(b, &v.Every, depth+1, budget); err != nil {
-				return b, err
+		case 4:
+			if string(zk2) == "From" {
+				if b, err = quarkDecode_netip_Addr(b, &v.From, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec2.Skip(b); err != nil {
+					return b, err
+				}
 			}
-		case "From":
-			if b, err = quarkDecode_netip_Addr(b, &v.From, depth+1, budget); err != nil {
-				return b, err
+		case 5:
+			if string(zk2) == "Every" {
+				if b, err = quarkDecode_time_Duration(b, &v.Every, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec2.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec2.Skip(b); err != nil {
@@ -382,7 +409,7 @@ func (v *rendererScheduleArgs) decode(b []byte, depth int, budget *codec2.Budget
 }
 
 func (v *rendererScheduleResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
@@ -467,8 +494,7 @@ func (m *rendererSeedMessage) CopyResults() error { return nil }
 
 func (v *rendererSeedArgs) encode(b []byte) ([]byte, error) {
 	var err error
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "Src")
+	b = append(b, "\x81\xa3Src"...)
 	if v.Src == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -490,28 +516,34 @@ func (v *rendererSeedArgs) decode(b []byte, depth int, budget *codec2.Budget) ([
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec2.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Src":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
+		switch len(zk2) {
+		case 3:
+			if string(zk2) == "Src" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Src = nil
+				} else {
+					if err = codec2.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 16); err != nil {
+						return b, err
+					}
+					zp3 := new(rand.PCG)
+					if b, err = quarkDecode_rand_PCG(b, zp3, depth+2, budget); err != nil {
+						return b, err
+					}
+					v.Src = zp3
 				}
-				v.Src = nil
 			} else {
-				if err = codec2.CheckDepth(depth + 1); err != nil {
+				if b, err = codec2.Skip(b); err != nil {
 					return b, err
 				}
-				if err = budget.Alloc(1, 16); err != nil {
-					return b, err
-				}
-				zp3 := new(rand.PCG)
-				if b, err = quarkDecode_rand_PCG(b, zp3, depth+2, budget); err != nil {
-					return b, err
-				}
-				v.Src = zp3
 			}
 		default:
 			if b, err = codec2.Skip(b); err != nil {
@@ -523,7 +555,7 @@ func (v *rendererSeedArgs) decode(b []byte, depth int, budget *codec2.Budget) ([
 }
 
 func (v *rendererSeedResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
@@ -620,10 +652,9 @@ func (m *rendererLocalsMessage) CopyResults() error {
 }
 
 func (v *rendererLocalsArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "L")
+	b = append(b, "\x82\xa1L"...)
 	b = quarkEncodeLocal(b, &v.L)
-	b = msgp.AppendString(b, "Ls")
+	b = append(b, "\xa2Ls"...)
 	if v.Ls == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -650,53 +681,65 @@ func (v *rendererLocalsArgs) decode(b []byte, depth int, budget *codec2.Budget) 
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec2.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "L":
-			if b, err = quarkDecodeLocal(b, &v.L, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "Ls":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "L" {
+				if b, err = quarkDecodeLocal(b, &v.L, depth+1, budget); err != nil {
 					return b, err
 				}
-				v.Ls = nil
 			} else {
-				if err = codec2.CheckDepth(depth + 1); err != nil {
+				if b, err = codec2.Skip(b); err != nil {
 					return b, err
 				}
-				var zn3 int
-				if zn3, b, err = codec2.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn3, 8); err != nil {
-					return b, err
-				}
-				zs4 := make([]*Local, zn3)
-				for zi5 := range zn3 {
-					if msgp.IsNil(b) {
-						if b, err = msgp.ReadNilBytes(b); err != nil {
-							return b, err
-						}
-						zs4[zi5] = nil
-					} else {
-						if err = codec2.CheckDepth(depth + 2); err != nil {
-							return b, err
-						}
-						if err = budget.Alloc(1, 8); err != nil {
-							return b, err
-						}
-						zp6 := new(Local)
-						if b, err = quarkDecodeLocal(b, zp6, depth+3, budget); err != nil {
-							return b, err
-						}
-						zs4[zi5] = zp6
+			}
+		case 2:
+			if string(zk2) == "Ls" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
 					}
+					v.Ls = nil
+				} else {
+					if err = codec2.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec2.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn3, 8); err != nil {
+						return b, err
+					}
+					zs4 := make([]*Local, zn3)
+					for zi5 := range zn3 {
+						if msgp.IsNil(b) {
+							if b, err = msgp.ReadNilBytes(b); err != nil {
+								return b, err
+							}
+							zs4[zi5] = nil
+						} else {
+							if err = codec2.CheckDepth(depth + 2); err != nil {
+								return b, err
+							}
+							if err = budget.Alloc(1, 8); err != nil {
+								return b, err
+							}
+							zp6 := new(Local)
+							if b, err = quarkDecodeLocal(b, zp6, depth+3, budget); err != nil {
+								return b, err
+							}
+							zs4[zi5] = zp6
+						}
+					}
+					v.Ls = zs4
 				}
-				v.Ls = zs4
+			} else {
+				if b, err = codec2.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec2.Skip(b); err != nil {
@@ -708,8 +751,7 @@ func (v *rendererLocalsArgs) decode(b []byte, depth int, budget *codec2.Budget) 
 }
 
 func (v *rendererLocalsResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	if v.R0 == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -733,40 +775,46 @@ func (v *rendererLocalsResults) decode(b []byte, depth int, budget *codec2.Budge
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec2.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.R0 = nil
+				} else {
+					if err = codec2.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec2.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn3, 24, 0); err != nil {
+						return b, err
+					}
+					zm4 := make(map[string]Local, zn3)
+					for range zn3 {
+						var zk5 string
+						if zk5, b, err = budget.ReadString(b); err != nil {
+							return b, err
+						}
+						var zv6 Local
+						if b, err = quarkDecodeLocal(b, &zv6, depth+2, budget); err != nil {
+							return b, err
+						}
+						zm4[zk5] = zv6
+					}
+					v.R0 = zm4
 				}
-				v.R0 = nil
 			} else {
-				if err = codec2.CheckDepth(depth + 1); err != nil {
+				if b, err = codec2.Skip(b); err != nil {
 					return b, err
 				}
-				var zn3 int
-				if zn3, b, err = codec2.ReadMapLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Map(zn3, 24, 0); err != nil {
-					return b, err
-				}
-				zm4 := make(map[string]Local, zn3)
-				for range zn3 {
-					var zk5 string
-					if zk5, b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
-					}
-					var zv6 Local
-					if b, err = quarkDecodeLocal(b, &zv6, depth+2, budget); err != nil {
-						return b, err
-					}
-					zm4[zk5] = zv6
-				}
-				v.R0 = zm4
 			}
 		default:
 			if b, err = codec2.Skip(b); err != nil {
@@ -779,10 +827,9 @@ func (v *rendererLocalsResults) decode(b []byte, depth int, budget *codec2.Budge
 
 // quarkEncode_geo_Point appends the encoding of *v to b.
 func quarkEncode_geo_Point(b []byte, v *geo.Point) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "X")
+	b = append(b, "\x82\xa1X"...)
 	b = msgp.AppendFloat64(b, v.X)
-	b = msgp.AppendString(b, "Y")
+	b = append(b, "\xa1Y"...)
 	b = msgp.AppendFloat64(b, v.Y)
 	return b
 }
@@ -800,17 +847,23 @@ func quarkDecode_geo_Point(b []byte, v *geo.Point, depth int, budget *codec2.Bud
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec2.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "X":
-			if v.X, b, err = msgp.ReadFloat64Bytes(b); err != nil {
-				return b, err
-			}
-		case "Y":
-			if v.Y, b, err = msgp.ReadFloat64Bytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "X" {
+				if v.X, b, err = msgp.ReadFloat64Bytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Y" {
+				if v.Y, b, err = msgp.ReadFloat64Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec2.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec2.Skip(b); err != nil {
@@ -823,10 +876,9 @@ func quarkDecode_geo_Point(b []byte, v *geo.Point, depth int, budget *codec2.Bud
 
 // quarkEncode_geo2_Point appends the encoding of *v to b.
 func quarkEncode_geo2_Point(b []byte, v *geo2.Point) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "Lat")
+	b = append(b, "\x82\xa3Lat"...)
 	b = msgp.AppendFloat64(b, v.Lat)
-	b = msgp.AppendString(b, "Long")
+	b = append(b, "\xa4Long"...)
 	b = msgp.AppendFloat64(b, v.Long)
 	return b
 }
@@ -844,17 +896,29 @@ func quarkDecode_geo2_Point(b []byte, v *geo2.Point, depth int, budget *codec2.B
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec2.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Lat":
-			if v.Lat, b, err = msgp.ReadFloat64Bytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 3:
+			if string(zk2) == "Lat" {
+				if v.Lat, b, err = msgp.ReadFloat64Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec2.Skip(b); err != nil {
+					return b, err
+				}
 			}
-		case "Long":
-			if v.Long, b, err = msgp.ReadFloat64Bytes(b); err != nil {
-				return b, err
+		case 4:
+			if string(zk2) == "Long" {
+				if v.Long, b, err = msgp.ReadFloat64Bytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec2.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec2.Skip(b); err != nil {
@@ -952,8 +1016,7 @@ func quarkDecode_rand_PCG(b []byte, v *rand.PCG, depth int, budget *codec2.Budge
 
 // quarkEncodeLocal appends the encoding of *v to b.
 func quarkEncodeLocal(b []byte, v *Local) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "N")
+	b = append(b, "\x81\xa1N"...)
 	b = msgp.AppendInt(b, v.N)
 	return b
 }
@@ -971,13 +1034,19 @@ func quarkDecodeLocal(b []byte, v *Local, depth int, budget *codec2.Budget) ([]b
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec2.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "N":
-			if v.N, b, err = msgp.ReadIntBytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "N" {
+				if v.N, b, err = msgp.ReadIntBytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec2.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec2.Skip(b); err != nil {

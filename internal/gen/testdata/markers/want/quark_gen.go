@@ -150,8 +150,7 @@ func (m *cacheLookupMessage) CopyResults() error {
 }
 
 func (v *cacheLookupArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "Key")
+	b = append(b, "\x81\xa3Key"...)
 	b = msgp.AppendString(b, v.Key)
 	return b
 }
@@ -167,13 +166,19 @@ func (v *cacheLookupArgs) decode(b []byte, depth int, budget *codec.Budget) ([]b
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Key":
-			if v.Key, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 3:
+			if string(zk2) == "Key" {
+				if v.Key, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -185,14 +190,13 @@ func (v *cacheLookupArgs) decode(b []byte, depth int, budget *codec.Budget) ([]b
 }
 
 func (v *cacheLookupResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "Value")
+	b = append(b, "\x82\xa5Value"...)
 	if v.Value == nil {
 		b = msgp.AppendNil(b)
 	} else {
 		b = msgp.AppendBytes(b, v.Value)
 	}
-	b = msgp.AppendString(b, "Ok")
+	b = append(b, "\xa2Ok"...)
 	b = msgp.AppendBool(b, v.Ok)
 	return b
 }
@@ -208,27 +212,39 @@ func (v *cacheLookupResults) decode(b []byte, depth int, budget *codec.Budget) (
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Value":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "Ok" {
+				if v.Ok, b, err = msgp.ReadBoolBytes(b); err != nil {
 					return b, err
 				}
-				v.Value = nil
 			} else {
-				var zd3 []byte
-				if zd3, b, err = msgp.ReadBytesZC(b); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				v.Value = make([]byte, len(zd3))
-				copy(v.Value, zd3)
 			}
-		case "Ok":
-			if v.Ok, b, err = msgp.ReadBoolBytes(b); err != nil {
-				return b, err
+		case 5:
+			if string(zk2) == "Value" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Value = nil
+				} else {
+					var zd3 []byte
+					if zd3, b, err = msgp.ReadBytesZC(b); err != nil {
+						return b, err
+					}
+					v.Value = make([]byte, len(zd3))
+					copy(v.Value, zd3)
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -296,10 +312,9 @@ func (m *cacheStoreMessage) ReadResults(b []byte) error {
 func (m *cacheStoreMessage) CopyResults() error { return nil }
 
 func (v *cacheStoreArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "Key")
+	b = append(b, "\x82\xa3Key"...)
 	b = msgp.AppendString(b, v.Key)
-	b = msgp.AppendString(b, "Value")
+	b = append(b, "\xa5Value"...)
 	if v.Value == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -319,27 +334,39 @@ func (v *cacheStoreArgs) decode(b []byte, depth int, budget *codec.Budget) ([]by
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Key":
-			if v.Key, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
-			}
-		case "Value":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
+		switch len(zk2) {
+		case 3:
+			if string(zk2) == "Key" {
+				if v.Key, b, err = budget.ReadString(b); err != nil {
 					return b, err
 				}
-				v.Value = nil
 			} else {
-				var zd3 []byte
-				if zd3, b, err = msgp.ReadBytesZC(b); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				v.Value = make([]byte, len(zd3))
-				copy(v.Value, zd3)
+			}
+		case 5:
+			if string(zk2) == "Value" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Value = nil
+				} else {
+					var zd3 []byte
+					if zd3, b, err = msgp.ReadBytesZC(b); err != nil {
+						return b, err
+					}
+					v.Value = make([]byte, len(zd3))
+					copy(v.Value, zd3)
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -351,7 +378,7 @@ func (v *cacheStoreArgs) decode(b []byte, depth int, budget *codec.Budget) ([]by
 }
 
 func (v *cacheStoreResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
@@ -428,8 +455,7 @@ func (m *cacheTouchMessage) ReadResults(b []byte) error {
 func (m *cacheTouchMessage) CopyResults() error { return nil }
 
 func (v *cacheTouchArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "Key")
+	b = append(b, "\x81\xa3Key"...)
 	b = msgp.AppendString(b, v.Key)
 	return b
 }
@@ -445,13 +471,19 @@ func (v *cacheTouchArgs) decode(b []byte, depth int, budget *codec.Budget) ([]by
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Key":
-			if v.Key, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 3:
+			if string(zk2) == "Key" {
+				if v.Key, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -463,7 +495,7 @@ func (v *cacheTouchArgs) decode(b []byte, depth int, budget *codec.Budget) ([]by
 }
 
 func (v *cacheTouchResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
@@ -584,7 +616,7 @@ func (m *plainDoMessage) ReadResults(b []byte) error {
 func (m *plainDoMessage) CopyResults() error { return nil }
 
 func (v *plainDoArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
@@ -609,7 +641,7 @@ func (v *plainDoArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte,
 }
 
 func (v *plainDoResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
@@ -731,7 +763,7 @@ func (m *reentrantDoMessage) ReadResults(b []byte) error {
 func (m *reentrantDoMessage) CopyResults() error { return nil }
 
 func (v *reentrantDoArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
@@ -756,7 +788,7 @@ func (v *reentrantDoArgs) decode(b []byte, depth int, budget *codec.Budget) ([]b
 }
 
 func (v *reentrantDoResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 

@@ -8,7 +8,6 @@ import (
 
 	"github.com/quarkgo/quark"
 	"github.com/quarkgo/quark/codec"
-	"github.com/tinylib/msgp/msgp"
 )
 
 // This file needs a quark runtime that supports this generator's output.
@@ -125,7 +124,7 @@ func (m *zerothZedMessage) ReadResults(b []byte) error {
 func (m *zerothZedMessage) CopyResults() error { return nil }
 
 func (v *zerothZedArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
@@ -150,7 +149,7 @@ func (v *zerothZedArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byt
 }
 
 func (v *zerothZedResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
@@ -225,7 +224,7 @@ func (m *zerothAlphaMessage) ReadResults(b []byte) error {
 func (m *zerothAlphaMessage) CopyResults() error { return nil }
 
 func (v *zerothAlphaArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
@@ -250,7 +249,7 @@ func (v *zerothAlphaArgs) decode(b []byte, depth int, budget *codec.Budget) ([]b
 }
 
 func (v *zerothAlphaResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
@@ -371,7 +370,7 @@ func (m *secondTwoMessage) ReadResults(b []byte) error {
 func (m *secondTwoMessage) CopyResults() error { return nil }
 
 func (v *secondTwoArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
@@ -396,7 +395,7 @@ func (v *secondTwoArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byt
 }
 
 func (v *secondTwoResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
@@ -517,7 +516,7 @@ func (m *firstOneMessage) ReadResults(b []byte) error {
 func (m *firstOneMessage) CopyResults() error { return nil }
 
 func (v *firstOneArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
@@ -542,7 +541,7 @@ func (v *firstOneArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byte
 }
 
 func (v *firstOneResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 

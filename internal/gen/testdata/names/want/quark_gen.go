@@ -223,12 +223,11 @@ func (m *clashLocalsMessage) ReadResults(b_ []byte) error {
 func (m *clashLocalsMessage) CopyResults() error { return nil }
 
 func (v_ *clashLocalsArgs) encode(b_ []byte) []byte {
-	b_ = msgp.AppendMapHeader(b_, 3)
-	b_ = msgp.AppendString(b_, "R")
+	b_ = append(b_, "\x83\xa1R"...)
 	b_ = msgp.AppendInt(b_, v_.R)
-	b_ = msgp.AppendString(b_, "M")
+	b_ = append(b_, "\xa1M"...)
 	b_ = msgp.AppendString(b_, v_.M)
-	b_ = msgp.AppendString(b_, "Err")
+	b_ = append(b_, "\xa3Err"...)
 	b_ = msgp.AppendBool(b_, v_.Err)
 	return b_
 }
@@ -244,21 +243,33 @@ func (v_ *clashLocalsArgs) decode(b_ []byte, depth int, budget_ *codec.Budget) (
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b_, err = msgp.ReadMapKeyZC(b_); err != nil {
+		if zk2, b_, err = codec.ReadKey(b_); err != nil {
 			return b_, err
 		}
-		switch string(zk2) {
-		case "R":
-			if v_.R, b_, err = msgp.ReadIntBytes(b_); err != nil {
-				return b_, err
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "R" {
+				if v_.R, b_, err = msgp.ReadIntBytes(b_); err != nil {
+					return b_, err
+				}
+			} else if string(zk2) == "M" {
+				if v_.M, b_, err = budget_.ReadString(b_); err != nil {
+					return b_, err
+				}
+			} else {
+				if b_, err = codec.Skip(b_); err != nil {
+					return b_, err
+				}
 			}
-		case "M":
-			if v_.M, b_, err = msgp.ReadStringBytes(b_); err != nil {
-				return b_, err
-			}
-		case "Err":
-			if v_.Err, b_, err = msgp.ReadBoolBytes(b_); err != nil {
-				return b_, err
+		case 3:
+			if string(zk2) == "Err" {
+				if v_.Err, b_, err = msgp.ReadBoolBytes(b_); err != nil {
+					return b_, err
+				}
+			} else {
+				if b_, err = codec.Skip(b_); err != nil {
+					return b_, err
+				}
 			}
 		default:
 			if b_, err = codec.Skip(b_); err != nil {
@@ -270,8 +281,7 @@ func (v_ *clashLocalsArgs) decode(b_ []byte, depth int, budget_ *codec.Budget) (
 }
 
 func (v_ *clashLocalsResults) encode(b_ []byte) []byte {
-	b_ = msgp.AppendMapHeader(b_, 1)
-	b_ = msgp.AppendString(b_, "R0")
+	b_ = append(b_, "\x81\xa2R0"...)
 	b_ = msgp.AppendInt64(b_, v_.R0)
 	return b_
 }
@@ -287,13 +297,19 @@ func (v_ *clashLocalsResults) decode(b_ []byte, depth int, budget_ *codec.Budget
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b_, err = msgp.ReadMapKeyZC(b_); err != nil {
+		if zk2, b_, err = codec.ReadKey(b_); err != nil {
 			return b_, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if v_.R0, b_, err = msgp.ReadInt64Bytes(b_); err != nil {
-				return b_, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if v_.R0, b_, err = msgp.ReadInt64Bytes(b_); err != nil {
+					return b_, err
+				}
+			} else {
+				if b_, err = codec.Skip(b_); err != nil {
+					return b_, err
+				}
 			}
 		default:
 			if b_, err = codec.Skip(b_); err != nil {
@@ -361,10 +377,9 @@ func (m *clashUnnamedMessage) ReadResults(b_ []byte) error {
 func (m *clashUnnamedMessage) CopyResults() error { return nil }
 
 func (v_ *clashUnnamedArgs) encode(b_ []byte) []byte {
-	b_ = msgp.AppendMapHeader(b_, 2)
-	b_ = msgp.AppendString(b_, "A0")
+	b_ = append(b_, "\x82\xa2A0"...)
 	b_ = msgp.AppendInt(b_, v_.A0)
-	b_ = msgp.AppendString(b_, "A1")
+	b_ = append(b_, "\xa2A1"...)
 	b_ = msgp.AppendString(b_, v_.A1)
 	return b_
 }
@@ -380,17 +395,23 @@ func (v_ *clashUnnamedArgs) decode(b_ []byte, depth int, budget_ *codec.Budget) 
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b_, err = msgp.ReadMapKeyZC(b_); err != nil {
+		if zk2, b_, err = codec.ReadKey(b_); err != nil {
 			return b_, err
 		}
-		switch string(zk2) {
-		case "A0":
-			if v_.A0, b_, err = msgp.ReadIntBytes(b_); err != nil {
-				return b_, err
-			}
-		case "A1":
-			if v_.A1, b_, err = msgp.ReadStringBytes(b_); err != nil {
-				return b_, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "A0" {
+				if v_.A0, b_, err = msgp.ReadIntBytes(b_); err != nil {
+					return b_, err
+				}
+			} else if string(zk2) == "A1" {
+				if v_.A1, b_, err = budget_.ReadString(b_); err != nil {
+					return b_, err
+				}
+			} else {
+				if b_, err = codec.Skip(b_); err != nil {
+					return b_, err
+				}
 			}
 		default:
 			if b_, err = codec.Skip(b_); err != nil {
@@ -402,10 +423,9 @@ func (v_ *clashUnnamedArgs) decode(b_ []byte, depth int, budget_ *codec.Budget) 
 }
 
 func (v_ *clashUnnamedResults) encode(b_ []byte) []byte {
-	b_ = msgp.AppendMapHeader(b_, 2)
-	b_ = msgp.AppendString(b_, "R0")
+	b_ = append(b_, "\x82\xa2R0"...)
 	b_ = msgp.AppendInt(b_, v_.R0)
-	b_ = msgp.AppendString(b_, "R1")
+	b_ = append(b_, "\xa2R1"...)
 	b_ = msgp.AppendString(b_, v_.R1)
 	return b_
 }
@@ -421,17 +441,23 @@ func (v_ *clashUnnamedResults) decode(b_ []byte, depth int, budget_ *codec.Budge
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b_, err = msgp.ReadMapKeyZC(b_); err != nil {
+		if zk2, b_, err = codec.ReadKey(b_); err != nil {
 			return b_, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if v_.R0, b_, err = msgp.ReadIntBytes(b_); err != nil {
-				return b_, err
-			}
-		case "R1":
-			if v_.R1, b_, err = msgp.ReadStringBytes(b_); err != nil {
-				return b_, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if v_.R0, b_, err = msgp.ReadIntBytes(b_); err != nil {
+					return b_, err
+				}
+			} else if string(zk2) == "R1" {
+				if v_.R1, b_, err = budget_.ReadString(b_); err != nil {
+					return b_, err
+				}
+			} else {
+				if b_, err = codec.Skip(b_); err != nil {
+					return b_, err
+				}
 			}
 		default:
 			if b_, err = codec.Skip(b_); err != nil {
@@ -500,12 +526,11 @@ func (m *clashBlankMessage) ReadResults(b_ []byte) error {
 func (m *clashBlankMessage) CopyResults() error { return nil }
 
 func (v_ *clashBlankArgs) encode(b_ []byte) []byte {
-	b_ = msgp.AppendMapHeader(b_, 3)
-	b_ = msgp.AppendString(b_, "A")
+	b_ = append(b_, "\x83\xa1A"...)
 	b_ = msgp.AppendInt(b_, v_.A)
-	b_ = msgp.AppendString(b_, "A1")
+	b_ = append(b_, "\xa2A1"...)
 	b_ = msgp.AppendString(b_, v_.A1)
-	b_ = msgp.AppendString(b_, "C")
+	b_ = append(b_, "\xa1C"...)
 	b_ = msgp.AppendBool(b_, v_.C)
 	return b_
 }
@@ -521,21 +546,33 @@ func (v_ *clashBlankArgs) decode(b_ []byte, depth int, budget_ *codec.Budget) ([
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b_, err = msgp.ReadMapKeyZC(b_); err != nil {
+		if zk2, b_, err = codec.ReadKey(b_); err != nil {
 			return b_, err
 		}
-		switch string(zk2) {
-		case "A":
-			if v_.A, b_, err = msgp.ReadIntBytes(b_); err != nil {
-				return b_, err
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "A" {
+				if v_.A, b_, err = msgp.ReadIntBytes(b_); err != nil {
+					return b_, err
+				}
+			} else if string(zk2) == "C" {
+				if v_.C, b_, err = msgp.ReadBoolBytes(b_); err != nil {
+					return b_, err
+				}
+			} else {
+				if b_, err = codec.Skip(b_); err != nil {
+					return b_, err
+				}
 			}
-		case "A1":
-			if v_.A1, b_, err = msgp.ReadStringBytes(b_); err != nil {
-				return b_, err
-			}
-		case "C":
-			if v_.C, b_, err = msgp.ReadBoolBytes(b_); err != nil {
-				return b_, err
+		case 2:
+			if string(zk2) == "A1" {
+				if v_.A1, b_, err = budget_.ReadString(b_); err != nil {
+					return b_, err
+				}
+			} else {
+				if b_, err = codec.Skip(b_); err != nil {
+					return b_, err
+				}
 			}
 		default:
 			if b_, err = codec.Skip(b_); err != nil {
@@ -547,10 +584,9 @@ func (v_ *clashBlankArgs) decode(b_ []byte, depth int, budget_ *codec.Budget) ([
 }
 
 func (v_ *clashBlankResults) encode(b_ []byte) []byte {
-	b_ = msgp.AppendMapHeader(b_, 2)
-	b_ = msgp.AppendString(b_, "R0")
+	b_ = append(b_, "\x82\xa2R0"...)
 	b_ = msgp.AppendInt(b_, v_.R0)
-	b_ = msgp.AppendString(b_, "Total")
+	b_ = append(b_, "\xa5Total"...)
 	b_ = msgp.AppendInt(b_, v_.Total)
 	return b_
 }
@@ -566,17 +602,29 @@ func (v_ *clashBlankResults) decode(b_ []byte, depth int, budget_ *codec.Budget)
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b_, err = msgp.ReadMapKeyZC(b_); err != nil {
+		if zk2, b_, err = codec.ReadKey(b_); err != nil {
 			return b_, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if v_.R0, b_, err = msgp.ReadIntBytes(b_); err != nil {
-				return b_, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if v_.R0, b_, err = msgp.ReadIntBytes(b_); err != nil {
+					return b_, err
+				}
+			} else {
+				if b_, err = codec.Skip(b_); err != nil {
+					return b_, err
+				}
 			}
-		case "Total":
-			if v_.Total, b_, err = msgp.ReadIntBytes(b_); err != nil {
-				return b_, err
+		case 5:
+			if string(zk2) == "Total" {
+				if v_.Total, b_, err = msgp.ReadIntBytes(b_); err != nil {
+					return b_, err
+				}
+			} else {
+				if b_, err = codec.Skip(b_); err != nil {
+					return b_, err
+				}
 			}
 		default:
 			if b_, err = codec.Skip(b_); err != nil {
@@ -643,14 +691,13 @@ func (m *clashFieldsMessage) ReadResults(b_ []byte) error {
 func (m *clashFieldsMessage) CopyResults() error { return nil }
 
 func (v_ *clashFieldsArgs) encode(b_ []byte) []byte {
-	b_ = msgp.AppendMapHeader(b_, 4)
-	b_ = msgp.AppendString(b_, "N")
+	b_ = append(b_, "\x84\xa1N"...)
 	b_ = msgp.AppendInt(b_, v_.N)
-	b_ = msgp.AppendString(b_, "N_")
+	b_ = append(b_, "\xa2N_"...)
 	b_ = msgp.AppendInt(b_, v_.N_)
-	b_ = msgp.AppendString(b_, "A1")
+	b_ = append(b_, "\xa2A1"...)
 	b_ = msgp.AppendString(b_, v_.A1)
-	b_ = msgp.AppendString(b_, "A3")
+	b_ = append(b_, "\xa2A3"...)
 	b_ = msgp.AppendString(b_, v_.A3)
 	return b_
 }
@@ -666,25 +713,37 @@ func (v_ *clashFieldsArgs) decode(b_ []byte, depth int, budget_ *codec.Budget) (
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b_, err = msgp.ReadMapKeyZC(b_); err != nil {
+		if zk2, b_, err = codec.ReadKey(b_); err != nil {
 			return b_, err
 		}
-		switch string(zk2) {
-		case "N":
-			if v_.N, b_, err = msgp.ReadIntBytes(b_); err != nil {
-				return b_, err
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "N" {
+				if v_.N, b_, err = msgp.ReadIntBytes(b_); err != nil {
+					return b_, err
+				}
+			} else {
+				if b_, err = codec.Skip(b_); err != nil {
+					return b_, err
+				}
 			}
-		case "N_":
-			if v_.N_, b_, err = msgp.ReadIntBytes(b_); err != nil {
-				return b_, err
-			}
-		case "A1":
-			if v_.A1, b_, err = msgp.ReadStringBytes(b_); err != nil {
-				return b_, err
-			}
-		case "A3":
-			if v_.A3, b_, err = msgp.ReadStringBytes(b_); err != nil {
-				return b_, err
+		case 2:
+			if string(zk2) == "N_" {
+				if v_.N_, b_, err = msgp.ReadIntBytes(b_); err != nil {
+					return b_, err
+				}
+			} else if string(zk2) == "A1" {
+				if v_.A1, b_, err = budget_.ReadString(b_); err != nil {
+					return b_, err
+				}
+			} else if string(zk2) == "A3" {
+				if v_.A3, b_, err = budget_.ReadString(b_); err != nil {
+					return b_, err
+				}
+			} else {
+				if b_, err = codec.Skip(b_); err != nil {
+					return b_, err
+				}
 			}
 		default:
 			if b_, err = codec.Skip(b_); err != nil {
@@ -696,7 +755,7 @@ func (v_ *clashFieldsArgs) decode(b_ []byte, depth int, budget_ *codec.Budget) (
 }
 
 func (v_ *clashFieldsResults) encode(b_ []byte) []byte {
-	b_ = msgp.AppendMapHeader(b_, 0)
+	b_ = append(b_, "\x80"...)
 	return b_
 }
 
@@ -775,8 +834,7 @@ func (m *clashErrNameMessage) ReadResults(b_ []byte) error {
 func (m *clashErrNameMessage) CopyResults() error { return nil }
 
 func (v_ *clashErrNameArgs) encode(b_ []byte) []byte {
-	b_ = msgp.AppendMapHeader(b_, 1)
-	b_ = msgp.AppendString(b_, "R0")
+	b_ = append(b_, "\x81\xa2R0"...)
 	b_ = msgp.AppendInt(b_, v_.R0)
 	return b_
 }
@@ -792,13 +850,19 @@ func (v_ *clashErrNameArgs) decode(b_ []byte, depth int, budget_ *codec.Budget) 
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b_, err = msgp.ReadMapKeyZC(b_); err != nil {
+		if zk2, b_, err = codec.ReadKey(b_); err != nil {
 			return b_, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if v_.R0, b_, err = msgp.ReadIntBytes(b_); err != nil {
-				return b_, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if v_.R0, b_, err = msgp.ReadIntBytes(b_); err != nil {
+					return b_, err
+				}
+			} else {
+				if b_, err = codec.Skip(b_); err != nil {
+					return b_, err
+				}
 			}
 		default:
 			if b_, err = codec.Skip(b_); err != nil {
@@ -810,8 +874,7 @@ func (v_ *clashErrNameArgs) decode(b_ []byte, depth int, budget_ *codec.Budget) 
 }
 
 func (v_ *clashErrNameResults) encode(b_ []byte) []byte {
-	b_ = msgp.AppendMapHeader(b_, 1)
-	b_ = msgp.AppendString(b_, "R1")
+	b_ = append(b_, "\x81\xa2R1"...)
 	b_ = msgp.AppendInt(b_, v_.R1)
 	return b_
 }
@@ -827,13 +890,19 @@ func (v_ *clashErrNameResults) decode(b_ []byte, depth int, budget_ *codec.Budge
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b_, err = msgp.ReadMapKeyZC(b_); err != nil {
+		if zk2, b_, err = codec.ReadKey(b_); err != nil {
 			return b_, err
 		}
-		switch string(zk2) {
-		case "R1":
-			if v_.R1, b_, err = msgp.ReadIntBytes(b_); err != nil {
-				return b_, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R1" {
+				if v_.R1, b_, err = msgp.ReadIntBytes(b_); err != nil {
+					return b_, err
+				}
+			} else {
+				if b_, err = codec.Skip(b_); err != nil {
+					return b_, err
+				}
 			}
 		default:
 			if b_, err = codec.Skip(b_); err != nil {
@@ -902,14 +971,13 @@ func (m *clashReceiversMessage) ReadResults(b_ []byte) error {
 func (m *clashReceiversMessage) CopyResults() error { return nil }
 
 func (v_ *clashReceiversArgs) encode(b_ []byte) []byte {
-	b_ = msgp.AppendMapHeader(b_, 4)
-	b_ = msgp.AppendString(b_, "R")
+	b_ = append(b_, "\x84\xa1R"...)
 	b_ = msgp.AppendInt(b_, v_.R)
-	b_ = msgp.AppendString(b_, "R_")
+	b_ = append(b_, "\xa2R_"...)
 	b_ = msgp.AppendInt(b_, v_.R_)
-	b_ = msgp.AppendString(b_, "M")
+	b_ = append(b_, "\xa1M"...)
 	b_ = msgp.AppendInt(b_, v_.M)
-	b_ = msgp.AppendString(b_, "M_")
+	b_ = append(b_, "\xa2M_"...)
 	b_ = msgp.AppendInt(b_, v_.M_)
 	return b_
 }
@@ -925,25 +993,37 @@ func (v_ *clashReceiversArgs) decode(b_ []byte, depth int, budget_ *codec.Budget
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b_, err = msgp.ReadMapKeyZC(b_); err != nil {
+		if zk2, b_, err = codec.ReadKey(b_); err != nil {
 			return b_, err
 		}
-		switch string(zk2) {
-		case "R":
-			if v_.R, b_, err = msgp.ReadIntBytes(b_); err != nil {
-				return b_, err
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "R" {
+				if v_.R, b_, err = msgp.ReadIntBytes(b_); err != nil {
+					return b_, err
+				}
+			} else if string(zk2) == "M" {
+				if v_.M, b_, err = msgp.ReadIntBytes(b_); err != nil {
+					return b_, err
+				}
+			} else {
+				if b_, err = codec.Skip(b_); err != nil {
+					return b_, err
+				}
 			}
-		case "R_":
-			if v_.R_, b_, err = msgp.ReadIntBytes(b_); err != nil {
-				return b_, err
-			}
-		case "M":
-			if v_.M, b_, err = msgp.ReadIntBytes(b_); err != nil {
-				return b_, err
-			}
-		case "M_":
-			if v_.M_, b_, err = msgp.ReadIntBytes(b_); err != nil {
-				return b_, err
+		case 2:
+			if string(zk2) == "R_" {
+				if v_.R_, b_, err = msgp.ReadIntBytes(b_); err != nil {
+					return b_, err
+				}
+			} else if string(zk2) == "M_" {
+				if v_.M_, b_, err = msgp.ReadIntBytes(b_); err != nil {
+					return b_, err
+				}
+			} else {
+				if b_, err = codec.Skip(b_); err != nil {
+					return b_, err
+				}
 			}
 		default:
 			if b_, err = codec.Skip(b_); err != nil {
@@ -955,7 +1035,7 @@ func (v_ *clashReceiversArgs) decode(b_ []byte, depth int, budget_ *codec.Budget
 }
 
 func (v_ *clashReceiversResults) encode(b_ []byte) []byte {
-	b_ = msgp.AppendMapHeader(b_, 0)
+	b_ = append(b_, "\x80"...)
 	return b_
 }
 
@@ -1036,8 +1116,7 @@ func (m *clashOneWayNamedMessage) ReadResults(b_ []byte) error {
 func (m *clashOneWayNamedMessage) CopyResults() error { return nil }
 
 func (v_ *clashOneWayNamedArgs) encode(b_ []byte) []byte {
-	b_ = msgp.AppendMapHeader(b_, 1)
-	b_ = msgp.AppendString(b_, "Ctx")
+	b_ = append(b_, "\x81\xa3Ctx"...)
 	b_ = msgp.AppendInt(b_, v_.Ctx)
 	return b_
 }
@@ -1053,13 +1132,19 @@ func (v_ *clashOneWayNamedArgs) decode(b_ []byte, depth int, budget_ *codec.Budg
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b_, err = msgp.ReadMapKeyZC(b_); err != nil {
+		if zk2, b_, err = codec.ReadKey(b_); err != nil {
 			return b_, err
 		}
-		switch string(zk2) {
-		case "Ctx":
-			if v_.Ctx, b_, err = msgp.ReadIntBytes(b_); err != nil {
-				return b_, err
+		switch len(zk2) {
+		case 3:
+			if string(zk2) == "Ctx" {
+				if v_.Ctx, b_, err = msgp.ReadIntBytes(b_); err != nil {
+					return b_, err
+				}
+			} else {
+				if b_, err = codec.Skip(b_); err != nil {
+					return b_, err
+				}
 			}
 		default:
 			if b_, err = codec.Skip(b_); err != nil {
@@ -1071,7 +1156,7 @@ func (v_ *clashOneWayNamedArgs) decode(b_ []byte, depth int, budget_ *codec.Budg
 }
 
 func (v_ *clashOneWayNamedResults) encode(b_ []byte) []byte {
-	b_ = msgp.AppendMapHeader(b_, 0)
+	b_ = append(b_, "\x80"...)
 	return b_
 }
 
@@ -1192,7 +1277,7 @@ func (m *lowerpingMessage) ReadResults(b_ []byte) error {
 func (m *lowerpingMessage) CopyResults() error { return nil }
 
 func (v_ *lowerpingArgs) encode(b_ []byte) []byte {
-	b_ = msgp.AppendMapHeader(b_, 0)
+	b_ = append(b_, "\x80"...)
 	return b_
 }
 
@@ -1217,7 +1302,7 @@ func (v_ *lowerpingArgs) decode(b_ []byte, depth int, budget_ *codec.Budget) ([]
 }
 
 func (v_ *lowerpingResults) encode(b_ []byte) []byte {
-	b_ = msgp.AppendMapHeader(b_, 0)
+	b_ = append(b_, "\x80"...)
 	return b_
 }
 
@@ -1360,10 +1445,9 @@ func (m *shadowPassMessage) CopyResults() error {
 }
 
 func (v_ *shadowPassArgs) encode(b_ []byte) []byte {
-	b_ = msgp.AppendMapHeader(b_, 2)
-	b_ = msgp.AppendString(b_, "X")
+	b_ = append(b_, "\x82\xa1X"...)
 	b_ = quarkEncodeb(b_, &v_.X)
-	b_ = msgp.AppendString(b_, "Y")
+	b_ = append(b_, "\xa1Y"...)
 	if v_.Y == nil {
 		b_ = msgp.AppendNil(b_)
 	} else {
@@ -1387,44 +1471,50 @@ func (v_ *shadowPassArgs) decode(b_ []byte, depth int, budget_ *codec.Budget) ([
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b_, err = msgp.ReadMapKeyZC(b_); err != nil {
+		if zk2, b_, err = codec.ReadKey(b_); err != nil {
 			return b_, err
 		}
-		switch string(zk2) {
-		case "X":
-			if b_, err = quarkDecodeb(b_, &v_.X, depth+1, budget_); err != nil {
-				return b_, err
-			}
-		case "Y":
-			if msgp.IsNil(b_) {
-				if b_, err = msgp.ReadNilBytes(b_); err != nil {
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "X" {
+				if b_, err = quarkDecodeb(b_, &v_.X, depth+1, budget_); err != nil {
 					return b_, err
 				}
-				v_.Y = nil
+			} else if string(zk2) == "Y" {
+				if msgp.IsNil(b_) {
+					if b_, err = msgp.ReadNilBytes(b_); err != nil {
+						return b_, err
+					}
+					v_.Y = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b_, err
+					}
+					var zn3 int
+					if zn3, b_, err = codec.ReadMapLen(b_); err != nil {
+						return b_, err
+					}
+					if err = budget_.Map(zn3, 64, 0); err != nil {
+						return b_, err
+					}
+					zm4 := make(map[v]b, zn3)
+					for range zn3 {
+						var zk5 v
+						if b_, err = quarkDecodev_(b_, &zk5, depth+2, budget_); err != nil {
+							return b_, err
+						}
+						var zv6 b
+						if b_, err = quarkDecodeb(b_, &zv6, depth+2, budget_); err != nil {
+							return b_, err
+						}
+						zm4[zk5] = zv6
+					}
+					v_.Y = zm4
+				}
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b_, err = codec.Skip(b_); err != nil {
 					return b_, err
 				}
-				var zn3 int
-				if zn3, b_, err = codec.ReadMapLen(b_); err != nil {
-					return b_, err
-				}
-				if err = budget_.Map(zn3, 64, 0); err != nil {
-					return b_, err
-				}
-				zm4 := make(map[v]b, zn3)
-				for range zn3 {
-					var zk5 v
-					if b_, err = quarkDecodev_(b_, &zk5, depth+2, budget_); err != nil {
-						return b_, err
-					}
-					var zv6 b
-					if b_, err = quarkDecodeb(b_, &zv6, depth+2, budget_); err != nil {
-						return b_, err
-					}
-					zm4[zk5] = zv6
-				}
-				v_.Y = zm4
 			}
 		default:
 			if b_, err = codec.Skip(b_); err != nil {
@@ -1436,8 +1526,7 @@ func (v_ *shadowPassArgs) decode(b_ []byte, depth int, budget_ *codec.Budget) ([
 }
 
 func (v_ *shadowPassResults) encode(b_ []byte) []byte {
-	b_ = msgp.AppendMapHeader(b_, 1)
-	b_ = msgp.AppendString(b_, "R0")
+	b_ = append(b_, "\x81\xa2R0"...)
 	b_ = quarkEncodeb(b_, &v_.R0)
 	return b_
 }
@@ -1453,13 +1542,19 @@ func (v_ *shadowPassResults) decode(b_ []byte, depth int, budget_ *codec.Budget)
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b_, err = msgp.ReadMapKeyZC(b_); err != nil {
+		if zk2, b_, err = codec.ReadKey(b_); err != nil {
 			return b_, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if b_, err = quarkDecodeb(b_, &v_.R0, depth+1, budget_); err != nil {
-				return b_, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if b_, err = quarkDecodeb(b_, &v_.R0, depth+1, budget_); err != nil {
+					return b_, err
+				}
+			} else {
+				if b_, err = codec.Skip(b_); err != nil {
+					return b_, err
+				}
 			}
 		default:
 			if b_, err = codec.Skip(b_); err != nil {
@@ -1472,14 +1567,13 @@ func (v_ *shadowPassResults) decode(b_ []byte, depth int, budget_ *codec.Budget)
 
 // quarkEncodeb appends the encoding of *v_ to b_.
 func quarkEncodeb(b_ []byte, v_ *b) []byte {
-	b_ = msgp.AppendMapHeader(b_, 3)
-	b_ = msgp.AppendString(b_, "Next")
+	b_ = append(b_, "\x83\xa4Next"...)
 	if v_.Next == nil {
 		b_ = msgp.AppendNil(b_)
 	} else {
 		b_ = quarkEncodeb(b_, v_.Next)
 	}
-	b_ = msgp.AppendString(b_, "Vs")
+	b_ = append(b_, "\xa2Vs"...)
 	if v_.Vs == nil {
 		b_ = msgp.AppendNil(b_)
 	} else {
@@ -1488,7 +1582,7 @@ func quarkEncodeb(b_ []byte, v_ *b) []byte {
 			b_ = quarkEncodev(b_, &v_.Vs[zi1])
 		}
 	}
-	b_ = msgp.AppendString(b_, "B")
+	b_ = append(b_, "\xa1B"...)
 	if v_.B == nil {
 		b_ = msgp.AppendNil(b_)
 	} else {
@@ -1513,78 +1607,96 @@ func quarkDecodeb(b_ []byte, v_ *b, depth int, budget_ *codec.Budget) ([]byte, e
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b_, err = msgp.ReadMapKeyZC(b_); err != nil {
+		if zk2, b_, err = codec.ReadKey(b_); err != nil {
 			return b_, err
 		}
-		switch string(zk2) {
-		case "Next":
-			if msgp.IsNil(b_) {
-				if b_, err = msgp.ReadNilBytes(b_); err != nil {
-					return b_, err
-				}
-				v_.Next = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b_, err
-				}
-				if err = budget_.Alloc(1, 56); err != nil {
-					return b_, err
-				}
-				zp3 := new(b)
-				if b_, err = quarkDecodeb(b_, zp3, depth+2, budget_); err != nil {
-					return b_, err
-				}
-				v_.Next = zp3
-			}
-		case "Vs":
-			if msgp.IsNil(b_) {
-				if b_, err = msgp.ReadNilBytes(b_); err != nil {
-					return b_, err
-				}
-				v_.Vs = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b_, err
-				}
-				var zn4 int
-				if zn4, b_, err = codec.ReadArrayLen(b_); err != nil {
-					return b_, err
-				}
-				if err = budget_.Alloc(zn4, 8); err != nil {
-					return b_, err
-				}
-				zs5 := make([]v, zn4)
-				for zi6 := range zn4 {
-					if b_, err = quarkDecodev_(b_, &zs5[zi6], depth+2, budget_); err != nil {
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "B" {
+				if msgp.IsNil(b_) {
+					if b_, err = msgp.ReadNilBytes(b_); err != nil {
 						return b_, err
 					}
-				}
-				v_.Vs = zs5
-			}
-		case "B":
-			if msgp.IsNil(b_) {
-				if b_, err = msgp.ReadNilBytes(b_); err != nil {
-					return b_, err
-				}
-				v_.B = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b_, err
-				}
-				var zn7 int
-				if zn7, b_, err = codec.ReadArrayLen(b_); err != nil {
-					return b_, err
-				}
-				if err = budget_.Alloc(zn7, 16); err != nil {
-					return b_, err
-				}
-				zs8 := make([]budget, zn7)
-				for zi9 := range zn7 {
-					if b_, err = quarkDecodebudget(b_, &zs8[zi9], depth+2, budget_); err != nil {
+					v_.B = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
 						return b_, err
 					}
+					var zn3 int
+					if zn3, b_, err = codec.ReadArrayLen(b_); err != nil {
+						return b_, err
+					}
+					if err = budget_.Alloc(zn3, 16); err != nil {
+						return b_, err
+					}
+					zs4 := make([]budget, zn3)
+					for zi5 := range zn3 {
+						if b_, err = quarkDecodebudget(b_, &zs4[zi5], depth+2, budget_); err != nil {
+							return b_, err
+						}
+					}
+					v_.B = zs4
 				}
-				v_.B = zs8
+			} else {
+				if b_, err = codec.Skip(b_); err != nil {
+					return b_, err
+				}
+			}
+		case 2:
+			if string(zk2) == "Vs" {
+				if msgp.IsNil(b_) {
+					if b_, err = msgp.ReadNilBytes(b_); err != nil {
+						return b_, err
+					}
+					v_.Vs = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b_, err
+					}
+					var zn6 int
+					if zn6, b_, err = codec.ReadArrayLen(b_); err != nil {
+						return b_, err
+					}
+					if err = budget_.Alloc(zn6, 8); err != nil {
+						return b_, err
+					}
+					zs7 := make([]v, zn6)
+					for zi8 := range zn6 {
+						if b_, err = quarkDecodev_(b_, &zs7[zi8], depth+2, budget_); err != nil {
+							return b_, err
+						}
+					}
+					v_.Vs = zs7
+				}
+			} else {
+				if b_, err = codec.Skip(b_); err != nil {
+					return b_, err
+				}
+			}
+		case 4:
+			if string(zk2) == "Next" {
+				if msgp.IsNil(b_) {
+					if b_, err = msgp.ReadNilBytes(b_); err != nil {
+						return b_, err
+					}
+					v_.Next = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b_, err
+					}
+					if err = budget_.Alloc(1, 56); err != nil {
+						return b_, err
+					}
+					zp9 := new(b)
+					if b_, err = quarkDecodeb(b_, zp9, depth+2, budget_); err != nil {
+						return b_, err
+					}
+					v_.Next = zp9
+				}
+			} else {
+				if b_, err = codec.Skip(b_); err != nil {
+					return b_, err
+				}
 			}
 		default:
 			if b_, err = codec.Skip(b_); err != nil {
@@ -1636,7 +1748,7 @@ func quarkEncodebudget(b_ []byte, v_ *budget) []byte {
 func quarkDecodebudget(b_ []byte, v_ *budget, depth int, budget_ *codec.Budget) ([]byte, error) {
 	var err error
 	var zx1 string
-	if zx1, b_, err = msgp.ReadStringBytes(b_); err != nil {
+	if zx1, b_, err = budget_.ReadString(b_); err != nil {
 		return b_, err
 	}
 	*v_ = budget(zx1)

@@ -132,8 +132,7 @@ func (m *counterAddMessage) ReadResults(b []byte) error {
 func (m *counterAddMessage) CopyResults() error { return nil }
 
 func (v *counterAddArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "N")
+	b = append(b, "\x81\xa1N"...)
 	b = msgp.AppendInt(b, v.N)
 	return b
 }
@@ -149,13 +148,19 @@ func (v *counterAddArgs) decode(b []byte, depth int, budget *codec.Budget) ([]by
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "N":
-			if v.N, b, err = msgp.ReadIntBytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "N" {
+				if v.N, b, err = msgp.ReadIntBytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -167,8 +172,7 @@ func (v *counterAddArgs) decode(b []byte, depth int, budget *codec.Budget) ([]by
 }
 
 func (v *counterAddResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	b = msgp.AppendInt(b, v.R0)
 	return b
 }
@@ -184,13 +188,19 @@ func (v *counterAddResults) decode(b []byte, depth int, budget *codec.Budget) ([
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if v.R0, b, err = msgp.ReadIntBytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if v.R0, b, err = msgp.ReadIntBytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -254,8 +264,7 @@ func (m *counterNewMessage) ReadResults(b []byte) error {
 func (m *counterNewMessage) CopyResults() error { return nil }
 
 func (v *counterNewArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "N")
+	b = append(b, "\x81\xa1N"...)
 	b = msgp.AppendString(b, v.N)
 	return b
 }
@@ -271,13 +280,19 @@ func (v *counterNewArgs) decode(b []byte, depth int, budget *codec.Budget) ([]by
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "N":
-			if v.N, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "N" {
+				if v.N, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -289,7 +304,7 @@ func (v *counterNewArgs) decode(b []byte, depth int, budget *codec.Budget) ([]by
 }
 
 func (v *counterNewResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 

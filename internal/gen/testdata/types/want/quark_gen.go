@@ -234,16 +234,15 @@ func (m *shapesStructsMessage) ReadResults(b []byte) error {
 func (m *shapesStructsMessage) CopyResults() error { return nil }
 
 func (v *shapesStructsArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 3)
-	b = msgp.AppendString(b, "H")
+	b = append(b, "\x83\xa1H"...)
 	b = quarkEncodeHolder(b, &v.H)
-	b = msgp.AppendString(b, "Hp")
+	b = append(b, "\xa2Hp"...)
 	if v.Hp == nil {
 		b = msgp.AppendNil(b)
 	} else {
 		b = quarkEncodeHolder(b, v.Hp)
 	}
-	b = msgp.AppendString(b, "Hs")
+	b = append(b, "\xa2Hs"...)
 	if v.Hs == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -266,57 +265,69 @@ func (v *shapesStructsArgs) decode(b []byte, depth int, budget *codec.Budget) ([
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "H":
-			if b, err = quarkDecodeHolder(b, &v.H, depth+1, budget); err != nil {
-				return b, err
-			}
-		case "Hp":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "H" {
+				if b, err = quarkDecodeHolder(b, &v.H, depth+1, budget); err != nil {
 					return b, err
 				}
-				v.Hp = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				if err = budget.Alloc(1, 24); err != nil {
-					return b, err
-				}
-				zp3 := new(Holder)
-				if b, err = quarkDecodeHolder(b, zp3, depth+2, budget); err != nil {
-					return b, err
-				}
-				v.Hp = zp3
 			}
-		case "Hs":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Hs = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn4 int
-				if zn4, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn4, 24); err != nil {
-					return b, err
-				}
-				zs5 := make([]Holder, zn4)
-				for zi6 := range zn4 {
-					if b, err = quarkDecodeHolder(b, &zs5[zi6], depth+2, budget); err != nil {
+		case 2:
+			if string(zk2) == "Hp" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
+					v.Hp = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 24); err != nil {
+						return b, err
+					}
+					zp3 := new(Holder)
+					if b, err = quarkDecodeHolder(b, zp3, depth+2, budget); err != nil {
+						return b, err
+					}
+					v.Hp = zp3
 				}
-				v.Hs = zs5
+			} else if string(zk2) == "Hs" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Hs = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn4 int
+					if zn4, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn4, 24); err != nil {
+						return b, err
+					}
+					zs5 := make([]Holder, zn4)
+					for zi6 := range zn4 {
+						if b, err = quarkDecodeHolder(b, &zs5[zi6], depth+2, budget); err != nil {
+							return b, err
+						}
+					}
+					v.Hs = zs5
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -328,8 +339,7 @@ func (v *shapesStructsArgs) decode(b []byte, depth int, budget *codec.Budget) ([
 }
 
 func (v *shapesStructsResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	b = quarkEncodeHolder(b, &v.R0)
 	return b
 }
@@ -345,13 +355,19 @@ func (v *shapesStructsResults) decode(b []byte, depth int, budget *codec.Budget)
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if b, err = quarkDecodeHolder(b, &v.R0, depth+1, budget); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if b, err = quarkDecodeHolder(b, &v.R0, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -438,14 +454,13 @@ func (m *shapesContainersMessage) ReadResults(b []byte) error {
 func (m *shapesContainersMessage) CopyResults() error { return nil }
 
 func (v *shapesContainersArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 4)
-	b = msgp.AppendString(b, "P")
+	b = append(b, "\x84\xa1P"...)
 	if v.P == nil {
 		b = msgp.AppendNil(b)
 	} else {
 		b = msgp.AppendInt(b, *v.P)
 	}
-	b = msgp.AppendString(b, "S")
+	b = append(b, "\xa1S"...)
 	if v.S == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -454,9 +469,9 @@ func (v *shapesContainersArgs) encode(b []byte) []byte {
 			b = msgp.AppendString(b, v.S[zi1])
 		}
 	}
-	b = msgp.AppendString(b, "A")
+	b = append(b, "\xa1A"...)
 	b = msgp.AppendBytes(b, v.A[:])
-	b = msgp.AppendString(b, "M")
+	b = append(b, "\xa1M"...)
 	if v.M == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -487,111 +502,117 @@ func (v *shapesContainersArgs) decode(b []byte, depth int, budget *codec.Budget)
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "P":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.P = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(1, 8); err != nil {
-					return b, err
-				}
-				zp3 := new(int)
-				if *zp3, b, err = msgp.ReadIntBytes(b); err != nil {
-					return b, err
-				}
-				v.P = zp3
-			}
-		case "S":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.S = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn4 int
-				if zn4, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn4, 16); err != nil {
-					return b, err
-				}
-				zs5 := make([]string, zn4)
-				for zi6 := range zn4 {
-					if zs5[zi6], b, err = msgp.ReadStringBytes(b); err != nil {
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "P" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
-				}
-				v.S = zs5
-			}
-		case "A":
-			var zd7 []byte
-			if zd7, b, err = msgp.ReadBytesZC(b); err != nil {
-				return b, err
-			}
-			clear(v.A[copy(v.A[:], zd7):])
-		case "M":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.M = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn8 int
-				if zn8, b, err = codec.ReadMapLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Map(zn8, 40, 0); err != nil {
-					return b, err
-				}
-				zm9 := make(map[string][]int, zn8)
-				for range zn8 {
-					var zk10 string
-					if zk10, b, err = msgp.ReadStringBytes(b); err != nil {
+					v.P = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
 						return b, err
 					}
-					var zv11 []int
-					if msgp.IsNil(b) {
-						if b, err = msgp.ReadNilBytes(b); err != nil {
+					if err = budget.Alloc(1, 8); err != nil {
+						return b, err
+					}
+					zp3 := new(int)
+					if *zp3, b, err = msgp.ReadIntBytes(b); err != nil {
+						return b, err
+					}
+					v.P = zp3
+				}
+			} else if string(zk2) == "S" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.S = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn4 int
+					if zn4, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn4, 16); err != nil {
+						return b, err
+					}
+					zs5 := make([]string, zn4)
+					for zi6 := range zn4 {
+						if zs5[zi6], b, err = budget.ReadString(b); err != nil {
 							return b, err
 						}
-						zv11 = nil
-					} else {
-						if err = codec.CheckDepth(depth + 2); err != nil {
+					}
+					v.S = zs5
+				}
+			} else if string(zk2) == "A" {
+				var zd7 []byte
+				if zd7, b, err = msgp.ReadBytesZC(b); err != nil {
+					return b, err
+				}
+				clear(v.A[copy(v.A[:], zd7):])
+			} else if string(zk2) == "M" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.M = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn8 int
+					if zn8, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn8, 40, 0); err != nil {
+						return b, err
+					}
+					zm9 := make(map[string][]int, zn8)
+					for range zn8 {
+						var zk10 string
+						if zk10, b, err = budget.ReadString(b); err != nil {
 							return b, err
 						}
-						var zn12 int
-						if zn12, b, err = codec.ReadArrayLen(b); err != nil {
-							return b, err
-						}
-						if err = budget.Alloc(zn12, 8); err != nil {
-							return b, err
-						}
-						zs13 := make([]int, zn12)
-						for zi14 := range zn12 {
-							if zs13[zi14], b, err = msgp.ReadIntBytes(b); err != nil {
+						var zv11 []int
+						if msgp.IsNil(b) {
+							if b, err = msgp.ReadNilBytes(b); err != nil {
 								return b, err
 							}
+							zv11 = nil
+						} else {
+							if err = codec.CheckDepth(depth + 2); err != nil {
+								return b, err
+							}
+							var zn12 int
+							if zn12, b, err = codec.ReadArrayLen(b); err != nil {
+								return b, err
+							}
+							if err = budget.Alloc(zn12, 8); err != nil {
+								return b, err
+							}
+							zs13 := make([]int, zn12)
+							for zi14 := range zn12 {
+								if zs13[zi14], b, err = msgp.ReadIntBytes(b); err != nil {
+									return b, err
+								}
+							}
+							zv11 = zs13
 						}
-						zv11 = zs13
+						zm9[zk10] = zv11
 					}
-					zm9[zk10] = zv11
+					v.M = zm9
 				}
-				v.M = zm9
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -603,8 +624,7 @@ func (v *shapesContainersArgs) decode(b []byte, depth int, budget *codec.Budget)
 }
 
 func (v *shapesContainersResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	b = msgp.AppendArrayHeader(b, 2)
 	for zi1 := range v.R0 {
 		b = msgp.AppendFloat64(b, v.R0[zi1])
@@ -623,30 +643,36 @@ func (v *shapesContainersResults) decode(b []byte, depth int, budget *codec.Budg
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if err = codec.CheckDepth(depth + 1); err != nil {
-				return b, err
-			}
-			var zn3 int
-			if zn3, b, err = codec.ReadArrayLen(b); err != nil {
-				return b, err
-			}
-			for zi4 := range zn3 {
-				if zi4 >= 2 {
-					if b, err = codec.Skip(b); err != nil {
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b, err
+				}
+				var zn3 int
+				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+					return b, err
+				}
+				for zi4 := range zn3 {
+					if zi4 >= 2 {
+						if b, err = codec.Skip(b); err != nil {
+							return b, err
+						}
+						continue
+					}
+					if v.R0[zi4], b, err = msgp.ReadFloat64Bytes(b); err != nil {
 						return b, err
 					}
-					continue
 				}
-				if v.R0[zi4], b, err = msgp.ReadFloat64Bytes(b); err != nil {
+				clear(v.R0[min(zn3, 2):])
+			} else {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
 			}
-			clear(v.R0[min(zn3, 2):])
 		default:
 			if b, err = codec.Skip(b); err != nil {
 				return b, err
@@ -714,8 +740,7 @@ func (m *shapesDefinedMessage) CopyResults() error {
 }
 
 func (v *shapesDefinedArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "P")
+	b = append(b, "\x81\xa1P"...)
 	b = quarkEncodeIntPair(b, &v.P)
 	return b
 }
@@ -731,13 +756,19 @@ func (v *shapesDefinedArgs) decode(b []byte, depth int, budget *codec.Budget) ([
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "P":
-			if b, err = quarkDecodeIntPair(b, &v.P, depth+1, budget); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "P" {
+				if b, err = quarkDecodeIntPair(b, &v.P, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -749,8 +780,7 @@ func (v *shapesDefinedArgs) decode(b []byte, depth int, budget *codec.Budget) ([
 }
 
 func (v *shapesDefinedResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	b = quarkEncodeNames(b, &v.R0)
 	return b
 }
@@ -766,13 +796,19 @@ func (v *shapesDefinedResults) decode(b []byte, depth int, budget *codec.Budget)
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if b, err = quarkDecodeNames(b, &v.R0, depth+1, budget); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if b, err = quarkDecodeNames(b, &v.R0, depth+1, budget); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -844,12 +880,10 @@ func (m *shapesAnonymousMessage) CopyResults() error {
 }
 
 func (v *shapesAnonymousArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "S")
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "A")
+	b = append(b, "\x81\xa1S"...)
+	b = append(b, "\x82\xa1A"...)
 	b = msgp.AppendInt(b, v.S.A)
-	b = msgp.AppendString(b, "B")
+	b = append(b, "\xa1B"...)
 	b = msgp.AppendInt(b, v.S.B)
 	return b
 }
@@ -865,36 +899,48 @@ func (v *shapesAnonymousArgs) decode(b []byte, depth int, budget *codec.Budget) 
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "S":
-			if err = codec.CheckDepth(depth + 1); err != nil {
-				return b, err
-			}
-			var zn3 int
-			if zn3, b, err = codec.ReadMapLen(b); err != nil {
-				return b, err
-			}
-			for range zn3 {
-				var zk4 []byte
-				if zk4, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "S" {
+				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
-				switch string(zk4) {
-				case "A":
-					if v.S.A, b, err = msgp.ReadIntBytes(b); err != nil {
+				var zn3 int
+				if zn3, b, err = codec.ReadMapLen(b); err != nil {
+					return b, err
+				}
+				for range zn3 {
+					var zk4 []byte
+					if zk4, b, err = codec.ReadKey(b); err != nil {
 						return b, err
 					}
-				case "B":
-					if v.S.B, b, err = msgp.ReadIntBytes(b); err != nil {
-						return b, err
+					switch len(zk4) {
+					case 1:
+						if string(zk4) == "A" {
+							if v.S.A, b, err = msgp.ReadIntBytes(b); err != nil {
+								return b, err
+							}
+						} else if string(zk4) == "B" {
+							if v.S.B, b, err = msgp.ReadIntBytes(b); err != nil {
+								return b, err
+							}
+						} else {
+							if b, err = codec.Skip(b); err != nil {
+								return b, err
+							}
+						}
+					default:
+						if b, err = codec.Skip(b); err != nil {
+							return b, err
+						}
 					}
-				default:
-					if b, err = codec.Skip(b); err != nil {
-						return b, err
-					}
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
 				}
 			}
 		default:
@@ -907,10 +953,8 @@ func (v *shapesAnonymousArgs) decode(b []byte, depth int, budget *codec.Budget) 
 }
 
 func (v *shapesAnonymousResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "N")
+	b = append(b, "\x81\xa2R0"...)
+	b = append(b, "\x81\xa1N"...)
 	b = quarkEncodeNames(b, &v.R0.N)
 	return b
 }
@@ -926,32 +970,44 @@ func (v *shapesAnonymousResults) decode(b []byte, depth int, budget *codec.Budge
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if err = codec.CheckDepth(depth + 1); err != nil {
-				return b, err
-			}
-			var zn3 int
-			if zn3, b, err = codec.ReadMapLen(b); err != nil {
-				return b, err
-			}
-			for range zn3 {
-				var zk4 []byte
-				if zk4, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if err = codec.CheckDepth(depth + 1); err != nil {
 					return b, err
 				}
-				switch string(zk4) {
-				case "N":
-					if b, err = quarkDecodeNames(b, &v.R0.N, depth+2, budget); err != nil {
+				var zn3 int
+				if zn3, b, err = codec.ReadMapLen(b); err != nil {
+					return b, err
+				}
+				for range zn3 {
+					var zk4 []byte
+					if zk4, b, err = codec.ReadKey(b); err != nil {
 						return b, err
 					}
-				default:
-					if b, err = codec.Skip(b); err != nil {
-						return b, err
+					switch len(zk4) {
+					case 1:
+						if string(zk4) == "N" {
+							if b, err = quarkDecodeNames(b, &v.R0.N, depth+2, budget); err != nil {
+								return b, err
+							}
+						} else {
+							if b, err = codec.Skip(b); err != nil {
+								return b, err
+							}
+						}
+					default:
+						if b, err = codec.Skip(b); err != nil {
+							return b, err
+						}
 					}
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
 				}
 			}
 		default:
@@ -1026,14 +1082,13 @@ func (m *shapesRecursiveMessage) ReadResults(b []byte) error {
 func (m *shapesRecursiveMessage) CopyResults() error { return nil }
 
 func (v *shapesRecursiveArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "T")
+	b = append(b, "\x82\xa1T"...)
 	if v.T == nil {
 		b = msgp.AppendNil(b)
 	} else {
 		b = quarkEncodeTree(b, v.T)
 	}
-	b = msgp.AppendString(b, "N")
+	b = append(b, "\xa1N"...)
 	b = quarkEncodeNested(b, &v.N)
 	return b
 }
@@ -1049,32 +1104,38 @@ func (v *shapesRecursiveArgs) decode(b []byte, depth int, budget *codec.Budget) 
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "T":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "T" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.T = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(1, 24); err != nil {
+						return b, err
+					}
+					zp3 := new(Tree)
+					if b, err = quarkDecodeTree(b, zp3, depth+2, budget); err != nil {
+						return b, err
+					}
+					v.T = zp3
+				}
+			} else if string(zk2) == "N" {
+				if b, err = quarkDecodeNested(b, &v.N, depth+1, budget); err != nil {
 					return b, err
 				}
-				v.T = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				if err = budget.Alloc(1, 24); err != nil {
-					return b, err
-				}
-				zp3 := new(Tree)
-				if b, err = quarkDecodeTree(b, zp3, depth+2, budget); err != nil {
-					return b, err
-				}
-				v.T = zp3
-			}
-		case "N":
-			if b, err = quarkDecodeNested(b, &v.N, depth+1, budget); err != nil {
-				return b, err
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -1086,7 +1147,7 @@ func (v *shapesRecursiveArgs) decode(b []byte, depth int, budget *codec.Budget) 
 }
 
 func (v *shapesRecursiveResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
@@ -1182,31 +1243,30 @@ func (m *shapesEmptyMessage) CopyResults() error {
 }
 
 func (v *shapesEmptyArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 4)
-	b = msgp.AppendString(b, "Z")
+	b = append(b, "\x84\xa1Z"...)
 	b = msgp.AppendArrayHeader(b, 0)
 	for zi1 := range v.Z {
 		b = msgp.AppendInt(b, v.Z[zi1])
 	}
-	b = msgp.AppendString(b, "E")
-	b = msgp.AppendMapHeader(b, 0)
-	b = msgp.AppendString(b, "Es")
+	b = append(b, "\xa1E"...)
+	b = append(b, "\x80"...)
+	b = append(b, "\xa2Es"...)
 	if v.Es == nil {
 		b = msgp.AppendNil(b)
 	} else {
 		b = msgp.AppendArrayHeader(b, uint32(len(v.Es)))
 		for range v.Es {
-			b = msgp.AppendMapHeader(b, 0)
+			b = append(b, "\x80"...)
 		}
 	}
-	b = msgp.AppendString(b, "Set")
+	b = append(b, "\xa3Set"...)
 	if v.Set == nil {
 		b = msgp.AppendNil(b)
 	} else {
 		b = msgp.AppendMapHeader(b, uint32(len(v.Set)))
 		for zk3 := range v.Set {
 			b = msgp.AppendString(b, zk3)
-			b = msgp.AppendMapHeader(b, 0)
+			b = append(b, "\x80"...)
 		}
 	}
 	return b
@@ -1223,122 +1283,140 @@ func (v *shapesEmptyArgs) decode(b []byte, depth int, budget *codec.Budget) ([]b
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Z":
-			if err = codec.CheckDepth(depth + 1); err != nil {
-				return b, err
-			}
-			var zn3 int
-			if zn3, b, err = codec.ReadArrayLen(b); err != nil {
-				return b, err
-			}
-			for zi4 := range zn3 {
-				if zi4 >= 0 {
+		switch len(zk2) {
+		case 1:
+			if string(zk2) == "Z" {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b, err
+				}
+				var zn3 int
+				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+					return b, err
+				}
+				for zi4 := range zn3 {
+					if zi4 >= 0 {
+						if b, err = codec.Skip(b); err != nil {
+							return b, err
+						}
+						continue
+					}
+					if v.Z[zi4], b, err = msgp.ReadIntBytes(b); err != nil {
+						return b, err
+					}
+				}
+				clear(v.Z[min(zn3, 0):])
+			} else if string(zk2) == "E" {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b, err
+				}
+				var zn5 int
+				if zn5, b, err = codec.ReadMapLen(b); err != nil {
+					return b, err
+				}
+				for range zn5 {
 					if b, err = codec.Skip(b); err != nil {
 						return b, err
 					}
-					continue
+					if b, err = codec.Skip(b); err != nil {
+						return b, err
+					}
 				}
-				if v.Z[zi4], b, err = msgp.ReadIntBytes(b); err != nil {
-					return b, err
-				}
-			}
-			clear(v.Z[min(zn3, 0):])
-		case "E":
-			if err = codec.CheckDepth(depth + 1); err != nil {
-				return b, err
-			}
-			var zn5 int
-			if zn5, b, err = codec.ReadMapLen(b); err != nil {
-				return b, err
-			}
-			for range zn5 {
-				if b, err = codec.Skip(b); err != nil {
-					return b, err
-				}
+			} else {
 				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
 			}
-		case "Es":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
+		case 2:
+			if string(zk2) == "Es" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Es = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn7 int
+					if zn7, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					zs8 := make([]struct{}, zn7)
+					for range zn7 {
+						if err = codec.CheckDepth(depth + 2); err != nil {
+							return b, err
+						}
+						var zn10 int
+						if zn10, b, err = codec.ReadMapLen(b); err != nil {
+							return b, err
+						}
+						for range zn10 {
+							if b, err = codec.Skip(b); err != nil {
+								return b, err
+							}
+							if b, err = codec.Skip(b); err != nil {
+								return b, err
+							}
+						}
+					}
+					v.Es = zs8
 				}
-				v.Es = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				var zn7 int
-				if zn7, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				zs8 := make([]struct{}, zn7)
-				for range zn7 {
-					if err = codec.CheckDepth(depth + 2); err != nil {
-						return b, err
-					}
-					var zn10 int
-					if zn10, b, err = codec.ReadMapLen(b); err != nil {
-						return b, err
-					}
-					for range zn10 {
-						if b, err = codec.Skip(b); err != nil {
-							return b, err
-						}
-						if b, err = codec.Skip(b); err != nil {
-							return b, err
-						}
-					}
-				}
-				v.Es = zs8
 			}
-		case "Set":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
+		case 3:
+			if string(zk2) == "Set" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
+					}
+					v.Set = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn12 int
+					if zn12, b, err = codec.ReadMapLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Map(zn12, 24, 0); err != nil {
+						return b, err
+					}
+					zm13 := make(map[string]struct{}, zn12)
+					for range zn12 {
+						var zk14 string
+						if zk14, b, err = budget.ReadString(b); err != nil {
+							return b, err
+						}
+						var zv15 struct{}
+						if err = codec.CheckDepth(depth + 2); err != nil {
+							return b, err
+						}
+						var zn16 int
+						if zn16, b, err = codec.ReadMapLen(b); err != nil {
+							return b, err
+						}
+						for range zn16 {
+							if b, err = codec.Skip(b); err != nil {
+								return b, err
+							}
+							if b, err = codec.Skip(b); err != nil {
+								return b, err
+							}
+						}
+						zm13[zk14] = zv15
+					}
+					v.Set = zm13
 				}
-				v.Set = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				var zn12 int
-				if zn12, b, err = codec.ReadMapLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Map(zn12, 24, 0); err != nil {
-					return b, err
-				}
-				zm13 := make(map[string]struct{}, zn12)
-				for range zn12 {
-					var zk14 string
-					if zk14, b, err = msgp.ReadStringBytes(b); err != nil {
-						return b, err
-					}
-					var zv15 struct{}
-					if err = codec.CheckDepth(depth + 2); err != nil {
-						return b, err
-					}
-					var zn16 int
-					if zn16, b, err = codec.ReadMapLen(b); err != nil {
-						return b, err
-					}
-					for range zn16 {
-						if b, err = codec.Skip(b); err != nil {
-							return b, err
-						}
-						if b, err = codec.Skip(b); err != nil {
-							return b, err
-						}
-					}
-					zm13[zk14] = zv15
-				}
-				v.Set = zm13
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -1350,8 +1428,7 @@ func (v *shapesEmptyArgs) decode(b []byte, depth int, budget *codec.Budget) ([]b
 }
 
 func (v *shapesEmptyResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	b = msgp.AppendArrayHeader(b, 0)
 	for zi1 := range v.R0 {
 		if v.R0[zi1] == nil {
@@ -1374,45 +1451,51 @@ func (v *shapesEmptyResults) decode(b []byte, depth int, budget *codec.Budget) (
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if err = codec.CheckDepth(depth + 1); err != nil {
-				return b, err
-			}
-			var zn3 int
-			if zn3, b, err = codec.ReadArrayLen(b); err != nil {
-				return b, err
-			}
-			for zi4 := range zn3 {
-				if zi4 >= 0 {
-					if b, err = codec.Skip(b); err != nil {
-						return b, err
-					}
-					continue
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if err = codec.CheckDepth(depth + 1); err != nil {
+					return b, err
 				}
-				if msgp.IsNil(b) {
-					if b, err = msgp.ReadNilBytes(b); err != nil {
-						return b, err
+				var zn3 int
+				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+					return b, err
+				}
+				for zi4 := range zn3 {
+					if zi4 >= 0 {
+						if b, err = codec.Skip(b); err != nil {
+							return b, err
+						}
+						continue
 					}
-					v.R0[zi4] = nil
-				} else {
-					if err = codec.CheckDepth(depth + 2); err != nil {
-						return b, err
+					if msgp.IsNil(b) {
+						if b, err = msgp.ReadNilBytes(b); err != nil {
+							return b, err
+						}
+						v.R0[zi4] = nil
+					} else {
+						if err = codec.CheckDepth(depth + 2); err != nil {
+							return b, err
+						}
+						if err = budget.Alloc(1, 24); err != nil {
+							return b, err
+						}
+						zp5 := new(Tree)
+						if b, err = quarkDecodeTree(b, zp5, depth+3, budget); err != nil {
+							return b, err
+						}
+						v.R0[zi4] = zp5
 					}
-					if err = budget.Alloc(1, 24); err != nil {
-						return b, err
-					}
-					zp5 := new(Tree)
-					if b, err = quarkDecodeTree(b, zp5, depth+3, budget); err != nil {
-						return b, err
-					}
-					v.R0[zi4] = zp5
+				}
+				clear(v.R0[min(zn3, 0):])
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
 				}
 			}
-			clear(v.R0[min(zn3, 0):])
 		default:
 			if b, err = codec.Skip(b); err != nil {
 				return b, err
@@ -1473,7 +1556,7 @@ func (m *shapesAliasMessage) ReadResults(b []byte) error {
 func (m *shapesAliasMessage) CopyResults() error { return nil }
 
 func (v *shapesAliasArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
@@ -1498,7 +1581,7 @@ func (v *shapesAliasArgs) decode(b []byte, depth int, budget *codec.Budget) ([]b
 }
 
 func (v *shapesAliasResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
@@ -1524,8 +1607,7 @@ func (v *shapesAliasResults) decode(b []byte, depth int, budget *codec.Budget) (
 
 // quarkEncodeHolder appends the encoding of *v to b.
 func quarkEncodeHolder(b []byte, v *Holder) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "ID")
+	b = append(b, "\x81\xa2ID"...)
 	b = msgp.AppendInt(b, v.ID)
 	return b
 }
@@ -1543,13 +1625,19 @@ func quarkDecodeHolder(b []byte, v *Holder, depth int, budget *codec.Budget) ([]
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "ID":
-			if v.ID, b, err = msgp.ReadIntBytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "ID" {
+				if v.ID, b, err = msgp.ReadIntBytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -1562,10 +1650,9 @@ func quarkDecodeHolder(b []byte, v *Holder, depth int, budget *codec.Budget) ([]
 
 // quarkEncodeIntPair appends the encoding of *v to b.
 func quarkEncodeIntPair(b []byte, v *IntPair) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "Key")
+	b = append(b, "\x82\xa3Key"...)
 	b = msgp.AppendInt(b, v.Key)
-	b = msgp.AppendString(b, "Val")
+	b = append(b, "\xa3Val"...)
 	b = msgp.AppendString(b, v.Val)
 	return b
 }
@@ -1583,17 +1670,23 @@ func quarkDecodeIntPair(b []byte, v *IntPair, depth int, budget *codec.Budget) (
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Key":
-			if v.Key, b, err = msgp.ReadIntBytes(b); err != nil {
-				return b, err
-			}
-		case "Val":
-			if v.Val, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 3:
+			if string(zk2) == "Key" {
+				if v.Key, b, err = msgp.ReadIntBytes(b); err != nil {
+					return b, err
+				}
+			} else if string(zk2) == "Val" {
+				if v.Val, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -1639,7 +1732,7 @@ func quarkDecodeNames(b []byte, v *Names, depth int, budget *codec.Budget) ([]by
 		}
 		zs2 := make(Names, zn1)
 		for zi3 := range zn1 {
-			if zs2[zi3], b, err = msgp.ReadStringBytes(b); err != nil {
+			if zs2[zi3], b, err = budget.ReadString(b); err != nil {
 				return b, err
 			}
 		}
@@ -1655,8 +1748,7 @@ func quarkCopyNames(v *Names) {
 
 // quarkEncodeTree appends the encoding of *v to b.
 func quarkEncodeTree(b []byte, v *Tree) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "Kids")
+	b = append(b, "\x81\xa4Kids"...)
 	if v.Kids == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -1685,49 +1777,55 @@ func quarkDecodeTree(b []byte, v *Tree, depth int, budget *codec.Budget) ([]byte
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Kids":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Kids = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn3 int
-				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn3, 8); err != nil {
-					return b, err
-				}
-				zs4 := make([]*Tree, zn3)
-				for zi5 := range zn3 {
-					if msgp.IsNil(b) {
-						if b, err = msgp.ReadNilBytes(b); err != nil {
-							return b, err
-						}
-						zs4[zi5] = nil
-					} else {
-						if err = codec.CheckDepth(depth + 2); err != nil {
-							return b, err
-						}
-						if err = budget.Alloc(1, 24); err != nil {
-							return b, err
-						}
-						zp6 := new(Tree)
-						if b, err = quarkDecodeTree(b, zp6, depth+3, budget); err != nil {
-							return b, err
-						}
-						zs4[zi5] = zp6
+		switch len(zk2) {
+		case 4:
+			if string(zk2) == "Kids" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
 					}
+					v.Kids = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn3, 8); err != nil {
+						return b, err
+					}
+					zs4 := make([]*Tree, zn3)
+					for zi5 := range zn3 {
+						if msgp.IsNil(b) {
+							if b, err = msgp.ReadNilBytes(b); err != nil {
+								return b, err
+							}
+							zs4[zi5] = nil
+						} else {
+							if err = codec.CheckDepth(depth + 2); err != nil {
+								return b, err
+							}
+							if err = budget.Alloc(1, 24); err != nil {
+								return b, err
+							}
+							zp6 := new(Tree)
+							if b, err = quarkDecodeTree(b, zp6, depth+3, budget); err != nil {
+								return b, err
+							}
+							zs4[zi5] = zp6
+						}
+					}
+					v.Kids = zs4
 				}
-				v.Kids = zs4
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {

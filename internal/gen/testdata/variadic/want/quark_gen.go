@@ -150,8 +150,7 @@ func (m *summerSumMessage) ReadResults(b []byte) error {
 func (m *summerSumMessage) CopyResults() error { return nil }
 
 func (v *summerSumArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "Xs")
+	b = append(b, "\x81\xa2Xs"...)
 	if v.Xs == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -174,34 +173,40 @@ func (v *summerSumArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byt
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Xs":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
-					return b, err
-				}
-				v.Xs = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn3 int
-				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn3, 8); err != nil {
-					return b, err
-				}
-				zs4 := make([]int, zn3)
-				for zi5 := range zn3 {
-					if zs4[zi5], b, err = msgp.ReadIntBytes(b); err != nil {
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "Xs" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
+					v.Xs = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn3, 8); err != nil {
+						return b, err
+					}
+					zs4 := make([]int, zn3)
+					for zi5 := range zn3 {
+						if zs4[zi5], b, err = msgp.ReadIntBytes(b); err != nil {
+							return b, err
+						}
+					}
+					v.Xs = zs4
 				}
-				v.Xs = zs4
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -213,8 +218,7 @@ func (v *summerSumArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byt
 }
 
 func (v *summerSumResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	b = msgp.AppendInt(b, v.R0)
 	return b
 }
@@ -230,13 +234,19 @@ func (v *summerSumResults) decode(b []byte, depth int, budget *codec.Budget) ([]
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if v.R0, b, err = msgp.ReadIntBytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if v.R0, b, err = msgp.ReadIntBytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -306,10 +316,9 @@ func (m *summerJoinMessage) ReadResults(b []byte) error {
 func (m *summerJoinMessage) CopyResults() error { return nil }
 
 func (v *summerJoinArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "Sep")
+	b = append(b, "\x82\xa3Sep"...)
 	b = msgp.AppendString(b, v.Sep)
-	b = msgp.AppendString(b, "Parts")
+	b = append(b, "\xa5Parts"...)
 	if v.Parts == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -332,38 +341,50 @@ func (v *summerJoinArgs) decode(b []byte, depth int, budget *codec.Budget) ([]by
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "Sep":
-			if v.Sep, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
-			}
-		case "Parts":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
+		switch len(zk2) {
+		case 3:
+			if string(zk2) == "Sep" {
+				if v.Sep, b, err = budget.ReadString(b); err != nil {
 					return b, err
 				}
-				v.Parts = nil
 			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
+				if b, err = codec.Skip(b); err != nil {
 					return b, err
 				}
-				var zn3 int
-				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn3, 16); err != nil {
-					return b, err
-				}
-				zs4 := make([]string, zn3)
-				for zi5 := range zn3 {
-					if zs4[zi5], b, err = msgp.ReadStringBytes(b); err != nil {
+			}
+		case 5:
+			if string(zk2) == "Parts" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
 						return b, err
 					}
+					v.Parts = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn3, 16); err != nil {
+						return b, err
+					}
+					zs4 := make([]string, zn3)
+					for zi5 := range zn3 {
+						if zs4[zi5], b, err = budget.ReadString(b); err != nil {
+							return b, err
+						}
+					}
+					v.Parts = zs4
 				}
-				v.Parts = zs4
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -375,8 +396,7 @@ func (v *summerJoinArgs) decode(b []byte, depth int, budget *codec.Budget) ([]by
 }
 
 func (v *summerJoinResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "R0")
+	b = append(b, "\x81\xa2R0"...)
 	b = msgp.AppendString(b, v.R0)
 	return b
 }
@@ -392,13 +412,19 @@ func (v *summerJoinResults) decode(b []byte, depth int, budget *codec.Budget) ([
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "R0":
-			if v.R0, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "R0" {
+				if v.R0, b, err = budget.ReadString(b); err != nil {
+					return b, err
+				}
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -473,10 +499,9 @@ func (m *summerLogMessage) ReadResults(b []byte) error {
 func (m *summerLogMessage) CopyResults() error { return nil }
 
 func (v *summerLogArgs) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 2)
-	b = msgp.AppendString(b, "A0")
+	b = append(b, "\x82\xa2A0"...)
 	b = msgp.AppendString(b, v.A0)
-	b = msgp.AppendString(b, "A1")
+	b = append(b, "\xa2A1"...)
 	if v.A1 == nil {
 		b = msgp.AppendNil(b)
 	} else {
@@ -503,48 +528,54 @@ func (v *summerLogArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byt
 	}
 	for range zn1 {
 		var zk2 []byte
-		if zk2, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if zk2, b, err = codec.ReadKey(b); err != nil {
 			return b, err
 		}
-		switch string(zk2) {
-		case "A0":
-			if v.A0, b, err = msgp.ReadStringBytes(b); err != nil {
-				return b, err
-			}
-		case "A1":
-			if msgp.IsNil(b) {
-				if b, err = msgp.ReadNilBytes(b); err != nil {
+		switch len(zk2) {
+		case 2:
+			if string(zk2) == "A0" {
+				if v.A0, b, err = budget.ReadString(b); err != nil {
 					return b, err
 				}
-				v.A1 = nil
-			} else {
-				if err = codec.CheckDepth(depth + 1); err != nil {
-					return b, err
-				}
-				var zn3 int
-				if zn3, b, err = codec.ReadArrayLen(b); err != nil {
-					return b, err
-				}
-				if err = budget.Alloc(zn3, 24); err != nil {
-					return b, err
-				}
-				zs4 := make([][]byte, zn3)
-				for zi5 := range zn3 {
-					if msgp.IsNil(b) {
-						if b, err = msgp.ReadNilBytes(b); err != nil {
-							return b, err
-						}
-						zs4[zi5] = nil
-					} else {
-						var zd6 []byte
-						if zd6, b, err = msgp.ReadBytesZC(b); err != nil {
-							return b, err
-						}
-						zs4[zi5] = make([]byte, len(zd6))
-						copy(zs4[zi5], zd6)
+			} else if string(zk2) == "A1" {
+				if msgp.IsNil(b) {
+					if b, err = msgp.ReadNilBytes(b); err != nil {
+						return b, err
 					}
+					v.A1 = nil
+				} else {
+					if err = codec.CheckDepth(depth + 1); err != nil {
+						return b, err
+					}
+					var zn3 int
+					if zn3, b, err = codec.ReadArrayLen(b); err != nil {
+						return b, err
+					}
+					if err = budget.Alloc(zn3, 24); err != nil {
+						return b, err
+					}
+					zs4 := make([][]byte, zn3)
+					for zi5 := range zn3 {
+						if msgp.IsNil(b) {
+							if b, err = msgp.ReadNilBytes(b); err != nil {
+								return b, err
+							}
+							zs4[zi5] = nil
+						} else {
+							var zd6 []byte
+							if zd6, b, err = msgp.ReadBytesZC(b); err != nil {
+								return b, err
+							}
+							zs4[zi5] = make([]byte, len(zd6))
+							copy(zs4[zi5], zd6)
+						}
+					}
+					v.A1 = zs4
 				}
-				v.A1 = zs4
+			} else {
+				if b, err = codec.Skip(b); err != nil {
+					return b, err
+				}
 			}
 		default:
 			if b, err = codec.Skip(b); err != nil {
@@ -556,7 +587,7 @@ func (v *summerLogArgs) decode(b []byte, depth int, budget *codec.Budget) ([]byt
 }
 
 func (v *summerLogResults) encode(b []byte) []byte {
-	b = msgp.AppendMapHeader(b, 0)
+	b = append(b, "\x80"...)
 	return b
 }
 
