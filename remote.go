@@ -731,6 +731,19 @@ func errOr(err, alt error) error {
 // returns, so one is reused at once.
 var framePool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
+// maxPooledFrame bounds the buffers framePool keeps: one large message
+// must not pin its buffer for every later small one.
+const maxPooledFrame = 64 << 10
+
+// putFrame returns bp, now holding b, to framePool unless b grew too large.
+func putFrame(bp *[]byte, b []byte) {
+	if cap(b) > maxPooledFrame {
+		return
+	}
+	*bp = b[:0]
+	framePool.Put(bp)
+}
+
 // send sends frame b on the connection: a closed connection is
 // CodeUnavailable, a frame the transport refuses (too large)
 // CodeInvalidArgument.
@@ -824,8 +837,7 @@ func (m *messenger) call(ctx context.Context, e *Envelope, p *peer) error {
 	} else {
 		err = Errorf(CodeInvalidArgument, "call %s.%s: %w", e.target, name, err)
 	}
-	*bp = b[:0]
-	framePool.Put(bp)
+	putFrame(bp, b)
 	if err != nil {
 		if c.take(id) == nil {
 			<-e.done // the connection ended meanwhile and failed it
@@ -890,8 +902,7 @@ func (m *messenger) post(ctx context.Context, e *Envelope, p *peer) error {
 	} else {
 		err = Errorf(CodeInvalidArgument, "send %s.%s: %w", e.target, name, err)
 	}
-	*bp = b[:0]
-	framePool.Put(bp)
+	putFrame(bp, b)
 	if err != nil {
 		return m.s.drop(e, err)
 	}
@@ -1220,8 +1231,7 @@ func (s *Silo) replyRemote(e *Envelope, err error) {
 		if serr := c.tc.Send(b); serr != nil {
 			s.late.Add(1)
 		}
-		*bp = b[:0]
-		framePool.Put(bp)
+		putFrame(bp, b)
 	}
 	m := e.msg
 	e.reset()
