@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -113,7 +114,7 @@ func (m *messenger) listen() error {
 	members := m.s.cfg.members
 	if len(members) == 0 {
 		members = []string{self}
-	} else if !contains(members, self) {
+	} else if !slices.Contains(members, self) {
 		ln.Close()
 		return Errorf(CodeInvalidArgument, "silo %q: listening at %q, which is not in the static cluster %q",
 			m.s.cfg.name, self, members)
@@ -153,15 +154,6 @@ func (m *messenger) self() string {
 		return v.self
 	}
 	return ""
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // close closes the listener and every connection: calls waiting on them
@@ -830,15 +822,7 @@ func (m *messenger) call(ctx context.Context, e *Envelope, p *peer) error {
 		e.state.Store(envDone)
 		return Errorf(CodeUnavailable, "call %s.%s: connection to %s lost", e.target, name, c.remoteAddr())
 	}
-	bp := framePool.Get().(*[]byte)
-	b, err := m.encodeCall((*bp)[:0], e, id)
-	if err == nil {
-		err = c.send(b)
-	} else {
-		err = Errorf(CodeInvalidArgument, "call %s.%s: %w", e.target, name, err)
-	}
-	putFrame(bp, b)
-	if err != nil {
+	if err := c.sendCall(e, id, "call"); err != nil {
 		if c.take(id) == nil {
 			<-e.done // the connection ended meanwhile and failed it
 			err = e.err
@@ -877,6 +861,21 @@ func (m *messenger) call(ctx context.Context, e *Envelope, p *peer) error {
 	return Errorf(CodeTimeout, "call %s.%s: no result by the deadline", e.target, name)
 }
 
+// sendCall encodes e's Call frame with id into a pooled buffer and sends
+// it. Arguments that cannot be encoded fail with CodeInvalidArgument, named
+// by verb ("call" or "send"); a send that fails, as conn.send says.
+func (c *conn) sendCall(e *Envelope, id uint64, verb string) error {
+	bp := framePool.Get().(*[]byte)
+	b, err := c.m.encodeCall((*bp)[:0], e, id)
+	if err == nil {
+		err = c.send(b)
+	} else {
+		err = Errorf(CodeInvalidArgument, "%s %s.%s: %w", verb, e.target, e.msg.Method().Name, err)
+	}
+	putFrame(bp, b)
+	return err
+}
+
 // sendCancel tells the peer that the caller of call id gave up: the callee's
 // context is cancelled, and the call does not run if it is still queued.
 func (c *conn) sendCancel(id uint64) {
@@ -895,15 +894,7 @@ func (m *messenger) post(ctx context.Context, e *Envelope, p *peer) error {
 	if err != nil {
 		return m.s.drop(e, Errorf(CodeOf(err), "send %s.%s: %w", e.target, name, err))
 	}
-	bp := framePool.Get().(*[]byte)
-	b, err := m.encodeCall((*bp)[:0], e, c.nextID.Add(1))
-	if err == nil {
-		err = c.send(b)
-	} else {
-		err = Errorf(CodeInvalidArgument, "send %s.%s: %w", e.target, name, err)
-	}
-	putFrame(bp, b)
-	if err != nil {
+	if err := c.sendCall(e, c.nextID.Add(1), "send"); err != nil {
 		return m.s.drop(e, err)
 	}
 	e.state.Store(envDone)
