@@ -714,3 +714,52 @@ func TestSilentPeerIsDisconnected(t *testing.T) {
 		t.Fatal("the silent peer's connection was not closed at the handshake timeout")
 	}
 }
+
+// A call that reaches a silo which is not its actor's home is refused
+// with CodeUnavailable, never run there; an unknown method ID is
+// CodeNotFound.
+func TestMisroutedCallAndUnknownMethodAreRefused(t *testing.T) {
+	c := newMemCluster(t, 2, whereHooks("s1", "s2"))
+	far, local := c.keyOn(t, 1), c.keyOn(t, 0)
+	ctx := context.Background()
+	got := make(chan []byte, 4)
+	conn, err := c.net.Host("raw").Dial(ctx, "s1", &frameSink{frames: got, closed: make(chan error, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hello, _ := wire.AppendHello(nil, &wire.Hello{Version: wire.Version, Cluster: "quark", Epoch: 1, Role: wire.RoleClient})
+	if err := conn.Send(hello); err != nil {
+		t.Fatal(err)
+	}
+	<-got // s1's hello
+	before := c.silos[0].Stats().Activations
+	for _, tc := range []struct {
+		key    string
+		method uint32
+		want   quark.Code
+	}{
+		{far, testactors.ProbeType.Methods[0].ID, quark.CodeUnavailable},
+		{local, 0xdeadbeef, quark.CodeNotFound},
+	} {
+		key, _ := quark.StringKey(tc.key).MarshalBinary()
+		b, err := wire.AppendCall(nil, &wire.Call{ID: uint64(tc.method), Type: testactors.ProbeType.Name, Key: key,
+			Method: tc.method, Context: wire.CallContext{HasDeadline: true, Remaining: time.Minute}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := conn.Send(b); err != nil {
+			t.Fatal(err)
+		}
+		var r wire.Reply
+		if err := wire.ReadReply(<-got, &r); err != nil {
+			t.Fatal(err)
+		}
+		e, _, _ := codec.ReadError(r.Error)
+		if quark.CodeOf(e) != tc.want {
+			t.Fatalf("call of %s method %#x on s1: %v, want %v", tc.key, tc.method, e, tc.want)
+		}
+	}
+	if got := c.silos[0].Stats().Activations; got != before {
+		t.Fatalf("s1 has %d activations, %d before: a refused call activated an actor", got, before)
+	}
+}
