@@ -9,11 +9,25 @@
 //	d-activate                    first calls to -n distinct actors
 //	e-goroutines                  goroutines before and after -n idle activations
 //
+// and, outside the runtime, the codec and the Redis store:
+//
+//	f-codec/{quark,json,gob}      encode+decode of the ten-field message (internal/codectest.Ten)
+//	g-redis/saturation/{100,1000}writers  closed-loop saves over 1,000 actors
+//	g-redis/arrival/{5k,10k,20k}  saves and loads at a fixed arrival rate
+//
 // Timed scenarios run a throughput pass and a separate latency pass of -d
-// each; the latency pass times every call. Select scenarios with -run, a
-// regular expression matched against the names above.
+// each; the latency pass times every call. The codec and Redis scenarios
+// run one pass of -d (the quark codec two more of -d/2, encoding and
+// decoding alone). Select scenarios with -run, a regular expression matched
+// against the names above.
 //
 //	go run ./bench -d 1s -run 'a-|b-'
+//
+// The Redis scenarios use the server at -redis (default $QUARK_REDIS_ADDR,
+// else 127.0.0.1:6379), under a key prefix of their own that they remove
+// afterwards; when it cannot be reached they print a row saying so and the
+// other scenarios run as usual. With the default -d of 2s the whole local
+// table takes about a minute and a half.
 //
 // With -remote (or when -run names them) it runs instead the remote
 // scenarios, in which this process is a cluster client (quark.NewClient)
@@ -83,6 +97,7 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 	fs.DurationVar(&cfg.d, "d", 2*time.Second, "duration of each timed pass")
 	fs.IntVar(&cfg.n, "n", 100_000, "actors for the activation scenarios (d, e)")
 	pattern := fs.String("run", "", "regular expression selecting scenarios by name")
+	redisAddr := fs.String("redis", cmp.Or(os.Getenv(redisAddrEnv), "127.0.0.1:6379"), "`address` of the Redis server for the g-redis scenarios")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to `file`")
 	remote := fs.Bool("remote", false, "run the remote scenarios (r1-r4) instead of the local ones")
 	procsList := fs.String("procs", "0,1", "GOMAXPROCS settings of both processes for the remote scenarios, comma-separated (0: the default)")
@@ -155,6 +170,19 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		{"c-oneway/1000actors", func(c config) ([]row, error) { return oneWay(c, 1000) }},
 		{"d-activate", act.activateRows},
 		{"e-goroutines", act.goroutineRows},
+		{"f-codec/quark", codecQuark},
+		{"f-codec/json", codecJSON},
+		{"f-codec/gob", codecGob},
+	}
+	rd := &redisRun{addr: *redisAddr}
+	defer rd.close()
+	for _, w := range []int{100, 1000} {
+		units = append(units, unit{fmt.Sprintf("g-redis/saturation/%dwriters", w),
+			func(c config) ([]row, error) { return rd.redisSaturation(c, w) }})
+	}
+	for _, rate := range []int{5000, 10000, 20000} {
+		units = append(units, unit{fmt.Sprintf("g-redis/arrival/%dk", rate/1000),
+			func(c config) ([]row, error) { return rd.redisArrival(c, rate) }})
 	}
 
 	// The remote scenarios run against a silo in another process, started

@@ -2,10 +2,16 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"fmt"
+	"net"
 	"os"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/quarkgo/quark/storage/storagetest"
+	"github.com/redis/go-redis/v9"
 )
 
 // TestMain lets the test binary serve as the silo process of the remote
@@ -20,7 +26,7 @@ func TestMain(m *testing.M) {
 // rowRE matches a table row of scenario whose throughput column holds a
 // rate.
 func rowRE(scenario string) *regexp.Regexp {
-	return regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(scenario) + `\s+\S.*?\s+[0-9.]+[kMG]? (calls|msg)/s\s`)
+	return regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(scenario) + `\s+\S.*?\s+[0-9.]+[kMG]? (calls|msg|ops|writes)/s\s`)
 }
 
 // TestRemoteRuns runs every remote scenario briefly, at both GOMAXPROCS
@@ -77,7 +83,8 @@ func TestLocalRuns(t *testing.T) {
 	if code := run([]string{"-d", "20ms", "-n", "1000"}, &out, &errOut); code != 0 {
 		t.Fatalf("exit code %d\nstdout:\n%s\nstderr:\n%s", code, &out, &errOut)
 	}
-	for _, sc := range []string{"(a) call, 1 caller", "(b) call, 64 callers", "(c) one-way, 2 senders", "(d) activate", "(e) goroutines"} {
+	for _, sc := range []string{"(a) call, 1 caller", "(b) call, 64 callers", "(c) one-way, 2 senders", "(d) activate", "(e) goroutines",
+		"(f) codec, ten fields", "(g) redis store, 1,000 actors"} {
 		if !strings.Contains(out.String(), sc) {
 			t.Errorf("no row of %q:\n%s", sc, &out)
 		}
@@ -93,5 +100,90 @@ func TestBadFlags(t *testing.T) {
 		if code := run(args, &out, &errOut); code != 2 {
 			t.Errorf("run(%q) = %d, want 2; stderr %s", args, code, &errOut)
 		}
+	}
+}
+
+// TestCodecRuns runs the codec scenarios briefly and checks each printed a
+// row with a rate and an allocation count.
+func TestCodecRuns(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run([]string{"-run", "^f-", "-d", "20ms"}, &out, &errOut); code != 0 {
+		t.Fatalf("exit code %d\nstdout:\n%s\nstderr:\n%s", code, &out, &errOut)
+	}
+	for _, mode := range []string{"quark", "encoding/json", "encoding/gob"} {
+		re := regexp.MustCompile(`(?m)^\(f\) codec, ten fields\s+` + regexp.QuoteMeta(mode) +
+			`\s+[0-9.]+[kMG]? ops/s\s.*\s[0-9]+\.[0-9]{2}\s+-\s+\S+ per encode\+decode`)
+		if !re.MatchString(out.String()) {
+			t.Errorf("no %s codec row with a rate, allocations and time per op:\n%s", mode, &out)
+		}
+	}
+	if strings.Contains(out.String(), "(a) call") || strings.Contains(out.String(), "(g) redis") {
+		t.Errorf("-run ^f- ran other scenarios:\n%s", &out)
+	}
+}
+
+// redisModes are the modes of the Redis scenarios' rows, in order.
+var redisModes = []string{
+	"saturation, 100 writers",
+	"saturation, 1000 writers",
+	"arrival 5k saves/s + loads",
+	"arrival 10k saves/s + loads",
+	"arrival 20k saves/s + loads",
+}
+
+// TestRedisRuns runs the Redis scenarios briefly against the test server
+// and checks each printed a row with a rate and that no key they wrote is
+// left. Without a server it skips (fails with QUARK_REQUIRE_SERVICES=1).
+func TestRedisRuns(t *testing.T) {
+	addr := storagetest.Addr(redisAddrEnv, "127.0.0.1:6379")
+	c := redis.NewClient(&redis.Options{Addr: addr})
+	defer c.Close()
+	ctx := context.Background()
+	if err := c.Ping(ctx).Err(); err != nil {
+		storagetest.Unreachable(t, "redis", addr, err)
+	}
+	var out, errOut bytes.Buffer
+	if code := run([]string{"-run", "^g-", "-d", "20ms", "-redis", addr}, &out, &errOut); code != 0 {
+		t.Fatalf("exit code %d\nstdout:\n%s\nstderr:\n%s", code, &out, &errOut)
+	}
+	for _, mode := range redisModes {
+		re := regexp.MustCompile(`(?m)^\(g\) redis store, 1,000 actors\s+` + regexp.QuoteMeta(mode) +
+			`\s+[0-9.]+[kMG]? writes/s\s+[0-9.]+[nµm]?s\s`)
+		if !re.MatchString(out.String()) {
+			t.Errorf("no %q row with a rate and a p50:\n%s", mode, &out)
+		}
+	}
+	keys, err := c.Keys(ctx, fmt.Sprintf("quarkbench:%d:*", os.Getpid())).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) > 0 {
+		t.Errorf("%d keys left behind, such as %q", len(keys), keys[0])
+	}
+}
+
+// TestRedisUnreachable checks that without a Redis server each Redis
+// scenario prints a row saying it was skipped and why, and the run
+// succeeds with the other scenarios' rows.
+func TestRedisUnreachable(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now: connections are refused
+	var out, errOut bytes.Buffer
+	if code := run([]string{"-run", "^g-|^f-codec/quark", "-d", "20ms", "-redis", addr}, &out, &errOut); code != 0 {
+		t.Fatalf("exit code %d\nstdout:\n%s\nstderr:\n%s", code, &out, &errOut)
+	}
+	for _, mode := range redisModes {
+		re := regexp.MustCompile(`(?m)^\(g\) redis store, 1,000 actors\s+` + regexp.QuoteMeta(mode) +
+			`\s+-\s.*skipped: redis at ` + regexp.QuoteMeta(addr) + ` unreachable .*: \S`)
+		if !re.MatchString(out.String()) {
+			t.Errorf("no skipped %q row naming %s and the error:\n%s", mode, addr, &out)
+		}
+	}
+	if !rowRE("(f) codec, ten fields").MatchString(out.String()) {
+		t.Errorf("the codec row is missing beside the skipped ones:\n%s", &out)
 	}
 }
