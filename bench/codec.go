@@ -37,15 +37,15 @@ func (c opCost) perOp() time.Duration { return c.elapsed / time.Duration(c.n) }
 func (c opCost) allocs() float64      { return float64(c.mallocs) / float64(c.n) }
 func (c opCost) heapBytes() float64   { return float64(c.bytes) / float64(c.n) }
 
-// loopFor runs op on the calling goroutine for about d, after a warm-up,
-// and returns what it cost. It reads the clock once per batch of calls so
-// that the clock does not count in a call of a few hundred nanoseconds.
-func loopFor(d time.Duration, op func() error) (opCost, error) {
+// loopFor runs ops for about d on the calling goroutine, after a warm-up,
+// and returns what they cost. ops(n) runs n operations in a loop of its
+// own, as a testing.B loop does, so the loop costs no call per operation;
+// the clock is read once per batch, so it does not count in an operation
+// of a few hundred nanoseconds.
+func loopFor(d time.Duration, ops func(n int) error) (opCost, error) {
 	const batch = 256
-	for range batch { // warm up: buffers sized, code and data in cache
-		if err := op(); err != nil {
-			return opCost{}, err
-		}
+	if err := ops(batch); err != nil { // warm up: buffers sized, caches filled
+		return opCost{}, err
 	}
 	var before, after runtime.MemStats
 	runtime.GC()
@@ -53,10 +53,8 @@ func loopFor(d time.Duration, op func() error) (opCost, error) {
 	var n int64
 	start := time.Now()
 	for time.Since(start) < d {
-		for range batch {
-			if err := op(); err != nil {
-				return opCost{}, err
-			}
+		if err := ops(batch); err != nil {
+			return opCost{}, err
 		}
 		n += batch
 	}
@@ -78,28 +76,42 @@ func codecQuark(cfg config) ([]row, error) {
 	v := tenFixture()
 	buf, _ := v.MarshalQuark(nil)
 	size := len(buf)
-	both, err := loopFor(cfg.d, func() error {
-		var err error
-		if buf, err = v.MarshalQuark(buf[:0]); err != nil {
-			return err
+	both, err := loopFor(cfg.d, func(n int) error {
+		for range n {
+			var err error
+			if buf, err = v.MarshalQuark(buf[:0]); err != nil {
+				return err
+			}
+			var out codectest.Ten
+			if err := out.UnmarshalQuark(buf); err != nil {
+				return err
+			}
 		}
-		var out codectest.Ten
-		return out.UnmarshalQuark(buf)
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	enc, err := loopFor(cfg.d/2, func() error {
-		var err error
-		buf, err = v.MarshalQuark(buf[:0])
-		return err
+	enc, err := loopFor(cfg.d/2, func(n int) error {
+		for range n {
+			var err error
+			if buf, err = v.MarshalQuark(buf[:0]); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	dec, err := loopFor(cfg.d/2, func() error {
-		var out codectest.Ten
-		return out.UnmarshalQuark(buf)
+	dec, err := loopFor(cfg.d/2, func(n int) error {
+		for range n {
+			var out codectest.Ten
+			if err := out.UnmarshalQuark(buf); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -121,14 +133,19 @@ func codecQuark(cfg config) ([]row, error) {
 func codecJSON(cfg config) ([]row, error) {
 	v := tenFixture()
 	var size int
-	c, err := loopFor(cfg.d, func() error {
-		b, err := json.Marshal(&v)
-		if err != nil {
-			return err
+	c, err := loopFor(cfg.d, func(n int) error {
+		for range n {
+			b, err := json.Marshal(&v)
+			if err != nil {
+				return err
+			}
+			size = len(b)
+			var out codectest.Ten
+			if err := json.Unmarshal(b, &out); err != nil {
+				return err
+			}
 		}
-		size = len(b)
-		var out codectest.Ten
-		return json.Unmarshal(b, &out)
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -144,14 +161,19 @@ func codecJSON(cfg config) ([]row, error) {
 func codecGob(cfg config) ([]row, error) {
 	v := tenFixture()
 	var size int
-	c, err := loopFor(cfg.d, func() error {
-		var b bytes.Buffer
-		if err := gob.NewEncoder(&b).Encode(&v); err != nil {
-			return err
+	c, err := loopFor(cfg.d, func(n int) error {
+		for range n {
+			var b bytes.Buffer
+			if err := gob.NewEncoder(&b).Encode(&v); err != nil {
+				return err
+			}
+			size = b.Len()
+			var out codectest.Ten
+			if err := gob.NewDecoder(&b).Decode(&out); err != nil {
+				return err
+			}
 		}
-		size = b.Len()
-		var out codectest.Ten
-		return gob.NewDecoder(&b).Decode(&out)
+		return nil
 	})
 	if err != nil {
 		return nil, err
