@@ -89,6 +89,10 @@ func TestLocalRuns(t *testing.T) {
 			t.Errorf("no row of %q:\n%s", sc, &out)
 		}
 	}
+	oneWayBytes := regexp.MustCompile(`(?m)^\(c\) one-way, 2 senders\s.* [0-9]+ B allocated per message; `)
+	if n := len(oneWayBytes.FindAllString(out.String(), -1)); n != 2 {
+		t.Errorf("%d one-way rows give the bytes allocated per message, want 2:\n%s", n, &out)
+	}
 	if strings.Contains(out.String(), "(r1)") {
 		t.Errorf("local run ran remote scenarios:\n%s", &out)
 	}

@@ -165,7 +165,7 @@ func oneWay(cfg config, actors int) (rows []row, err error) {
 	sent := make([]int64, senders)
 	retries := make([]int64, senders)
 	runtime.GC()
-	m0 := mallocs()
+	m0, b0 := heapTotals()
 	start := time.Now()
 	sendTime, err := timed(cfg.d, senders, func(i int, stop *atomic.Bool) error {
 		k := i * actors / senders
@@ -202,7 +202,7 @@ func oneWay(cfg config, actors int) (rows []row, err error) {
 		time.Sleep(50 * time.Microsecond)
 	}
 	elapsed := time.Since(start)
-	m1 := mallocs()
+	m1, b1 := heapTotals()
 
 	mode := "1 actor"
 	if actors > 1 {
@@ -215,8 +215,8 @@ func oneWay(cfg config, actors int) (rows []row, err error) {
 		unit:      "msg/s",
 		allocs:    float64(m1-m0) / float64(total),
 		hasAllocs: true,
-		notes: fmt.Sprintf("%d sent; %d Overloaded retries; sending took %v, processing ended %v later",
-			total, retries[0]+retries[1], sendTime.Round(time.Millisecond),
+		notes: fmt.Sprintf("%.0f B allocated per message; %d sent; %d Overloaded retries; sending took %v, processing ended %v later",
+			float64(b1-b0)/float64(total), total, retries[0]+retries[1], sendTime.Round(time.Millisecond),
 			(elapsed - sendTime).Round(time.Millisecond)),
 	}}, nil
 }

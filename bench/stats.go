@@ -90,9 +90,16 @@ func (p *samplePool) samples() []time.Duration {
 
 // mallocs returns the cumulative count of heap allocations.
 func mallocs() uint64 {
+	n, _ := heapTotals()
+	return n
+}
+
+// heapTotals returns the cumulative count of heap allocations and of the
+// bytes they allocated.
+func heapTotals() (mallocs, bytes uint64) {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	return ms.Mallocs
+	return ms.Mallocs, ms.TotalAlloc
 }
 
 // fmtDur formats d with three significant digits.
