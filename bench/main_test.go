@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/quarkgo/quark/storage/storagetest"
 	"github.com/redis/go-redis/v9"
@@ -189,5 +190,29 @@ func TestRedisUnreachable(t *testing.T) {
 	}
 	if !rowRE("(f) codec, ten fields").MatchString(out.String()) {
 		t.Errorf("the codec row is missing beside the skipped ones:\n%s", &out)
+	}
+}
+
+// TestFormat checks the table's number formats, at the edges where
+// rounding to three significant digits carries into the next unit.
+func TestFormat(t *testing.T) {
+	for _, c := range []struct {
+		got, want string
+	}{
+		{fmtRate(999), "999"},
+		{fmtRate(9_997), "10.0k"},
+		{fmtRate(10_000), "10.0k"},
+		{fmtRate(99_970), "100k"},
+		{fmtRate(999_700), "1.00M"},
+		{fmtRate(2_154_000), "2.15M"},
+		{fmtDur(171 * time.Nanosecond), "171ns"},
+		{fmtDur(9_996 * time.Nanosecond), "10.0µs"},
+		{fmtDur(999_700 * time.Nanosecond), "1.00ms"},
+		{fmtDur(1_234_567 * time.Nanosecond), "1.23ms"},
+		{fmtDur(3_310 * time.Millisecond), "3.31s"},
+	} {
+		if c.got != c.want {
+			t.Errorf("got %q, want %q", c.got, c.want)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"runtime"
 	"slices"
 	"sync/atomic"
@@ -104,6 +105,7 @@ func heapTotals() (mallocs, bytes uint64) {
 
 // fmtDur formats d with three significant digits.
 func fmtDur(d time.Duration) string {
+	d = time.Duration(round3(float64(d)))
 	switch {
 	case d < time.Microsecond:
 		return fmt.Sprintf("%dns", d.Nanoseconds())
@@ -117,6 +119,7 @@ func fmtDur(d time.Duration) string {
 
 // fmtRate formats a per-second rate with an SI suffix.
 func fmtRate(r float64) string {
+	r = round3(r)
 	switch {
 	case r >= 1e9:
 		return sig3(r/1e9) + "G"
@@ -128,6 +131,17 @@ func fmtRate(r float64) string {
 	return sig3(r)
 }
 
+// round3 rounds v to three significant digits, before fmtDur and fmtRate
+// choose a unit, so that 999.7k is 1.00M rather than 1000k.
+func round3(v float64) float64 {
+	if v <= 0 {
+		return v
+	}
+	unit := math.Pow(10, math.Floor(math.Log10(v))-2)
+	return math.Round(v/unit) * unit
+}
+
+// sig3 formats v, rounded to three significant digits, without exponent.
 func sig3(v float64) string {
 	switch {
 	case v >= 100:
