@@ -27,7 +27,7 @@
 // else 127.0.0.1:6379), under a key prefix of their own that they remove
 // afterwards; when it cannot be reached they print a row saying so and the
 // other scenarios run as usual. With the default -d of 2s the whole local
-// table takes about 40 seconds (-d 1s: about 25).
+// table takes about 45 seconds (-d 1s: about 20).
 //
 // With -remote (or when -run names them) it runs instead the remote
 // scenarios, in which this process is a cluster client (quark.NewClient)
