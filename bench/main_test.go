@@ -153,9 +153,9 @@ func TestRedisRuns(t *testing.T) {
 	}
 	for _, mode := range redisModes {
 		re := regexp.MustCompile(`(?m)^\(g\) redis store, 1,000 actors\s+` + regexp.QuoteMeta(mode) +
-			`\s+[0-9.]+[kMG]? writes/s\s+[0-9.]+[nµm]?s\s`)
+			`\s+[0-9.]+[kMG]? writes/s\s+[0-9.]+[nµm]?s\s.*; redis [0-9]`)
 		if !re.MatchString(out.String()) {
-			t.Errorf("no %q row with a rate and a p50:\n%s", mode, &out)
+			t.Errorf("no %q row with a rate, a p50 and the server's version:\n%s", mode, &out)
 		}
 	}
 	keys, err := c.Keys(ctx, fmt.Sprintf("quarkbench:%d:*", os.Getpid())).Result()

@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -42,6 +43,7 @@ type redisRun struct {
 	client *redis.Client // for probing and removing keys; nil if unreachable
 	err    error         // why the server cannot be used
 	prefix string        // this run's key prefix
+	server string        // the server's version and persistence, for the notes
 }
 
 // connect probes the server once and reports whether it can be used.
@@ -59,9 +61,33 @@ func (r *redisRun) connect() bool {
 			_ = c.Close() // the ping's error is the one to report
 		} else {
 			r.client = c
+			r.server = describeServer(ctx, c)
 		}
 	}
 	return r.client != nil
+}
+
+// describeServer returns the server's version and whether it writes an
+// append-only file and how often it syncs it, which is what "durable"
+// means for a write it acknowledged. A server that refuses INFO or
+// CONFIG (a managed one may) is described as far as it answers.
+func describeServer(ctx context.Context, c *redis.Client) string {
+	desc := "redis"
+	if info, err := c.Info(ctx, "server").Result(); err == nil {
+		for line := range strings.SplitSeq(info, "\n") {
+			if v, ok := strings.CutPrefix(strings.TrimSpace(line), "redis_version:"); ok {
+				desc += " " + v
+			}
+		}
+	}
+	if cfg, err := c.ConfigGet(ctx, "append*").Result(); err == nil {
+		if aof := cfg["appendonly"]; aof == "yes" {
+			desc += ", appendonly yes, appendfsync " + cfg["appendfsync"]
+		} else if aof != "" {
+			desc += ", appendonly " + aof
+		}
+	}
+	return desc
 }
 
 // close releases the probing client.
@@ -197,7 +223,7 @@ func (r *redisRun) redisSaturation(cfg config, writers int) (rows []row, err err
 	for _, n := range counts {
 		total += n
 	}
-	notes := fmt.Sprintf("%d saves of %d B, closed loop; latency of every save", total, redisValueSize)
+	notes := fmt.Sprintf("%d saves of %d B, closed loop; latency of every save; %s", total, redisValueSize, r.server)
 	if truncated.Load() {
 		notes += " (sample buffer full, pass cut short)"
 	}
@@ -290,9 +316,9 @@ func (r *redisRun) redisArrival(cfg config, rate int) (rows []row, err error) {
 		rate:     float64(n) / elapsed.Seconds(),
 		unit:     "writes/s",
 		lat:      summarize(saves),
-		notes: fmt.Sprintf("save latency; load p50 %s p99 %s p99.9 %s max %s; generator lag p99 %s max %s; %d saves, %d loads",
+		notes: fmt.Sprintf("save latency; load p50 %s p99 %s p99.9 %s max %s; generator lag p99 %s max %s; %d saves, %d loads; %s",
 			fmtDur(load.p50), fmtDur(load.p99), fmtDur(load.p999), fmtDur(load.max),
-			fmtDur(lag.p99), fmtDur(lag.max), n, n),
+			fmtDur(lag.p99), fmtDur(lag.max), n, n, r.server),
 	}}, nil
 }
 
