@@ -6,6 +6,7 @@
 //	a-call/{inline,queued}        request/response, 1 caller, 1 actor
 //	b-call64/{inline,queued}      64 callers, each calling its own actor
 //	c-oneway/{1actor,1000actors}  one-way messages from 2 senders
+//	c-oneway/1actor-1sender       one-way messages from 1 sender
 //	d-activate                    first calls to -n distinct actors
 //	e-goroutines                  goroutines before and after -n idle activations
 //
@@ -166,8 +167,9 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		{"a-call/queued", func(c config) ([]row, error) { return calls(c, "(a) call, 1 caller", 1, false) }},
 		{"b-call64/inline", func(c config) ([]row, error) { return calls(c, "(b) call, 64 callers", 64, true) }},
 		{"b-call64/queued", func(c config) ([]row, error) { return calls(c, "(b) call, 64 callers", 64, false) }},
-		{"c-oneway/1actor", func(c config) ([]row, error) { return oneWay(c, 1) }},
-		{"c-oneway/1000actors", func(c config) ([]row, error) { return oneWay(c, 1000) }},
+		{"c-oneway/1actor", func(c config) ([]row, error) { return oneWay(c, 1, 2) }},
+		{"c-oneway/1actor-1sender", func(c config) ([]row, error) { return oneWay(c, 1, 1) }},
+		{"c-oneway/1000actors", func(c config) ([]row, error) { return oneWay(c, 1000, 2) }},
 		{"d-activate", act.activateRows},
 		{"e-goroutines", act.goroutineRows},
 		{"f-codec/quark", codecQuark},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"slices"
 	"sync"
@@ -127,7 +128,8 @@ func calls(cfg config, scenario string, callers int, inline bool) (rows []row, e
 		notes += " (sample buffer full, pass cut short)"
 	}
 	if callers > 1 {
-		notes = fmt.Sprintf("calls/caller min %d max %d; %s", slices.Min(counts), slices.Max(counts), notes)
+		notes = fmt.Sprintf("calls/caller min %d max %d, every caller within %.1f%% of the mean; %s",
+			slices.Min(counts), slices.Max(counts), spread(counts), notes)
 	}
 	return []row{{
 		scenario:  scenario,
@@ -141,11 +143,29 @@ func calls(cfg config, scenario string, callers int, inline bool) (rows []row, e
 	}}, nil
 }
 
-// oneWay measures one-way messages: two senders send Inc for cfg.d,
+// spread returns how far, in percent of the mean, the count furthest from
+// the mean lies from it.
+func spread(counts []int64) float64 {
+	var total int64
+	for _, n := range counts {
+		total += n
+	}
+	mean := float64(total) / float64(len(counts))
+	if mean == 0 {
+		return 0
+	}
+	var worst float64
+	for _, n := range counts {
+		worst = max(worst, math.Abs(float64(n)-mean))
+	}
+	return 100 * worst / mean
+}
+
+// oneWay measures one-way messages: senders send Inc for cfg.d,
 // round-robin over actors keys, retrying a message the runtime refused as
 // overloaded. The rate counts messages processed by the time all sent ones
 // were.
-func oneWay(cfg config, actors int) (rows []row, err error) {
+func oneWay(cfg config, actors, senders int) (rows []row, err error) {
 	processed := new(atomic.Int64)
 	s, err := startSilo(true, processed)
 	if err != nil {
@@ -161,7 +181,6 @@ func oneWay(cfg config, actors int) (rows []row, err error) {
 		}
 	}
 
-	const senders = 2
 	sent := make([]int64, senders)
 	retries := make([]int64, senders)
 	runtime.GC()
@@ -193,7 +212,11 @@ func oneWay(cfg config, actors int) (rows []row, err error) {
 	if err != nil {
 		return nil, err
 	}
-	total := sent[0] + sent[1]
+	var total, retried int64
+	for i := range senders {
+		total += sent[i]
+		retried += retries[i]
+	}
 	deadline := time.Now().Add(time.Minute)
 	for processed.Load() < total {
 		if time.Now().After(deadline) {
@@ -204,19 +227,23 @@ func oneWay(cfg config, actors int) (rows []row, err error) {
 	elapsed := time.Since(start)
 	m1, b1 := heapTotals()
 
+	scenario := "(c) one-way, 1 sender"
+	if senders > 1 {
+		scenario = fmt.Sprintf("(c) one-way, %d senders", senders)
+	}
 	mode := "1 actor"
 	if actors > 1 {
 		mode = fmt.Sprintf("%d actors", actors)
 	}
 	return []row{{
-		scenario:  "(c) one-way, 2 senders",
+		scenario:  scenario,
 		mode:      mode,
 		rate:      float64(total) / elapsed.Seconds(),
 		unit:      "msg/s",
 		allocs:    float64(m1-m0) / float64(total),
 		hasAllocs: true,
 		notes: fmt.Sprintf("%.0f B allocated per message; %d sent; %d Overloaded retries; sending took %v, processing ended %v later",
-			float64(b1-b0)/float64(total), total, retries[0]+retries[1], sendTime.Round(time.Millisecond),
+			float64(b1-b0)/float64(total), total, retried, sendTime.Round(time.Millisecond),
 			(elapsed - sendTime).Round(time.Millisecond)),
 	}}, nil
 }
