@@ -160,7 +160,9 @@ func (a *Activation) perform(act actions) {
 // runBeside runs a message whose turn is already taken on its own goroutine
 // (a reader joining others), then ends its turn.
 func (a *Activation) runBeside(e *Envelope) {
-	err, ok := a.runQueued(e)
+	var ctxs ctxSource
+	err, ok := a.runQueued(e, &ctxs)
+	ctxs.release()
 	var act actions
 	a.mu.Lock()
 	a.finish(e, a.typ.silo.coarse.Load(), &act)
@@ -176,6 +178,8 @@ func (a *Activation) runBeside(e *Envelope) {
 // only while messages wait.
 func (a *Activation) drain() {
 	s := a.typ.silo
+	var ctxs ctxSource
+	defer ctxs.release()
 	var act actions
 	a.mu.Lock()
 	a.next(s.coarse.Load(), &act)
@@ -195,7 +199,7 @@ func (a *Activation) drain() {
 			a.activated(s.coarse.Load(), &act)
 			a.mu.Unlock()
 		case run != nil:
-			err, ok := a.runQueued(run)
+			err, ok := a.runQueued(run, &ctxs)
 			act = actions{}
 			a.mu.Lock()
 			a.finish(run, s.coarse.Load(), &act)

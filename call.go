@@ -216,7 +216,7 @@ func (s *Silo) deliver(ctx context.Context, e *Envelope) error {
 	case admitQueued:
 		return s.wait(ctx, e)
 	}
-	err := a.run(e)
+	err := a.run(e, nil)
 	e.ctx.finish()
 	var act actions
 	a.mu.Lock()
@@ -474,14 +474,23 @@ func (s *Silo) complete(e *Envelope, err error) {
 // and whether to complete the message: one whose caller gave up is not, and
 // is not touched again. The turn is still held: the caller steps finish, then
 // completes the message (after which it may be reused at once).
-func (a *Activation) runQueued(e *Envelope) (err error, complete bool) {
+//
+// ctxs hands out the contexts of one-way messages: they carry no deadline
+// or values from the sender and get their context when they run. Unless
+// the silo has propagators to run for it, that context is a handle whose
+// callCtx is made only if the method uses it (see oneWayCtx).
+func (a *Activation) runQueued(e *Envelope, ctxs *ctxSource) (err error, complete bool) {
 	s := a.typ.silo
 	if s.roomWaiters.Load() != 0 {
 		s.roomMade() // e left the mailbox
 	}
 	if e.ctx == nil {
-		// One-way messages get their context when they run: they carry no
-		// deadline or values from the sender.
+		if len(s.cfg.propagators) == 0 {
+			h := ctxs.next(a, e)
+			err = a.run(e, h)
+			h.end()
+			return err, true
+		}
 		e.ctx = newCallCtx(s, context.Background(), e, nil)
 	}
 	switch {
@@ -493,7 +502,7 @@ func (a *Activation) runQueued(e *Envelope) (err error, complete bool) {
 		s.expired.Add(1)
 		err = Errorf(CodeTimeout, "call %s.%s: deadline passed while queued", e.target, e.msg.Method().Name)
 	default:
-		err = a.run(e)
+		err = a.run(e, nil)
 	}
 	// Ended before the turn's end is stepped: see resume.
 	e.ctx.finish()
@@ -508,14 +517,18 @@ func expired(c *callCtx) bool {
 }
 
 // run calls the message's method with the turn held, turning a panic into an
-// error and marking the activation for discard.
-func (a *Activation) run(e *Envelope) (err error) {
+// error and marking the activation for discard. The method's context is h
+// when given (a one-way message), e.ctx otherwise.
+func (a *Activation) run(e *Envelope, h *oneWayCtx) (err error) {
 	e.act = a
 	defer func() {
 		if r := recover(); r != nil {
 			err = a.panicked(e, r)
 		}
 	}()
+	if h != nil {
+		return a.typ.silo.in(h, e.msg)
+	}
 	e.ctx.act = a
 	return a.typ.silo.in(e.ctx, e.msg)
 }
