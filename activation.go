@@ -92,6 +92,7 @@ func (a *Activation) DeactivateOnIdle() {
 	a.mu.Lock()
 	now, _ := a.turns.deactivate(ReasonRequested)
 	a.mu.Unlock()
+	a.typ.interrupts.Add(1) // a batch running stops after its current message
 	if now {
 		a.deactivate(ReasonRequested)
 	}
@@ -181,6 +182,9 @@ func (a *Activation) drain() {
 	var ctxs ctxSource
 	defer ctxs.release()
 	var act actions
+	// Read before each step that may take messages: a batch stops when it
+	// moves (see runBatch).
+	epoch := a.typ.interrupts.Load()
 	a.mu.Lock()
 	a.next(s.coarse.Load(), &act)
 	a.mu.Unlock()
@@ -195,12 +199,14 @@ func (a *Activation) drain() {
 				return
 			}
 			act = actions{}
+			epoch = a.typ.interrupts.Load()
 			a.mu.Lock()
 			a.activated(s.coarse.Load(), &act)
 			a.mu.Unlock()
 		case run != nil:
-			err, ok := a.runQueued(run, &ctxs)
+			run, err, ok := a.runBatch(run, epoch, &ctxs)
 			act = actions{}
+			epoch = a.typ.interrupts.Load()
 			a.mu.Lock()
 			a.finish(run, s.coarse.Load(), &act)
 			a.mu.Unlock()
@@ -209,6 +215,7 @@ func (a *Activation) drain() {
 			}
 		case again:
 			act = actions{}
+			epoch = a.typ.interrupts.Load()
 			a.mu.Lock()
 			a.next(s.coarse.Load(), &act)
 			a.mu.Unlock()

@@ -509,6 +509,31 @@ func (a *Activation) runQueued(e *Envelope, ctxs *ctxSource) (err error, complet
 	return err, true
 }
 
+// runBatch runs e and the one-way messages gathered behind it (linked
+// through next; see turns.gather) one after another, in the turn e took,
+// completing each but the last as it goes. It stops early, leaving the rest
+// linked behind the message it stopped at, when the type's interrupts
+// count has moved since epoch, read before the step that took e: a
+// deactivation was asked for or a method panicked, and the machine must
+// decide what runs next. It returns the last message run, whose turn is
+// still held (the caller steps finish, which puts any rest back), and its
+// outcome as runQueued returns it.
+func (a *Activation) runBatch(e *Envelope, epoch uint32, ctxs *ctxSource) (last *Envelope, err error, complete bool) {
+	s := a.typ.silo
+	for {
+		err, complete = a.runQueued(e, ctxs)
+		next := e.next
+		if next == nil || a.typ.interrupts.Load() != epoch {
+			return e, err, complete
+		}
+		e.next = nil
+		if complete {
+			s.complete(e, err)
+		}
+		e = next
+	}
+}
+
 // expired reports whether c's deadline is fixed and has passed. A default
 // deadline not yet consulted (a one-way message) has not started.
 func expired(c *callCtx) bool {
@@ -627,6 +652,7 @@ func (a *Activation) panicked(e *Envelope, r any) error {
 	a.mu.Lock()
 	q := a.turns.panicked()
 	a.mu.Unlock()
+	a.typ.interrupts.Add(1) // the drainer's batch stops here
 	for q != nil {
 		next := q.next
 		q.next = nil
@@ -642,6 +668,7 @@ func (a *Activation) requestDeactivation(reason DeactivationReason) {
 	a.mu.Lock()
 	now, recorded := a.turns.deactivate(reason)
 	a.mu.Unlock()
+	a.typ.interrupts.Add(1) // a batch running stops after its current message
 	if now {
 		a.deactivate(recorded)
 	}

@@ -4,6 +4,7 @@ import (
 	"hash/maphash"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/quarkgo/quark/storage"
@@ -22,6 +23,10 @@ type actorType struct {
 	maxWorkers int
 	collectAge time.Duration
 	store      storage.Store // where the type's State values live
+	// interrupts counts the steps that may stop a drainer's batch of
+	// one-way messages (a deactivation asked for, a panic); a drainer
+	// reads it before taking a batch and after each message of it.
+	interrupts atomic.Uint32
 	shards     [numShards]shard
 }
 
