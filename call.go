@@ -527,6 +527,9 @@ func (a *Activation) runBatch(e *Envelope, epoch uint32, ctxs *ctxSource) (last 
 			return e, err, complete
 		}
 		e.next = nil
+		// The turn passes on with the drainer role: finish reads it from
+		// the message the batch ends at.
+		next.turn.drainer = true
 		if complete {
 			s.complete(e, err)
 		}

@@ -347,8 +347,10 @@ const maxBatch = 64
 // maxBatch in all (and no more than the mailbox bound), and links them
 // behind e through next: the drainer runs them one after another in the
 // turn e took, without stepping the machine between them, unless
-// interrupted (see Activation.runBatch); finish puts back those that did
-// not run. They leave the mailbox's count now, so a full mailbox holds its
+// interrupted (see Activation.runBatch), handing the drainer mark of the
+// turn record on from each to the next; finish puts back those that did
+// not run. Their turn records are not written here: only the drainer
+// touches a gathered message until finish. They leave the mailbox's count now, so a full mailbox holds its
 // bound plus the batch in hand.
 //
 // Nothing is gathered for a reentrant type (a one-way method's outgoing
@@ -370,7 +372,6 @@ func (m *turns) gather(e *Envelope, now int64) {
 		if tk, ok := x.msg.(*tickMessage); !ok || tk.timer.keepAlive {
 			m.lastUsed = now
 		}
-		x.turn.drainer = true
 		last.next = x
 		last = x
 	}
@@ -390,7 +391,6 @@ func (m *turns) requeue(h *Envelope) {
 	n := int32(0)
 	last := h
 	for x := h; x != nil; x = x.next {
-		x.turn.drainer = false
 		last = x
 		n++
 	}
