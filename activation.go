@@ -92,6 +92,7 @@ func (a *Activation) DeactivateOnIdle() {
 	a.mu.Lock()
 	now, _ := a.turns.deactivate(ReasonRequested)
 	a.mu.Unlock()
+	a.typ.interrupts.Add(1) // a batch running stops after its current message
 	if now {
 		a.deactivate(ReasonRequested)
 	}
@@ -160,7 +161,9 @@ func (a *Activation) perform(act actions) {
 // runBeside runs a message whose turn is already taken on its own goroutine
 // (a reader joining others), then ends its turn.
 func (a *Activation) runBeside(e *Envelope) {
-	err, ok := a.runQueued(e)
+	var ctxs ctxSource
+	err, ok := a.runQueued(e, &ctxs)
+	ctxs.release()
 	var act actions
 	a.mu.Lock()
 	a.finish(e, a.typ.silo.coarse.Load(), &act)
@@ -176,7 +179,12 @@ func (a *Activation) runBeside(e *Envelope) {
 // only while messages wait.
 func (a *Activation) drain() {
 	s := a.typ.silo
+	var ctxs ctxSource
+	defer ctxs.release()
 	var act actions
+	// Read before each step that may take messages: a batch stops when it
+	// moves (see runBatch).
+	epoch := a.typ.interrupts.Load()
 	a.mu.Lock()
 	a.next(s.coarse.Load(), &act)
 	a.mu.Unlock()
@@ -191,12 +199,14 @@ func (a *Activation) drain() {
 				return
 			}
 			act = actions{}
+			epoch = a.typ.interrupts.Load()
 			a.mu.Lock()
 			a.activated(s.coarse.Load(), &act)
 			a.mu.Unlock()
 		case run != nil:
-			err, ok := a.runQueued(run)
+			run, err, ok := a.runBatch(run, epoch, &ctxs)
 			act = actions{}
+			epoch = a.typ.interrupts.Load()
 			a.mu.Lock()
 			a.finish(run, s.coarse.Load(), &act)
 			a.mu.Unlock()
@@ -205,6 +215,7 @@ func (a *Activation) drain() {
 			}
 		case again:
 			act = actions{}
+			epoch = a.typ.interrupts.Load()
 			a.mu.Lock()
 			a.next(s.coarse.Load(), &act)
 			a.mu.Unlock()

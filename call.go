@@ -216,7 +216,7 @@ func (s *Silo) deliver(ctx context.Context, e *Envelope) error {
 	case admitQueued:
 		return s.wait(ctx, e)
 	}
-	err := a.run(e)
+	err := a.run(e, nil)
 	e.ctx.finish()
 	var act actions
 	a.mu.Lock()
@@ -474,14 +474,23 @@ func (s *Silo) complete(e *Envelope, err error) {
 // and whether to complete the message: one whose caller gave up is not, and
 // is not touched again. The turn is still held: the caller steps finish, then
 // completes the message (after which it may be reused at once).
-func (a *Activation) runQueued(e *Envelope) (err error, complete bool) {
+//
+// ctxs hands out the contexts of one-way messages: they carry no deadline
+// or values from the sender and get their context when they run. Unless
+// the silo has propagators to run for it, that context is a handle whose
+// callCtx is made only if the method uses it (see oneWayCtx).
+func (a *Activation) runQueued(e *Envelope, ctxs *ctxSource) (err error, complete bool) {
 	s := a.typ.silo
 	if s.roomWaiters.Load() != 0 {
 		s.roomMade() // e left the mailbox
 	}
 	if e.ctx == nil {
-		// One-way messages get their context when they run: they carry no
-		// deadline or values from the sender.
+		if len(s.cfg.propagators) == 0 {
+			h := ctxs.next(a, e)
+			err = a.run(e, h)
+			h.end()
+			return err, true
+		}
 		e.ctx = newCallCtx(s, context.Background(), e, nil)
 	}
 	switch {
@@ -493,11 +502,39 @@ func (a *Activation) runQueued(e *Envelope) (err error, complete bool) {
 		s.expired.Add(1)
 		err = Errorf(CodeTimeout, "call %s.%s: deadline passed while queued", e.target, e.msg.Method().Name)
 	default:
-		err = a.run(e)
+		err = a.run(e, nil)
 	}
 	// Ended before the turn's end is stepped: see resume.
 	e.ctx.finish()
 	return err, true
+}
+
+// runBatch runs e and the one-way messages gathered behind it (linked
+// through next; see turns.gather) one after another, in the turn e took,
+// completing each but the last as it goes. It stops early, leaving the rest
+// linked behind the message it stopped at, when the type's interrupts
+// count has moved since epoch, read before the step that took e: a
+// deactivation was asked for or a method panicked, and the machine must
+// decide what runs next. It returns the last message run, whose turn is
+// still held (the caller steps finish, which puts any rest back), and its
+// outcome as runQueued returns it.
+func (a *Activation) runBatch(e *Envelope, epoch uint32, ctxs *ctxSource) (last *Envelope, err error, complete bool) {
+	s := a.typ.silo
+	for {
+		err, complete = a.runQueued(e, ctxs)
+		next := e.next
+		if next == nil || a.typ.interrupts.Load() != epoch {
+			return e, err, complete
+		}
+		e.next = nil
+		// The turn passes on with the drainer role: finish reads it from
+		// the message the batch ends at.
+		next.turn.drainer = true
+		if complete {
+			s.complete(e, err)
+		}
+		e = next
+	}
 }
 
 // expired reports whether c's deadline is fixed and has passed. A default
@@ -508,14 +545,18 @@ func expired(c *callCtx) bool {
 }
 
 // run calls the message's method with the turn held, turning a panic into an
-// error and marking the activation for discard.
-func (a *Activation) run(e *Envelope) (err error) {
+// error and marking the activation for discard. The method's context is h
+// when given (a one-way message), e.ctx otherwise.
+func (a *Activation) run(e *Envelope, h *oneWayCtx) (err error) {
 	e.act = a
 	defer func() {
 		if r := recover(); r != nil {
 			err = a.panicked(e, r)
 		}
 	}()
+	if h != nil {
+		return a.typ.silo.in(h, e.msg)
+	}
 	e.ctx.act = a
 	return a.typ.silo.in(e.ctx, e.msg)
 }
@@ -614,6 +655,7 @@ func (a *Activation) panicked(e *Envelope, r any) error {
 	a.mu.Lock()
 	q := a.turns.panicked()
 	a.mu.Unlock()
+	a.typ.interrupts.Add(1) // the drainer's batch stops here
 	for q != nil {
 		next := q.next
 		q.next = nil
@@ -629,6 +671,7 @@ func (a *Activation) requestDeactivation(reason DeactivationReason) {
 	a.mu.Lock()
 	now, recorded := a.turns.deactivate(reason)
 	a.mu.Unlock()
+	a.typ.interrupts.Add(1) // a batch running stops after its current message
 	if now {
 		a.deactivate(recorded)
 	}

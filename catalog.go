@@ -4,6 +4,7 @@ import (
 	"hash/maphash"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/quarkgo/quark/storage"
@@ -22,8 +23,23 @@ type actorType struct {
 	maxWorkers int
 	collectAge time.Duration
 	store      storage.Store // where the type's State values live
+	// interrupts counts the steps that may stop a drainer's batch of
+	// one-way messages (a deactivation asked for, a panic); a drainer
+	// reads it before taking a batch and after each message of it.
+	interrupts atomic.Uint32
 	shards     [numShards]shard
+	// recent is a direct-mapped cache of the type's activations in front
+	// of the shards, for the messages of Refs that carry no location entry
+	// (made before their actor was active): a hit costs a hash and a load,
+	// with no lock taken and no shared memory written. A slot holds only an
+	// activation that is in its shard's map: it is filled under the shard's
+	// read lock (or its write lock, when the activation is made), and
+	// remove clears it under the write lock, before the activation dies.
+	// 8 KiB a type.
+	recent [recentSlots]atomic.Pointer[Activation]
 }
+
+const recentSlots = 1024
 
 type shard struct {
 	mu   sync.RWMutex
@@ -42,7 +58,9 @@ type workerSet struct {
 
 var shardSeed = maphash.MakeSeed()
 
-func (t *actorType) shard(k Key) *shard {
+// keyHash spreads keys over the shards (its high half) and the recent
+// slots (its low bits; for int keys in sequence, one slot each).
+func keyHash(k Key) uint64 {
 	h := uint64(k.n) * 0x9e3779b97f4a7c15
 	if k.s != "" {
 		h ^= maphash.String(shardSeed, k.s)
@@ -50,7 +68,15 @@ func (t *actorType) shard(k Key) *shard {
 	if k.ext != "" {
 		h ^= maphash.String(shardSeed, k.ext) >> 1
 	}
-	return &t.shards[(h>>32)%numShards]
+	return h
+}
+
+func (t *actorType) shard(k Key) *shard { return t.shardOf(keyHash(k)) }
+
+func (t *actorType) shardOf(h uint64) *shard { return &t.shards[(h>>32)%numShards] }
+
+func (t *actorType) slotOf(h uint64) *atomic.Pointer[Activation] {
+	return &t.recent[h%recentSlots]
 }
 
 func (t *actorType) newActivation(key Key) *Activation {
@@ -76,9 +102,17 @@ func (t *actorType) newActivation(key Key) *Activation {
 
 // peek returns the activation of key, or nil.
 func (t *actorType) peek(key Key) *Activation {
-	sh := t.shard(key)
+	h := keyHash(key)
+	slot := t.slotOf(h)
+	if a := slot.Load(); a != nil && a.id.Key == key {
+		return a
+	}
+	sh := t.shardOf(h)
 	sh.mu.RLock()
 	a := sh.acts[key]
+	if a != nil {
+		slot.Store(a)
+	}
 	sh.mu.RUnlock()
 	return a
 }
@@ -86,9 +120,17 @@ func (t *actorType) peek(key Key) *Activation {
 // get returns the activation of key, creating one (not yet activated) when
 // there is none.
 func (t *actorType) get(key Key) *Activation {
-	sh := t.shard(key)
+	h := keyHash(key)
+	slot := t.slotOf(h)
+	if a := slot.Load(); a != nil && a.id.Key == key {
+		return a
+	}
+	sh := t.shardOf(h)
 	sh.mu.RLock()
 	a := sh.acts[key]
+	if a != nil {
+		slot.Store(a)
+	}
 	sh.mu.RUnlock()
 	if a != nil {
 		return a
@@ -101,6 +143,7 @@ func (t *actorType) get(key Key) *Activation {
 		a = t.newActivation(key)
 		sh.acts[key] = a
 	}
+	slot.Store(a)
 	sh.mu.Unlock()
 	return a
 }
@@ -142,6 +185,7 @@ func (t *actorType) remove(a *Activation) {
 		ws.mu.Unlock()
 	} else if sh.acts[a.id.Key] == a {
 		delete(sh.acts, a.id.Key)
+		t.slotOf(keyHash(a.id.Key)).CompareAndSwap(a, nil)
 	}
 	sh.mu.Unlock()
 }

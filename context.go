@@ -2,6 +2,7 @@ package quark
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -181,11 +182,18 @@ func (c *callCtx) String() string { return "quark.callContext" }
 // chainOf returns the live call-chain link carried by ctx, or nil when the
 // caller is not an actor method in progress.
 func chainOf(ctx context.Context) *callCtx {
-	c, ok := ctx.(*callCtx)
-	if !ok {
-		if ctx == nil {
+	var c *callCtx
+	switch x := ctx.(type) {
+	case *callCtx:
+		c = x
+	case *oneWayCtx:
+		if x.c.Load() == endedOneWay {
 			return nil
 		}
+		c = x.ctx()
+	case nil:
+		return nil
+	default:
 		c, _ = ctx.Value(chainKey{}).(*callCtx)
 	}
 	if c == nil || c.hasEnded() {
@@ -226,4 +234,118 @@ func ActivationFrom(ctx context.Context) *Activation {
 		return c.act
 	}
 	return nil
+}
+
+// oneWayCtx is the context a queued one-way message's method receives on a
+// silo without propagators: a handle whose callCtx is made on first use
+// (Deadline, Done, Err, AfterFunc, a call made through it, ActivationFrom),
+// so that a method that never looks at its context costs no allocation.
+// Each message gets a handle of its own, never reused: handles are cut from
+// slabs (ctxSlab) and a slab is never refilled, so a goroutine the method
+// left behind with its ctx finds an ended call's context there, as it would
+// with a callCtx. A kept handle keeps its slab from the garbage collector.
+//
+// Before its method runs a handle's fields are written by the goroutine
+// running the message; after, only c changes, by compare-and-swap.
+type oneWayCtx struct {
+	act *Activation
+	env *Envelope // the message; its fields are read only while it runs
+	// c is nil until first use, then the callCtx made for it. When the
+	// message ends unused, endedOneWay marks it ended until a later use
+	// replaces the mark with an ended callCtx of its own.
+	c atomic.Pointer[callCtx]
+}
+
+// endedOneWay marks a handle whose message ended before its context was
+// used. It never leaves the handle.
+var endedOneWay = new(callCtx)
+
+// ctx returns the callCtx of h, making it on first use: live while the
+// message runs, ended after.
+func (h *oneWayCtx) ctx() *callCtx {
+	for {
+		switch c := h.c.Load(); c {
+		case nil:
+			// The message may end meanwhile (and its envelope be reused):
+			// env is not dereferenced here, and a context made too late
+			// loses the race to end.
+			n := newCallCtx(h.act.typ.silo, context.Background(), h.env, nil)
+			n.act = h.act
+			if h.c.CompareAndSwap(nil, n) {
+				return n
+			}
+		case endedOneWay:
+			n := &callCtx{parent: context.Background(), silo: h.act.typ.silo}
+			n.state.Store(stateEnded)
+			if h.c.CompareAndSwap(endedOneWay, n) {
+				return n
+			}
+		default:
+			return c
+		}
+	}
+}
+
+// end ends the call of h, once, when its method has returned.
+func (h *oneWayCtx) end() {
+	if !h.c.CompareAndSwap(nil, endedOneWay) {
+		h.c.Load().finish()
+	}
+}
+
+func (h *oneWayCtx) Deadline() (time.Time, bool)           { return h.ctx().Deadline() }
+func (h *oneWayCtx) Done() <-chan struct{}                 { return h.ctx().Done() }
+func (h *oneWayCtx) Err() error                            { return h.ctx().Err() }
+func (h *oneWayCtx) AfterFunc(f func()) (stop func() bool) { return h.ctx().AfterFunc(f) }
+func (h *oneWayCtx) String() string                        { return "quark.callContext" }
+
+// Value answers the chain key with the callCtx; a silo without propagators
+// carries no other value, so other keys cost no context.
+func (h *oneWayCtx) Value(key any) any {
+	if _, ok := key.(chainKey); ok {
+		return h.ctx()
+	}
+	return nil
+}
+
+// ctxSlab is a run of one-way contexts, handed out in order to the
+// messages of one goroutine (see ctxSource). 63 handles keep the slab in
+// the 1,536-byte size class: 24 bytes and 1/63 of an allocation a message.
+type ctxSlab struct {
+	used int
+	h    [63]oneWayCtx
+}
+
+// ctxSlabs keeps partly used slabs between drainers.
+var ctxSlabs = sync.Pool{New: func() any { return new(ctxSlab) }}
+
+// ctxSource hands out one-way contexts to the messages one goroutine runs.
+// The zero value is ready; release returns its slab when the goroutine is
+// done.
+type ctxSource struct{ slab *ctxSlab }
+
+// next returns a new handle for the one-way message e run by a.
+func (cs *ctxSource) next(a *Activation, e *Envelope) *oneWayCtx {
+	sl := cs.slab
+	if sl == nil || sl.used == len(sl.h) {
+		if sl == nil {
+			sl = ctxSlabs.Get().(*ctxSlab)
+		}
+		if sl.used == len(sl.h) {
+			sl = new(ctxSlab) // a used handle is never handed out again
+		}
+		cs.slab = sl
+	}
+	h := &sl.h[sl.used]
+	sl.used++
+	h.act, h.env = a, e
+	return h
+}
+
+// release gives the slab back for another goroutine to go on with.
+func (cs *ctxSource) release() {
+	if sl := cs.slab; sl != nil && sl.used < len(sl.h) {
+		ctxSlabs.Put(sl)
+	}
+	cs.slab = nil
 }

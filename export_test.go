@@ -73,3 +73,11 @@ func ReceivedContext(s *Silo, b []byte) (context.Context, func(), error) {
 func OnRoute(s *Silo, f func(target ID, method string)) {
 	s.routeHook = func(e *Envelope) { f(e.target, e.msg.Method().Name) }
 }
+
+// BatchedBehind reports whether ctx is the context of a one-way method that
+// runs with other messages of its batch taken behind it (see turns.gather).
+// Call it from the method.
+func BatchedBehind(ctx context.Context) bool {
+	h, ok := ctx.(*oneWayCtx)
+	return ok && h.env.next != nil
+}

@@ -121,7 +121,9 @@ type Envelope struct {
 }
 
 // turnRecord is how a message takes and keeps its turn, guarded by the
-// activation's mu (see turns) once the message is submitted.
+// activation's mu (see turns) once the message is submitted; a one-way
+// message gathered into a drainer's batch (turns.gather) is the drainer's
+// alone until the batch's finish.
 type turnRecord struct {
 	// rejoin: a readonly call whose own call chain holds a readonly turn
 	// of the target; it shares that turn at once, ahead of waiting

@@ -179,8 +179,11 @@ func WithCollectionQuantum(d time.Duration) SiloOption {
 
 // WithMailboxSize bounds each activation's queue of waiting messages; a call
 // to a full mailbox fails with CodeOverloaded, and a one-way message to one is
-// dropped and counted. It applies to every type when given to NewSilo, to
-// one type when given at registration. Default 100,000.
+// dropped and counted. A drainer takes waiting one-way messages out of the
+// queue up to 64 at a time (no more than the bound) and runs them in turn,
+// so an activation holds at most the bound plus that batch. It applies to
+// every type when given to NewSilo, to one type when given at registration.
+// Default 100,000.
 func WithMailboxSize(n int) Option { return mailboxSizeOption(n) }
 
 type mailboxSizeOption int

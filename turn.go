@@ -330,9 +330,76 @@ func (m *turns) next(now int64, act *actions) {
 		}
 		e.turn.drainer = true
 		act.run = e
+		if e.oneWay && !e.shared {
+			m.gather(e, now)
+		}
 		m.assert()
 		return
 	}
+}
+
+// maxBatch bounds the one-way messages a drainer takes from the mailbox at
+// once (see gather).
+const maxBatch = 64
+
+// gather takes out of the queue, with the one-way message e the drainer is
+// about to run, the exclusive one-way messages right behind it, up to
+// maxBatch in all (and no more than the mailbox bound), and links them
+// behind e through next: the drainer runs them one after another in the
+// turn e took, without stepping the machine between them, unless
+// interrupted (see Activation.runBatch), handing the drainer mark of the
+// turn record on from each to the next; finish puts back those that did
+// not run. Their turn records are not written here: only the drainer
+// touches a gathered message until finish. They leave the mailbox's count now, so a full mailbox holds its
+// bound plus the batch in hand.
+//
+// Nothing is gathered for a reentrant type (a one-way method's outgoing
+// call passes the drainer role on, and the next drainer must find the
+// rest in the queue) or once a deactivation was asked for (it starts after
+// the current message).
+func (m *turns) gather(e *Envelope, now int64) {
+	t := e.typ
+	if t == nil || t.desc.Reentrant || m.deact != ReasonNone {
+		return
+	}
+	last, n := e, int32(0)
+	for limit := min(maxBatch, t.mailbox) - 1; n < int32(limit); n++ {
+		x := m.qhead
+		if x == nil || !x.oneWay || x.shared {
+			break
+		}
+		m.qhead = x.next
+		if tk, ok := x.msg.(*tickMessage); !ok || tk.timer.keepAlive {
+			m.lastUsed = now
+		}
+		last.next = x
+		last = x
+	}
+	if n == 0 {
+		return
+	}
+	last.next = nil
+	if m.qhead == nil {
+		m.qtail = nil
+	}
+	m.pending.Add(-n)
+}
+
+// requeue puts the messages of a batch that did not run (linked through
+// next, in order) back at the head of the queue.
+func (m *turns) requeue(h *Envelope) {
+	n := int32(0)
+	last := h
+	for x := h; x != nil; x = x.next {
+		last = x
+		n++
+	}
+	m.pending.Add(n)
+	last.next = m.qhead
+	if m.qtail == nil {
+		m.qtail = last
+	}
+	m.qhead = h
 }
 
 // finish ends the turn of e, run inline, on a goroutine of its own, or by the
@@ -340,6 +407,12 @@ func (m *turns) next(now int64, act *actions) {
 // message the actions carry its next step (now is the silo's coarse clock);
 // for a call it steps next again (act.again) once it has completed e.
 func (m *turns) finish(e *Envelope, now int64, act *actions) {
+	if e.turn.drainer && e.next != nil {
+		// The rest of its batch, interrupted: back to the head of the
+		// queue, where the next step finds it.
+		m.requeue(e.next)
+		e.next = nil
+	}
 	switch {
 	case e.turn.out > 0:
 		// The method returned with outgoing calls still out (goroutines it
