@@ -73,3 +73,12 @@ func ReceivedContext(s *Silo, b []byte) (context.Context, func(), error) {
 func OnRoute(s *Silo, f func(target ID, method string)) {
 	s.routeHook = func(e *Envelope) { f(e.target, e.msg.Method().Name) }
 }
+
+// DeadlineTimerArmed reports whether the silo's timer for the default
+// deadlines of queued calls is armed.
+func DeadlineTimerArmed(s *Silo) bool {
+	l := &s.deadlines
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.armed != 0
+}

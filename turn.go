@@ -217,7 +217,6 @@ func (m *turns) offer(e *Envelope, inline, idleOnly bool, now int64, maxInline, 
 		if inline {
 			return admitInline
 		}
-		m.prepareReply(e)
 		act.spawn = e
 		return admitQueued
 	}
@@ -243,7 +242,6 @@ func (m *turns) offer(e *Envelope, inline, idleOnly bool, now int64, maxInline, 
 	if e.shared && m.status == statusValid && !m.writer && m.readers > 0 && m.qhead == nil && m.rhead == nil {
 		// Readers are running and no writer waits: join them at once.
 		m.readers++
-		m.prepareReply(e)
 		act.spawn = e
 		m.assert()
 		return admitQueued
@@ -252,22 +250,11 @@ func (m *turns) offer(e *Envelope, inline, idleOnly bool, now int64, maxInline, 
 		m.pending.Add(-1)
 		return admitOverload
 	}
-	m.prepareReply(e)
 	e.next = nil
 	m.appendReversed(e) // a list of one
 	m.takeDrainer(act)
 	m.assert()
 	return admitQueued
-}
-
-// prepareReply gives a call that will complete on another goroutine its
-// reply channel. It is made per queued call rather than kept in the pooled
-// message, so a message reused across testing/synctest bubbles never blocks
-// on another bubble's channel.
-func (m *turns) prepareReply(e *Envelope) {
-	if !e.oneWay && e.done == nil && e.rcall == nil {
-		e.done = make(chan struct{}, 1)
-	}
 }
 
 // takeDrainer takes the drainer role, asking act to start a drainer
