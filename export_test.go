@@ -82,3 +82,11 @@ func DeadlineTimerArmed(s *Silo) bool {
 	defer l.mu.Unlock()
 	return l.armed != 0
 }
+
+// DrainerLingers reports whether a drainer of a, out of messages, still
+// waits to be handed the drainer role back.
+func DrainerLingers(a *Activation) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.linger != lingerNone
+}

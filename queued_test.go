@@ -167,3 +167,43 @@ func TestDefaultDeadlineOutlivesStop(t *testing.T) {
 		}
 	})
 }
+
+// A drainer that ran out of messages does not stay behind: once every
+// goroutine of the bubble is blocked, none lingers on an idle activation,
+// which deactivates at once when asked.
+func TestIdleActivationKeepsNoLingeringDrainer(t *testing.T) {
+	modes(t, func(t *testing.T, inline bool) {
+		synctest.Test(t, func(t *testing.T) {
+			var act atomic.Pointer[quark.Activation]
+			deactivated := make(chan quark.DeactivationReason, 1)
+			h := &hooks{
+				run: func(_ context.Context, p *probe, step string) (string, error) {
+					act.Store(p.a)
+					return step, nil
+				},
+				deactivate: func(_ *probe, r quark.DeactivationReason) { deactivated <- r },
+			}
+			s := newSilo(t, registerProbes(h), quark.WithInlineCalls(inline))
+			ref := testactors.NewProbeRef(s, quark.StringKey("l"))
+			for range 10 {
+				if _, err := ref.Run(context.Background(), "x"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			synctest.Wait()
+			a := act.Load()
+			if quark.DrainerLingers(a) {
+				t.Fatal("a drainer lingers on an idle activation")
+			}
+			a.DeactivateOnIdle()
+			select {
+			case r := <-deactivated:
+				if r != quark.ReasonRequested {
+					t.Fatalf("reason %v", r)
+				}
+			default:
+				t.Fatal("an idle activation did not deactivate at once")
+			}
+		})
+	})
+}
