@@ -237,13 +237,13 @@ func (s *Silo) wait(ctx context.Context, e *Envelope) error {
 	r := e.reply
 	listed := !e.ctx.governedByParent()
 	if listed {
-		s.deadlines.add(r, e, e.ctx.deadlineMono())
+		r.list.add(r, e, e.ctx.deadlineMono())
 	}
 	select {
 	case <-r.ch: // completed, or abandoned by the deadline list
 	case <-ctx.Done():
 		if listed {
-			s.deadlines.remove(r)
+			r.list.remove(r)
 			listed = false
 		}
 		if e.state.CompareAndSwap(envPending, envAbandoned) {
@@ -253,7 +253,7 @@ func (s *Silo) wait(ctx context.Context, e *Envelope) error {
 		<-r.ch // completed, or abandoned by the deadline list, meanwhile
 	}
 	if listed {
-		s.deadlines.remove(r)
+		r.list.remove(r)
 	}
 	s.putReply(r)
 	if e.state.Load() != envAbandoned {

@@ -74,13 +74,19 @@ func OnRoute(s *Silo, f func(target ID, method string)) {
 	s.routeHook = func(e *Envelope) { f(e.target, e.msg.Method().Name) }
 }
 
-// DeadlineTimerArmed reports whether the silo's timer for the default
-// deadlines of queued calls is armed.
+// DeadlineTimerArmed reports whether one of the silo's timers for the
+// default deadlines of queued calls is armed.
 func DeadlineTimerArmed(s *Silo) bool {
-	l := &s.deadlines
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.armed != 0
+	for i := range s.deadlines {
+		l := &s.deadlines[i]
+		l.mu.Lock()
+		armed := l.armed != 0
+		l.mu.Unlock()
+		if armed {
+			return true
+		}
+	}
+	return false
 }
 
 // DrainerLingers reports whether a drainer of a, out of messages, still

@@ -18,7 +18,8 @@ import (
 // wait on another bubble's channel, while a silo belongs to the bubble (if
 // any) its callers run in.
 type reply struct {
-	ch chan struct{} // capacity 1
+	ch   chan struct{} // capacity 1
+	list *deadlineList // the silo's deadline list this reply is timed on
 
 	// The call, its deadline and its links while it is on the deadline
 	// list; guarded by deadlineList.mu.
@@ -33,15 +34,28 @@ func (s *Silo) getReply() *reply {
 	if r, ok := s.replies.Get().(*reply); ok {
 		return r
 	}
-	return &reply{ch: make(chan struct{}, 1)}
+	n := s.replyCount.Add(1)
+	return &reply{ch: make(chan struct{}, 1), list: &s.deadlines[n%deadlineShards]}
+}
+
+// deadlineShards is how many deadline lists a silo has: callers on
+// different processors mostly take and release replies of different lists,
+// so they seldom wait for each other's lock.
+const deadlineShards = 8
+
+// stopDeadlines stops the silo's deadline lists (see deadlineList.stop).
+func (s *Silo) stopDeadlines() {
+	for i := range s.deadlines {
+		s.deadlines[i].stop()
+	}
 }
 
 // putReply returns r, empty and off the deadline list, to the pool.
 func (s *Silo) putReply(r *reply) { s.replies.Put(r) }
 
-// deadlineList times the default deadlines of the queued local calls of a
-// silo that waits for them: one runtime timer for them all instead of one
-// per call. Every such deadline is the silo's call timeout after the call's
+// deadlineList times the default deadlines of queued local calls: one
+// runtime timer for a share of a silo's calls (see deadlineShards) instead
+// of one per call. Every such deadline is the silo's call timeout after the call's
 // start, so the list, ordered by deadline, takes each new call at or near
 // its tail, and is unlinked from in O(1) when the call completes first.
 //

@@ -63,8 +63,9 @@ type Silo struct {
 
 	// replies holds the idle reply signals of queued calls (see reply);
 	// deadlines times the default deadlines of the calls waiting on them.
-	replies   sync.Pool
-	deadlines deadlineList
+	replies    sync.Pool
+	replyCount atomic.Uint32
+	deadlines  [deadlineShards]deadlineList
 
 	// Senders waiting for room in a full mailbox (WaitForRoom): room is
 	// closed, and replaced, when a queued message starts to run while
@@ -271,7 +272,7 @@ func (s *Silo) Stop(ctx context.Context) error {
 	err := s.waitStopped(ctx)
 	// Calls still waiting (if Stop gave up on busy activations) keep their
 	// deadlines; the timer goes once none is left.
-	s.deadlines.stop()
+	s.stopDeadlines()
 	if s.remote != nil {
 		// Last: the actors deactivating may have called other processes,
 		// and calls from them in their chains were still admitted.
