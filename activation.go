@@ -3,6 +3,7 @@ package quark
 import (
 	"context"
 	"log/slog"
+	"runtime"
 	"runtime/debug"
 	"sync"
 
@@ -127,6 +128,13 @@ func (a *Activation) offer(e *Envelope, inline, idleOnly bool) admit {
 	a.mu.Lock()
 	var act actions
 	r := a.turns.offer(e, inline, idleOnly, s.coarse.Load(), s.cfg.maxInline, int32(a.typ.mailbox), &act)
+	if r == admitQueued && e.reply == nil && e.rcall == nil {
+		// A local call that completes on another goroutine: its caller
+		// waits for the reply, which must be in place before anything can
+		// run it (the lock is still held, act not yet performed). A
+		// message forwarded to a new activation keeps its own.
+		e.reply = s.getReply()
+	}
 	a.mu.Unlock()
 	if act.any() {
 		a.perform(act)
@@ -175,8 +183,9 @@ func (a *Activation) runBeside(e *Envelope) {
 }
 
 // drain runs queued messages until the mailbox is empty or the head cannot
-// start, then exits. It is the only goroutine an activation ever owns, and
-// only while messages wait.
+// start, lingers a few scheduler yields in case the role is handed back
+// (see lingerNone), then exits. It is the only goroutine an activation ever
+// owns, and only while messages wait or have just been run.
 func (a *Activation) drain() {
 	s := a.typ.silo
 	var ctxs ctxSource
@@ -189,7 +198,7 @@ func (a *Activation) drain() {
 	a.next(s.coarse.Load(), &act)
 	a.mu.Unlock()
 	for {
-		run, activate, again := act.run, act.activate, act.again
+		run, activate, again, linger := act.run, act.activate, act.again, act.linger
 		if act.any() {
 			a.perform(act)
 		}
@@ -219,7 +228,34 @@ func (a *Activation) drain() {
 			a.mu.Lock()
 			a.next(s.coarse.Load(), &act)
 			a.mu.Unlock()
+		case linger:
+			a.lingerFor()
+			act = actions{}
+			epoch = a.typ.interrupts.Load()
+			a.mu.Lock()
+			a.endLinger(s.coarse.Load(), &act)
+			a.mu.Unlock()
 		default:
+			return
+		}
+	}
+}
+
+// lingerYields bounds how long a drainer out of messages lingers: this many
+// yields of its processor. A caller whose call the drainer has just
+// completed usually runs in one of them (the completion readied it on this
+// processor) and, when it calls again, hands the role back; past that the
+// drainer exits, so an idle activation keeps no goroutine.
+const lingerYields = 4
+
+// lingerFor yields the processor until the drainer role is handed back or
+// lingerYields have passed. Only a handover sets drainer while a drainer
+// lingers (see turns.takeDrainer), so reading it without the lock is exact;
+// endLinger confirms under the lock.
+func (a *Activation) lingerFor() {
+	for range lingerYields {
+		runtime.Gosched()
+		if a.drainer.Load() {
 			return
 		}
 	}

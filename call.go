@@ -230,26 +230,41 @@ func (s *Silo) deliver(ctx context.Context, e *Envelope) error {
 }
 
 // wait blocks until the queued call e completes, ctx ends, or the default
-// deadline passes. A call given up on is marked abandoned: if it is still
-// queued it will not run, and if it is running its result is dropped.
+// deadline passes (see deadlineList). A call given up on is marked
+// abandoned: if it is still queued it will not run, and if it is running its
+// result is dropped.
 func (s *Silo) wait(ctx context.Context, e *Envelope) error {
-	done := e.done
-	var timeout <-chan time.Time
-	if !e.ctx.governedByParent() {
-		timer := time.NewTimer(time.Duration(e.ctx.deadlineMono() - mono()))
-		defer timer.Stop()
-		timeout = timer.C
+	r := e.reply
+	listed := !e.ctx.governedByParent()
+	if listed {
+		r.list.add(r, e, e.ctx.deadlineMono())
 	}
 	select {
-	case <-done:
-		return e.err
+	case <-r.ch: // completed, or abandoned by the deadline list
 	case <-ctx.Done():
-	case <-timeout:
+		if listed {
+			r.list.remove(r)
+			listed = false
+		}
+		if e.state.CompareAndSwap(envPending, envAbandoned) {
+			s.putReply(r) // nothing will signal it
+			return s.waitErr(ctx, e)
+		}
+		<-r.ch // completed, or abandoned by the deadline list, meanwhile
 	}
-	if !e.state.CompareAndSwap(envPending, envAbandoned) {
-		<-done // finished meanwhile
+	if listed {
+		r.list.remove(r)
+	}
+	s.putReply(r)
+	if e.state.Load() != envAbandoned {
 		return e.err
 	}
+	return s.waitErr(ctx, e)
+}
+
+// waitErr is the error of a call abandoned by its caller: cancelled, or
+// past its deadline.
+func (s *Silo) waitErr(ctx context.Context, e *Envelope) error {
 	if err := ctx.Err(); err != nil && CodeOf(err) == CodeCanceled {
 		return Errorf(CodeCanceled, "call %s.%s: %w", e.target, e.msg.Method().Name, err)
 	}
@@ -463,7 +478,7 @@ func (s *Silo) complete(e *Envelope, err error) {
 	}
 	e.err = err
 	if e.state.CompareAndSwap(envPending, envDone) {
-		e.done <- struct{}{}
+		e.reply.ch <- struct{}{}
 		return
 	}
 	s.late.Add(1)

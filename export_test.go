@@ -81,3 +81,26 @@ func BatchedBehind(ctx context.Context) bool {
 	h, ok := ctx.(*oneWayCtx)
 	return ok && h.env.next != nil
 }
+
+// DeadlineTimerArmed reports whether one of the silo's timers for the
+// default deadlines of queued calls is armed.
+func DeadlineTimerArmed(s *Silo) bool {
+	for i := range s.deadlines {
+		l := &s.deadlines[i]
+		l.mu.Lock()
+		armed := l.armed != 0
+		l.mu.Unlock()
+		if armed {
+			return true
+		}
+	}
+	return false
+}
+
+// DrainerLingers reports whether a drainer of a, out of messages, still
+// waits to be handed the drainer role back.
+func DrainerLingers(a *Activation) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.linger != lingerNone
+}

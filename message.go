@@ -116,8 +116,9 @@ type Envelope struct {
 	shared bool // runs in a shared (readonly) turn
 	turn   turnRecord
 
-	done chan struct{} // signalled once when a queued call completes
-	wake chan struct{} // signalled when a suspended turn is handed back
+	reply *reply        // how a queued local call's caller learns it is over (see reply)
+	done  chan struct{} // signalled once when a call sent to another process completes
+	wake  chan struct{} // signalled when a suspended turn is handed back
 }
 
 // turnRecord is how a message takes and keeps its turn, guarded by the
@@ -184,6 +185,7 @@ func (e *Envelope) reset() {
 	e.oneWay = false
 	e.shared = false
 	e.turn = turnRecord{}
+	e.reply = nil
 	e.done = nil
 	e.wake = nil
 }

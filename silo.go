@@ -61,6 +61,12 @@ type Silo struct {
 	callbackErrs atomic.Int64
 	dupFrames    atomic.Int64
 
+	// replies holds the idle reply signals of queued calls (see reply);
+	// deadlines times the default deadlines of the calls waiting on them.
+	replies    sync.Pool
+	replyCount atomic.Uint32
+	deadlines  [deadlineShards]deadlineList
+
 	// Senders waiting for room in a full mailbox (WaitForRoom): room is
 	// closed, and replaced, when a queued message starts to run while
 	// roomWaiters is not zero.
@@ -264,6 +270,9 @@ func (s *Silo) Stop(ctx context.Context) error {
 	}
 	s.deactivateAll(ctx, acts, ReasonShutdown)
 	err := s.waitStopped(ctx)
+	// Calls still waiting (if Stop gave up on busy activations) keep their
+	// deadlines; the timer goes once none is left.
+	s.stopDeadlines()
 	if s.remote != nil {
 		// Last: the actors deactivating may have called other processes,
 		// and calls from them in their chains were still admitted.

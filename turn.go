@@ -56,6 +56,7 @@ type turns struct {
 	status    uint8
 	writer    bool               // an exclusive turn is held
 	deact     DeactivationReason // requested deactivation, applied when idle
+	linger    uint8              // a drainer out of messages waits to be handed the role back (see lingerNone)
 	readers   int32              // shared turns held
 	suspended int32              // reentrant turns released while their calls are out or they wait to resume
 	admits    int32              // calls admitted since a caller last yielded
@@ -72,6 +73,19 @@ const (
 	statusValid
 	statusDeactivating
 	statusDead
+)
+
+// Lingering: a drainer that runs out of messages gives up the drainer role
+// but keeps its goroutine for a few scheduler yields (see
+// Activation.lingerFor), so that a caller whose next call arrives meanwhile
+// hands the role back to it rather than start a goroutine per call. A
+// lingering drainer holds no role: the activation is free for calls run
+// inline, and idle for deactivation. There is at most one: the role is
+// handed to it before any new drainer would be started.
+const (
+	lingerNone    uint8 = iota
+	lingerWaiting       // a drainer lingers without the role
+	lingerHanded        // the role was handed back to it: it steps next
 )
 
 // actions is what a step asks of the activation once its lock is released.
@@ -94,10 +108,12 @@ type actions struct {
 	// the message it runs now (its turn taken), activate the message whose
 	// arrival triggers activation (the writer turn taken), again that it
 	// steps next once more (after spawning a reader, or finishing a turn).
-	// None of them: it exits.
+	// linger: it has given up the role and lingers (see lingerNone), then
+	// steps endLinger. None of them: it exits.
 	run      *Envelope
 	activate *Envelope
 	again    bool
+	linger   bool
 }
 
 // any reports whether act asks anything of the activation besides the
@@ -217,7 +233,6 @@ func (m *turns) offer(e *Envelope, inline, idleOnly bool, now int64, maxInline, 
 		if inline {
 			return admitInline
 		}
-		m.prepareReply(e)
 		act.spawn = e
 		return admitQueued
 	}
@@ -243,7 +258,6 @@ func (m *turns) offer(e *Envelope, inline, idleOnly bool, now int64, maxInline, 
 	if e.shared && m.status == statusValid && !m.writer && m.readers > 0 && m.qhead == nil && m.rhead == nil {
 		// Readers are running and no writer waits: join them at once.
 		m.readers++
-		m.prepareReply(e)
 		act.spawn = e
 		m.assert()
 		return admitQueued
@@ -252,7 +266,6 @@ func (m *turns) offer(e *Envelope, inline, idleOnly bool, now int64, maxInline, 
 		m.pending.Add(-1)
 		return admitOverload
 	}
-	m.prepareReply(e)
 	e.next = nil
 	m.appendReversed(e) // a list of one
 	m.takeDrainer(act)
@@ -260,18 +273,9 @@ func (m *turns) offer(e *Envelope, inline, idleOnly bool, now int64, maxInline, 
 	return admitQueued
 }
 
-// prepareReply gives a call that will complete on another goroutine its
-// reply channel. It is made per queued call rather than kept in the pooled
-// message, so a message reused across testing/synctest bubbles never blocks
-// on another bubble's channel.
-func (m *turns) prepareReply(e *Envelope) {
-	if !e.oneWay && e.done == nil && e.rcall == nil {
-		e.done = make(chan struct{}, 1)
-	}
-}
-
-// takeDrainer takes the drainer role, asking act to start a drainer
-// goroutine, when a new drainer could make progress now.
+// takeDrainer takes the drainer role when a new drainer could make progress
+// now: it hands the role to the lingering drainer if there is one, else asks
+// act to start a drainer goroutine.
 func (m *turns) takeDrainer(act *actions) {
 	if m.drainer.Load() || m.rhead != nil || m.status >= statusDeactivating {
 		return
@@ -279,8 +283,24 @@ func (m *turns) takeDrainer(act *actions) {
 	m.absorb()
 	if m.qhead != nil && m.turnFree(m.qhead.shared) {
 		m.drainer.Store(true)
+		if m.linger == lingerWaiting {
+			m.linger = lingerHanded
+			return
+		}
 		act.drain = true
 	}
+}
+
+// endLinger is the lingering drainer's last step: when the role was handed
+// back to it, it steps next; otherwise it exits.
+func (m *turns) endLinger(now int64, act *actions) {
+	handed := m.linger == lingerHanded
+	m.linger = lingerNone
+	if handed {
+		m.next(now, act)
+		return
+	}
+	m.assert()
 }
 
 // next is the drainer's step: hand turns back to resumers, then take the
@@ -310,6 +330,9 @@ func (m *turns) next(now int64, act *actions) {
 				m.writer = true
 				m.status = statusDeactivating
 				act.finalize, act.reason = true, m.deact
+			} else if m.status == statusValid && m.linger == lingerNone {
+				m.linger = lingerWaiting
+				act.linger = true
 			}
 			m.assert()
 			return
@@ -789,6 +812,15 @@ func (m *turns) invariants() error {
 	}
 	if m.status == statusValid && m.rhead == nil && m.qhead != nil && m.turnFree(m.qhead.shared) && !m.drainer.Load() {
 		return fmt.Errorf("turns: a runnable head without a drainer")
+	}
+	// A lingering drainer holds no role, so it keeps no call from running
+	// inline and no idle activation from deactivating; one handed the role
+	// back holds it.
+	switch {
+	case m.linger == lingerWaiting && m.drainer.Load():
+		return fmt.Errorf("turns: a lingering drainer holds the drainer role")
+	case m.linger == lingerHanded && !m.drainer.Load():
+		return fmt.Errorf("turns: the drainer role handed back but not held")
 	}
 	if m.status == statusDeactivating && m.deact != reasonPanic && !m.writer {
 		return fmt.Errorf("turns: deactivating (%v) without the last turn", m.deact)

@@ -53,6 +53,9 @@ type turnModel struct {
 	now    int64
 	starts int // drainer goroutines started, not yet stepped
 	again  int // drainers to step again after running a reader beside
+	// lingering counts drainers that gave up the role and linger, to step
+	// endLinger (after their yields, or once handed the role back).
+	lingering int
 	// activating is the head whose arrival triggered activation, run by a
 	// drainer holding the writer turn; finalizing: the last turn runs.
 	activating *modelMsg
@@ -110,6 +113,11 @@ func (tm *turnModel) apply(t *rapid.T, act actions) {
 	}
 	if act.again {
 		tm.again++
+	}
+	if act.linger {
+		if tm.lingering++; tm.lingering > 1 {
+			t.Fatalf("two drainers linger")
+		}
 	}
 	if act.finalize {
 		if tm.finalizing {
@@ -321,6 +329,18 @@ func (tm *turnModel) drainer(t *rapid.T) {
 	tm.step(t, func(act *actions) { tm.m.next(tm.now, act) })
 }
 
+// linger ends the yields of a lingering drainer: it steps next if the role
+// was handed back to it meanwhile, else exits.
+func (tm *turnModel) linger(t *rapid.T) {
+	if tm.lingering == 0 {
+		t.Skip("no drainer lingers")
+	}
+	tm.lingering--
+	tm.logf("lingering drainer ends")
+	tm.now++
+	tm.step(t, func(act *actions) { tm.m.endLinger(tm.now, act) })
+}
+
 // pick draws a running message matching ok.
 func (tm *turnModel) pick(t *rapid.T, what string, ok func(*modelMsg) bool) *modelMsg {
 	var c []*modelMsg
@@ -464,6 +484,9 @@ func (tm *turnModel) settle(t *rapid.T) {
 		case tm.again > 0:
 			tm.again--
 			tm.step(t, func(act *actions) { tm.m.next(tm.now, act) })
+		case tm.lingering > 0:
+			tm.lingering--
+			tm.step(t, func(act *actions) { tm.m.endLinger(tm.now, act) })
 		case tm.activating != nil:
 			tm.activating = nil
 			tm.step(t, func(act *actions) { tm.m.activated(tm.now, act) })
@@ -479,6 +502,9 @@ func (tm *turnModel) settle(t *rapid.T) {
 			t.Fatalf("msg %d left %v (waiting %v, out %d) with nothing to run it\nsteps:\n%v",
 				mm.id, mm.st, mm.waiting, mm.out, tm.log)
 		}
+	}
+	if tm.m.linger != lingerNone {
+		t.Fatalf("settled activation with a lingering drainer\nsteps:\n%v", tm.log)
 	}
 	if tm.m.status == statusValid && (tm.m.drainer.Load() || tm.m.qhead != nil || tm.m.suspended != 0) {
 		t.Fatalf("settled activation not idle\nsteps:\n%v", tm.log)
@@ -533,6 +559,7 @@ func TestTurnStateMachineModel(t *testing.T) {
 			"rejoin":     tm.rejoin,
 			"post":       tm.post,
 			"drainer":    tm.drainer,
+			"linger":     tm.linger,
 			"finish":     tm.finish,
 			"callOut":    tm.callOut,
 			"callBack":   tm.callBack,
