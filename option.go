@@ -97,7 +97,7 @@ func defaultSiloConfig() siloConfig {
 		collectAge:     15 * time.Minute,
 		collectQuantum: time.Minute,
 		mailbox:        100_000,
-		inline:         true,
+		inline:         defaultInline,
 		maxInline:      64,
 		maxMessage:     codec.DefaultMaxMessageSize,
 		minReminder:    time.Minute,
