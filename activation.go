@@ -125,7 +125,7 @@ func (a *Activation) offer(e *Envelope, inline, idleOnly bool) admit {
 	s := a.typ.silo
 	a.mu.Lock()
 	var act actions
-	r := a.turns.offer(e, inline, idleOnly, s.coarse.Load(), s.cfg.maxInline, int32(a.typ.mailbox), &act)
+	r := a.turns.offer(e, inline, idleOnly, s.coarse.Load(), mono, int64(s.cfg.inlineSlice), int32(a.typ.mailbox), &act)
 	a.mu.Unlock()
 	if act.any() {
 		a.perform(act)
