@@ -116,7 +116,7 @@ const (
 	admitRetry                  // the activation is dead: look the actor up again
 	admitOverload               // the mailbox is full
 	admitBusy                   // submitIfIdle: the activation is not idle
-	admitYield                  // yield the processor, then offer again
+	admitYield                  // the slice is spent: yield the processor if others wait, then offer again
 	admitDiscarded              // a call back into a turn of its chain on an activation discarded after a panic
 	admitStopped                // route: the silo has stopped; nothing may activate any more
 )
