@@ -275,8 +275,8 @@ func sliceStamp(ns int64) uint16 { return uint16(ns>>10) | 1 }
 // yield makes its call wait a whole round of the scheduler (with 64 busy
 // callers on 2 cores, ~0.5-2 ms), so yields are spaced by time, not by a
 // count of calls: a yield every 64 calls made 1.6 % of the calls of a tight
-// loop wait (the p99), one every 50 µs makes ~0.3 % wait. The slice begins
-// at the first look at the clock after a yield and ends with the look that
+// loop wait (the p99), one every 50 µs makes ~0.3 % wait. A slice begins
+// with the call admitted after a yield and ends with the first look that
 // finds it spent.
 func (m *turns) sliceOver(clock func() int64, slice int64) bool {
 	if m.admits++; m.admits < sliceCheck {
@@ -291,7 +291,11 @@ func (m *turns) sliceOver(clock func() int64, slice int64) bool {
 	if int64(t-m.slice)<<10 < slice {
 		return false
 	}
+	// The next call admitted, typically this caller's once it is back,
+	// looks at the clock and begins the next slice: the time spent waiting
+	// for the processor is not counted in it.
 	m.slice = 0
+	m.admits = sliceCheck - 1
 	return true
 }
 
