@@ -3,6 +3,7 @@ package quark_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -103,6 +104,54 @@ func TestCalleeContextIsFresh(t *testing.T) {
 			}
 			if !v.deadline.Equal(deadline) {
 				t.Errorf("%s deadline %v, want the caller's %v", who, v.deadline, deadline)
+			}
+		}
+	})
+}
+
+// TestKeptContextStaysWithItsCall: a method's context kept past its call
+// (stored by the actor, handed to a goroutine left behind) stays the context
+// of that call, an ended one: it is no link of any call chain any more, and
+// it keeps that call's deadline and propagated values, even while later
+// calls to the same actor, from the same caller, run. A runtime that reused
+// a call's context for a later call would fail this.
+func TestKeptContextStaysWithItsCall(t *testing.T) {
+	modes(t, func(t *testing.T, inline bool) {
+		var kept context.Context
+		type seen struct {
+			live, keptLive bool
+			keptDeadline   time.Time
+			keptTrace      any
+		}
+		got := make(chan seen, 10)
+		h := &hooks{run: func(ctx context.Context, _ *probe, step string) (string, error) {
+			if step == "keep" {
+				kept = ctx // guarded by the actor's turn
+				return step, nil
+			}
+			d, _ := kept.Deadline()
+			got <- seen{quark.ActivationFrom(ctx) != nil, quark.ActivationFrom(kept) != nil, d, kept.Value(traceKey{})}
+			return step, nil
+		}}
+		s := newSilo(t, registerProbes(h), quark.WithInlineCalls(inline), quark.WithPropagators(valuePropagator{"trace", traceKey{}}))
+		ref := testactors.NewProbeRef(s, quark.StringKey("keeper"))
+		call := func(step, trace string, deadline time.Time) {
+			ctx, cancel := context.WithDeadline(context.Background(), deadline)
+			defer cancel()
+			if _, err := ref.Run(context.WithValue(ctx, traceKey{}, trace), step); err != nil {
+				t.Fatal(err)
+			}
+		}
+		first := time.Now().Add(time.Hour)
+		call("keep", "span-1", first)
+		for i := range 10 {
+			call("check", fmt.Sprint("span-", i+2), first.Add(time.Duration(i+1)*time.Minute))
+			v := <-got
+			if !v.live || v.keptLive {
+				t.Fatalf("call %d: its own context a live link %v, the kept one %v; want true, false", i, v.live, v.keptLive)
+			}
+			if !v.keptDeadline.Equal(first) || v.keptTrace != "span-1" {
+				t.Fatalf("call %d: the kept context has deadline %v and trace %v, want its own call's %v and span-1", i, v.keptDeadline, v.keptTrace, first)
 			}
 		}
 	})

@@ -74,7 +74,7 @@
 // cooperative: a method that ignores ctx holds its caller. Other calls go
 // through the activation's bounded mailbox, drained by a goroutine that exists
 // only while messages wait; an idle activation holds no goroutine. See
-// WithInlineCalls and WithMaxInlineTurns.
+// WithInlineCalls and WithInlineSlice.
 //
 // # Options
 //

@@ -64,12 +64,26 @@ type turnModel struct {
 }
 
 const (
-	modelMailbox   = 5
-	modelMaxInline = 4
+	modelMailbox = 5
+	// modelSlice: the model's fine clock (clock) advances 50 µs a step,
+	// so a slice is spent after a few steps.
+	modelSlice = 100_000
 )
 
 func newTurnModel() *turnModel {
 	return &turnModel{by: map[*Envelope]*modelMsg{}}
+}
+
+// clock is the model's fine clock.
+func (tm *turnModel) clock() int64 { return tm.now * 50_000 }
+
+// nearSlice draws whether the activation's next admitted call is the one
+// that looks at the clock, so that the model reaches the slice's end
+// without making 64 calls first.
+func (tm *turnModel) nearSlice(t *rapid.T) {
+	if rapid.Bool().Draw(t, "nearSlice") {
+		tm.m.admits = sliceCheck - 1
+	}
 }
 
 func (tm *turnModel) newMsg(t *rapid.T, oneWay bool) *modelMsg {
@@ -256,8 +270,9 @@ func (tm *turnModel) offer(t *rapid.T) {
 		}
 	}
 	inline := rapid.Bool().Draw(t, "inline")
+	tm.nearSlice(t)
 	var act actions
-	r := tm.m.offer(mm.e, inline, false, tm.now, modelMaxInline, modelMailbox, &act)
+	r := tm.m.offer(mm.e, inline, false, tm.now, tm.clock, modelSlice, modelMailbox, &act)
 	tm.logf("offer %d shared=%v inline=%v inChain=%v: %d", mm.id, mm.e.shared, inline, mm.e.turn.inChain, r)
 	if (r == admitDiscarded) != (mm.e.turn.inChain && tm.m.deact == reasonPanic && tm.m.status == statusDeactivating) {
 		t.Fatalf("offer %d: %d on a panicked activation, inChain %v", mm.id, r, mm.e.turn.inChain)
@@ -269,7 +284,7 @@ func (tm *turnModel) offerIdle(t *rapid.T) {
 	mm := tm.newMsg(t, rapid.Bool().Draw(t, "oneWay"))
 	inline := !mm.e.oneWay && rapid.Bool().Draw(t, "inline")
 	var act actions
-	r := tm.m.offer(mm.e, inline, true, tm.now, modelMaxInline, modelMailbox, &act)
+	r := tm.m.offer(mm.e, inline, true, tm.now, tm.clock, modelSlice, modelMailbox, &act)
 	tm.logf("offerIdle %d oneWay=%v: %d", mm.id, mm.e.oneWay, r)
 	tm.admitted(t, mm, r, act)
 }
@@ -288,8 +303,9 @@ func (tm *turnModel) rejoin(t *rapid.T) {
 	mm := tm.newMsg(t, false)
 	mm.e.shared, mm.e.turn.rejoin = true, true
 	inline := rapid.Bool().Draw(t, "inline")
+	tm.nearSlice(t)
 	var act actions
-	r := tm.m.offer(mm.e, inline, false, tm.now, modelMaxInline, modelMailbox, &act)
+	r := tm.m.offer(mm.e, inline, false, tm.now, tm.clock, modelSlice, modelMailbox, &act)
 	tm.logf("rejoin %d inline=%v: %d", mm.id, inline, r)
 	if r != admitInline && act.spawn != mm.e {
 		t.Fatalf("a rejoining reader did not share its chain's turn: %d", r)
