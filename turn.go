@@ -174,6 +174,11 @@ func (m *turns) idle() bool {
 // admitQueued, admitRetry (dead) or admitOverload; kick is true when no
 // drainer was seen, and the caller must then take the lock and step kick.
 func (m *turns) post(e *Envelope, mailbox int32) (r admit, kick bool) {
+	// A full mailbox is refused on a plain read first: a flood of refused
+	// senders then only reads the counter the drainer writes.
+	if m.pending.Load() >= mailbox {
+		return admitOverload, false
+	}
 	if m.pending.Add(1) > mailbox {
 		m.pending.Add(-1)
 		return admitOverload, false
