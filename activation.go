@@ -128,7 +128,7 @@ func (a *Activation) offer(e *Envelope, inline, idleOnly bool) admit {
 	a.mu.Lock()
 	var act actions
 	r := a.turns.offer(e, inline, idleOnly, s.coarse.Load(), mono, int64(s.cfg.inlineSlice), int32(a.typ.mailbox), &act)
-	if r == admitQueued && e.reply == nil && e.rcall == nil {
+	if r == admitQueued && !e.oneWay && e.reply == nil && e.rcall == nil {
 		// A local call that completes on another goroutine: its caller
 		// waits for the reply, which must be in place before anything can
 		// run it (the lock is still held, act not yet performed). A

@@ -7,8 +7,8 @@ import (
 
 // reply is how the caller of a queued local call learns that it is over:
 // one signal on ch, sent by whichever side moves the envelope out of
-// envPending — complete (envDone), or the silo's deadline list at the call's
-// default deadline (envAbandoned). A caller that gives up on its own
+// envPending — complete (envDone), or its deadline list (one of the silo's)
+// at the call's default deadline (envAbandoned). A caller that gives up on its own
 // (cancellation, its CAS to envAbandoned winning) receives no signal.
 // Exactly one signal per call is sent or none, and the caller receives it,
 // so ch is empty whenever the reply is back in its pool.
@@ -19,7 +19,7 @@ import (
 // any) its callers run in.
 type reply struct {
 	ch   chan struct{} // capacity 1
-	list *deadlineList // the silo's deadline list this reply is timed on
+	list *deadlineList // the silo's deadline list it is timed on, fixed when made
 
 	// The call, its deadline and its links while it is on the deadline
 	// list; guarded by deadlineList.mu.
@@ -55,9 +55,10 @@ func (s *Silo) putReply(r *reply) { s.replies.Put(r) }
 
 // deadlineList times the default deadlines of queued local calls: one
 // runtime timer for a share of a silo's calls (see deadlineShards) instead
-// of one per call. Every such deadline is the silo's call timeout after the call's
-// start, so the list, ordered by deadline, takes each new call at or near
-// its tail, and is unlinked from in O(1) when the call completes first.
+// of one per call. Every such deadline is the silo's call timeout after the
+// call's start, so the list, ordered by deadline, takes each new call at or
+// near its tail, and is unlinked from in O(1) when the call completes
+// first.
 //
 // The timer is armed for the earliest deadline while calls are listed; it
 // is left armed when the list empties, and finds nothing to do when it
