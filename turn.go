@@ -60,7 +60,7 @@ type turns struct {
 	readers   int32              // shared turns held
 	suspended int32              // reentrant turns released while their calls are out or they wait to resume
 	admits    uint16             // calls admitted since the activation last looked at the clock
-	slice     uint16             // sliceStamp of the first look at the clock in the current run of calls; 0: none yet
+	slice     uint16             // sliceStamp of the look that began the current slice; 0: none since the last yield
 	qhead     *Envelope          // the mailbox, oldest first
 	qtail     *Envelope
 	rhead     *Envelope // suspended turns waiting to be handed back, FIFO
@@ -281,7 +281,7 @@ const sliceCheck = 64
 // sliceStamp turns a reading of the fine clock (nanoseconds) into a slice
 // stamp: units of 1,024 ns, wrapping every 67 ms, odd so that it is never 0.
 // Differences are exact up to the wrap; a run of calls resumed after a
-// longer pause may see its old stamp as recent, and yields one slice later.
+// longer pause may see its old stamp as recent, and yield up to a slice later.
 func sliceStamp(ns int64) uint16 { return uint16(ns>>10) | 1 }
 
 // sliceOver counts a call admitted and reports whether its caller should
@@ -295,7 +295,7 @@ func sliceStamp(ns int64) uint16 { return uint16(ns>>10) | 1 }
 // first look at the clock after a yield, 64 calls in, and ends with the
 // first look that finds it lasted slice: a yield comes after at least 128
 // calls (under 1 % of the calls wait a round, whatever they cost) and, for
-// calls faster than slice/128, after slice and at most 64 calls more (a 50
+// calls faster than slice/64, after slice and at most 64 calls more (a 50
 // µs slice: ~0.3 % of the calls of a tight fast-path loop).
 func (m *turns) sliceOver(clock func() int64, slice int64) bool {
 	if m.admits++; m.admits < sliceCheck {
