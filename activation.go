@@ -229,7 +229,15 @@ func (a *Activation) drain() {
 			a.next(s.coarse.Load(), &act)
 			a.mu.Unlock()
 		case linger:
-			a.lingerFor()
+			// Lingering pays while a caller is about to call again; across
+			// many actors (a burst of activations, calls spread over many
+			// keys) lingerers would only queue up in the scheduler, each
+			// yielding to the others. At most one per processor lingers;
+			// the others exit at once.
+			if s.lingering.Add(1) <= s.maxLingering {
+				a.lingerFor()
+			}
+			s.lingering.Add(-1)
 			act = actions{}
 			epoch = a.typ.interrupts.Load()
 			a.mu.Lock()

@@ -67,6 +67,12 @@ type Silo struct {
 	replyCount atomic.Uint32
 	deadlines  [deadlineShards]deadlineList
 
+	// lingering counts the drainers lingering out of messages (see
+	// Activation.lingerFor); at most maxLingering (the processors when the
+	// silo was made) do.
+	lingering    atomic.Int32
+	maxLingering int32
+
 	// Senders waiting for room in a full mailbox (WaitForRoom): room is
 	// closed, and replaced, when a queued message starts to run while
 	// roomWaiters is not zero.
@@ -120,7 +126,8 @@ func newSilo(cfg siloConfig) (*Silo, error) {
 		names: make(map[string]*actorType),
 		idle:  make(chan struct{}, 1),
 
-		placement: standalone{},
+		placement:    standalone{},
+		maxLingering: int32(runtime.GOMAXPROCS(0)),
 	}
 	// Built here, not at Start: calls read them without synchronisation,
 	// and may be made while Start runs.
