@@ -116,6 +116,15 @@ func (s *Silo) admissible(e *Envelope, chained, remote bool) error {
 // call delivers a request and waits for its response: here, or in the
 // process where its actor lives (see Silo.home).
 func (s *Silo) call(ctx context.Context, e *Envelope) error {
+	if err := ended(ctx); err != nil {
+		// Nothing runs for a caller that has already given up, even on an
+		// idle actor that would run the call on the caller's goroutine.
+		e.state.Store(envIdle)
+		if CodeOf(err) == CodeCanceled {
+			return Errorf(CodeCanceled, "call %s.%s: %w", e.target, e.msg.Method().Name, err)
+		}
+		return Errorf(CodeTimeout, "call %s.%s: the deadline passed before the call was made: %w", e.target, e.msg.Method().Name, err)
+	}
 	caller := chainOf(ctx)
 	p, err := s.home(e)
 	if err == nil {
@@ -139,6 +148,44 @@ func (s *Silo) call(ctx context.Context, e *Envelope) error {
 		return err
 	}
 	return s.deliverTo(ctx, e, p)
+}
+
+// ended returns the error of ctx if it has already ended, or nil. It reads
+// ctx's Done channel, which a context with a deadline closes when the
+// deadline passes, so it reads no clock and makes no context: a method's
+// context is asked through the context that signals its deadline when one
+// exists (the caller's, or one already made for it); its default deadline,
+// not yet signalled by anything, is left to the call's own wait.
+func ended(ctx context.Context) error {
+	var c *callCtx
+	switch x := ctx.(type) {
+	case *callCtx:
+		c = x
+	case *oneWayCtx:
+		if c = x.c.Load(); c == nil || c == endedOneWay {
+			return nil
+		}
+	}
+	if c != nil {
+		switch o := c.own.Load(); {
+		case c.governedByParent():
+			ctx = c.parent
+		case o != nil:
+			ctx = o.ctx
+		default:
+			return nil
+		}
+	}
+	done := ctx.Done()
+	if done == nil {
+		return nil
+	}
+	select {
+	case <-done:
+		return ctx.Err()
+	default:
+		return nil
+	}
 }
 
 // deliverTo delivers the call e to p, or here when p is nil.

@@ -263,6 +263,40 @@ func TestExpiredQueuedCallDoesNotRun(t *testing.T) {
 	})
 }
 
+// TestEndedContextCallDoesNotRun: a call made with a context that has
+// already ended fails at once with that context's code and runs nothing,
+// even when its actor is idle and the call would run on the fast path.
+func TestEndedContextCallDoesNotRun(t *testing.T) {
+	modes(t, func(t *testing.T, inline bool) {
+		var ran atomic.Int64
+		h := &hooks{run: func(_ context.Context, _ *probe, step string) (string, error) {
+			ran.Add(1)
+			return step, nil
+		}}
+		s := newSilo(t, registerProbes(h), quark.WithInlineCalls(inline))
+		ref := testactors.NewProbeRef(s, quark.StringKey("idle"))
+		if _, err := ref.Run(context.Background(), "activate"); err != nil {
+			t.Fatal(err)
+		}
+		past, cancelPast := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+		defer cancelPast()
+		gone, cancelGone := context.WithCancel(context.Background())
+		cancelGone()
+		for _, c := range []struct {
+			name string
+			ctx  context.Context
+			want quark.Code
+		}{{"deadline passed", past, quark.CodeTimeout}, {"cancelled", gone, quark.CodeCanceled}} {
+			if _, err := ref.Run(c.ctx, c.name); quark.CodeOf(err) != c.want {
+				t.Errorf("%s: %v, want %v", c.name, err, c.want)
+			}
+		}
+		if n := ran.Load(); n != 1 {
+			t.Errorf("the method ran %d times, want once (the activating call only)", n)
+		}
+	})
+}
+
 func TestCallerCancel(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		release := make(chan struct{})

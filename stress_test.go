@@ -837,6 +837,30 @@ func TestStressStopWhileActivating(t *testing.T) {
 	})
 }
 
+// expiring is a context whose deadline passes when the test says so: Done
+// closes at expire, and Err then reports context.DeadlineExceeded.
+type expiring struct {
+	context.Context
+	at   time.Time
+	done chan struct{}
+}
+
+func newExpiring() *expiring {
+	return &expiring{Context: context.Background(), at: time.Now().Add(time.Hour), done: make(chan struct{})}
+}
+
+func (c *expiring) expire()                     { close(c.done) }
+func (c *expiring) Deadline() (time.Time, bool) { return c.at, true }
+func (c *expiring) Done() <-chan struct{}       { return c.done }
+func (c *expiring) Err() error {
+	select {
+	case <-c.done:
+		return context.DeadlineExceeded
+	default:
+		return nil
+	}
+}
+
 func TestStressQueuedCallsGiveUpThenActorDeactivates(t *testing.T) {
 	modes(t, func(t *testing.T, inline bool) {
 		entered := make(chan struct{})
@@ -868,17 +892,21 @@ func TestStressQueuedCallsGiveUpThenActorDeactivates(t *testing.T) {
 			}
 		}()
 		<-entered
+		// Both kinds of caller give up only once every call is queued: a
+		// call made with a context that has already ended is refused
+		// before it is queued.
 		gone, cancelGone := context.WithCancel(context.Background())
-		cancelGone()
-		short, cancelShort := context.WithTimeout(context.Background(), time.Millisecond)
-		defer cancelShort()
+		defer cancelGone()
+		short := newExpiring()
 		waiting := blockedIn("quark.(*Silo).wait")
 		var wg sync.WaitGroup
 		const each = 30
 		for i := range each {
-			if _, err := ref.Run(gone, fmt.Sprintf("gone%d", i)); quark.CodeOf(err) != quark.CodeCanceled {
-				t.Fatalf("cancelled call: %v", err)
-			}
+			wg.Go(func() {
+				if _, err := ref.Run(gone, fmt.Sprintf("gone%d", i)); quark.CodeOf(err) != quark.CodeCanceled {
+					t.Errorf("cancelled call: %v, want CodeCanceled", err)
+				}
+			})
 			wg.Go(func() {
 				if _, err := ref.Run(short, fmt.Sprintf("short%d", i)); quark.CodeOf(err) != quark.CodeTimeout {
 					t.Errorf("short call: %v, want CodeTimeout", err)
@@ -894,9 +922,10 @@ func TestStressQueuedCallsGiveUpThenActorDeactivates(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		waitFor(t, "calls to queue", func() bool { return blockedIn("quark.(*Silo).wait") >= waiting+each })
-		<-short.Done()
-		waitFor(t, "short calls to give up", func() bool { return blockedIn("quark.(*Silo).wait") <= waiting+each })
+		waitFor(t, "calls to queue", func() bool { return blockedIn("quark.(*Silo).wait") >= waiting+3*each })
+		cancelGone()
+		short.expire()
+		waitFor(t, "callers to give up", func() bool { return blockedIn("quark.(*Silo).wait") <= waiting+each })
 		close(release)
 		<-longDone
 		within(t, "queued calls", wg.Wait)
