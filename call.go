@@ -120,10 +120,7 @@ func (s *Silo) call(ctx context.Context, e *Envelope) error {
 		// Nothing runs for a caller that has already given up, even on an
 		// idle actor that would run the call on the caller's goroutine.
 		e.state.Store(envIdle)
-		if CodeOf(err) == CodeCanceled {
-			return Errorf(CodeCanceled, "call %s.%s: %w", e.target, e.msg.Method().Name, err)
-		}
-		return Errorf(CodeTimeout, "call %s.%s: the deadline passed before the call was made: %w", e.target, e.msg.Method().Name, err)
+		return gaveUp(e, err, "the deadline passed before the call was made")
 	}
 	caller := chainOf(ctx)
 	p, err := s.home(e)
@@ -312,10 +309,18 @@ func (s *Silo) wait(ctx context.Context, e *Envelope) error {
 // waitErr is the error of a call abandoned by its caller: cancelled, or
 // past its deadline.
 func (s *Silo) waitErr(ctx context.Context, e *Envelope) error {
-	if err := ctx.Err(); err != nil && CodeOf(err) == CodeCanceled {
+	return gaveUp(e, ctx.Err(), "no result by the deadline")
+}
+
+// gaveUp is the error of the call e whose caller gave up with err (its
+// context's error; nil when the default deadline passed): CodeCanceled,
+// wrapping err, when the context was cancelled, else CodeTimeout, saying
+// late.
+func gaveUp(e *Envelope, err error, late string) error {
+	if err != nil && CodeOf(err) == CodeCanceled {
 		return Errorf(CodeCanceled, "call %s.%s: %w", e.target, e.msg.Method().Name, err)
 	}
-	return Errorf(CodeTimeout, "call %s.%s: no result by the deadline", e.target, e.msg.Method().Name)
+	return Errorf(CodeTimeout, "call %s.%s: %s", e.target, e.msg.Method().Name, late)
 }
 
 // send queues a one-way message, here or in the process where its actor

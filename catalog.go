@@ -102,36 +102,32 @@ func (t *actorType) newActivation(key Key) *Activation {
 
 // peek returns the activation of key, or nil.
 func (t *actorType) peek(key Key) *Activation {
+	a, _, _ := t.lookup(key)
+	return a
+}
+
+// lookup returns the activation of key, or nil, with the key's recent slot
+// and shard: from the slot when it holds the key, else from the shard's
+// map under its read lock, filling the slot.
+func (t *actorType) lookup(key Key) (*Activation, *atomic.Pointer[Activation], *shard) {
 	h := keyHash(key)
-	slot := t.slotOf(h)
+	slot, sh := t.slotOf(h), t.shardOf(h)
 	if a := slot.Load(); a != nil && a.id.Key == key {
-		return a
+		return a, slot, sh
 	}
-	sh := t.shardOf(h)
 	sh.mu.RLock()
 	a := sh.acts[key]
 	if a != nil {
 		slot.Store(a)
 	}
 	sh.mu.RUnlock()
-	return a
+	return a, slot, sh
 }
 
 // get returns the activation of key, creating one (not yet activated) when
 // there is none.
 func (t *actorType) get(key Key) *Activation {
-	h := keyHash(key)
-	slot := t.slotOf(h)
-	if a := slot.Load(); a != nil && a.id.Key == key {
-		return a
-	}
-	sh := t.shardOf(h)
-	sh.mu.RLock()
-	a := sh.acts[key]
-	if a != nil {
-		slot.Store(a)
-	}
-	sh.mu.RUnlock()
+	a, slot, sh := t.lookup(key)
 	if a != nil {
 		return a
 	}

@@ -379,10 +379,7 @@ func (m *turns) next(now int64, act *actions) {
 			return
 		}
 		m.pop()
-		if t, ok := e.msg.(*tickMessage); !ok || t.timer.keepAlive {
-			// Timer ticks do not keep an idle actor alive unless asked to.
-			m.lastUsed = now
-		}
+		m.used(e, now)
 		m.take(e.shared)
 		if e.shared && m.qhead != nil && m.qhead.shared {
 			// Several shared turns in a row: run this one beside the
@@ -402,6 +399,15 @@ func (m *turns) next(now int64, act *actions) {
 	}
 }
 
+// used records that e is taken from the mailbox at now (the silo's coarse
+// clock), for idle collection: timer ticks do not keep an idle actor alive
+// unless asked to.
+func (m *turns) used(e *Envelope, now int64) {
+	if t, ok := e.msg.(*tickMessage); !ok || t.timer.keepAlive {
+		m.lastUsed = now
+	}
+}
+
 // maxBatch bounds the one-way messages a drainer takes from the mailbox at
 // once (see gather).
 const maxBatch = 64
@@ -414,8 +420,8 @@ const maxBatch = 64
 // interrupted (see Activation.runBatch), handing the drainer mark of the
 // turn record on from each to the next; finish puts back those that did
 // not run. Their turn records are not written here: only the drainer
-// touches a gathered message until finish. They leave the mailbox's count now, so a full mailbox holds its
-// bound plus the batch in hand.
+// touches a gathered message until finish. They leave the mailbox's count
+// now, so a full mailbox holds its bound plus the batch in hand.
 //
 // Nothing is gathered for a reentrant type (a one-way method's outgoing
 // call passes the drainer role on, and the next drainer must find the
@@ -433,9 +439,7 @@ func (m *turns) gather(e *Envelope, now int64) {
 			break
 		}
 		m.qhead = x.next
-		if tk, ok := x.msg.(*tickMessage); !ok || tk.timer.keepAlive {
-			m.lastUsed = now
-		}
+		m.used(x, now)
 		last.next = x
 		last = x
 	}
