@@ -228,17 +228,7 @@ func TestTimeoutDropsLateResult(t *testing.T) {
 
 func TestExpiredQueuedCallDoesNotRun(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		release := make(chan struct{})
-		var ran atomic.Int64
-		h := &hooks{run: func(_ context.Context, _ *probe, step string) (string, error) {
-			switch step {
-			case "block":
-				<-release
-			case "expire":
-				ran.Add(1)
-			}
-			return step, nil
-		}}
+		h, release, ran := blockAndExpire()
 		s := newSilo(t, registerProbes(h))
 		ref := testactors.NewProbeRef(s, quark.StringKey("q"))
 		done := make(chan error)

@@ -128,6 +128,23 @@ func (h *hooks) newProbe(a *quark.Activation) *probe {
 	return &probe{a: a, h: h}
 }
 
+// blockAndExpire returns hooks under which the step "block" waits until
+// release is closed and the step "expire" counts its runs in ran. Call it
+// inside the synctest bubble, if any, that uses release.
+func blockAndExpire() (h *hooks, release chan struct{}, ran *atomic.Int64) {
+	release, ran = make(chan struct{}), new(atomic.Int64)
+	h = &hooks{run: func(_ context.Context, _ *probe, step string) (string, error) {
+		switch step {
+		case "block":
+			<-release
+		case "expire":
+			ran.Add(1)
+		}
+		return step, nil
+	}}
+	return h, release, ran
+}
+
 // registerProbes registers the three probe types with h's behaviour.
 func registerProbes(h *hooks, opts ...quark.TypeOption) func(*quark.Silo) {
 	return func(s *quark.Silo) {

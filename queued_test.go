@@ -17,17 +17,7 @@ import (
 func TestQueuedCallDefaultDeadline(t *testing.T) {
 	modes(t, func(t *testing.T, inline bool) {
 		synctest.Test(t, func(t *testing.T) {
-			release := make(chan struct{})
-			var ran atomic.Int64
-			h := &hooks{run: func(_ context.Context, _ *probe, step string) (string, error) {
-				switch step {
-				case "block":
-					<-release
-				case "expire":
-					ran.Add(1)
-				}
-				return step, nil
-			}}
+			h, release, ran := blockAndExpire()
 			s := newSilo(t, registerProbes(h), quark.WithInlineCalls(inline), quark.WithCallTimeout(5*time.Second))
 			ref := testactors.NewProbeRef(s, quark.StringKey("d"))
 			done := make(chan error)

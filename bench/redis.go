@@ -108,20 +108,34 @@ func (r *redisRun) skipped(mode string) []row {
 	}}
 }
 
-// open returns a store, connected as redisstore.Open connects, under a
-// fresh prefix named after the scenario; cleanup closes it and removes its
-// keys, joining any error to *errp.
-func (r *redisRun) open(name string) (s *redisstore.Store, cleanup func(errp *error), err error) {
+// redisFixture is a scenario's store, seeded: every actor's key holds
+// value, with its ETag.
+type redisFixture struct {
+	s           *redisstore.Store
+	value       []byte
+	keys, etags []string
+}
+
+// open returns a seeded store, connected as redisstore.Open connects,
+// under a fresh prefix named after the scenario; cleanup closes it and
+// removes its keys, joining any error to *errp.
+func (r *redisRun) open(name string) (f redisFixture, cleanup func(errp *error), err error) {
 	prefix := r.prefix + name + ":"
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	s, err = redisstore.Open(ctx, r.addr, prefix)
+	s, err := redisstore.Open(ctx, r.addr, prefix)
 	if err != nil {
-		return nil, nil, err
+		return f, nil, err
 	}
-	return s, func(errp *error) {
+	cleanup = func(errp *error) {
 		*errp = errors.Join(*errp, s.Close(), r.removeAll(prefix))
-	}, nil
+	}
+	f = redisFixture{s: s, value: make([]byte, redisValueSize)}
+	if f.keys, f.etags, err = seed(s, f.value); err != nil {
+		cleanup(&err)
+		return f, nil, err
+	}
+	return f, cleanup, nil
 }
 
 // removeAll deletes every key under prefix.
@@ -171,16 +185,12 @@ func (r *redisRun) redisSaturation(cfg config, writers int) (rows []row, err err
 	if !r.connect() {
 		return r.skipped(mode), nil
 	}
-	s, cleanup, err := r.open(fmt.Sprintf("sat%d", writers))
+	f, cleanup, err := r.open(fmt.Sprintf("sat%d", writers))
 	if err != nil {
 		return nil, err
 	}
 	defer cleanup(&err)
-	value := make([]byte, redisValueSize)
-	keys, etags, err := seed(s, value)
-	if err != nil {
-		return nil, err
-	}
+	s, value, keys, etags := f.s, f.value, f.keys, f.etags
 
 	// Room for 500k saves a second, far above what one server takes.
 	const chunk = 1 << 10
@@ -253,16 +263,12 @@ func (r *redisRun) redisArrival(cfg config, rate int) (rows []row, err error) {
 	if !r.connect() {
 		return r.skipped(mode), nil
 	}
-	s, cleanup, err := r.open(fmt.Sprintf("arr%d", rate))
+	f, cleanup, err := r.open(fmt.Sprintf("arr%d", rate))
 	if err != nil {
 		return nil, err
 	}
 	defer cleanup(&err)
-	value := make([]byte, redisValueSize)
-	keys, etags, err := seed(s, value)
-	if err != nil {
-		return nil, err
-	}
+	s, value, keys, etags := f.s, f.value, f.keys, f.etags
 
 	n := max(int(float64(rate)*cfg.d.Seconds()), 1)
 	var keyMu [redisActors]sync.Mutex
